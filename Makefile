@@ -1,0 +1,58 @@
+# Loom: `make demo` builds, installs the kernelspec and runs a demo;
+# `make test` runs every test. Both install what they need first.
+
+SWIFT      ?= swift
+PYTHON     ?= python3
+VENV       := .venv
+RELEASE    := .build/release
+LOOM       := $(RELEASE)/loom
+SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs
+
+all: build
+
+## System libraries (Debian), installed only when missing.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## The pinned Python clients the tests use, in an ignored virtualenv.
+$(VENV)/.installed: Tests/conformance/requirements.txt
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r Tests/conformance/requirements.txt
+	@touch $@
+
+deps: system-deps $(VENV)/.installed
+
+build: system-deps
+	$(SWIFT) build -c release --product loom
+
+install: build
+	$(LOOM) install --user
+
+demo: install
+	$(LOOM) eval examples/demo.loom
+
+## Swift unit tests (release build, shared with the binary) then the Python
+## clients against the real kernel.
+test: deps
+	$(SWIFT) build -c release --product loom
+	$(SWIFT) test -c release
+	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python -m pytest -q Tests/conformance
+
+unit-test: system-deps
+	$(SWIFT) test -c release
+
+conformance: deps build
+	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python -m pytest -q Tests/conformance
+
+bench: deps build
+	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python Benchmarks/kernel_bench.py
+
+clean:
+	rm -rf .build $(VENV)

@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Loom",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "loom", targets: ["loom"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: plain module maps (libzmq's pkg-config file carries
+        // a flag SwiftPM rejects, see docs/architecture.md).
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
+        .systemLibrary(name: "CSodium", path: "Sources/CSodium"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+
+        .target(name: "LoomCore"),
+        .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium"]),
+        .target(name: "LoomEngine", dependencies: ["CBLAS", "LoomCore"]),
+        .target(name: "LoomRender", dependencies: ["LoomCore"]),
+        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
+        .executableTarget(
+            name: "loom",
+            dependencies: [
+                "Jupyter", "LoomLang", "LoomEngine", "LoomCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
+        .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),
+        .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
+        .testTarget(name: "LoomRenderTests", dependencies: ["LoomRender", "LoomCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

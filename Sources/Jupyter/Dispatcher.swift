@@ -1,0 +1,283 @@
+import LoomCore
+
+/// The channels a request can arrive on.
+public enum Channel: String, Sendable {
+    case shell, control
+}
+
+/// How the dispatcher sends. Replies go back on the channel the request came
+/// from, from the thread that owns that channel; `publish` may be called from
+/// any thread.
+public protocol KernelTransport: AnyObject {
+    func reply(_ message: OutgoingMessage, on channel: Channel)
+    func publish(_ message: OutgoingMessage)
+}
+
+/// What the server loop should do after a request.
+public enum DispatchOutcome: Equatable, Sendable {
+    case proceed
+    /// A cell failed with `stop_on_error`: abort the execute requests queued.
+    case abortQueued
+    case shutdown(restart: Bool)
+}
+
+/// Turns requests into interpreter calls and replies: busy/idle status around
+/// each, parent headers and identities from `MessageBuilder`, execution
+/// counts, history. It knows no sockets, so tests drive it directly.
+///
+/// Shell requests are handled on one thread; control requests on another use
+/// only immutable state (kernel info) and the interrupt flag.
+public final class Dispatcher: @unchecked Sendable {
+    let interpreter: Interpreter
+    let builder: MessageBuilder
+    let history: HistoryStore
+    unowned let transport: KernelTransport
+    let kernelInfo: JSONObject
+    public private(set) var executionCount = 0
+
+    public init(interpreter: Interpreter, transport: KernelTransport, history: HistoryStore,
+                builder: MessageBuilder = MessageBuilder(), implementationVersion: String) {
+        self.interpreter = interpreter
+        self.transport = transport
+        self.history = history
+        self.builder = builder
+        self.kernelInfo = [
+            "status": "ok",
+            "protocol_version": .string(MessageBuilder.protocolVersion),
+            "implementation": "loom",
+            "implementation_version": .string(implementationVersion),
+            "language_info": interpreter.languageInfo.json,
+            "banner": .string(interpreter.banner),
+            "debugger": false,
+            "help_links": .array(interpreter.helpLinks.map { ["text": .string($0.text), "url": .string($0.url)] }),
+        ]
+    }
+
+    /// Announces the kernel on iopub (`status: starting`).
+    public func announceStarting() {
+        publishStatus("starting", parent: nil)
+    }
+
+    public func handle(_ request: Message, on channel: Channel) -> DispatchOutcome {
+        publishStatus("busy", parent: request)
+        defer { publishStatus("idle", parent: request) }
+        switch (request.type, channel) {
+        case ("kernel_info_request", _):
+            send(request, "kernel_info_reply", kernelInfo, on: channel)
+        case ("shutdown_request", _):
+            let restart = request.content["restart"]?.boolValue ?? false
+            let content: JSONObject = ["status": "ok", "restart": .bool(restart)]
+            send(request, "shutdown_reply", content, on: channel)
+            transport.publish(builder.broadcast("shutdown_reply", content: content, parent: request))
+            interruptFlag.store(true, ordering: .relaxed)
+            return .shutdown(restart: restart)
+        case ("interrupt_request", _):
+            interruptFlag.store(true, ordering: .relaxed)
+            send(request, "interrupt_reply", ["status": "ok"], on: channel)
+        case ("execute_request", .shell):
+            return execute(request)
+        case ("complete_request", .shell):
+            complete(request)
+        case ("inspect_request", .shell):
+            inspect(request)
+        case ("is_complete_request", .shell):
+            isComplete(request)
+        case ("history_request", .shell):
+            historyReply(request)
+        case ("comm_info_request", .shell):
+            send(request, "comm_info_reply", ["status": "ok", "comms": [:]], on: .shell)
+        case ("comm_open", .shell):
+            // No comm targets exist: close the comm at once, as the spec asks.
+            let id = request.content["comm_id"] ?? ""
+            transport.publish(builder.broadcast("comm_close", content: ["comm_id": id, "data": [:]], parent: request))
+        case ("comm_msg", .shell), ("comm_close", .shell):
+            break
+        default:
+            KernelLog.warning("ignored \(request.type.isEmpty ? "message without type" : request.type) on \(channel.rawValue)")
+        }
+        return .proceed
+    }
+
+    /// Replies `aborted` to an execute request queued behind a failed cell.
+    public func abort(_ request: Message) {
+        publishStatus("busy", parent: request)
+        if request.type == "execute_request" {
+            send(request, "execute_reply", ["status": "aborted", "execution_count": .int(executionCount)], on: .shell)
+        }
+        publishStatus("idle", parent: request)
+    }
+
+    func send(_ request: Message, _ type: String, _ content: JSONObject, on channel: Channel) {
+        transport.reply(builder.reply(to: request, type: type, content: content), on: channel)
+    }
+
+    func publishStatus(_ state: String, parent: Message?) {
+        transport.publish(builder.broadcast("status", content: ["execution_state": .string(state)], parent: parent))
+    }
+
+    // MARK: execute
+
+    func execute(_ request: Message) -> DispatchOutcome {
+        guard let code = request.content["code"]?.stringValue else {
+            sendError(request, ExecutionError(name: "BadRequest", value: "execute_request without 'code'", traceback: []))
+            return .proceed
+        }
+        let silent = request.content["silent"]?.boolValue ?? false
+        let storeHistory = !silent && (request.content["store_history"]?.boolValue ?? true)
+        let stopOnError = request.content["stop_on_error"]?.boolValue ?? true
+        if storeHistory { executionCount += 1 }
+        let count = executionCount
+        if !silent {
+            transport.publish(builder.broadcast(
+                "execute_input", content: ["code": .string(code), "execution_count": .int(count)], parent: request))
+        }
+        let output = IOPubOutput(request: request, builder: builder, transport: transport, silent: silent)
+        let result = interpreter.execute(code, output: output)
+        var plainOutput: String?
+        switch result {
+        case .ok(let value):
+            if let value, !silent {
+                var content: JSONObject = ["execution_count": .int(count), "data": .object(value.data),
+                                           "metadata": .object(value.metadata)]
+                content["transient"] = nil
+                transport.publish(builder.broadcast("execute_result", content: content, parent: request))
+                plainOutput = value.plainText
+            }
+            var reply: JSONObject = ["status": "ok", "execution_count": .int(count)]
+            reply["user_expressions"] = .object(userExpressions(request))
+            reply["payload"] = []
+            send(request, "execute_reply", reply, on: .shell)
+        case .error(let error):
+            if !silent {
+                transport.publish(builder.broadcast("error", content: errorContent(error), parent: request))
+            }
+            var reply = errorContent(error)
+            reply["status"] = "error"
+            reply["execution_count"] = .int(count)
+            send(request, "execute_reply", reply, on: .shell)
+        }
+        if storeHistory { history.record(line: count, input: code, output: plainOutput) }
+        if case .error = result, stopOnError { return .abortQueued }
+        return .proceed
+    }
+
+    func sendError(_ request: Message, _ error: ExecutionError) {
+        var reply = errorContent(error)
+        reply["status"] = "error"
+        reply["execution_count"] = .int(executionCount)
+        send(request, "execute_reply", reply, on: .shell)
+    }
+
+    func errorContent(_ error: ExecutionError) -> JSONObject {
+        ["ename": .string(error.name), "evalue": .string(error.value),
+         "traceback": .array(error.traceback.map(JSON.string))]
+    }
+
+    func userExpressions(_ request: Message) -> JSONObject {
+        var out = JSONObject()
+        guard let expressions = request.content["user_expressions"]?.objectValue else { return out }
+        for (name, value) in expressions.members {
+            guard let expression = value.stringValue else { continue }
+            switch interpreter.evaluate(expression: expression) {
+            case .ok(let bundle):
+                let b = bundle ?? MimeBundle(text: "")
+                out[name] = ["status": "ok", "data": .object(b.data), "metadata": .object(b.metadata)]
+            case .error(let e):
+                var c = errorContent(e)
+                c["status"] = "error"
+                out[name] = .object(c)
+            }
+        }
+        return out
+    }
+
+    // MARK: introspection
+
+    func complete(_ request: Message) {
+        let code = request.content["code"]?.stringValue ?? ""
+        let cursor = request.content["cursor_pos"]?.intValue ?? code.unicodeScalars.count
+        let c = interpreter.complete(code, cursor: cursor)
+        send(request, "complete_reply", [
+            "status": "ok", "matches": .array(c.matches.map(JSON.string)),
+            "cursor_start": .int(c.cursorStart), "cursor_end": .int(c.cursorEnd), "metadata": [:],
+        ], on: .shell)
+    }
+
+    func inspect(_ request: Message) {
+        let code = request.content["code"]?.stringValue ?? ""
+        let cursor = request.content["cursor_pos"]?.intValue ?? code.unicodeScalars.count
+        let level = request.content["detail_level"]?.intValue ?? 0
+        let bundle = interpreter.inspect(code, cursor: cursor, detailLevel: level)
+        send(request, "inspect_reply", [
+            "status": "ok", "found": .bool(bundle != nil),
+            "data": .object(bundle?.data ?? [:]), "metadata": .object(bundle?.metadata ?? [:]),
+        ], on: .shell)
+    }
+
+    func isComplete(_ request: Message) {
+        let code = request.content["code"]?.stringValue ?? ""
+        let content: JSONObject
+        switch interpreter.isComplete(code) {
+        case .complete: content = ["status": "complete"]
+        case .incomplete(let indent): content = ["status": "incomplete", "indent": .string(indent)]
+        case .invalid: content = ["status": "invalid"]
+        case .unknown: content = ["status": "unknown"]
+        }
+        send(request, "is_complete_reply", content, on: .shell)
+    }
+
+    func historyReply(_ request: Message) {
+        let c = request.content
+        let withOutput = c["output"]?.boolValue ?? false
+        let entries: [HistoryStore.Entry]
+        switch c["hist_access_type"]?.stringValue ?? "tail" {
+        case "range":
+            entries = history.range(session: c["session"]?.intValue ?? 0, start: c["start"]?.intValue ?? 0,
+                                    stop: c["stop"]?.intValue)
+        case "search":
+            entries = history.search(pattern: c["pattern"]?.stringValue ?? "*", n: c["n"]?.intValue,
+                                     unique: c["unique"]?.boolValue ?? false)
+        default:
+            entries = history.tail(c["n"]?.intValue ?? 10)
+        }
+        let items: [JSON] = entries.map { e in
+            let third: JSON = withOutput ? [.string(e.input), e.output.map(JSON.string) ?? .null] : .string(e.input)
+            return [.int(e.session), .int(e.line), third]
+        }
+        send(request, "history_reply", ["status": "ok", "history": .array(items)], on: .shell)
+    }
+}
+
+/// Output of a running cell, published on iopub with the request as parent.
+final class IOPubOutput: OutputSink {
+    let request: Message
+    let builder: MessageBuilder
+    unowned let transport: KernelTransport
+    let silent: Bool
+
+    init(request: Message, builder: MessageBuilder, transport: KernelTransport, silent: Bool) {
+        self.request = request
+        self.builder = builder
+        self.transport = transport
+        self.silent = silent
+    }
+
+    func stream(_ stream: LoomCore.OutputStream, _ text: String) {
+        publish("stream", ["name": .string(stream.rawValue), "text": .string(text)])
+    }
+
+    func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {
+        var content: JSONObject = ["data": .object(bundle.data), "metadata": .object(bundle.metadata)]
+        content["transient"] = displayID.map { ["display_id": .string($0)] } ?? [:]
+        publish(update && displayID != nil ? "update_display_data" : "display_data", content)
+    }
+
+    func clearOutput(wait: Bool) {
+        publish("clear_output", ["wait": .bool(wait)])
+    }
+
+    func publish(_ type: String, _ content: JSONObject) {
+        guard !silent else { return }
+        transport.publish(builder.broadcast(type, content: content, parent: request))
+    }
+}

@@ -1,0 +1,108 @@
+import LoomCore
+
+/// Inputs (and plain-text outputs) of executed cells, across kernel sessions,
+/// as `history_request` asks for them: the last n, a range, or a glob search.
+///
+/// Entries are appended to a JSON-lines file, so the history of earlier
+/// sessions is there after a restart. Used from the shell thread only.
+public final class HistoryStore {
+    public struct Entry: Equatable, Sendable {
+        public var session: Int
+        public var line: Int
+        public var input: String
+        public var output: String?
+    }
+
+    let path: String?
+    public private(set) var entries: [Entry] = []
+    /// This kernel's session number: one more than the last one stored.
+    public let session: Int
+
+    /// `path` nil keeps history in memory only. An unreadable or damaged file
+    /// costs the old history (logged), never the kernel.
+    public init(path: String?) {
+        self.path = path
+        if let path, Files.exists(path) {
+            do {
+                let text = try Files.readText(path)
+                for line in text.split(separator: "\n") {
+                    guard let json = try? JSON.parse(String(line)),
+                          let s = json["session"]?.intValue, let n = json["line"]?.intValue,
+                          let input = json["input"]?.stringValue
+                    else { continue }
+                    entries.append(Entry(session: s, line: n, input: input, output: json["output"]?.stringValue))
+                }
+            } catch {
+                KernelLog.warning("history file not read: \(error)")
+            }
+        }
+        session = (entries.map(\.session).max() ?? 0) + 1
+    }
+
+    /// The default place: `$LOOM_HISTORY`, else `~/.local/share/loom/history.jsonl`.
+    public static var defaultPath: String? {
+        if let p = Files.environment("LOOM_HISTORY") { return p.isEmpty ? nil : p }
+        guard let home = Files.environment("HOME") else { return nil }
+        let dir = home + "/.local/share/loom"
+        do { try Files.makeDirectories(dir) } catch { return nil }
+        return dir + "/history.jsonl"
+    }
+
+    public func record(line: Int, input: String, output: String?) {
+        let entry = Entry(session: session, line: line, input: input, output: output)
+        entries.append(entry)
+        guard let path else { return }
+        var json: JSONObject = ["session": .int(session), "line": .int(line), "input": .string(input)]
+        if let output { json["output"] = .string(output) }
+        do { try Files.append(JSON.object(json).serialized() + [0x0A], to: path) } catch {
+            KernelLog.warning("history not saved: \(error)")
+        }
+    }
+
+    /// The last `n` entries.
+    public func tail(_ n: Int) -> [Entry] {
+        Array(entries.suffix(max(0, n)))
+    }
+
+    /// Lines `start..<stop` of `session` (0: this one; negative: counted back
+    /// from this one). A `stop` of nil or ≤ 0 means to the end.
+    public func range(session: Int, start: Int, stop: Int?) -> [Entry] {
+        let wanted = session > 0 ? session : self.session + session
+        return entries.filter { e in
+            e.session == wanted && e.line >= start && (stop.map { $0 <= 0 || e.line < $0 } ?? true)
+        }
+    }
+
+    /// Entries whose input matches the glob `pattern` (`*`, `?`), the last `n`
+    /// of them (all when n is nil); `unique` keeps the latest of equal inputs.
+    public func search(pattern: String, n: Int?, unique: Bool) -> [Entry] {
+        let glob = Array(pattern)
+        var found = entries.filter { HistoryStore.matches(Array($0.input), glob) }
+        if unique {
+            var seen = Set<String>()
+            found = found.reversed().filter { seen.insert($0.input).inserted }.reversed()
+        }
+        if let n, n > 0 { found = Array(found.suffix(n)) }
+        return found
+    }
+
+    /// Glob matching with `*` and `?`, iterative so that long inputs cannot
+    /// blow the stack.
+    static func matches(_ text: [Character], _ glob: [Character]) -> Bool {
+        var t = 0, g = 0
+        var star = -1, mark = 0
+        while t < text.count {
+            if g < glob.count && (glob[g] == "?" || glob[g] == text[t]) {
+                t += 1; g += 1
+            } else if g < glob.count && glob[g] == "*" {
+                star = g; mark = t; g += 1
+            } else if star >= 0 {
+                g = star + 1; mark += 1; t = mark
+            } else {
+                return false
+            }
+        }
+        while g < glob.count && glob[g] == "*" { g += 1 }
+        return g == glob.count
+    }
+}

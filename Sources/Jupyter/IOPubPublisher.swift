@@ -1,0 +1,80 @@
+import CZeroMQ
+import Dispatch
+import LoomCore
+import Synchronization
+
+/// The iopub channel. One thread owns the XPUB socket: it forwards what the
+/// other threads publish (through an in-process queue) and greets each new
+/// subscriber with `iopub_welcome`, so a client knows when it is listening.
+final class IOPubPublisher: @unchecked Sendable {
+    let publisher: ZeroMQSocket
+    let inbox: ZeroMQSocket
+    let outbox: Mutex<ZeroMQSocket>
+    let flushed = DispatchSemaphore(value: 0)
+    let welcome: @Sendable (String) -> [[UInt8]]
+    private var thread: BackgroundThread?
+    static let inboxEndpoint = "inproc://loom-iopub"
+
+    /// Binds `endpoint`; `welcome` makes the signed frames greeting a topic.
+    init(context: ZeroMQContext, endpoint: String, welcome: @escaping @Sendable (String) -> [[UInt8]]) throws(ZeroMQError) {
+        publisher = try ZeroMQSocket(context, .xpub)
+        publisher.setOption(ZMQ_XPUB_VERBOSE, Int32(1))
+        publisher.setOption(ZMQ_SNDHWM, Int32(0))
+        try publisher.bind(endpoint)
+        inbox = try ZeroMQSocket(context, .pull)
+        inbox.setOption(ZMQ_RCVHWM, Int32(0))
+        try inbox.bind(IOPubPublisher.inboxEndpoint + "-\(ObjectIdentifier(publisher).hashValue)")
+        let push = try ZeroMQSocket(context, .push)
+        push.setOption(ZMQ_SNDHWM, Int32(0))
+        try push.connect(IOPubPublisher.inboxEndpoint + "-\(ObjectIdentifier(publisher).hashValue)")
+        outbox = Mutex(push)
+        self.welcome = welcome
+    }
+
+    func start() {
+        thread = BackgroundThread { [self] in run() }
+    }
+
+    /// Queues a message; any thread.
+    func send(_ frames: [[UInt8]]) {
+        outbox.withLock { socket in
+            do { try socket.send(frames: frames) } catch let error as ZeroMQError {
+                if !error.isTerminated { KernelLog.error("iopub: \(error)") }
+            } catch {}
+        }
+    }
+
+    /// Returns once everything queued before the call has been handed to
+    /// ZeroMQ (or after a second, if the channel is gone).
+    func flush() {
+        send([[]])
+        _ = flushed.wait(timeout: .now() + 1)
+    }
+
+    func join() { thread?.join() }
+
+    private func run() {
+        defer {
+            publisher.close()
+            inbox.close()
+            outbox.withLock { $0.close() }
+        }
+        while true {
+            let ready: [Bool]
+            do { ready = try ZeroMQSocket.poll([publisher, inbox], timeoutMilliseconds: -1) } catch { return }
+            do {
+                if ready[1], let frames = try inbox.receiveFrames(wait: false) {
+                    if frames == [[]] { flushed.signal() } else { try publisher.send(frames: frames) }
+                }
+                if ready[0], let frames = try publisher.receiveFrames(wait: false),
+                   let first = frames.first, first.first == 1 {
+                    let topic = String(decoding: first.dropFirst(), as: UTF8.self)
+                    try publisher.send(frames: welcome(topic))
+                }
+            } catch {
+                if !error.isTerminated { KernelLog.error("iopub: \(error)") }
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import CZeroMQ
+import LoomCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kernel's sockets and threads: shell and stdin on the calling thread,
+/// control and heartbeat on threads of their own, iopub behind
+/// `IOPubPublisher`. Every message is verified and parsed here; what cannot
+/// be is logged and dropped, and the kernel keeps serving.
+public final class KernelServer: KernelTransport, @unchecked Sendable {
+    let connection: ConnectionInfo
+    let signer: Signer
+    let builder: MessageBuilder
+    let context = ZeroMQContext()
+    let shell: ZeroMQSocket
+    let control: ZeroMQSocket
+    let stdin: ZeroMQSocket
+    let heartbeat: ZeroMQSocket
+    let iopub: IOPubPublisher
+    let replays = ReplayGuard()
+    let stopping = Atomic<Bool>(false)
+    private var dispatcher: Dispatcher?
+
+    /// Binds every socket of `connection`; fails with the endpoint that could
+    /// not be bound (a port in use, an address not on this machine).
+    public init(connection: ConnectionInfo, builder: MessageBuilder = MessageBuilder()) throws(ConnectionError) {
+        self.connection = connection
+        self.signer = Signer(key: connection.key)
+        self.builder = builder
+        func bound(_ kind: ZeroMQSocket.Kind, _ port: Int, _ context: ZeroMQContext) throws(ConnectionError) -> ZeroMQSocket {
+            let endpoint = connection.endpoint(port)
+            do {
+                let socket = try ZeroMQSocket(context, kind)
+                socket.setOption(ZMQ_MAXMSGSIZE, Int64(1 << 30))
+                if kind == .router { socket.setOption(ZMQ_ROUTER_HANDOVER, Int32(1)) }
+                try socket.bind(endpoint)
+                return socket
+            } catch {
+                throw .bindFailed(endpoint: endpoint, reason: String(cString: zmq_strerror(error.errno)))
+            }
+        }
+        let context = self.context
+        shell = try bound(.router, connection.shellPort, context)
+        control = try bound(.router, connection.controlPort, context)
+        stdin = try bound(.router, connection.stdinPort, context)
+        heartbeat = try bound(.router, connection.heartbeatPort, context)
+        let signer = self.signer
+        do {
+            iopub = try IOPubPublisher(context: context, endpoint: connection.endpoint(connection.iopubPort)) { topic in
+                builder.broadcast("iopub_welcome", content: ["subscription": .string(topic)], parent: nil)
+                    .wire(signedBy: signer).frames
+            }
+        } catch {
+            throw .bindFailed(endpoint: connection.endpoint(connection.iopubPort),
+                              reason: String(cString: zmq_strerror(error.errno)))
+        }
+        if !signer.isSigning {
+            KernelLog.warning("the connection file has an empty key: messages are not signed (insecure)")
+        }
+    }
+
+    /// Serves until a shutdown request; returns the exit status.
+    public func run(interpreter: Interpreter, history: HistoryStore, implementationVersion: String) -> Int32 {
+        let dispatcher = Dispatcher(interpreter: interpreter, transport: self, history: history,
+                                    builder: builder, implementationVersion: implementationVersion)
+        self.dispatcher = dispatcher
+        iopub.start()
+        let heartbeatThread = BackgroundThread { [heartbeat] in
+            heartbeat.echoForever()
+            heartbeat.close()
+        }
+        let controlThread = BackgroundThread { [self] in serveControl(dispatcher) }
+        dispatcher.announceStarting()
+        serveShell(dispatcher)
+        shell.close()
+        stdin.close()
+        controlThread.join()
+        heartbeatThread.join()
+        iopub.join()
+        context.terminate()
+        return 0
+    }
+
+    // MARK: KernelTransport
+
+    public func reply(_ message: OutgoingMessage, on channel: Channel) {
+        let socket = channel == .shell ? shell : control
+        do { try socket.send(frames: message.wire(signedBy: signer).frames) } catch {
+            if !error.isTerminated { KernelLog.error("\(channel.rawValue) reply not sent: \(error)") }
+        }
+    }
+
+    public func publish(_ message: OutgoingMessage) {
+        iopub.send(message.wire(signedBy: signer).frames)
+    }
+
+    // MARK: loops
+
+    func serveShell(_ dispatcher: Dispatcher) {
+        while !stopping.load(ordering: .relaxed) {
+            guard let request = receive(on: shell, .shell, wait: true) else { continue }
+            switch dispatcher.handle(request, on: .shell) {
+            case .proceed: break
+            case .abortQueued: abortQueued(dispatcher)
+            case .shutdown: beginShutdown()
+            }
+        }
+    }
+
+    func serveControl(_ dispatcher: Dispatcher) {
+        defer { control.close() }
+        while !stopping.load(ordering: .relaxed) {
+            guard let request = receive(on: control, .control, wait: true) else { continue }
+            if case .shutdown = dispatcher.handle(request, on: .control) { beginShutdown() }
+        }
+    }
+
+    /// After a failed cell with `stop_on_error`, answers `aborted` to the
+    /// execute requests already queued; other requests are served as usual.
+    func abortQueued(_ dispatcher: Dispatcher) {
+        while !stopping.load(ordering: .relaxed) {
+            guard (try? shell.poll(timeoutMilliseconds: 10)) == true else { return }
+            guard let request = receive(on: shell, .shell, wait: false) else { continue }
+            if request.type == "execute_request" {
+                dispatcher.abort(request)
+            } else if case .shutdown = dispatcher.handle(request, on: .shell) {
+                beginShutdown()
+            }
+        }
+    }
+
+    /// One verified, parsed message, or nil (dropped and logged, or the
+    /// context is shutting down).
+    func receive(on socket: ZeroMQSocket, _ channel: Channel, wait: Bool) -> Message? {
+        let frames: [[UInt8]]
+        do {
+            guard let f = try socket.receiveFrames(wait: wait) else { return nil }
+            frames = f
+        } catch {
+            if error.isTerminated { stopping.store(true, ordering: .relaxed) } else {
+                KernelLog.error("\(channel.rawValue): \(error)")
+            }
+            return nil
+        }
+        do {
+            return try decode(frames)
+        } catch {
+            KernelLog.warning("dropped a message on \(channel.rawValue): \(error)")
+            return nil
+        }
+    }
+
+    /// Checks the signature (constant time, never seen before) and parses.
+    func decode(_ frames: [[UInt8]]) throws(WireError) -> Message {
+        let wire = try WireMessage(frames: frames)
+        guard signer.verify(wire.signature, parts: wire.signedParts) else { throw .badSignature }
+        if signer.isSigning && !replays.admit(wire.signature) { throw .replayedSignature }
+        return try Message(wire: wire)
+    }
+
+    /// Stops every loop: flushes iopub, asks a running cell to stop, and ends
+    /// the process if the cell does not return within a few seconds.
+    func beginShutdown() {
+        iopub.flush()
+        stopping.store(true, ordering: .relaxed)
+        interruptFlag.store(true, ordering: .relaxed)
+        context.shutdown()
+        _ = BackgroundThread {
+            sleep(5)
+            KernelLog.warning("a cell did not stop within 5 s of shutdown; exiting")
+            _exit(0)
+        }
+    }
+}

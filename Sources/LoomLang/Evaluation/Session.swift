@@ -1,0 +1,68 @@
+import LoomEngine
+
+/// Something a session holds under a name.
+public enum SessionItem: Sendable {
+    case value(Value)
+
+    var kindName: String {
+        switch self {
+        case .value(let v): return v.typeName
+        }
+    }
+
+    var describe: String {
+        switch self {
+        case .value(let v): return v.display
+        }
+    }
+}
+
+/// How plots are drawn.
+public enum PlotStyle: String, Sendable {
+    case text, svg
+}
+
+/// The state that outlives a cell: names, settings, the random generator.
+public final class Session {
+    /// Names in the order they were first defined.
+    public private(set) var names: [String] = []
+    private var items: [String: SessionItem] = [:]
+
+    public var plotStyle = PlotStyle.text
+    public var width = 80
+    public var threads: Int
+    public var random: RandomGenerator
+
+    public static let defaultSeed: UInt64 = 0x4C4F4F4D
+
+    public init() {
+        threads = Session.machineCores
+        random = RandomGenerator(seed: Session.defaultSeed)
+    }
+
+    static var machineCores: Int { max(1, Machine.cores) }
+
+    public subscript(name: String) -> SessionItem? { items[name] }
+
+    public func define(_ name: String, _ item: SessionItem) {
+        if items[name] == nil { names.append(name) }
+        items[name] = item
+    }
+
+    @discardableResult
+    public func delete(_ name: String) -> Bool {
+        guard items.removeValue(forKey: name) != nil else { return false }
+        names.removeAll { $0 == name }
+        return true
+    }
+
+    /// Forgets every name and setting.
+    public func reset() {
+        names = []
+        items = [:]
+        plotStyle = .text
+        width = 80
+        threads = Session.machineCores
+        random = RandomGenerator(seed: Session.defaultSeed)
+    }
+}

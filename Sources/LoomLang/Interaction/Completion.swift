@@ -1,0 +1,85 @@
+import LoomCore
+
+/// Tab completion: which words fit where the cursor is.
+enum Completer {
+    static func complete(_ code: String, cursor: Int, session: Session) -> Completion {
+        let scalars = Array(code.unicodeScalars)
+        let cursor = max(0, min(cursor, scalars.count))
+        var start = cursor
+        while start > 0, isWordScalar(scalars[start - 1]) { start -= 1 }
+        let prefix = String(String.UnicodeScalarView(scalars[start..<cursor]))
+        var lineStart = start
+        while lineStart > 0, scalars[lineStart - 1] != "\n" { lineStart -= 1 }
+        let before = String(String.UnicodeScalarView(scalars[lineStart..<start]))
+        let words = before.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let inBlock = openBraces(in: String(String.UnicodeScalarView(scalars[0..<lineStart]))) > 0
+        let candidates = self.candidates(words: words, inBlock: inBlock, session: session)
+        var seen = Set<String>()
+        let matches = candidates.filter { $0.hasPrefix(prefix) && $0 != prefix || ($0 == prefix && !prefix.isEmpty) }
+            .filter { seen.insert($0).inserted }
+            .sorted()
+        return Completion(matches: matches, cursorStart: start, cursorEnd: cursor)
+    }
+
+    static func isWordScalar(_ c: Unicode.Scalar) -> Bool {
+        c == "_" || c == "." || c.properties.isAlphabetic || ("0"..."9").contains(c)
+    }
+
+    /// The words that may come next after `words` on a line.
+    static func candidates(words: [String], inBlock: Bool, session: Session) -> [String] {
+        guard let first = words.first else {
+            return inBlock ? Layers.keywords + ["}"] : Statements.keywords + session.names
+        }
+        var forms = inBlock ? Layers.all.filter { $0.keyword == first } : Statements.forms(of: first)
+        if forms.isEmpty { return session.names }
+        if words.count == 1 || (forms.contains(where: \.bindsName) && words.count == 3) {
+            let subwords = forms.compactMap(\.subword)
+            if !subwords.isEmpty && (forms.contains(where: \.bindsName) == (words.count == 3)) { return subwords }
+        }
+        if let sub = words.dropFirst().first(where: { w in forms.contains { $0.subword == w } }) {
+            forms = forms.filter { $0.subword == sub }
+        }
+        var out: [String] = []
+        let last = words.last!
+        for form in forms {
+            if let p = form.parameter(named: last), case .choice(let options) = p.kind { return options }
+            if let p = form.parameter(named: last), p.kind == .reference { return session.names }
+            for p in form.parameters where !words.contains(p.name) {
+                if !p.positional { out.append(p.name) }
+                if case .choice(let options) = p.kind, p.positional { out += options }
+                if p.kind == .flag { out.append(p.name) }
+            }
+            if form.keyword == "help" { out += Statements.keywords + Layers.keywords }
+        }
+        return out + session.names
+    }
+
+    /// `{` minus `}` outside strings and comments.
+    static func openBraces(in code: String) -> Int {
+        guard let tokens = try? Lexer.tokenize(code) else { return 0 }
+        return tokens.reduce(0) { n, t in
+            t.kind == .symbol("{") ? n + 1 : t.kind == .symbol("}") ? n - 1 : n
+        }
+    }
+}
+
+/// Whether a cell can run as it stands (for consoles deciding on Enter).
+enum CompletenessCheck {
+    static func check(_ code: String) -> Completeness {
+        let tokens: [Token]
+        do { tokens = try Lexer.tokenize(code) } catch { return .invalid }
+        var depth = 0
+        for t in tokens {
+            if t.kind == .symbol("{") { depth += 1 }
+            if t.kind == .symbol("}") { depth -= 1 }
+            if depth < 0 { return .invalid }
+        }
+        if depth > 0 { return .incomplete(indent: "  ") }
+        if let last = tokens.dropLast().last(where: { $0.kind != .newline }), case .symbol(let c) = last.kind,
+           "+-*/=,(".contains(c) {
+            return .incomplete(indent: "")
+        }
+        do { _ = try Parser.parse(code) } catch { return .invalid }
+        return .complete
+    }
+}

@@ -1,0 +1,73 @@
+import LoomCore
+import LoomEngine
+
+/// The Loom language behind the `Interpreter` protocol: the Jupyter kernel,
+/// `loom eval` and the notebook runner all drive this one type.
+public final class LoomInterpreter: Interpreter {
+    public let session = Session()
+    public static let version = LoomLangVersion.value
+
+    public init() {}
+
+    public var languageInfo: LanguageInfo {
+        LanguageInfo(name: "loom", version: LoomInterpreter.version, mimetype: "text/x-loom", fileExtension: ".loom",
+                     pygmentsLexer: "text", codemirrorMode: "text/plain", nbconvertExporter: "script")
+    }
+
+    public var banner: String {
+        "Loom \(LoomInterpreter.version): parameter sharing and sparse learning, in notebook cells.\n"
+            + "BLAS core: \(BLAS.coreName), \(BLAS.threads) thread(s). Type `help` for the statements."
+    }
+
+    public var helpLinks: [(text: String, url: String)] {
+        [("Loom language reference", "https://github.com/loom-notebook/loom/blob/main/docs/language.md")]
+    }
+
+    public func execute(_ code: String, output: OutputSink) -> ExecutionResult {
+        interruptFlag.store(false, ordering: .relaxed)
+        do {
+            let statements = try Parser.parse(code)
+            return .ok(try Evaluator(session: session, output: output).run(statements))
+        } catch {
+            return .error(ExecutionError(name: error.kind.rawValue, value: error.summary,
+                                         traceback: error.render(source: code)))
+        }
+    }
+
+    public func evaluate(expression: String) -> ExecutionResult {
+        final class Discard: OutputSink {
+            func stream(_ stream: LoomCore.OutputStream, _ text: String) {}
+            func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {}
+            func clearOutput(wait: Bool) {}
+        }
+        do throws(LoomError) {
+            var parser = Parser(tokens: try Lexer.tokenize(expression))
+            let expr = try parser.parseExpression()
+            guard parser.peek.kind == .end || parser.peek.kind == .newline else {
+                throw LoomError(.syntax, "unexpected \(parser.peek.kind.describe) after the expression", at: parser.peek.range)
+            }
+            let value = try Evaluator(session: session, output: Discard()).evaluate(expr)
+            return .ok(MimeBundle(text: value.display))
+        } catch {
+            return .error(ExecutionError(name: error.kind.rawValue, value: error.summary,
+                                         traceback: error.render(source: expression)))
+        }
+    }
+
+    public func complete(_ code: String, cursor: Int) -> Completion {
+        Completer.complete(code, cursor: cursor, session: session)
+    }
+
+    public func inspect(_ code: String, cursor: Int, detailLevel: Int) -> MimeBundle? {
+        Inspector.inspect(code, cursor: cursor, session: session)
+    }
+
+    public func isComplete(_ code: String) -> Completeness {
+        CompletenessCheck.check(code)
+    }
+}
+
+/// The version of Loom, shown by `loom --version` and in kernel_info.
+public enum LoomLangVersion {
+    public static let value = "0.1.0"
+}

@@ -1,0 +1,130 @@
+/// What kind of value a parameter takes.
+public enum ParameterKind: Sendable, Equatable {
+    /// A name the statement defines.
+    case newName
+    /// A name defined earlier, possibly dotted (`digits.train`, `cnn.conv1`).
+    case reference
+    case number
+    case integer
+    /// A fraction: `0.8` or `80%`.
+    case fraction
+    /// A count or a share: `10` or `10%`.
+    case countOrPercent
+    /// A shape: `28x28x1`, or one number for a square (`3` is `3x3`).
+    case shape
+    case string
+    case choice([String])
+    /// Present or not: the word itself (`sequences`).
+    case flag
+    /// Any word (`help train`).
+    case word
+    /// Values to the end of the line (`print`).
+    case expressions
+
+    /// How the kind reads in a usage line.
+    var placeholder: String {
+        switch self {
+        case .newName, .reference, .word: return "NAME"
+        case .number: return "X"
+        case .integer: return "N"
+        case .fraction: return "F"
+        case .countOrPercent: return "K|K%"
+        case .shape: return "DIMS"
+        case .string: return "PATH"
+        case .choice(let options): return options.joined(separator: "|")
+        case .flag: return ""
+        case .expressions: return "EXPR…"
+        }
+    }
+}
+
+/// One argument of a statement or layer.
+public struct Parameter: Sendable, Equatable {
+    public var name: String
+    public var kind: ParameterKind
+    public var required: Bool
+    /// Positional parameters may be given without their name, in order.
+    public var positional: Bool
+    /// The default, as a person would write it (shown in help).
+    public var defaultValue: String?
+    public var doc: String
+    /// How the value reads in a usage line, when not the kind's placeholder.
+    public var placeholder: String?
+
+    public init(_ name: String, _ kind: ParameterKind, required: Bool = false, positional: Bool = false,
+                default defaultValue: String? = nil, placeholder: String? = nil, _ doc: String) {
+        self.name = name
+        self.kind = kind
+        self.required = required
+        self.positional = positional
+        self.defaultValue = defaultValue
+        self.placeholder = placeholder
+        self.doc = doc
+    }
+
+    var usage: String {
+        let value = placeholder ?? kind.placeholder
+        let text: String
+        if kind == .flag { text = name } else if positional { text = value } else { text = "\(name) \(value)" }
+        return required ? text : "[\(text)]"
+    }
+}
+
+/// The parts of Loom a statement belongs to (for `help`).
+public enum Category: String, Sendable, CaseIterable {
+    case session = "session"
+    case data = "data"
+    case models = "models"
+    case reports = "reports"
+    case sparse = "sparse coding"
+    case layers = "layers"
+}
+
+/// A statement or a layer: its words, its parameters, a line of doc and an
+/// example. One table of these drives parsing, validation, completion,
+/// inspection, `help` and the reference in docs/.
+public struct Signature: Sendable, Equatable {
+    /// The first word (`train`, `show`, `data`, `conv2d`).
+    public var keyword: String
+    /// The second word that picks a form (`show filters`, `data csv`).
+    public var subword: String?
+    /// Forms written `KEYWORD NAME = SUBWORD …` (`data d = csv "x.csv"`).
+    public var bindsName: Bool
+    public var category: Category
+    public var parameters: [Parameter]
+    public var summary: String
+    public var example: String
+
+    public init(_ keyword: String, _ category: Category, _ parameters: [Parameter] = [],
+                summary: String, example: String) {
+        self.init(keyword, nil, binds: false, category, parameters, summary: summary, example: example)
+    }
+
+    public init(_ keyword: String, _ subword: String?, binds: Bool = false, _ category: Category,
+                _ parameters: [Parameter] = [], summary: String, example: String) {
+        self.keyword = keyword
+        self.subword = subword
+        self.bindsName = binds
+        self.category = category
+        self.parameters = parameters
+        self.summary = summary
+        self.example = example
+    }
+
+    /// The words that name the form: `show filters`, `data csv`.
+    public var title: String { subword.map { "\(keyword) \($0)" } ?? keyword }
+
+    /// `train NAME on DATA [epochs N] …`
+    public var usage: String {
+        var parts = [keyword]
+        if bindsName { parts.append("NAME =") }
+        if let subword { parts.append(subword) }
+        parts += parameters.map(\.usage).filter { !$0.isEmpty }
+        if keyword == "model" { parts.append("{ LAYERS }") }
+        return parts.joined(separator: " ")
+    }
+
+    public func parameter(named name: String) -> Parameter? {
+        parameters.first { $0.name == name }
+    }
+}

@@ -1,0 +1,50 @@
+/// An expression: a literal, a name, or arithmetic on them.
+public struct Expr: Sendable, Equatable {
+    public indirect enum Kind: Sendable, Equatable {
+        case number(Double)
+        case percent(Double)
+        case shape([Int])
+        case string(String)
+        case name([String])
+        case negate(Expr)
+        case binary(Character, Expr, Expr)
+        /// Several values (`print a b`).
+        case list([Expr])
+        /// A flag that was given (`sequences`).
+        case flag
+    }
+
+    public var kind: Kind
+    public var range: SourceRange
+
+    /// The dotted name, if the expression is just a name.
+    public var name: [String]? {
+        if case .name(let parts) = kind { return parts }
+        return nil
+    }
+}
+
+/// A statement or layer written with the words of a `Signature`.
+public struct Command: Sendable, Equatable {
+    public var signature: Signature
+    public var arguments: [String: Expr]
+    public var range: SourceRange
+
+    public func argument(_ name: String) -> Expr? { arguments[name] }
+}
+
+/// One statement of a cell.
+public enum Statement: Sendable, Equatable {
+    case assignment(name: String, value: Expr, range: SourceRange)
+    case expression(Expr)
+    case command(Command)
+    case model(name: String, layers: [Command], range: SourceRange)
+
+    public var range: SourceRange {
+        switch self {
+        case .assignment(_, _, let r), .model(_, _, let r): return r
+        case .expression(let e): return e.range
+        case .command(let c): return c.range
+        }
+    }
+}

@@ -1,0 +1,281 @@
+/// Turns tokens into statements, guided by the signature table: positional
+/// shorthand and named options both work (`conv2d 32 3x3 relu` is
+/// `conv2d filters 32 kernel 3x3 activation relu`).
+public struct Parser {
+    var tokens: [Token]
+    var i = 0
+
+    public static func parse(_ source: String) throws(LoomError) -> [Statement] {
+        var parser = Parser(tokens: try Lexer.tokenize(source))
+        return try parser.parseCell()
+    }
+
+    init(tokens: [Token]) { self.tokens = tokens }
+
+    var peek: Token { tokens[i] }
+    func peek(_ k: Int) -> Token { tokens[min(i + k, tokens.count - 1)] }
+    mutating func advance() -> Token {
+        let t = tokens[i]
+        if i < tokens.count - 1 { i += 1 }
+        return t
+    }
+
+    var atLineEnd: Bool { peek.kind == .newline || peek.kind == .end }
+
+    mutating func skipNewlines() { while peek.kind == .newline { _ = advance() } }
+
+    func isSymbol(_ t: Token, _ c: Character) -> Bool { t.kind == .symbol(c) }
+
+    func unexpected(_ t: Token, expected: String, suggestion: String? = nil) -> LoomError {
+        LoomError(.syntax, "expected \(expected), found \(t.kind.describe)", at: t.range, suggestion: suggestion)
+    }
+
+    mutating func parseCell() throws(LoomError) -> [Statement] {
+        var statements: [Statement] = []
+        skipNewlines()
+        while peek.kind != .end {
+            statements.append(try parseStatement())
+            guard atLineEnd else {
+                throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the statement", at: peek.range)
+            }
+            skipNewlines()
+        }
+        return statements
+    }
+
+    mutating func parseStatement() throws(LoomError) -> Statement {
+        let first = peek
+        guard let word = first.word else {
+            if isSymbol(first, "}") { throw LoomError(.syntax, "`}` without a `model … {` to close", at: first.range) }
+            return .expression(try parseExpression())
+        }
+        if isSymbol(peek(1), "=") {
+            if Statements.keywords.contains(word) || Layers.keywords.contains(word) {
+                throw LoomError(.syntax, "`\(word)` is a statement word and cannot name a variable", at: first.range)
+            }
+            _ = advance(); _ = advance()
+            let value = try parseExpression()
+            return .assignment(name: word, value: value, range: first.range.through(value.range))
+        }
+        if word == "model" { return try parseModel() }
+        let forms = Statements.forms(of: word)
+        if !forms.isEmpty { return .command(try parseCommand(forms)) }
+        // Not a statement: an expression, unless words follow that make it a
+        // misspelt statement.
+        let start = i
+        if let expression = try? parseExpression(), atLineEnd { return .expression(expression) }
+        i = start
+        let suggestion = closest(to: word, in: Statements.keywords)
+        if suggestion != nil || !atLineEndAfterFirstToken {
+            throw LoomError(.syntax, "unknown statement `\(word)`", at: first.range, suggestion: suggestion)
+        }
+        return .expression(try parseExpression())
+    }
+
+    var atLineEndAfterFirstToken: Bool {
+        let k = peek(1).kind
+        return k == .newline || k == .end
+    }
+
+    // MARK: commands
+
+    /// One of `forms` (all with the same first word), chosen by the second
+    /// word or, for `KEYWORD NAME = SUBWORD`, the third.
+    mutating func parseCommand(_ forms: [Signature]) throws(LoomError) -> Command {
+        let keywordToken = advance()
+        var arguments: [String: Expr] = [:]
+        var form = forms[0]
+        if forms.contains(where: \.bindsName) {
+            let nameToken = peek
+            guard let name = nameToken.word else {
+                throw unexpected(nameToken, expected: "a name to define (`\(forms[0].keyword) NAME = …`)")
+            }
+            _ = advance()
+            guard isSymbol(peek, "=") else { throw unexpected(peek, expected: "`=`") }
+            _ = advance()
+            arguments["name"] = Expr(kind: .name([name]), range: nameToken.range)
+        }
+        if forms.contains(where: { $0.subword != nil }) {
+            let subwords = forms.compactMap(\.subword)
+            let t = peek
+            guard let sub = t.word, let chosen = forms.first(where: { $0.subword == sub }) else {
+                let found = t.word.map { "unknown form `\($0)`" } ?? "expected one of \(subwords.joined(separator: ", "))"
+                throw LoomError(.syntax, "\(found) after `\(keywordToken.text)`; expected one of \(subwords.joined(separator: ", "))",
+                                at: t.range, suggestion: t.word.flatMap { closest(to: $0, in: subwords) })
+            }
+            _ = advance()
+            form = chosen
+        }
+        let start = keywordToken.range
+        try parseArguments(of: form, into: &arguments)
+        let end = tokens[max(0, i - 1)].range
+        return Command(signature: form, arguments: arguments, range: start.through(end))
+    }
+
+    mutating func parseArguments(of form: Signature, into arguments: inout [String: Expr]) throws(LoomError) {
+        let positionals = form.parameters.filter(\.positional)
+        var nextPositional = 0
+        while !atLineEnd && !isSymbol(peek, "}") {
+            let t = peek
+            if let word = t.word, let p = form.parameter(named: word), arguments[p.name] == nil,
+               !p.positional || (p.kind != .expressions && isNamedUse(p)) {
+                _ = advance()
+                arguments[p.name] = p.kind == .flag ? Expr(kind: .flag, range: t.range) : try parseValue(p, after: t)
+                continue
+            }
+            while nextPositional < positionals.count, arguments[positionals[nextPositional].name] != nil {
+                nextPositional += 1
+            }
+            guard nextPositional < positionals.count else {
+                let options = form.parameters.filter { arguments[$0.name] == nil && !$0.positional }.map(\.name)
+                let what = options.isEmpty ? "nothing more" : "one of \(options.joined(separator: ", "))"
+                throw LoomError(.syntax, "unexpected \(t.kind.describe); `\(form.title)` takes \(what) here",
+                                at: t.range, suggestion: t.word.flatMap { closest(to: $0, in: options) })
+            }
+            let p = positionals[nextPositional]
+            arguments[p.name] = try parseValue(p, after: nil)
+            nextPositional += 1
+        }
+        if let missing = form.parameters.first(where: { $0.required && arguments[$0.name] == nil }) {
+            let what = missing.positional ? (missing.placeholder ?? missing.name.uppercased())
+                : "`\(missing.name) \(missing.placeholder ?? missing.kind.placeholder)`"
+            throw LoomError(.syntax, "`\(form.title)` needs \(what): \(form.usage)", at: peek.range)
+        }
+    }
+
+    /// A positional parameter's own name may also introduce it
+    /// (`conv2d filters 32`), but only when a value follows.
+    func isNamedUse(_ p: Parameter) -> Bool {
+        switch peek(1).kind {
+        case .newline, .end: return false
+        default: return true
+        }
+    }
+
+    mutating func parseValue(_ p: Parameter, after nameToken: Token?) throws(LoomError) -> Expr {
+        let t = peek
+        switch p.kind {
+        case .newName, .word:
+            guard let word = t.word else { throw unexpected(t, expected: "a name for \(p.name)") }
+            _ = advance()
+            return Expr(kind: .name([word]), range: t.range)
+        case .reference:
+            guard case .name(let parts) = t.kind else {
+                throw unexpected(t, expected: "a name (\(p.doc))")
+            }
+            _ = advance()
+            return Expr(kind: .name(parts), range: t.range)
+        case .choice(let options):
+            guard let word = t.word else {
+                throw unexpected(t, expected: "\(p.name): one of \(options.joined(separator: ", "))")
+            }
+            guard options.contains(word) else {
+                throw LoomError(.syntax, "unknown \(p.name) `\(word)`; expected one of \(options.joined(separator: ", "))",
+                                at: t.range, suggestion: closest(to: word, in: options))
+            }
+            _ = advance()
+            return Expr(kind: .name([word]), range: t.range)
+        case .flag:
+            return Expr(kind: .flag, range: (nameToken ?? t).range)
+        case .expressions:
+            var items: [Expr] = []
+            while !atLineEnd {
+                items.append(try parseExpression())
+                if isSymbol(peek, ",") { _ = advance() }
+            }
+            let range = items.first.map { $0.range.through(items.last!.range) } ?? t.range
+            return Expr(kind: .list(items), range: range)
+        case .number, .integer, .fraction, .countOrPercent, .shape, .string:
+            if atLineEnd { throw unexpected(t, expected: "a value for \(p.name)") }
+            return try parseExpression()
+        }
+    }
+
+    // MARK: model blocks
+
+    mutating func parseModel() throws(LoomError) -> Statement {
+        let keyword = advance()
+        let nameToken = peek
+        guard let name = nameToken.word else { throw unexpected(nameToken, expected: "the model's name") }
+        _ = advance()
+        let open = peek
+        guard isSymbol(open, "{") else { throw unexpected(open, expected: "`{` to open the layers") }
+        _ = advance()
+        var layers: [Command] = []
+        while true {
+            skipNewlines()
+            if isSymbol(peek, "}") { break }
+            guard peek.kind != .end else {
+                throw LoomError(.syntax, "the layers of `\(name)` are not closed; add `}` on a line of its own",
+                                at: open.range)
+            }
+            let t = peek
+            guard let word = t.word, let form = Layers.form(of: word) else {
+                if case .name(let parts) = t.kind {
+                    throw LoomError(.syntax, "unknown layer `\(parts.joined(separator: "."))`", at: t.range,
+                                    suggestion: closest(to: parts.joined(separator: "."), in: Layers.keywords))
+                }
+                throw unexpected(t, expected: "a layer (\(Layers.keywords.joined(separator: ", ")))")
+            }
+            var arguments: [String: Expr] = [:]
+            _ = advance()
+            try parseArguments(of: form, into: &arguments)
+            layers.append(Command(signature: form, arguments: arguments, range: t.range.through(tokens[max(0, i - 1)].range)))
+            guard atLineEnd || isSymbol(peek, "}") else {
+                throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the layer", at: peek.range)
+            }
+        }
+        let close = advance()
+        return .model(name: name, layers: layers, range: keyword.range.through(close.range))
+    }
+
+    // MARK: expressions
+
+    mutating func parseExpression() throws(LoomError) -> Expr {
+        var left = try parseTerm()
+        while case .symbol(let op) = peek.kind, op == "+" || op == "-" {
+            _ = advance()
+            let right = try parseTerm()
+            left = Expr(kind: .binary(op, left, right), range: left.range.through(right.range))
+        }
+        return left
+    }
+
+    mutating func parseTerm() throws(LoomError) -> Expr {
+        var left = try parseUnary()
+        while case .symbol(let op) = peek.kind, op == "*" || op == "/" {
+            _ = advance()
+            let right = try parseUnary()
+            left = Expr(kind: .binary(op, left, right), range: left.range.through(right.range))
+        }
+        return left
+    }
+
+    mutating func parseUnary() throws(LoomError) -> Expr {
+        if isSymbol(peek, "-") {
+            let minus = advance()
+            let operand = try parseUnary()
+            return Expr(kind: .negate(operand), range: minus.range.through(operand.range))
+        }
+        return try parsePrimary()
+    }
+
+    mutating func parsePrimary() throws(LoomError) -> Expr {
+        let t = peek
+        switch t.kind {
+        case .number(let v): _ = advance(); return Expr(kind: .number(v), range: t.range)
+        case .percent(let v): _ = advance(); return Expr(kind: .percent(v), range: t.range)
+        case .shape(let dims): _ = advance(); return Expr(kind: .shape(dims), range: t.range)
+        case .string(let s): _ = advance(); return Expr(kind: .string(s), range: t.range)
+        case .name(let parts): _ = advance(); return Expr(kind: .name(parts), range: t.range)
+        case .symbol("("):
+            _ = advance()
+            let inner = try parseExpression()
+            guard isSymbol(peek, ")") else { throw unexpected(peek, expected: "`)`") }
+            let close = advance()
+            return Expr(kind: inner.kind, range: t.range.through(close.range))
+        default:
+            throw unexpected(t, expected: "a value")
+        }
+    }
+}

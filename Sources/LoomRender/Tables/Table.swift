@@ -1,0 +1,143 @@
+import LoomCore
+
+/// A table of text cells, drawn as aligned box-drawing text, HTML or Markdown.
+///
+/// Numbers are right-aligned; a footer row (totals) is set apart by a rule.
+/// Too wide for the page, the widest columns are cut with `…`.
+public struct Table: Sendable, Equatable {
+    public enum Alignment: Sendable { case left, right }
+
+    public struct Column: Sendable, Equatable {
+        public var title: String
+        public var alignment: Alignment
+        public init(_ title: String, _ alignment: Alignment = .left) {
+            self.title = title
+            self.alignment = alignment
+        }
+    }
+
+    public var title: String?
+    public var columns: [Column]
+    public var rows: [[String]]
+    public var footer: [String]?
+
+    public init(title: String? = nil, columns: [Column], rows: [[String]] = [], footer: [String]? = nil) {
+        self.title = title
+        self.columns = columns
+        self.rows = rows
+        self.footer = footer
+    }
+
+    public mutating func append(_ row: [String]) { rows.append(row) }
+
+    /// All views of the table in one bundle.
+    public func bundle(width: Int = 80) -> MimeBundle {
+        MimeBundle([("text/plain", text(width: width)), ("text/html", html()), ("text/markdown", markdown())])
+    }
+
+    func cell(_ row: [String], _ i: Int) -> String { i < row.count ? row[i] : "" }
+
+    // MARK: text
+
+    /// Box-drawing text no wider than `width` columns (at least the borders).
+    public func text(width: Int = 80) -> String {
+        let n = columns.count
+        guard n > 0 else { return title ?? "" }
+        let all = [columns.map(\.title)] + rows + (footer.map { [$0] } ?? [])
+        var widths = (0..<n).map { i in all.map { TextWidth.of(cell($0, i)) }.max() ?? 0 }
+        // Borders and padding take 3 columns per cell plus one.
+        let budget = max(n * 2, width - (3 * n + 1))
+        while widths.reduce(0, +) > budget, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }),
+              widths[widest] > 1 {
+            widths[widest] -= 1
+        }
+        func line(_ left: String, _ mid: String, _ right: String) -> String {
+            left + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: mid) + right
+        }
+        func row(_ cells: [String]) -> String {
+            var parts: [String] = []
+            for i in 0..<n {
+                let text = TextWidth.truncate(cell(cells, i), to: widths[i])
+                parts.append(" " + TextWidth.pad(text, to: widths[i], right: columns[i].alignment == .right) + " ")
+            }
+            return "│" + parts.joined(separator: "│") + "│"
+        }
+        var out: [String] = []
+        if let title { out.append(title) }
+        out.append(line("┌", "┬", "┐"))
+        out.append(row(columns.map(\.title)))
+        out.append(line("├", "┼", "┤"))
+        for r in rows { out.append(row(r)) }
+        if let footer {
+            out.append(line("├", "┼", "┤"))
+            out.append(row(footer))
+        }
+        out.append(line("└", "┴", "┘"))
+        return out.joined(separator: "\n")
+    }
+
+    // MARK: HTML
+
+    public func html() -> String {
+        func cells(_ tag: String, _ values: [String]) -> String {
+            (0..<columns.count).map { i in
+                let align = columns[i].alignment == .right ? " style=\"text-align:right\"" : " style=\"text-align:left\""
+                return "<\(tag)\(align)>\(HTML.escape(cell(values, i)))</\(tag)>"
+            }.joined()
+        }
+        var out = "<table class=\"loom-table\">"
+        if let title { out += "<caption>\(HTML.escape(title))</caption>" }
+        out += "<thead><tr>\(cells("th", columns.map(\.title)))</tr></thead><tbody>"
+        for r in rows { out += "<tr>\(cells("td", r))</tr>" }
+        out += "</tbody>"
+        if let footer { out += "<tfoot><tr>\(cells("th", footer))</tr></tfoot>" }
+        return out + "</table>"
+    }
+
+    // MARK: Markdown
+
+    public func markdown() -> String {
+        func row(_ values: [String]) -> String {
+            "| " + (0..<columns.count).map { Markdown.escapeCell(cell(values, $0)) }.joined(separator: " | ") + " |"
+        }
+        var out: [String] = []
+        if let title { out.append("**\(Markdown.escapeCell(title))**"); out.append("") }
+        out.append(row(columns.map(\.title)))
+        out.append("| " + columns.map { $0.alignment == .right ? "---:" : ":---" }.joined(separator: " | ") + " |")
+        for r in rows { out.append(row(r)) }
+        if let footer { out.append(row(footer.map { $0.isEmpty ? "" : "**\($0)**" })) }
+        return out.joined(separator: "\n")
+    }
+}
+
+/// Escaping for text placed in HTML.
+public enum HTML {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
+
+enum Markdown {
+    static func escapeCell(_ s: String) -> String {
+        s.replacingAll("|", with: "\\|").replacingAll("\n", with: " ")
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

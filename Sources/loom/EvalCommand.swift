@@ -1,0 +1,71 @@
+import ArgumentParser
+import LoomCore
+import LoomLang
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Runs Loom code in the terminal: outputs as text on stdout, errors on stderr.")
+
+    @Argument(help: "A .loom file, or - for standard input.")
+    var file: String = "-"
+
+    func run() throws {
+        signal(SIGINT) { _ in interruptFlag.store(true, ordering: .relaxed) }
+        let source: String
+        do {
+            source = file == "-" ? readStandardInput() : try Files.readText(file)
+        } catch {
+            TerminalOutput.write(2, "loom eval: \(error)\n")
+            throw ExitCode(2)
+        }
+        let interpreter = LoomInterpreter()
+        let output = TerminalOutput()
+        switch interpreter.execute(source, output: output) {
+        case .ok(let value):
+            if let text = value?.plainText { TerminalOutput.write(1, text + "\n") }
+        case .error(let error):
+            TerminalOutput.write(2, error.traceback.joined(separator: "\n") + "\n")
+            throw ExitCode(1)
+        }
+    }
+
+    func readStandardInput() -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(0, &buffer, buffer.count)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Output of `loom eval`: streams as they are, displays as their plain text.
+final class TerminalOutput: OutputSink {
+    func stream(_ stream: LoomCore.OutputStream, _ text: String) {
+        TerminalOutput.write(stream == .stdout ? 1 : 2, text)
+    }
+
+    func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {
+        guard let text = bundle.plainText else { return }
+        TerminalOutput.write(1, text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    func clearOutput(wait: Bool) {}
+
+    static func write(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        let count = bytes.count
+        var offset = 0
+        while offset < count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, count - offset) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}

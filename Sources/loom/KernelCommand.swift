@@ -1,0 +1,32 @@
+import ArgumentParser
+import Jupyter
+import LoomCore
+import LoomLang
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct KernelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernel", abstract: "Runs the Jupyter kernel (Jupyter starts this).")
+
+    @Option(name: .customShort("f"), help: "The connection file Jupyter wrote.")
+    var connectionFile: String
+
+    func run() throws {
+        signal(SIGINT) { _ in interruptFlag.store(true, ordering: .relaxed) }
+        signal(SIGPIPE, SIG_IGN)
+        let server: KernelServer
+        do {
+            let connection = try ConnectionInfo(contentsOf: connectionFile)
+            server = try KernelServer(connection: connection)
+        } catch {
+            KernelLog.error(error.description)
+            throw ExitCode(2)
+        }
+        KernelLog.info("Loom \(LoomVersion.text) listening; connection file \(connectionFile)")
+        let status = server.run(interpreter: LoomInterpreter(), history: HistoryStore(path: HistoryStore.defaultPath),
+                                implementationVersion: LoomInterpreter.version)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
