@@ -11,13 +11,16 @@ public enum Channel: String, Sendable {
 public protocol KernelTransport: AnyObject {
     func reply(_ message: OutgoingMessage, on channel: Channel)
     func publish(_ message: OutgoingMessage)
+    /// The shell requests that have arrived but not been handled yet, taken
+    /// off the queue without waiting.
+    func takeQueuedShellRequests() -> [Message]
 }
 
 /// What the server loop should do after a request.
-public enum DispatchOutcome: Equatable, Sendable {
+public enum DispatchOutcome: Sendable {
     case proceed
-    /// A cell failed with `stop_on_error`: abort the execute requests queued.
-    case abortQueued
+    /// Requests taken off the queue that still need handling, in order.
+    case requeue([Message])
     case shutdown(restart: Bool)
 }
 
@@ -99,7 +102,7 @@ public final class Dispatcher: @unchecked Sendable {
     }
 
     /// Replies `aborted` to an execute request queued behind a failed cell.
-    public func abort(_ request: Message) {
+    func abort(_ request: Message) {
         publishStatus("busy", parent: request)
         if request.type == "execute_request" {
             send(request, "execute_reply", ["status": "aborted", "execution_count": .int(executionCount)], on: .shell)
@@ -151,13 +154,21 @@ public final class Dispatcher: @unchecked Sendable {
             if !silent {
                 transport.publish(builder.broadcast("error", content: errorContent(error), parent: request))
             }
+            // Requests queued before the client can know of the error are the
+            // ones stop_on_error aborts; take them before replying.
+            let queued = stopOnError ? transport.takeQueuedShellRequests() : []
             var reply = errorContent(error)
             reply["status"] = "error"
             reply["execution_count"] = .int(count)
             send(request, "execute_reply", reply, on: .shell)
+            if storeHistory { history.record(line: count, input: code, output: nil) }
+            var others: [Message] = []
+            for q in queued {
+                if q.type == "execute_request" { abort(q) } else { others.append(q) }
+            }
+            return others.isEmpty ? .proceed : .requeue(others)
         }
         if storeHistory { history.record(line: count, input: code, output: plainOutput) }
-        if case .error = result, stopOnError { return .abortQueued }
         return .proceed
     }
 

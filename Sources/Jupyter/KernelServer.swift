@@ -99,11 +99,18 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     // MARK: loops
 
     func serveShell(_ dispatcher: Dispatcher) {
+        var pending: [Message] = []
         while !stopping.load(ordering: .relaxed) {
-            guard let request = receive(on: shell, .shell, wait: true) else { continue }
-            switch dispatcher.handle(request, on: .shell) {
+            let next: Message
+            if pending.isEmpty {
+                guard let request = receive(on: shell, .shell, wait: true) else { continue }
+                next = request
+            } else {
+                next = pending.removeFirst()
+            }
+            switch dispatcher.handle(next, on: .shell) {
             case .proceed: break
-            case .abortQueued: abortQueued(dispatcher)
+            case .requeue(let messages): pending = messages + pending
             case .shutdown: beginShutdown()
             }
         }
@@ -117,18 +124,12 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         }
     }
 
-    /// After a failed cell with `stop_on_error`, answers `aborted` to the
-    /// execute requests already queued; other requests are served as usual.
-    func abortQueued(_ dispatcher: Dispatcher) {
-        while !stopping.load(ordering: .relaxed) {
-            guard (try? shell.poll(timeoutMilliseconds: 10)) == true else { return }
-            guard let request = receive(on: shell, .shell, wait: false) else { continue }
-            if request.type == "execute_request" {
-                dispatcher.abort(request)
-            } else if case .shutdown = dispatcher.handle(request, on: .shell) {
-                beginShutdown()
-            }
+    public func takeQueuedShellRequests() -> [Message] {
+        var out: [Message] = []
+        while let frames = try? shell.receiveFrames(wait: false) {
+            if let message = try? decodeLogging(frames, .shell) { out.append(message) }
         }
+        return out
     }
 
     /// One verified, parsed message, or nil (dropped and logged, or the
@@ -144,11 +145,15 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
             }
             return nil
         }
+        return try? decodeLogging(frames, channel)
+    }
+
+    func decodeLogging(_ frames: [[UInt8]], _ channel: Channel) throws(WireError) -> Message {
         do {
             return try decode(frames)
         } catch {
             KernelLog.warning("dropped a message on \(channel.rawValue): \(error)")
-            return nil
+            throw error
         }
     }
 
