@@ -1,0 +1,73 @@
+import LoomCore
+import XCTest
+
+final class JSONTests: XCTestCase {
+    func testParsesEveryKindOfValue() throws {
+        let json = try JSON.parse(#"{"a": 1, "b": -2.5e3, "c": true, "d": null, "e": [1, "x"], "f": {}}"#)
+        XCTAssertEqual(json["a"], .int(1))
+        XCTAssertEqual(json["b"], .double(-2500))
+        XCTAssertEqual(json["c"], .bool(true))
+        XCTAssertEqual(json["d"], .null)
+        XCTAssertEqual(json["e"], .array([.int(1), .string("x")]))
+        XCTAssertEqual(json["f"], .object([:]))
+    }
+
+    func testIntegersAndBooleansStayDistinct() throws {
+        XCTAssertNil(try JSON.parse("1").boolValue)
+        XCTAssertNil(try JSON.parse("true").intValue)
+        XCTAssertEqual(try JSON.parse("1.0").intValue, 1)
+    }
+
+    func testStringEscapesAndSurrogatePairs() throws {
+        let json = try JSON.parse(#""a\"b\\c\/d\n\u00e9\ud83d\ude00""#)
+        XCTAssertEqual(json.stringValue, "a\"b\\c/d\né😀")
+    }
+
+    func testKeysKeepTheirOrderAndSlashesAreNotEscaped() throws {
+        let text = #"{"z":1,"a":"x/y","m":[true,false,null]}"#
+        XCTAssertEqual(try JSON.parse(text).text, text)
+    }
+
+    func testControlCharactersAreEscapedOnOutput() {
+        XCTAssertEqual(JSON.string("a\u{01}b\tc").text, #""a\u0001b\tc""#)
+    }
+
+    func testPrettyTextSortsKeysLikeNbformat() {
+        let json: JSON = ["b": 1, "a": ["x": [1, 2]]]
+        XCTAssertEqual(json.prettyText(indent: 1), "{\n \"a\": {\n  \"x\": [\n   1,\n   2\n  ]\n },\n \"b\": 1\n}")
+    }
+
+    func testRejectsMalformedText() {
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "tru", "\"\\x\"", "\"\\ud800\"", "[1] 2", "\"a\nb\"",
+                    "{\"a\":}", "-", "1e", "nul"] {
+            XCTAssertThrowsError(try JSON.parse(bad), "accepted \(bad.debugDescription)")
+        }
+    }
+
+    func testRejectsInvalidUTF8() {
+        XCTAssertThrowsError(try JSON.parse([0x22, 0xFF, 0xFE, 0x22]))
+    }
+
+    func testDeepNestingIsAnErrorNotACrash() {
+        let deep = String(repeating: "[", count: 100_000)
+        XCTAssertThrowsError(try JSON.parse(deep)) { error in
+            XCTAssertTrue("\(error)".contains("nested too deeply"))
+        }
+    }
+
+    func testDoublesRoundTrip() throws {
+        for x in [0.1, 1e-7, 123456.789, -3.0, 1e300] {
+            XCTAssertEqual(try JSON.parse(JSON.double(x).text).doubleValue, x)
+        }
+        XCTAssertEqual(JSON.double(.nan).text, "null")
+    }
+
+    func testObjectSetterReplacesInPlaceAndRemoves() {
+        var o: JSONObject = ["a": 1, "b": 2]
+        o["a"] = 3
+        o["c"] = 4
+        o["b"] = nil
+        XCTAssertEqual(o.keys, ["a", "c"])
+        XCTAssertEqual(o["a"], .int(3))
+    }
+}

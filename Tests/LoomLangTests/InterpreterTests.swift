@@ -1,0 +1,166 @@
+import LoomCore
+import LoomLang
+import Foundation
+import XCTest
+
+final class CapturedOutput: OutputSink {
+    var streams: [(LoomCore.OutputStream, String)] = []
+    var displays: [MimeBundle] = []
+    var clears = 0
+    func stream(_ stream: LoomCore.OutputStream, _ text: String) { streams.append((stream, text)) }
+    func display(_ bundle: MimeBundle, displayID: String?, update: Bool) { displays.append(bundle) }
+    func clearOutput(wait: Bool) { clears += 1 }
+    var stdout: String { streams.filter { $0.0 == .stdout }.map(\.1).joined() }
+}
+
+final class InterpreterTests: XCTestCase {
+    var loom: LoomInterpreter!
+    var out: CapturedOutput!
+
+    override func setUp() {
+        loom = LoomInterpreter()
+        out = CapturedOutput()
+    }
+
+    @discardableResult
+    func run(_ code: String) -> ExecutionResult { loom.execute(code, output: out) }
+
+    func value(_ code: String) -> String? {
+        guard case .ok(let b) = run(code) else { return nil }
+        return b?.plainText
+    }
+
+    func error(_ code: String) -> ExecutionError? {
+        guard case .error(let e) = run(code) else { return nil }
+        return e
+    }
+
+    func testVariablesPersistAcrossCells() {
+        run("epochs = 5")
+        XCTAssertEqual(value("epochs * 2"), "10")
+        XCTAssertEqual(value("(epochs + 1) / 4"), "1.5")
+        XCTAssertEqual(value("0.1 + 0.2"), "0.3")
+        XCTAssertEqual(value("-epochs"), "-5")
+    }
+
+    func testOnlyAFinalBareExpressionIsTheResult() {
+        XCTAssertNil(value("x = 1\nx"  + "\ny = 2"))
+        XCTAssertEqual(value("x = 1\nx + 1"), "2")
+    }
+
+    func testPrintAndWarn() {
+        run("n = 3\nprint \"n is\" n\nwarn \"careful\"")
+        XCTAssertEqual(out.stdout, "n is 3\n")
+        XCTAssertEqual(out.streams.last?.0, .stderr)
+        XCTAssertEqual(out.streams.last?.1, "careful\n")
+    }
+
+    func testStringConcatenationAndTypeErrors() {
+        XCTAssertEqual(value("\"a\" + 1"), "a1")
+        XCTAssertEqual(error("28x28 * 2")?.name, "TypeError")
+    }
+
+    func testFailedStatementStopsTheCellButKeepsEarlierNames() {
+        let e = error("a = 1\nb = a / 0\nc = 3")
+        XCTAssertEqual(e?.name, "ValueError")
+        XCTAssertEqual(e?.traceback[1], "  --> line 2, column 5")
+        XCTAssertEqual(value("a"), "1")
+        XCTAssertEqual(error("c")?.name, "NameError")
+    }
+
+    func testUnknownNameSuggestsAKnownOne() {
+        run("epochs = 5")
+        XCTAssertEqual(error("epohcs + 1")?.value, "unknown name `epohcs`; did you mean `epochs`?")
+    }
+
+    func testASyntaxErrorRunsNothing() {
+        XCTAssertEqual(error("x = 1\nx = = 2")?.name, "SyntaxError")
+        XCTAssertEqual(error("x")?.name, "NameError")
+    }
+
+    func testDeleteResetAndList() {
+        run("a = 1\nb = \"two\"")
+        run("list")
+        XCTAssertTrue(out.displays.last?.plainText?.contains("two") ?? false)
+        XCTAssertNotNil(out.displays.last?["text/html"])
+        run("delete a")
+        XCTAssertEqual(error("a")?.name, "NameError")
+        XCTAssertEqual(error("delete zz")?.name, "NameError")
+        run("reset")
+        XCTAssertEqual(error("b")?.name, "NameError")
+    }
+
+    func testSetChecksItsValues() {
+        run("set width 100")
+        XCTAssertEqual(loom.session.width, 100)
+        XCTAssertEqual(error("set width 5")?.name, "ValueError")
+        XCTAssertEqual(error("set width 2.5")?.name, "TypeError")
+        run("set plots svg")
+        XCTAssertEqual(loom.session.plotStyle, .svg)
+        XCTAssertEqual(error("set plots png")?.name, "SyntaxError")
+    }
+
+    func testHelpListsAndExplains() {
+        run("help")
+        XCTAssertTrue(out.displays[0].plainText?.contains("conv2d") ?? false)
+        run("help conv2d")
+        XCTAssertTrue(out.displays[1].plainText?.hasPrefix("conv2d N DIMS") ?? false)
+        run("help epochs")
+        XCTAssertTrue(out.displays[2].plainText?.contains("train") ?? false)
+        XCTAssertEqual(error("help trian")?.value, "no help for `trian`; did you mean `train`?")
+    }
+
+    func testSleepIsInterruptible() {
+        let started = ContinuousClock.now
+        let flagger = Thread { Thread.sleep(forTimeInterval: 0.1); interruptFlag.store(true, ordering: .relaxed) }
+        flagger.start()
+        XCTAssertEqual(error("sleep 20")?.name, "Interrupted")
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(5))
+        XCTAssertEqual(value("1"), "1")  // the flag is cleared for the next cell
+    }
+
+    func testClearAsksToClearOutput() {
+        run("clear")
+        XCTAssertEqual(out.clears, 1)
+    }
+
+    func testEngineStatementsSayTheyAreNotAvailableYet() {
+        XCTAssertEqual(error("train cnn on digits")?.name, "NotAvailable")
+    }
+
+    func testUserExpressions() {
+        run("n = 4")
+        guard case .ok(let b) = loom.evaluate(expression: "n * n") else { return XCTFail() }
+        XCTAssertEqual(b?.plainText, "16")
+        guard case .error(let e) = loom.evaluate(expression: "n n") else { return XCTFail() }
+        XCTAssertEqual(e.name, "SyntaxError")
+    }
+
+    func testCompletion() {
+        XCTAssertEqual(loom.complete("pri", cursor: 3).matches, ["print"])
+        XCTAssertEqual(loom.complete("show fil", cursor: 8).matches, ["filters"])
+        XCTAssertEqual(loom.complete("model m {\n  den", cursor: 15).matches, ["dense"])
+        XCTAssertEqual(loom.complete("train m on d optimizer r", cursor: 24).matches, ["rmsprop"])
+        XCTAssertEqual(loom.complete("data d = g", cursor: 10).matches, ["glyphs"])
+        run("epochs = 3")
+        let c = loom.complete("x = ep", cursor: 6)
+        XCTAssertEqual(c.matches, ["epochs"])
+        XCTAssertEqual(c.cursorStart, 4)
+    }
+
+    func testIsComplete() {
+        XCTAssertEqual(loom.isComplete("model m {"), .incomplete(indent: "  "))
+        XCTAssertEqual(loom.isComplete("x = 1 +"), .incomplete(indent: ""))
+        XCTAssertEqual(loom.isComplete("x = 1"), .complete)
+        XCTAssertEqual(loom.isComplete("}"), .invalid)
+        XCTAssertEqual(loom.isComplete("print \"a"), .invalid)
+    }
+
+    func testInspection() {
+        XCTAssertTrue(loom.inspect("show filters cnn.conv1", cursor: 8, detailLevel: 0)?.plainText?
+            .hasPrefix("show filters M.LAYER") ?? false)
+        XCTAssertNil(loom.inspect("   ", cursor: 1, detailLevel: 0))
+        run("k = 7")
+        XCTAssertEqual(loom.inspect("k", cursor: 1, detailLevel: 0)?.plainText, "k: number = 7")
+    }
+}

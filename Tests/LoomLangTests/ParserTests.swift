@@ -1,0 +1,195 @@
+import LoomLang
+import XCTest
+
+final class ParserTests: XCTestCase {
+    func parse(_ s: String) throws -> [Statement] { try Parser.parse(s) }
+
+    func command(_ s: String) throws -> Command {
+        guard case .command(let c) = try parse(s).first else { throw XCTSkip("not a command: \(s)") }
+        return c
+    }
+
+    func error(_ s: String, file: StaticString = #filePath, line: UInt = #line) -> LoomError? {
+        do {
+            _ = try Parser.parse(s)
+            XCTFail("parsed \(s.debugDescription)", file: file, line: line)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func testEverySeedExampleParses() throws {
+        let cnn = """
+        seed 7
+        data digits = glyphs n 3000 size 28
+        split digits train 0.8
+        model cnn {
+          input 28x28x1
+          conv2d 32 3x3 relu
+          maxpool 2
+          conv2d 64 3x3 relu
+          maxpool 2
+          flatten
+          dense 128 relu
+          dense 10 softmax
+        }
+        summary cnn
+        train cnn on digits.train epochs 10 batch 32 optimizer adam lr 0.001 loss crossentropy
+        evaluate cnn on digits.test
+        show filters cnn.conv1
+        show sparsity cnn on digits.test
+        """
+        XCTAssertEqual(try parse(cnn).count, 9)
+        let rest = """
+        data waves = sines n 2000 steps 10 classes 10
+        model seq {
+          input 10x1
+          lstm 50 tanh
+          dense 10 softmax
+        }
+        train seq on waves.train epochs 10 batch 32 optimizer adam
+        data pix = patches n 2000 size 8
+        dictionary D = learn pix atoms 100 sparsity 5 method ksvd iterations 10
+        codes C = encode pix with D omp sparsity 5
+        show atoms D
+        show codes C
+        model wide {
+          input 28x28x1
+          flatten
+          dense 256 relu
+          threshold 0.1
+          dense 256 relu
+          kwta 10%
+          dense 10 softmax
+        }
+        prune wide 80%
+        """
+        XCTAssertEqual(try parse(rest).count, 10)
+    }
+
+    func testPositionalShorthandEqualsNamedOptions() throws {
+        guard case .model(_, let short, _) = try parse("model a {\n conv2d 32 3x3 relu\n}")[0],
+              case .model(_, let named, _) = try parse("model a {\n conv2d filters 32 kernel 3x3 activation relu\n}")[0]
+        else { return XCTFail() }
+        XCTAssertEqual(short[0].arguments.mapValues(\.kind), named[0].arguments.mapValues(\.kind))
+        XCTAssertEqual(short[0].argument("kernel")?.kind, .shape([3, 3]))
+        XCTAssertEqual(short[0].argument("activation")?.name, ["relu"])
+    }
+
+    func testNamedOptionsAndDottedNames() throws {
+        let c = try command("train cnn on digits.train epochs n * 2 lr 1e-3")
+        XCTAssertEqual(c.signature.title, "train")
+        XCTAssertEqual(c.argument("model")?.name, ["cnn"])
+        XCTAssertEqual(c.argument("on")?.name, ["digits", "train"])
+        guard case .binary("*", _, _)? = c.argument("epochs")?.kind else { return XCTFail("epochs not an expression") }
+        XCTAssertEqual(c.argument("lr")?.kind, .number(0.001))
+    }
+
+    func testFormsChosenBySecondOrThirdWord() throws {
+        XCTAssertEqual(try command("show filters cnn.conv1").signature.title, "show filters")
+        XCTAssertEqual(try command("set plots svg").signature.title, "set plots")
+        let data = try command("data d = csv \"x.csv\" label first")
+        XCTAssertEqual(data.signature.title, "data csv")
+        XCTAssertEqual(data.argument("name")?.name, ["d"])
+        XCTAssertEqual(data.argument("path")?.kind, .string("x.csv"))
+    }
+
+    func testLiterals() throws {
+        guard case .expression(let e) = try parse("10%")[0] else { return XCTFail() }
+        XCTAssertEqual(e.kind, .percent(10))
+        guard case .assignment(let name, let v, _) = try parse("s = 28x28x1")[0] else { return XCTFail() }
+        XCTAssertEqual(name, "s")
+        XCTAssertEqual(v.kind, .shape([28, 28, 1]))
+    }
+
+    func testArithmeticPrecedence() throws {
+        guard case .expression(let e) = try parse("1 + 2 * 3")[0], case .binary("+", _, let right) = e.kind,
+              case .binary("*", _, _) = right.kind else { return XCTFail("wrong precedence") }
+    }
+
+    func testMisspeltStatementSuggestsTheWord() {
+        let e = error("x = 1\ntrian cnn on d")
+        XCTAssertEqual(e?.kind, .syntax)
+        XCTAssertEqual(e?.suggestion, "train")
+        XCTAssertEqual(e?.range?.line, 2)
+        XCTAssertEqual(e?.range?.column, 1)
+    }
+
+    func testMisspeltLayerSuggestsTheLayer() {
+        let e = error("model m {\n  input 4\n  conv2 32 3x3\n}")
+        XCTAssertEqual(e?.suggestion, "conv2d")
+        XCTAssertEqual(e?.message, "unknown layer `conv2`")
+        XCTAssertEqual(e?.range?.line, 3)
+        XCTAssertEqual(e?.range?.column, 3)
+    }
+
+    func testBadChoiceNamesTheOptions() {
+        let e = error("model m {\n  dense 10 relux\n}")
+        XCTAssertEqual(e?.suggestion, "relu")
+        XCTAssertTrue(e?.message.contains("expected one of relu, tanh") ?? false)
+        XCTAssertEqual(e?.range?.column, 12)
+    }
+
+    func testMissingRequiredArgumentShowsUsage() {
+        let e = error("train cnn epochs 3")
+        XCTAssertTrue(e?.message.contains("needs `on DATA`") ?? false, e?.message ?? "")
+    }
+
+    func testUnknownOptionSuggestsTheClosest() {
+        let e = error("train cnn on d epoch 3")
+        XCTAssertEqual(e?.suggestion, "epochs")
+        XCTAssertEqual(e?.range?.column, 16)
+    }
+
+    func testUnclosedModelPointsAtTheBrace() {
+        let e = error("model m {\n  input 4")
+        XCTAssertTrue(e?.message.contains("not closed") ?? false)
+        XCTAssertEqual(e?.range?.line, 1)
+        XCTAssertEqual(e?.range?.column, 9)
+    }
+
+    func testLexicalErrors() {
+        XCTAssertTrue(error("print \"abc")?.message.contains("unterminated string") ?? false)
+        XCTAssertTrue(error("x = 3x3x")?.message.contains("malformed shape") ?? false)
+        XCTAssertTrue(error("x = 12abc")?.message.contains("malformed number") ?? false)
+        XCTAssertEqual(error("x = 1 @ 2")?.range?.column, 7)
+    }
+
+    func testStatementWordsCannotBeVariables() {
+        XCTAssertTrue(error("train = 3")?.message.contains("statement word") ?? false)
+    }
+
+    func testTrailingTokensAreRejected() {
+        XCTAssertNotNil(error("reset now"))
+        XCTAssertNotNil(error("}"))
+        XCTAssertNotNil(error("(1 + 2"))
+        XCTAssertNotNil(error("epochs = = 3"))
+    }
+
+    func testErrorRendersTheLineWithACaret() {
+        let source = "x = 1\n  trian cnn"
+        let rendered = error(source)!.render(source: source)
+        XCTAssertEqual(rendered, [
+            "SyntaxError: unknown statement `trian`; did you mean `train`?",
+            "  --> line 2, column 3",
+            "  |",
+            "2 |   trian cnn",
+            "  |   ^^^^^",
+        ])
+    }
+
+    func testCommentsBlankLinesAndContinuations() throws {
+        XCTAssertEqual(try parse("# a comment\n\nx = 1  # trailing\n\ny = x + \\\n 2\n").count, 2)
+    }
+
+    func testRandomBytesNeverCrashTheParser() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("model train {}=+-*/()\"'#%x.0123456789 \n\tabcdefé→,")
+        for _ in 0..<2000 {
+            let n = Int.random(in: 0..<60, using: &rng)
+            let s = String((0..<n).map { _ in alphabet.randomElement(using: &rng)! })
+            _ = try? Parser.parse(s)
+        }
+    }
+}
