@@ -56,3 +56,7 @@ bench: deps build
 
 clean:
 	rm -rf .build $(VENV)
+
+## Regenerate the statement reference in docs/language.md from the signature table.
+docs: build
+	$(LOOM) reference --update docs/language.md
