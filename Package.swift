@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),
         .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
-        .testTarget(name: "LoomRenderTests", dependencies: ["LoomRender", "LoomCore"]),
+        .testTarget(name: "LoomRenderTests", dependencies: ["LoomRender", "LoomCore"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

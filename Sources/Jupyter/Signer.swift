@@ -4,12 +4,21 @@ import CSodium
 ///
 /// With an empty key, messages are unsigned: the signature is empty and any
 /// signature is accepted, as the messaging spec allows.
-public struct Signer: Sendable {
+public struct Signer: @unchecked Sendable {
     let key: [UInt8]
+    /// The HMAC state after the key is absorbed; each signature starts from a
+    /// copy, so the key's two hash blocks are not hashed again per message.
+    /// Never mutated after init, so sharing it between threads is safe.
+    private let keyed: crypto_auth_hmacsha256_state
 
     public init(key: String) {
         _ = Signer.sodiumReady
         self.key = Array(key.utf8)
+        var state = crypto_auth_hmacsha256_state()
+        if !self.key.isEmpty {
+            self.key.withUnsafeBufferPointer { _ = crypto_auth_hmacsha256_init(&state, $0.baseAddress!, $0.count) }
+        }
+        keyed = state
     }
 
     static let sodiumReady: Bool = sodium_init() >= 0
@@ -19,8 +28,7 @@ public struct Signer: Sendable {
     /// The lower-case hex digest of the four signed frames.
     public func signature(_ parts: [[UInt8]]) -> [UInt8] {
         guard isSigning else { return [] }
-        var state = crypto_auth_hmacsha256_state()
-        key.withUnsafeBufferPointer { _ = crypto_auth_hmacsha256_init(&state, $0.baseAddress!, $0.count) }
+        var state = keyed
         for part in parts {
             part.withUnsafeBufferPointer { buffer in
                 if let base = buffer.baseAddress { _ = crypto_auth_hmacsha256_update(&state, base, UInt64(buffer.count)) }

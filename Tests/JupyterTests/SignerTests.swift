@@ -71,3 +71,27 @@ final class WireMessageTests: XCTestCase {
         XCTAssertEqual(reply.wire(signedBy: Signer(key: "k")).parentHeader, header)
     }
 }
+
+final class IdentifierTests: XCTestCase {
+    func testIdsAreLowerCaseVersion4UUIDsAndUnique() {
+        var seen = Set<String>()
+        for _ in 0..<1000 {
+            let id = Identifiers.uuid()
+            let parts = id.split(separator: "-").map(\.count)
+            XCTAssertEqual(parts, [8, 4, 4, 4, 12])
+            XCTAssertEqual(id, id.lowercased())
+            XCTAssertEqual(Array(id)[14], "4")
+            XCTAssertTrue("89ab".contains(Array(id)[19]))
+            seen.insert(id)
+        }
+        XCTAssertEqual(seen.count, 1000)
+    }
+
+    func testDatesAreUTCWithMicroseconds() {
+        let date = Array(Identifiers.now())
+        XCTAssertEqual(date.count, 27)
+        XCTAssertEqual(date[10], "T")
+        XCTAssertEqual(date[19], ".")
+        XCTAssertEqual(date.last, "Z")
+    }
+}
