@@ -1,0 +1,79 @@
+/// Many small images side by side on one shared scale: convolution filters,
+/// dictionary atoms, input samples. Rows wrap to the page width.
+public struct ImageGrid: Plot {
+    public var images: [Matrix]
+    public var labels: [String]
+    public var title: String?
+    /// The largest side an image may have in characters before it is averaged down.
+    public var maxSide: Int
+
+    public init(_ images: [Matrix], labels: [String] = [], title: String? = nil, maxSide: Int = 28) {
+        self.images = images
+        self.labels = labels
+        self.title = title
+        self.maxSide = maxSide
+    }
+
+    var shading: ValueShading { ValueShading(values: images.flatMap(\.values)) }
+
+    func label(_ i: Int) -> String { i < labels.count ? labels[i] : String(i + 1) }
+
+    public func text(width: Int) -> String {
+        var out: [String] = title.map { [$0] } ?? []
+        guard !images.isEmpty else { return (out + ["(no images)"]).joined(separator: "\n") }
+        let shading = self.shading
+        let factor = images.map { max(Scale.factor($0.columns, toFit: maxSide), Scale.factor($0.rows, toFit: maxSide)) }.max()!
+        let shown = images.map { $0.downsampled(by: factor) }
+        let cellWidth = max(shown.map(\.columns).max()!, 1)
+        let perRow = max(1, (width + 1) / (cellWidth + 3))
+        for start in stride(from: 0, to: shown.count, by: perRow) {
+            let group = Array(shown[start..<min(start + perRow, shown.count)])
+            let height = group.map(\.rows).max()!
+            for r in 0..<height {
+                out.append(group.map { image -> String in
+                    let row = r < image.rows ? String((0..<image.columns).map { shading.character(image[r, $0]) }) : ""
+                    return "│" + TextWidth.pad(row, to: cellWidth) + "│"
+                }.joined(separator: " ").trimmingTrailingSpaces())
+            }
+            out.append((0..<group.count).map { i in
+                " " + TextWidth.pad(TextWidth.truncate(label(start + i), to: cellWidth), to: cellWidth) + " "
+            }.joined(separator: " ").trimmingTrailingSpaces())
+        }
+        var note = "\(images.count) image(s) of \(images[0].rows)×\(images[0].columns), one shared scale"
+        if factor > 1 { note += ", each character averages \(factor)×\(factor) pixels" }
+        out.append(note)
+        out.append(shading.legend)
+        return out.joined(separator: "\n")
+    }
+
+    public func svg() -> String {
+        guard !images.isEmpty else { return SVG(width: 120, height: 20).with { $0.text(4, 14, "(no images)") } }
+        let shading = self.shading
+        let side = images.map { max($0.rows, $0.columns) }.max()!
+        let cell = max(1.0, min(8.0, 64.0 / Double(side)))
+        let box = Double(side) * cell
+        let perRow = max(1, min(images.count, Int(640 / (box + 8))))
+        let rowCount = (images.count + perRow - 1) / perRow
+        let top = title == nil ? 4.0 : 20.0
+        var svg = SVG(width: Double(perRow) * (box + 8) + 4, height: top + Double(rowCount) * (box + 18) + 4)
+        if let title { svg.text(4, 14, title) }
+        for (i, image) in images.enumerated() {
+            let x0 = 4 + Double(i % perRow) * (box + 8), y0 = top + Double(i / perRow) * (box + 18)
+            for r in 0..<image.rows {
+                for c in 0..<image.columns {
+                    svg.rect(x0 + Double(c) * cell, y0 + Double(r) * cell, cell, cell, fill: shading.colour(image[r, c]))
+                }
+            }
+            svg.text(x0 + box / 2, y0 + box + 12, label(i), anchor: "middle", size: 9)
+        }
+        return svg.render()
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

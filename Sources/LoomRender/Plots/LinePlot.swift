@@ -1,0 +1,97 @@
+/// One or more series against their index (loss and accuracy curves), with
+/// axes, the y range, and a legend. One series is drawn in braille dots;
+/// several get a marker each (• × + o …) so they stay apart without colour.
+public struct LinePlot: Plot {
+    public var series: [(name: String, values: [Double])]
+    public var title: String?
+    public var xLabel: String
+    public var height: Int
+
+    public init(_ series: [(name: String, values: [Double])], title: String? = nil, xLabel: String = "step", height: Int = 12) {
+        self.series = series
+        self.title = title
+        self.xLabel = xLabel
+        self.height = max(3, height)
+    }
+
+    static let markers: [Character] = ["•", "×", "+", "o", "◆", "#"]
+
+    var range: (min: Double, max: Double)? { Scale.range(series.flatMap(\.values)) }
+    var length: Int { series.map(\.values.count).max() ?? 0 }
+
+    public func text(width: Int) -> String {
+        var out: [String] = title.map { [$0] } ?? []
+        guard let (lo, hi) = range, length > 0 else { return (out + ["(no finite values)"]).joined(separator: "\n") }
+        let top = Scale.label(hi), bottom = Scale.label(lo)
+        let axisWidth = max(TextWidth.of(top), TextWidth.of(bottom))
+        let plotWidth = max(8, width - axisWidth - 2)
+        let span = hi > lo ? hi - lo : 1
+        var grid: [String]
+        if series.count == 1 {
+            var canvas = BrailleCanvas(columns: plotWidth, rows: height)
+            var previous: (Int, Int)?
+            for (i, v) in series[0].values.enumerated() {
+                guard v.isFinite else { previous = nil; continue }
+                let x = length > 1 ? Int((Double(i) / Double(length - 1) * Double(canvas.dotWidth - 1)).rounded()) : 0
+                let y = Int(((hi - v) / span * Double(canvas.dotHeight - 1)).rounded())
+                if let p = previous { canvas.line(from: p, to: (x, y)) } else { canvas.set(x, y) }
+                previous = (x, y)
+            }
+            grid = canvas.lines()
+        } else {
+            var cells = [[Character]](repeating: [Character](repeating: " ", count: plotWidth), count: height)
+            for (k, s) in series.enumerated() {
+                for (i, v) in s.values.enumerated() where v.isFinite {
+                    let x = length > 1 ? Int((Double(i) / Double(length - 1) * Double(plotWidth - 1)).rounded()) : 0
+                    let y = Int(((hi - v) / span * Double(height - 1)).rounded())
+                    cells[y][x] = LinePlot.markers[k % LinePlot.markers.count]
+                }
+            }
+            grid = cells.map { String($0) }
+        }
+        for (r, row) in grid.enumerated() {
+            let label = r == 0 ? top : (r == grid.count - 1 ? bottom : "")
+            out.append(TextWidth.pad(label, to: axisWidth, right: true) + " ┤" + row.trimmingTrailingSpaces())
+        }
+        out.append(String(repeating: " ", count: axisWidth) + " └" + String(repeating: "─", count: plotWidth))
+        let xs = "1", xe = String(length)
+        let inner = max(0, plotWidth - xs.count - xe.count)
+        let label = TextWidth.truncate(xLabel, to: max(0, inner - 2))
+        let leftPad = max(0, (inner - label.count) / 2)
+        out.append(String(repeating: " ", count: axisWidth + 2) + xs + String(repeating: " ", count: leftPad) + label
+                   + String(repeating: " ", count: max(0, inner - leftPad - label.count)) + xe)
+        let legend = series.enumerated().map { k, s in
+            series.count == 1 ? s.name : "\(LinePlot.markers[k % LinePlot.markers.count]) \(s.name)"
+        }.joined(separator: "   ")
+        out.append(String(repeating: " ", count: axisWidth + 2) + legend)
+        return out.joined(separator: "\n")
+    }
+
+    public func svg() -> String {
+        let w = 480.0, h = 220.0, left = 56.0, right = 12.0, top = title == nil ? 12.0 : 28.0, bottom = 44.0
+        var svg = SVG(width: w, height: h)
+        if let title { svg.text(left, 16, title) }
+        guard let (lo, hi) = range, length > 0 else { return svg.with { $0.text(left, top + 20, "(no finite values)") } }
+        let span = hi > lo ? hi - lo : 1
+        let plotW = w - left - right, plotH = h - top - bottom
+        svg.line(left, top, left, top + plotH)
+        svg.line(left, top + plotH, left + plotW, top + plotH)
+        svg.text(left - 4, top + 8, Scale.label(hi), anchor: "end", size: 10)
+        svg.text(left - 4, top + plotH, Scale.label(lo), anchor: "end", size: 10)
+        svg.text(left, top + plotH + 14, "1", size: 10)
+        svg.text(left + plotW, top + plotH + 14, String(length), anchor: "end", size: 10)
+        svg.text(left + plotW / 2, top + plotH + 14, xLabel, anchor: "middle", size: 10)
+        for (k, s) in series.enumerated() {
+            let colour = SVG.palette[k % SVG.palette.count]
+            let points = s.values.enumerated().compactMap { i, v -> (Double, Double)? in
+                guard v.isFinite else { return nil }
+                let x = length > 1 ? Double(i) / Double(length - 1) * plotW : 0
+                return (left + x, top + (hi - v) / span * plotH)
+            }
+            svg.polyline(points, stroke: colour)
+            svg.rect(left + Double(k) * 110, h - 16, 10, 10, fill: colour)
+            svg.text(left + Double(k) * 110 + 14, h - 7, s.name, size: 10)
+        }
+        return svg.render()
+    }
+}

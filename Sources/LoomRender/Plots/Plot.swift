@@ -1,0 +1,85 @@
+import LoomCore
+
+/// A plot that draws itself as text (for terminals and `text/plain`) and as
+/// SVG (for notebooks). Both are deterministic: the same values give the
+/// same bytes.
+public protocol Plot {
+    /// Text no wider than `width` columns.
+    func text(width: Int) -> String
+    func svg() -> String
+}
+
+extension Plot {
+    /// The plot as a display: text always; with `svg`, the vector figure too.
+    public func bundle(svg withSVG: Bool, width: Int) -> MimeBundle {
+        var representations = [(mime: "text/plain", content: text(width: width))]
+        if withSVG { representations.append((mime: "image/svg+xml", content: svg())) }
+        return MimeBundle(representations)
+    }
+}
+
+/// A minimal SVG writer: numbers with at most two decimals, attributes in a
+/// fixed order, so the output is byte-stable.
+struct SVG {
+    let width: Double
+    let height: Double
+    private(set) var body: [String] = []
+
+    init(width: Double, height: Double) {
+        self.width = width
+        self.height = height
+    }
+
+    static func n(_ x: Double) -> String {
+        guard x.isFinite else { return "0" }
+        return NumberFormat.trimZeros(NumberFormat.fixed(x, decimals: 2))
+    }
+
+    mutating func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, stroke: String? = nil) {
+        body.append("<rect x=\"\(SVG.n(x))\" y=\"\(SVG.n(y))\" width=\"\(SVG.n(w))\" height=\"\(SVG.n(h))\" fill=\"\(fill)\""
+                    + (stroke.map { " stroke=\"\($0)\"" } ?? "") + "/>")
+    }
+
+    mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#444") {
+        body.append("<line x1=\"\(SVG.n(x1))\" y1=\"\(SVG.n(y1))\" x2=\"\(SVG.n(x2))\" y2=\"\(SVG.n(y2))\" stroke=\"\(stroke)\"/>")
+    }
+
+    mutating func polyline(_ points: [(Double, Double)], stroke: String) {
+        let p = points.map { "\(SVG.n($0.0)),\(SVG.n($0.1))" }.joined(separator: " ")
+        body.append("<polyline points=\"\(p)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"1.5\"/>")
+    }
+
+    mutating func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", size: Int = 11) {
+        body.append("<text x=\"\(SVG.n(x))\" y=\"\(SVG.n(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\">"
+                    + HTML.escape(s) + "</text>")
+    }
+
+    func render() -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(SVG.n(width))\" height=\"\(SVG.n(height))\" "
+            + "viewBox=\"0 0 \(SVG.n(width)) \(SVG.n(height))\" font-family=\"monospace\">\n"
+            + body.joined(separator: "\n") + "\n</svg>"
+    }
+
+    /// Series colours, in order.
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+
+    /// Blue (negative) through white to red (positive); `t` in [-1, 1].
+    static func diverging(_ t: Double) -> String {
+        guard t.isFinite else { return "#888888" }
+        let c = min(1, abs(t))
+        let fade = Int((1 - c) * 255)
+        return t < 0 ? hex(fade, fade, 255) : hex(255, fade, fade)
+    }
+
+    /// Black (0) to white (1).
+    static func gray(_ t: Double) -> String {
+        guard t.isFinite else { return "#ff00ff" }
+        let v = Int(min(1, max(0, t)) * 255)
+        return hex(v, v, v)
+    }
+
+    static func hex(_ r: Int, _ g: Int, _ b: Int) -> String {
+        let digits = Array("0123456789abcdef")
+        return "#" + [r, g, b].map { String([digits[$0 / 16], digits[$0 % 16]]) }.joined()
+    }
+}

@@ -1,0 +1,56 @@
+/// The sparsity pattern of a matrix: a dot for every nonzero (braille, 2×4
+/// cells a character), with the count of nonzeros. UnicodePlots' `spy`.
+public struct SpyPlot: Plot {
+    public var matrix: Matrix
+    public var title: String?
+    public var maxRows: Int
+
+    public init(_ matrix: Matrix, title: String? = nil, maxRows: Int = 30) {
+        self.matrix = matrix
+        self.title = title
+        self.maxRows = maxRows
+    }
+
+    var nonzeros: Int { matrix.values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
+
+    var summary: String {
+        let total = matrix.rows * matrix.columns
+        let share = total > 0 ? NumberFormat.percent(Double(nonzeros) / Double(total)) : "—"
+        return "\(matrix.rows)×\(matrix.columns), nz = \(NumberFormat.grouped(nonzeros)) (\(share))"
+    }
+
+    public func text(width: Int) -> String {
+        var out: [String] = title.map { [$0] } ?? []
+        guard !matrix.isEmpty else { return (out + ["(empty matrix)"]).joined(separator: "\n") }
+        let factor = max(Scale.factor(matrix.columns, toFit: max(2, (width - 2) * 2)),
+                         Scale.factor(matrix.rows, toFit: maxRows * 4))
+        let occupied = matrix.occupancy(by: factor)
+        var canvas = BrailleCanvas(columns: (occupied.columns + 1) / 2, rows: (occupied.rows + 3) / 4)
+        for r in 0..<occupied.rows {
+            for c in 0..<occupied.columns where occupied[r, c] != 0 { canvas.set(c, r) }
+        }
+        out.append("┌" + String(repeating: "─", count: canvas.columns) + "┐")
+        out += canvas.lines().map { "│" + $0 + "│" }
+        out.append("└" + String(repeating: "─", count: canvas.columns) + "┘")
+        out.append(summary + (factor > 1 ? ", each dot covers \(factor)×\(factor) cells" : ""))
+        return out.joined(separator: "\n")
+    }
+
+    public func svg() -> String {
+        guard !matrix.isEmpty else { return SVG(width: 120, height: 20).with { $0.text(4, 14, "(empty matrix)") } }
+        let factor = max(Scale.factor(matrix.columns, toFit: 200), Scale.factor(matrix.rows, toFit: 200))
+        let occupied = matrix.occupancy(by: factor)
+        let cell = max(1.0, min(8.0, 320.0 / Double(max(occupied.rows, occupied.columns))))
+        let top = title == nil ? 4.0 : 20.0
+        var svg = SVG(width: Double(occupied.columns) * cell + 8, height: Double(occupied.rows) * cell + top + 22)
+        if let title { svg.text(4, 14, title) }
+        svg.rect(4, top, Double(occupied.columns) * cell, Double(occupied.rows) * cell, fill: "#ffffff", stroke: "#444")
+        for r in 0..<occupied.rows {
+            for c in 0..<occupied.columns where occupied[r, c] != 0 {
+                svg.rect(4 + Double(c) * cell, top + Double(r) * cell, cell, cell, fill: "#1f77b4")
+            }
+        }
+        svg.text(4, top + Double(occupied.rows) * cell + 15, summary, size: 10)
+        return svg.render()
+    }
+}

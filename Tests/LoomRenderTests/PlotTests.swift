@@ -1,0 +1,128 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import LoomCore
+import LoomRender
+import XCTest
+
+/// Every plot type, text and SVG, against golden files (Golden/plots/).
+/// `LOOM_UPDATE_GOLDEN=1 swift test` writes them anew; review the diff.
+final class PlotTests: XCTestCase {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/plots")
+
+    func check(_ examples: [Gallery.Example]) throws {
+        let update = ProcessInfo.processInfo.environment["LOOM_UPDATE_GOLDEN"] == "1"
+        if update { try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true) }
+        for example in examples {
+            var files = [("\(example.name).txt", example.text + "\n")]
+            if let svg = example.svg { files.append(("\(example.name).svg", svg + "\n")) }
+            for (name, content) in files {
+                let url = Self.folder.appendingPathComponent(name)
+                if update { try content.write(to: url, atomically: true, encoding: .utf8); continue }
+                let expected = try String(contentsOf: url, encoding: .utf8)
+                XCTAssertEqual(content, expected, "differs from Golden/plots/\(name)")
+            }
+        }
+    }
+
+    func testGalleryMatchesGoldenFiles() throws { try check(Gallery.examples) }
+
+    func testEdgeCasesMatchGoldenFiles() throws { try check(Gallery.edgeCases) }
+
+    func testTextStaysWithinTheWidth() {
+        for example in Gallery.examples where example.name != "table" {
+            for line in example.text.split(separator: "\n") {
+                XCTAssertLessThanOrEqual(line.count, 72, "\(example.name): \(line)")
+            }
+        }
+        for example in Gallery.edgeCases {
+            for line in example.text.split(separator: "\n") where !line.hasPrefix("scale") && !line.contains("×") {
+                XCTAssertLessThanOrEqual(line.count, 40, "\(example.name): \(line)")
+            }
+        }
+    }
+
+    func testSVGIsWellFormedXML() throws {
+        for example in Gallery.examples + Gallery.edgeCases {
+            guard let svg = example.svg else { continue }
+            XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "\(example.name): not well-formed")
+        }
+    }
+
+    func testSameValuesGiveIdenticalSVG() {
+        let m = Matrix([[1, -2], [3, 0.25]])
+        XCTAssertEqual(Heatmap(m).svg(), Heatmap(m).svg())
+        XCTAssertEqual(LinePlot([(name: "a", values: [1, 2])]).svg(), LinePlot([(name: "a", values: [1, 2])]).svg())
+    }
+
+    func testSpyCountsNonzeros() {
+        let text = SpyPlot(Matrix([[0, 1, 0], [2, 0, 0]])).text(width: 40)
+        XCTAssertTrue(text.contains("nz = 2 (33.3%)"), text)
+    }
+
+    func testHeatmapSaysWhenItAverages() {
+        XCTAssertTrue(Heatmap(Matrix(rows: 1, columns: 200, values: Array(repeating: 1, count: 200))).text(width: 52)
+            .contains("each character averages 4×4 cells"))
+    }
+
+    func testHistogramCountsEveryFiniteValueOnce() {
+        let values = (0..<1000).map { Double($0) / 7 }
+        XCTAssertEqual(Histogram(values, bins: 9).counts.counts.reduce(0, +), 1000)
+    }
+
+    func testBarsUseEighths() {
+        XCTAssertEqual(BarChart.bar(0.5, width: 3), "█▌")
+        XCTAssertEqual(BarChart.bar(1, width: 2), "██")
+        XCTAssertEqual(BarChart.bar(0, width: 5), "")
+        XCTAssertEqual(BarChart.bar(.nan, width: 5), "")
+    }
+
+    func testBrailleDotsCombine() {
+        var c = BrailleCanvas(columns: 1, rows: 1)
+        c.set(0, 0)
+        c.set(1, 3)
+        XCTAssertEqual(c.lines(), ["⢁"])
+    }
+}
+
+/// A sink that records displays, for the progress throttle.
+final class RecordingSink: OutputSink {
+    var displays: [(String, String?, Bool)] = []
+    func stream(_ stream: LoomCore.OutputStream, _ text: String) {}
+    func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {
+        displays.append((bundle.plainText ?? "", displayID, update))
+    }
+    func clearOutput(wait: Bool) {}
+}
+
+final class ProgressTests: XCTestCase {
+    func testLineHasCountsRateAndTimes() {
+        var bar = ProgressBar(label: "epoch 1/2", total: 100, unit: "batch")
+        bar.completed = 25
+        bar.elapsed = 5
+        bar.metrics = [(name: "loss", value: "0.5")]
+        XCTAssertEqual(bar.text(width: 80), "epoch 1/2 █████▌················ 25/100 · 5 batch/s · 00:05 < 00:15 · loss 0.5")
+    }
+
+    func testClock() {
+        XCTAssertEqual(ProgressBar.clock(65), "01:05")
+        XCTAssertEqual(ProgressBar.clock(3725), "1:02:05")
+        XCTAssertEqual(ProgressBar.clock(.nan), "--:--")
+    }
+
+    func testUpdatesAreThrottledButTheLastIsForced() {
+        let sink = RecordingSink()
+        let display = ProgressDisplay(output: sink, displayID: "p1", width: 80, interval: 0.25)
+        var bar = ProgressBar(label: "x", total: 1000)
+        for i in 0...1000 {
+            bar.completed = i
+            bar.elapsed = Double(i) * 0.001  // one second in all
+            display.show(bar, force: i == 0 || i == 1000)
+        }
+        XCTAssertEqual(sink.displays.count, 5)  // at 0, 0.25, 0.5, 0.75 s, and the last
+        XCTAssertEqual(sink.displays.first?.2, false)
+        XCTAssertTrue(sink.displays.dropFirst().allSatisfy { $0.1 == "p1" && $0.2 })
+        XCTAssertTrue(sink.displays.last!.0.contains("1,000/1,000"))
+    }
+}
