@@ -59,4 +59,4 @@ clean:
 
 ## Regenerate the statement reference in docs/language.md from the signature table.
 docs: build
-	$(LOOM) reference --update docs/language.md
+	$(LOOM) reference --update docs/language.md --gallery docs

@@ -25,7 +25,7 @@ let package = Package(
         .executableTarget(
             name: "loom",
             dependencies: [
-                "Jupyter", "LoomLang", "LoomEngine", "LoomCore",
+                "Jupyter", "LoomLang", "LoomEngine", "LoomCore", "LoomRender",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

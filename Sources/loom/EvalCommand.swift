@@ -24,7 +24,9 @@ struct EvalCommand: ParsableCommand {
         }
         let interpreter = LoomInterpreter()
         let output = TerminalOutput()
-        switch interpreter.execute(source, output: output) {
+        let result = interpreter.execute(source, output: output)
+        output.settle()
+        switch result {
         case .ok(let value):
             if let text = value?.plainText { TerminalOutput.write(1, text + "\n") }
         case .error(let error):
@@ -46,17 +48,43 @@ struct EvalCommand: ParsableCommand {
 }
 
 /// Output of `loom eval`: streams as they are, displays as their plain text.
+/// A display updated in place (a progress bar) is redrawn on its line in a
+/// terminal; into a pipe or file only its last state is written, before the
+/// next output.
 final class TerminalOutput: OutputSink {
+    let interactive = isatty(1) != 0
+    private var pendingUpdate: String?
+    private var lastWasInPlace = false
+
     func stream(_ stream: LoomCore.OutputStream, _ text: String) {
+        settle()
         TerminalOutput.write(stream == .stdout ? 1 : 2, text)
     }
 
     func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {
-        guard let text = bundle.plainText else { return }
-        TerminalOutput.write(1, text.hasSuffix("\n") ? text : text + "\n")
+        guard var text = bundle.plainText else { return }
+        if text.hasSuffix("\n") { text.removeLast() }
+        let oneLine = !text.contains("\n")
+        if displayID != nil && oneLine {
+            if interactive {
+                TerminalOutput.write(1, (update && lastWasInPlace ? "\r\u{1B}[K" : (lastWasInPlace ? "\n" : "")) + text)
+                lastWasInPlace = true
+            } else {
+                pendingUpdate = text
+            }
+            return
+        }
+        settle()
+        TerminalOutput.write(1, text + "\n")
     }
 
     func clearOutput(wait: Bool) {}
+
+    /// Ends an in-place line, or writes the last state of one held back.
+    func settle() {
+        if lastWasInPlace { TerminalOutput.write(1, "\n"); lastWasInPlace = false }
+        if let pending = pendingUpdate { TerminalOutput.write(1, pending + "\n"); pendingUpdate = nil }
+    }
 
     static func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)

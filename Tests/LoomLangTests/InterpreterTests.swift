@@ -164,3 +164,18 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(loom.inspect("k", cursor: 1, detailLevel: 0)?.plainText, "k: number = 7")
     }
 }
+
+final class PlotWiringTests: XCTestCase {
+    func testHelpPlotsFollowsTheSessionSettings() {
+        let loom = LoomInterpreter()
+        let out = CapturedOutput()
+        _ = loom.execute("help plots", output: out)
+        XCTAssertGreaterThan(out.displays.count, 8)
+        XCTAssertTrue(out.displays.allSatisfy { $0["image/svg+xml"] == nil })
+        let svgOut = CapturedOutput()
+        _ = loom.execute("set plots svg\nset width 50\nhelp plots", output: svgOut)
+        XCTAssertTrue(svgOut.displays.contains { $0["image/svg+xml"]?.hasPrefix("<svg") ?? false })
+        let heatmap = svgOut.displays.first { $0.plainText?.hasPrefix("Heatmap") ?? false }?.plainText ?? ""
+        XCTAssertTrue(heatmap.split(separator: "\n").allSatisfy { $0.count <= 50 }, heatmap)
+    }
+}

@@ -9,7 +9,7 @@ final class ReferenceTests: XCTestCase {
         let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/language.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
-        XCTAssertEqual(Reference.splice(into: text), text, "docs/language.md is out of date: run `make docs`")
+        XCTAssertTrue(Reference.splice(into: text) == text, "docs/language.md is out of date: run `make docs`")
     }
 
     func testEveryStatementAndLayerIsInTheReference() {

@@ -26,12 +26,12 @@ final class PlotTests: XCTestCase {
         }
     }
 
-    func testGalleryMatchesGoldenFiles() throws { try check(Gallery.examples) }
+    func testGalleryMatchesGoldenFiles() throws { try check(Gallery.examples()) }
 
     func testEdgeCasesMatchGoldenFiles() throws { try check(Gallery.edgeCases) }
 
     func testTextStaysWithinTheWidth() {
-        for example in Gallery.examples where example.name != "table" {
+        for example in Gallery.examples() where example.name != "table" {
             for line in example.text.split(separator: "\n") {
                 XCTAssertLessThanOrEqual(line.count, 72, "\(example.name): \(line)")
             }
@@ -44,7 +44,7 @@ final class PlotTests: XCTestCase {
     }
 
     func testSVGIsWellFormedXML() throws {
-        for example in Gallery.examples + Gallery.edgeCases {
+        for example in Gallery.examples() + Gallery.edgeCases {
             guard let svg = example.svg else { continue }
             XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "\(example.name): not well-formed")
         }
@@ -124,5 +124,21 @@ final class ProgressTests: XCTestCase {
         XCTAssertEqual(sink.displays.first?.2, false)
         XCTAssertTrue(sink.displays.dropFirst().allSatisfy { $0.1 == "p1" && $0.2 })
         XCTAssertTrue(sink.displays.last!.0.contains("1,000/1,000"))
+    }
+}
+
+final class RenderingDocsTests: XCTestCase {
+    /// docs/rendering.md and its figures must be what the gallery draws now
+    /// (run `make docs` after changing a plot).
+    func testDocsShowTheCurrentGallery() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs")
+        let markdown = try String(contentsOf: docs.appendingPathComponent("rendering.md"), encoding: .utf8)
+        XCTAssertTrue(markdown == Gallery.markdown(svgFolder: "gallery"), "docs/rendering.md is out of date: run `make docs`")
+        for example in Gallery.examples() {
+            guard let svg = example.svg else { continue }
+            let stored = try String(contentsOf: docs.appendingPathComponent("gallery/\(example.name).svg"), encoding: .utf8)
+            XCTAssertTrue(stored == svg + "\n", "docs/gallery/\(example.name).svg is out of date: run `make docs`")
+        }
     }
 }

@@ -391,3 +391,24 @@ def test_history_survives_a_restart(tmp_path):
         assert reply["history"] == [[1, 1, ["41 + 1", "42"]]]
     finally:
         second.stop()
+
+
+def test_plots_render_as_svg_in_notebooks(kernel):
+    reply, iopub = execute(kernel.client, "set plots svg\nhelp plots")
+    displays = [m["content"]["data"] for m in iopub if m["msg_type"] == "display_data"]
+    svgs = [d["image/svg+xml"] for d in displays if "image/svg+xml" in d]
+    assert len(svgs) >= 8
+    assert all(s.startswith("<svg") for s in svgs)
+    assert all("text/plain" in d for d in displays)
+
+
+def test_progress_updates_one_display_in_place(kernel):
+    reply, iopub = execute(kernel.client, "sleep 1.2")
+    first = [m for m in iopub if m["msg_type"] == "display_data"]
+    updates = [m for m in iopub if m["msg_type"] == "update_display_data"]
+    assert len(first) == 1
+    display_id = first[0]["content"]["transient"]["display_id"]
+    assert 2 <= len(updates) <= 10  # throttled to a few a second
+    assert all(u["content"]["transient"]["display_id"] == display_id for u in updates)
+    assert "120/120" in updates[-1]["content"]["data"]["text/plain"]
+    assert "<progress" in updates[-1]["content"]["data"]["text/html"]

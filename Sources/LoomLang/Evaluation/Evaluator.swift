@@ -49,6 +49,11 @@ final class Evaluator {
             let topic = c.argument("topic")?.name?.joined(separator: ".")
             output.display(try Help.bundle(for: topic, width: session.width, range: c.argument("topic")?.range),
                            displayID: nil, update: false)
+            if topic == "plots" {
+                for bundle in Help.plotExamples(width: session.width, svg: session.plotStyle == .svg) {
+                    output.display(bundle, displayID: nil, update: false)
+                }
+            }
         case "list":
             output.display(listing(), displayID: nil, update: false)
         case "delete":
@@ -86,18 +91,23 @@ final class Evaluator {
         return parts.joined(separator: " ") + "\n"
     }
 
-    /// Sleeps in short steps, checking the interrupt flag between them.
+    /// Sleeps in short steps, checking the interrupt flag between them. A
+    /// sleep of more than a second shows its progress, updated in place.
     func sleep(seconds: Double, at range: SourceRange) throws(LoomError) {
         guard seconds.isFinite, seconds >= 0, seconds <= 86_400 else {
             throw LoomError(.value, "sleep takes 0 to 86400 seconds", at: range)
         }
-        var remaining = seconds
-        while remaining > 0 {
+        let steps = Int((seconds * 100).rounded())
+        var bar = ProgressBar(label: "sleep", total: steps, unit: "step")
+        let progress = seconds > 1 ? ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width) : nil
+        progress?.show(bar, force: true)
+        for step in 0..<steps {
             if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }
-            let step = min(remaining, 0.01)
-            var ts = timespec(tv_sec: 0, tv_nsec: Int(step * 1e9))
+            var ts = timespec(tv_sec: 0, tv_nsec: 10_000_000)
             nanosleep(&ts, nil)
-            remaining -= step
+            bar.completed = step + 1
+            bar.elapsed = Double(step + 1) / 100
+            progress?.show(bar, force: step + 1 == steps)
         }
         if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }
     }

@@ -34,6 +34,13 @@ public final class Session {
     public var random: RandomGenerator
 
     public static let defaultSeed: UInt64 = 0x4C4F4F4D
+    private var displays = 0
+
+    /// A display id for an output that will be updated in place.
+    public func newDisplayID() -> String {
+        displays += 1
+        return "loom-\(ObjectIdentifier(self).hashValue & 0xFFFFFF)-\(displays)"
+    }
 
     public init() {
         threads = Session.machineCores

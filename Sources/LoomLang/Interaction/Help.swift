@@ -6,6 +6,7 @@ public enum Help {
     /// `help` alone: every statement and layer; `help WORD`: one of them.
     static func bundle(for topic: String?, width: Int, range: SourceRange?) throws(LoomError) -> MimeBundle {
         guard let topic else { return overview(width: width) }
+        if topic == "plots" { return plotsIntroduction }
         if let bundle = explain(topic, width: width) { return bundle }
         let words = Statements.keywords + Layers.keywords + Statements.all.compactMap(\.subword)
         throw LoomError(.name, "no help for `\(topic)`", at: range, suggestion: closest(to: topic, in: words))
@@ -13,7 +14,7 @@ public enum Help {
 
     static func overview(width: Int) -> MimeBundle {
         var table = Table(title: "Loom statements and layers (help WORD explains one)",
-                          columns: [.init("category"), .init("form"), .init("what it does")])
+                          columns: [.init("category"), .init("form"), .init("what it does", wraps: true)])
         for category in Category.allCases {
             let forms = (Statements.all + Layers.all).filter { $0.category == category }
             for (i, form) in forms.enumerated() {
@@ -21,6 +22,19 @@ public enum Help {
             }
         }
         return table.bundle(width: width)
+    }
+
+    static let plotsIntroduction = MimeBundle(text:
+        "Loom draws reports as tables and plots: text by default, vector figures too after `set plots svg`. "
+        + "An example of each follows.")
+
+    /// One display per kind of table and plot, drawn as the session draws.
+    static func plotExamples(width: Int, svg: Bool) -> [MimeBundle] {
+        Gallery.examples(width: width).map { example in
+            var representations = [(mime: "text/plain", content: example.caption + "\n" + example.text)]
+            if svg, let figure = example.svg { representations.append((mime: "image/svg+xml", content: figure)) }
+            return MimeBundle(representations)
+        }
     }
 
     /// Help on a statement, a form (`show filters`), a layer or an option.
@@ -33,7 +47,7 @@ public enum Help {
         if !forms.isEmpty { return describe(forms, width: width) }
         let users = (Statements.all + Layers.all).filter { $0.parameter(named: topic) != nil }
         guard !users.isEmpty else { return nil }
-        var table = Table(title: "`\(topic)` is an option of:", columns: [.init("form"), .init("meaning"), .init("default")])
+        var table = Table(title: "`\(topic)` is an option of:", columns: [.init("form"), .init("meaning", wraps: true), .init("default")])
         for form in users {
             let p = form.parameter(named: topic)!
             table.append([form.title, p.doc, p.defaultValue ?? ""])
@@ -63,10 +77,12 @@ public enum Help {
 
     static func parameterTable(_ form: Signature) -> Table? {
         guard !form.parameters.isEmpty else { return nil }
-        var table = Table(columns: [.init("option"), .init("value"), .init("default"), .init("meaning")])
+        var table = Table(columns: [.init("option"), .init("value", wraps: true), .init("default"), .init("meaning", wraps: true)])
         for p in form.parameters {
             let option = p.positional ? "(\(p.name))" : p.name
-            table.append([option, p.kind == .flag ? "" : (p.placeholder ?? p.kind.placeholder),
+            var value = p.placeholder ?? p.kind.placeholder
+            if case .choice(let options) = p.kind { value = options.joined(separator: ", ") }
+            table.append([option, p.kind == .flag ? "" : value,
                           p.required ? "required" : (p.defaultValue ?? ""), p.doc])
         }
         return table

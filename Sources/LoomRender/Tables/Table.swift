@@ -10,9 +10,13 @@ public struct Table: Sendable, Equatable {
     public struct Column: Sendable, Equatable {
         public var title: String
         public var alignment: Alignment
-        public init(_ title: String, _ alignment: Alignment = .left) {
+        /// Prose columns wrap at word boundaries when the table is too wide,
+        /// instead of being cut.
+        public var wraps: Bool
+        public init(_ title: String, _ alignment: Alignment = .left, wraps: Bool = false) {
             self.title = title
             self.alignment = alignment
+            self.wraps = wraps
         }
     }
 
@@ -47,20 +51,28 @@ public struct Table: Sendable, Equatable {
         var widths = (0..<n).map { i in all.map { TextWidth.of(cell($0, i)) }.max() ?? 0 }
         // Borders and padding take 3 columns per cell plus one.
         let budget = max(n * 2, width - (3 * n + 1))
-        while widths.reduce(0, +) > budget, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }),
-              widths[widest] > 1 {
+        // Narrow the wrapping (prose) columns first, then the widest.
+        while widths.reduce(0, +) > budget {
+            let wrapping = widths.indices.filter { columns[$0].wraps && widths[$0] > 12 }
+            let candidates = wrapping.isEmpty ? Array(widths.indices) : wrapping
+            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }), widths[widest] > 1 else { break }
             widths[widest] -= 1
         }
         func line(_ left: String, _ mid: String, _ right: String) -> String {
             left + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: mid) + right
         }
         func row(_ cells: [String]) -> String {
-            var parts: [String] = []
-            for i in 0..<n {
-                let text = TextWidth.truncate(cell(cells, i), to: widths[i])
-                parts.append(" " + TextWidth.pad(text, to: widths[i], right: columns[i].alignment == .right) + " ")
+            let pieces = (0..<n).map { i -> [String] in
+                columns[i].wraps ? TextWidth.wrap(cell(cells, i), to: widths[i])
+                    : [TextWidth.truncate(cell(cells, i), to: widths[i])]
             }
-            return "│" + parts.joined(separator: "│") + "│"
+            let height = pieces.map(\.count).max() ?? 1
+            return (0..<height).map { line in
+                "│" + (0..<n).map { i in
+                    " " + TextWidth.pad(line < pieces[i].count ? pieces[i][line] : "", to: widths[i],
+                                        right: columns[i].alignment == .right) + " "
+                }.joined(separator: "│") + "│"
+            }.joined(separator: "\n")
         }
         var out: [String] = []
         if let title { out.append(title) }

@@ -15,4 +15,30 @@ public enum TextWidth {
         let fill = String(repeating: " ", count: max(0, width - s.count))
         return right ? fill + s : s + fill
     }
+
+    /// `s` broken into lines of at most `width` columns, at spaces where it
+    /// can be, mid-word where a word is longer than the line.
+    public static func wrap(_ s: String, to width: Int) -> [String] {
+        guard width > 0, s.count > width else { return [s] }
+        var lines: [String] = []
+        var current = ""
+        for word in s.split(separator: " ", omittingEmptySubsequences: true) {
+            var word = Substring(word)
+            while word.count > width {
+                if !current.isEmpty { lines.append(current); current = "" }
+                lines.append(String(word.prefix(width)))
+                word = word.dropFirst(width)
+            }
+            if current.isEmpty {
+                current = String(word)
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = String(word)
+            }
+        }
+        if !current.isEmpty || lines.isEmpty { lines.append(current) }
+        return lines
+    }
 }
