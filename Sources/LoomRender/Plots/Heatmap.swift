@@ -19,11 +19,8 @@ public struct Heatmap: Plot {
         let factor = max(Scale.factor(matrix.columns, toFit: max(1, width - 2)), Scale.factor(matrix.rows, toFit: maxRows))
         let shown = matrix.downsampled(by: factor)
         let shading = ValueShading(values: matrix.values)
-        out.append("┌" + String(repeating: "─", count: shown.columns) + "┐")
-        for r in 0..<shown.rows {
-            out.append("│" + String((0..<shown.columns).map { shading.character(shown[r, $0]) }) + "│")
-        }
-        out.append("└" + String(repeating: "─", count: shown.columns) + "┘")
+        out += framed((0..<shown.rows).map { r in String((0..<shown.columns).map { shading.character(shown[r, $0]) }) },
+                      width: shown.columns)
         var note = "\(matrix.rows)×\(matrix.columns)"
         if factor > 1 { note += ", each character averages \(factor)×\(factor) cells" }
         out.append(note)
@@ -32,23 +29,14 @@ public struct Heatmap: Plot {
     }
 
     public func svg() -> String {
-        guard !matrix.isEmpty else { return SVG(width: 120, height: 20).with { $0.text(4, 14, "(empty matrix)") } }
+        guard !matrix.isEmpty else { return SVG.message("(empty matrix)") }
         let factor = max(Scale.factor(matrix.columns, toFit: 128), Scale.factor(matrix.rows, toFit: 128))
         let shown = matrix.downsampled(by: factor)
-        let cell = max(2.0, min(16.0, 320.0 / Double(max(shown.rows, shown.columns))))
-        let top = title == nil ? 4.0 : 20.0
-        var svg = SVG(width: Double(shown.columns) * cell + 8, height: Double(shown.rows) * cell + top + 22)
-        if let title { svg.text(4, 14, title) }
         let shading = ValueShading(values: matrix.values)
-        for r in 0..<shown.rows {
-            for c in 0..<shown.columns {
-                svg.rect(4 + Double(c) * cell, top + Double(r) * cell, cell, cell, fill: shading.colour(shown[r, c]))
-            }
-        }
-        svg.text(4, top + Double(shown.rows) * cell + 15, shading.signed
-                 ? "blue \(Scale.label(-shading.magnitude)) … red \(Scale.label(shading.magnitude))"
-                 : "black \(Scale.label(shading.low)) … white \(Scale.label(shading.high))", size: 10)
-        return svg.render()
+        let caption = shading.signed ? "blue \(Scale.label(-shading.magnitude)) … red \(Scale.label(shading.magnitude))"
+            : "black \(Scale.label(shading.low)) … white \(Scale.label(shading.high))"
+        return SVG.cellGrid(rows: shown.rows, columns: shown.columns, cellRange: 2...16, title: title, framed: false,
+                            caption: caption) { r, c in shading.colour(shown[r, c]) }
     }
 }
 

@@ -47,7 +47,7 @@ public struct Histogram: Plot {
     }
 
     public func svg() -> String {
-        guard !counts.counts.isEmpty else { return SVG(width: 160, height: 20).with { $0.text(4, 14, "(no finite values)") } }
+        guard !counts.counts.isEmpty else { return SVG.message("(no finite values)") }
         return chart.svg()
     }
 }

@@ -47,7 +47,7 @@ public struct ImageGrid: Plot {
     }
 
     public func svg() -> String {
-        guard !images.isEmpty else { return SVG(width: 120, height: 20).with { $0.text(4, 14, "(no images)") } }
+        guard !images.isEmpty else { return SVG.message("(no images)") }
         let shading = self.shading
         let side = images.map { max($0.rows, $0.columns) }.max()!
         let cell = max(1.0, min(8.0, 64.0 / Double(side)))

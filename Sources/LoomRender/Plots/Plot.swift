@@ -78,8 +78,37 @@ struct SVG {
         return hex(v, v, v)
     }
 
+    /// A figure that only says `text` (an empty plot).
+    static func message(_ text: String) -> String {
+        SVG(width: Double(20 + 7 * text.count), height: 20).with { $0.text(4, 14, text) }
+    }
+
+    /// A grid of coloured cells under an optional title, with a caption below:
+    /// heatmaps and spy plots. `fill` gives a cell's colour, nil for none.
+    static func cellGrid(rows: Int, columns: Int, cellRange: ClosedRange<Double>, title: String?, framed: Bool,
+                         caption: String, fill: (Int, Int) -> String?) -> String {
+        let cell = max(cellRange.lowerBound, min(cellRange.upperBound, 320.0 / Double(max(rows, columns))))
+        let top = title == nil ? 4.0 : 20.0
+        var svg = SVG(width: Double(columns) * cell + 8, height: Double(rows) * cell + top + 22)
+        if let title { svg.text(4, 14, title) }
+        if framed { svg.rect(4, top, Double(columns) * cell, Double(rows) * cell, fill: "#ffffff", stroke: "#444") }
+        for r in 0..<rows {
+            for c in 0..<columns {
+                if let colour = fill(r, c) { svg.rect(4 + Double(c) * cell, top + Double(r) * cell, cell, cell, fill: colour) }
+            }
+        }
+        svg.text(4, top + Double(rows) * cell + 15, caption, size: 10)
+        return svg.render()
+    }
+
     static func hex(_ r: Int, _ g: Int, _ b: Int) -> String {
         let digits = Array("0123456789abcdef")
         return "#" + [r, g, b].map { String([digits[$0 / 16], digits[$0 % 16]]) }.joined()
     }
+}
+
+/// Rows of text in a box-drawing frame.
+func framed(_ lines: [String], width: Int) -> [String] {
+    ["┌" + String(repeating: "─", count: width) + "┐"] + lines.map { "│" + $0 + "│" }
+        + ["└" + String(repeating: "─", count: width) + "┘"]
 }

@@ -29,28 +29,16 @@ public struct SpyPlot: Plot {
         for r in 0..<occupied.rows {
             for c in 0..<occupied.columns where occupied[r, c] != 0 { canvas.set(c, r) }
         }
-        out.append("┌" + String(repeating: "─", count: canvas.columns) + "┐")
-        out += canvas.lines().map { "│" + $0 + "│" }
-        out.append("└" + String(repeating: "─", count: canvas.columns) + "┘")
+        out += framed(canvas.lines(), width: canvas.columns)
         out.append(summary + (factor > 1 ? ", each dot covers \(factor)×\(factor) cells" : ""))
         return out.joined(separator: "\n")
     }
 
     public func svg() -> String {
-        guard !matrix.isEmpty else { return SVG(width: 120, height: 20).with { $0.text(4, 14, "(empty matrix)") } }
+        guard !matrix.isEmpty else { return SVG.message("(empty matrix)") }
         let factor = max(Scale.factor(matrix.columns, toFit: 200), Scale.factor(matrix.rows, toFit: 200))
         let occupied = matrix.occupancy(by: factor)
-        let cell = max(1.0, min(8.0, 320.0 / Double(max(occupied.rows, occupied.columns))))
-        let top = title == nil ? 4.0 : 20.0
-        var svg = SVG(width: Double(occupied.columns) * cell + 8, height: Double(occupied.rows) * cell + top + 22)
-        if let title { svg.text(4, 14, title) }
-        svg.rect(4, top, Double(occupied.columns) * cell, Double(occupied.rows) * cell, fill: "#ffffff", stroke: "#444")
-        for r in 0..<occupied.rows {
-            for c in 0..<occupied.columns where occupied[r, c] != 0 {
-                svg.rect(4 + Double(c) * cell, top + Double(r) * cell, cell, cell, fill: "#1f77b4")
-            }
-        }
-        svg.text(4, top + Double(occupied.rows) * cell + 15, summary, size: 10)
-        return svg.render()
+        return SVG.cellGrid(rows: occupied.rows, columns: occupied.columns, cellRange: 1...8, title: title, framed: true,
+                            caption: summary) { r, c in occupied[r, c] != 0 ? "#1f77b4" : nil }
     }
 }
