@@ -22,10 +22,11 @@ let package = Package(
         .target(name: "LoomEngine", dependencies: ["CBLAS", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
         .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
+        .target(name: "LoomNotebook", dependencies: ["LoomCore"]),
         .executableTarget(
             name: "loom",
             dependencies: [
-                "Jupyter", "LoomLang", "LoomEngine", "LoomCore", "LoomRender",
+                "Jupyter", "LoomLang", "LoomEngine", "LoomCore", "LoomRender", "LoomNotebook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -33,6 +34,7 @@ let package = Package(
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),
         .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
+        .testTarget(name: "LoomNotebookTests", dependencies: ["LoomNotebook", "LoomLang", "LoomCore"]),
         .testTarget(name: "LoomRenderTests", dependencies: ["LoomRender", "LoomCore"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

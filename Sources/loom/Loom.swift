@@ -11,7 +11,7 @@ struct Loom: ParsableCommand {
         commandName: "loom",
         abstract: "A Jupyter kernel for parameter sharing and sparse learning.",
         version: "loom \(LoomVersion.text)",
-        subcommands: [KernelCommand.self, InstallCommand.self, EvalCommand.self, ReferenceCommand.self])
+        subcommands: [KernelCommand.self, InstallCommand.self, EvalCommand.self, RunCommand.self, ReferenceCommand.self])
 
     static func main() {
         BLASSetup.ensureFastKernel()

@@ -1,0 +1,95 @@
+import ArgumentParser
+import LoomCore
+import LoomLang
+import LoomNotebook
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Executes a notebook headlessly, in process, and writes its outputs.",
+        discussion: """
+            Outputs are recorded exactly as a Jupyter client records the kernel's messages. The notebook is \
+            written through a temporary file and a rename, so a failed or killed run never leaves half a \
+            notebook; with -o the source is never touched. Exits with status 1 when a cell fails.
+            """)
+
+    @Argument(help: "The notebook to run (.ipynb, nbformat 4).")
+    var notebook: String
+
+    @Option(name: .customShort("o"), help: "Write the executed notebook here.")
+    var output: String?
+
+    @Flag(help: "Write the executed notebook over the source.")
+    var inplace = false
+
+    @Option(name: .customShort("p"), parsing: .upToNextOption,
+            help: ArgumentHelp("A parameter, as NAME VALUE; repeat for more.", valueName: "NAME VALUE"))
+    var parameter: [String] = []
+
+    @Flag(help: "Record a failing cell's error and go on with the next cells.")
+    var allowErrors = false
+
+    @Option(help: "Interrupt a cell that runs longer than this many seconds.")
+    var timeout: Double?
+
+    @Flag(name: .customShort("q"), help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if output != nil && inplace { throw ValidationError("give either -o or --inplace, not both") }
+        if parameter.count % 2 != 0 { throw ValidationError("-p takes a NAME and a VALUE") }
+        for name in stride(from: 0, to: parameter.count, by: 2).map({ parameter[$0] }) where !Parameters.isName(name) {
+            throw ValidationError("'\(name)' is not a Loom name: use letters, digits and _")
+        }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() throws {
+        signal(SIGINT) { _ in interruptFlag.store(true, ordering: .relaxed) }
+        var book: Notebook
+        do { book = try Notebook.read(notebook) } catch {
+            TerminalOutput.write(2, "loom run: \(error)\n")
+            throw ExitCode(2)
+        }
+        let pairs = stride(from: 0, to: parameter.count, by: 2).map { (name: parameter[$0], value: parameter[$0 + 1]) }
+        Parameters.inject(pairs, into: &book)
+        let runner = NotebookRunner(interpreter: LoomInterpreter())
+        let started = Clock.now
+        let failures = runner.run(&book, options: .init(allowErrors: allowErrors, timeout: timeout)) { n, total, seconds in
+            if !quiet {
+                TerminalOutput.write(2, "loom run: cell \(n) of \(total) done in \(format(seconds)) s "
+                                     + "(\(format(Clock.now - started)) s in all)\n")
+            }
+        }
+        for failure in failures {
+            TerminalOutput.write(2, "loom run: code cell \(failure.codeCellNumber) (cell \(failure.cellIndex + 1) of the notebook) failed:\n"
+                                 + failure.error.traceback.map { "    " + $0 }.joined(separator: "\n") + "\n")
+        }
+        if let target = inplace ? notebook : output {
+            do { try book.write(to: target) } catch {
+                TerminalOutput.write(2, "loom run: \(error)\n")
+                throw ExitCode(2)
+            }
+            if !quiet { TerminalOutput.write(2, "loom run: wrote \(target)\n") }
+        } else if !quiet {
+            TerminalOutput.write(2, "loom run: outputs not saved (use -o FILE or --inplace)\n")
+        }
+        if !failures.isEmpty && !allowErrors { throw ExitCode(1) }
+    }
+
+    func format(_ seconds: Double) -> String {
+        let tenths = Int((seconds * 100).rounded())
+        return "\(tenths / 100).\(tenths % 100 < 10 ? "0" : "")\(tenths % 100)"
+    }
+}
+
+enum Clock {
+    static var now: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

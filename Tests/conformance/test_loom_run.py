@@ -1,0 +1,163 @@
+"""`loom run`: headless execution in process, checked against what nbclient
+records from the real kernel, and for the promises it makes about files."""
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import LOOM
+
+SAMPLE = Path(__file__).parent / "notebooks" / "sample.ipynb"
+
+
+def loom_run(*args, timeout=60):
+    return subprocess.run([LOOM, "run", *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def outputs(nb):
+    return [c.get("outputs") for c in nb.cells if c.cell_type == "code"]
+
+
+def write_notebook(path, sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_outputs_match_nbclient_through_the_kernel(tmp_path):
+    out = tmp_path / "run.ipynb"
+    result = loom_run(SAMPLE, "-o", out)
+    assert result.returncode == 0, result.stderr
+    ran = nbformat.read(str(out), as_version=4)
+    nbformat.validate(ran)
+
+    via_kernel = nbformat.read(str(SAMPLE), as_version=4)
+    NotebookClient(via_kernel, kernel_name="loom", timeout=60).execute()
+    assert outputs(ran) == outputs(via_kernel)
+    assert [c.get("execution_count") for c in ran.cells] == [c.get("execution_count") for c in via_kernel.cells]
+
+
+def test_everything_the_user_wrote_is_kept(tmp_path):
+    out = tmp_path / "run.ipynb"
+    assert loom_run(SAMPLE, "-o", out).returncode == 0
+    before = json.loads(SAMPLE.read_text())
+    after = json.loads(out.read_text())
+    assert after["metadata"]["custom"] == before["metadata"]["custom"]
+    assert after["metadata"]["kernelspec"]["name"] == "loom"
+    assert after["metadata"]["language_info"]["file_extension"] == ".loom"
+    for b, a in zip(before["cells"], after["cells"]):
+        assert a["id"] == b["id"]
+        assert a["source"] == b["source"]
+        assert a["metadata"] == b["metadata"]
+        if b["cell_type"] != "code":
+            assert a == b
+    assert after["cells"][2]["metadata"]["custom_cell"] == "kept"
+
+
+def test_an_updated_display_keeps_its_final_state(tmp_path):
+    out = tmp_path / "run.ipynb"
+    loom_run(SAMPLE, "-o", out)
+    last = nbformat.read(str(out), as_version=4).cells[-1]
+    assert len(last.outputs) == 1
+    assert "110/110" in last.outputs[0].data["text/plain"]
+
+
+def test_clear_output_drops_what_came_before(tmp_path):
+    out = tmp_path / "run.ipynb"
+    loom_run(SAMPLE, "-o", out)
+    cleared = nbformat.read(str(out), as_version=4).cells[5]
+    assert [o.get("text") for o in cleared.outputs] == ["after the clear\n"]
+
+
+def test_parameters_are_injected_after_the_parameters_cell(tmp_path):
+    out = tmp_path / "run.ipynb"
+    assert loom_run(SAMPLE, "-o", out, "-p", "epochs", "9", "-p", "name", "wide net").returncode == 0
+    nb = nbformat.read(str(out), as_version=4)
+    injected = nb.cells[2]
+    assert injected.metadata.tags == ["injected-parameters"]
+    assert injected.source == '# Parameters\nepochs = 9\nname = "wide net"'
+    assert nb.cells[3].outputs[0].text == "epochs: 9\n"
+    # A second run replaces the injected cell rather than adding another.
+    again = tmp_path / "again.ipynb"
+    assert loom_run(out, "-o", again, "-p", "epochs", "2").returncode == 0
+    tags = [c.metadata.get("tags", []) for c in nbformat.read(str(again), as_version=4).cells]
+    assert tags.count(["injected-parameters"]) == 1
+
+
+def test_a_failing_cell_stops_the_run_names_the_cell_and_line(tmp_path):
+    source = write_notebook(tmp_path / "bad.ipynb", ["x = 1", "y = 2\ntrian x", "print 3"])
+    original = source.read_bytes()
+    out = tmp_path / "out.ipynb"
+    result = loom_run(source, "-o", out)
+    assert result.returncode == 1
+    assert "code cell 2" in result.stderr
+    assert "line 2, column 1" in result.stderr
+    assert source.read_bytes() == original
+    nb = nbformat.read(str(out), as_version=4)
+    assert nb.cells[1].outputs[0].output_type == "error"
+    assert nb.cells[2].outputs == []  # never ran
+
+
+def test_allow_errors_records_the_error_and_goes_on(tmp_path):
+    source = write_notebook(tmp_path / "bad.ipynb", ["trian x", "print 3"])
+    out = tmp_path / "out.ipynb"
+    result = loom_run(source, "-o", out, "--allow-errors")
+    assert result.returncode == 0
+    nb = nbformat.read(str(out), as_version=4)
+    assert nb.cells[0].outputs[0].ename == "SyntaxError"
+    assert nb.cells[1].outputs[0].text == "3\n"
+
+
+def test_inplace_rewrites_the_source(tmp_path):
+    source = write_notebook(tmp_path / "nb.ipynb", ["6 * 7"])
+    assert loom_run(source, "--inplace", "-q").returncode == 0
+    assert nbformat.read(str(source), as_version=4).cells[0].outputs[0].data["text/plain"] == "42"
+
+
+def test_a_killed_run_leaves_the_notebook_untouched(tmp_path):
+    source = write_notebook(tmp_path / "slow.ipynb", ["print 1", "sleep 30"])
+    original = source.read_bytes()
+    process = subprocess.Popen([LOOM, "run", str(source), "--inplace"], stderr=subprocess.PIPE)
+    time.sleep(0.7)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert source.read_bytes() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["slow.ipynb"]
+
+
+def test_timeout_interrupts_a_long_cell(tmp_path):
+    source = write_notebook(tmp_path / "slow.ipynb", ["sleep 30", "print 1"])
+    out = tmp_path / "out.ipynb"
+    started = time.time()
+    result = loom_run(source, "-o", out, "--timeout", "0.5")
+    assert time.time() - started < 10
+    assert result.returncode == 1
+    assert nbformat.read(str(out), as_version=4).cells[0].outputs[-1].ename == "CellTimeoutError"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "x.ipynb", "--inplace"], "either -o or --inplace"),
+    (["-p", "epochs"], "NAME and a VALUE"),
+    (["-p", "1bad", "3"], "not a Loom name"),
+])
+def test_bad_arguments_are_refused(tmp_path, args, message):
+    result = loom_run(SAMPLE, *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_bad_notebooks_are_refused_clearly(tmp_path):
+    (tmp_path / "v3.ipynb").write_text('{"nbformat": 3, "cells": []}')
+    (tmp_path / "junk.ipynb").write_text("{not json")
+    for name, message in [("v3.ipynb", "nbformat 4"), ("junk.ipynb", "invalid JSON"), ("missing.ipynb", "cannot read")]:
+        result = loom_run(tmp_path / name)
+        assert result.returncode == 2
+        assert message in result.stderr
