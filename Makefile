@@ -9,7 +9,7 @@ LOOM       := $(RELEASE)/loom
 SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs
+.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials
 
 all: build
 
@@ -35,8 +35,9 @@ build: system-deps
 install: build
 	$(LOOM) install --user
 
+## Executes the first tutorial headlessly and prints its cells and outputs.
 demo: install
-	$(LOOM) eval examples/demo.loom
+	$(LOOM) run notebooks/00-loom-basics.ipynb -o $${TMPDIR:-/tmp}/loom-demo.ipynb --show-outputs
 
 ## Swift unit tests (release build, shared with the binary) then the Python
 ## clients against the real kernel.
@@ -56,6 +57,10 @@ bench: deps build
 
 clean:
 	rm -rf .build $(VENV)
+
+## Re-execute the tutorials and commit them with their outputs.
+tutorials: build
+	for nb in notebooks/*.ipynb; do $(LOOM) run "$$nb" --inplace -q || exit 1; done
 
 ## Regenerate the statement reference in docs/language.md from the signature table.
 docs: build

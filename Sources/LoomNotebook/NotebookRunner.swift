@@ -38,10 +38,11 @@ public final class NotebookRunner {
     }
 
     /// Runs every code cell; stops at the first error unless errors are
-    /// allowed. `progress` hears (code cell number, count, seconds) as each
-    /// cell finishes.
+    /// allowed or the cell is tagged `raises-exception`. `progress` hears
+    /// each code cell as it finishes: its number, the count, the seconds it
+    /// took, and the cell with its outputs.
     public func run(_ notebook: inout Notebook, options: Options = Options(),
-                    progress: (Int, Int, Double) -> Void = { _, _, _ in }) -> [CellFailure] {
+                    progress: (Int, Int, Double, JSONObject) -> Void = { _, _, _, _ in }) -> [CellFailure] {
         var metadata = notebook.metadata
         metadata["kernelspec"] = .object(kernelspecMetadata)
         metadata["language_info"] = .object(languageMetadata)
@@ -67,11 +68,14 @@ public final class NotebookRunner {
                 if timedOut { error = timeoutError(error, seconds: options.timeout ?? 0) }
                 recorder.append(["output_type": "error", "ename": .string(error.name), "evalue": .string(error.value),
                                  "traceback": .array(error.traceback.map(JSON.string))])
-                failures.append(CellFailure(cellIndex: index, codeCellNumber: n + 1, error: error))
+                // A cell tagged raises-exception is meant to fail (nbclient's rule).
+                if !Notebook.tags(cells[index]).contains("raises-exception") {
+                    failures.append(CellFailure(cellIndex: index, codeCellNumber: n + 1, error: error))
+                }
             }
             cells[index]["outputs"] = .array(recorder.outputs.map(JSON.object))
             cells[index]["execution_count"] = .int(executionCount)
-            progress(n + 1, codeCells.count, Clock.seconds() - started)
+            progress(n + 1, codeCells.count, Clock.seconds() - started, cells[index])
             if !failures.isEmpty && !options.allowErrors { break }
         }
         notebook.cells = cells

@@ -38,6 +38,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customShort("q"), help: "No progress on stderr.")
     var quiet = false
 
+    @Flag(help: "Print each code cell and the text of its outputs on stdout as it runs.")
+    var showOutputs = false
+
     func validate() throws {
         if output != nil && inplace { throw ValidationError("give either -o or --inplace, not both") }
         if parameter.count % 2 != 0 { throw ValidationError("-p takes a NAME and a VALUE") }
@@ -58,7 +61,8 @@ struct RunCommand: ParsableCommand {
         Parameters.inject(pairs, into: &book)
         let runner = NotebookRunner(interpreter: LoomInterpreter())
         let started = Clock.now
-        let failures = runner.run(&book, options: .init(allowErrors: allowErrors, timeout: timeout)) { n, total, seconds in
+        let failures = runner.run(&book, options: .init(allowErrors: allowErrors, timeout: timeout)) { n, total, seconds, cell in
+            if showOutputs { TerminalOutput.write(1, CellText.render(cell, number: n)) }
             if !quiet {
                 TerminalOutput.write(2, "loom run: cell \(n) of \(total) done in \(format(seconds)) s "
                                      + "(\(format(Clock.now - started)) s in all)\n")
@@ -91,5 +95,24 @@ enum Clock {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// A code cell as text, for `--show-outputs`: its source after `In [n]:`,
+/// then the plain text of each output.
+enum CellText {
+    static func render(_ cell: JSONObject, number: Int) -> String {
+        var out = "In [\(number)]:\n" + Notebook.text(cell["source"]).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { "    " + $0 }.joined(separator: "\n") + "\n"
+        for output in cell["outputs"]?.arrayValue ?? [] {
+            switch output["output_type"]?.stringValue {
+            case "stream": out += Notebook.text(output["text"])
+            case "error": out += (output["traceback"]?.arrayValue?.compactMap(\.stringValue) ?? []).joined(separator: "\n") + "\n"
+            default:
+                let text = Notebook.text(output["data"]?["text/plain"])
+                out += text.hasSuffix("\n") || text.isEmpty ? text : text + "\n"
+            }
+        }
+        return out + "\n"
     }
 }
