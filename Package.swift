@@ -32,6 +32,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
+        .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine"]),
         .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),
         .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
         .testTarget(name: "LoomNotebookTests", dependencies: ["LoomNotebook", "LoomLang", "LoomCore"]),

@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The activation functions of Loom's layers.
+public enum ActivationFunction: String, Sendable, CaseIterable {
+    case relu, tanh, sigmoid, softmax, linear
+}
+
+/// An activation applied element-wise (softmax: across each sample). Kept as
+/// a layer of its own so forward and backward stay side by side; a model
+/// shows it as part of the layer it follows.
+public final class Activation: Layer {
+    public let name: String
+    public let kind: String
+    public let function: ActivationFunction
+    public let inputShape: [Int]
+    public var outputShape: [Int] { inputShape }
+    public var parameters: [Parameter] { [] }
+    private var output = Tensor(zeros: [0])
+
+    public init(name: String, function: ActivationFunction, shape: [Int]) {
+        self.name = name
+        self.kind = function.rawValue
+        self.function = function
+        self.inputShape = shape
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        var y = x
+        y.storage.withUnsafeMutableBufferPointer { v in
+            switch function {
+            case .linear: break
+            case .relu: for i in 0..<v.count where v[i] < 0 { v[i] = 0 }
+            case .tanh: for i in 0..<v.count { v[i] = tanhf(v[i]) }
+            case .sigmoid: for i in 0..<v.count { v[i] = 1 / (1 + expf(-v[i])) }
+            case .softmax: Activation.softmaxRows(v, width: x.sampleSize)
+            }
+        }
+        if training { output = y }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        var dx = dy
+        let width = dy.sampleSize
+        dx.storage.withUnsafeMutableBufferPointer { g in
+            output.storage.withUnsafeBufferPointer { y in
+                switch function {
+                case .linear: break
+                case .relu: for i in 0..<g.count where y[i] <= 0 { g[i] = 0 }
+                case .tanh: for i in 0..<g.count { g[i] *= 1 - y[i] * y[i] }
+                case .sigmoid: for i in 0..<g.count { g[i] *= y[i] * (1 - y[i]) }
+                case .softmax:
+                    // dz_i = y_i (dy_i − Σ_j y_j dy_j), per sample.
+                    for r in 0..<(g.count / max(1, width)) {
+                        let base = r * width
+                        var dot: Float = 0
+                        for j in 0..<width { dot += y[base + j] * g[base + j] }
+                        for j in 0..<width { g[base + j] = y[base + j] * (g[base + j] - dot) }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    /// Softmax of each row, shifted by the row's maximum so exp cannot overflow.
+    static func softmaxRows(_ v: UnsafeMutableBufferPointer<Float>, width: Int) {
+        guard width > 0 else { return }
+        for r in 0..<(v.count / width) {
+            let base = r * width
+            var top = -Float.infinity
+            for j in 0..<width { top = max(top, v[base + j]) }
+            var sum: Float = 0
+            for j in 0..<width {
+                let e = expf(v[base + j] - top)
+                v[base + j] = e
+                sum += e
+            }
+            for j in 0..<width { v[base + j] /= sum }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+/// A 2-D convolution over `[batch, height, width, channels]`: the same
+/// filters at every position (parameter sharing). Computed as im2col then one
+/// matrix product for the whole batch: the patches `[batch·Ho·Wo, kh·kw·C]`
+/// times the filters `[kh·kw·C, filters]` give the output in NHWC order.
+public final class Conv2D: Layer {
+    public let name: String
+    public let kind = "conv2d"
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public let kernel: (height: Int, width: Int)
+    public let stride: Int
+    public let padding: Padding
+    public let weight: Parameter
+    public let bias: Parameter
+    let padTop: Int
+    let padLeft: Int
+    private var columns: [Float] = []
+
+    public enum Padding: String, Sendable { case valid, same }
+
+    public init(name: String, input: [Int], filters: Int, kernel: (Int, Int), stride: Int, padding: Padding,
+                random: inout RandomGenerator) throws(ShapeError) {
+        guard input.count == 3 else { throw ShapeError("conv2d needs an input of height×width×channels, not \(Shape.text(input))") }
+        guard filters > 0, kernel.0 > 0, kernel.1 > 0, stride > 0 else {
+            throw ShapeError("conv2d needs positive filters, kernel and stride")
+        }
+        let (h, w, c) = (input[0], input[1], input[2])
+        let (ho, wo, pt, pl): (Int, Int, Int, Int)
+        switch padding {
+        case .valid:
+            guard h >= kernel.0, w >= kernel.1 else {
+                throw ShapeError("a \(kernel.0)x\(kernel.1) kernel does not fit a \(h)x\(w) input")
+            }
+            (ho, wo, pt, pl) = ((h - kernel.0) / stride + 1, (w - kernel.1) / stride + 1, 0, 0)
+        case .same:
+            // As Keras: out = ⌈in / stride⌉, padding split with the extra at the end.
+            let oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride
+            let padH = max((oh - 1) * stride + kernel.0 - h, 0), padW = max((ow - 1) * stride + kernel.1 - w, 0)
+            (ho, wo, pt, pl) = (oh, ow, padH / 2, padW / 2)
+        }
+        self.name = name
+        inputShape = input
+        outputShape = [ho, wo, filters]
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        padTop = pt
+        padLeft = pl
+        let k = kernel.0 * kernel.1 * c
+        weight = Parameter(name: "kernel", value: Initializer.glorotUniform(
+            shape: [kernel.0, kernel.1, c, filters], fanIn: k, fanOut: kernel.0 * kernel.1 * filters, random: &random))
+        bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+    var patchSize: Int { kernel.height * kernel.width * inputShape[2] }
+    var positions: Int { outputShape[0] * outputShape[1] }
+    public var multiplyAdds: Int { positions * patchSize * outputShape[2] }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let n = x.batch, filters = outputShape[2], rows = n * positions
+        var cols = [Float](repeating: 0, count: rows * patchSize)
+        x.storage.withUnsafeBufferPointer { src in
+            cols.withUnsafeMutableBufferPointer { dst in im2col(src, dst, batch: n) }
+        }
+        var y = Tensor(zeros: [n] + outputShape)
+        y.storage.withUnsafeMutableBufferPointer { out in
+            bias.value.storage.withUnsafeBufferPointer { b in
+                for r in 0..<rows { (out.baseAddress! + r * filters).update(from: b.baseAddress!, count: filters) }
+            }
+            cols.withUnsafeBufferPointer { c in
+                weight.value.storage.withUnsafeBufferPointer { w in
+                    GEMM.multiply(c.baseAddress!, w.baseAddress!, into: out.baseAddress!, m: rows, n: filters,
+                                  k: patchSize, beta: 1)
+                }
+            }
+        }
+        if training { columns = cols }
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let n = dy.batch, filters = outputShape[2], rows = n * positions
+        var dcols = [Float](repeating: 0, count: rows * patchSize)
+        dy.storage.withUnsafeBufferPointer { g in
+            columns.withUnsafeBufferPointer { c in
+                weight.gradient.storage.withUnsafeMutableBufferPointer { dw in
+                    GEMM.multiply(c.baseAddress!, transposeA: true, g.baseAddress!, into: dw.baseAddress!,
+                                  m: patchSize, n: filters, k: rows, beta: 1)
+                }
+            }
+            bias.gradient.storage.withUnsafeMutableBufferPointer { db in
+                for r in 0..<rows { for f in 0..<filters { db[f] += g[r * filters + f] } }
+            }
+            weight.value.storage.withUnsafeBufferPointer { w in
+                dcols.withUnsafeMutableBufferPointer { d in
+                    GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: d.baseAddress!,
+                                  m: rows, n: patchSize, k: filters)
+                }
+            }
+        }
+        var dx = Tensor(zeros: [n] + inputShape)
+        dcols.withUnsafeBufferPointer { d in
+            dx.storage.withUnsafeMutableBufferPointer { out in col2im(d, out, batch: n) }
+        }
+        return dx
+    }
+
+    /// Walks every (sample, output position, kernel offset) that lands inside
+    /// the input: `body(patch index, input index)`.
+    @inline(__always)
+    func forEachTap(batch n: Int, _ body: (Int, Int) -> Void) {
+        let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
+        let (ho, wo) = (outputShape[0], outputShape[1])
+        for s in 0..<n {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    let row = ((s * ho + oy) * wo + ox) * patchSize
+                    for ky in 0..<kernel.height {
+                        let iy = oy * stride + ky - padTop
+                        if iy < 0 || iy >= h { continue }
+                        for kx in 0..<kernel.width {
+                            let ix = ox * stride + kx - padLeft
+                            if ix < 0 || ix >= w { continue }
+                            body(row + (ky * kernel.width + kx) * c, ((s * h + iy) * w + ix) * c)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func im2col(_ x: UnsafeBufferPointer<Float>, _ cols: UnsafeMutableBufferPointer<Float>, batch n: Int) {
+        let c = inputShape[2]
+        forEachTap(batch: n) { p, i in (cols.baseAddress! + p).update(from: x.baseAddress! + i, count: c) }
+    }
+
+    func col2im(_ cols: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>, batch n: Int) {
+        let c = inputShape[2]
+        forEachTap(batch: n) { p, i in for ch in 0..<c { dx[i + ch] += cols[p + ch] } }
+    }
+}
+
+/// Shapes as Loom writes them: 28x28x1.
+public enum Shape {
+    public static func text(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "x") }
+}

@@ -1,0 +1,59 @@
+/// A trainable array and its gradient. `mask`, when set, holds zeros where
+/// weights are pruned or fixed-sparse: they stay zero through training.
+public final class Parameter {
+    public let name: String
+    public var value: Tensor
+    public var gradient: Tensor
+    public var mask: [Float]?
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+        self.gradient = Tensor(zeros: value.shape)
+    }
+
+    public func zeroGradient() {
+        gradient.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Zeroes the masked weights (after an update, or when a mask is set).
+    public func applyMask() {
+        guard let mask else { return }
+        value.storage.withUnsafeMutableBufferPointer { v in
+            for i in 0..<v.count where mask[i] == 0 { v[i] = 0 }
+        }
+    }
+
+    /// Weights that are exactly zero.
+    public var zeroCount: Int { value.storage.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
+}
+
+/// One step of a sequential model. Forward and backward live together in each
+/// layer; `backward` takes the gradient of the loss with respect to the
+/// layer's output and returns it with respect to the input, adding the
+/// gradients of the layer's parameters into `Parameter.gradient`.
+///
+/// Shapes are batch-first; `outputShape` is per sample.
+public protocol Layer: AnyObject {
+    var name: String { get }
+    var kind: String { get }
+    var inputShape: [Int] { get }
+    var outputShape: [Int] { get }
+    var parameters: [Parameter] { get }
+    func forward(_ input: Tensor, training: Bool) -> Tensor
+    func backward(_ outputGradient: Tensor) -> Tensor
+    /// Multiply-adds for one sample's forward pass.
+    var multiplyAdds: Int { get }
+}
+
+extension Layer {
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+    public var multiplyAdds: Int { 0 }
+}
+
+/// Why a layer cannot be built on its input.
+public struct ShapeError: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,36 @@
+import CBLAS
+
+/// Matrix products through BLAS `sgemm`, on row-major buffers:
+/// C = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n.
+public enum GEMM {
+    public static func multiply(
+        _ a: UnsafePointer<Float>, transposeA: Bool = false,
+        _ b: UnsafePointer<Float>, transposeB: Bool = false,
+        into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
+        alpha: Float = 1, beta: Float = 0
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 { for i in 0..<(m * n) { c[i] *= beta } }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                    beta, c, Int32(n))
+    }
+
+    /// The product of two row-major matrices held in arrays (m×k times k×n).
+    public static func product(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
+                               transposeA: Bool = false, transposeB: Bool = false) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    multiply(pa.baseAddress!, transposeA: transposeA, pb.baseAddress!, transposeB: transposeB,
+                             into: pc.baseAddress!, m: m, n: n, k: k)
+                }
+            }
+        }
+        return c
+    }
+}

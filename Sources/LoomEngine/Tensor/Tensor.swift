@@ -1,0 +1,54 @@
+/// A dense array of Float32 with a shape, row-major. Batches come first
+/// (`[batch, height, width, channels]`, as Keras lays them out). A value
+/// type: copies share storage until one is written.
+public struct Tensor: Sendable, Equatable {
+    public private(set) var shape: [Int]
+    public var storage: [Float]
+
+    public init(shape: [Int], storage: [Float]) {
+        precondition(shape.reduce(1, *) == storage.count, "Tensor: \(storage.count) values for shape \(shape)")
+        self.shape = shape
+        self.storage = storage
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, storage: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    public init(shape: [Int], repeating value: Float) {
+        self.init(shape: shape, storage: [Float](repeating: value, count: shape.reduce(1, *)))
+    }
+
+    public var count: Int { storage.count }
+    public var rank: Int { shape.count }
+
+    /// The first dimension: samples in a batch.
+    public var batch: Int { shape.first ?? 0 }
+
+    /// Values per sample.
+    public var sampleSize: Int { shape.dropFirst().reduce(1, *) }
+
+    /// The same values under another shape with as many elements.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, storage: storage)
+    }
+
+    public subscript(i: Int) -> Float {
+        get { storage[i] }
+        set { storage[i] = newValue }
+    }
+
+    /// Samples `indices` of a batch, in that order.
+    public func gathering(samples indices: [Int]) -> Tensor {
+        let size = sampleSize
+        var out = [Float](repeating: 0, count: indices.count * size)
+        storage.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (k, i) in indices.enumerated() {
+                    (dst.baseAddress! + k * size).update(from: src.baseAddress! + i * size, count: size)
+                }
+            }
+        }
+        return Tensor(shape: [indices.count] + Array(shape.dropFirst()), storage: out)
+    }
+}

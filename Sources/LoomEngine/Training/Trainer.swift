@@ -1,0 +1,122 @@
+/// One epoch of training, as `train` reports it.
+public struct EpochRecord: Sendable, Equatable {
+    public var epoch: Int
+    public var loss: Double
+    public var accuracy: Double
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    public var seconds: Double
+}
+
+/// Where a running fit is: for progress displays.
+public struct FitProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var batch: Int
+    public var batches: Int
+    public var samplesSeen: Int
+    public var loss: Double
+    public var accuracy: Double
+}
+
+public struct FitOptions: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var loss: Loss
+    public init(epochs: Int, batchSize: Int, loss: Loss) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.loss = loss
+    }
+}
+
+/// The fit loop: shuffled mini-batches, per-epoch loss and accuracy,
+/// optional validation, progress callbacks, and interruption checked between
+/// batches — a stopped fit leaves the weights of its last finished step.
+public enum Trainer {
+    public struct Outcome {
+        public var history: [EpochRecord]
+        public var interrupted: Bool
+    }
+
+    public static func fit(_ model: Sequential, inputs: Tensor, labels: [Int], options: FitOptions,
+                           optimizer: Optimizer, validation: (inputs: Tensor, labels: [Int])? = nil,
+                           random: inout RandomGenerator, clock: () -> Double,
+                           shouldStop: () -> Bool = { false },
+                           progress: (FitProgress) -> Void = { _ in }) -> Outcome {
+        let n = inputs.batch
+        let batches = (n + options.batchSize - 1) / options.batchSize
+        let fused = options.loss == .crossentropy && model.endsInSoftmax
+        var history: [EpochRecord] = []
+        for epoch in 1...max(1, options.epochs) {
+            let started = clock()
+            var order = Array(0..<n)
+            order.shuffle(using: &random)
+            var lossSum = 0.0, correct = 0, seen = 0
+            for b in 0..<batches {
+                if shouldStop() { return Outcome(history: history, interrupted: true) }
+                let indices = Array(order[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)])
+                let x = inputs.gathering(samples: indices)
+                let y = indices.map { labels[$0] }
+                for p in model.parameters { p.zeroGradient() }
+                let output = model.forward(x, training: true)
+                let (loss, gradient) = options.loss.evaluate(output, labels: y)
+                if fused {
+                    model.backward(Loss.softmaxCrossEntropyGradient(probabilities: output, labels: y), fromLogits: true)
+                } else {
+                    model.backward(gradient)
+                }
+                optimizer.step(model.parameters)
+                lossSum += loss * Double(indices.count)
+                correct += Metrics.correct(output, labels: y)
+                seen += indices.count
+                progress(FitProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches,
+                                     samplesSeen: seen, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen)))
+            }
+            var record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(1, seen)),
+                                     accuracy: Double(correct) / Double(max(1, seen)), seconds: 0)
+            if let validation {
+                let result = Metrics.evaluate(model, inputs: validation.inputs, labels: validation.labels, loss: options.loss)
+                record.validationLoss = result.loss
+                record.validationAccuracy = result.accuracy
+            }
+            record.seconds = clock() - started
+            history.append(record)
+        }
+        return Outcome(history: history, interrupted: false)
+    }
+}
+
+/// Accuracy, loss and confusion matrices.
+public enum Metrics {
+    public struct Evaluation: Sendable {
+        public var loss: Double
+        public var accuracy: Double
+        /// `confusion[true][predicted]` counts.
+        public var confusion: [[Int]]
+    }
+
+    /// The index of the largest output of each sample.
+    public static func predictedClasses(_ output: Tensor) -> [Int] {
+        let k = output.sampleSize
+        return (0..<output.batch).map { r in
+            var best = 0
+            for j in 1..<max(1, k) where output[r * k + j] > output[r * k + best] { best = j }
+            return best
+        }
+    }
+
+    public static func correct(_ output: Tensor, labels: [Int]) -> Int {
+        zip(predictedClasses(output), labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+    }
+
+    public static func evaluate(_ model: Sequential, inputs: Tensor, labels: [Int], loss: Loss) -> Evaluation {
+        let output = model.predict(inputs)
+        let k = output.sampleSize
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        for (p, t) in zip(predictedClasses(output), labels) where t < k { confusion[t][p] += 1 }
+        let value = labels.isEmpty ? 0 : loss.evaluate(output, labels: labels).loss
+        return Evaluation(loss: value, accuracy: Double(correct(output, labels: labels)) / Double(max(1, labels.count)),
+                          confusion: confusion)
+    }
+}

@@ -1,0 +1,194 @@
+import LoomEngine
+import XCTest
+
+final class OptimizerTests: XCTestCase {
+    /// One weight of 1 with gradient 0.5, stepped by hand.
+    func stepped(_ kind: OptimizerKind, lr: Float? = nil, steps: Int = 1) -> Float {
+        let p = Parameter(name: "w", value: Tensor(shape: [1], storage: [1]))
+        let optimizer = Optimizer(kind, learningRate: lr)
+        for _ in 0..<steps {
+            p.gradient = Tensor(shape: [1], storage: [0.5])
+            optimizer.step([p])
+        }
+        return p.value[0]
+    }
+
+    func testSGD() {
+        XCTAssertEqual(stepped(.sgd, lr: 0.1), 0.95, accuracy: 1e-6)
+        XCTAssertEqual(stepped(.sgd), 1 - 0.01 * 0.5, accuracy: 1e-6)  // Keras default lr 0.01
+    }
+
+    func testMomentumTwoSteps() {
+        // v1 = −0.1·0.5 = −0.05 → 0.95; v2 = 0.9·(−0.05) − 0.05 = −0.095 → 0.855.
+        XCTAssertEqual(stepped(.momentum, lr: 0.1, steps: 2), 0.855, accuracy: 1e-6)
+    }
+
+    func testAdamFirstAndSecondSteps() {
+        // Step 1: m = 0.05, v = 0.00025, α = 0.001·√0.001/0.1; Δ = α·m/(√v + 1e-7) ≈ 0.001.
+        let alpha1: Double = 0.001 * (0.001 as Double).squareRoot() / 0.1
+        let step1: Double = alpha1 * 0.05 / ((0.00025 as Double).squareRoot() + 1e-7)
+        XCTAssertEqual(Double(stepped(.adam)), 1 - step1, accuracy: 1e-6)
+        // Step 2 with the same gradient: m = 0.095, v = 0.00049975, α = 0.001·√(1−0.999²)/(1−0.9²).
+        let alpha2: Double = 0.001 * (1 - 0.999 * 0.999 as Double).squareRoot() / (1 - 0.81)
+        let expected: Double = 1 - step1 - alpha2 * 0.095 / ((0.00049975 as Double).squareRoot() + 1e-7)
+        XCTAssertEqual(Double(stepped(.adam, steps: 2)), expected, accuracy: 1e-6)
+    }
+
+    func testRMSprop() {
+        // v = 0.1·0.25 = 0.025; Δ = 0.001·0.5/√(0.025 + 1e-7).
+        XCTAssertEqual(Double(stepped(.rmsprop)), 1 - 0.0005 / (0.025 + 1e-7).squareRoot(), accuracy: 1e-7)
+    }
+
+    func testMaskedWeightsStayZero() {
+        let p = Parameter(name: "w", value: Tensor(shape: [3], storage: [1, 2, 3]))
+        p.mask = [1, 0, 1]
+        p.applyMask()
+        let optimizer = Optimizer(.adam)
+        for _ in 0..<5 {
+            p.gradient = Tensor(shape: [3], storage: [0.1, -0.3, 0.2])
+            optimizer.step([p])
+        }
+        XCTAssertEqual(p.value[1], 0)
+        XCTAssertNotEqual(p.value[0], 1)
+    }
+}
+
+final class KernelTests: XCTestCase {
+    func testGEMMMatchesANaiveProduct() {
+        var random = RandomGenerator(seed: 1)
+        let (m, n, k) = (7, 5, 9)
+        let a = (0..<(m * k)).map { _ in random.nextUnitFloat() - 0.5 }
+        let b = (0..<(k * n)).map { _ in random.nextUnitFloat() - 0.5 }
+        let c = GEMM.product(a, b, m: m, n: n, k: k)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Float = 0
+                for t in 0..<k { s += a[i * k + t] * b[t * n + j] }
+                XCTAssertEqual(c[i * n + j], s, accuracy: 1e-5)
+            }
+        }
+        // Transposed operands: (Bᵀ)ᵀ·... checked through the identity (AB)ᵀ = BᵀAᵀ.
+        let ct = GEMM.product(b, a, m: n, n: m, k: k, transposeA: true, transposeB: true)
+        for i in 0..<m { for j in 0..<n { XCTAssertEqual(ct[j * m + i], c[i * n + j], accuracy: 1e-5) } }
+    }
+
+    func testConv2DMatchesADirectConvolution() throws {
+        var random = RandomGenerator(seed: 2)
+        let conv = try Conv2D(name: "c", input: [5, 6, 2], filters: 3, kernel: (3, 2), stride: 2, padding: .same,
+                              random: &random)
+        for i in 0..<conv.bias.value.count { conv.bias.value[i] = Float(i) * 0.1 }
+        var x = Tensor(zeros: [2, 5, 6, 2])
+        for i in 0..<x.count { x[i] = random.nextUnitFloat() - 0.5 }
+        let y = conv.forward(x, training: false)
+        XCTAssertEqual(y.shape, [2, 3, 3, 3])
+        // Keras 'same' with stride 2: out 3x3; total padding rows (3−1)·2+3−5 = 2 → 1 on top; cols (3−1)·2+2−6 = 0.
+        for s in 0..<2 {
+            for oy in 0..<3 {
+                for ox in 0..<3 {
+                    for f in 0..<3 {
+                        var sum = conv.bias.value[f]
+                        for ky in 0..<3 {
+                            for kx in 0..<2 {
+                                let iy = oy * 2 + ky - 1, ix = ox * 2 + kx
+                                guard iy >= 0, iy < 5, ix >= 0, ix < 6 else { continue }
+                                for c in 0..<2 {
+                                    sum += x[((s * 5 + iy) * 6 + ix) * 2 + c] * conv.weight.value[((ky * 2 + kx) * 2 + c) * 3 + f]
+                                }
+                            }
+                        }
+                        XCTAssertEqual(y[((s * 3 + oy) * 3 + ox) * 3 + f], sum, accuracy: 1e-5)
+                    }
+                }
+            }
+        }
+    }
+
+    func testShapeErrorsNameTheProblem() throws {
+        let model = try Sequential(name: "m", inputShape: [28, 28, 1], random: RandomGenerator(seed: 1))
+        XCTAssertThrowsError(try model.add(.dense(units: 10, activation: .relu))) {
+            XCTAssertTrue("\($0)".contains("add `flatten`"))
+        }
+        XCTAssertThrowsError(try model.add(.conv2d(filters: 2, kernel: (30, 3), activation: .relu, stride: 1, padding: .valid))) {
+            XCTAssertTrue("\($0)".contains("does not fit a 28x28 input"))
+        }
+    }
+
+    func testGlorotUniformStaysWithinItsLimitAndIsSeeded() {
+        var a = RandomGenerator(seed: 5), b = RandomGenerator(seed: 5)
+        let w = Initializer.glorotUniform(shape: [100, 50], fanIn: 100, fanOut: 50, random: &a)
+        let limit = Float((6.0 / 150).squareRoot())
+        XCTAssertTrue(w.storage.allSatisfy { abs($0) <= limit })
+        XCTAssertGreaterThan(w.storage.max()!, limit * 0.95)
+        XCTAssertEqual(w, Initializer.glorotUniform(shape: [100, 50], fanIn: 100, fanOut: 50, random: &b))
+    }
+}
+
+final class TrainingTests: XCTestCase {
+    /// Two Gaussian blobs in 2-D: a dense net separates them.
+    func blobs(_ n: Int, random: inout RandomGenerator) -> (Tensor, [Int]) {
+        var x = Tensor(zeros: [n, 2])
+        var labels: [Int] = []
+        for i in 0..<n {
+            let label = i % 2
+            labels.append(label)
+            x[i * 2] = (random.nextUnitFloat() - 0.5) + (label == 0 ? -1.5 : 1.5)
+            x[i * 2 + 1] = (random.nextUnitFloat() - 0.5) * 2
+        }
+        return (x, labels)
+    }
+
+    func model() throws -> Sequential {
+        let m = try Sequential(name: "m", inputShape: [2], random: RandomGenerator(seed: 11))
+        try m.add(.dense(units: 8, activation: .relu))
+        try m.add(.dense(units: 2, activation: .softmax))
+        return m
+    }
+
+    func testEveryOptimizerLearnsASeparableProblem() throws {
+        for kind in OptimizerKind.allCases {
+            var random = RandomGenerator(seed: 4)
+            let (x, y) = blobs(400, random: &random)
+            let m = try model()
+            let lr: Float? = kind == .sgd || kind == .momentum ? 0.1 : 0.01
+            let outcome = Trainer.fit(m, inputs: x, labels: y, options: FitOptions(epochs: 15, batchSize: 16, loss: .crossentropy),
+                                      optimizer: Optimizer(kind, learningRate: lr), random: &random, clock: { 0 })
+            XCTAssertGreaterThan(outcome.history.last!.accuracy, 0.95, "\(kind)")
+            XCTAssertLessThan(outcome.history.last!.loss, outcome.history.first!.loss, "\(kind)")
+            XCTAssertGreaterThan(Metrics.evaluate(m, inputs: x, labels: y, loss: .crossentropy).accuracy, 0.95, "\(kind)")
+        }
+    }
+
+    func testSameSeedSameNumbers() throws {
+        func run() throws -> [Double] {
+            var random = RandomGenerator(seed: 9)
+            let (x, y) = blobs(100, random: &random)
+            return Trainer.fit(try model(), inputs: x, labels: y, options: FitOptions(epochs: 2, batchSize: 10, loss: .mse),
+                               optimizer: Optimizer(.adam), random: &random, clock: { 0 }).history.map(\.loss)
+        }
+        XCTAssertEqual(try run(), try run())
+    }
+
+    func testAnInterruptedFitKeepsTheWeightsOfItsLastFinishedStep() throws {
+        var random = RandomGenerator(seed: 4)
+        let (x, y) = blobs(200, random: &random)
+        let m = try model()
+        var snapshots: [[Float]] = []
+        var checks = 0
+        let outcome = Trainer.fit(m, inputs: x, labels: y, options: FitOptions(epochs: 5, batchSize: 10, loss: .crossentropy),
+                                  optimizer: Optimizer(.adam), random: &random, clock: { 0 },
+                                  shouldStop: { checks += 1; return checks > 7 },
+                                  progress: { _ in snapshots.append(m.parameters.flatMap(\.value.storage)) })
+        XCTAssertTrue(outcome.interrupted)
+        XCTAssertEqual(snapshots.count, 7)
+        XCTAssertEqual(m.parameters.flatMap(\.value.storage), snapshots.last!)
+    }
+
+    func testConfusionMatrixCountsTrueAgainstPredicted() throws {
+        let m = try Sequential(name: "m", inputShape: [2], random: RandomGenerator(seed: 1))
+        // No layers: the input is the output, so the predicted class is the larger input.
+        let x = Tensor(shape: [4, 2], storage: [1, 0, 0, 1, 1, 0, 0, 1])
+        let e = Metrics.evaluate(m, inputs: x, labels: [0, 1, 1, 1], loss: .mse)
+        XCTAssertEqual(e.confusion, [[1, 0], [1, 2]])
+        XCTAssertEqual(e.accuracy, 0.75)
+    }
+}
