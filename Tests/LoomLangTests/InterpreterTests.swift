@@ -125,7 +125,7 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testEngineStatementsSayTheyAreNotAvailableYet() {
-        XCTAssertEqual(error("train cnn on digits")?.name, "NotAvailable")
+        XCTAssertEqual(error("data d = csv \"x.csv\"")?.name, "NotAvailable")
     }
 
     func testUserExpressions() {

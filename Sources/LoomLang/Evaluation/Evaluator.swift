@@ -25,12 +25,16 @@ final class Evaluator {
             case .assignment(let name, let expr, _):
                 session.define(name, .value(try evaluate(expr)))
             case .expression(let expr):
-                result = MimeBundle(text: try evaluate(expr).display)
+                // A bare name of a data set or model shows what it holds.
+                if let name = expr.name?.joined(separator: "."), let item = session[name], !item.isValue {
+                    result = MimeBundle(text: "\(name): \(item.kindName), \(item.describe)")
+                } else {
+                    result = MimeBundle(text: try evaluate(expr).display)
+                }
             case .command(let command):
                 try run(command)
-            case .model(let name, _, let range):
-                throw LoomError(.unavailable, "models are not available yet in this version of Loom (`\(name)` not defined)",
-                                at: range)
+            case .model(let name, let layers, let range):
+                try defineModel(name: name, layers: layers, range: range)
             }
         }
         return result
@@ -76,13 +80,27 @@ final class Evaluator {
             }
             session.threads = n
             BLAS.setThreads(n)
+        case "set memory":
+            session.memoryLimit = try integer(c, "mib", default: 0, in: 16...1_048_576) * 1_048_576
         case "sleep": try sleep(seconds: try number(c, "seconds"), at: c.range)
         case "clear": output.clearOutput(wait: false)
+        case "data glyphs": try makeGlyphs(c)
+        case "split": try split(c)
+        case "summary": try summary(c)
+        case "train": try train(c)
+        case "evaluate": show(try evaluate(c))
+        case "predict": show(try predict(c))
+        case "show weights": show(try showWeights(c))
+        case "show filters": show(try showFilters(c))
+        case "show histogram": show(try showHistogram(c))
+        case "show sparsity": show(try showSparsity(c))
         default:
             throw LoomError(.unavailable, "`\(c.signature.title)` is not available yet in this version of Loom",
                             at: c.range)
         }
     }
+
+    func show(_ bundle: MimeBundle) { output.display(bundle, displayID: nil, update: false) }
 
     func line(_ c: Command) throws(LoomError) -> String {
         guard case .list(let items)? = c.argument("values")?.kind else { return "\n" }
@@ -142,9 +160,10 @@ final class Evaluator {
         case .name(let parts):
             let name = parts.joined(separator: ".")
             guard let item = session[name] else { throw unknownName(name, at: e.range) }
-            switch item {
-            case .value(let v): return v
+            guard case .value(let v) = item else {
+                throw LoomError(.type, "`\(name)` is a \(item.kindName), not a value", at: e.range)
             }
+            return v
         case .negate(let inner):
             let v = try evaluate(inner)
             switch v {
@@ -181,6 +200,17 @@ final class Evaluator {
             throw LoomError(.type, "\(name) must be a number", at: expr.range)
         }
         return x
+    }
+
+    /// An optional whole-number option, `fallback` when absent, checked against `range`.
+    func integer(_ c: Command, _ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(LoomError) -> Int {
+        guard c.argument(name) != nil else { return fallback }
+        let n = try integer(c, name)
+        guard range.contains(n) else {
+            throw LoomError(.value, "\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(n)",
+                            at: c.argument(name)?.range)
+        }
+        return n
     }
 
     func integer(_ c: Command, _ name: String) throws(LoomError) -> Int {

@@ -1,20 +1,44 @@
 import LoomEngine
 
 /// Something a session holds under a name.
-public enum SessionItem: Sendable {
+public enum SessionItem {
     case value(Value)
+    case dataset(Dataset)
+    case model(ModelState)
+
+    var isValue: Bool {
+        if case .value = self { return true }
+        return false
+    }
 
     var kindName: String {
         switch self {
         case .value(let v): return v.typeName
+        case .dataset: return "data"
+        case .model: return "model"
         }
     }
 
     var describe: String {
         switch self {
         case .value(let v): return v.display
+        case .dataset(let d):
+            return "\(d.count) samples of \(Shape.text(d.sampleShape)), \(d.classes) classes"
+        case .model(let m):
+            return "\(m.model.blocks.count) layers, \(m.model.parameterCount) parameters"
+                + (m.epochsTrained > 0 ? ", trained \(m.epochsTrained) epochs" : "")
         }
     }
+}
+
+/// A model in the session, with what training has left on it.
+public final class ModelState {
+    public let model: Sequential
+    public var optimizer: Optimizer?
+    public var epochsTrained = 0
+    public var history: [EpochRecord] = []
+
+    public init(model: Sequential) { self.model = model }
 }
 
 /// How plots are drawn.
@@ -31,6 +55,9 @@ public final class Session {
     public var plotStyle = PlotStyle.text
     public var width = 80
     public var threads: Int
+    /// The most memory (bytes) a data set or model may take; half the machine's by default.
+    public var memoryLimit = Session.defaultMemoryLimit
+    public static var defaultMemoryLimit: Int { max(256 << 20, Machine.physicalMemory / 2) }
     public var random: RandomGenerator
 
     public static let defaultSeed: UInt64 = 0x4C4F4F4D
@@ -70,6 +97,7 @@ public final class Session {
         plotStyle = .text
         width = 80
         threads = Session.machineCores
+        memoryLimit = Session.defaultMemoryLimit
         random = RandomGenerator(seed: Session.defaultSeed)
     }
 }

@@ -24,12 +24,15 @@ public struct Table: Sendable, Equatable {
     public var columns: [Column]
     public var rows: [[String]]
     public var footer: [String]?
+    /// A line under the table saying what its columns mean.
+    public var note: String?
 
-    public init(title: String? = nil, columns: [Column], rows: [[String]] = [], footer: [String]? = nil) {
+    public init(title: String? = nil, columns: [Column], rows: [[String]] = [], footer: [String]? = nil, note: String? = nil) {
         self.title = title
         self.columns = columns
         self.rows = rows
         self.footer = footer
+        self.note = note
     }
 
     public mutating func append(_ row: [String]) { rows.append(row) }
@@ -51,10 +54,11 @@ public struct Table: Sendable, Equatable {
         var widths = (0..<n).map { i in all.map { TextWidth.of(cell($0, i)) }.max() ?? 0 }
         // Borders and padding take 3 columns per cell plus one.
         let budget = max(n * 2, width - (3 * n + 1))
-        // Narrow the wrapping (prose) columns first, then the widest.
+        // Narrow the wrapping (prose) columns first, then text, numbers last.
         while widths.reduce(0, +) > budget {
             let wrapping = widths.indices.filter { columns[$0].wraps && widths[$0] > 12 }
-            let candidates = wrapping.isEmpty ? Array(widths.indices) : wrapping
+            let text = widths.indices.filter { columns[$0].alignment == .left && widths[$0] > 4 }
+            let candidates = !wrapping.isEmpty ? wrapping : !text.isEmpty ? text : Array(widths.indices)
             guard let widest = candidates.max(by: { widths[$0] < widths[$1] }), widths[widest] > 1 else { break }
             widths[widest] -= 1
         }
@@ -85,6 +89,7 @@ public struct Table: Sendable, Equatable {
             out.append(row(footer))
         }
         out.append(line("└", "┴", "┘"))
+        if let note { out += TextWidth.wrap(note, to: max(20, width)) }
         return out.joined(separator: "\n")
     }
 
@@ -103,7 +108,7 @@ public struct Table: Sendable, Equatable {
         for r in rows { out += "<tr>\(cells("td", r))</tr>" }
         out += "</tbody>"
         if let footer { out += "<tfoot><tr>\(cells("th", footer))</tr></tfoot>" }
-        return out + "</table>"
+        return out + "</table>" + (note.map { "<p>\(HTML.escape($0))</p>" } ?? "")
     }
 
     // MARK: Markdown
@@ -118,6 +123,7 @@ public struct Table: Sendable, Equatable {
         out.append("| " + columns.map { $0.alignment == .right ? "---:" : ":---" }.joined(separator: " | ") + " |")
         for r in rows { out.append(row(r)) }
         if let footer { out.append(row(footer.map { $0.isEmpty ? "" : "**\($0)**" })) }
+        if let note { out += ["", note] }
         return out.joined(separator: "\n")
     }
 }

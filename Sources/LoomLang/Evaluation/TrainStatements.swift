@@ -1,0 +1,144 @@
+import LoomCore
+import LoomEngine
+import LoomRender
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Evaluator {
+    /// Checks that `data` fits `model`'s input and output.
+    func check(_ data: Dataset, fits model: Sequential, at range: SourceRange) throws(LoomError) {
+        guard data.sampleShape == model.inputShape else {
+            throw LoomError(.value, "the data's samples are \(Shape.text(data.sampleShape)) but `\(model.name)` takes "
+                            + "\(Shape.text(model.inputShape))", at: range)
+        }
+        let outputs = model.outputShape.reduce(1, *)
+        guard model.outputShape.count == 1, outputs >= data.classes else {
+            throw LoomError(.value, "`\(model.name)` gives \(Shape.text(model.outputShape)) outputs but the data has "
+                            + "\(data.classes) classes; end the model with `dense \(data.classes) softmax`", at: range)
+        }
+    }
+
+    /// `train M on DATA …`: the fit loop with a live progress line; ends with
+    /// the per-epoch table and the loss curve.
+    func train(_ c: Command) throws(LoomError) {
+        let state = try modelState(c.argument("model")!)
+        let model = state.model
+        let data = try dataset(c.argument("on")!)
+        try check(data, fits: model, at: c.argument("on")!.range)
+        let validation = try c.argument("validate").map { e throws(LoomError) in try dataset(e) }
+        if let validation { try check(validation, fits: model, at: c.argument("validate")!.range) }
+        let epochs = try integer(c, "epochs", default: 1, in: 1...100_000)
+        let batch = try integer(c, "batch", default: 32, in: 1...1_000_000)
+        let kind = OptimizerKind(rawValue: c.argument("optimizer")?.name?.first ?? "adam") ?? .adam
+        let loss = Loss(rawValue: c.argument("loss")?.name?.first ?? "crossentropy") ?? .crossentropy
+        if loss == .crossentropy && !model.endsInSoftmax {
+            throw LoomError(.value, "crossentropy needs probabilities: end `\(model.name)` with a softmax layer, or use `loss mse`",
+                            at: c.range)
+        }
+        let lr: Float? = c.argument("lr") == nil ? nil : Float(try number(c, "lr"))
+        if let lr, !(lr > 0) { throw LoomError(.value, "lr must be positive", at: c.argument("lr")?.range) }
+        // Activations of one batch through every layer, forward and backward.
+        let activationBytes = model.layers.reduce(0) { $0 + $1.outputShape.reduce(1, *) } * batch * 4 * 3
+        try checkMemory(bytes: activationBytes, what: "a batch of \(batch)", at: c.range)
+        if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
+            state.optimizer = Optimizer(kind, learningRate: lr)
+        }
+        BLAS.setThreads(session.threads)
+
+        let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width)
+        let started = Monotonic.now
+        let first = state.epochsTrained
+        var bar = ProgressBar(label: "epoch 1/\(epochs)", total: (data.count + batch - 1) / batch, unit: "batch")
+        progress.show(bar, force: true)
+        let outcome = Trainer.fit(model, inputs: data.inputs, labels: data.labels,
+                                  options: FitOptions(epochs: epochs, batchSize: batch, loss: loss),
+                                  optimizer: state.optimizer!, validation: validation.map { ($0.inputs, $0.labels) },
+                                  random: &session.random, clock: { Monotonic.now },
+                                  shouldStop: { interruptFlag.load(ordering: .relaxed) }) { p in
+            bar.label = "epoch \(p.epoch)/\(p.epochs)"
+            bar.completed = p.batch
+            bar.elapsed = Monotonic.now - started
+            bar.metrics = [("loss", NumberFormat.fixed(p.loss, decimals: 4)), ("acc", NumberFormat.percent(p.accuracy))]
+            progress.show(bar, force: p.batch == p.batches)
+        }
+        state.epochsTrained += outcome.history.count
+        state.history += outcome.history
+        if !outcome.history.isEmpty || !outcome.interrupted {
+            output.display(historyTable(outcome.history, firstEpoch: first), displayID: nil, update: false)
+            let curves = [(name: "loss", values: state.history.map(\.loss))]
+                + (state.history.allSatisfy { $0.validationLoss != nil }
+                   ? [(name: "validation loss", values: state.history.map { $0.validationLoss! })] : [])
+            output.display(LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
+                .bundle(svg: session.plotStyle == .svg, width: session.width), displayID: nil, update: false)
+        }
+        if outcome.interrupted {
+            throw LoomError(.interrupted, "training stopped by the user after \(outcome.history.count) full epoch(s); "
+                            + "`\(model.name)` keeps the weights of its last finished step", at: c.range)
+        }
+    }
+
+    func historyTable(_ history: [EpochRecord], firstEpoch: Int) -> MimeBundle {
+        let validated = history.contains { $0.validationLoss != nil }
+        var columns: [Table.Column] = [.init("epoch", .right), .init("loss", .right), .init("accuracy", .right)]
+        if validated { columns += [.init("val loss", .right), .init("val accuracy", .right)] }
+        columns.append(.init("time", .right))
+        var table = Table(title: "training", columns: columns)
+        for r in history {
+            var row = [String(firstEpoch + r.epoch), NumberFormat.fixed(r.loss, decimals: 4), NumberFormat.percent(r.accuracy)]
+            if validated {
+                row += [r.validationLoss.map { NumberFormat.fixed($0, decimals: 4) } ?? "",
+                        r.validationAccuracy.map { NumberFormat.percent($0) } ?? ""]
+            }
+            row.append(NumberFormat.fixed(r.seconds, decimals: 1) + " s")
+            table.append(row)
+        }
+        return table.bundle(width: session.width)
+    }
+
+    /// `evaluate M on DATA`: loss, accuracy and the confusion matrix.
+    func evaluate(_ c: Command) throws(LoomError) -> MimeBundle {
+        let state = try modelState(c.argument("model")!)
+        let data = try dataset(c.argument("on")!)
+        try check(data, fits: state.model, at: c.argument("on")!.range)
+        let loss: Loss = state.model.endsInSoftmax ? .crossentropy : .mse
+        let e = Metrics.evaluate(state.model, inputs: data.inputs, labels: data.labels, loss: loss)
+        var summary = Table(title: "\(state.model.name) on \(c.argument("on")!.name!.joined(separator: "."))",
+                            columns: [.init("metric"), .init("value", .right)])
+        summary.append(["loss (\(loss.rawValue))", NumberFormat.fixed(e.loss, decimals: 4)])
+        summary.append(["accuracy", NumberFormat.percent(e.accuracy, decimals: 2)])
+        summary.append(["samples", NumberFormat.grouped(data.count)])
+        output.display(summary.bundle(width: session.width), displayID: nil, update: false)
+        let k = min(e.confusion.count, data.classes)
+        var confusion = Table(title: "confusion matrix (rows: true class, columns: predicted)",
+                              columns: [.init("true", .right)] + (0..<k).map { .init(String($0), .right) })
+        for t in 0..<k { confusion.append([String(t)] + (0..<k).map { e.confusion[t][$0] == 0 ? "·" : String(e.confusion[t][$0]) }) }
+        return confusion.bundle(width: session.width)
+    }
+
+    /// `predict M on DATA [first N]`: predictions beside labels.
+    func predict(_ c: Command) throws(LoomError) -> MimeBundle {
+        let state = try modelState(c.argument("model")!)
+        let data = try dataset(c.argument("on")!)
+        try check(data, fits: state.model, at: c.argument("on")!.range)
+        let n = min(data.count, try integer(c, "first", default: 10, in: 1...10_000))
+        let output = state.model.predict(data.inputs.gathering(samples: Array(0..<n)))
+        let classes = Metrics.predictedClasses(output)
+        var table = Table(columns: [.init("sample", .right), .init("label", .right), .init("predicted", .right),
+                                    .init("confidence", .right), .init("")])
+        let k = output.sampleSize
+        for i in 0..<n {
+            table.append([String(i), String(data.labels[i]), String(classes[i]),
+                          NumberFormat.percent(Double(output[i * k + classes[i]])), classes[i] == data.labels[i] ? "✓" : "✗"])
+        }
+        return table.bundle(width: session.width)
+    }
+}
+
+enum Monotonic {
+    static var now: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

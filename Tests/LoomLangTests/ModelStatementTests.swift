@@ -1,0 +1,131 @@
+import LoomCore
+import LoomLang
+import XCTest
+
+/// The engine statements, on small data so the suite stays fast.
+final class ModelStatementTests: XCTestCase {
+    var loom: LoomInterpreter!
+    var out: CapturedOutput!
+
+    override func setUp() {
+        loom = LoomInterpreter()
+        out = CapturedOutput()
+    }
+
+    @discardableResult
+    func run(_ code: String) -> ExecutionResult { loom.execute(code, output: out) }
+
+    func error(_ code: String) -> ExecutionError? {
+        guard case .error(let e) = run(code) else { return nil }
+        return e
+    }
+
+    func texts() -> [String] { out.displays.compactMap(\.plainText) }
+
+    let small = """
+        seed 3
+        data g = glyphs n 300 size 12
+        split g train 0.8
+        model m {
+          input 12x12x1
+          conv2d 4 3x3 relu
+          maxpool 2
+          flatten
+          dense 10 softmax
+        }
+        """
+
+    func testTheSmallPipelineTrainsEvaluatesAndReports() {
+        guard case .ok = run(small) else { return XCTFail("\(error(small)!)") }
+        XCTAssertTrue(texts().contains { $0.contains("g.train") && $0.contains("240") })
+        guard case .ok = run("train m on g.train epochs 3 batch 16 validate g.test\nevaluate m on g.test") else {
+            return XCTFail("training failed")
+        }
+        let all = texts().joined(separator: "\n")
+        XCTAssertTrue(all.contains("val accuracy"))
+        XCTAssertTrue(all.contains("loss by epoch"))
+        XCTAssertTrue(all.contains("confusion matrix"))
+        XCTAssertNotNil(out.displays.first { $0.plainText?.hasPrefix("epoch") ?? false })
+        run("show filters m.conv1\nshow weights m.dense1\nshow histogram m.conv1\nshow sparsity m on g.test\npredict m on g.test first 3")
+        let reports = texts().joined(separator: "\n")
+        XCTAssertTrue(reports.contains("conv1: 4 filters of 3x3"))
+        XCTAssertTrue(reports.contains("dense1 weights, 100x10"))
+        XCTAssertTrue(reports.contains("zero activations"))
+        XCTAssertTrue(reports.contains("confidence"))
+    }
+
+    func testSummaryReportsWhatSharingSaves() {
+        run("model c {\n  input 28x28x1\n  conv2d 32 3x3 relu\n}")
+        let summary = texts().last ?? ""
+        // 26·26 positions × (3·3·1·32 + 32) = 216,320 unshared against 320 stored: 676×.
+        XCTAssertTrue(summary.contains("216,320"), summary)
+        XCTAssertTrue(summary.contains("676×"), summary)
+        // Fully connected from 784 inputs to 21,632 outputs, with biases.
+        XCTAssertTrue(summary.contains(NumberFormatCheck.grouped(784 * 21_632 + 21_632)), summary)
+    }
+
+    func testSameSeedGivesTheSameModelAndData() {
+        func losses() -> String {
+            let l = LoomInterpreter(), o = CapturedOutput()
+            _ = l.execute(small + "\ntrain m on g.train epochs 1", output: o)
+            return o.displays.compactMap(\.plainText).first { $0.hasPrefix("training") } ?? ""
+        }
+        let a = losses(), b = losses()
+        XCTAssertFalse(a.isEmpty)
+        XCTAssertEqual(a.split(separator: "\n").map { $0.prefix(30) }, b.split(separator: "\n").map { $0.prefix(30) })
+    }
+
+    func testLayerThatDoesNotFitNamesTheLayer() {
+        let e = error("model bad {\n  input 28x28x1\n  conv2d 8 3x3\n  dense 10 softmax\n}")
+        XCTAssertEqual(e?.name, "ValueError")
+        XCTAssertTrue(e?.value.contains("add `flatten`") ?? false, e?.value ?? "")
+        XCTAssertEqual(e?.traceback[1], "  --> line 4, column 3")
+        XCTAssertEqual(error("model m2 {\n  dense 3\n}")?.value, "a model starts with `input DIMS`, the shape of one sample")
+    }
+
+    func testTrainingChecksItsInputs() {
+        run(small)
+        XCTAssertTrue(error("train m on g.train epochs 0")?.value.contains("between 1 and") ?? false)
+        run("data big = glyphs n 20 size 14")
+        XCTAssertTrue(error("train m on big")?.value.contains("12x12x1") ?? false)
+        XCTAssertEqual(error("train nope on g.train")?.name, "NameError")
+        XCTAssertTrue(error("train g on g.train")?.value.contains("not a model") ?? false)
+        run("model lin {\n  input 12x12x1\n  flatten\n  dense 10\n}")
+        XCTAssertTrue(error("train lin on g.train")?.value.contains("softmax") ?? false)
+    }
+
+    func testMemoryLimitRefusesBeforeAllocating() {
+        run("set memory 16")
+        XCTAssertTrue(error("data huge = glyphs n 100000 size 28")?.value.contains("more than the 16 MiB") ?? false)
+        XCTAssertTrue(error("model wide {\n  input 4096\n  dense 4096\n}")?.value.contains("MiB") ?? false)
+    }
+
+    func testInterruptedTrainingKeepsTheModelAndSaysSo() {
+        run(small)
+        let stopper = Thread { Thread.sleep(forTimeInterval: 0.05); interruptFlag.store(true, ordering: .relaxed) }
+        stopper.start()
+        let e = error("train m on g.train epochs 100000 batch 1")
+        XCTAssertEqual(e?.name, "Interrupted")
+        XCTAssertTrue(e?.value.contains("keeps the weights of its last finished step") ?? false)
+        guard case .ok = run("evaluate m on g.test") else { return XCTFail("model unusable after an interrupt") }
+    }
+
+    func testBareNamesDescribeDataAndModels() {
+        run(small)
+        guard case .ok(let b) = run("g.test") else { return XCTFail() }
+        XCTAssertEqual(b?.plainText, "g.test: data, 60 samples of 12x12x1, 10 classes")
+        XCTAssertEqual(error("g.test + 1")?.name, "TypeError")
+    }
+}
+
+enum NumberFormatCheck {
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return out
+    }
+}
