@@ -58,9 +58,10 @@ bench: deps build
 clean:
 	rm -rf .build $(VENV)
 
-## Re-execute the tutorials and commit them with their outputs.
+## Re-execute the tutorials and commit them with their outputs (with the BLAS
+## kernel the tests use, so the numbers match on every machine).
 tutorials: build
-	for nb in notebooks/*.ipynb; do $(LOOM) run "$$nb" --inplace -q || exit 1; done
+	for nb in notebooks/*.ipynb; do OPENBLAS_CORETYPE=Haswell $(LOOM) run "$$nb" --inplace -q || exit 1; done
 
 ## Regenerate the statement reference in docs/language.md from the signature table.
 docs: build

@@ -26,7 +26,9 @@ struct InstallCommand: ParsableCommand {
         }
         let useUser = user || chosenPrefix == nil
         var environment: [(String, String)] = []
-        if let core = Files.environment("OPENBLAS_CORETYPE") ?? BLAS.preferredCoreType {
+        // Only when OpenBLAS would otherwise fall back to its slow generic
+        // kernel (or the caller chose one): its own choice is kept otherwise.
+        if let core = Files.environment("OPENBLAS_CORETYPE") ?? (BLAS.isOnSlowKernel ? BLAS.preferredCoreType : nil) {
             environment.append(("OPENBLAS_CORETYPE", core))
         }
         let spec = KernelSpec(argv: [executablePath(), "kernel", "-f", "{connection_file}"], displayName: displayName,

@@ -13,6 +13,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 
+# One BLAS kernel for every machine the tests run on: OpenBLAS kernels round
+# differently, and the tutorials are compared with outputs committed from
+# another machine. Haswell's kernel runs on every x86-64 CPU with AVX2.
+# `make tutorials` uses the same.
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
 # Installed once, before any test (jupyter_kernel_test starts its kernel in
 # setUpClass, so this must happen at import time rather than in a fixture).
 _home = Path(tempfile.mkdtemp(prefix="loom-tests-"))

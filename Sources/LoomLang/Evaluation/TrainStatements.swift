@@ -116,20 +116,40 @@ extension Evaluator {
         return confusion.bundle(width: session.width)
     }
 
-    /// `predict M on DATA [first N]`: predictions beside labels.
+    /// `predict M on DATA [first N] [mistakes]`: predictions beside labels;
+    /// with `mistakes`, only the misclassified samples, with their images.
     func predict(_ c: Command) throws(LoomError) -> MimeBundle {
         let state = try modelState(c.argument("model")!)
         let data = try dataset(c.argument("on")!)
         try check(data, fits: state.model, at: c.argument("on")!.range)
-        let n = min(data.count, try integer(c, "first", default: 10, in: 1...10_000))
-        let output = state.model.predict(data.inputs.gathering(samples: Array(0..<n)))
-        let classes = Metrics.predictedClasses(output)
-        var table = Table(columns: [.init("sample", .right), .init("label", .right), .init("predicted", .right),
-                                    .init("confidence", .right), .init("")])
+        let n = try integer(c, "first", default: 10, in: 1...10_000)
+        let onlyMistakes = c.argument("mistakes") != nil
+        let candidates = onlyMistakes ? Array(0..<data.count) : Array(0..<min(n, data.count))
+        let output = state.model.predict(data.inputs.gathering(samples: candidates))
+        let predicted = Metrics.predictedClasses(output)
         let k = output.sampleSize
-        for i in 0..<n {
-            table.append([String(i), String(data.labels[i]), String(classes[i]),
-                          NumberFormat.percent(Double(output[i * k + classes[i]])), classes[i] == data.labels[i] ? "✓" : "✗"])
+        var rows: [(sample: Int, row: Int)] = []
+        for (row, sample) in candidates.enumerated() where !onlyMistakes || predicted[row] != data.labels[sample] {
+            rows.append((sample, row))
+            if rows.count == n { break }
+        }
+        var table = Table(title: onlyMistakes ? "misclassified samples (\(rows.count) shown)" : nil,
+                          columns: [.init("sample", .right), .init("label", .right), .init("predicted", .right),
+                                    .init("confidence", .right), .init("")])
+        for (sample, row) in rows {
+            table.append([String(sample), String(data.labels[sample]), String(predicted[row]),
+                          NumberFormat.percent(Double(output[row * k + predicted[row]])),
+                          predicted[row] == data.labels[sample] ? "✓" : "✗"])
+        }
+        if onlyMistakes && rows.isEmpty { return MimeBundle(text: "No misclassified samples: every prediction is right.") }
+        if onlyMistakes, data.sampleShape.count == 3, data.sampleShape[2] == 1 {
+            show(table.bundle(width: session.width))
+            let (h, w) = (data.sampleShape[0], data.sampleShape[1])
+            let images = rows.map { r in
+                Matrix(rows: h, columns: w, values: data.inputs.storage[(r.sample * h * w)..<((r.sample + 1) * h * w)].map(Double.init))
+            }
+            return plot(ImageGrid(images, labels: rows.map { "\(data.labels[$0.sample])→\(predicted[$0.row])" },
+                                  title: "label→predicted", maxSide: 14))
         }
         return table.bundle(width: session.width)
     }

@@ -105,6 +105,7 @@ public enum Statements {
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),
             Parameter("first", .integer, default: "10", "how many samples to show"),
+            Parameter("mistakes", .flag, "show only misclassified samples, with their images"),
         ], summary: "Predictions beside labels.", example: "predict cnn on digits.test first 5"),
         Signature("prune", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
