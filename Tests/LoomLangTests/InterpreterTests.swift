@@ -125,7 +125,7 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testEngineStatementsSayTheyAreNotAvailableYet() {
-        XCTAssertEqual(error("data d = csv \"x.csv\"")?.name, "NotAvailable")
+        XCTAssertEqual(error("data w = sines n 10")?.name, "NotAvailable")
     }
 
     func testUserExpressions() {

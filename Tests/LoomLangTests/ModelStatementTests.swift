@@ -1,6 +1,10 @@
+import Foundation
 import LoomCore
 import LoomLang
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The engine statements, on small data so the suite stays fast.
 final class ModelStatementTests: XCTestCase {
@@ -127,5 +131,21 @@ enum NumberFormatCheck {
             out.append(c)
         }
         return out
+    }
+}
+
+final class DataStatementTests: XCTestCase {
+    func testCSVThroughTheLanguageAndItsErrors() throws {
+        let path = "/tmp/loom-data-\(getpid()).csv"
+        defer { unlink(path) }
+        try "x1,x2,y\n0.1,0.2,1\n0.3,0.4,0\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let loom = LoomInterpreter(), out = CapturedOutput()
+        guard case .ok = loom.execute("data d = csv \"\(path)\" label last\nd", output: out) else { return XCTFail() }
+        guard case .ok(let b) = loom.execute("d", output: out) else { return XCTFail() }
+        XCTAssertEqual(b?.plainText, "d: data, 2 samples of 2, 2 classes")
+        guard case .error(let e) = loom.execute("data e = csv \"\(path)\" shape 3x3", output: out) else { return XCTFail() }
+        XCTAssertTrue(e.value.contains("do not make a 3x3 sample"), e.value)
+        guard case .error(let missing) = loom.execute("data f = csv \"/nonexistent.csv\"", output: out) else { return XCTFail() }
+        XCTAssertEqual(missing.name, "IOError")
     }
 }

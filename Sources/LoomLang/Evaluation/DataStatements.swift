@@ -70,3 +70,56 @@ extension Evaluator {
         }
     }
 }
+
+extension Evaluator {
+    func string(_ c: Command, _ name: String) throws(LoomError) -> String {
+        let expr = c.argument(name)!
+        guard case .string(let s) = try evaluate(expr) else {
+            throw LoomError(.type, "\(name) must be a string, like \"data/x.csv\"", at: expr.range)
+        }
+        return s
+    }
+
+    func fileBytes(_ c: Command, _ name: String) throws(LoomError) -> (bytes: [UInt8], path: String) {
+        let path = try string(c, name)
+        do { return (try Files.read(path), path) } catch {
+            throw LoomError(.io, "cannot read \(error.description)", at: c.argument(name)?.range)
+        }
+    }
+
+    /// `data NAME = csv PATH [label …] [shape DIMS] [scale X]`, `idx`, `npy`.
+    func loadData(_ c: Command) throws(LoomError) {
+        let data: Dataset
+        do {
+            switch c.signature.subword {
+            case "csv":
+                let (bytes, path) = try fileBytes(c, "path")
+                try checkMemory(bytes: bytes.count * 2, what: path, at: c.range)
+                let label = CSVLoader.LabelColumn(rawValue: c.argument("label")?.name?.first ?? "last") ?? .last
+                let shape = c.argument("shape") == nil ? nil : try shapeValue(c, "shape")
+                let scale = c.argument("scale") == nil ? 1 : try number(c, "scale")
+                data = try CSVLoader.load(String(decoding: bytes, as: UTF8.self), label: label, shape: shape,
+                                          scale: Float(scale), source: path)
+            case "idx":
+                let (images, imagesPath) = try fileBytes(c, "images")
+                let (labels, labelsPath) = try fileBytes(c, "labels")
+                try checkMemory(bytes: images.count * 4, what: imagesPath, at: c.range)
+                data = try IDXLoader.load(images: images, labels: labels, imagesSource: imagesPath, labelsSource: labelsPath)
+            default:
+                let (samples, samplesPath) = try fileBytes(c, "path")
+                let labels = c.argument("labels") == nil ? nil : try fileBytes(c, "labels")
+                try checkMemory(bytes: samples.count * 2, what: samplesPath, at: c.range)
+                data = try NPYLoader.load(samples: samples, labels: labels?.bytes, samplesSource: samplesPath,
+                                          labelsSource: labels?.path ?? "")
+            }
+        } catch let error as DataError {
+            throw LoomError(.value, error.message, at: c.range)
+        } catch let error as LoomError {
+            throw error
+        } catch {
+            throw LoomError(.value, "\(error)", at: c.range)
+        }
+        define(c, .dataset(data))
+        show(datasetSummary(name(c), data))
+    }
+}

@@ -85,6 +85,7 @@ final class Evaluator {
         case "sleep": try sleep(seconds: try number(c, "seconds"), at: c.range)
         case "clear": output.clearOutput(wait: false)
         case "data glyphs": try makeGlyphs(c)
+        case "data csv", "data idx", "data npy": try loadData(c)
         case "split": try split(c)
         case "summary": try summary(c)
         case "train": try train(c)
@@ -94,6 +95,8 @@ final class Evaluator {
         case "show filters": show(try showFilters(c))
         case "show histogram": show(try showHistogram(c))
         case "show sparsity": show(try showSparsity(c))
+        case "save": try save(c)
+        case "load": try load(c)
         default:
             throw LoomError(.unavailable, "`\(c.signature.title)` is not available yet in this version of Loom",
                             at: c.range)

@@ -1,3 +1,4 @@
+import LoomCore
 import LoomRender
 
 /// The statement and layer reference in Markdown, generated from the
@@ -37,20 +38,5 @@ public enum Reference {
         guard let begin = document.range(of: beginMarker), let end = document.range(of: endMarker),
               begin.upperBound <= end.lowerBound else { return nil }
         return String(document[..<begin.upperBound]) + "\n" + markdown() + "\n" + String(document[end.lowerBound...])
-    }
-}
-
-extension String {
-    /// The first occurrence of `needle`, without Foundation.
-    func range(of needle: String) -> Range<String.Index>? {
-        guard !needle.isEmpty else { return nil }
-        var start = startIndex
-        while start < endIndex {
-            if self[start...].hasPrefix(needle) {
-                return start..<index(start, offsetBy: needle.count)
-            }
-            start = index(after: start)
-        }
-        return nil
     }
 }

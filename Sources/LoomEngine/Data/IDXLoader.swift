@@ -1,0 +1,52 @@
+/// MNIST's IDX format: a magic number (two zero bytes, a type byte, the
+/// number of dimensions), big-endian 32-bit dimensions, then the data.
+/// Unsigned-byte images are scaled to [0, 1].
+public enum IDXLoader {
+    public static func array(_ bytes: [UInt8], source: String) throws(DataError) -> (shape: [Int], values: [Float]) {
+        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
+            throw DataError("\(source) is not an IDX file (its magic number does not start with two zero bytes)")
+        }
+        let (size, read): (Int, (Int) -> Float)
+        func be(_ at: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 << 8 | UInt64(bytes[at + $1]) } }
+        switch bytes[2] {
+        case 0x08: (size, read) = (1, { Float(bytes[$0]) })
+        case 0x09: (size, read) = (1, { Float(Int8(bitPattern: bytes[$0])) })
+        case 0x0B: (size, read) = (2, { Float(Int16(bitPattern: UInt16(be($0, 2)))) })
+        case 0x0C: (size, read) = (4, { Float(Int32(bitPattern: UInt32(be($0, 4)))) })
+        case 0x0D: (size, read) = (4, { Float(bitPattern: UInt32(be($0, 4))) })
+        case 0x0E: (size, read) = (8, { Float(Double(bitPattern: be($0, 8))) })
+        default: throw DataError("\(source): unknown IDX data type 0x\(String(bytes[2], radix: 16))")
+        }
+        let rank = Int(bytes[3])
+        guard rank > 0, bytes.count >= 4 + 4 * rank else { throw DataError("\(source): the IDX header is cut short") }
+        let shape = (0..<rank).map { Int(be(4 + 4 * $0, 4)) }
+        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+        let start = 4 + 4 * rank
+        guard count < Int.max / 8, bytes.count - start == count * size else {
+            throw DataError("\(source): the header promises \(Shape.text(shape)) values of \(size) byte(s), "
+                            + "but the file holds \(bytes.count - start) bytes of data")
+        }
+        var values = [Float](repeating: 0, count: count)
+        for i in 0..<count { values[i] = read(start + i * size) }
+        if bytes[2] == 0x08 { for i in 0..<count { values[i] /= 255 } }
+        return (shape, values)
+    }
+
+    /// Images (N×H×W, or N×H×W×C) and labels (N) files as a data set.
+    public static func load(images: [UInt8], labels: [UInt8], imagesSource: String, labelsSource: String) throws(DataError) -> Dataset {
+        let (shape, values) = try array(images, source: imagesSource)
+        let (labelShape, labelValues) = try array(labels, source: labelsSource)
+        guard shape.count == 3 || shape.count == 4 else {
+            throw DataError("\(imagesSource): images need 3 or 4 dimensions, not \(Shape.text(shape))")
+        }
+        guard labelShape.count == 1, labelShape[0] == shape[0] else {
+            throw DataError("\(labelsSource): \(Shape.text(labelShape)) labels for \(shape[0]) images")
+        }
+        // Unsigned-byte labels were scaled with the images' rule; undo it.
+        let scale: Float = labels[2] == 0x08 ? 255 : 1
+        let ints = labelValues.map { Int(($0 * scale).rounded()) }
+        guard ints.allSatisfy({ $0 >= 0 }) else { throw DataError("\(labelsSource): labels must be 0 or more") }
+        let sample = shape.count == 3 ? [shape[1], shape[2], 1] : Array(shape.dropFirst())
+        return Dataset(inputs: Tensor(shape: [shape[0]] + sample, storage: values), labels: ints)
+    }
+}

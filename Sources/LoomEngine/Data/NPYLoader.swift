@@ -1,0 +1,86 @@
+import LoomCore
+
+/// NumPy's .npy format: the magic `\x93NUMPY`, a version, a header dict
+/// (`descr`, `fortran_order`, `shape`), then the data in C order.
+/// Little-endian floats and integers of any width are read.
+public enum NPYLoader {
+    public static func array(_ bytes: [UInt8], source: String) throws(DataError) -> (shape: [Int], values: [Float]) {
+        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw DataError("\(source) is not a .npy file") }
+        let major = bytes[6]
+        let lengthBytes = major == 1 ? 2 : 4
+        guard major >= 1, major <= 3, bytes.count >= 8 + lengthBytes else { throw DataError("\(source): unknown .npy version \(major)") }
+        let headerLength = (0..<lengthBytes).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+        let start = 8 + lengthBytes + headerLength
+        guard start <= bytes.count else { throw DataError("\(source): the .npy header is cut short") }
+        let header = String(decoding: bytes[(8 + lengthBytes)..<start], as: UTF8.self)
+        guard let descr = field("descr", in: header).map({ $0.trimmingCharacters("'\" ") }) else {
+            throw DataError("\(source): the header has no 'descr'")
+        }
+        if field("fortran_order", in: header)?.trimmingCharacters(" ") == "True" {
+            throw DataError("\(source) is in Fortran order; save it with numpy.ascontiguousarray first")
+        }
+        guard let shapeText = field("shape", in: header) else { throw DataError("\(source): the header has no 'shape'") }
+        let shape = shapeText.split(whereSeparator: { "(), ".contains($0) }).compactMap { Int($0) }
+        guard descr.first == "<" || descr.first == "|", descr.count >= 3, let size = Int(descr.dropFirst(2)) else {
+            throw DataError("\(source): dtype \(descr) is not supported (little-endian floats and integers are)")
+        }
+        let kind = descr[descr.index(after: descr.startIndex)]
+        func le(_ at: Int, _ n: Int) -> UInt64 { (0..<n).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } }
+        let read: (Int) -> Float
+        switch (kind, size) {
+        case ("f", 4): read = { Float(bitPattern: UInt32(le($0, 4))) }
+        case ("f", 8): read = { Float(Double(bitPattern: le($0, 8))) }
+        case ("i", 1), ("i", 2), ("i", 4), ("i", 8):
+            read = { at in Float(Int64(bitPattern: le(at, size) << UInt64(64 - 8 * size)) >> Int64(64 - 8 * size)) }
+        case ("u", 1), ("u", 2), ("u", 4), ("u", 8), ("b", 1): read = { Float(le($0, size)) }
+        default: throw DataError("\(source): dtype \(descr) is not supported (little-endian floats and integers are)")
+        }
+        let count = shape.reduce(1, *)
+        guard bytes.count - start == count * size else {
+            throw DataError("\(source): the header promises \(Shape.text(shape)) values of \(size) bytes, "
+                            + "but the file holds \(bytes.count - start) bytes of data")
+        }
+        return (shape, (0..<count).map { read(start + $0 * size) })
+    }
+
+    /// The text of `key`'s value in a Python dict literal.
+    static func field(_ key: String, in header: String) -> String? {
+        guard let keyRange = header.range(of: "'\(key)'") else { return nil }
+        var rest = header[keyRange.upperBound...].drop { $0 == " " || $0 == ":" }
+        if rest.first == "(" {
+            guard let close = rest.firstIndex(of: ")") else { return nil }
+            return String(rest[...close])
+        }
+        rest = rest.prefix { $0 != "," && $0 != "}" }
+        return String(rest)
+    }
+
+    /// Samples (N×…) and optional labels (N) as a data set.
+    public static func load(samples: [UInt8], labels: [UInt8]?, samplesSource: String, labelsSource: String) throws(DataError) -> Dataset {
+        let (shape, values) = try array(samples, source: samplesSource)
+        guard shape.count >= 1, shape[0] > 0 else { throw DataError("\(samplesSource) holds no samples") }
+        var ints = [Int](repeating: 0, count: shape[0])
+        if let labels {
+            let (labelShape, labelValues) = try array(labels, source: labelsSource)
+            guard labelShape == [shape[0]] else {
+                throw DataError("\(labelsSource): \(Shape.text(labelShape)) labels for \(shape[0]) samples")
+            }
+            guard labelValues.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
+                throw DataError("\(labelsSource): labels must be whole numbers from 0")
+            }
+            ints = labelValues.map { Int($0) }
+        }
+        let sample = shape.count == 1 ? [1] : Array(shape.dropFirst())
+        return Dataset(inputs: Tensor(shape: [shape[0]] + sample, storage: values), labels: ints, classes: labels == nil ? 1 : nil)
+    }
+}
+
+extension String {
+    func trimmingCharacters(_ set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}
