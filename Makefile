@@ -53,6 +53,7 @@ conformance: deps build
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python -m pytest -q Tests/conformance
 
 bench: deps build
+	$(SWIFT) build -c release --product kernel-bench
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python Benchmarks/kernel_bench.py
 
 clean:

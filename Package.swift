@@ -31,6 +31,9 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(name: "kernel-bench", dependencies: ["Jupyter", "LoomCore", "CZeroMQ"],
+                          path: "Benchmarks/KernelBench"),
+
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine"]),
         .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),

@@ -54,6 +54,14 @@ public struct OutgoingMessage: Sendable {
 
     public var type: String { header["msg_type"]?.stringValue ?? "" }
 
+    public init(identities: [[UInt8]], header: JSONObject, parentHeader: [UInt8], metadata: JSONObject, content: JSONObject) {
+        self.identities = identities
+        self.header = header
+        self.parentHeader = parentHeader
+        self.metadata = metadata
+        self.content = content
+    }
+
     /// Frames ready to send, signed with `signer`.
     public func wire(signedBy signer: Signer) -> WireMessage {
         var wire = WireMessage(
