@@ -106,24 +106,25 @@ public final class Conv2D: Layer {
         return dx
     }
 
-    /// Walks every (sample, output position, kernel offset) that lands inside
-    /// the input: `body(patch index, input index)`.
+    /// Walks every (sample, output position, kernel row) that lands inside the
+    /// input, as runs: in NHWC a kernel row's taps that fall inside the image
+    /// are one contiguous run of `count` floats. `body(patch index, input
+    /// index, count)`.
     @inline(__always)
-    func forEachTap(batch n: Int, _ body: (Int, Int) -> Void) {
+    func forEachRun(batch n: Int, _ body: (Int, Int, Int) -> Void) {
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
         let (ho, wo) = (outputShape[0], outputShape[1])
         for s in 0..<n {
             for oy in 0..<ho {
                 for ox in 0..<wo {
                     let row = ((s * ho + oy) * wo + ox) * patchSize
+                    let x0 = ox * stride - padLeft
+                    let first = max(0, -x0), last = min(kernel.width, w - x0)  // taps [first, last) are inside
+                    guard first < last else { continue }
                     for ky in 0..<kernel.height {
                         let iy = oy * stride + ky - padTop
                         if iy < 0 || iy >= h { continue }
-                        for kx in 0..<kernel.width {
-                            let ix = ox * stride + kx - padLeft
-                            if ix < 0 || ix >= w { continue }
-                            body(row + (ky * kernel.width + kx) * c, ((s * h + iy) * w + ix) * c)
-                        }
+                        body(row + (ky * kernel.width + first) * c, ((s * h + iy) * w + x0 + first) * c, (last - first) * c)
                     }
                 }
             }
@@ -131,13 +132,15 @@ public final class Conv2D: Layer {
     }
 
     func im2col(_ x: UnsafeBufferPointer<Float>, _ cols: UnsafeMutableBufferPointer<Float>, batch n: Int) {
-        let c = inputShape[2]
-        forEachTap(batch: n) { p, i in (cols.baseAddress! + p).update(from: x.baseAddress! + i, count: c) }
+        let src = x.baseAddress!, dst = cols.baseAddress!
+        forEachRun(batch: n) { p, i, count in (dst + p).update(from: src + i, count: count) }
     }
 
     func col2im(_ cols: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>, batch n: Int) {
-        let c = inputShape[2]
-        forEachTap(batch: n) { p, i in for ch in 0..<c { dx[i + ch] += cols[p + ch] } }
+        let src = cols.baseAddress!, dst = dx.baseAddress!
+        forEachRun(batch: n) { p, i, count in
+            for k in 0..<count { dst[i + k] += src[p + k] }
+        }
     }
 }
 

@@ -37,27 +37,34 @@ public final class Pooling2D: Layer {
         let n = x.batch
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
         let (ho, wo) = (outputShape[0], outputShape[1])
-        var y = Tensor(zeros: [n] + outputShape)
+        var y = Tensor(shape: [n] + outputShape, repeating: mode == .max ? -.infinity : 0)
         var argmax = mode == .max && training ? [Int](repeating: 0, count: y.count) : []
         let scale = 1 / Float(size.height * size.width)
+        // Channels innermost: each window tap reads c contiguous floats.
         x.storage.withUnsafeBufferPointer { src in
             y.storage.withUnsafeMutableBufferPointer { out in
-                for s in 0..<n {
-                    for oy in 0..<ho {
-                        for ox in 0..<wo {
-                            let o = ((s * ho + oy) * wo + ox) * c
-                            for ch in 0..<c {
-                                var best = -Float.infinity, bestIndex = 0, sum: Float = 0
+                argmax.withUnsafeMutableBufferPointer { best in
+                    for s in 0..<n {
+                        for oy in 0..<ho {
+                            for ox in 0..<wo {
+                                let o = ((s * ho + oy) * wo + ox) * c
                                 for ky in 0..<size.height {
                                     for kx in 0..<size.width {
-                                        let i = ((s * h + oy * stride + ky) * w + ox * stride + kx) * c + ch
-                                        let v = src[i]
-                                        sum += v
-                                        if v > best { best = v; bestIndex = i }
+                                        let i = ((s * h + oy * stride + ky) * w + ox * stride + kx) * c
+                                        if mode == .average {
+                                            for ch in 0..<c { out[o + ch] += src[i + ch] * scale }
+                                        } else if best.isEmpty {
+                                            for ch in 0..<c { out[o + ch] = max(out[o + ch], src[i + ch]) }
+                                        } else {
+                                            // Branch-free, so the loop vectorises.
+                                            for ch in 0..<c {
+                                                let v = src[i + ch], better = v > out[o + ch]
+                                                out[o + ch] = better ? v : out[o + ch]
+                                                best[o + ch] = better ? i + ch : best[o + ch]
+                                            }
+                                        }
                                     }
                                 }
-                                out[o + ch] = mode == .max ? best : sum * scale
-                                if !argmax.isEmpty { argmax[o + ch] = bestIndex }
                             }
                         }
                     }
@@ -83,12 +90,11 @@ public final class Pooling2D: Layer {
                 for s in 0..<n {
                     for oy in 0..<ho {
                         for ox in 0..<wo {
-                            for ch in 0..<c {
-                                let share = g[((s * ho + oy) * wo + ox) * c + ch] * scale
-                                for ky in 0..<size.height {
-                                    for kx in 0..<size.width {
-                                        out[((s * h + oy * stride + ky) * w + ox * stride + kx) * c + ch] += share
-                                    }
+                            let o = ((s * ho + oy) * wo + ox) * c
+                            for ky in 0..<size.height {
+                                for kx in 0..<size.width {
+                                    let i = ((s * h + oy * stride + ky) * w + ox * stride + kx) * c
+                                    for ch in 0..<c { out[i + ch] += g[o + ch] * scale }
                                 }
                             }
                         }
