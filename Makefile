@@ -52,9 +52,21 @@ unit-test: system-deps
 conformance: deps build
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python -m pytest -q Tests/conformance
 
-bench: deps build
+## The frameworks the CNN benchmark compares with, in their own virtualenv;
+## torch from the CPU-only wheel in $$PIP_FIND_LINKS when there is one.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: Benchmarks/requirements.txt
+	@[ -x $(BENCH_VENV)/bin/python ] || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r Benchmarks/requirements.txt
+	wheel=$$(ls $${PIP_FIND_LINKS:-/nonexistent}/torch-*cpu*.whl 2>/dev/null | head -1); \
+	$(BENCH_VENV)/bin/pip install -q $${wheel:-torch}
+	@touch $@
+
+## Benchmarks, side by side: the kernel against ipykernel, training against PyTorch and Keras.
+bench: deps build $(BENCH_VENV)/.installed
 	$(SWIFT) build -c release --product kernel-bench
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python Benchmarks/kernel_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(VENV)/bin/python Benchmarks/cnn_bench.py
 
 clean:
 	rm -rf .build $(VENV)

@@ -1,0 +1,117 @@
+"""The seed CNN (Conv 32 3x3, MaxPool 2, Conv 64 3x3, MaxPool 2, Dense 128,
+Dense 10 softmax; Adam; batch 32) trained by Loom, PyTorch and Keras (JAX
+backend) side by side: samples per second at equal thread counts, peak
+memory, and GFLOP/s against the multiply-adds of the network.
+
+Each framework runs in its own process, pinned to the first `threads`
+cores; the timed epoch is the second (the first includes warm-up and, for
+Keras, XLA compilation). Run with `make bench`."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
+BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "2400"))
+# Multiply-adds of one sample's forward pass (Loom's summary gives the same).
+MACS = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 288 + 1600 * 128 + 128 * 10
+TRAIN_FLOPS = 3 * 2 * MACS  # forward, and a backward about twice as costly
+
+LOOM_CODE = """seed 1
+set threads {threads}
+data d = glyphs n {n} size 28
+model cnn {{
+  input 28x28x1
+  conv2d 32 3x3 relu
+  maxpool 2
+  conv2d 64 3x3 relu
+  maxpool 2
+  flatten
+  dense 128 relu
+  dense 10 softmax
+}}
+train cnn on d epochs 2 batch 32
+"""
+
+TORCH_CODE = """
+import time, torch, torch.nn as nn
+torch.set_num_threads({threads}); torch.manual_seed(1)
+x = torch.rand({n}, 1, 28, 28); y = torch.randint(0, 10, ({n},))
+net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+opt = torch.optim.Adam(net.parameters(), lr=1e-3); loss = nn.CrossEntropyLoss()
+for epoch in range(2):
+    start = time.perf_counter()
+    for i in range(0, {n}, 32):
+        opt.zero_grad(); l = loss(net(x[i:i+32]), y[i:i+32]); l.backward(); opt.step()
+    seconds = time.perf_counter() - start
+print(seconds)
+"""
+
+KERAS_CODE = """
+import os, time
+os.environ["KERAS_BACKEND"] = "jax"
+os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen={multi} intra_op_parallelism_threads={threads}"
+import numpy as np, keras
+x = np.random.rand({n}, 28, 28, 1).astype("float32"); y = np.random.randint(0, 10, {n})
+model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(32, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+    keras.layers.Conv2D(64, 3, activation="relu"), keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+    keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+times = []
+class T(keras.callbacks.Callback):
+    def on_epoch_begin(self, e, logs=None): self.t = time.perf_counter()
+    def on_epoch_end(self, e, logs=None): times.append(time.perf_counter() - self.t)
+model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[T()])
+print(times[-1])
+"""
+
+
+def pinned(threads, argv, **kwargs):
+    """Runs argv on the first `threads` cores under /usr/bin/time; returns (stdout, peak RSS in MiB)."""
+    cores = ",".join(str(c) for c in range(threads))
+    with tempfile.NamedTemporaryFile("r") as report:
+        result = subprocess.run(["taskset", "-c", cores, "/usr/bin/time", "-f", "%M", "-o", report.name, *argv],
+                                capture_output=True, text=True, check=True, **kwargs)
+        return result.stdout, int(report.read().strip().splitlines()[-1]) / 1024
+
+
+def loom(threads):
+    out, rss = pinned(threads, [LOOM, "eval", "-"], input=LOOM_CODE.format(threads=threads, n=SAMPLES),
+                      env={**os.environ, "OPENBLAS_NUM_THREADS": str(threads)})
+    seconds = float(re.findall(r"│\s+2 │.*│\s+([\d.]+) s │", out)[-1])
+    return SAMPLES / seconds, rss
+
+
+def python(code, threads):
+    out, rss = pinned(threads, [BENCH_PY, "-c", code.format(threads=threads, n=SAMPLES, multi="true" if threads > 1 else "false")],
+                      env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+    return SAMPLES / float(out.strip().splitlines()[-1]), rss
+
+
+def main():
+    threads_list = [1, 2] if os.cpu_count() >= 2 else [1]
+    rows = []
+    for threads in threads_list:
+        results = {"loom": loom(threads), "pytorch": python(TORCH_CODE, threads)}
+        try:
+            results["keras (jax)"] = python(KERAS_CODE, threads)
+        except subprocess.CalledProcessError as error:
+            print(f"keras skipped: {error.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        rows.append((threads, results))
+    print(f"{'threads':>7} {'framework':<12} {'samples/s':>10} {'vs loom':>8} {'peak MiB':>9} {'GFLOP/s':>8}")
+    for threads, results in rows:
+        base = results["loom"][0]
+        for name, (rate, rss) in results.items():
+            print(f"{threads:>7} {name:<12} {rate:>10.0f} {base / rate:>7.2f}x {rss:>9.0f} {rate * TRAIN_FLOPS / 1e9:>8.1f}")
+    print(f"vs loom: how many times faster Loom is. GFLOP/s from {TRAIN_FLOPS / 1e6:.1f} MFLOP per training sample.")
+
+
+if __name__ == "__main__":
+    main()
