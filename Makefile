@@ -9,7 +9,7 @@ LOOM       := $(RELEASE)/loom
 SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials
+.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials fuzz soak
 
 all: build
 
@@ -67,6 +67,15 @@ bench: deps build $(BENCH_VENV)/.installed
 	$(SWIFT) build -c release --product kernel-bench
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python Benchmarks/kernel_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(VENV)/bin/python Benchmarks/cnn_bench.py
+
+## Long fuzz run: 100,000 mutated programs and 100,000 damaged messages.
+fuzz: system-deps
+	$(SWIFT) build -c release --product loom-fuzz
+	$(RELEASE)/loom-fuzz 100000 $${SEED:-1}
+
+## Soak: 10,000 executes through the real kernel, memory measured at both ends.
+soak: deps build
+	LOOM_BIN=$(abspath $(LOOM)) LOOM_SOAK_EXECUTES=10000 $(VENV)/bin/python -m pytest -q -s Tests/conformance/test_reliability.py -k soak
 
 clean:
 	rm -rf .build $(VENV)

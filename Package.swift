@@ -31,10 +31,13 @@ let package = Package(
             ]
         ),
 
+        .target(name: "LoomFuzz", dependencies: ["Jupyter", "LoomLang", "LoomCore"]),
+        .executableTarget(name: "loom-fuzz", dependencies: ["LoomFuzz"], path: "Fuzz"),
         .executableTarget(name: "kernel-bench", dependencies: ["Jupyter", "LoomCore", "CZeroMQ"],
                           path: "Benchmarks/KernelBench"),
 
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
+        .testTarget(name: "FuzzTests", dependencies: ["LoomFuzz"]),
         .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine"]),
         .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),
         .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
