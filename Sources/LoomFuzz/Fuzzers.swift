@@ -98,7 +98,8 @@ public enum FuzzRunner {
     /// Loom programs through the interpreter, each with a time budget after
     /// which the interrupt flag is raised; a case still running a second
     /// after that is a hang.
-    public static func programs(count: Int, seed: UInt64, budget: Double = 2) -> Report {
+    public static func programs(count: Int, seed: UInt64, budget: Double = 2,
+                                before: (String) -> Void = { _ in }) -> Report {
         final class Discard: OutputSink {
             func stream(_ stream: LoomCore.OutputStream, _ text: String) {}
             func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {}
@@ -114,6 +115,7 @@ public enum FuzzRunner {
                 _ = loom.execute("set memory 64", output: sink)
             }
             let source = fuzzer.program()
+            before(source)
             let started = seconds()
             let done = Atomic<Bool>(false)
             let watchdog = BackgroundThread {

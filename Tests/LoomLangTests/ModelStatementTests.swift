@@ -104,6 +104,14 @@ final class ModelStatementTests: XCTestCase {
         XCTAssertTrue(error("model wide {\n  input 4096\n  dense 4096\n}")?.value.contains("MiB") ?? false)
     }
 
+    func testHugeLayersAreRefusedBeforeAllocating() {
+        // Found by the fuzzer: these once asked the allocator for terabytes.
+        XCTAssertEqual(error("model a {\n  input 99999999999\n  dense 99999\n}")?.name, "TypeError")
+        XCTAssertTrue(error("model b {\n  input 99999x99999x99999x99999\n}")?.value.contains("too large") ?? false)
+        XCTAssertTrue(error("model c {\n  input 100000\n  dense 1000000\n}")?.value.contains("MiB Loom allows") ?? false)
+        XCTAssertTrue(error("model d {\n  input 8x8x65536\n  conv2d 65536 3x3\n}")?.value.contains("MiB Loom allows") ?? false)
+    }
+
     func testInterruptedTrainingKeepsTheModelAndSaysSo() {
         run(small)
         let stopper = Thread { Thread.sleep(forTimeInterval: 0.05); interruptFlag.store(true, ordering: .relaxed) }

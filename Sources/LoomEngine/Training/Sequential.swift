@@ -42,9 +42,15 @@ public final class Sequential {
     public var random: RandomGenerator
     private var counters: [String: Int] = [:]
 
+    /// The most weights the model may hold; checked before a layer allocates.
+    public var maxParameters = Int.max
+
     public init(name: String, inputShape: [Int], random: RandomGenerator) throws(ShapeError) {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ShapeError("the input shape must have positive dimensions, not \(Shape.text(inputShape))")
+        }
+        guard let size = Sequential.product(inputShape), size <= 1 << 32 else {
+            throw ShapeError("an input of \(Shape.text(inputShape)) is too large")
         }
         self.name = name
         self.inputShape = inputShape
@@ -67,6 +73,10 @@ public final class Sequential {
         let name = given ?? "\(kind)\(counters[kind]!)"
         if blocks.contains(where: { $0.name == name }) { throw ShapeError("a layer named `\(name)` already exists") }
         let input = outputShape
+        let needed = try Sequential.parameters(of: spec, input: input)
+        guard needed <= maxParameters else {
+            throw ShapeError("\(name) would need \(needed) weights, more than the memory limit allows (\(maxParameters))")
+        }
         var built: [Layer] = []
         switch spec {
         case .dense(let units, let activation):
@@ -91,6 +101,33 @@ public final class Sequential {
             built.append(try Dropout(name: name, rate: rate, input: input, random: &random))
         }
         blocks.append(Block(name: name, spec: spec, layers: built))
+    }
+
+    /// A product of dimensions, or nil when it overflows.
+    static func product(_ dims: [Int]) -> Int? {
+        var p = 1
+        for d in dims {
+            let (r, overflow) = p.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            p = r
+        }
+        return p
+    }
+
+    /// The weights `spec` would allocate on `input`, computed without
+    /// allocating and without overflowing.
+    public static func parameters(of spec: LayerSpec, input: [Int]) throws(ShapeError) -> Int {
+        let tooLarge = ShapeError("the layer is too large to build")
+        switch spec {
+        case .dense(let units, _):
+            guard let inputs = product(input), let w = product([inputs + 1, units]) else { throw tooLarge }
+            return w
+        case .conv2d(let filters, let kernel, _, _, _):
+            guard let channels = input.last, let w = product([kernel.0, kernel.1, channels, filters]) else { throw tooLarge }
+            return w + filters
+        default:
+            return 0
+        }
     }
 
     /// Whether the model ends in softmax (so cross-entropy can be fused with it).

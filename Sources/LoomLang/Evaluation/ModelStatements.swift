@@ -26,9 +26,19 @@ extension Evaluator {
         do { model = try Sequential(name: name, inputShape: shape, random: RandomGenerator(seed: session.random.next())) } catch {
             throw LoomError(.value, error.message, at: first.range)
         }
+        // Weights, gradients and the optimizer's two moments: 16 bytes each.
+        model.maxParameters = session.memoryLimit / 16
         for layer in layers.dropFirst() {
             let spec = try layerSpec(layer)
             let given = layer.argument("as")?.name?.joined(separator: ".")
+            let needed: Int
+            do { needed = try Sequential.parameters(of: spec, input: model.outputShape) } catch {
+                throw LoomError(.value, "`\(layer.signature.keyword)` is too large to build", at: layer.range)
+            }
+            // Weights, gradients and the optimizer's two moments: 16 bytes each.
+            let (bytes, overflow) = needed.multipliedReportingOverflow(by: 16)
+            try checkMemory(bytes: overflow ? Int.max : bytes, what: "`\(layer.signature.keyword)` (\(NumberFormat.grouped(needed)) weights)",
+                            at: layer.range)
             do { try model.add(spec, name: given) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` does not fit here: \(error.message)", at: layer.range)
             }
