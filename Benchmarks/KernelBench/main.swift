@@ -40,7 +40,7 @@ struct Client {
         let info = ConnectionInfo(shellPort: freePort(), iopubPort: freePort(), stdinPort: freePort(), controlPort: freePort(),
                                   heartbeatPort: freePort(), key: key)
         let path = "\(directory)/bench-\(getpid())-\(Identifiers.uuid()).json"
-        try Files.writeAtomically(info.json.serialized(), to: path, mode: 0o600)
+        try info.write(to: path)
         signer = Signer(key: key)
         shell = try ZeroMQSocket(context, .dealer)
         iopub = try ZeroMQSocket(context, .sub)

@@ -57,6 +57,12 @@ public struct ConnectionInfo: Sendable, Equatable {
         }
     }
 
+    /// Writes the connection file readable by its owner only (mode 0600):
+    /// it holds the key.
+    public func write(to path: String) throws(FileError) {
+        try Files.writeAtomically(json.serialized(), to: path, mode: 0o600)
+    }
+
     /// The ZeroMQ endpoint for `port`.
     public func endpoint(_ port: Int) -> String {
         transport == "ipc" ? "ipc://\(ip)-\(port)" : "tcp://\(ip):\(port)"

@@ -228,6 +228,17 @@ final class ConnectionInfoTests: XCTestCase {
         XCTAssertEqual(info.key, "k")
     }
 
+    func testConnectionFilesAreWrittenForTheOwnerOnly() throws {
+        let path = "/tmp/loom-connection-\(getpid()).json"
+        defer { unlink(path) }
+        let info = ConnectionInfo(shellPort: 1, iopubPort: 2, stdinPort: 3, controlPort: 4, heartbeatPort: 5, key: "secret")
+        try info.write(to: path)
+        var st = stat()
+        XCTAssertEqual(stat(path, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o600)
+        XCTAssertEqual(try ConnectionInfo(contentsOf: path), info)
+    }
+
     func testRejectsBadPortsSchemesAndTransports() throws {
         let base = #""iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5"#
         for bad in [#"{"shell_port": "1", \#(base)}"#, #"{"shell_port": 70000, \#(base)}"#,

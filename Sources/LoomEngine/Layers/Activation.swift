@@ -31,7 +31,7 @@ public final class Activation: Layer {
         y.storage.withUnsafeMutableBufferPointer { v in
             switch function {
             case .linear: break
-            case .relu: for i in 0..<v.count { v[i] = max(v[i], 0) }
+            case .relu: Parallel.chunks(v.count, minimumChunk: 65536) { r in for i in r { v[i] = max(v[i], 0) } }
             case .tanh: for i in 0..<v.count { v[i] = tanhf(v[i]) }
             case .sigmoid: for i in 0..<v.count { v[i] = 1 / (1 + expf(-v[i])) }
             case .softmax: Activation.softmaxRows(v, width: x.sampleSize)
@@ -48,7 +48,7 @@ public final class Activation: Layer {
             output.storage.withUnsafeBufferPointer { y in
                 switch function {
                 case .linear: break
-                case .relu: for i in 0..<g.count { g[i] = y[i] > 0 ? g[i] : 0 }
+                case .relu: Parallel.chunks(g.count, minimumChunk: 65536) { r in for i in r { g[i] = y[i] > 0 ? g[i] : 0 } }
                 case .tanh: for i in 0..<g.count { g[i] *= 1 - y[i] * y[i] }
                 case .sigmoid: for i in 0..<g.count { g[i] *= y[i] * (1 - y[i]) }
                 case .softmax:

@@ -111,10 +111,10 @@ public final class Conv2D: Layer {
     /// are one contiguous run of `count` floats. `body(patch index, input
     /// index, count)`.
     @inline(__always)
-    func forEachRun(batch n: Int, _ body: (Int, Int, Int) -> Void) {
+    func forEachRun(samples: Range<Int>, _ body: (Int, Int, Int) -> Void) {
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
         let (ho, wo) = (outputShape[0], outputShape[1])
-        for s in 0..<n {
+        for s in samples {
             for oy in 0..<ho {
                 for ox in 0..<wo {
                     let row = ((s * ho + oy) * wo + ox) * patchSize
@@ -133,13 +133,18 @@ public final class Conv2D: Layer {
 
     func im2col(_ x: UnsafeBufferPointer<Float>, _ cols: UnsafeMutableBufferPointer<Float>, batch n: Int) {
         let src = x.baseAddress!, dst = cols.baseAddress!
-        forEachRun(batch: n) { p, i, count in (dst + p).update(from: src + i, count: count) }
+        Parallel.chunks(n) { samples in
+            forEachRun(samples: samples) { p, i, count in (dst + p).update(from: src + i, count: count) }
+        }
     }
 
     func col2im(_ cols: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>, batch n: Int) {
         let src = cols.baseAddress!, dst = dx.baseAddress!
-        forEachRun(batch: n) { p, i, count in
-            for k in 0..<count { dst[i + k] += src[p + k] }
+        // Each sample's patches land only in that sample's input: chunks by sample never collide.
+        Parallel.chunks(n) { samples in
+            forEachRun(samples: samples) { p, i, count in
+                for k in 0..<count { dst[i + k] += src[p + k] }
+            }
         }
     }
 }

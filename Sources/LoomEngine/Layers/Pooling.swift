@@ -44,7 +44,8 @@ public final class Pooling2D: Layer {
         x.storage.withUnsafeBufferPointer { src in
             y.storage.withUnsafeMutableBufferPointer { out in
                 argmax.withUnsafeMutableBufferPointer { best in
-                    for s in 0..<n {
+                  Parallel.chunks(n) { samples in
+                    for s in samples {
                         for oy in 0..<ho {
                             for ox in 0..<wo {
                                 let o = ((s * ho + oy) * wo + ox) * c
@@ -68,6 +69,7 @@ public final class Pooling2D: Layer {
                             }
                         }
                     }
+                  }
                 }
             }
         }

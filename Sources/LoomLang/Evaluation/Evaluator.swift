@@ -79,7 +79,7 @@ final class Evaluator {
                 throw LoomError(.value, "threads must be between 1 and 256, not \(n)", at: c.argument("n")?.range)
             }
             session.threads = n
-            BLAS.setThreads(n)
+            Parallel.setThreads(n)
         case "set memory":
             session.memoryLimit = try integer(c, "mib", default: 0, in: 16...1_048_576) * 1_048_576
         case "sleep": try sleep(seconds: try number(c, "seconds"), at: c.range)

@@ -44,7 +44,7 @@ extension Evaluator {
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
-        BLAS.setThreads(session.threads)
+        Parallel.setThreads(session.threads)
 
         let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width)
         let started = Monotonic.now
