@@ -82,6 +82,11 @@ def test_two_clients_see_the_outputs_and_get_their_own_replies(kernel):
     other.start_channels()
     try:
         other.wait_for_ready(timeout=10)
+        # Both clients' iopub subscriptions are live once each has seen a cell's idle.
+        probe = other.execute("1")
+        other.get_shell_msg(timeout=5)
+        collect_iopub(other, probe)
+        collect_iopub(kernel.client, probe)
         first = kernel.client.execute('print "from the first"')
         second = other.execute('print "from the second"')
         assert kernel.client.get_shell_msg(timeout=5)["parent_header"]["msg_id"] == first
