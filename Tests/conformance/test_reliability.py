@@ -91,10 +91,18 @@ def test_two_clients_see_the_outputs_and_get_their_own_replies(kernel):
         second = other.execute('print "from the second"')
         assert kernel.client.get_shell_msg(timeout=5)["parent_header"]["msg_id"] == first
         assert other.get_shell_msg(timeout=5)["parent_header"]["msg_id"] == second
+        # The kernel may run either request first: read each client's iopub
+        # until both requests are idle, keeping the streams of each.
         for client in (kernel.client, other):
-            for msg_id, text in ((first, "from the first\n"), (second, "from the second\n")):
-                streams = [m for m in collect_iopub(client, msg_id) if m["msg_type"] == "stream"]
-                assert streams[0]["content"]["text"] == text
+            streams, idle = {}, set()
+            while idle != {first, second}:
+                msg = client.get_iopub_msg(timeout=10)
+                parent = msg["parent_header"].get("msg_id")
+                if msg["msg_type"] == "stream":
+                    streams[parent] = msg["content"]["text"]
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle" and parent in (first, second):
+                    idle.add(parent)
+            assert streams == {first: "from the first\n", second: "from the second\n"}
     finally:
         other.stop_channels()
 
