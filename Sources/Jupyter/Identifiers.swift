@@ -1,3 +1,4 @@
+import LoomCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -5,21 +6,11 @@ import Glibc
 
 /// Message ids and header dates in the forms Jupyter clients expect.
 public enum Identifiers {
-    /// SplitMix64 seeded once from the system: ids need to be unique, not
-    /// secret, and a system call per id showed in profiles.
-    struct SplitMix {
-        var x: UInt64
-        mutating func next() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-    static let state: Mutex<SplitMix> = {
+    /// Seeded once from the system: ids need to be unique, not secret, and
+    /// a system call per id showed in profiles.
+    static let state: Mutex<SplitMix64> = {
         var system = SystemRandomNumberGenerator()
-        return Mutex(SplitMix(x: system.next()))
+        return Mutex(SplitMix64(seed: system.next()))
     }()
 
     /// A random (version 4) UUID, lower-case as Jupyter clients write them.

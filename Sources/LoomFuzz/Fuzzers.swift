@@ -11,21 +11,9 @@ import Glibc
 /// JSON). Each case must end in a result or a clear error; a crash ends the
 /// process, and a case that runs past its time budget is reported as a hang.
 public struct Fuzzer {
-    var random: SplitMix
+    var random: SplitMix64
 
-    public init(seed: UInt64) { random = SplitMix(state: seed) }
-
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
+    public init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
     /// Programs to mutate: the statements of the tutorials and tests.
     public static let corpus: [String] = [

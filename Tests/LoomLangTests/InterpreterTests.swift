@@ -3,38 +3,7 @@ import LoomLang
 import Foundation
 import XCTest
 
-final class CapturedOutput: OutputSink {
-    var streams: [(LoomCore.OutputStream, String)] = []
-    var displays: [MimeBundle] = []
-    var clears = 0
-    func stream(_ stream: LoomCore.OutputStream, _ text: String) { streams.append((stream, text)) }
-    func display(_ bundle: MimeBundle, displayID: String?, update: Bool) { displays.append(bundle) }
-    func clearOutput(wait: Bool) { clears += 1 }
-    var stdout: String { streams.filter { $0.0 == .stdout }.map(\.1).joined() }
-}
-
-final class InterpreterTests: XCTestCase {
-    var loom: LoomInterpreter!
-    var out: CapturedOutput!
-
-    override func setUp() {
-        loom = LoomInterpreter()
-        out = CapturedOutput()
-    }
-
-    @discardableResult
-    func run(_ code: String) -> ExecutionResult { loom.execute(code, output: out) }
-
-    func value(_ code: String) -> String? {
-        guard case .ok(let b) = run(code) else { return nil }
-        return b?.plainText
-    }
-
-    func error(_ code: String) -> ExecutionError? {
-        guard case .error(let e) = run(code) else { return nil }
-        return e
-    }
-
+final class InterpreterTests: LoomTestCase {
     func testVariablesPersistAcrossCells() {
         run("epochs = 5")
         XCTAssertEqual(value("epochs * 2"), "10")

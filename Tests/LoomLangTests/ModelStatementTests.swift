@@ -7,25 +7,7 @@ import Glibc
 #endif
 
 /// The engine statements, on small data so the suite stays fast.
-final class ModelStatementTests: XCTestCase {
-    var loom: LoomInterpreter!
-    var out: CapturedOutput!
-
-    override func setUp() {
-        loom = LoomInterpreter()
-        out = CapturedOutput()
-    }
-
-    @discardableResult
-    func run(_ code: String) -> ExecutionResult { loom.execute(code, output: out) }
-
-    func error(_ code: String) -> ExecutionError? {
-        guard case .error(let e) = run(code) else { return nil }
-        return e
-    }
-
-    func texts() -> [String] { out.displays.compactMap(\.plainText) }
-
+final class ModelStatementTests: LoomTestCase {
     let small = """
         seed 3
         data g = glyphs n 300 size 12

@@ -28,6 +28,19 @@ os.environ["JUPYTER_RUNTIME_DIR"] = str(_home / "runtime")
 os.environ["LOOM_HISTORY"] = str(_home / "history.jsonl")
 
 
+# A small data set and model for tests that train (a second or so).
+SMALL_MODEL = """seed 1
+data g = glyphs n 400 size 12
+model m {
+  input 12x12x1
+  conv2d 4 3x3 relu
+  maxpool 2
+  flatten
+  dense 10 softmax
+}
+"""
+
+
 class RunningKernel:
     """A `loom kernel` process started by hand, with its log captured."""
 

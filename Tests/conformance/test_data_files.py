@@ -8,24 +8,14 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 from safetensors import safe_open
 
-from conftest import LOOM
+from conftest import LOOM, SMALL_MODEL
 
 
 def loom_eval(code):
     return subprocess.run([LOOM, "eval", "-"], input=code, capture_output=True, text=True, timeout=120)
 
 
-MODEL = """seed 1
-data g = glyphs n 100 size 12
-model m {
-  input 12x12x1
-  conv2d 4 3x3 relu
-  maxpool 2
-  flatten
-  dense 10 softmax
-}
-train m on g epochs 1
-"""
+MODEL = SMALL_MODEL + "train m on g epochs 1\n"
 
 
 def test_a_saved_model_loads_in_python_safetensors(tmp_path):

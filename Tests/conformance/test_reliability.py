@@ -10,18 +10,9 @@ import time
 import zmq
 from jupyter_client import BlockingKernelClient
 
+from conftest import SMALL_MODEL as SETUP
 from test_protocol import collect_iopub, execute, kernel_still_answers
 
-SETUP = """seed 1
-data g = glyphs n 400 size 12
-model m {
-  input 12x12x1
-  conv2d 4 3x3 relu
-  maxpool 2
-  flatten
-  dense 10 softmax
-}
-"""
 
 
 def rss_kib(pid):

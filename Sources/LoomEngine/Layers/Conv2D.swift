@@ -65,9 +65,7 @@ public final class Conv2D: Layer {
         }
         var y = Tensor(zeros: [n] + outputShape)
         y.storage.withUnsafeMutableBufferPointer { out in
-            bias.value.storage.withUnsafeBufferPointer { b in
-                for r in 0..<rows { (out.baseAddress! + r * filters).update(from: b.baseAddress!, count: filters) }
-            }
+            GEMM.fillRows(out.baseAddress!, rows: rows, with: bias.value.storage)
             cols.withUnsafeBufferPointer { c in
                 weight.value.storage.withUnsafeBufferPointer { w in
                     GEMM.multiply(c.baseAddress!, w.baseAddress!, into: out.baseAddress!, m: rows, n: filters,
@@ -89,9 +87,7 @@ public final class Conv2D: Layer {
                                   m: patchSize, n: filters, k: rows, beta: 1)
                 }
             }
-            bias.gradient.storage.withUnsafeMutableBufferPointer { db in
-                for r in 0..<rows { for f in 0..<filters { db[f] += g[r * filters + f] } }
-            }
+            GEMM.addRows(g, rows: rows, into: &bias.gradient.storage)
             weight.value.storage.withUnsafeBufferPointer { w in
                 dcols.withUnsafeMutableBufferPointer { d in
                     GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: d.baseAddress!,

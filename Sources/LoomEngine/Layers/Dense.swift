@@ -27,9 +27,7 @@ public final class Dense: Layer {
         var y = Tensor(zeros: [n, units])
         y.storage.withUnsafeMutableBufferPointer { out in
             // Start every row from the bias, then add x·W.
-            bias.value.storage.withUnsafeBufferPointer { b in
-                for r in 0..<n { (out.baseAddress! + r * units).update(from: b.baseAddress!, count: units) }
-            }
+            GEMM.fillRows(out.baseAddress!, rows: n, with: bias.value.storage)
             x.storage.withUnsafeBufferPointer { xs in
                 weight.value.storage.withUnsafeBufferPointer { w in
                     GEMM.multiply(xs.baseAddress!, w.baseAddress!, into: out.baseAddress!, m: n, n: units, k: inputs, beta: 1)
@@ -49,9 +47,7 @@ public final class Dense: Layer {
                                   m: inputs, n: units, k: n, beta: 1)
                 }
             }
-            bias.gradient.storage.withUnsafeMutableBufferPointer { db in
-                for r in 0..<n { for j in 0..<units { db[j] += g[r * units + j] } }
-            }
+            GEMM.addRows(g, rows: n, into: &bias.gradient.storage)
             weight.value.storage.withUnsafeBufferPointer { w in
                 dx.storage.withUnsafeMutableBufferPointer { out in
                     GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: out.baseAddress!,

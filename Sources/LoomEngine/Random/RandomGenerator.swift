@@ -1,3 +1,5 @@
+import LoomCore
+
 /// The engine's one source of randomness (xoshiro256**, seeded through
 /// SplitMix64): initialisation, shuffling, dropout and synthetic data all draw
 /// from it, so the same seed gives the same numbers.
@@ -5,15 +7,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitMix(), splitMix(), splitMix(), splitMix())
+        var mix = SplitMix64(seed: seed)
+        s = (mix.next(), mix.next(), mix.next(), mix.next())
     }
 
     public mutating func next() -> UInt64 {

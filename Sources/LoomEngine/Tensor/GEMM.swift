@@ -33,4 +33,20 @@ public enum GEMM {
         }
         return c
     }
+
+    /// Fills each of `rows` rows of `out` (width `bias.count`) with `bias`:
+    /// the start of y = x·W + b.
+    public static func fillRows(_ out: UnsafeMutablePointer<Float>, rows: Int, with bias: [Float]) {
+        bias.withUnsafeBufferPointer { b in
+            for r in 0..<rows { (out + r * b.count).update(from: b.baseAddress!, count: b.count) }
+        }
+    }
+
+    /// Adds the rows of `gradient` (`rows` × `width`) into `sums`: a bias's gradient.
+    public static func addRows(_ gradient: UnsafeBufferPointer<Float>, rows: Int, into sums: inout [Float]) {
+        let width = sums.count
+        sums.withUnsafeMutableBufferPointer { s in
+            for r in 0..<rows { for j in 0..<width { s[j] += gradient[r * width + j] } }
+        }
+    }
 }

@@ -3,13 +3,19 @@ import LoomEngine
 import LoomRender
 
 extension Evaluator {
-    func dataset(_ expr: Expr) throws(LoomError) -> Dataset {
+    /// The session item `expr` names, as what `extract` takes from it;
+    /// `kind` says what was wanted when it is something else.
+    func item<T>(_ expr: Expr, _ kind: String, _ extract: (SessionItem) -> T?) throws(LoomError) -> T {
         let name = expr.name!.joined(separator: ".")
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
-        guard case .dataset(let d) = item else {
-            throw LoomError(.type, "`\(name)` is a \(item.kindName), not a data set", at: expr.range)
+        guard let value = extract(item) else {
+            throw LoomError(.type, "`\(name)` is a \(item.kindName), not \(kind)", at: expr.range)
         }
-        return d
+        return value
+    }
+
+    func dataset(_ expr: Expr) throws(LoomError) -> Dataset {
+        try item(expr, "a data set") { if case .dataset(let d) = $0 { return d }; return nil }
     }
 
     /// `data NAME = glyphs [n N] [size S] [noise X]`

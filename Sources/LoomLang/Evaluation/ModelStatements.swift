@@ -7,12 +7,7 @@ import Glibc
 
 extension Evaluator {
     func modelState(_ expr: Expr) throws(LoomError) -> ModelState {
-        let name = expr.name!.joined(separator: ".")
-        guard let item = session[name] else { throw unknownName(name, at: expr.range) }
-        guard case .model(let m) = item else {
-            throw LoomError(.type, "`\(name)` is a \(item.kindName), not a model", at: expr.range)
-        }
-        return m
+        try item(expr, "a model") { if case .model(let m) = $0 { return m }; return nil }
     }
 
     /// `model NAME { … }`: builds the layers in order, checking that each
