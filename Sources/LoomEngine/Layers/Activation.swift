@@ -31,7 +31,9 @@ public final class Activation: Layer {
         y.storage.withUnsafeMutableBufferPointer { v in
             switch function {
             case .linear: break
-            case .relu: Parallel.chunks(v.count, minimumChunk: 65536) { r in for i in r { v[i] = max(v[i], 0) } }
+            case .relu:
+                let vp = v.baseAddress!
+                Parallel.chunks(v.count, minimumChunk: 65536) { r in for i in r { vp[i] = max(vp[i], 0) } }
             case .tanh: for i in 0..<v.count { v[i] = tanhf(v[i]) }
             case .sigmoid: for i in 0..<v.count { v[i] = 1 / (1 + expf(-v[i])) }
             case .softmax: Activation.softmaxRows(v, width: x.sampleSize)
@@ -48,7 +50,9 @@ public final class Activation: Layer {
             output.storage.withUnsafeBufferPointer { y in
                 switch function {
                 case .linear: break
-                case .relu: Parallel.chunks(g.count, minimumChunk: 65536) { r in for i in r { g[i] = y[i] > 0 ? g[i] : 0 } }
+                case .relu:
+                    let gp = g.baseAddress!, yp = y.baseAddress!
+                    Parallel.chunks(g.count, minimumChunk: 65536) { r in for i in r { gp[i] = yp[i] > 0 ? gp[i] : 0 } }
                 case .tanh: for i in 0..<g.count { g[i] *= 1 - y[i] * y[i] }
                 case .sigmoid: for i in 0..<g.count { g[i] *= y[i] * (1 - y[i]) }
                 case .softmax:

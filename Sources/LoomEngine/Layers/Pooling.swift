@@ -11,9 +11,9 @@ public final class Pooling2D: Layer {
     public let size: (height: Int, width: Int)
     public let stride: Int
     public var parameters: [Parameter] { [] }
-    /// For max pooling: the input index each output came from.
-    private var winners: [Int] = []
-    private var batchSize = 0
+    /// What the last training forward saw and gave, for backward.
+    private var input = Tensor(zeros: [0])
+    private var output = Tensor(zeros: [0])
 
     public init(name: String, mode: Mode, input: [Int], size: (Int, Int), stride: Int?) throws(ShapeError) {
         guard input.count == 3 else { throw ShapeError("pooling needs an input of height×width×channels, not \(Shape.text(input))") }
@@ -33,70 +33,80 @@ public final class Pooling2D: Layer {
 
     public var multiplyAdds: Int { outputShape.reduce(1, *) * size.height * size.width }
 
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let n = x.batch
+    /// Calls `body(output offset, input offset)` for every (sample, output
+    /// position, window tap); offsets are of the first channel, and the c
+    /// channels that follow are contiguous in NHWC.
+    @inline(__always)
+    func forEachTap(samples: Range<Int>, _ body: (Int, Int) -> Void) {
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
         let (ho, wo) = (outputShape[0], outputShape[1])
-        var y = Tensor(shape: [n] + outputShape, repeating: mode == .max ? -.infinity : 0)
-        var argmax = mode == .max && training ? [Int](repeating: 0, count: y.count) : []
-        let scale = 1 / Float(size.height * size.width)
-        // Channels innermost: each window tap reads c contiguous floats.
-        x.storage.withUnsafeBufferPointer { src in
-            y.storage.withUnsafeMutableBufferPointer { out in
-                argmax.withUnsafeMutableBufferPointer { best in
-                  Parallel.chunks(n) { samples in
-                    for s in samples {
-                        for oy in 0..<ho {
-                            for ox in 0..<wo {
-                                let o = ((s * ho + oy) * wo + ox) * c
-                                for ky in 0..<size.height {
-                                    for kx in 0..<size.width {
-                                        let i = ((s * h + oy * stride + ky) * w + ox * stride + kx) * c
-                                        if mode == .average {
-                                            for ch in 0..<c { out[o + ch] += src[i + ch] * scale }
-                                        } else if best.isEmpty {
-                                            for ch in 0..<c { out[o + ch] = max(out[o + ch], src[i + ch]) }
-                                        } else {
-                                            // Branch-free, so the loop vectorises.
-                                            for ch in 0..<c {
-                                                let v = src[i + ch], better = v > out[o + ch]
-                                                out[o + ch] = better ? v : out[o + ch]
-                                                best[o + ch] = better ? i + ch : best[o + ch]
-                                            }
-                                        }
-                                    }
-                                }
-                            }
+        for s in samples {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    let o = ((s * ho + oy) * wo + ox) * c
+                    for ky in 0..<size.height {
+                        for kx in 0..<size.width {
+                            body(o, ((s * h + oy * stride + ky) * w + ox * stride + kx) * c)
                         }
                     }
-                  }
                 }
             }
         }
-        if training { winners = argmax; batchSize = n }
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let n = x.batch, c = inputShape[2]
+        var y = Tensor(shape: [n] + outputShape, repeating: mode == .max ? -.infinity : 0)
+        let scale = 1 / Float(size.height * size.width)
+        let average = mode == .average
+        x.storage.withUnsafeBufferPointer { src in
+            y.storage.withUnsafeMutableBufferPointer { out in
+                let input = src.baseAddress!, output = out.baseAddress!
+                Parallel.chunks(n) { samples in
+                    forEachTap(samples: samples) { o, i in
+                        let from = input + i, to = output + o
+                        if average {
+                            for ch in 0..<c { to[ch] += from[ch] * scale }
+                        } else {
+                            for ch in 0..<c { to[ch] = max(to[ch], from[ch]) }
+                        }
+                    }
+                }
+            }
+        }
+        if training { self.input = x; self.output = y }
         return y
     }
 
+    /// Max pooling sends each output's gradient to the first input in its
+    /// window that equals the maximum (the one a strict scan picks), found
+    /// again from the kept input and output rather than stored indices.
     public func backward(_ dy: Tensor) -> Tensor {
-        let n = dy.batch
+        let n = dy.batch, c = inputShape[2]
         var dx = Tensor(zeros: [n] + inputShape)
-        let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
-        let (ho, wo) = (outputShape[0], outputShape[1])
         let scale = 1 / Float(size.height * size.width)
+        let average = mode == .average
+        var claimed = average ? [] : [UInt8](repeating: 0, count: dy.count)
         dy.storage.withUnsafeBufferPointer { g in
-            dx.storage.withUnsafeMutableBufferPointer { out in
-                if mode == .max {
-                    for o in 0..<g.count { out[winners[o]] += g[o] }
-                    return
-                }
-                for s in 0..<n {
-                    for oy in 0..<ho {
-                        for ox in 0..<wo {
-                            let o = ((s * ho + oy) * wo + ox) * c
-                            for ky in 0..<size.height {
-                                for kx in 0..<size.width {
-                                    let i = ((s * h + oy * stride + ky) * w + ox * stride + kx) * c
-                                    for ch in 0..<c { out[i + ch] += g[o + ch] * scale }
+            dx.storage.withUnsafeMutableBufferPointer { d in
+                input.storage.withUnsafeBufferPointer { xs in
+                    output.storage.withUnsafeBufferPointer { ys in
+                        claimed.withUnsafeMutableBufferPointer { taken in
+                            let grad = g.baseAddress!, into = d.baseAddress!, x = xs.baseAddress!, y = ys.baseAddress!
+                            Parallel.chunks(n) { samples in
+                                forEachTap(samples: samples) { o, i in
+                                    if average {
+                                        for ch in 0..<c { into[i + ch] += grad[o + ch] * scale }
+                                        return
+                                    }
+                                    // Branch-free, so the loop vectorises: the first tap equal
+                                    // to the maximum claims the gradient.
+                                    let xi = x + i, yo = y + o, go = grad + o, di = into + i, t = taken.baseAddress! + o
+                                    for ch in 0..<c {
+                                        let hit: UInt8 = (1 &- t[ch]) & (xi[ch] == yo[ch] ? 1 : 0)
+                                        di[ch] += hit != 0 ? go[ch] : 0
+                                        t[ch] |= hit
+                                    }
                                 }
                             }
                         }
