@@ -102,7 +102,7 @@ final class ProgressTests: XCTestCase {
         bar.completed = 25
         bar.elapsed = 5
         bar.metrics = [(name: "loss", value: "0.5")]
-        XCTAssertEqual(bar.text(width: 80), "epoch 1/2 █████▌················ 25/100 · 5 batch/s · 00:05 < 00:15 · loss 0.5")
+        XCTAssertEqual(bar.text(width: 80), "epoch 1/2 ████▌············· 25/100 ·     5 batch/s · 00:05 < 00:15 · loss 0.5")
     }
 
     func testClock() {

@@ -27,7 +27,8 @@ def mask(value):
     if isinstance(value, str):
         for pattern, replacement in TIMING:
             value = pattern.sub(replacement, value)
-        return value
+        # Column widths follow the widest timing: fold runs of padding and rules.
+        return re.sub(r"─+", "─", re.sub(r" +", " ", value))
     if isinstance(value, list):
         return [mask(v) for v in value]
     if isinstance(value, dict):

@@ -41,7 +41,9 @@ public struct ProgressBar: Sendable, Equatable {
     public func text(width: Int = 80) -> String {
         let counts = "\(NumberFormat.grouped(completed))/\(NumberFormat.grouped(total))"
         var tail = [counts]
-        if let rate { tail.append("\(NumberFormat.short(rate, significant: 3)) \(unit)/s") }
+        // The rate gets a fixed width, so the line's length (and where a narrow
+        // page cuts it) does not depend on the machine's speed.
+        if let rate { tail.append(TextWidth.pad(NumberFormat.short(rate, significant: 3), to: 5, right: true) + " \(unit)/s") }
         tail.append(ProgressBar.clock(elapsed) + (remaining.map { " < " + ProgressBar.clock($0) } ?? ""))
         tail += metrics.map { "\($0.name) \($0.value)" }
         let tailText = tail.joined(separator: " · ")
