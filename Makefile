@@ -35,9 +35,9 @@ build: system-deps
 install: build
 	$(LOOM) install --user
 
-## Executes the first tutorial headlessly and prints its cells and outputs.
+## Executes the CNN tutorial headlessly and prints its cells and outputs.
 demo: install
-	$(LOOM) run notebooks/00-loom-basics.ipynb -o $${TMPDIR:-/tmp}/loom-demo.ipynb --show-outputs
+	$(LOOM) run notebooks/02-cnn.ipynb -o $${TMPDIR:-/tmp}/loom-demo.ipynb --show-outputs
 
 ## Swift unit tests (release build, shared with the binary) then the Python
 ## clients against the real kernel.
