@@ -53,6 +53,14 @@ final class IOPubPublisher: @unchecked Sendable {
 
     func join() { thread?.join() }
 
+    /// Messages published before anyone subscribed, kept (up to a bound)
+    /// for the first subscriber: a client that connects while the kernel
+    /// starts, and sends a request at once, would otherwise miss the replies'
+    /// side of it on iopub (ZeroMQ drops what a PUB socket sends to no one).
+    private var early: [[[UInt8]]] = []
+    private var hasSubscriber = false
+    static let earlyLimit = 1000
+
     private func run() {
         defer {
             publisher.close()
@@ -64,12 +72,24 @@ final class IOPubPublisher: @unchecked Sendable {
             do { ready = try ZeroMQSocket.poll([publisher, inbox], timeoutMilliseconds: -1) } catch { return }
             do {
                 if ready[1], let frames = try inbox.receiveFrames(wait: false) {
-                    if frames == [[]] { flushed.signal() } else { try publisher.send(frames: frames) }
+                    if frames == [[]] {
+                        flushed.signal()
+                    } else if hasSubscriber {
+                        try publisher.send(frames: frames)
+                    } else {
+                        early.append(frames)
+                        if early.count > IOPubPublisher.earlyLimit { early.removeFirst() }
+                    }
                 }
                 if ready[0], let frames = try publisher.receiveFrames(wait: false),
                    let first = frames.first, first.first == 1 {
                     let topic = String(decoding: first.dropFirst(), as: UTF8.self)
                     try publisher.send(frames: welcome(topic))
+                    if !hasSubscriber {
+                        hasSubscriber = true
+                        for message in early { try publisher.send(frames: message) }
+                        early = []
+                    }
                 }
             } catch {
                 if !error.isTerminated { KernelLog.error("iopub: \(error)") }

@@ -34,7 +34,6 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
             do {
                 let socket = try ZeroMQSocket(context, kind)
                 socket.setOption(ZMQ_MAXMSGSIZE, Int64(1 << 30))
-                if kind == .router { socket.setOption(ZMQ_ROUTER_HANDOVER, Int32(1)) }
                 try socket.bind(endpoint)
                 return socket
             } catch {

@@ -412,3 +412,42 @@ def test_progress_updates_one_display_in_place(kernel):
     assert all(u["content"]["transient"]["display_id"] == display_id for u in updates)
     assert "120/120" in updates[-1]["content"]["data"]["text/plain"]
     assert "<progress" in updates[-1]["content"]["data"]["text/html"]
+
+
+def test_messages_published_before_anyone_subscribed_reach_the_first_subscriber(tmp_path):
+    """A client that sends a request the moment the kernel starts must not lose
+    the request's iopub side to ZeroMQ's slow joiner (jupyter console did)."""
+    from jupyter_client.connect import write_connection_file
+
+    path = str(tmp_path / "k.json")
+    write_connection_file(path, key=b"k", ip="127.0.0.1")
+    info = json.load(open(path))
+    process = subprocess.Popen([LOOM, "kernel", "-f", path], stderr=subprocess.DEVNULL)
+    try:
+        ctx = zmq.Context.instance()
+        shell = ctx.socket(zmq.DEALER)
+        shell.setsockopt(zmq.LINGER, 0)
+        shell.connect(f"tcp://127.0.0.1:{info['shell_port']}")
+        session = Session(key=b"k")
+        request = session.msg("execute_request", {"code": "6 * 7", "silent": False, "store_history": True,
+                                                  "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        session.send(shell, request)
+        assert shell.poll(10000)  # the cell ran, with nobody on iopub yet
+        sub = ctx.socket(zmq.SUB)
+        sub.setsockopt(zmq.LINGER, 0)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        sub.connect(f"tcp://127.0.0.1:{info['iopub_port']}")
+        kinds = []
+        while sub.poll(2000):
+            _, parts = session.feed_identities(sub.recv_multipart())
+            msg = session.deserialize(parts)
+            if msg["parent_header"].get("msg_id") == request["header"]["msg_id"]:
+                kinds.append(msg["msg_type"])
+            elif msg["msg_type"] == "iopub_welcome":
+                kinds.append("iopub_welcome")
+            if kinds[-1:] == ["status"] and len(kinds) > 2:
+                break
+        assert kinds == ["iopub_welcome", "status", "execute_input", "execute_result", "status"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

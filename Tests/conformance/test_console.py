@@ -1,0 +1,17 @@
+"""`jupyter console` starts the Loom kernel from its kernelspec and talks to it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_jupyter_console_runs_cells():
+    jupyter = Path(sys.executable).parent / "jupyter"
+    result = subprocess.run([str(jupyter), "console", "--kernel", "loom", "--simple-prompt"],
+                            input='6 * 7\nprint "hi"\ntrian x\n', stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=120)
+    out = result.stdout
+    assert "Loom 0.1.0" in out, out  # the banner
+    assert "Out[1]: 42" in out, out
+    assert "In [2]: hi" in out, out
+    assert "did you mean `train`?" in out, out  # errors go to the console's stderr
