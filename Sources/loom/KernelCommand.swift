@@ -25,8 +25,26 @@ struct KernelCommand: ParsableCommand {
             throw ExitCode(2)
         }
         KernelLog.info("Loom \(LoomVersion.text) listening; connection file \(connectionFile)")
+        watchParent()
         let status = server.run(interpreter: LoomInterpreter(), history: HistoryStore(path: HistoryStore.defaultPath),
                                 implementationVersion: LoomInterpreter.version)
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Jupyter sets JPY_PARENT_PID when it starts a kernel; if that process
+    /// goes away (killed, crashed), the kernel would run on with nobody to
+    /// talk to. Checked once a second, as ipykernel does.
+    func watchParent() {
+        guard getenv("JPY_PARENT_PID") != nil else { return }
+        let parent = getppid()
+        _ = BackgroundThread {
+            while true {
+                sleep(1)
+                if getppid() != parent {
+                    KernelLog.warning("the process that started the kernel is gone; exiting")
+                    _exit(0)
+                }
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ what the spec asks of replies and broadcasts, and that bad messages are
 dropped and logged while the kernel keeps serving."""
 
 import json
+import os
 import re
 import signal
 import socket
@@ -451,3 +452,17 @@ def test_messages_published_before_anyone_subscribed_reach_the_first_subscriber(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_kernel_exits_when_the_process_that_started_it_dies(tmp_path):
+    from jupyter_client.connect import write_connection_file
+
+    path = str(tmp_path / "k.json")
+    write_connection_file(path, key=b"k", ip="127.0.0.1")
+    pidfile = tmp_path / "pid"
+    # A parent shell starts the kernel and exits at once, as a killed front end would.
+    subprocess.run(["sh", "-c", f'JPY_PARENT_PID=$$ "{LOOM}" kernel -f "{path}" 2>/dev/null & echo $! > "{pidfile}"; sleep 0.3'],
+                   check=True, timeout=10)
+    pid = int(pidfile.read_text())
+    assert wait_for(lambda: not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z",
+                    timeout=5)
