@@ -9,11 +9,6 @@ import LoomCore
 import Glibc
 #endif
 
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -117,11 +112,11 @@ let directory = Files.environment("TMPDIR") ?? "/tmp"
 
 var startTimes: [Double] = []
 for _ in 0..<starts {
-    let t = now()
+    let t = Monotonic.now
     let client = try Client(argv: argv, environment: environment, context: context, directory: directory)
     _ = try client.request("kernel_info_request", [:])
     try client.reply()
-    startTimes.append(now() - t)
+    startTimes.append(Monotonic.now - t)
     client.stop()
 }
 let client = try Client(argv: argv, environment: environment, context: context, directory: directory)
@@ -129,13 +124,13 @@ _ = try client.request("kernel_info_request", [:])
 try client.reply()
 for _ in 0..<20 { try client.execute(args[2]) }
 var times: [Double] = []
-let began = now()
+let began = Monotonic.now
 for _ in 0..<executes {
-    let t = now()
+    let t = Monotonic.now
     try client.execute(args[2])
-    times.append(now() - t)
+    times.append(Monotonic.now - t)
 }
-let total = now() - began
+let total = Monotonic.now - began
 client.stop()
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 print(JSON.object(["start_ms": .double(median(startTimes) * 1000), "execute_ms": .double(median(times) * 1000),

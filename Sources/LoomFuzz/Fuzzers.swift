@@ -104,11 +104,11 @@ public enum FuzzRunner {
             }
             let source = fuzzer.program()
             before(source)
-            let started = seconds()
+            let started = Monotonic.now
             let done = Atomic<Bool>(false)
             let watchdog = BackgroundThread {
                 while !done.load(ordering: .relaxed) {
-                    if seconds() - started > budget { interruptFlag.store(true, ordering: .relaxed) }
+                    if Monotonic.now - started > budget { interruptFlag.store(true, ordering: .relaxed) }
                     var ts = timespec(tv_sec: 0, tv_nsec: 2_000_000)
                     nanosleep(&ts, nil)
                 }
@@ -116,7 +116,7 @@ public enum FuzzRunner {
             if case .error = loom.execute(source, output: sink) { report.errors += 1 }
             done.store(true, ordering: .relaxed)
             watchdog.join()
-            if seconds() - started > budget + 1 { report.hangs.append(source) }
+            if Monotonic.now - started > budget + 1 { report.hangs.append(source) }
             _ = loom.complete(source, cursor: source.unicodeScalars.count / 2)
             _ = loom.inspect(source, cursor: source.unicodeScalars.count / 2, detailLevel: 0)
             _ = loom.isComplete(source)
@@ -142,11 +142,5 @@ public enum FuzzRunner {
             report.cases += 1
         }
         return report
-    }
-
-    static func seconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

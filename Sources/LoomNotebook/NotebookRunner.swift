@@ -53,7 +53,7 @@ public final class NotebookRunner {
         var failures: [CellFailure] = []
         var executionCount = 0
         for (n, index) in codeCells.enumerated() {
-            let started = Clock.seconds()
+            let started = Monotonic.now
             executionCount += 1
             let source = Notebook.text(cells[index]["source"])
             let recorder = OutputRecorder()
@@ -75,7 +75,7 @@ public final class NotebookRunner {
             }
             cells[index]["outputs"] = .array(recorder.outputs.map(JSON.object))
             cells[index]["execution_count"] = .int(executionCount)
-            progress(n + 1, codeCells.count, Clock.seconds() - started, cells[index])
+            progress(n + 1, codeCells.count, Monotonic.now - started, cells[index])
             if !failures.isEmpty && !options.allowErrors { break }
         }
         notebook.cells = cells
@@ -91,9 +91,9 @@ public final class NotebookRunner {
         let done = Atomic<Bool>(false)
         let fired = Atomic<Bool>(false)
         let watchdog = BackgroundThread {
-            let deadline = Clock.seconds() + seconds
+            let deadline = Monotonic.now + seconds
             while !done.load(ordering: .relaxed) {
-                if Clock.seconds() >= deadline {
+                if Monotonic.now >= deadline {
                     fired.store(true, ordering: .relaxed)
                     interruptFlag.store(true, ordering: .relaxed)
                     return
@@ -146,13 +146,5 @@ final class OutputRecorder: OutputSink {
 
     func clearOutput(wait: Bool) {
         if wait { clearBeforeNext = true } else { outputs = []; displays = [:] }
-    }
-}
-
-enum Clock {
-    static func seconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -60,12 +60,12 @@ struct RunCommand: ParsableCommand {
         let pairs = stride(from: 0, to: parameter.count, by: 2).map { (name: parameter[$0], value: parameter[$0 + 1]) }
         Parameters.inject(pairs, into: &book)
         let runner = NotebookRunner(interpreter: LoomInterpreter())
-        let started = Clock.now
+        let started = Monotonic.now
         let failures = runner.run(&book, options: .init(allowErrors: allowErrors, timeout: timeout)) { n, total, seconds, cell in
             if showOutputs { TerminalOutput.write(1, CellText.render(cell, number: n)) }
             if !quiet {
                 TerminalOutput.write(2, "loom run: cell \(n) of \(total) done in \(format(seconds)) s "
-                                     + "(\(format(Clock.now - started)) s in all)\n")
+                                     + "(\(format(Monotonic.now - started)) s in all)\n")
             }
         }
         for failure in failures {
@@ -87,14 +87,6 @@ struct RunCommand: ParsableCommand {
     func format(_ seconds: Double) -> String {
         let tenths = Int((seconds * 100).rounded())
         return "\(tenths / 100).\(tenths % 100 < 10 ? "0" : "")\(tenths % 100)"
-    }
-}
-
-enum Clock {
-    static var now: Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

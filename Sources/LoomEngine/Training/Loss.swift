@@ -11,17 +11,18 @@ public enum Loss: String, Sendable {
     case mse
 
     /// The loss of `output` (probabilities, `[batch, classes]`) against
-    /// integer `labels`, and its gradient with respect to `output`.
-    public func evaluate(_ output: Tensor, labels: [Int]) -> (loss: Double, gradient: Tensor) {
+    /// integer `labels`, and its gradient with respect to `output` (left
+    /// empty when `withGradient` is false: the fused softmax path has its own).
+    public func evaluate(_ output: Tensor, labels: [Int], withGradient: Bool = true) -> (loss: Double, gradient: Tensor) {
         let n = output.batch, k = output.sampleSize
-        var gradient = Tensor(zeros: output.shape)
+        var gradient = Tensor(zeros: withGradient ? output.shape : [0])
         var total = 0.0
         switch self {
         case .crossentropy:
             for r in 0..<n {
                 let p = min(max(output[r * k + labels[r]], 1e-7), 1 - 1e-7)
                 total -= Double(logf(p))
-                gradient[r * k + labels[r]] = -1 / (p * Float(n))
+                if withGradient { gradient[r * k + labels[r]] = -1 / (p * Float(n)) }
             }
             return (total / Double(n), gradient)
         case .mse:
@@ -29,7 +30,7 @@ public enum Loss: String, Sendable {
                 for j in 0..<k {
                     let d = output[r * k + j] - (j == labels[r] ? 1 : 0)
                     total += Double(d * d)
-                    gradient[r * k + j] = 2 * d / Float(n * k)
+                    if withGradient { gradient[r * k + j] = 2 * d / Float(n * k) }
                 }
             }
             return (total / Double(n * k), gradient)

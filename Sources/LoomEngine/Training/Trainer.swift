@@ -60,7 +60,7 @@ public enum Trainer {
                 let y = indices.map { labels[$0] }
                 for p in model.parameters { p.zeroGradient() }
                 let output = model.forward(x, training: true)
-                let (loss, gradient) = options.loss.evaluate(output, labels: y)
+                let (loss, gradient) = options.loss.evaluate(output, labels: y, withGradient: !fused)
                 if fused {
                     model.backward(Loss.softmaxCrossEntropyGradient(probabilities: output, labels: y), fromLogits: true)
                 } else {
@@ -115,7 +115,7 @@ public enum Metrics {
         let k = output.sampleSize
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         for (p, t) in zip(predictedClasses(output), labels) where t < k { confusion[t][p] += 1 }
-        let value = labels.isEmpty ? 0 : loss.evaluate(output, labels: labels).loss
+        let value = labels.isEmpty ? 0 : loss.evaluate(output, labels: labels, withGradient: false).loss
         return Evaluation(loss: value, accuracy: Double(correct(output, labels: labels)) / Double(max(1, labels.count)),
                           confusion: confusion)
     }

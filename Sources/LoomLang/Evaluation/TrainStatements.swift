@@ -154,11 +154,3 @@ extension Evaluator {
         return table.bundle(width: session.width)
     }
 }
-
-enum Monotonic {
-    static var now: Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-}
