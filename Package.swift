@@ -16,10 +16,11 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
         .systemLibrary(name: "CSodium", path: "Sources/CSodium"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
         .target(name: "LoomCore"),
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium"]),
-        .target(name: "LoomEngine", dependencies: ["CBLAS", "LoomCore"]),
+        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
         .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),

@@ -192,3 +192,59 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(e.accuracy, 0.75)
     }
 }
+
+/// Training splits each batch into shards that run on replicas of the model.
+final class ShardingTests: XCTestCase {
+    func cnn(seed: UInt64, dropout: Bool = false) throws -> Sequential {
+        let m = try Sequential(name: "m", inputShape: [8, 8, 1], random: RandomGenerator(seed: seed))
+        try m.add(.conv2d(filters: 4, kernel: (3, 3), activation: .relu, stride: 1, padding: .same))
+        try m.add(.maxpool(size: (2, 2), stride: nil))
+        try m.add(.flatten)
+        if dropout { try m.add(.dropout(rate: 0.3)) }
+        try m.add(.dense(units: 3, activation: .softmax))
+        return m
+    }
+
+    func images(_ n: Int, seed: UInt64) -> (Tensor, [Int]) {
+        var random = RandomGenerator(seed: seed)
+        var x = Tensor(zeros: [n, 8, 8, 1])
+        for i in 0..<x.count { x[i] = random.nextUnitFloat() }
+        return (x, (0..<n).map { $0 % 3 })
+    }
+
+    /// One SGD step on a batch of 32 (four shards of 8) moves every weight
+    /// by the learning rate times the whole batch's gradient.
+    func testAShardedStepFollowsTheWholeBatchsGradient() throws {
+        let (x, y) = images(32, seed: 2)
+        let reference = try cnn(seed: 7), trained = try cnn(seed: 7)
+        for p in reference.parameters { p.zeroGradient() }
+        let output = reference.forward(x, training: true)
+        reference.backward(Loss.softmaxCrossEntropyGradient(probabilities: output, labels: y), fromLogits: true)
+        var random = RandomGenerator(seed: 1)
+        _ = Trainer.fit(trained, inputs: x, labels: y, options: FitOptions(epochs: 1, batchSize: 32, loss: .crossentropy),
+                        optimizer: Optimizer(.sgd, learningRate: 0.5), random: &random, clock: { 0 })
+        for (before, after) in zip(reference.parameters, trained.parameters) {
+            for i in 0..<before.value.count {
+                let expected = before.value[i] - 0.5 * before.gradient[i]
+                XCTAssertEqual(after.value[i], expected, accuracy: 1e-5 * max(1, abs(expected)), "\(before.name)[\(i)]")
+            }
+        }
+    }
+
+    func testTheThreadCountDoesNotChangeTheNumbers() throws {
+        let saved = Parallel.threads
+        defer { Parallel.setThreads(saved) }
+        func train(threads: Int) throws -> [Float] {
+            Parallel.setThreads(threads)
+            let (x, y) = images(80, seed: 3)
+            let m = try cnn(seed: 5, dropout: true)
+            var random = RandomGenerator(seed: 6)
+            _ = Trainer.fit(m, inputs: x, labels: y, options: FitOptions(epochs: 2, batchSize: 32, loss: .crossentropy),
+                            optimizer: Optimizer(.adam), random: &random, clock: { 0 })
+            return m.parameters.flatMap(\.value.storage)
+        }
+        let one = try train(threads: 1)
+        XCTAssertEqual(try train(threads: 2), one)
+        XCTAssertEqual(try train(threads: 3), one)
+    }
+}

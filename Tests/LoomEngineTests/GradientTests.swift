@@ -85,6 +85,8 @@ final class GradientTests: XCTestCase {
     func testPooling() throws {
         check(try Pooling2D(name: "p", mode: .max, input: [4, 6, 2], size: (2, 2), stride: nil), input: distinctTensor([2, 4, 6, 2]))
         check(try Pooling2D(name: "p", mode: .max, input: [5, 5, 1], size: (3, 3), stride: 1), input: distinctTensor([2, 5, 5, 1]))
+        // Eight channels at a time, then a partial group of three.
+        check(try Pooling2D(name: "p", mode: .max, input: [4, 5, 11], size: (2, 2), stride: 1), input: distinctTensor([2, 4, 5, 11]))
         check(try Pooling2D(name: "p", mode: .average, input: [4, 6, 2], size: (2, 2), stride: nil), input: randomTensor([2, 4, 6, 2]))
         check(try Pooling2D(name: "p", mode: .average, input: [5, 5, 1], size: (2, 3), stride: 1), input: randomTensor([1, 5, 5, 1]))
     }
@@ -92,6 +94,27 @@ final class GradientTests: XCTestCase {
     func testActivations() {
         for f in ActivationFunction.allCases {
             check(Activation(name: "a", function: f, shape: [6]), input: randomTensor([3, 6], scale: 2, awayFromZero: true))
+        }
+    }
+
+    func testActivationsOnLengthsThatAreNotWholeVectors() {
+        for f in ActivationFunction.allCases {
+            check(Activation(name: "a", function: f, shape: [19]), input: randomTensor([2, 19], scale: 2, awayFromZero: true))
+        }
+    }
+
+    /// Training reuses a convolution's patch buffer from batch to batch; the
+    /// zeros of `same` padding must survive the reuse.
+    func testConvolutionReusingItsBuffersGivesWhatAFreshPassGives() throws {
+        var seeded = RandomGenerator(seed: 5)
+        let conv = try Conv2D(name: "c", input: [5, 5, 3], filters: 4, kernel: (3, 3), stride: 1, padding: .same,
+                              random: &seeded)
+        for _ in 0..<3 {
+            let x = randomTensor([2, 5, 5, 3])
+            let fresh = conv.forward(x, training: false)
+            let trained = conv.forward(x, training: true)
+            _ = conv.backward(randomTensor(trained.shape))
+            XCTAssertEqual(trained, fresh)
         }
     }
 

@@ -26,17 +26,25 @@ public final class Activation: Layer {
         self.inputShape = shape
     }
 
+    public func replica() -> Layer { Activation(name: name, function: function, shape: inputShape) }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        var y = x
-        y.storage.withUnsafeMutableBufferPointer { v in
-            switch function {
-            case .linear: break
-            case .relu:
-                let vp = v.baseAddress!
-                Parallel.chunks(v.count, minimumChunk: 65536) { r in for i in r { vp[i] = max(vp[i], 0) } }
-            case .tanh: for i in 0..<v.count { v[i] = tanhf(v[i]) }
-            case .sigmoid: for i in 0..<v.count { v[i] = 1 / (1 + expf(-v[i])) }
-            case .softmax: Activation.softmaxRows(v, width: x.sampleSize)
+        if function == .linear { return x }
+        let y = Tensor(shape: x.shape) { v in
+            x.storage.withUnsafeBufferPointer { xs in
+                let from = xs.baseAddress!, to = v.baseAddress!
+                switch function {
+                case .linear: break
+                case .relu:
+                    Parallel.chunks(v.count, minimumChunk: 65536) { r in
+                        Vector.relu(from + r.lowerBound, into: to + r.lowerBound, count: r.count)
+                    }
+                case .tanh: for i in 0..<v.count { to[i] = tanhf(from[i]) }
+                case .sigmoid: for i in 0..<v.count { to[i] = 1 / (1 + expf(-from[i])) }
+                case .softmax:
+                    to.initialize(from: from, count: v.count)
+                    Activation.softmaxRows(v, width: x.sampleSize)
+                }
             }
         }
         if training { output = y }
@@ -44,29 +52,33 @@ public final class Activation: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        var dx = dy
+        if function == .linear { return dy }
         let width = dy.sampleSize
-        dx.storage.withUnsafeMutableBufferPointer { g in
-            output.storage.withUnsafeBufferPointer { y in
-                switch function {
-                case .linear: break
-                case .relu:
-                    let gp = g.baseAddress!, yp = y.baseAddress!
-                    Parallel.chunks(g.count, minimumChunk: 65536) { r in for i in r { gp[i] = yp[i] > 0 ? gp[i] : 0 } }
-                case .tanh: for i in 0..<g.count { g[i] *= 1 - y[i] * y[i] }
-                case .sigmoid: for i in 0..<g.count { g[i] *= y[i] * (1 - y[i]) }
-                case .softmax:
-                    // dz_i = y_i (dy_i − Σ_j y_j dy_j), per sample.
-                    for r in 0..<(g.count / max(1, width)) {
-                        let base = r * width
-                        var dot: Float = 0
-                        for j in 0..<width { dot += y[base + j] * g[base + j] }
-                        for j in 0..<width { g[base + j] = y[base + j] * (g[base + j] - dot) }
+        return Tensor(shape: dy.shape) { dx in
+            dy.storage.withUnsafeBufferPointer { gs in
+                output.storage.withUnsafeBufferPointer { ys in
+                    let g = gs.baseAddress!, y = ys.baseAddress!, d = dx.baseAddress!
+                    switch function {
+                    case .linear: break
+                    case .relu:
+                        Parallel.chunks(dx.count, minimumChunk: 65536) { r in
+                            let at = r.lowerBound
+                            Vector.reluGradient(g + at, output: y + at, into: d + at, count: r.count)
+                        }
+                    case .tanh: for i in 0..<dx.count { d[i] = g[i] * (1 - y[i] * y[i]) }
+                    case .sigmoid: for i in 0..<dx.count { d[i] = g[i] * y[i] * (1 - y[i]) }
+                    case .softmax:
+                        // dz_i = y_i (dy_i − Σ_j y_j dy_j), per sample.
+                        for r in 0..<(dx.count / max(1, width)) {
+                            let base = r * width
+                            var dot: Float = 0
+                            for j in 0..<width { dot += y[base + j] * g[base + j] }
+                            for j in 0..<width { d[base + j] = y[base + j] * (g[base + j] - dot) }
+                        }
                     }
                 }
             }
         }
-        return dx
     }
 
     /// Softmax of each row, shifted by the row's maximum so exp cannot overflow.

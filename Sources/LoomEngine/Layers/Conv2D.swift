@@ -14,7 +14,10 @@ public final class Conv2D: Layer {
     public let bias: Parameter
     let padTop: Int
     let padLeft: Int
+    /// The last training batch's patches, and their gradient: reused from
+    /// batch to batch while the batch size holds.
     private var columns: [Float] = []
+    private var columnGradient: [Float] = []
 
     public enum Padding: String, Sendable { case valid, same }
 
@@ -52,6 +55,21 @@ public final class Conv2D: Layer {
         bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
     }
 
+    private init(replicating other: Conv2D) {
+        name = other.name
+        inputShape = other.inputShape
+        outputShape = other.outputShape
+        kernel = other.kernel
+        stride = other.stride
+        padding = other.padding
+        padTop = other.padTop
+        padLeft = other.padLeft
+        weight = other.weight.replica()
+        bias = other.bias.replica()
+    }
+
+    public func replica() -> Layer { Conv2D(replicating: self) }
+
     public var parameters: [Parameter] { [weight, bias] }
     var patchSize: Int { kernel.height * kernel.width * inputShape[2] }
     var positions: Int { outputShape[0] * outputShape[1] }
@@ -59,12 +77,14 @@ public final class Conv2D: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let n = x.batch, filters = outputShape[2], rows = n * positions
-        var cols = [Float](repeating: 0, count: rows * patchSize)
+        // Taps outside a `same` image stay zero: im2col writes only the taps
+        // inside, and nothing else writes the patches.
+        var cols = training && columns.count == rows * patchSize ? columns : [Float](repeating: 0, count: rows * patchSize)
+        if training { columns = [] }  // so `cols` is the only reference, written in place
         x.storage.withUnsafeBufferPointer { src in
             cols.withUnsafeMutableBufferPointer { dst in im2col(src, dst, batch: n) }
         }
-        var y = Tensor(zeros: [n] + outputShape)
-        y.storage.withUnsafeMutableBufferPointer { out in
+        let y = Tensor(shape: [n] + outputShape) { out in
             GEMM.fillRows(out.baseAddress!, rows: rows, with: bias.value.storage)
             cols.withUnsafeBufferPointer { c in
                 weight.value.storage.withUnsafeBufferPointer { w in
@@ -77,9 +97,8 @@ public final class Conv2D: Layer {
         return y
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
+    public func addParameterGradients(_ dy: Tensor) {
         let n = dy.batch, filters = outputShape[2], rows = n * positions
-        var dcols = [Float](repeating: 0, count: rows * patchSize)
         dy.storage.withUnsafeBufferPointer { g in
             columns.withUnsafeBufferPointer { c in
                 weight.gradient.storage.withUnsafeMutableBufferPointer { dw in
@@ -88,15 +107,23 @@ public final class Conv2D: Layer {
                 }
             }
             GEMM.addRows(g, rows: rows, into: &bias.gradient.storage)
+        }
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        addParameterGradients(dy)
+        let n = dy.batch, filters = outputShape[2], rows = n * positions
+        if columnGradient.count != rows * patchSize { columnGradient = [Float](repeating: 0, count: rows * patchSize) }
+        dy.storage.withUnsafeBufferPointer { g in
             weight.value.storage.withUnsafeBufferPointer { w in
-                dcols.withUnsafeMutableBufferPointer { d in
+                columnGradient.withUnsafeMutableBufferPointer { d in
                     GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: d.baseAddress!,
                                   m: rows, n: patchSize, k: filters)
                 }
             }
         }
         var dx = Tensor(zeros: [n] + inputShape)
-        dcols.withUnsafeBufferPointer { d in
+        columnGradient.withUnsafeBufferPointer { d in
             dx.storage.withUnsafeMutableBufferPointer { out in col2im(d, out, batch: n) }
         }
         return dx
@@ -130,7 +157,7 @@ public final class Conv2D: Layer {
     func im2col(_ x: UnsafeBufferPointer<Float>, _ cols: UnsafeMutableBufferPointer<Float>, batch n: Int) {
         let src = x.baseAddress!, dst = cols.baseAddress!
         Parallel.chunks(n) { samples in
-            forEachRun(samples: samples) { p, i, count in (dst + p).update(from: src + i, count: count) }
+            forEachRun(samples: samples) { p, i, count in Vector.copy(src + i, into: dst + p, count: count) }
         }
     }
 
@@ -138,9 +165,7 @@ public final class Conv2D: Layer {
         let src = cols.baseAddress!, dst = dx.baseAddress!
         // Each sample's patches land only in that sample's input: chunks by sample never collide.
         Parallel.chunks(n) { samples in
-            forEachRun(samples: samples) { p, i, count in
-                for k in 0..<count { dst[i + k] += src[p + k] }
-            }
+            forEachRun(samples: samples) { p, i, count in Vector.add(src + p, into: dst + i, count: count) }
         }
     }
 }

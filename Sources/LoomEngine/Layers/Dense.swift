@@ -18,14 +18,23 @@ public final class Dense: Layer {
         bias = Parameter(name: "bias", value: Tensor(zeros: [units]))
     }
 
+    private init(replicating other: Dense) {
+        name = other.name
+        inputShape = other.inputShape
+        outputShape = other.outputShape
+        weight = other.weight.replica()
+        bias = other.bias.replica()
+    }
+
+    public func replica() -> Layer { Dense(replicating: self) }
+
     public var parameters: [Parameter] { [weight, bias] }
     public var multiplyAdds: Int { inputShape[0] * outputShape[0] }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if training { input = x }
         let n = x.batch, inputs = inputShape[0], units = outputShape[0]
-        var y = Tensor(zeros: [n, units])
-        y.storage.withUnsafeMutableBufferPointer { out in
+        return Tensor(shape: [n, units]) { out in
             // Start every row from the bias, then add x·W.
             GEMM.fillRows(out.baseAddress!, rows: n, with: bias.value.storage)
             x.storage.withUnsafeBufferPointer { xs in
@@ -34,12 +43,23 @@ public final class Dense: Layer {
                 }
             }
         }
-        return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
+        addParameterGradients(dy)
         let n = dy.batch, inputs = inputShape[0], units = outputShape[0]
-        var dx = Tensor(zeros: [n, inputs])
+        return Tensor(shape: [n, inputs]) { out in
+            dy.storage.withUnsafeBufferPointer { g in
+                weight.value.storage.withUnsafeBufferPointer { w in
+                    GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: out.baseAddress!,
+                                  m: n, n: inputs, k: units)
+                }
+            }
+        }
+    }
+
+    public func addParameterGradients(_ dy: Tensor) {
+        let n = dy.batch, inputs = inputShape[0], units = outputShape[0]
         dy.storage.withUnsafeBufferPointer { g in
             input.storage.withUnsafeBufferPointer { xs in
                 weight.gradient.storage.withUnsafeMutableBufferPointer { dw in
@@ -48,13 +68,6 @@ public final class Dense: Layer {
                 }
             }
             GEMM.addRows(g, rows: n, into: &bias.gradient.storage)
-            weight.value.storage.withUnsafeBufferPointer { w in
-                dx.storage.withUnsafeMutableBufferPointer { out in
-                    GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: out.baseAddress!,
-                                  m: n, n: inputs, k: units)
-                }
-            }
         }
-        return dx
     }
 }

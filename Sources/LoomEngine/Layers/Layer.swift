@@ -12,6 +12,14 @@ public final class Parameter {
         self.gradient = Tensor(zeros: value.shape)
     }
 
+    /// A parameter sharing this one's weights (until either is written) and
+    /// mask, with a gradient of its own: for a model's replicas.
+    public func replica() -> Parameter {
+        let copy = Parameter(name: name, value: value)
+        copy.mask = mask
+        return copy
+    }
+
     public func zeroGradient() {
         gradient.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
@@ -42,13 +50,21 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     func forward(_ input: Tensor, training: Bool) -> Tensor
     func backward(_ outputGradient: Tensor) -> Tensor
+    /// Backward without the input's gradient, which a model's first layer
+    /// does not need: only the parameters' gradients are added.
+    func addParameterGradients(_ outputGradient: Tensor)
     /// Multiply-adds for one sample's forward pass.
     var multiplyAdds: Int { get }
+    /// The same layer with its own caches and gradients, its parameters'
+    /// weights shared (see `Parameter.replica`): training runs shards of a
+    /// batch through replicas side by side.
+    func replica() -> Layer
 }
 
 extension Layer {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
     public var multiplyAdds: Int { 0 }
+    public func addParameterGradients(_ outputGradient: Tensor) { _ = backward(outputGradient) }
 }
 
 /// Why a layer cannot be built on its input.

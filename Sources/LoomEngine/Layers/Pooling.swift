@@ -11,14 +11,15 @@ public final class Pooling2D: Layer {
     public let size: (height: Int, width: Int)
     public let stride: Int
     public var parameters: [Parameter] { [] }
-    /// What the last training forward saw and gave, for backward.
-    private var input = Tensor(zeros: [0])
-    private var output = Tensor(zeros: [0])
+    /// For max pooling, where each output of the last training batch came
+    /// from: the input's offset within its sample, per output value.
+    private var winners: [Int32] = []
 
     public init(name: String, mode: Mode, input: [Int], size: (Int, Int), stride: Int?) throws(ShapeError) {
         guard input.count == 3 else { throw ShapeError("pooling needs an input of height×width×channels, not \(Shape.text(input))") }
         let stride = stride ?? size.0
         guard size.0 > 0, size.1 > 0, stride > 0 else { throw ShapeError("pooling needs a positive size and stride") }
+        guard let values = Sequential.product(input), values < Int(Int32.max) else { throw ShapeError("pooling's input is too large") }
         guard input[0] >= size.0, input[1] >= size.1 else {
             throw ShapeError("a \(size.0)x\(size.1) window does not fit a \(input[0])x\(input[1]) input")
         }
@@ -30,6 +31,18 @@ public final class Pooling2D: Layer {
         self.stride = stride
         outputShape = [(input[0] - size.0) / stride + 1, (input[1] - size.1) / stride + 1, input[2]]
     }
+
+    private init(replicating other: Pooling2D) {
+        name = other.name
+        kind = other.kind
+        mode = other.mode
+        inputShape = other.inputShape
+        outputShape = other.outputShape
+        size = other.size
+        stride = other.stride
+    }
+
+    public func replica() -> Layer { Pooling2D(replicating: self) }
 
     public var multiplyAdds: Int { outputShape.reduce(1, *) * size.height * size.width }
 
@@ -55,60 +68,117 @@ public final class Pooling2D: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let n = x.batch
+        if mode == .average { return averageForward(x) }
+        let outSize = outputShape.reduce(1, *)
+        var won = winners.count == n * outSize ? winners : [Int32](repeating: 0, count: n * outSize)
+        winners = []
+        let y = Tensor(shape: [n] + outputShape) { out in
+            x.storage.withUnsafeBufferPointer { src in
+                won.withUnsafeMutableBufferPointer { w in maxForward(src.baseAddress!, out.baseAddress!, w.baseAddress!, batch: n) }
+            }
+        }
+        if training { winners = won }
+        return y
+    }
+
+    /// Each output channel takes the first tap holding the window's largest
+    /// value (a strict scan), and remembers where it was: eight channels at
+    /// a time, the window's taps inside.
+    func maxForward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+                    _ winners: UnsafeMutablePointer<Int32>, batch n: Int) {
+        let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
+        let (ho, wo) = (outputShape[0], outputShape[1])
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        Parallel.chunks(n) { samples in
+            for s in samples {
+                let sampleInput = input + s * h * w * c
+                for oy in 0..<ho {
+                    for ox in 0..<wo {
+                        let o = ((s * ho + oy) * wo + ox) * c
+                        let corner = (oy * stride * w + ox * stride) * c
+                        var ch = 0
+                        while ch < c {
+                            let wide = ch + 8 <= c
+                            var best = SIMD8<Float>(repeating: -.infinity), won = SIMD8<Int32>(repeating: 0)
+                            var first = true
+                            for ky in 0..<size.height {
+                                for kx in 0..<size.width {
+                                    let at = corner + (ky * w + kx) * c + ch
+                                    let x = wide ? Vector.load(sampleInput + at) : Pooling2D.partial(sampleInput + at, c - ch)
+                                    let better = first ? SIMDMask(repeating: true) : x .> best
+                                    best.replace(with: x, where: better)
+                                    won.replace(with: lanes &+ Int32(truncatingIfNeeded: at), where: better)
+                                    first = false
+                                }
+                            }
+                            if wide {
+                                Vector.store(best, output + o + ch)
+                                UnsafeMutableRawPointer(winners + o + ch).storeBytes(of: won, as: SIMD8<Int32>.self)
+                            } else {
+                                for lane in 0..<(c - ch) {
+                                    output[o + ch + lane] = best[lane]
+                                    winners[o + ch + lane] = won[lane]
+                                }
+                            }
+                            ch += 8
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The `count` (< 8) floats at `p`, the other lanes −∞.
+    static func partial(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD8<Float> {
+        var v = SIMD8<Float>(repeating: -.infinity)
+        for lane in 0..<count { v[lane] = p[lane] }
+        return v
+    }
+
+    func averageForward(_ x: Tensor) -> Tensor {
         let n = x.batch, c = inputShape[2]
-        var y = Tensor(shape: [n] + outputShape, repeating: mode == .max ? -.infinity : 0)
+        var y = Tensor(zeros: [n] + outputShape)
         let scale = 1 / Float(size.height * size.width)
-        let average = mode == .average
         x.storage.withUnsafeBufferPointer { src in
             y.storage.withUnsafeMutableBufferPointer { out in
                 let input = src.baseAddress!, output = out.baseAddress!
                 Parallel.chunks(n) { samples in
                     forEachTap(samples: samples) { o, i in
                         let from = input + i, to = output + o
-                        if average {
-                            for ch in 0..<c { to[ch] += from[ch] * scale }
-                        } else {
-                            for ch in 0..<c { to[ch] = max(to[ch], from[ch]) }
-                        }
+                        for ch in 0..<c { to[ch] += from[ch] * scale }
                     }
                 }
             }
         }
-        if training { self.input = x; self.output = y }
         return y
     }
 
-    /// Max pooling sends each output's gradient to the first input in its
-    /// window that equals the maximum (the one a strict scan picks), found
-    /// again from the kept input and output rather than stored indices.
+    /// Max pooling sends each output's gradient to the input that won its
+    /// window (summed where overlapping windows share a winner); average
+    /// pooling spreads it evenly over the window.
     public func backward(_ dy: Tensor) -> Tensor {
         let n = dy.batch, c = inputShape[2]
+        let inSize = inputShape.reduce(1, *), outSize = outputShape.reduce(1, *)
         var dx = Tensor(zeros: [n] + inputShape)
         let scale = 1 / Float(size.height * size.width)
-        let average = mode == .average
-        var claimed = average ? [] : [UInt8](repeating: 0, count: dy.count)
         dy.storage.withUnsafeBufferPointer { g in
             dx.storage.withUnsafeMutableBufferPointer { d in
-                input.storage.withUnsafeBufferPointer { xs in
-                    output.storage.withUnsafeBufferPointer { ys in
-                        claimed.withUnsafeMutableBufferPointer { taken in
-                            let grad = g.baseAddress!, into = d.baseAddress!, x = xs.baseAddress!, y = ys.baseAddress!
-                            Parallel.chunks(n) { samples in
-                                forEachTap(samples: samples) { o, i in
-                                    if average {
-                                        for ch in 0..<c { into[i + ch] += grad[o + ch] * scale }
-                                        return
-                                    }
-                                    // Branch-free, so the loop vectorises: the first tap equal
-                                    // to the maximum claims the gradient.
-                                    let xi = x + i, yo = y + o, go = grad + o, di = into + i, t = taken.baseAddress! + o
-                                    for ch in 0..<c {
-                                        let hit: UInt8 = (1 &- t[ch]) & (xi[ch] == yo[ch] ? 1 : 0)
-                                        di[ch] += hit != 0 ? go[ch] : 0
-                                        t[ch] |= hit
-                                    }
-                                }
-                            }
+                let grad = g.baseAddress!, into = d.baseAddress!
+                if mode == .average {
+                    Parallel.chunks(n) { samples in
+                        forEachTap(samples: samples) { o, i in
+                            for ch in 0..<c { into[i + ch] += grad[o + ch] * scale }
+                        }
+                    }
+                    return
+                }
+                winners.withUnsafeBufferPointer { w in
+                    let won = w.baseAddress!
+                    Parallel.chunks(n) { samples in
+                        for s in samples {
+                            let sampleInput = into + s * inSize, first = s * outSize
+                            for j in first..<(first + outSize) { sampleInput[Int(won[j])] += grad[j] }
                         }
                     }
                 }
@@ -130,6 +200,8 @@ public final class Flatten: Layer {
         self.name = name
         inputShape = input
     }
+
+    public func replica() -> Layer { Flatten(name: name, input: inputShape) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor { x.reshaped([x.batch] + outputShape) }
     public func backward(_ dy: Tensor) -> Tensor { dy.reshaped([dy.batch] + inputShape) }
@@ -156,6 +228,16 @@ public final class Dropout: Layer {
         inputShape = input
         self.random = RandomGenerator(seed: random.next())
     }
+
+    private init(replicating other: Dropout) {
+        name = other.name
+        rate = other.rate
+        inputShape = other.inputShape
+        random = RandomGenerator(seed: other.random.next())
+    }
+
+    /// Draws its own masks, from a generator seeded by this layer's.
+    public func replica() -> Layer { Dropout(replicating: self) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         guard training, rate > 0 else { return x }

@@ -38,15 +38,21 @@ public enum GEMM {
     /// the start of y = x·W + b.
     public static func fillRows(_ out: UnsafeMutablePointer<Float>, rows: Int, with bias: [Float]) {
         bias.withUnsafeBufferPointer { b in
-            for r in 0..<rows { (out + r * b.count).update(from: b.baseAddress!, count: b.count) }
+            for r in 0..<rows { Vector.copy(b.baseAddress!, into: out + r * b.count, count: b.count) }
         }
     }
 
     /// Adds the rows of `gradient` (`rows` × `width`) into `sums`: a bias's gradient.
     public static func addRows(_ gradient: UnsafeBufferPointer<Float>, rows: Int, into sums: inout [Float]) {
         let width = sums.count
+        guard rows > 0, width > 0 else { return }
         sums.withUnsafeMutableBufferPointer { s in
-            for r in 0..<rows { for j in 0..<width { s[j] += gradient[r * width + j] } }
+            let total = s.baseAddress!
+            var row = gradient.baseAddress!
+            for _ in 0..<rows {
+                Vector.add(row, into: total, count: width)
+                row += width
+            }
         }
     }
 }

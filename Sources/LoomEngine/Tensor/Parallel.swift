@@ -1,5 +1,16 @@
 import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Marks the threads running a chunk, so loops nested inside one (a layer's
+/// loop inside a shard of a training step) stay on that thread.
+private let insideChunk: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
 
 /// The engine's own loops split across threads: `set threads` sets this and
 /// BLAS's thread count together. Work is split into contiguous chunks of
@@ -16,9 +27,11 @@ public enum Parallel {
     }
 
     /// Calls `body(range)` on disjoint chunks covering `0..<items`, on up to
-    /// `threads` threads; small jobs (`minimumChunk`) stay on the caller's.
+    /// `threads` threads; small jobs (`minimumChunk`) and calls from inside
+    /// another chunk stay on the caller's.
     public static func chunks(_ items: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-        let n = min(threads, max(1, items / max(1, minimumChunk)))
+        let nested = pthread_getspecific(insideChunk) != nil
+        let n = nested ? 1 : min(threads, max(1, items / max(1, minimumChunk)))
         guard n > 1 else {
             if items > 0 { body(0..<items) }
             return
@@ -26,7 +39,9 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             let task = UnsafeSendableClosure(body)
             DispatchQueue.concurrentPerform(iterations: n) { k in
+                pthread_setspecific(insideChunk, UnsafeRawPointer(bitPattern: 1))
                 task.call((items * k / n)..<(items * (k + 1) / n))
+                pthread_setspecific(insideChunk, nil)
             }
         }
     }

@@ -15,6 +15,18 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, storage: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose values `body` writes, every one of them: no zero fill
+    /// first. For outputs that a matrix product or a full pass overwrites.
+    /// An empty tensor does not call `body`.
+    public init(shape: [Int], writingEvery body: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        storage = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { body(buffer) }
+            initialized = count
+        }
+    }
+
     public init(shape: [Int], repeating value: Float) {
         self.init(shape: shape, storage: [Float](repeating: value, count: shape.reduce(1, *)))
     }
@@ -41,14 +53,12 @@ public struct Tensor: Sendable, Equatable {
     /// Samples `indices` of a batch, in that order.
     public func gathering(samples indices: [Int]) -> Tensor {
         let size = sampleSize
-        var out = [Float](repeating: 0, count: indices.count * size)
-        storage.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
+        return Tensor(shape: [indices.count] + Array(shape.dropFirst())) { dst in
+            storage.withUnsafeBufferPointer { src in
                 for (k, i) in indices.enumerated() {
-                    (dst.baseAddress! + k * size).update(from: src.baseAddress! + i * size, count: size)
+                    (dst.baseAddress! + k * size).initialize(from: src.baseAddress! + i * size, count: size)
                 }
             }
         }
-        return Tensor(shape: [indices.count] + Array(shape.dropFirst()), storage: out)
     }
 }

@@ -13,8 +13,11 @@ public enum Loss: String, Sendable {
     /// The loss of `output` (probabilities, `[batch, classes]`) against
     /// integer `labels`, and its gradient with respect to `output` (left
     /// empty when `withGradient` is false: the fused softmax path has its own).
-    public func evaluate(_ output: Tensor, labels: [Int], withGradient: Bool = true) -> (loss: Double, gradient: Tensor) {
-        let n = output.batch, k = output.sampleSize
+    /// The loss is the mean over these rows; the gradient is that of the
+    /// mean over `batch` rows (default: these), for a shard of a batch.
+    public func evaluate(_ output: Tensor, labels: [Int], withGradient: Bool = true,
+                         batch: Int? = nil) -> (loss: Double, gradient: Tensor) {
+        let n = output.batch, k = output.sampleSize, over = Float(batch ?? n)
         var gradient = Tensor(zeros: withGradient ? output.shape : [0])
         var total = 0.0
         switch self {
@@ -22,7 +25,7 @@ public enum Loss: String, Sendable {
             for r in 0..<n {
                 let p = min(max(output[r * k + labels[r]], 1e-7), 1 - 1e-7)
                 total -= Double(logf(p))
-                if withGradient { gradient[r * k + labels[r]] = -1 / (p * Float(n)) }
+                if withGradient { gradient[r * k + labels[r]] = -1 / (p * over) }
             }
             return (total / Double(n), gradient)
         case .mse:
@@ -30,7 +33,7 @@ public enum Loss: String, Sendable {
                 for j in 0..<k {
                     let d = output[r * k + j] - (j == labels[r] ? 1 : 0)
                     total += Double(d * d)
-                    if withGradient { gradient[r * k + j] = 2 * d / Float(n * k) }
+                    if withGradient { gradient[r * k + j] = 2 * d / (over * Float(k)) }
                 }
             }
             return (total / Double(n * k), gradient)
@@ -40,13 +43,14 @@ public enum Loss: String, Sendable {
     /// Softmax followed by cross-entropy, differentiated in one step: the
     /// gradient with respect to the logits is (p − onehot) / batch, which is
     /// exact and stable where the two separate steps are not.
-    public static func softmaxCrossEntropyGradient(probabilities p: Tensor, labels: [Int]) -> Tensor {
+    /// `batch` as in `evaluate`.
+    public static func softmaxCrossEntropyGradient(probabilities p: Tensor, labels: [Int], batch: Int? = nil) -> Tensor {
         let n = p.batch, k = p.sampleSize
         var g = p
         for r in 0..<n {
             g[r * k + labels[r]] -= 1
         }
-        let scale = 1 / Float(n)
+        let scale = 1 / Float(batch ?? n)
         for i in 0..<g.count { g[i] *= scale }
         return g
     }

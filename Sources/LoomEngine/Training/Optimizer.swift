@@ -54,31 +54,45 @@ public final class Optimizer {
                 p.gradient.storage.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
-                            switch kind {
-                            case .sgd:
-                                for i in 0..<n { w[i] -= learningRate * g[i] }
-                            case .momentum:
-                                // Keras SGD(momentum): v = μv − lr·g; w += v.
-                                for i in 0..<n { m[i] = momentum * m[i] - learningRate * g[i]; w[i] += m[i] }
-                            case .adam:
-                                let alpha = learningRate * (1 - powf(beta2, t)).squareRoot() / (1 - powf(beta1, t))
-                                for i in 0..<n {
-                                    m[i] += (g[i] - m[i]) * (1 - beta1)
-                                    v[i] += (g[i] * g[i] - v[i]) * (1 - beta2)
-                                    w[i] -= alpha * m[i] / (v[i].squareRoot() + epsilon)
-                                }
-                            case .rmsprop:
-                                // Keras 3: v = ρv + (1 − ρ)g²; w −= lr·g / √(v + ε).
-                                for i in 0..<n {
-                                    v[i] = rho * v[i] + (1 - rho) * g[i] * g[i]
-                                    w[i] -= learningRate * g[i] / (v[i] + epsilon).squareRoot()
-                                }
-                            }
+                            update(w.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!, count: n, step: t)
                         }
                     }
                 }
             }
             p.applyMask()
+        }
+    }
+
+    /// The update rule on raw arrays, eight weights at a time.
+    private func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                        _ v: UnsafeMutablePointer<Float>, count n: Int, step t: Float) {
+        typealias Lanes = Vector.Lanes
+        let lr = Lanes(repeating: learningRate)
+        switch kind {
+        case .sgd:
+            Vector.update(w, g, m, v, count: n) { w, g, _, _ in w -= lr * g }
+        case .momentum:
+            // Keras SGD(momentum): v = μv − lr·g; w += v.
+            let mu = Lanes(repeating: momentum)
+            Vector.update(w, g, m, v, count: n) { w, g, m, _ in
+                m = mu * m - lr * g
+                w += m
+            }
+        case .adam:
+            let alpha = Lanes(repeating: learningRate * (1 - powf(beta2, t)).squareRoot() / (1 - powf(beta1, t)))
+            let (keep1, keep2, eps) = (Lanes(repeating: 1 - beta1), Lanes(repeating: 1 - beta2), Lanes(repeating: epsilon))
+            Vector.update(w, g, m, v, count: n) { w, g, m, v in
+                m += (g - m) * keep1
+                v += (g * g - v) * keep2
+                w -= alpha * m / (v.squareRoot() + eps)
+            }
+        case .rmsprop:
+            // Keras 3: v = ρv + (1 − ρ)g²; w −= lr·g / √(v + ε).
+            let (r, keep, eps) = (Lanes(repeating: rho), Lanes(repeating: 1 - rho), Lanes(repeating: epsilon))
+            Vector.update(w, g, m, v, count: n) { w, g, _, v in
+                v = r * v + keep * g * g
+                w -= lr * g / (v + eps).squareRoot()
+            }
         }
     }
 

@@ -57,6 +57,17 @@ public final class Sequential {
         self.random = random
     }
 
+    private init(replicating other: Sequential) {
+        name = other.name
+        inputShape = other.inputShape
+        random = other.random
+        maxParameters = other.maxParameters
+        blocks = other.blocks.map { Block(name: $0.name, spec: $0.spec, layers: $0.layers.map { $0.replica() }) }
+    }
+
+    /// The model with every layer replicated (see `Layer.replica`).
+    public func replica() -> Sequential { Sequential(replicating: self) }
+
     public var outputShape: [Int] { blocks.last?.outputShape ?? inputShape }
     public var layers: [Layer] { blocks.flatMap(\.layers) }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
@@ -145,7 +156,9 @@ public final class Sequential {
         var g = gradient
         let all = layers
         let last = fromLogits && endsInSoftmax ? all.count - 1 : all.count
-        for layer in all[..<last].reversed() { g = layer.backward(g) }
+        guard last > 0 else { return }
+        for layer in all[1..<last].reversed() { g = layer.backward(g) }
+        all[0].addParameterGradients(g)
     }
 
     /// Outputs for many samples, `batchSize` at a time, without training.

@@ -44,10 +44,15 @@ public enum Trainer {
                            random: inout RandomGenerator, clock: () -> Double,
                            shouldStop: () -> Bool = { false },
                            progress: (FitProgress) -> Void = { _ in }) -> Outcome {
+        Machine.keepFreedMemory()
         let n = inputs.batch
         let batches = (n + options.batchSize - 1) / options.batchSize
         let fused = options.loss == .crossentropy && model.endsInSoftmax
         var history: [EpochRecord] = []
+        let step = ShardedStep(model: model)
+        // The shards are the threads' work; BLAS inside each stays on one.
+        if ShardedStep.shards(batch: options.batchSize) > 1 { BLAS.setThreads(1) }
+        defer { BLAS.setThreads(Parallel.threads) }
         for epoch in 1...max(1, options.epochs) {
             let started = clock()
             var order = Array(0..<n)
@@ -55,20 +60,12 @@ public enum Trainer {
             var lossSum = 0.0, correct = 0, seen = 0
             for b in 0..<batches {
                 if shouldStop() { return Outcome(history: history, interrupted: true) }
-                let indices = Array(order[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)])
-                let x = inputs.gathering(samples: indices)
-                let y = indices.map { labels[$0] }
+                let indices = order[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)]
                 for p in model.parameters { p.zeroGradient() }
-                let output = model.forward(x, training: true)
-                let (loss, gradient) = options.loss.evaluate(output, labels: y, withGradient: !fused)
-                if fused {
-                    model.backward(Loss.softmaxCrossEntropyGradient(probabilities: output, labels: y), fromLogits: true)
-                } else {
-                    model.backward(gradient)
-                }
+                let result = step.run(inputs: inputs, labels: labels, indices: indices, loss: options.loss, fused: fused)
                 optimizer.step(model.parameters)
-                lossSum += loss * Double(indices.count)
-                correct += Metrics.correct(output, labels: y)
+                lossSum += result.lossSum
+                correct += result.correct
                 seen += indices.count
                 progress(FitProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches,
                                      samplesSeen: seen, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen)))

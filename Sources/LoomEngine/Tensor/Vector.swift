@@ -1,0 +1,86 @@
+/// Element-wise loops over raw buffers, written eight lanes at a time with
+/// SIMD8 so they vectorise whatever the optimiser decides about aliasing and
+/// conditional loads; a scalar tail handles what is left.
+public enum Vector {
+    public typealias Lanes = SIMD8<Float>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Lanes {
+        UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+    }
+
+    /// `to[i] = max(from[i], 0)`; NaN becomes 0.
+    public static func relu(_ from: UnsafePointer<Float>, into to: UnsafeMutablePointer<Float>, count: Int) {
+        let zero = Lanes(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            let x = load(from + i)
+            store(zero.replacing(with: x, where: x .> zero), to + i)
+            i += 8
+        }
+        while i < count { to[i] = from[i] > 0 ? from[i] : 0; i += 1 }
+    }
+
+    /// `to[i] = output[i] > 0 ? gradient[i] : 0`: relu's backward from its output.
+    public static func reluGradient(_ gradient: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                                    into to: UnsafeMutablePointer<Float>, count: Int) {
+        let zero = Lanes(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            store(zero.replacing(with: load(gradient + i), where: load(output + i) .> zero), to + i)
+            i += 8
+        }
+        while i < count { to[i] = output[i] > 0 ? gradient[i] : 0; i += 1 }
+    }
+
+    /// `to[i] = from[i]`, inline: for the short runs (a kernel row, a bias)
+    /// where calling memmove costs more than the copy.
+    @inline(__always)
+    public static func copy(_ from: UnsafePointer<Float>, into to: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            store(load(from + i), to + i)
+            i += 8
+        }
+        while i < count { to[i] = from[i]; i += 1 }
+    }
+
+    /// `to[i] += from[i]`.
+    public static func add(_ from: UnsafePointer<Float>, into to: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            store(load(to + i) + load(from + i), to + i)
+            i += 8
+        }
+        while i < count { to[i] += from[i]; i += 1 }
+    }
+
+    /// Runs `body(&w, g, &m, &v)` over four parallel arrays eight lanes at a
+    /// time: an optimizer's update of weights, gradients and two moments.
+    /// The last, partial group is padded with zeros and only its real lanes
+    /// are written back, so one body serves every length.
+    @inline(__always)
+    public static func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                              _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, count: Int,
+                              _ body: (inout Lanes, Lanes, inout Lanes, inout Lanes) -> Void) {
+        var i = 0
+        while i + 8 <= count {
+            var (wi, mi, vi) = (load(w + i), load(m + i), load(v + i))
+            body(&wi, load(g + i), &mi, &vi)
+            store(wi, w + i)
+            store(mi, m + i)
+            store(vi, v + i)
+            i += 8
+        }
+        guard i < count else { return }
+        var (wi, gi, mi, vi) = (Lanes(), Lanes(), Lanes(), Lanes())
+        for lane in 0..<(count - i) { (wi[lane], gi[lane], mi[lane], vi[lane]) = (w[i + lane], g[i + lane], m[i + lane], v[i + lane]) }
+        body(&wi, gi, &mi, &vi)
+        for lane in 0..<(count - i) { (w[i + lane], m[i + lane], v[i + lane]) = (wi[lane], mi[lane], vi[lane]) }
+    }
+}

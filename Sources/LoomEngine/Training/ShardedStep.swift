@@ -1,0 +1,92 @@
+/// One training step with the batch split into shards that run side by side
+/// on `Parallel.threads` threads. Each shard goes forward and backward
+/// through its own replica of the model (shared weights, its own caches and
+/// gradients); the shards' gradients are then added in shard order. How a
+/// batch is sharded depends only on its size, so a step gives the same
+/// numbers whatever the thread count.
+final class ShardedStep {
+    /// Samples per shard at least, and shards per batch at most: enough
+    /// shards to keep a few cores busy without a gradient copy per sample.
+    static let minimumShard = 8
+    static let maximumShards = 4
+
+    static func shards(batch: Int) -> Int { max(1, min(maximumShards, batch / minimumShard)) }
+
+    let model: Sequential
+    /// Replicas for shards 1, 2, …; shard 0 runs on the model itself.
+    private var replicas: [Sequential] = []
+
+    init(model: Sequential) { self.model = model }
+
+    struct Result {
+        var lossSum = 0.0
+        var correct = 0
+    }
+
+    /// Forward and backward over samples `indices` of `inputs`, leaving the
+    /// batch's gradient in the model's parameters (which must start at zero).
+    func run(inputs: Tensor, labels: [Int], indices: ArraySlice<Int>, loss: Loss, fused: Bool) -> Result {
+        let n = indices.count, count = ShardedStep.shards(batch: n)
+        while replicas.count < count - 1 { replicas.append(model.replica()) }
+        let models = [model] + replicas.prefix(count - 1)
+        let modelParameters = models.map(\.parameters)
+        for shard in 1..<max(1, count) {
+            for (copy, original) in zip(modelParameters[shard], modelParameters[0]) {
+                copy.value = original.value
+                copy.zeroGradient()
+            }
+        }
+        var results = [Result](repeating: Result(), count: count)
+        results.withUnsafeMutableBufferPointer { out in
+            let start = indices.startIndex
+            Parallel.chunks(count) { shards in
+                for shard in shards {
+                    let range = (start + n * shard / count)..<(start + n * (shard + 1) / count)
+                    out[shard] = ShardedStep.step(models[shard], inputs.gathering(samples: Array(indices[range])),
+                                                  labels: range.map { labels[indices[$0]] }, batch: n, loss: loss,
+                                                  fused: fused)
+                }
+            }
+        }
+        addShardGradients(modelParameters)
+        // Let go of the shared weights, so the optimizer updates them in place.
+        for shard in 1..<max(1, count) {
+            for copy in modelParameters[shard] { copy.value = Tensor(shape: [0], storage: []) }
+        }
+        return results.reduce(into: Result()) { total, shard in
+            total.lossSum += shard.lossSum
+            total.correct += shard.correct
+        }
+    }
+
+    private static func step(_ model: Sequential, _ x: Tensor, labels: [Int], batch: Int, loss: Loss,
+                             fused: Bool) -> Result {
+        let output = model.forward(x, training: true)
+        let (value, gradient) = loss.evaluate(output, labels: labels, withGradient: !fused, batch: batch)
+        if fused {
+            model.backward(Loss.softmaxCrossEntropyGradient(probabilities: output, labels: labels, batch: batch),
+                           fromLogits: true)
+        } else {
+            model.backward(gradient)
+        }
+        return Result(lossSum: value * Double(labels.count), correct: Metrics.correct(output, labels: labels))
+    }
+
+    /// Adds shards 1, 2, … into shard 0's gradients, in that order for every
+    /// value; parameters are split across threads.
+    private func addShardGradients(_ parameters: [[Parameter]]) {
+        guard parameters.count > 1 else { return }
+        let targets = parameters[0]
+        Parallel.chunks(targets.count) { which in
+            for p in which {
+                targets[p].gradient.storage.withUnsafeMutableBufferPointer { total in
+                    for shard in parameters.dropFirst() {
+                        shard[p].gradient.storage.withUnsafeBufferPointer { g in
+                            Vector.add(g.baseAddress!, into: total.baseAddress!, count: total.count)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
