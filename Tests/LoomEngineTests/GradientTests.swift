@@ -167,6 +167,31 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// A model runs relu-then-max-pooling as pooling-then-relu; outputs and
+    /// gradients must be those of the layers in the order written.
+    func testReluThenMaxPoolingGivesWhatTheWrittenOrderGives() throws {
+        let model = try Sequential(name: "m", inputShape: [6, 6, 2], random: RandomGenerator(seed: 8))
+        try model.add(.conv2d(filters: 3, kernel: (3, 3), activation: .relu, stride: 1, padding: .valid))
+        try model.add(.maxpool(size: (2, 2), stride: nil))
+        try model.add(.flatten)
+        try model.add(.dense(units: 4, activation: .softmax))
+        let x = randomTensor([3, 6, 6, 2])
+        let labels = [0, 3, 1]
+        for p in model.parameters { p.zeroGradient() }
+        var written = x
+        for layer in model.layers { written = layer.forward(written, training: true) }
+        var g = Loss.softmaxCrossEntropyGradient(probabilities: written, labels: labels)
+        for layer in model.layers.dropLast().reversed() { g = layer.backward(g) }
+        let writtenGradients = model.parameters.map(\.gradient)
+
+        for p in model.parameters { p.zeroGradient() }
+        let out = model.forward(x, training: true)
+        model.backward(Loss.softmaxCrossEntropyGradient(probabilities: out, labels: labels), fromLogits: true)
+        XCTAssertEqual(out, written)
+        XCTAssertEqual(model.parameters.map(\.gradient), writtenGradients)
+        XCTAssertTrue(writtenGradients[0].storage.contains { $0 != 0 })
+    }
+
     func testWholeCNNGradientWithTheFusedLoss() throws {
         let model = try Sequential(name: "m", inputShape: [6, 6, 1], random: RandomGenerator(seed: 3))
         try model.add(.conv2d(filters: 2, kernel: (3, 3), activation: .tanh, stride: 1, padding: .valid))

@@ -137,17 +137,24 @@ public final class Conv2D: Layer {
     func forEachRun(samples: Range<Int>, _ body: (Int, Int, Int) -> Void) {
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
         let (ho, wo) = (outputShape[0], outputShape[1])
+        let (kh, kw, patch) = (kernel.height, kernel.width, patchSize)
+        // Offsets stay far below Int.max (the shapes were checked when the
+        // layer was built), so the arithmetic here wraps instead of trapping.
         for s in samples {
             for oy in 0..<ho {
-                for ox in 0..<wo {
-                    let row = ((s * ho + oy) * wo + ox) * patchSize
-                    let x0 = ox * stride - padLeft
-                    let first = max(0, -x0), last = min(kernel.width, w - x0)  // taps [first, last) are inside
-                    guard first < last else { continue }
-                    for ky in 0..<kernel.height {
-                        let iy = oy * stride + ky - padTop
-                        if iy < 0 || iy >= h { continue }
-                        body(row + (ky * kernel.width + first) * c, ((s * h + iy) * w + x0 + first) * c, (last - first) * c)
+                let rowStart = (s &* ho &+ oy) &* wo
+                for ky in 0..<kh {
+                    let iy = oy &* stride &+ ky &- padTop
+                    if iy < 0 || iy >= h { continue }
+                    let inputRow = (s &* h &+ iy) &* w
+                    var x0 = -padLeft, patchAt = rowStart &* patch &+ ky &* kw &* c
+                    for _ in 0..<wo {
+                        let first = max(0, -x0), last = min(kw, w &- x0)  // taps [first, last) are inside
+                        if first < last {
+                            body(patchAt &+ first &* c, (inputRow &+ x0 &+ first) &* c, (last &- first) &* c)
+                        }
+                        x0 = x0 &+ stride
+                        patchAt = patchAt &+ patch
                     }
                 }
             }

@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Max or average pooling over `[batch, height, width, channels]`, windows of
 /// size×size moved by `stride`, without padding (Keras's default `valid`).
 public final class Pooling2D: Layer {
@@ -83,45 +87,24 @@ public final class Pooling2D: Layer {
     }
 
     /// Each output channel takes the first tap holding the window's largest
-    /// value (a strict scan), and remembers where it was: eight channels at
-    /// a time, the window's taps inside.
+    /// value (a strict scan), and remembers where it was: channel groups
+    /// outside, the window's taps inside.
     func maxForward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
                     _ winners: UnsafeMutablePointer<Int32>, batch n: Int) {
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
         let (ho, wo) = (outputShape[0], outputShape[1])
-        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        // Input offsets of the window's taps from its corner.
+        let taps = (0..<size.height).flatMap { ky in (0..<size.width).map { kx in (ky * w + kx) * c } }
         Parallel.chunks(n) { samples in
-            for s in samples {
-                let sampleInput = input + s * h * w * c
-                for oy in 0..<ho {
-                    for ox in 0..<wo {
-                        let o = ((s * ho + oy) * wo + ox) * c
-                        let corner = (oy * stride * w + ox * stride) * c
-                        var ch = 0
-                        while ch < c {
-                            let wide = ch + 8 <= c
-                            var best = SIMD8<Float>(repeating: -.infinity), won = SIMD8<Int32>(repeating: 0)
-                            var first = true
-                            for ky in 0..<size.height {
-                                for kx in 0..<size.width {
-                                    let at = corner + (ky * w + kx) * c + ch
-                                    let x = wide ? Vector.load(sampleInput + at) : Pooling2D.partial(sampleInput + at, c - ch)
-                                    let better = first ? SIMDMask(repeating: true) : x .> best
-                                    best.replace(with: x, where: better)
-                                    won.replace(with: lanes &+ Int32(truncatingIfNeeded: at), where: better)
-                                    first = false
-                                }
-                            }
-                            if wide {
-                                Vector.store(best, output + o + ch)
-                                UnsafeMutableRawPointer(winners + o + ch).storeBytes(of: won, as: SIMD8<Int32>.self)
-                            } else {
-                                for lane in 0..<(c - ch) {
-                                    output[o + ch + lane] = best[lane]
-                                    winners[o + ch + lane] = won[lane]
-                                }
-                            }
-                            ch += 8
+            taps.withUnsafeBufferPointer { taps in
+                for s in samples {
+                    let sampleInput = input + s * h * w * c
+                    for oy in 0..<ho {
+                        for ox in 0..<wo {
+                            let o = ((s * ho + oy) * wo + ox) * c
+                            let corner = (oy * stride * w + ox * stride) * c
+                            Pooling2D.maxWindow(sampleInput, corner: corner, taps: taps, channels: c,
+                                                into: output + o, winners: winners + o)
                         }
                     }
                 }
@@ -129,11 +112,45 @@ public final class Pooling2D: Layer {
         }
     }
 
-    /// The `count` (< 8) floats at `p`, the other lanes −∞.
-    static func partial(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD8<Float> {
-        var v = SIMD8<Float>(repeating: -.infinity)
-        for lane in 0..<count { v[lane] = p[lane] }
-        return v
+    /// The maximum over `taps` (offsets from `corner`) of each of `c`
+    /// channels, and the offset it came from.
+    @inline(__always)
+    static func maxWindow(_ x: UnsafePointer<Float>, corner: Int, taps: UnsafeBufferPointer<Int>, channels c: Int,
+                          into out: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>) {
+        var ch = 0
+        #if arch(x86_64)
+        // Four channels at a time with SSE compares and masks (Swift's SIMD
+        // types lower to slow lane-by-lane code for this).
+        let lanes = _mm_set_epi32(3, 2, 1, 0)
+        while ch + 4 <= c {
+            var at = corner + taps[0] + ch
+            var best = _mm_loadu_ps(x + at)
+            var won = _mm_add_epi32(_mm_set1_epi32(Int32(truncatingIfNeeded: at)), lanes)
+            for t in 1..<taps.count {
+                at = corner + taps[t] + ch
+                let value = _mm_loadu_ps(x + at)
+                let better = _mm_cmpgt_ps(value, best)
+                best = _mm_or_ps(_mm_and_ps(better, value), _mm_andnot_ps(better, best))
+                let here = _mm_add_epi32(_mm_set1_epi32(Int32(truncatingIfNeeded: at)), lanes)
+                let mask = _mm_castps_si128(better)
+                won = _mm_or_si128(_mm_and_si128(mask, here), _mm_andnot_si128(mask, won))
+            }
+            _mm_storeu_ps(out + ch, best)
+            _mm_storeu_si128(UnsafeMutableRawPointer(winners + ch).assumingMemoryBound(to: __m128i.self), won)
+            ch += 4
+        }
+        #endif
+        while ch < c {
+            var at = corner + taps[0] + ch
+            var best = x[at], won = at
+            for t in 1..<taps.count {
+                at = corner + taps[t] + ch
+                if x[at] > best { best = x[at]; won = at }
+            }
+            out[ch] = best
+            winners[ch] = Int32(truncatingIfNeeded: won)
+            ch += 1
+        }
     }
 
     func averageForward(_ x: Tensor) -> Tensor {

@@ -59,28 +59,4 @@ public enum Vector {
         }
         while i < count { to[i] += from[i]; i += 1 }
     }
-
-    /// Runs `body(&w, g, &m, &v)` over four parallel arrays eight lanes at a
-    /// time: an optimizer's update of weights, gradients and two moments.
-    /// The last, partial group is padded with zeros and only its real lanes
-    /// are written back, so one body serves every length.
-    @inline(__always)
-    public static func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
-                              _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, count: Int,
-                              _ body: (inout Lanes, Lanes, inout Lanes, inout Lanes) -> Void) {
-        var i = 0
-        while i + 8 <= count {
-            var (wi, mi, vi) = (load(w + i), load(m + i), load(v + i))
-            body(&wi, load(g + i), &mi, &vi)
-            store(wi, w + i)
-            store(mi, m + i)
-            store(vi, v + i)
-            i += 8
-        }
-        guard i < count else { return }
-        var (wi, gi, mi, vi) = (Lanes(), Lanes(), Lanes(), Lanes())
-        for lane in 0..<(count - i) { (wi[lane], gi[lane], mi[lane], vi[lane]) = (w[i + lane], g[i + lane], m[i + lane], v[i + lane]) }
-        body(&wi, gi, &mi, &vi)
-        for lane in 0..<(count - i) { (w[i + lane], m[i + lane], v[i + lane]) = (wi[lane], mi[lane], vi[lane]) }
-    }
 }

@@ -112,7 +112,30 @@ public final class Sequential {
             built.append(try Dropout(name: name, rate: rate, input: input, random: &random))
         }
         blocks.append(Block(name: name, spec: spec, layers: built))
+        planned = nil
     }
+
+    /// The layers as forward and backward run them. Where relu feeds max
+    /// pooling, the pooling runs first and relu after it, on a quarter of the
+    /// values: the two commute (the largest of rectified values is the
+    /// rectified largest value, and its gradient reaches the same input), so
+    /// outputs and gradients are those of the model as written.
+    var plan: [Layer] {
+        if let planned { return planned }
+        var steps: [Layer] = []
+        for layer in layers {
+            if let pool = layer as? Pooling2D, pool.mode == .max,
+               let relu = steps.last as? Activation, relu.function == .relu {
+                steps[steps.count - 1] = pool
+                steps.append(Activation(name: relu.name, function: .relu, shape: pool.outputShape))
+            } else {
+                steps.append(layer)
+            }
+        }
+        planned = steps
+        return steps
+    }
+    private var planned: [Layer]?
 
     /// A product of dimensions, or nil when it overflows.
     static func product(_ dims: [Int]) -> Int? {
@@ -146,7 +169,7 @@ public final class Sequential {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         var y = x
-        for layer in layers { y = layer.forward(y, training: training) }
+        for layer in plan { y = layer.forward(y, training: training) }
         return y
     }
 
@@ -154,7 +177,7 @@ public final class Sequential {
     /// gradient is already with respect to the final softmax's input.
     public func backward(_ gradient: Tensor, fromLogits: Bool = false) {
         var g = gradient
-        let all = layers
+        let all = plan
         let last = fromLogits && endsInSoftmax ? all.count - 1 : all.count
         guard last > 0 else { return }
         for layer in all[1..<last].reversed() { g = layer.backward(g) }

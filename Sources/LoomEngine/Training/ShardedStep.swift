@@ -73,16 +73,16 @@ final class ShardedStep {
     }
 
     /// Adds shards 1, 2, … into shard 0's gradients, in that order for every
-    /// value; parameters are split across threads.
+    /// value; each parameter's values are split across threads.
     private func addShardGradients(_ parameters: [[Parameter]]) {
         guard parameters.count > 1 else { return }
-        let targets = parameters[0]
-        Parallel.chunks(targets.count) { which in
-            for p in which {
-                targets[p].gradient.storage.withUnsafeMutableBufferPointer { total in
+        for (p, target) in parameters[0].enumerated() {
+            target.gradient.storage.withUnsafeMutableBufferPointer { total in
+                let into = total.baseAddress!
+                Parallel.chunks(total.count, minimumChunk: 16384) { range in
                     for shard in parameters.dropFirst() {
                         shard[p].gradient.storage.withUnsafeBufferPointer { g in
-                            Vector.add(g.baseAddress!, into: total.baseAddress!, count: total.count)
+                            Vector.add(g.baseAddress! + range.lowerBound, into: into + range.lowerBound, count: range.count)
                         }
                     }
                 }

@@ -39,6 +39,12 @@ public enum Trainer {
         public var interrupted: Bool
     }
 
+    /// Memory a fit needs beyond the model's weights, moments and one
+    /// batch's activations: the gradients of the replicas running shards.
+    public static func shardBytes(_ model: Sequential, batchSize: Int) -> Int {
+        (ShardedStep.shards(batch: batchSize) - 1) * model.parameterCount * 4
+    }
+
     public static func fit(_ model: Sequential, inputs: Tensor, labels: [Int], options: FitOptions,
                            optimizer: Optimizer, validation: (inputs: Tensor, labels: [Int])? = nil,
                            random: inout RandomGenerator, clock: () -> Double,
