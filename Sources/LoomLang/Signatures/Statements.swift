@@ -29,7 +29,7 @@ public enum Statements {
                   summary: "Sets the width of text output (default 80).", example: "set width 100"),
         Signature("set", "threads", .session,
                   [Parameter("n", .integer, required: true, positional: true, "threads for BLAS and the engine")],
-                  summary: "Sets how many threads training uses (default: the machine's cores).",
+                  summary: "Sets how many threads training uses (default: the machine's cores). Results do not depend on it.",
                   example: "set threads 1"),
         Signature("set", "memory", .session,
                   [Parameter("mib", .integer, required: true, positional: true, placeholder: "MIB",
