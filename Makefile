@@ -67,6 +67,7 @@ bench: deps build $(BENCH_VENV)/.installed
 	$(SWIFT) build -c release --product kernel-bench
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python Benchmarks/kernel_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(VENV)/bin/python Benchmarks/cnn_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py
 
 ## Long fuzz run: 100,000 mutated programs and 100,000 damaged messages.
 fuzz: system-deps

@@ -1,3 +1,4 @@
+import Foundation
 import LoomEngine
 import XCTest
 
@@ -28,6 +29,24 @@ final class CSVLoaderTests: XCTestCase {
         XCTAssertEqual(message(""), "x.csv is empty")
         XCTAssertEqual(message("a,b\n"), "x.csv has a header but no rows")
         XCTAssertTrue(message("1,nan,0\n").contains("not a number"))
+        XCTAssertEqual(message("1,,0\n"), "x.csv, row 1, column 2: `` is not a number")
+    }
+
+    /// Whole numbers are read by the loader itself, the rest by `Float`:
+    /// either way a cell gives what `Float` gives for it.
+    func testCellsGiveWhatFloatGives() throws {
+        let cells = ["0", "-0", "+5", "123456789", "1234567890", "16777217", "-17", "1.5", "1e3", " 42 ", "007", "0.0039", "-2.5e-3"]
+        let d = try CSVLoader.load(cells.joined(separator: ",") + "\n", label: .none)
+        for (value, cell) in zip(d.inputs.storage, cells) {
+            let expected = Float(cell.trimmingCharacters(in: .whitespaces))!
+            XCTAssertEqual(value.bitPattern, expected.bitPattern, cell)
+        }
+    }
+
+    func testLineEndingsAndTrailingBlankLines() throws {
+        let d = try CSVLoader.load("x,label\r\n1,0\r2,1\n3,2\n  \n\n")
+        XCTAssertEqual(d.inputs.storage, [1, 2, 3])
+        XCTAssertEqual(d.labels, [0, 1, 2])
     }
 }
 

@@ -7,35 +7,52 @@ public enum CSVLoader {
 
     public static func load(_ text: String, label: LabelColumn = .last, shape: [Int]? = nil, scale: Float = 1,
                             source: String = "the CSV file") throws(DataError) -> Dataset {
-        // "\r\n" is one Character in Swift, so split on each kind of line end.
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
-        while let last = lines.last, last.allSatisfy({ $0 == " " }) { lines.removeLast() }
+        try load(bytes: Array(text.utf8), label: label, shape: shape, scale: scale, source: source)
+    }
+
+    /// The same, from the file's bytes (UTF-8), read without building strings:
+    /// whole numbers are parsed directly, anything else through `Float`'s parser.
+    public static func load(bytes: [UInt8], label: LabelColumn = .last, shape: [Int]? = nil, scale: Float = 1,
+                            source: String = "the CSV file") throws(DataError) -> Dataset {
+        let parsed: Result<Dataset, DataError> = bytes.withUnsafeBufferPointer { text in
+            Result { () throws(DataError) in try parse(text, label: label, shape: shape, scale: scale, source: source) }
+        }
+        return try parsed.get()
+    }
+
+    private static func parse(_ text: UnsafeBufferPointer<UInt8>, label: LabelColumn, shape: [Int]?, scale: Float,
+                              source: String) throws(DataError) -> Dataset {
+        var lines = lineRanges(text)
+        while let last = lines.last, text[last].allSatisfy({ $0 == space }) { lines.removeLast() }
         guard !lines.isEmpty else { throw DataError("\(source) is empty") }
         var firstRow = 1
-        if lines[0].split(separator: ",").contains(where: { Float($0.trimmingSpaces()) == nil }) {
+        // A header: a first row with a cell that is there but not a number.
+        if cellRanges(text, lines[0]).contains(where: { !trimmed(text, $0).isEmpty && number(text, $0) == nil }) {
             lines.removeFirst()  // a header
             firstRow = 2
         }
         guard !lines.isEmpty else { throw DataError("\(source) has a header but no rows") }
         var values: [Float] = []
         var labels: [Int] = []
+        labels.reserveCapacity(lines.count)
         var width: Int?
+        var cells: [Range<Int>] = []
         for (n, line) in lines.enumerated() {
             let row = n + firstRow
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            cellRanges(text, line, into: &cells)
             if let width, cells.count != width {
                 throw DataError("\(source), row \(row): \(cells.count) columns where the first row has \(width)")
             }
+            if width == nil { values.reserveCapacity(lines.count * cells.count) }
             width = cells.count
             let labelIndex: Int? = label == .none ? nil : (label == .first ? 0 : cells.count - 1)
             for (c, cell) in cells.enumerated() {
-                let text = cell.trimmingSpaces()
-                guard let v = Float(text), v.isFinite else {
-                    throw DataError("\(source), row \(row), column \(c + 1): `\(text)` is not a number")
+                guard let v = number(text, cell), v.isFinite else {
+                    throw DataError("\(source), row \(row), column \(c + 1): `\(string(text, cell))` is not a number")
                 }
                 if c == labelIndex {
                     guard v >= 0, v == v.rounded(), v < 1_000_000 else {
-                        throw DataError("\(source), row \(row), column \(c + 1): the label `\(text)` is not a class number (0, 1, 2, …)")
+                        throw DataError("\(source), row \(row), column \(c + 1): the label `\(string(text, cell))` is not a class number (0, 1, 2, …)")
                     }
                     labels.append(Int(v))
                 } else {
@@ -54,13 +71,73 @@ public enum CSVLoader {
         return Dataset(inputs: Tensor(shape: [labels.count] + sampleShape, storage: values), labels: labels,
                        classes: label == .none ? 1 : nil)
     }
-}
 
-extension Substring {
-    func trimmingSpaces() -> Substring {
-        var s = self
-        while s.first == " " || s.first == "\t" { s.removeFirst() }
-        while s.last == " " || s.last == "\t" { s.removeLast() }
-        return s
+    private static let newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r"), comma = UInt8(ascii: ",")
+    private static let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+    private static let minus = UInt8(ascii: "-"), plus = UInt8(ascii: "+"), zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
+
+    /// Each line's bytes, without its end ("\n", "\r\n" or "\r").
+    static func lineRanges(_ text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var lines: [Range<Int>] = []
+        var start = 0, i = 0
+        while i < text.count {
+            let byte = text[i]
+            if byte == newline || byte == carriageReturn {
+                lines.append(start..<i)
+                if byte == carriageReturn, i + 1 < text.count, text[i + 1] == newline { i += 1 }
+                start = i + 1
+            }
+            i += 1
+        }
+        lines.append(start..<text.count)
+        return lines
+    }
+
+    static func cellRanges(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> [Range<Int>] {
+        var cells: [Range<Int>] = []
+        cellRanges(text, line, into: &cells)
+        return cells
+    }
+
+    /// The comma-separated cells of `line`, empty ones included.
+    static func cellRanges(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, into cells: inout [Range<Int>]) {
+        cells.removeAll(keepingCapacity: true)
+        var start = line.lowerBound
+        for i in line where text[i] == comma {
+            cells.append(start..<i)
+            start = i + 1
+        }
+        cells.append(start..<line.upperBound)
+    }
+
+    /// The cell without the spaces and tabs around it.
+    static func trimmed(_ text: UnsafeBufferPointer<UInt8>, _ cell: Range<Int>) -> Range<Int> {
+        var (start, end) = (cell.lowerBound, cell.upperBound)
+        while start < end, text[start] == space || text[start] == tab { start += 1 }
+        while end > start, text[end - 1] == space || text[end - 1] == tab { end -= 1 }
+        return start..<end
+    }
+
+    static func string(_ text: UnsafeBufferPointer<UInt8>, _ cell: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: text[trimmed(text, cell)]), as: UTF8.self)
+    }
+
+    /// The cell's number, or nil when it is not one. Whole numbers of up to
+    /// nine digits are read here (exactly, as `Float` would); anything else
+    /// (decimals, exponents, `inf`, `nan`) goes through `Float`'s parser.
+    static func number(_ text: UnsafeBufferPointer<UInt8>, _ cell: Range<Int>) -> Float? {
+        let digits = trimmed(text, cell)
+        var i = digits.lowerBound
+        let negative = i < digits.upperBound && text[i] == minus
+        if i < digits.upperBound, text[i] == minus || text[i] == plus { i += 1 }
+        if i < digits.upperBound, digits.upperBound - i <= 9 {
+            var whole = 0
+            while i < digits.upperBound, text[i] >= zero, text[i] <= nine {
+                whole = whole * 10 + Int(text[i] - zero)
+                i += 1
+            }
+            if i == digits.upperBound { return negative ? -Float(whole) : Float(whole) }
+        }
+        return Float(string(text, cell))
     }
 }

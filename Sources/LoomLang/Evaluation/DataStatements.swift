@@ -9,7 +9,7 @@ extension Evaluator {
         let name = expr.name!.joined(separator: ".")
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
         guard let value = extract(item) else {
-            throw LoomError(.type, "`\(name)` is a \(item.kindName), not \(kind)", at: expr.range)
+            throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not \(kind)", at: expr.range)
         }
         return value
     }
@@ -104,8 +104,7 @@ extension Evaluator {
                 let label = CSVLoader.LabelColumn(rawValue: c.argument("label")?.name?.first ?? "last") ?? .last
                 let shape = c.argument("shape") == nil ? nil : try shapeValue(c, "shape")
                 let scale = c.argument("scale") == nil ? 1 : try number(c, "scale")
-                data = try CSVLoader.load(String(decoding: bytes, as: UTF8.self), label: label, shape: shape,
-                                          scale: Float(scale), source: path)
+                data = try CSVLoader.load(bytes: bytes, label: label, shape: shape, scale: Float(scale), source: path)
             case "idx":
                 let (images, imagesPath) = try fileBytes(c, "images")
                 let (labels, labelsPath) = try fileBytes(c, "labels")

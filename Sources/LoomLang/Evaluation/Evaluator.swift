@@ -164,7 +164,8 @@ final class Evaluator {
             let name = parts.joined(separator: ".")
             guard let item = session[name] else { throw unknownName(name, at: e.range) }
             guard case .value(let v) = item else {
-                throw LoomError(.type, "`\(name)` is a \(item.kindName), not a value", at: e.range)
+                throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not a value (a line holding only `\(name)` shows it)",
+                                at: e.range)
             }
             return v
         case .negate(let inner):

@@ -19,6 +19,12 @@ public enum SessionItem {
         }
     }
 
+    /// The kind as a sentence names it ("a data set", not "a data").
+    var kindNoun: String {
+        if case .dataset = self { return "data set" }
+        return kindName
+    }
+
     var describe: String {
         switch self {
         case .value(let v): return v.display
