@@ -24,23 +24,21 @@ final class ShardedStep {
     }
 
     /// Forward and backward over samples `indices` of `inputs`, leaving the
-    /// batch's gradient in the model's parameters (which must start at zero).
+    /// batch's gradient in the model's parameters.
     func run(inputs: Tensor, labels: [Int], indices: ArraySlice<Int>, loss: Loss, fused: Bool) -> Result {
         let n = indices.count, count = ShardedStep.shards(batch: n)
         while replicas.count < count - 1 { replicas.append(model.replica()) }
         let models = [model] + replicas.prefix(count - 1)
         let modelParameters = models.map(\.parameters)
         for shard in 1..<max(1, count) {
-            for (copy, original) in zip(modelParameters[shard], modelParameters[0]) {
-                copy.value = original.value
-                copy.zeroGradient()
-            }
+            for (copy, original) in zip(modelParameters[shard], modelParameters[0]) { copy.value = original.value }
         }
         var results = [Result](repeating: Result(), count: count)
         results.withUnsafeMutableBufferPointer { out in
             let start = indices.startIndex
             Parallel.chunks(count) { shards in
                 for shard in shards {
+                    for p in modelParameters[shard] { p.zeroGradient() }
                     let range = (start + n * shard / count)..<(start + n * (shard + 1) / count)
                     out[shard] = ShardedStep.step(models[shard], inputs.gathering(samples: Array(indices[range])),
                                                   labels: range.map { labels[indices[$0]] }, batch: n, loss: loss,

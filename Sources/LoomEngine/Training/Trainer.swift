@@ -67,7 +67,6 @@ public enum Trainer {
             for b in 0..<batches {
                 if shouldStop() { return Outcome(history: history, interrupted: true) }
                 let indices = order[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)]
-                for p in model.parameters { p.zeroGradient() }
                 let result = step.run(inputs: inputs, labels: labels, indices: indices, loss: options.loss, fused: fused)
                 optimizer.step(model.parameters)
                 lossSum += result.lossSum
