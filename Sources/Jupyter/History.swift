@@ -4,7 +4,10 @@ import LoomCore
 /// as `history_request` asks for them: the last n, a range, or a glob search.
 ///
 /// Entries are appended to a JSON-lines file, so the history of earlier
-/// sessions is there after a restart. Used from the shell thread only.
+/// sessions is there after a restart. The newest `limit` entries are kept:
+/// past a tenth more, the oldest are dropped and the file is rewritten (an
+/// entry another kernel appends to the same file in that moment can be
+/// lost). Used from the shell thread only.
 public final class HistoryStore {
     public struct Entry: Equatable, Sendable {
         public var session: Int
@@ -14,14 +17,16 @@ public final class HistoryStore {
     }
 
     let path: String?
+    let limit: Int
     public private(set) var entries: [Entry] = []
     /// This kernel's session number: one more than the last one stored.
     public let session: Int
 
     /// `path` nil keeps history in memory only. An unreadable or damaged file
     /// costs the old history (logged), never the kernel.
-    public init(path: String?) {
+    public init(path: String?, limit: Int = 10_000) {
         self.path = path
+        self.limit = max(1, limit)
         if let path, Files.exists(path) {
             do {
                 let text = try Files.readText(path)
@@ -37,6 +42,24 @@ public final class HistoryStore {
             }
         }
         session = (entries.map(\.session).max() ?? 0) + 1
+        if entries.count > self.limit { trim() }
+    }
+
+    /// Keeps the newest `limit` entries, in memory and in the file.
+    private func trim() {
+        entries.removeFirst(entries.count - limit)
+        guard let path else { return }
+        let lines = entries.flatMap { HistoryStore.line($0) }
+        do { try Files.writeAtomically(lines, to: path, mode: 0o600) } catch {
+            KernelLog.warning("history not trimmed: \(error)")
+        }
+    }
+
+    /// An entry as one line of the file.
+    static func line(_ entry: Entry) -> [UInt8] {
+        var json: JSONObject = ["session": .int(entry.session), "line": .int(entry.line), "input": .string(entry.input)]
+        if let output = entry.output { json["output"] = .string(output) }
+        return JSON.object(json).serialized() + [0x0A]
     }
 
     /// The default place: `$LOOM_HISTORY`, else `~/.local/share/loom/history.jsonl`.
@@ -51,10 +74,12 @@ public final class HistoryStore {
     public func record(line: Int, input: String, output: String?) {
         let entry = Entry(session: session, line: line, input: input, output: output)
         entries.append(entry)
+        if entries.count > limit + max(1, limit / 10) {
+            trim()
+            return
+        }
         guard let path else { return }
-        var json: JSONObject = ["session": .int(session), "line": .int(line), "input": .string(input)]
-        if let output { json["output"] = .string(output) }
-        do { try Files.append(JSON.object(json).serialized() + [0x0A], to: path) } catch {
+        do { try Files.append(HistoryStore.line(entry), to: path) } catch {
             KernelLog.warning("history not saved: \(error)")
         }
     }

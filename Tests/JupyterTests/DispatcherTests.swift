@@ -218,6 +218,20 @@ final class HistoryStoreTests: XCTestCase {
         XCTAssertEqual(second.range(session: -1, start: 1, stop: nil).map(\.input), ["a = 1", "a"])
         XCTAssertEqual(second.range(session: -1, start: 2, stop: 3).first?.output, "1")
     }
+
+    func testOnlyTheNewestEntriesAreKept() throws {
+        let path = "/tmp/loom-history-limit-\(getpid()).jsonl"
+        unlink(path)
+        defer { unlink(path) }
+        let first = HistoryStore(path: path, limit: 10)
+        for i in 1...25 { first.record(line: i, input: "x = \(i)", output: nil) }
+        XCTAssertLessThanOrEqual(first.entries.count, 11)
+        XCTAssertEqual(first.entries.last?.input, "x = 25")
+        let second = HistoryStore(path: path, limit: 10)
+        XCTAssertEqual(second.entries.map(\.line), Array(16...25))
+        XCTAssertEqual(second.session, first.session + 1)
+        XCTAssertEqual(try Files.readText(path).split(separator: "\n").count, 10)
+    }
 }
 
 final class ConnectionInfoTests: XCTestCase {
