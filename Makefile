@@ -69,7 +69,8 @@ bench: deps build $(BENCH_VENV)/.installed
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(VENV)/bin/python Benchmarks/cnn_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py
 
-## Long fuzz run: 100,000 mutated programs and 100,000 damaged messages.
+## Long fuzz run: 100,000 mutated programs, 100,000 damaged messages, 10,000
+## random models, and 1,000 models trained on one and on two threads.
 fuzz: system-deps
 	$(SWIFT) build -c release --product loom-fuzz
 	$(RELEASE)/loom-fuzz 100000 $${SEED:-1}

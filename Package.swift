@@ -32,7 +32,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "LoomFuzz", dependencies: ["Jupyter", "LoomLang", "LoomCore"]),
+        .target(name: "LoomFuzz", dependencies: ["Jupyter", "LoomLang", "LoomEngine", "LoomCore"]),
         .executableTarget(name: "loom-fuzz", dependencies: ["LoomFuzz"], path: "Fuzz"),
         .executableTarget(name: "kernel-bench", dependencies: ["Jupyter", "LoomCore", "CZeroMQ"],
                           path: "Benchmarks/KernelBench"),

@@ -12,11 +12,19 @@ print("wire: \(wire.cases) cases, \(wire.errors) rejected with an error, no cras
 // With LOOM_FUZZ_CASE=FILE, each case is written there before it runs, so a
 // crash leaves the program that caused it.
 let casePath = getenv("LOOM_FUZZ_CASE").map { String(cString: $0) }
-let programs = FuzzRunner.programs(count: cases, seed: seed) { source in
+let keepCase: (String) -> Void = { source in
     guard let casePath, let f = fopen(casePath, "w") else { return }
     fputs(source, f)
     fclose(f)
 }
+let programs = FuzzRunner.programs(count: cases, seed: seed, before: keepCase)
 print("programs: \(programs.cases) cases, \(programs.errors) ended in an error, \(programs.hangs.count) hangs")
-for hang in programs.hangs.prefix(5) { print("hang:\n\(hang)\n") }
-exit(programs.hangs.isEmpty ? 0 : 1)
+let models = FuzzRunner.programs(count: cases / 10, seed: seed, models: true, before: keepCase)
+print("models: \(models.cases) cases, \(models.errors) ended in an error, \(models.hangs.count) hangs")
+for (kind, n) in models.errorKinds.sorted(by: { $0.value > $1.value }).prefix(8) { print("  \(n)× \(kind)") }
+let differing = FuzzRunner.threadIndependence(count: cases / 100, seed: seed)
+print("thread independence: \(cases / 100) models trained on 1 and 2 threads, \(differing.count) differ")
+let hangs = programs.hangs + models.hangs
+for hang in hangs.prefix(5) { print("hang:\n\(hang)\n") }
+for difference in differing.prefix(5) { print("differs: \(difference)") }
+exit(hangs.isEmpty && differing.isEmpty ? 0 : 1)

@@ -81,12 +81,16 @@ public enum FuzzRunner {
         public var cases = 0
         public var errors = 0
         public var hangs: [String] = []
+        /// How many cases ended in each kind of error message (its first line, digits dropped).
+        public var errorKinds: [String: Int] = [:]
     }
 
     /// Loom programs through the interpreter, each with a time budget after
     /// which the interrupt flag is raised; a case still running a second
     /// after that is a hang.
-    public static func programs(count: Int, seed: UInt64, budget: Double = 2,
+    /// With `models`, the programs are `Fuzzer.modelProgram`'s well-formed
+    /// models rather than mutated ones.
+    public static func programs(count: Int, seed: UInt64, budget: Double = 2, models: Bool = false,
                                 before: (String) -> Void = { _ in }) -> Report {
         final class Discard: OutputSink {
             func stream(_ stream: LoomCore.OutputStream, _ text: String) {}
@@ -102,7 +106,7 @@ public enum FuzzRunner {
                 loom = LoomInterpreter()
                 _ = loom.execute("set memory 64", output: sink)
             }
-            let source = fuzzer.program()
+            let source = models ? fuzzer.modelProgram() : fuzzer.program()
             before(source)
             let started = Monotonic.now
             let done = Atomic<Bool>(false)
@@ -113,7 +117,11 @@ public enum FuzzRunner {
                     nanosleep(&ts, nil)
                 }
             }
-            if case .error = loom.execute(source, output: sink) { report.errors += 1 }
+            if case .error(let error) = loom.execute(source, output: sink) {
+                report.errors += 1
+                let kind = String(error.value.split(separator: "\n").first ?? "").filter { !$0.isNumber }
+                report.errorKinds[kind, default: 0] += 1
+            }
             done.store(true, ordering: .relaxed)
             watchdog.join()
             if Monotonic.now - started > budget + 1 { report.hangs.append(source) }

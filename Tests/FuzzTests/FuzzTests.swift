@@ -11,6 +11,18 @@ final class FuzzTests: XCTestCase {
         XCTAssertLessThan(report.errors, 1500)    // and some still run
     }
 
+    func testWellFormedModelsTrainOrStopWithAnErrorNeverAHang() {
+        let report = FuzzRunner.programs(count: 200, seed: 29, models: true)
+        XCTAssertEqual(report.hangs, [])
+        XCTAssertLessThan(report.errors, 200)  // many random stacks fit and train
+        XCTAssertGreaterThan(report.errors, 0)  // and some do not fit their input
+    }
+
+    func testRandomModelsTrainToTheSameWeightsOnAnyThreadCount() {
+        XCTAssertEqual(FuzzRunner.threadIndependence(count: 150, seed: 11, threads: 2), [])
+        XCTAssertEqual(FuzzRunner.threadIndependence(count: 50, seed: 12, threads: 3), [])
+    }
+
     func testRandomAndDamagedFramesAreRejectedNotFatal() {
         let report = FuzzRunner.wire(count: 30_000, seed: 7)
         XCTAssertEqual(report.cases, 30_000)
