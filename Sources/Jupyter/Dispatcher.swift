@@ -148,7 +148,9 @@ public final class Dispatcher: @unchecked Sendable {
             }
             var reply: JSONObject = ["status": "ok", "execution_count": .int(count)]
             reply["user_expressions"] = .object(userExpressions(request))
-            reply["payload"] = []
+            reply["payload"] = .array(output.pages.map { page in
+                ["source": "page", "data": .object(page.data), "start": 0]
+            })
             send(request, "execute_reply", reply, on: .shell)
         case .error(let error):
             if !silent {
@@ -265,6 +267,8 @@ final class IOPubOutput: OutputSink {
     let builder: MessageBuilder
     unowned let transport: KernelTransport
     let silent: Bool
+    /// What the cell sent to the pager: the execute_reply's `page` payloads.
+    private(set) var pages: [MimeBundle] = []
 
     init(request: Message, builder: MessageBuilder, transport: KernelTransport, silent: Bool) {
         self.request = request
@@ -285,6 +289,10 @@ final class IOPubOutput: OutputSink {
 
     func clearOutput(wait: Bool) {
         publish("clear_output", ["wait": .bool(wait)])
+    }
+
+    func page(_ bundle: MimeBundle) {
+        if !silent { pages.append(bundle) }
     }
 
     func publish(_ type: String, _ content: JSONObject) {

@@ -35,6 +35,13 @@ public protocol OutputSink: AnyObject {
     /// Shows `bundle`; with `displayID`, a later `update` replaces it in place.
     func display(_ bundle: MimeBundle, displayID: String?, update: Bool)
     func clearOutput(wait: Bool)
+    /// Text for the front end's pager (Jupyter's `page` payload). A front end
+    /// without a pager shows it as an output (the default).
+    func page(_ bundle: MimeBundle)
+}
+
+extension OutputSink {
+    public func page(_ bundle: MimeBundle) { display(bundle, displayID: nil, update: false) }
 }
 
 public enum OutputStream: String, Sendable {

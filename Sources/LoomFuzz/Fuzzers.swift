@@ -25,6 +25,7 @@ public struct Fuzzer {
         "show sparsity m on g.test", "predict m on g.test first 3 mistakes", "show weights m.dense1", "delete x",
         "data d = csv \"/nonexistent\"", "codes C = encode pix with D omp sparsity 5", "prune wide 80%",
         "model w {\n  input 4\n  dense 3 tanh as h\n  dropout 0.5\n  dense 2 softmax\n}", "show histogram w.h",
+        "?conv2d", "train?", "?",
     ]
 
     static let fragments = ["{", "}", "=", "\n", "\"", "(", ")", "%", "x", "3x3", "-", "*", "/", "+", "1e309", "0",

@@ -26,6 +26,10 @@ public final class LoomInterpreter: Interpreter {
     public func execute(_ code: String, output: OutputSink) -> ExecutionResult {
         interruptFlag.store(false, ordering: .relaxed)
         do {
+            if let request = PagedHelp.request(in: code) {
+                output.page(try Help.bundle(for: request.topic, width: session.width, range: request.range))
+                return .ok(nil)
+            }
             let statements = try Parser.parse(code)
             return .ok(try Evaluator(session: session, output: output).run(statements))
         } catch {
@@ -63,7 +67,7 @@ public final class LoomInterpreter: Interpreter {
     }
 
     public func isComplete(_ code: String) -> Completeness {
-        CompletenessCheck.check(code)
+        PagedHelp.request(in: code) != nil ? .complete : CompletenessCheck.check(code)
     }
 }
 

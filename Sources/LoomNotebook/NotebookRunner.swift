@@ -127,6 +127,9 @@ final class OutputRecorder: OutputSink {
         outputs.append(output)
     }
 
+    /// nbclient records no pager payloads, so neither does a headless run.
+    func page(_ bundle: MimeBundle) {}
+
     func stream(_ stream: LoomCore.OutputStream, _ text: String) {
         append(["output_type": "stream", "name": .string(stream.rawValue), "text": .string(text)])
     }

@@ -79,6 +79,23 @@ final class InterpreterTests: LoomTestCase {
         XCTAssertEqual(error("help trian")?.value, "no help for `trian`; did you mean `train`?")
     }
 
+    func testAQuestionMarkPagesHelp() {
+        for code in ["?conv2d", "conv2d?", "  ? conv2d \n"] {
+            XCTAssertEqual(run(code), .ok(nil), code)
+            XCTAssertTrue(out.pages.last?.plainText?.hasPrefix("conv2d N DIMS") ?? false, code)
+            XCTAssertEqual(loom.isComplete(code), .complete, code)
+        }
+        run("?")
+        XCTAssertTrue(out.pages.last?.plainText?.contains("Loom statements and layers") ?? false)
+        XCTAssertEqual(out.pages.count, 4)
+        XCTAssertTrue(out.displays.isEmpty)  // paged, not shown
+        let wrong = error("\n ?trian")
+        XCTAssertEqual(wrong?.value, "no help for `trian`; did you mean `train`?")
+        XCTAssertTrue(wrong?.traceback.joined(separator: "\n").contains("line 2, column 3") ?? false, "\(wrong?.traceback ?? [])")
+        // Not help requests: a question mark elsewhere is still a syntax error.
+        XCTAssertEqual(error("x = 3 ?")?.name, "SyntaxError")
+    }
+
     func testSleepIsInterruptible() {
         let started = ContinuousClock.now
         let flagger = Thread { Thread.sleep(forTimeInterval: 0.1); interruptFlag.store(true, ordering: .relaxed) }

@@ -7,6 +7,8 @@ final class CapturedOutput: OutputSink {
     var streams: [(LoomCore.OutputStream, String)] = []
     var displays: [MimeBundle] = []
     var clears = 0
+    var pages: [MimeBundle] = []
+    func page(_ bundle: MimeBundle) { pages.append(bundle) }
     func stream(_ stream: LoomCore.OutputStream, _ text: String) { streams.append((stream, text)) }
     func display(_ bundle: MimeBundle, displayID: String?, update: Bool) { displays.append(bundle) }
     func clearOutput(wait: Bool) { clears += 1 }

@@ -43,6 +43,14 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(nb.metadata["kernelspec"]?["name"], "loom")
     }
 
+    /// nbclient keeps no pager payloads; a headless run matches it.
+    func testPagedHelpLeavesNoOutputButHelpDoes() throws {
+        var nb = try notebook([code("?conv2d"), code("help conv2d")])
+        XCTAssertTrue(NotebookRunner(interpreter: LoomInterpreter()).run(&nb).isEmpty)
+        XCTAssertEqual(nb.cells[0]["outputs"], [])
+        XCTAssertEqual(nb.cells[1]["outputs"]?.arrayValue?.count, 1)
+    }
+
     func testStopsAtTheFirstErrorUnlessAllowed() throws {
         var nb = try notebook([code("nope"), code("print 1")])
         let failures = NotebookRunner(interpreter: LoomInterpreter()).run(&nb)

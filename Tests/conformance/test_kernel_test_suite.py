@@ -41,4 +41,5 @@ class LoomKernelTests(jkt.KernelTests):
     supported_history_operations = ("tail", "range", "search")
 
     code_inspect_sample = "conv2d"
+    code_page_something = "?conv2d"
     code_clear_output = "clear"

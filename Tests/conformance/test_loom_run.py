@@ -45,6 +45,17 @@ def test_outputs_match_nbclient_through_the_kernel(tmp_path):
     assert [c.get("execution_count") for c in ran.cells] == [c.get("execution_count") for c in via_kernel.cells]
 
 
+def test_paged_help_is_recorded_as_nbclient_records_it(tmp_path):
+    source = write_notebook(tmp_path / "help.ipynb", ["?conv2d", "help train"])
+    out = tmp_path / "run.ipynb"
+    assert loom_run(source, "-o", out).returncode == 0
+    via_kernel = nbformat.read(str(source), as_version=4)
+    NotebookClient(via_kernel, kernel_name="loom", timeout=60).execute()
+    ran = nbformat.read(str(out), as_version=4)
+    assert outputs(ran) == outputs(via_kernel)
+    assert outputs(ran)[0] == [] and len(outputs(ran)[1]) == 1
+
+
 def test_everything_the_user_wrote_is_kept(tmp_path):
     out = tmp_path / "run.ipynb"
     assert loom_run(SAMPLE, "-o", out).returncode == 0
