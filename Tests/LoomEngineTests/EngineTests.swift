@@ -39,6 +39,25 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(Double(stepped(.rmsprop)), 1 - 0.0005 / (0.025 + 1e-7).squareRoot(), accuracy: 1e-7)
     }
 
+    /// Long parameters take the vectorised path, one-weight parameters the
+    /// scalar one: every rule must give the same bits either way.
+    func testVectorisedStepsMatchOneWeightAtATime() {
+        let values: [Float] = [1, -2, 0.5, 3, -0.25, 7, 0, -1.5, 2.25]
+        let gradients: [Float] = [0.5, -0.1, 2, 0, 1e-4, -3, 0.7, 0.01, -0.9]
+        for kind in OptimizerKind.allCases {
+            let long = Parameter(name: "w", value: Tensor(shape: [9], storage: values))
+            let singles = values.map { Parameter(name: "w", value: Tensor(shape: [1], storage: [$0])) }
+            let (a, b) = (Optimizer(kind), Optimizer(kind))
+            for step in 1...3 {
+                long.gradient = Tensor(shape: [9], storage: gradients.map { $0 * Float(step) })
+                for (i, p) in singles.enumerated() { p.gradient = Tensor(shape: [1], storage: [gradients[i] * Float(step)]) }
+                a.step([long])
+                b.step(singles)
+            }
+            XCTAssertEqual(long.value.storage.map(\.bitPattern), singles.map { $0.value[0].bitPattern }, "\(kind)")
+        }
+    }
+
     func testMaskedWeightsStayZero() {
         let p = Parameter(name: "w", value: Tensor(shape: [3], storage: [1, 2, 3]))
         p.mask = [1, 0, 1]
