@@ -82,7 +82,7 @@ public enum FuzzRunner {
         public var cases = 0
         public var errors = 0
         public var hangs: [String] = []
-        /// How many cases ended in each kind of error message (its first line, digits dropped).
+        /// How many cases ended in each kind of error message (its first line, numbers as `#`).
         public var errorKinds: [String: Int] = [:]
     }
 
@@ -120,7 +120,10 @@ public enum FuzzRunner {
             }
             if case .error(let error) = loom.execute(source, output: sink) {
                 report.errors += 1
-                let kind = String(error.value.split(separator: "\n").first ?? "").filter { !$0.isNumber }
+                var kind = ""
+                for c in error.value.split(separator: "\n").first ?? "" where !(c.isNumber && kind.last == "#") {
+                    kind.append(c.isNumber ? "#" : c)
+                }
                 report.errorKinds[kind, default: 0] += 1
             }
             done.store(true, ordering: .relaxed)
