@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", "6400"))  # Loom reports epoch times to 0.1 s
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "12800"))  # Loom reports epoch times to 0.1 s: ~3% steps here
 EPOCHS = int(os.environ.get("BENCH_EPOCHS", "4"))  # the first is warm-up; the median of the rest is timed
 # Multiply-adds of one sample's forward pass (Loom's summary gives the same).
 MACS = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 288 + 1600 * 128 + 128 * 10
