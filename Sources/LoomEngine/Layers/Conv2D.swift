@@ -1,6 +1,6 @@
 /// A 2-D convolution over `[batch, height, width, channels]`: the same
 /// filters at every position (parameter sharing). Computed as im2col then one
-/// matrix product for the whole batch: the patches `[batch·Ho·Wo, kh·kw·C]`
+/// matrix product for all the samples given (`Affine`): the patches `[batch·Ho·Wo, kh·kw·C]`
 /// times the filters `[kh·kw·C, filters]` give the output in NHWC order.
 public final class Conv2D: Layer {
     public let name: String
@@ -74,58 +74,46 @@ public final class Conv2D: Layer {
     var patchSize: Int { kernel.height * kernel.width * inputShape[2] }
     var positions: Int { outputShape[0] * outputShape[1] }
     public var multiplyAdds: Int { positions * patchSize * outputShape[2] }
+    /// Outputs, and the patches and their gradient.
+    public var trainingFloatsPerSample: Int { positions * outputShape[2] * 3 + positions * patchSize * 2 }
+
+    var affine: Affine { Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2]) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let n = x.batch, filters = outputShape[2], rows = n * positions
+        let n = x.batch
         // Taps outside a `same` image stay zero: im2col writes only the taps
         // inside, and nothing else writes the patches.
-        var cols = training && columns.count == rows * patchSize ? columns : [Float](repeating: 0, count: rows * patchSize)
-        if training { columns = [] }  // so `cols` is the only reference, written in place
+        var cols = Scratch.take(&columns, count: n * positions * patchSize, reuse: training)
         x.storage.withUnsafeBufferPointer { src in
             cols.withUnsafeMutableBufferPointer { dst in im2col(src, dst, batch: n) }
         }
         let y = Tensor(shape: [n] + outputShape) { out in
-            GEMM.fillRows(out.baseAddress!, rows: rows, with: bias.value.storage)
-            cols.withUnsafeBufferPointer { c in
-                weight.value.storage.withUnsafeBufferPointer { w in
-                    GEMM.multiply(c.baseAddress!, w.baseAddress!, into: out.baseAddress!, m: rows, n: filters,
-                                  k: patchSize, beta: 1)
-                }
-            }
+            cols.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: n * positions, into: out.baseAddress!) }
         }
         if training { columns = cols }
         return y
     }
 
     public func addParameterGradients(_ dy: Tensor) {
-        let n = dy.batch, filters = outputShape[2], rows = n * positions
         dy.storage.withUnsafeBufferPointer { g in
             columns.withUnsafeBufferPointer { c in
-                weight.gradient.storage.withUnsafeMutableBufferPointer { dw in
-                    GEMM.multiply(c.baseAddress!, transposeA: true, g.baseAddress!, into: dw.baseAddress!,
-                                  m: patchSize, n: filters, k: rows, beta: 1)
-                }
+                affine.addParameterGradients(x: c.baseAddress!, dy: g, rows: dy.batch * positions)
             }
-            GEMM.addRows(g, rows: rows, into: &bias.gradient.storage)
         }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         addParameterGradients(dy)
-        let n = dy.batch, filters = outputShape[2], rows = n * positions
-        if columnGradient.count != rows * patchSize { columnGradient = [Float](repeating: 0, count: rows * patchSize) }
+        let n = dy.batch, rows = n * positions
+        var patchGradient = Scratch.take(&columnGradient, count: rows * patchSize, reuse: true)
         dy.storage.withUnsafeBufferPointer { g in
-            weight.value.storage.withUnsafeBufferPointer { w in
-                columnGradient.withUnsafeMutableBufferPointer { d in
-                    GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: d.baseAddress!,
-                                  m: rows, n: patchSize, k: filters)
-                }
-            }
+            patchGradient.withUnsafeMutableBufferPointer { affine.inputGradient(g.baseAddress!, rows: rows, into: $0.baseAddress!) }
         }
         var dx = Tensor(zeros: [n] + inputShape)
-        columnGradient.withUnsafeBufferPointer { d in
+        patchGradient.withUnsafeBufferPointer { d in
             dx.storage.withUnsafeMutableBufferPointer { out in col2im(d, out, batch: n) }
         }
+        columnGradient = patchGradient
         return dx
     }
 

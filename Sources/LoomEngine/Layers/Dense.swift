@@ -31,43 +31,27 @@ public final class Dense: Layer {
     public var parameters: [Parameter] { [weight, bias] }
     public var multiplyAdds: Int { inputShape[0] * outputShape[0] }
 
+    var affine: Affine { Affine(weight: weight, bias: bias, inputs: inputShape[0], units: outputShape[0]) }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if training { input = x }
-        let n = x.batch, inputs = inputShape[0], units = outputShape[0]
-        return Tensor(shape: [n, units]) { out in
-            // Start every row from the bias, then add x·W.
-            GEMM.fillRows(out.baseAddress!, rows: n, with: bias.value.storage)
-            x.storage.withUnsafeBufferPointer { xs in
-                weight.value.storage.withUnsafeBufferPointer { w in
-                    GEMM.multiply(xs.baseAddress!, w.baseAddress!, into: out.baseAddress!, m: n, n: units, k: inputs, beta: 1)
-                }
-            }
+        return Tensor(shape: [x.batch] + outputShape) { out in
+            x.storage.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: x.batch, into: out.baseAddress!) }
         }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         addParameterGradients(dy)
-        let n = dy.batch, inputs = inputShape[0], units = outputShape[0]
-        return Tensor(shape: [n, inputs]) { out in
-            dy.storage.withUnsafeBufferPointer { g in
-                weight.value.storage.withUnsafeBufferPointer { w in
-                    GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: out.baseAddress!,
-                                  m: n, n: inputs, k: units)
-                }
-            }
+        return Tensor(shape: [dy.batch] + inputShape) { out in
+            dy.storage.withUnsafeBufferPointer { affine.inputGradient($0.baseAddress!, rows: dy.batch, into: out.baseAddress!) }
         }
     }
 
     public func addParameterGradients(_ dy: Tensor) {
-        let n = dy.batch, inputs = inputShape[0], units = outputShape[0]
         dy.storage.withUnsafeBufferPointer { g in
             input.storage.withUnsafeBufferPointer { xs in
-                weight.gradient.storage.withUnsafeMutableBufferPointer { dw in
-                    GEMM.multiply(xs.baseAddress!, transposeA: true, g.baseAddress!, into: dw.baseAddress!,
-                                  m: inputs, n: units, k: n, beta: 1)
-                }
+                affine.addParameterGradients(x: xs.baseAddress!, dy: g, rows: dy.batch)
             }
-            GEMM.addRows(g, rows: n, into: &bias.gradient.storage)
         }
     }
 }

@@ -55,6 +55,9 @@ public protocol Layer: AnyObject {
     func addParameterGradients(_ outputGradient: Tensor)
     /// Multiply-adds for one sample's forward pass.
     var multiplyAdds: Int { get }
+    /// Floats one training sample occupies in this layer: its output, the
+    /// gradient passed back and what backward keeps (by default, 3 outputs).
+    var trainingFloatsPerSample: Int { get }
     /// The same layer with its own caches and gradients, its parameters'
     /// weights shared (see `Parameter.replica`): training runs shards of a
     /// batch through replicas side by side.
@@ -64,6 +67,7 @@ public protocol Layer: AnyObject {
 extension Layer {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
     public var multiplyAdds: Int { 0 }
+    public var trainingFloatsPerSample: Int { outputShape.reduce(1, *) * 3 }
     public func addParameterGradients(_ outputGradient: Tensor) { _ = backward(outputGradient) }
 }
 

@@ -75,8 +75,7 @@ public final class Pooling2D: Layer {
         let n = x.batch
         if mode == .average { return averageForward(x) }
         let outSize = outputShape.reduce(1, *)
-        var won = winners.count == n * outSize ? winners : [Int32](repeating: 0, count: n * outSize)
-        winners = []
+        var won = Scratch.take(&winners, count: n * outSize, reuse: training)
         let y = Tensor(shape: [n] + outputShape) { out in
             x.storage.withUnsafeBufferPointer { src in
                 won.withUnsafeMutableBufferPointer { w in maxForward(src.baseAddress!, out.baseAddress!, w.baseAddress!, batch: n) }
@@ -260,15 +259,20 @@ public final class Dropout: Layer {
         guard training, rate > 0 else { return x }
         let keep = 1 - rate
         mask = (0..<x.count).map { _ in random.nextUnitFloat() < keep ? 1 / keep : 0 }
-        var y = x
-        for i in 0..<y.count { y[i] *= mask[i] }
-        return y
+        return masked(x)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard rate > 0 else { return dy }
-        var dx = dy
-        for i in 0..<dx.count { dx[i] *= mask[i] }
-        return dx
+        return masked(dy)
+    }
+
+    /// `t` times the last mask, element by element.
+    private func masked(_ t: Tensor) -> Tensor {
+        Tensor(shape: t.shape) { out in
+            t.storage.withUnsafeBufferPointer { v in
+                mask.withUnsafeBufferPointer { m in for i in 0..<out.count { out[i] = v[i] * m[i] } }
+            }
+        }
     }
 }

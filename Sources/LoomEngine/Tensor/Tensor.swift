@@ -62,3 +62,15 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 }
+
+/// Buffers a layer keeps from batch to batch (patches, pooling winners).
+enum Scratch {
+    /// `kept` itself when `reuse` and it holds `count` values — taken out of
+    /// its field, so writing it copies nothing (put it back after) — else a
+    /// fresh buffer of zeros, leaving `kept` alone.
+    static func take<T: Numeric>(_ kept: inout [T], count: Int, reuse: Bool) -> [T] {
+        guard reuse, kept.count == count else { return [T](repeating: 0, count: count) }
+        defer { kept = [] }
+        return kept
+    }
+}

@@ -42,6 +42,9 @@ public final class Sequential {
     public var random: RandomGenerator
     private var counters: [String: Int] = [:]
 
+    /// Memory per weight: the weight, its gradient and the optimizer's two moments.
+    public static let bytesPerWeight = 16
+
     /// The most weights the model may hold; checked before a layer allocates.
     public var maxParameters = Int.max
 

@@ -33,6 +33,9 @@ final class ShardedStep {
         for shard in 1..<max(1, count) {
             for (copy, original) in zip(modelParameters[shard], modelParameters[0]) { copy.value = original.value }
         }
+        // The shards are the threads' work; BLAS inside each stays on one.
+        if count > 1 { BLAS.setThreads(1) }
+        defer { if count > 1 { BLAS.setThreads(Parallel.threads) } }
         var results = [Result](repeating: Result(), count: count)
         results.withUnsafeMutableBufferPointer { out in
             let start = indices.startIndex

@@ -39,10 +39,12 @@ public enum Trainer {
         public var interrupted: Bool
     }
 
-    /// Memory a fit needs beyond the model's weights, moments and one
-    /// batch's activations: the gradients of the replicas running shards.
-    public static func shardBytes(_ model: Sequential, batchSize: Int) -> Int {
-        (ShardedStep.shards(batch: batchSize) - 1) * model.parameterCount * 4
+    /// Memory a fit needs beyond the model's weights and optimizer state:
+    /// what every layer keeps for a batch, and the gradients of the replicas
+    /// that run its shards.
+    public static func batchBytes(_ model: Sequential, batchSize: Int) -> Int {
+        let perSample = model.layers.reduce(0) { $0 + $1.trainingFloatsPerSample }
+        return perSample * batchSize * 4 + (ShardedStep.shards(batch: batchSize) - 1) * model.parameterCount * 4
     }
 
     public static func fit(_ model: Sequential, inputs: Tensor, labels: [Int], options: FitOptions,
@@ -56,9 +58,6 @@ public enum Trainer {
         let fused = options.loss == .crossentropy && model.endsInSoftmax
         var history: [EpochRecord] = []
         let step = ShardedStep(model: model)
-        // The shards are the threads' work; BLAS inside each stays on one.
-        if ShardedStep.shards(batch: options.batchSize) > 1 { BLAS.setThreads(1) }
-        defer { BLAS.setThreads(Parallel.threads) }
         for epoch in 1...max(1, options.epochs) {
             let started = clock()
             var order = Array(0..<n)

@@ -21,8 +21,7 @@ extension Evaluator {
         do { model = try Sequential(name: name, inputShape: shape, random: RandomGenerator(seed: session.random.next())) } catch {
             throw LoomError(.value, error.message, at: first.range)
         }
-        // Weights, gradients and the optimizer's two moments: 16 bytes each.
-        model.maxParameters = session.memoryLimit / 16
+        model.maxParameters = session.memoryLimit / Sequential.bytesPerWeight
         for layer in layers.dropFirst() {
             let spec = try layerSpec(layer)
             let given = layer.argument("as")?.name?.joined(separator: ".")
@@ -30,16 +29,14 @@ extension Evaluator {
             do { needed = try Sequential.parameters(of: spec, input: model.outputShape) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` is too large to build", at: layer.range)
             }
-            // Weights, gradients and the optimizer's two moments: 16 bytes each.
-            let (bytes, overflow) = needed.multipliedReportingOverflow(by: 16)
+            let (bytes, overflow) = needed.multipliedReportingOverflow(by: Sequential.bytesPerWeight)
             try checkMemory(bytes: overflow ? Int.max : bytes, what: "`\(layer.signature.keyword)` (\(NumberFormat.grouped(needed)) weights)",
                             at: layer.range)
             do { try model.add(spec, name: given) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` does not fit here: \(error.message)", at: layer.range)
             }
         }
-        // Weights, gradients and the optimizer's two moments.
-        try checkMemory(bytes: model.parameterCount * 4 * 4, what: "model `\(name)`", at: range)
+        try checkMemory(bytes: model.parameterCount * Sequential.bytesPerWeight, what: "model `\(name)`", at: range)
         session.define(name, .model(ModelState(model: model)))
         output.display(summaryTable(model).bundle(width: session.width), displayID: nil, update: false)
     }

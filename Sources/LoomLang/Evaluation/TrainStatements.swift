@@ -38,11 +38,7 @@ extension Evaluator {
         }
         let lr: Float? = c.argument("lr") == nil ? nil : Float(try number(c, "lr"))
         if let lr, !(lr > 0) { throw LoomError(.value, "lr must be positive", at: c.argument("lr")?.range) }
-        // Activations of one batch through every layer, forward and backward,
-        // and the gradients of the replicas that run shards of the batch.
-        let activationBytes = model.layers.reduce(0) { $0 + $1.outputShape.reduce(1, *) } * batch * 4 * 3
-        try checkMemory(bytes: activationBytes + Trainer.shardBytes(model, batchSize: batch), what: "a batch of \(batch)",
-                        at: c.range)
+        try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: c.range)
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
