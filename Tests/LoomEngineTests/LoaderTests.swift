@@ -24,7 +24,7 @@ final class CSVLoaderTests: XCTestCase {
         }
         XCTAssertEqual(message("1,2,0\n3,oops,1\n"), "x.csv, row 2, column 2: `oops` is not a number")
         XCTAssertEqual(message("h1,h2,h3\n1,2,0\n3,1\n"), "x.csv, row 3: 2 columns where the first row has 3")
-        XCTAssertEqual(message("1,2,0.5\n"), "x.csv, row 1, column 3: the label `0.5` is not a class number (0, 1, 2, …)")
+        XCTAssertEqual(message("1,2,0.5\n"), "x.csv, row 1, column 3: the label `0.5` is not a class number (a whole number from 0 to 9999)")
         XCTAssertTrue(message("1,2,3,0\n", shape: [2, 2]).contains("do not make a 2x2 sample"))
         XCTAssertEqual(message(""), "x.csv is empty")
         XCTAssertEqual(message("a,b\n"), "x.csv has a header but no rows")

@@ -51,10 +51,10 @@ public enum CSVLoader {
                     throw DataError("\(source), row \(row), column \(c + 1): `\(string(text, cell))` is not a number")
                 }
                 if c == labelIndex {
-                    guard v >= 0, v == v.rounded(), v < 1_000_000 else {
-                        throw DataError("\(source), row \(row), column \(c + 1): the label `\(string(text, cell))` is not a class number (0, 1, 2, …)")
+                    guard let classNumber = ClassLabels.classNumber(v) else {
+                        throw DataError("\(source), row \(row), column \(c + 1): \(ClassLabels.problem(string(text, cell)))")
                     }
-                    labels.append(Int(v))
+                    labels.append(classNumber)
                 } else {
                     values.append(v * scale)
                 }
@@ -64,9 +64,10 @@ public enum CSVLoader {
         let features = (width ?? 0) - (label == .none ? 0 : 1)
         guard features > 0 else { throw DataError("\(source) has no feature columns besides the label") }
         let sampleShape = shape ?? [features]
-        guard sampleShape.reduce(1, *) == features else {
+        guard let sampleSize = Shape.count(sampleShape), sampleSize == features else {
+            let size = Shape.count(sampleShape).map { "\($0) values" } ?? "more values than any file holds"
             throw DataError("\(source): rows have \(features) values, which do not make a \(Shape.text(sampleShape)) sample "
-                            + "(\(sampleShape.reduce(1, *)) values)")
+                            + "(\(size))")
         }
         return Dataset(inputs: Tensor(shape: [labels.count] + sampleShape, storage: values), labels: labels,
                        classes: label == .none ? 1 : nil)

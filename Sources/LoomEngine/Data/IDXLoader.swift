@@ -20,9 +20,8 @@ public enum IDXLoader {
         let rank = Int(bytes[3])
         guard rank > 0, bytes.count >= 4 + 4 * rank else { throw DataError("\(source): the IDX header is cut short") }
         let shape = (0..<rank).map { Int(be(4 + 4 * $0, 4)) }
-        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
         let start = 4 + 4 * rank
-        guard count < Int.max / 8, bytes.count - start == count * size else {
+        guard let count = Shape.count(shape), let dataBytes = Shape.count([count, size]), bytes.count - start == dataBytes else {
             throw DataError("\(source): the header promises \(Shape.text(shape)) values of \(size) byte(s), "
                             + "but the file holds \(bytes.count - start) bytes of data")
         }
@@ -44,8 +43,7 @@ public enum IDXLoader {
         }
         // Unsigned-byte labels were scaled with the images' rule; undo it.
         let scale: Float = labels[2] == 0x08 ? 255 : 1
-        let ints = labelValues.map { Int(($0 * scale).rounded()) }
-        guard ints.allSatisfy({ $0 >= 0 }) else { throw DataError("\(labelsSource): labels must be 0 or more") }
+        let ints = try ClassLabels.read(labelValues.map { ($0 * scale).rounded() }, source: labelsSource)
         let sample = shape.count == 3 ? [shape[1], shape[2], 1] : Array(shape.dropFirst())
         return Dataset(inputs: Tensor(shape: [shape[0]] + sample, storage: values), labels: ints)
     }

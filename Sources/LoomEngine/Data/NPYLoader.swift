@@ -21,7 +21,13 @@ public enum NPYLoader {
             throw DataError("\(source) is in Fortran order; save it with numpy.ascontiguousarray first")
         }
         guard let shapeText = field("shape", in: header) else { throw DataError("\(source): the header has no 'shape'") }
-        let shape = shapeText.split(whereSeparator: { "(), ".contains($0) }).compactMap { Int($0) }
+        var shape: [Int] = []
+        for dim in shapeText.split(whereSeparator: { "(), ".contains($0) }) {
+            guard let d = Int(dim), d >= 0 else {
+                throw DataError("\(source): the shape \(shapeText) must hold whole numbers from 0, not `\(dim)`")
+            }
+            shape.append(d)
+        }
         guard descr.first == "<" || descr.first == "|", descr.count >= 3, let size = Int(descr.dropFirst(2)) else {
             throw DataError("\(source): dtype \(descr) is not supported (little-endian floats and integers are)")
         }
@@ -36,12 +42,11 @@ public enum NPYLoader {
         case ("u", 1), ("u", 2), ("u", 4), ("u", 8), ("b", 1): read = { Float(le($0, size)) }
         default: throw DataError("\(source): dtype \(descr) is not supported (little-endian floats and integers are)")
         }
-        let count = shape.reduce(1, *)
-        guard bytes.count - start == count * size else {
+        guard let count = Shape.count(shape), let dataBytes = Shape.count([count, size]), bytes.count - start == dataBytes else {
             throw DataError("\(source): the header promises \(Shape.text(shape)) values of \(size) bytes, "
                             + "but the file holds \(bytes.count - start) bytes of data")
         }
-        return (shape, (0..<count).map { read(start + $0 * size) })
+        return (shape, (0..<(bytes.count - start) / size).map { read(start + $0 * size) })
     }
 
     /// The text of `key`'s value in a Python dict literal.
@@ -66,10 +71,7 @@ public enum NPYLoader {
             guard labelShape == [shape[0]] else {
                 throw DataError("\(labelsSource): \(Shape.text(labelShape)) labels for \(shape[0]) samples")
             }
-            guard labelValues.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
-                throw DataError("\(labelsSource): labels must be whole numbers from 0")
-            }
-            ints = labelValues.map { Int($0) }
+            ints = try ClassLabels.read(labelValues, source: labelsSource)
         }
         let sample = shape.count == 1 ? [1] : Array(shape.dropFirst())
         return Dataset(inputs: Tensor(shape: [shape[0]] + sample, storage: values), labels: ints, classes: labels == nil ? 1 : nil)

@@ -164,8 +164,3 @@ public final class Conv2D: Layer {
         }
     }
 }
-
-/// Shapes as Loom writes them: 28x28x1.
-public enum Shape {
-    public static func text(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "x") }
-}

@@ -23,7 +23,7 @@ public final class Pooling2D: Layer {
         guard input.count == 3 else { throw ShapeError("pooling needs an input of height×width×channels, not \(Shape.text(input))") }
         let stride = stride ?? size.0
         guard size.0 > 0, size.1 > 0, stride > 0 else { throw ShapeError("pooling needs a positive size and stride") }
-        guard let values = Sequential.product(input), values < Int(Int32.max) else { throw ShapeError("pooling's input is too large") }
+        guard let values = Shape.count(input), values < Int(Int32.max) else { throw ShapeError("pooling's input is too large") }
         guard input[0] >= size.0, input[1] >= size.1 else {
             throw ShapeError("a \(size.0)x\(size.1) window does not fit a \(input[0])x\(input[1]) input")
         }

@@ -52,7 +52,7 @@ public final class Sequential {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ShapeError("the input shape must have positive dimensions, not \(Shape.text(inputShape))")
         }
-        guard let size = Sequential.product(inputShape), size <= 1 << 32 else {
+        guard let size = Shape.count(inputShape), size <= 1 << 32 else {
             throw ShapeError("an input of \(Shape.text(inputShape)) is too large")
         }
         self.name = name
