@@ -91,9 +91,43 @@ final class KernelTests: XCTestCase {
         for i in 0..<m { for j in 0..<n { XCTAssertEqual(ct[j * m + i], c[i * n + j], accuracy: 1e-5) } }
     }
 
+    /// One time step's slice of `[batch, steps, features]` times a weight,
+    /// written into a slice of a wider output: through leading dimensions,
+    /// the same numbers as copying the slices out and back.
+    func testGEMMWithLeadingDimensionsMultipliesSlicesInPlace() {
+        var random = RandomGenerator(seed: 2)
+        let (batch, steps, features, units) = (4, 3, 5, 6)
+        let x = (0..<(batch * steps * features)).map { _ in random.nextUnitFloat() - 0.5 }
+        let w = (0..<(features * units)).map { _ in random.nextUnitFloat() - 0.5 }
+        let step = 1
+        var y = [Float](repeating: 7, count: batch * steps * units)
+        x.withUnsafeBufferPointer { xs in
+            w.withUnsafeBufferPointer { ws in
+                y.withUnsafeMutableBufferPointer { ys in
+                    GEMM.multiply(xs.baseAddress! + step * features, ws.baseAddress!, into: ys.baseAddress! + step * units,
+                                  m: batch, n: units, k: features, lda: steps * features, ldc: steps * units)
+                }
+            }
+        }
+        var slice: [Float] = []
+        for b in 0..<batch {
+            let first = (b * steps + step) * features
+            slice += x[first..<(first + features)]
+        }
+        let expected = GEMM.product(slice, w, m: batch, n: units, k: features)
+        for b in 0..<batch {
+            for t in 0..<steps {
+                for u in 0..<units {
+                    let got = y[(b * steps + t) * units + u]
+                    if t == step { XCTAssertEqual(got, expected[b * units + u], accuracy: 1e-6) } else { XCTAssertEqual(got, 7) }
+                }
+            }
+        }
+    }
+
     func testConv2DMatchesADirectConvolution() throws {
         var random = RandomGenerator(seed: 2)
-        let conv = try Conv2D(name: "c", input: [5, 6, 2], filters: 3, kernel: (3, 2), stride: 2, padding: .same,
+        let conv = try Conv2D(name: "c", input: [5, 6, 2], filters: 3, kernel: Window(3, 2), stride: 2, padding: .same,
                               random: &random)
         for i in 0..<conv.bias.value.count { conv.bias.value[i] = Float(i) * 0.1 }
         var x = Tensor(zeros: [2, 5, 6, 2])
@@ -111,7 +145,8 @@ final class KernelTests: XCTestCase {
                                 let iy = oy * 2 + ky - 1, ix = ox * 2 + kx
                                 guard iy >= 0, iy < 5, ix >= 0, ix < 6 else { continue }
                                 for c in 0..<2 {
-                                    sum += x[((s * 5 + iy) * 6 + ix) * 2 + c] * conv.weight.value[((ky * 2 + kx) * 2 + c) * 3 + f]
+                                    let input = x[((s * 5 + iy) * 6 + ix) * 2 + c]
+                                    sum += input * conv.weight.value[((ky * 2 + kx) * 2 + c) * 3 + f]
                                 }
                             }
                         }

@@ -76,19 +76,19 @@ final class GradientTests: XCTestCase {
     func testConv2DValidAndSameWithStrides() throws {
         for (kernel, stride, padding) in [((3, 3), 1, Conv2D.Padding.valid), ((3, 3), 2, .same), ((2, 3), 1, .same),
                                           ((3, 2), 2, .valid), ((1, 1), 1, .valid)] {
-            let conv = try Conv2D(name: "c", input: [6, 5, 2], filters: 3, kernel: kernel, stride: stride,
+            let conv = try Conv2D(name: "c", input: [6, 5, 2], filters: 3, kernel: Window(kernel.0, kernel.1), stride: stride,
                                   padding: padding, random: &random)
             check(conv, input: randomTensor([2, 6, 5, 2]))
         }
     }
 
     func testPooling() throws {
-        check(try Pooling2D(name: "p", mode: .max, input: [4, 6, 2], size: (2, 2), stride: nil), input: distinctTensor([2, 4, 6, 2]))
-        check(try Pooling2D(name: "p", mode: .max, input: [5, 5, 1], size: (3, 3), stride: 1), input: distinctTensor([2, 5, 5, 1]))
+        check(try Pooling2D(name: "p", mode: .max, input: [4, 6, 2], size: Window(2, 2), stride: nil), input: distinctTensor([2, 4, 6, 2]))
+        check(try Pooling2D(name: "p", mode: .max, input: [5, 5, 1], size: Window(3, 3), stride: 1), input: distinctTensor([2, 5, 5, 1]))
         // Eight channels at a time, then a partial group of three.
-        check(try Pooling2D(name: "p", mode: .max, input: [4, 5, 11], size: (2, 2), stride: 1), input: distinctTensor([2, 4, 5, 11]))
-        check(try Pooling2D(name: "p", mode: .average, input: [4, 6, 2], size: (2, 2), stride: nil), input: randomTensor([2, 4, 6, 2]))
-        check(try Pooling2D(name: "p", mode: .average, input: [5, 5, 1], size: (2, 3), stride: 1), input: randomTensor([1, 5, 5, 1]))
+        check(try Pooling2D(name: "p", mode: .max, input: [4, 5, 11], size: Window(2, 2), stride: 1), input: distinctTensor([2, 4, 5, 11]))
+        check(try Pooling2D(name: "p", mode: .average, input: [4, 6, 2], size: Window(2, 2), stride: nil), input: randomTensor([2, 4, 6, 2]))
+        check(try Pooling2D(name: "p", mode: .average, input: [5, 5, 1], size: Window(2, 3), stride: 1), input: randomTensor([1, 5, 5, 1]))
     }
 
     func testActivations() {
@@ -107,7 +107,7 @@ final class GradientTests: XCTestCase {
     /// zeros of `same` padding must survive the reuse.
     func testConvolutionReusingItsBuffersGivesWhatAFreshPassGives() throws {
         var seeded = RandomGenerator(seed: 5)
-        let conv = try Conv2D(name: "c", input: [5, 5, 3], filters: 4, kernel: (3, 3), stride: 1, padding: .same,
+        let conv = try Conv2D(name: "c", input: [5, 5, 3], filters: 4, kernel: Window(3, 3), stride: 1, padding: .same,
                               random: &seeded)
         for _ in 0..<3 {
             let x = randomTensor([2, 5, 5, 3])

@@ -3,7 +3,7 @@
 /// from 0; the other values are the sample, multiplied by `scale` and
 /// reshaped to `shape` when given.
 public enum CSVLoader {
-    public enum LabelColumn: String, Sendable { case last, first, none }
+    public enum LabelColumn: String, Sendable, CaseIterable { case last, first, none }
 
     public static func load(_ text: String, label: LabelColumn = .last, shape: [Int]? = nil, scale: Float = 1,
                             source: String = "the CSV file") throws(DataError) -> Dataset {

@@ -28,6 +28,12 @@ public final class Activation: Layer {
 
     public func replica() -> Layer { Activation(name: name, function: function, shape: inputShape) }
 
+    /// Element-wise work, not multiply-adds.
+    public var multiplyAdds: Int { 0 }
+    /// Its output (kept for backward), the gradient it receives and the one it passes back.
+    public var trainingFloatsPerSample: Int { outputSize * 3 }
+    public var unsharedParameters: Int { 0 }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if function == .linear { return x }
         let y = Tensor(shape: x.shape) { v in

@@ -1,3 +1,41 @@
+/// `conv2d FILTERS KERNEL [ACTIVATION] [stride S] [padding valid|same]`.
+public struct Conv2DSpec: LayerSpec, Equatable {
+    public var filters: Int
+    public var kernel: Window
+    public var activation: ActivationFunction
+    public var stride: Int
+    public var padding: Conv2D.Padding
+
+    public init(filters: Int, kernel: Window, activation: ActivationFunction, stride: Int, padding: Conv2D.Padding) {
+        self.filters = filters
+        self.kernel = kernel
+        self.activation = activation
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public var blockPrefix: String { "conv" }
+
+    public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
+        guard let channels = input.last, let weights = Shape.count([kernel.height, kernel.width, channels, filters]) else {
+            throw ShapeError("the layer is too large to build")
+        }
+        return weights + filters
+    }
+
+    public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
+        withActivation(try Conv2D(name: name, input: input, filters: filters, kernel: kernel, stride: stride,
+                                  padding: padding, random: &random), activation)
+    }
+}
+
+extension LayerSpec where Self == Conv2DSpec {
+    public static func conv2d(filters: Int, kernel: (Int, Int), activation: ActivationFunction, stride: Int,
+                              padding: Conv2D.Padding) -> Conv2DSpec {
+        Conv2DSpec(filters: filters, kernel: Window(kernel.0, kernel.1), activation: activation, stride: stride, padding: padding)
+    }
+}
+
 /// A 2-D convolution over `[batch, height, width, channels]`: the same
 /// filters at every position (parameter sharing). Computed as im2col then one
 /// matrix product for all the samples given (`Affine`): the patches `[batch·Ho·Wo, kh·kw·C]`
@@ -7,7 +45,7 @@ public final class Conv2D: Layer {
     public let kind = "conv2d"
     public let inputShape: [Int]
     public let outputShape: [Int]
-    public let kernel: (height: Int, width: Int)
+    public let kernel: Window
     public let stride: Int
     public let padding: Padding
     public let weight: Parameter
@@ -19,26 +57,26 @@ public final class Conv2D: Layer {
     private var columns: [Float] = []
     private var columnGradient: [Float] = []
 
-    public enum Padding: String, Sendable { case valid, same }
+    public enum Padding: String, Sendable, CaseIterable { case valid, same }
 
-    public init(name: String, input: [Int], filters: Int, kernel: (Int, Int), stride: Int, padding: Padding,
+    public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding,
                 random: inout RandomGenerator) throws(ShapeError) {
         guard input.count == 3 else { throw ShapeError("conv2d needs an input of height×width×channels, not \(Shape.text(input))") }
-        guard filters > 0, kernel.0 > 0, kernel.1 > 0, stride > 0 else {
+        guard filters > 0, kernel.height > 0, kernel.width > 0, stride > 0 else {
             throw ShapeError("conv2d needs positive filters, kernel and stride")
         }
         let (h, w, c) = (input[0], input[1], input[2])
         let (ho, wo, pt, pl): (Int, Int, Int, Int)
         switch padding {
         case .valid:
-            guard h >= kernel.0, w >= kernel.1 else {
-                throw ShapeError("a \(kernel.0)x\(kernel.1) kernel does not fit a \(h)x\(w) input")
+            guard h >= kernel.height, w >= kernel.width else {
+                throw ShapeError("a \(kernel.height)x\(kernel.width) kernel does not fit a \(h)x\(w) input")
             }
-            (ho, wo, pt, pl) = ((h - kernel.0) / stride + 1, (w - kernel.1) / stride + 1, 0, 0)
+            (ho, wo, pt, pl) = ((h - kernel.height) / stride + 1, (w - kernel.width) / stride + 1, 0, 0)
         case .same:
             // As Keras: out = ⌈in / stride⌉, padding split with the extra at the end.
             let oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride
-            let padH = max((oh - 1) * stride + kernel.0 - h, 0), padW = max((ow - 1) * stride + kernel.1 - w, 0)
+            let padH = max((oh - 1) * stride + kernel.height - h, 0), padW = max((ow - 1) * stride + kernel.width - w, 0)
             (ho, wo, pt, pl) = (oh, ow, padH / 2, padW / 2)
         }
         self.name = name
@@ -49,9 +87,9 @@ public final class Conv2D: Layer {
         self.padding = padding
         padTop = pt
         padLeft = pl
-        let k = kernel.0 * kernel.1 * c
+        let k = kernel.height * kernel.width * c
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(
-            shape: [kernel.0, kernel.1, c, filters], fanIn: k, fanOut: kernel.0 * kernel.1 * filters, random: &random))
+            shape: [kernel.height, kernel.width, c, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters, random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
     }
 
@@ -76,6 +114,8 @@ public final class Conv2D: Layer {
     public var multiplyAdds: Int { positions * patchSize * outputShape[2] }
     /// Outputs, and the patches and their gradient.
     public var trainingFloatsPerSample: Int { positions * outputShape[2] * 3 + positions * patchSize * 2 }
+    /// A locally connected layer: its own filters and bias at every position.
+    public var unsharedParameters: Int { positions * (patchSize * outputShape[2] + outputShape[2]) }
 
     var affine: Affine { Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2]) }
 

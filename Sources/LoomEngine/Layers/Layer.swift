@@ -41,7 +41,10 @@ public final class Parameter {
 /// layer's output and returns it with respect to the input, adding the
 /// gradients of the layer's parameters into `Parameter.gradient`.
 ///
-/// Shapes are batch-first; `outputShape` is per sample.
+/// Shapes are batch-first; `outputShape` is per sample. What a layer costs
+/// has no default: each declares its multiply-adds, its training memory and
+/// what it would store without sharing, so a new layer cannot inherit a
+/// figure that undercounts it.
 public protocol Layer: AnyObject {
     var name: String { get }
     var kind: String { get }
@@ -56,8 +59,12 @@ public protocol Layer: AnyObject {
     /// Multiply-adds for one sample's forward pass.
     var multiplyAdds: Int { get }
     /// Floats one training sample occupies in this layer: its output, the
-    /// gradient passed back and what backward keeps (by default, 3 outputs).
+    /// gradient it passes back and whatever backward keeps.
     var trainingFloatsPerSample: Int { get }
+    /// The weights the same connections would need without sharing (a
+    /// convolution's filters copied to every position, a recurrent cell's
+    /// weights to every step); the stored count for a layer that shares none.
+    var unsharedParameters: Int { get }
     /// The same layer with its own caches and gradients, its parameters'
     /// weights shared (see `Parameter.replica`): training runs shards of a
     /// batch through replicas side by side.
@@ -66,9 +73,9 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
-    public var multiplyAdds: Int { 0 }
-    public var trainingFloatsPerSample: Int { outputShape.reduce(1, *) * 3 }
     public func addParameterGradients(_ outputGradient: Tensor) { _ = backward(outputGradient) }
+    /// Values in one sample's output.
+    public var outputSize: Int { outputShape.reduce(1, *) }
 }
 
 /// Why a layer cannot be built on its input.

@@ -2,6 +2,36 @@
 import _Builtin_intrinsics.intel
 #endif
 
+/// `maxpool SIZE [stride S]` and `avgpool SIZE [stride S]`.
+public struct PoolingSpec: LayerSpec, Equatable {
+    public var mode: Pooling2D.Mode
+    public var size: Window
+    /// The step between windows; nil for the window's height (Keras's default).
+    public var stride: Int?
+
+    public init(mode: Pooling2D.Mode, size: Window, stride: Int?) {
+        self.mode = mode
+        self.size = size
+        self.stride = stride
+    }
+
+    public var blockPrefix: String { "pool" }
+    public func parameterCount(input: [Int]) throws(ShapeError) -> Int { 0 }
+
+    public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
+        [try Pooling2D(name: name, mode: mode, input: input, size: size, stride: stride)]
+    }
+}
+
+extension LayerSpec where Self == PoolingSpec {
+    public static func maxpool(size: (Int, Int), stride: Int?) -> PoolingSpec {
+        PoolingSpec(mode: .max, size: Window(size.0, size.1), stride: stride)
+    }
+    public static func avgpool(size: (Int, Int), stride: Int?) -> PoolingSpec {
+        PoolingSpec(mode: .average, size: Window(size.0, size.1), stride: stride)
+    }
+}
+
 /// Max or average pooling over `[batch, height, width, channels]`, windows of
 /// size×size moved by `stride`, without padding (Keras's default `valid`).
 public final class Pooling2D: Layer {
@@ -12,20 +42,20 @@ public final class Pooling2D: Layer {
     public let mode: Mode
     public let inputShape: [Int]
     public let outputShape: [Int]
-    public let size: (height: Int, width: Int)
+    public let size: Window
     public let stride: Int
     public var parameters: [Parameter] { [] }
     /// For max pooling, where each output of the last training batch came
     /// from: the input's offset within its sample, per output value.
     private var winners: [Int32] = []
 
-    public init(name: String, mode: Mode, input: [Int], size: (Int, Int), stride: Int?) throws(ShapeError) {
+    public init(name: String, mode: Mode, input: [Int], size: Window, stride: Int?) throws(ShapeError) {
         guard input.count == 3 else { throw ShapeError("pooling needs an input of height×width×channels, not \(Shape.text(input))") }
-        let stride = stride ?? size.0
-        guard size.0 > 0, size.1 > 0, stride > 0 else { throw ShapeError("pooling needs a positive size and stride") }
+        let stride = stride ?? size.height
+        guard size.height > 0, size.width > 0, stride > 0 else { throw ShapeError("pooling needs a positive size and stride") }
         guard let values = Shape.count(input), values < Int(Int32.max) else { throw ShapeError("pooling's input is too large") }
-        guard input[0] >= size.0, input[1] >= size.1 else {
-            throw ShapeError("a \(size.0)x\(size.1) window does not fit a \(input[0])x\(input[1]) input")
+        guard input[0] >= size.height, input[1] >= size.width else {
+            throw ShapeError("a \(size.height)x\(size.width) window does not fit a \(input[0])x\(input[1]) input")
         }
         self.name = name
         self.kind = mode == .max ? "maxpool" : "avgpool"
@@ -33,7 +63,7 @@ public final class Pooling2D: Layer {
         inputShape = input
         self.size = size
         self.stride = stride
-        outputShape = [(input[0] - size.0) / stride + 1, (input[1] - size.1) / stride + 1, input[2]]
+        outputShape = [(input[0] - size.height) / stride + 1, (input[1] - size.width) / stride + 1, input[2]]
     }
 
     private init(replicating other: Pooling2D) {
@@ -48,7 +78,11 @@ public final class Pooling2D: Layer {
 
     public func replica() -> Layer { Pooling2D(replicating: self) }
 
-    public var multiplyAdds: Int { outputShape.reduce(1, *) * size.height * size.width }
+    public var multiplyAdds: Int { outputSize * size.area }
+    /// Its output, the gradient passed back (the input's size) and, for max
+    /// pooling, the winners it keeps (one per output).
+    public var trainingFloatsPerSample: Int { outputSize * 2 + inputShape.reduce(1, *) }
+    public var unsharedParameters: Int { 0 }
 
     /// Calls `body(output offset, input offset)` for every (sample, output
     /// position, window tap); offsets are of the first channel, and the c
@@ -201,78 +235,5 @@ public final class Pooling2D: Layer {
             }
         }
         return dx
-    }
-}
-
-/// Flattens each sample to a vector.
-public final class Flatten: Layer {
-    public let name: String
-    public let kind = "flatten"
-    public let inputShape: [Int]
-    public var outputShape: [Int] { [inputShape.reduce(1, *)] }
-    public var parameters: [Parameter] { [] }
-
-    public init(name: String, input: [Int]) {
-        self.name = name
-        inputShape = input
-    }
-
-    public func replica() -> Layer { Flatten(name: name, input: inputShape) }
-
-    public func forward(_ x: Tensor, training: Bool) -> Tensor { x.reshaped([x.batch] + outputShape) }
-    public func backward(_ dy: Tensor) -> Tensor { dy.reshaped([dy.batch] + inputShape) }
-}
-
-/// Inverted dropout, as Keras: in training each unit is zeroed with
-/// probability `rate` and the rest scaled by 1/(1 − rate); at inference the
-/// layer passes its input through.
-public final class Dropout: Layer {
-    public let name: String
-    public let kind = "dropout"
-    public let rate: Float
-    public let inputShape: [Int]
-    public var outputShape: [Int] { inputShape }
-    public var parameters: [Parameter] { [] }
-    private var mask: [Float] = []
-    /// Draws come from the model's generator, so runs repeat.
-    var random: RandomGenerator
-
-    public init(name: String, rate: Float, input: [Int], random: inout RandomGenerator) throws(ShapeError) {
-        guard rate >= 0, rate < 1 else { throw ShapeError("dropout rate must be in [0, 1), not \(rate)") }
-        self.name = name
-        self.rate = rate
-        inputShape = input
-        self.random = RandomGenerator(seed: random.next())
-    }
-
-    private init(replicating other: Dropout) {
-        name = other.name
-        rate = other.rate
-        inputShape = other.inputShape
-        random = RandomGenerator(seed: other.random.next())
-    }
-
-    /// Draws its own masks, from a generator seeded by this layer's.
-    public func replica() -> Layer { Dropout(replicating: self) }
-
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        guard training, rate > 0 else { return x }
-        let keep = 1 - rate
-        mask = (0..<x.count).map { _ in random.nextUnitFloat() < keep ? 1 / keep : 0 }
-        return masked(x)
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        guard rate > 0 else { return dy }
-        return masked(dy)
-    }
-
-    /// `t` times the last mask, element by element.
-    private func masked(_ t: Tensor) -> Tensor {
-        Tensor(shape: t.shape) { out in
-            t.storage.withUnsafeBufferPointer { v in
-                mask.withUnsafeBufferPointer { m in for i in 0..<out.count { out[i] = v[i] * m[i] } }
-            }
-        }
     }
 }

@@ -2,21 +2,32 @@ import CBLAS
 
 /// Matrix products through BLAS `sgemm`, on row-major buffers:
 /// C = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n.
+///
+/// The leading dimensions (the distance between rows as stored) default to
+/// the matrices' widths; a wider one multiplies a block of columns in place,
+/// such as one time step's slice of a `[batch, steps, features]` tensor,
+/// without copying it out.
 public enum GEMM {
     public static func multiply(
         _ a: UnsafePointer<Float>, transposeA: Bool = false,
         _ b: UnsafePointer<Float>, transposeB: Bool = false,
         into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
-        alpha: Float = 1, beta: Float = 0
+        alpha: Float = 1, beta: Float = 0,
+        lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
         guard m > 0, n > 0 else { return }
+        let ldc = ldc ?? n
         guard k > 0 else {
-            if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 { for i in 0..<(m * n) { c[i] *= beta } }
+            for r in 0..<m {
+                let row = c + r * ldc
+                if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { row[j] *= beta } }
+            }
             return
         }
+        let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n)
+        precondition(lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n, "GEMM: a leading dimension is too small")
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                    beta, c, Int32(n))
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The product of two row-major matrices held in arrays (m×k times k×n).

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Losses over a batch, with their gradient.
-public enum Loss: String, Sendable {
+public enum Loss: String, Sendable, CaseIterable {
     /// Categorical cross-entropy on class labels: −mean log p[label], with
     /// probabilities clipped to [1e-7, 1 − 1e-7] as Keras does.
     case crossentropy

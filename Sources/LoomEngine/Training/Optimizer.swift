@@ -7,7 +7,7 @@ import _Builtin_intrinsics.intel
 
 /// The update rules, with Keras's default hyper-parameters.
 public enum OptimizerKind: String, Sendable, CaseIterable {
-    case sgd, momentum, adam, rmsprop
+    case adam, sgd, momentum, rmsprop
 
     /// Keras's default learning rate for each.
     public var defaultLearningRate: Float {

@@ -1,37 +1,16 @@
-/// What a model definition asks for, one entry per line of a `model` block.
-public enum LayerSpec: Sendable, Equatable {
-    case dense(units: Int, activation: ActivationFunction)
-    case conv2d(filters: Int, kernel: (Int, Int), activation: ActivationFunction, stride: Int, padding: Conv2D.Padding)
-    case maxpool(size: (Int, Int), stride: Int?)
-    case avgpool(size: (Int, Int), stride: Int?)
-    case flatten
-    case dropout(rate: Float)
-
-    public static func == (a: LayerSpec, b: LayerSpec) -> Bool { a.describe == b.describe }
-
-    /// The kind, as the language names it.
-    public var kind: String {
-        switch self {
-        case .dense: return "dense"
-        case .conv2d: return "conv"
-        case .maxpool, .avgpool: return "pool"
-        case .flatten: return "flatten"
-        case .dropout: return "dropout"
-        }
-    }
-
-    var describe: String { "\(self)" }
-}
-
 /// A layer as the user wrote it: one line of the model block, which may be
 /// several engine layers (a dense layer and its activation).
 public struct Block {
     public let name: String
-    public let spec: LayerSpec
+    public let spec: any LayerSpec
     public let layers: [Layer]
     public var main: Layer { layers[0] }
     public var outputShape: [Int] { layers.last!.outputShape }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
+    /// What the block's connections would store without sharing.
+    public var unsharedParameters: Int { layers.reduce(0) { $0 + $1.unsharedParameters } }
+    public var multiplyAdds: Int { layers.reduce(0) { $0 + $1.multiplyAdds } }
 }
 
 /// A sequential model: blocks applied in order to batch-first tensors.
@@ -81,40 +60,16 @@ public final class Sequential {
 
     /// Adds a layer on the current output; fails, naming the problem, when
     /// the layer does not fit it. `name` overrides kind-and-position naming.
-    public func add(_ spec: LayerSpec, name given: String? = nil) throws(ShapeError) {
-        let kind = spec.kind
-        counters[kind, default: 0] += 1
-        let name = given ?? "\(kind)\(counters[kind]!)"
+    public func add(_ spec: some LayerSpec, name given: String? = nil) throws(ShapeError) {
+        let prefix = spec.blockPrefix
+        counters[prefix, default: 0] += 1
+        let name = given ?? "\(prefix)\(counters[prefix]!)"
         if blocks.contains(where: { $0.name == name }) { throw ShapeError("a layer named `\(name)` already exists") }
-        let input = outputShape
-        let needed = try Sequential.parameters(of: spec, input: input)
+        let needed = try spec.parameterCount(input: outputShape)
         guard needed <= maxParameters else {
             throw ShapeError("\(name) would need \(needed) weights, more than the memory limit allows (\(maxParameters))")
         }
-        var built: [Layer] = []
-        switch spec {
-        case .dense(let units, let activation):
-            guard input.count == 1 else {
-                throw ShapeError("dense needs a flat input but gets \(Shape.text(input)); add `flatten` before it")
-            }
-            guard units > 0 else { throw ShapeError("dense needs at least one unit") }
-            built.append(Dense(name: name, inputs: input[0], units: units, random: &random))
-            if activation != .linear { built.append(Activation(name: name, function: activation, shape: [units])) }
-        case .conv2d(let filters, let kernel, let activation, let stride, let padding):
-            let conv = try Conv2D(name: name, input: input, filters: filters, kernel: kernel, stride: stride,
-                                  padding: padding, random: &random)
-            built.append(conv)
-            if activation != .linear { built.append(Activation(name: name, function: activation, shape: conv.outputShape)) }
-        case .maxpool(let size, let stride):
-            built.append(try Pooling2D(name: name, mode: .max, input: input, size: size, stride: stride))
-        case .avgpool(let size, let stride):
-            built.append(try Pooling2D(name: name, mode: .average, input: input, size: size, stride: stride))
-        case .flatten:
-            built.append(Flatten(name: name, input: input))
-        case .dropout(let rate):
-            built.append(try Dropout(name: name, rate: rate, input: input, random: &random))
-        }
-        blocks.append(Block(name: name, spec: spec, layers: built))
+        blocks.append(Block(name: name, spec: spec, layers: try spec.build(name: name, input: outputShape, random: &random)))
         planned = nil
     }
 
@@ -139,33 +94,6 @@ public final class Sequential {
         return steps
     }
     private var planned: [Layer]?
-
-    /// A product of dimensions, or nil when it overflows.
-    static func product(_ dims: [Int]) -> Int? {
-        var p = 1
-        for d in dims {
-            let (r, overflow) = p.multipliedReportingOverflow(by: d)
-            if overflow { return nil }
-            p = r
-        }
-        return p
-    }
-
-    /// The weights `spec` would allocate on `input`, computed without
-    /// allocating and without overflowing.
-    public static func parameters(of spec: LayerSpec, input: [Int]) throws(ShapeError) -> Int {
-        let tooLarge = ShapeError("the layer is too large to build")
-        switch spec {
-        case .dense(let units, _):
-            guard let inputs = product(input), let w = product([inputs + 1, units]) else { throw tooLarge }
-            return w
-        case .conv2d(let filters, let kernel, _, _, _):
-            guard let channels = input.last, let w = product([kernel.0, kernel.1, channels, filters]) else { throw tooLarge }
-            return w + filters
-        default:
-            return 0
-        }
-    }
 
     /// Whether the model ends in softmax (so cross-entropy can be fused with it).
     public var endsInSoftmax: Bool { (layers.last as? Activation)?.function == .softmax }

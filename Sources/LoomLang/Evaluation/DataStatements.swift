@@ -6,7 +6,8 @@ extension Evaluator {
     /// The session item `expr` names, as what `extract` takes from it;
     /// `kind` says what was wanted when it is something else.
     func item<T>(_ expr: Expr, _ kind: String, _ extract: (SessionItem) -> T?) throws(LoomError) -> T {
-        let name = expr.name!.joined(separator: ".")
+        guard let parts = expr.name else { throw LoomError(.type, "expected the name of \(kind)", at: expr.range) }
+        let name = parts.joined(separator: ".")
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
         guard let value = extract(item) else {
             throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not \(kind)", at: expr.range)
@@ -19,34 +20,34 @@ extension Evaluator {
     }
 
     /// `data NAME = glyphs [n N] [size S] [noise X]`
-    func makeGlyphs(_ c: Command) throws(LoomError) {
-        let n = try integer(c, "n", default: 1000, in: 1...1_000_000)
-        let size = try integer(c, "size", default: 28, in: 8...256)
-        let noise = c.argument("noise") == nil ? 0.1 : try number(c, "noise")
-        guard (0...1).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 1", at: c.argument("noise")?.range) }
-        try checkMemory(bytes: n * size * size * 4, what: "\(n) images of \(size)x\(size)", at: c.range)
+    func makeGlyphs(_ a: Arguments) throws(LoomError) {
+        let n = try a.integer("n", in: 1...1_000_000)
+        let size = try a.integer("size", in: 8...256)
+        let noise = try a.number("noise")
+        guard (0...1).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 1", at: a.range(of: "noise")) }
+        try checkMemory(bytes: n * size * size * 4, what: "\(n) images of \(size)x\(size)", at: a.range)
         let data = Glyphs.make(count: n, size: size, noise: Float(noise), random: &session.random)
-        define(c, .dataset(data))
-        output.display(datasetSummary(name(c), data), displayID: nil, update: false)
+        let name = try a.name("name")
+        session.define(name, .dataset(data))
+        show(datasetSummary(name, data))
     }
 
     /// `split NAME [train F]`: NAME.train and NAME.test.
-    func split(_ c: Command) throws(LoomError) {
-        let expr = c.argument("data")!
-        let data = try dataset(expr)
-        let fraction = c.argument("train") == nil ? 0.8 : try number(c, "train")
+    func split(_ a: Arguments) throws(LoomError) {
+        let data = try a.dataset("data")
+        let fraction = try a.number("train")
         guard fraction > 0, fraction < 1 else {
             throw LoomError(.value, "train must be a fraction between 0 and 1 (or a percentage), not \(fraction)",
-                            at: c.argument("train")?.range)
+                            at: a.range(of: "train"))
         }
         let (train, test) = data.split(train: fraction, random: &session.random)
-        let base = expr.name!.joined(separator: ".")
+        let base = try a.name("data")
         session.define(base + ".train", .dataset(train))
         session.define(base + ".test", .dataset(test))
         var table = Table(title: "split \(base)", columns: [.init("part"), .init("samples", .right), .init("per class")])
         table.append(["\(base).train", NumberFormat.grouped(train.count), train.classCounts.map(String.init).joined(separator: " ")])
         table.append(["\(base).test", NumberFormat.grouped(test.count), test.classCounts.map(String.init).joined(separator: " ")])
-        output.display(table.bundle(width: session.width), displayID: nil, update: false)
+        show(table.bundle(width: session.width))
     }
 
     func datasetSummary(_ name: String, _ d: Dataset) -> MimeBundle {
@@ -63,10 +64,6 @@ extension Evaluator {
         return grid.bundle(svg: session.plotStyle == .svg, width: session.width)
     }
 
-    func name(_ c: Command) -> String { c.argument("name")!.name!.joined(separator: ".") }
-
-    func define(_ c: Command, _ item: SessionItem) { session.define(name(c), item) }
-
     /// Refuses, before allocating, what would not fit in memory.
     func checkMemory(bytes: Int, what: String, at range: SourceRange) throws(LoomError) {
         let limit = session.memoryLimit
@@ -75,56 +72,45 @@ extension Evaluator {
                             + "\(NumberFormat.grouped(limit / 1_048_576)) MiB Loom allows (`set memory` raises it)", at: range)
         }
     }
-}
 
-extension Evaluator {
-    func string(_ c: Command, _ name: String) throws(LoomError) -> String {
-        let expr = c.argument(name)!
-        guard case .string(let s) = try evaluate(expr) else {
-            throw LoomError(.type, "\(name) must be a string, like \"data/x.csv\"", at: expr.range)
-        }
-        return s
-    }
-
-    func fileBytes(_ c: Command, _ name: String) throws(LoomError) -> (bytes: [UInt8], path: String) {
-        let path = try string(c, name)
+    func fileBytes(_ a: Arguments, _ name: String) throws(LoomError) -> (bytes: [UInt8], path: String) {
+        let path = try a.string(name)
         do { return (try Files.read(path), path) } catch {
-            throw LoomError(.io, "cannot read \(error.description)", at: c.argument(name)?.range)
+            throw LoomError(.io, "cannot read \(error.description)", at: a.range(of: name))
         }
     }
 
     /// `data NAME = csv PATH [label …] [shape DIMS] [scale X]`, `idx`, `npy`.
-    func loadData(_ c: Command) throws(LoomError) {
+    func loadData(_ a: Arguments) throws(LoomError) {
         let data: Dataset
         do {
-            switch c.signature.subword {
+            switch a.signature.subword {
             case "csv":
-                let (bytes, path) = try fileBytes(c, "path")
-                try checkMemory(bytes: bytes.count * 2, what: path, at: c.range)
-                let label = CSVLoader.LabelColumn(rawValue: c.argument("label")?.name?.first ?? "last") ?? .last
-                let shape = c.argument("shape") == nil ? nil : try shapeValue(c, "shape")
-                let scale = c.argument("scale") == nil ? 1 : try number(c, "scale")
-                data = try CSVLoader.load(bytes: bytes, label: label, shape: shape, scale: Float(scale), source: path)
+                let (bytes, path) = try fileBytes(a, "path")
+                try checkMemory(bytes: bytes.count * 2, what: path, at: a.range)
+                data = try CSVLoader.load(bytes: bytes, label: try a.choice("label", CSVLoader.LabelColumn.self),
+                                          shape: try a.optionalShape("shape"), scale: Float(try a.number("scale")), source: path)
             case "idx":
-                let (images, imagesPath) = try fileBytes(c, "images")
-                let (labels, labelsPath) = try fileBytes(c, "labels")
-                try checkMemory(bytes: images.count * 4, what: imagesPath, at: c.range)
+                let (images, imagesPath) = try fileBytes(a, "images")
+                let (labels, labelsPath) = try fileBytes(a, "labels")
+                try checkMemory(bytes: images.count * 4, what: imagesPath, at: a.range)
                 data = try IDXLoader.load(images: images, labels: labels, imagesSource: imagesPath, labelsSource: labelsPath)
             default:
-                let (samples, samplesPath) = try fileBytes(c, "path")
-                let labels = c.argument("labels") == nil ? nil : try fileBytes(c, "labels")
-                try checkMemory(bytes: samples.count * 2, what: samplesPath, at: c.range)
+                let (samples, samplesPath) = try fileBytes(a, "path")
+                let labels = a.given("labels") ? try fileBytes(a, "labels") : nil
+                try checkMemory(bytes: samples.count * 2, what: samplesPath, at: a.range)
                 data = try NPYLoader.load(samples: samples, labels: labels?.bytes, samplesSource: samplesPath,
                                           labelsSource: labels?.path ?? "")
             }
         } catch let error as DataError {
-            throw LoomError(.value, error.message, at: c.range)
+            throw LoomError(.value, error.message, at: a.range)
         } catch let error as LoomError {
             throw error
         } catch {
-            throw LoomError(.value, "\(error)", at: c.range)
+            throw LoomError(.value, "\(error)", at: a.range)
         }
-        define(c, .dataset(data))
-        show(datasetSummary(name(c), data))
+        let name = try a.name("name")
+        session.define(name, .dataset(data))
+        show(datasetSummary(name, data))
     }
 }

@@ -5,7 +5,7 @@ import LoomRender
 extension Evaluator {
     /// `M.LAYER` → the model and the block.
     func layer(_ expr: Expr) throws(LoomError) -> (ModelState, Block) {
-        let parts = expr.name!
+        guard let parts = expr.name else { throw LoomError(.syntax, "name a layer as MODEL.LAYER, like cnn.conv1", at: expr.range) }
         guard parts.count >= 2 else {
             throw LoomError(.syntax, "name a layer as MODEL.LAYER, like cnn.conv1", at: expr.range)
         }
@@ -30,8 +30,8 @@ extension Evaluator {
 
     /// `show weights M.LAYER`: the kernel as a heatmap (conv kernels as
     /// rows of kh·kw·C, one column per filter).
-    func showWeights(_ c: Command) throws(LoomError) -> MimeBundle {
-        let (block, kernel) = try weights(c.argument("layer")!)
+    func showWeights(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let (block, kernel) = try weights(try a.expression("layer"))
         let columns = kernel.value.shape.last!
         let rows = kernel.value.count / columns
         return plot(Heatmap(Matrix(rows: rows, columns: columns, values: kernel.value.storage.map(Double.init)),
@@ -40,13 +40,13 @@ extension Evaluator {
 
     /// `show filters M.LAYER`: each filter of a convolution as a small image,
     /// on one shared scale (averaged over input channels when there are several).
-    func showFilters(_ c: Command) throws(LoomError) -> MimeBundle {
-        let (block, kernel) = try weights(c.argument("layer")!)
+    func showFilters(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let (block, kernel) = try weights(try a.expression("layer"))
         guard let conv = block.main as? Conv2D else {
             throw LoomError(.value, "`\(block.name)` is a \(block.main.kind) layer; filters belong to conv2d layers",
-                            at: c.argument("layer")!.range)
+                            at: a.range(of: "layer"))
         }
-        let (kh, kw) = conv.kernel
+        let (kh, kw) = (conv.kernel.height, conv.kernel.width)
         let channels = conv.inputShape[2], filters = conv.outputShape[2]
         let images = (0..<filters).map { f in
             Matrix(rows: kh, columns: kw, values: (0..<(kh * kw)).map { p in
@@ -61,18 +61,17 @@ extension Evaluator {
     }
 
     /// `show histogram M.LAYER`
-    func showHistogram(_ c: Command) throws(LoomError) -> MimeBundle {
-        let (block, kernel) = try weights(c.argument("layer")!)
+    func showHistogram(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let (block, kernel) = try weights(try a.expression("layer"))
         return plot(Histogram(kernel.value.storage.map(Double.init), bins: 12, title: "\(block.name) weights"))
     }
 
     /// `show sparsity M [on DATA]`: per layer, the share of zero weights, the
     /// share of zero activations on DATA, and the weights that remain.
-    func showSparsity(_ c: Command) throws(LoomError) -> MimeBundle {
-        let state = try modelState(c.argument("model")!)
-        let model = state.model
+    func showSparsity(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let model = try a.model("model").model
         var activationZeros: [String: Double] = [:]
-        if let expr = c.argument("on") {
+        if let expr = a.command.argument("on") {
             let data = try dataset(expr)
             try check(data, fits: model, at: expr.range)
             let sample = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))

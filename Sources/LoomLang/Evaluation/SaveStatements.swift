@@ -10,15 +10,8 @@ extension Evaluator {
     func definition(of model: Sequential) -> String {
         var lines = ["model \(model.name) {", "  input \(Shape.text(model.inputShape))"]
         for block in model.blocks {
-            let text: String
-            switch block.spec {
-            case .dense(let units, let activation): text = "dense \(units) \(activation.rawValue)"
-            case .conv2d(let filters, let kernel, let activation, let stride, let padding):
-                text = "conv2d \(filters) \(kernel.0)x\(kernel.1) \(activation.rawValue) stride \(stride) padding \(padding.rawValue)"
-            case .maxpool(let size, let stride): text = "maxpool \(size.0)x\(size.1)" + (stride.map { " stride \($0)" } ?? "")
-            case .avgpool(let size, let stride): text = "avgpool \(size.0)x\(size.1)" + (stride.map { " stride \($0)" } ?? "")
-            case .flatten: text = "flatten"
-            case .dropout(let rate): text = "dropout \(rate)"
+            guard let text = Layers.definition(of: block.spec) else {
+                preconditionFailure("no layer binding writes \(type(of: block.spec))")
             }
             lines.append("  \(text) as \(block.name)")
         }
@@ -27,9 +20,9 @@ extension Evaluator {
 
     /// `save NAME PATH`: the weights as safetensors, named `layer.kernel` and
     /// `layer.bias`, with the definition and training state in the metadata.
-    func save(_ c: Command) throws(LoomError) {
-        let state = try modelState(c.argument("name")!)
-        let path = try string(c, "path")
+    func save(_ a: Arguments) throws(LoomError) {
+        let state = try a.model("name")
+        let path = try a.string("path")
         var tensors: [(name: String, tensor: Tensor)] = []
         for block in state.model.blocks {
             for p in block.parameters { tensors.append(("\(block.name).\(p.name)", p.value)) }
@@ -38,7 +31,7 @@ extension Evaluator {
                         ("loom.epochs", String(state.epochsTrained)), ("loom.version", LoomLangVersion.value)]
         let bytes = SafeTensors.encode(tensors, metadata: metadata)
         do { try Files.writeAtomically(bytes, to: path) } catch {
-            throw LoomError(.io, "cannot write \(error.description)", at: c.argument("path")?.range)
+            throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
         }
         show(MimeBundle(text: "Saved \(state.model.name) (\(NumberFormat.grouped(state.model.parameterCount)) parameters, "
                         + "\(tensors.count) tensors) to \(path)"))
@@ -46,9 +39,9 @@ extension Evaluator {
 
     /// `load NAME PATH`: rebuilds the model from its definition and sets its
     /// weights, checking every tensor's name and shape.
-    func load(_ c: Command) throws(LoomError) {
-        let (bytes, path) = try fileBytes(c, "path")
-        let range = c.range
+    func load(_ a: Arguments) throws(LoomError) {
+        let (bytes, path) = try fileBytes(a, "path")
+        let range = a.range
         let decoded: (tensors: [String: Tensor], metadata: [String: String])
         do { decoded = try SafeTensors.decode(bytes, source: path) } catch { throw LoomError(.value, error.message, at: range) }
         guard decoded.metadata[Evaluator.formatKey] == Evaluator.formatValue, let source = decoded.metadata["loom.definition"] else {
@@ -61,10 +54,11 @@ extension Evaluator {
         guard case .model(_, let layers, _)? = statements.first else {
             throw LoomError(.value, "\(path): its metadata holds no model block", at: range)
         }
-        let name = self.name(c)
-        try defineModel(name: name, layers: layers, range: range)
-        guard case .model(let state)? = session[name] else { return }
-        for block in state.model.blocks {
+        let name = try a.name("name")
+        // Everything is checked before the name is bound: a file that does
+        // not fit leaves whatever `name` held before.
+        let model = try buildModel(name: name, layers: layers, range: range)
+        for block in model.blocks {
             for p in block.parameters {
                 let key = "\(block.name).\(p.name)"
                 guard let tensor = decoded.tensors[key] else { throw LoomError(.value, "\(path) has no tensor \(key)", at: range) }
@@ -75,7 +69,10 @@ extension Evaluator {
                 p.value = tensor
             }
         }
+        let state = ModelState(model: model)
         state.epochsTrained = Int(decoded.metadata["loom.epochs"] ?? "") ?? 0
+        session.define(name, .model(state))
+        show(summaryTable(model).bundle(width: session.width))
         show(MimeBundle(text: "Loaded \(name) from \(path) (trained \(state.epochsTrained) epochs)"))
     }
 }

@@ -48,7 +48,7 @@ public final class ModelState {
 }
 
 /// How plots are drawn.
-public enum PlotStyle: String, Sendable {
+public enum PlotStyle: String, Sendable, CaseIterable {
     case text, svg
 }
 

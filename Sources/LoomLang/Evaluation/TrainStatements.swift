@@ -21,24 +21,24 @@ extension Evaluator {
 
     /// `train M on DATA …`: the fit loop with a live progress line; ends with
     /// the per-epoch table and the loss curve.
-    func train(_ c: Command) throws(LoomError) {
-        let state = try modelState(c.argument("model")!)
+    func train(_ a: Arguments) throws(LoomError) {
+        let state = try a.model("model")
         let model = state.model
-        let data = try dataset(c.argument("on")!)
-        try check(data, fits: model, at: c.argument("on")!.range)
-        let validation = try c.argument("validate").map { e throws(LoomError) in try dataset(e) }
-        if let validation { try check(validation, fits: model, at: c.argument("validate")!.range) }
-        let epochs = try integer(c, "epochs", default: 1, in: 1...100_000)
-        let batch = try integer(c, "batch", default: 32, in: 1...1_000_000)
-        let kind = OptimizerKind(rawValue: c.argument("optimizer")?.name?.first ?? "adam") ?? .adam
-        let loss = Loss(rawValue: c.argument("loss")?.name?.first ?? "crossentropy") ?? .crossentropy
+        let data = try a.dataset("on")
+        try check(data, fits: model, at: try a.expression("on").range)
+        let validation = a.given("validate") ? try a.dataset("validate") : nil
+        if let validation { try check(validation, fits: model, at: try a.expression("validate").range) }
+        let epochs = try a.integer("epochs", in: 1...100_000)
+        let batch = try a.integer("batch", in: 1...1_000_000)
+        let kind = try a.choice("optimizer", OptimizerKind.self)
+        let loss = try a.choice("loss", Loss.self)
         if loss == .crossentropy && !model.endsInSoftmax {
             throw LoomError(.value, "crossentropy needs probabilities: end `\(model.name)` with a softmax layer, or use `loss mse`",
-                            at: c.range)
+                            at: a.range)
         }
-        let lr: Float? = c.argument("lr") == nil ? nil : Float(try number(c, "lr"))
-        if let lr, !(lr > 0) { throw LoomError(.value, "lr must be positive", at: c.argument("lr")?.range) }
-        try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: c.range)
+        let lr = try a.optionalNumber("lr").map(Float.init)
+        if let lr, !(lr > 0) { throw LoomError(.value, "lr must be positive", at: a.range(of: "lr")) }
+        try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: a.range)
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
@@ -72,7 +72,7 @@ extension Evaluator {
         }
         if outcome.interrupted {
             throw LoomError(.interrupted, "training stopped by the user after \(outcome.history.count) full epoch(s); "
-                            + "`\(model.name)` keeps the weights of its last finished step", at: c.range)
+                            + "`\(model.name)` keeps the weights of its last finished step", at: a.range)
         }
     }
 
@@ -95,13 +95,13 @@ extension Evaluator {
     }
 
     /// `evaluate M on DATA`: loss, accuracy and the confusion matrix.
-    func evaluate(_ c: Command) throws(LoomError) -> MimeBundle {
-        let state = try modelState(c.argument("model")!)
-        let data = try dataset(c.argument("on")!)
-        try check(data, fits: state.model, at: c.argument("on")!.range)
+    func evaluate(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let state = try a.model("model")
+        let data = try a.dataset("on")
+        try check(data, fits: state.model, at: try a.expression("on").range)
         let loss: Loss = state.model.endsInSoftmax ? .crossentropy : .mse
         let e = Metrics.evaluate(state.model, inputs: data.inputs, labels: data.labels, loss: loss)
-        var summary = Table(title: "\(state.model.name) on \(c.argument("on")!.name!.joined(separator: "."))",
+        var summary = Table(title: "\(state.model.name) on \(try a.name("on"))",
                             columns: [.init("metric"), .init("value", .right)])
         summary.append(["loss (\(loss.rawValue))", NumberFormat.fixed(e.loss, decimals: 4)])
         summary.append(["accuracy", NumberFormat.percent(e.accuracy, decimals: 2)])
@@ -116,12 +116,12 @@ extension Evaluator {
 
     /// `predict M on DATA [first N] [mistakes]`: predictions beside labels;
     /// with `mistakes`, only the misclassified samples, with their images.
-    func predict(_ c: Command) throws(LoomError) -> MimeBundle {
-        let state = try modelState(c.argument("model")!)
-        let data = try dataset(c.argument("on")!)
-        try check(data, fits: state.model, at: c.argument("on")!.range)
-        let n = try integer(c, "first", default: 10, in: 1...10_000)
-        let onlyMistakes = c.argument("mistakes") != nil
+    func predict(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let state = try a.model("model")
+        let data = try a.dataset("on")
+        try check(data, fits: state.model, at: try a.expression("on").range)
+        let n = try a.integer("first", in: 1...10_000)
+        let onlyMistakes = a.flag("mistakes")
         let candidates = onlyMistakes ? Array(0..<data.count) : Array(0..<min(n, data.count))
         let output = state.model.predict(data.inputs.gathering(samples: candidates))
         let predicted = Metrics.predictedClasses(output)

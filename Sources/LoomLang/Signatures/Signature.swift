@@ -21,6 +21,12 @@ public enum ParameterKind: Sendable, Equatable {
     /// Values to the end of the line (`print`).
     case expressions
 
+    /// The choices an enum's cases name, in their order: the parser accepts
+    /// exactly the words the evaluator can turn back into a case.
+    static func choice<E: CaseIterable & RawRepresentable>(of type: E.Type) -> ParameterKind where E.RawValue == String {
+        .choice(E.allCases.map(\.rawValue))
+    }
+
     /// How the kind reads in a usage line.
     var placeholder: String {
         switch self {
@@ -94,6 +100,9 @@ public struct Signature: Sendable, Equatable {
     public var parameters: [Parameter]
     public var summary: String
     public var example: String
+    /// Designed and documented, not built yet: it parses and has help, and
+    /// running it says it is not available (set by the binding tables).
+    public var planned = false
 
     public init(_ keyword: String, _ category: Category, _ parameters: [Parameter] = [],
                 summary: String, example: String) {

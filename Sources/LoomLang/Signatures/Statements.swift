@@ -1,156 +1,166 @@
-/// Every statement of the language. Adding a statement here makes the parser,
-/// completion, inspection, `help` and the reference know it.
+import LoomEngine
+
+/// Every statement of the language, each form bound to its handler. Adding
+/// a form here makes the parser, completion, inspection, `help`, the
+/// reference and the evaluator know it.
 public enum Statements {
-    static let activations = ["relu", "tanh", "sigmoid", "softmax", "linear"]
+    static let bindings: [StatementBinding] = session + data + models + reports + sparse
 
-    public static let all: [Signature] = session + data + models + reports + sparse
+    public static let all: [Signature] = bindings.map(\.signature)
 
-    static let session: [Signature] = [
-        Signature("print", .session, [Parameter("values", .expressions, positional: true, "the values to write")],
-                  summary: "Writes values to standard output.", example: "print \"epochs:\" epochs"),
-        Signature("warn", .session, [Parameter("values", .expressions, positional: true, "the values to write")],
-                  summary: "Writes values to standard error.", example: "warn \"low accuracy\""),
-        Signature("seed", .session, [Parameter("n", .integer, required: true, positional: true, "the seed")],
+    /// The handler of each built form, by title (`show filters`).
+    static let handlers: [String: StatementBinding.Handler] = {
+        var table: [String: StatementBinding.Handler] = [:]
+        for binding in bindings { if case .handler(let run) = binding.kind { table[binding.signature.title] = run } }
+        return table
+    }()
+
+    static let session: [StatementBinding] = [
+        .bind(Signature("print", .session, [Parameter("values", .expressions, positional: true, "the values to write")],
+                  summary: "Writes values to standard output.", example: "print \"epochs:\" epochs")) { e, a throws(LoomError) in try e.write(.stdout, a) },
+        .bind(Signature("warn", .session, [Parameter("values", .expressions, positional: true, "the values to write")],
+                  summary: "Writes values to standard error.", example: "warn \"low accuracy\"")) { e, a throws(LoomError) in try e.write(.stderr, a) },
+        .bind(Signature("seed", .session, [Parameter("n", .integer, required: true, positional: true, "the seed")],
                   summary: "Seeds every random choice that follows, so a notebook gives the same numbers each run.",
-                  example: "seed 7"),
-        Signature("help", .session, [Parameter("topic", .word, positional: true, placeholder: "WORD",
+                  example: "seed 7")) { e, a throws(LoomError) in try e.seed(a) },
+        .bind(Signature("help", .session, [Parameter("topic", .word, positional: true, placeholder: "WORD",
                                                "a statement, layer or option")],
-                  summary: "Lists the statements, or explains one.", example: "help train"),
-        Signature("list", .session, summary: "Lists the names this session has defined.", example: "list"),
-        Signature("delete", .session, [Parameter("name", .reference, required: true, positional: true, "the name to forget")],
-                  summary: "Forgets a name.", example: "delete epochs"),
-        Signature("reset", .session, summary: "Forgets every name and setting.", example: "reset"),
-        Signature("set", "plots", .session,
-                  [Parameter("style", .choice(["text", "svg"]), required: true, positional: true,
+                  summary: "Lists the statements, or explains one.", example: "help train")) { e, a throws(LoomError) in try e.help(a) },
+        .bind(Signature("list", .session, summary: "Lists the names this session has defined.", example: "list")) { e, _ in e.show(e.listing()) },
+        .bind(Signature("delete", .session, [Parameter("name", .reference, required: true, positional: true, "the name to forget")],
+                  summary: "Forgets a name.", example: "delete epochs")) { e, a throws(LoomError) in try e.delete(a) },
+        .bind(Signature("reset", .session, summary: "Forgets every name and setting.", example: "reset")) { e, _ in e.session.reset() },
+        .bind(Signature("set", "plots", .session,
+                  [Parameter("style", .choice(of: PlotStyle.self), required: true, positional: true,
                              "`text` draws text plots; `svg` adds vector figures")],
-                  summary: "Chooses how plots are drawn.", example: "set plots svg"),
-        Signature("set", "width", .session,
+                  summary: "Chooses how plots are drawn.", example: "set plots svg")) { e, a throws(LoomError) in try e.setPlots(a) },
+        .bind(Signature("set", "width", .session,
                   [Parameter("columns", .integer, required: true, positional: true, "columns of text output")],
-                  summary: "Sets the width of text output (default 80).", example: "set width 100"),
-        Signature("set", "threads", .session,
+                  summary: "Sets the width of text output (default 80).", example: "set width 100")) { e, a throws(LoomError) in try e.setWidth(a) },
+        .bind(Signature("set", "threads", .session,
                   [Parameter("n", .integer, required: true, positional: true, "threads for BLAS and the engine")],
                   summary: "Sets how many threads training uses (default: the machine's cores). Results do not depend on it.",
-                  example: "set threads 1"),
-        Signature("set", "memory", .session,
+                  example: "set threads 1")) { e, a throws(LoomError) in try e.setThreads(a) },
+        .bind(Signature("set", "memory", .session,
                   [Parameter("mib", .integer, required: true, positional: true, placeholder: "MIB",
                              "mebibytes a data set or model may take")],
                   summary: "Sets the memory limit for data sets and models (default: half the machine's memory).",
-                  example: "set memory 4096"),
-        Signature("sleep", .session, [Parameter("seconds", .number, required: true, positional: true, "how long")],
-                  summary: "Waits, and can be interrupted.", example: "sleep 0.5"),
-        Signature("clear", .session, summary: "Clears the cell's output so far.", example: "clear"),
+                  example: "set memory 4096")) { e, a throws(LoomError) in try e.setMemory(a) },
+        .bind(Signature("sleep", .session, [Parameter("seconds", .number, required: true, positional: true, "how long")],
+                  summary: "Waits, and can be interrupted.", example: "sleep 0.5")) { e, a throws(LoomError) in try e.sleep(a) },
+        .bind(Signature("clear", .session, summary: "Clears the cell's output so far.", example: "clear")) { e, _ in e.output.clearOutput(wait: false) },
     ]
 
-    static let data: [Signature] = [
-        Signature("data", "csv", binds: true, .data, [
+    static let data: [StatementBinding] = [
+        .bind(Signature("data", "csv", binds: true, .data, [
             Parameter("path", .string, required: true, positional: true, "the CSV file, one sample a row"),
-            Parameter("label", .choice(["last", "first", "none"]), default: "last", "which column holds the label"),
+            Parameter("label", .choice(of: CSVLoader.LabelColumn.self), default: "last", "which column holds the label"),
             Parameter("shape", .shape, "the shape of one sample, e.g. 28x28x1"),
             Parameter("scale", .number, default: "1", "a factor every value is multiplied by"),
-        ], summary: "Loads samples from a CSV file.", example: "data d = csv \"digits.csv\" label first scale 0.0039"),
-        Signature("data", "idx", binds: true, .data, [
+        ], summary: "Loads samples from a CSV file.", example: "data d = csv \"digits.csv\" label first scale 0.0039")) { e, a throws(LoomError) in try e.loadData(a) },
+        .bind(Signature("data", "idx", binds: true, .data, [
             Parameter("images", .string, required: true, positional: true, "the IDX images file"),
             Parameter("labels", .string, required: true, "the IDX labels file"),
-        ], summary: "Loads MNIST-format IDX files.", example: "data m = idx \"train-images\" labels \"train-labels\""),
-        Signature("data", "npy", binds: true, .data, [
+        ], summary: "Loads MNIST-format IDX files.", example: "data m = idx \"train-images\" labels \"train-labels\"")) { e, a throws(LoomError) in try e.loadData(a) },
+        .bind(Signature("data", "npy", binds: true, .data, [
             Parameter("path", .string, required: true, positional: true, "the .npy array of samples"),
             Parameter("labels", .string, "a .npy array of labels"),
-        ], summary: "Loads NumPy arrays.", example: "data x = npy \"x.npy\" labels \"y.npy\""),
-        Signature("data", "glyphs", binds: true, .data, [
+        ], summary: "Loads NumPy arrays.", example: "data x = npy \"x.npy\" labels \"y.npy\"")) { e, a throws(LoomError) in try e.loadData(a) },
+        .bind(Signature("data", "glyphs", binds: true, .data, [
             Parameter("n", .integer, default: "1000", "how many images"),
             Parameter("size", .integer, default: "28", "the side of each square image"),
             Parameter("noise", .number, default: "0.1", "the amount of pixel noise"),
-        ], summary: "Makes synthetic 10-class digit-like images.", example: "data digits = glyphs n 3000 size 28"),
-        Signature("data", "sines", binds: true, .data, [
+        ], summary: "Makes synthetic 10-class digit-like images.", example: "data digits = glyphs n 3000 size 28")) { e, a throws(LoomError) in try e.makeGlyphs(a) },
+        .planned(Signature("data", "sines", binds: true, .data, [
             Parameter("n", .integer, default: "1000", "how many sequences"),
             Parameter("steps", .integer, default: "10", "time steps per sequence"),
             Parameter("classes", .integer, default: "10", "frequency bands, one class each"),
         ], summary: "Makes synthetic sequences, one class per frequency band.",
-        example: "data waves = sines n 2000 steps 10 classes 10"),
-        Signature("data", "patches", binds: true, .data, [
+        example: "data waves = sines n 2000 steps 10 classes 10")),
+        .planned(Signature("data", "patches", binds: true, .data, [
             Parameter("n", .integer, default: "1000", "how many patches"),
             Parameter("size", .integer, default: "8", "the side of each square patch"),
         ], summary: "Makes synthetic image patches with edges, for dictionary learning.",
-        example: "data pix = patches n 2000 size 8"),
-        Signature("split", .data, [
+        example: "data pix = patches n 2000 size 8")),
+        .bind(Signature("split", .data, [
             Parameter("data", .reference, required: true, positional: true, "the data set to split"),
             Parameter("train", .fraction, default: "0.8", "the share that goes to NAME.train"),
         ], summary: "Splits a data set into NAME.train and NAME.test (stratified, seeded).",
-        example: "split digits train 0.8"),
+        example: "split digits train 0.8")) { e, a throws(LoomError) in try e.split(a) },
     ]
 
-    static let models: [Signature] = [
-        Signature("model", .models, [Parameter("name", .newName, required: true, positional: true, "the model's name")],
+    static let models: [StatementBinding] = [
+        .block(Signature("model", .models, [Parameter("name", .newName, required: true, positional: true, "the model's name")],
                   summary: "Defines a sequential model, one layer a line, in braces.",
-                  example: "model m {\n  input 28x28x1\n  flatten\n  dense 10 softmax\n}"),
-        Signature("summary", .models, [Parameter("model", .reference, required: true, positional: true, "the model")],
+                  example: "model m {\n  input 28x28x1\n  flatten\n  dense 10 softmax\n}")),
+        .bind(Signature("summary", .models, [Parameter("model", .reference, required: true, positional: true, "the model")],
                   summary: "Layers, output shapes, parameters, and what each layer would cost without sharing.",
-                  example: "summary cnn"),
-        Signature("train", .models, [
+                  example: "summary cnn")) { e, a throws(LoomError) in try e.summary(a) },
+        .bind(Signature("train", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model to train"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the training data"),
             Parameter("epochs", .integer, default: "1", "passes over the data"),
             Parameter("batch", .integer, default: "32", "samples per step"),
-            Parameter("optimizer", .choice(["adam", "sgd", "momentum", "rmsprop"]), default: "adam", "the update rule"),
+            Parameter("optimizer", .choice(of: OptimizerKind.self), default: "adam", "the update rule"),
             Parameter("lr", .number, placeholder: "X", "the learning rate (default: the optimizer's, as in Keras)"),
-            Parameter("loss", .choice(["crossentropy", "mse"]), default: "crossentropy", "the loss"),
+            Parameter("loss", .choice(of: Loss.self), default: "crossentropy", "the loss"),
             Parameter("validate", .reference, placeholder: "DATA", "data to validate on after each epoch"),
         ], summary: "Trains a model, with live progress; returns the per-epoch table and loss curve.",
-        example: "train cnn on digits.train epochs 10 batch 32 optimizer adam lr 0.001"),
-        Signature("evaluate", .models, [
+        example: "train cnn on digits.train epochs 10 batch 32 optimizer adam lr 0.001")) { e, a throws(LoomError) in try e.train(a) },
+        .bind(Signature("evaluate", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),
-        ], summary: "Loss, accuracy and a confusion matrix.", example: "evaluate cnn on digits.test"),
-        Signature("predict", .models, [
+        ], summary: "Loss, accuracy and a confusion matrix.", example: "evaluate cnn on digits.test")) { e, a throws(LoomError) in e.show(try e.evaluate(a)) },
+        .bind(Signature("predict", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),
             Parameter("first", .integer, default: "10", "how many samples to show"),
             Parameter("mistakes", .flag, "show only misclassified samples, with their images"),
-        ], summary: "Predictions beside labels.", example: "predict cnn on digits.test first 5"),
-        Signature("prune", .models, [
+        ], summary: "Predictions beside labels.", example: "predict cnn on digits.test first 5")) { e, a throws(LoomError) in e.show(try e.predict(a)) },
+        .planned(Signature("prune", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("amount", .fraction, required: true, positional: true, placeholder: "P%", "the share of weights to zero"),
             Parameter("layer", .word, placeholder: "LAYER", "only this layer"),
-        ], summary: "Magnitude pruning; the mask holds in later training.", example: "prune wide 80%"),
-        Signature("save", .models, [
+        ], summary: "Magnitude pruning; the mask holds in later training.", example: "prune wide 80%")),
+        .bind(Signature("save", .models, [
             Parameter("name", .reference, required: true, positional: true, "a model or dictionary"),
             Parameter("path", .string, required: true, positional: true, "the .safetensors file"),
-        ], summary: "Saves a model or dictionary as safetensors.", example: "save cnn \"cnn.safetensors\""),
-        Signature("load", .models, [
+        ], summary: "Saves a model or dictionary as safetensors.", example: "save cnn \"cnn.safetensors\"")) { e, a throws(LoomError) in try e.save(a) },
+        .bind(Signature("load", .models, [
             Parameter("name", .newName, required: true, positional: true, "the name to load into"),
             Parameter("path", .string, required: true, positional: true, "the .safetensors file"),
-        ], summary: "Loads a model or dictionary saved with `save`.", example: "load cnn \"cnn.safetensors\""),
+        ], summary: "Loads a model or dictionary saved with `save`.", example: "load cnn \"cnn.safetensors\"")) { e, a throws(LoomError) in try e.load(a) },
     ]
 
-    static let reports: [Signature] = [
-        Signature("show", "weights", .reports, [Parameter("layer", .reference, required: true, positional: true,
+    static let reports: [StatementBinding] = [
+        .bind(Signature("show", "weights", .reports, [Parameter("layer", .reference, required: true, positional: true,
                                                            placeholder: "M.LAYER", "the layer")],
-                  summary: "A layer's weights as a heatmap.", example: "show weights cnn.dense1"),
-        Signature("show", "filters", .reports, [Parameter("layer", .reference, required: true, positional: true,
+                  summary: "A layer's weights as a heatmap.", example: "show weights cnn.dense1")) { e, a throws(LoomError) in e.show(try e.showWeights(a)) },
+        .bind(Signature("show", "filters", .reports, [Parameter("layer", .reference, required: true, positional: true,
                                                            placeholder: "M.LAYER", "a conv2d layer")],
-                  summary: "A convolution layer's filters as an image grid.", example: "show filters cnn.conv1"),
-        Signature("show", "histogram", .reports, [Parameter("layer", .reference, required: true, positional: true,
+                  summary: "A convolution layer's filters as an image grid.", example: "show filters cnn.conv1")) { e, a throws(LoomError) in e.show(try e.showFilters(a)) },
+        .bind(Signature("show", "histogram", .reports, [Parameter("layer", .reference, required: true, positional: true,
                                                              placeholder: "M.LAYER", "the layer")],
-                  summary: "A histogram of a layer's weights.", example: "show histogram cnn.conv2"),
-        Signature("show", "sparsity", .reports, [
+                  summary: "A histogram of a layer's weights.", example: "show histogram cnn.conv2")) { e, a throws(LoomError) in e.show(try e.showHistogram(a)) },
+        .bind(Signature("show", "sparsity", .reports, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, placeholder: "DATA", "data to measure activation sparsity on"),
         ], summary: "Per layer: weight sparsity, activation sparsity, effective parameters.",
-        example: "show sparsity cnn on digits.test"),
-        Signature("show", "activations", .reports, [
+        example: "show sparsity cnn on digits.test")) { e, a throws(LoomError) in e.show(try e.showSparsity(a)) },
+        .planned(Signature("show", "activations", .reports, [
             Parameter("layer", .reference, required: true, positional: true, placeholder: "M.LAYER", "the layer"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the input data"),
         ], summary: "A layer's activations as a heatmap, with their sparsity.",
-        example: "show activations wide.dense1 on digits.test"),
-        Signature("show", "atoms", .sparse, [Parameter("dictionary", .reference, required: true, positional: true,
+        example: "show activations wide.dense1 on digits.test")),
+        .planned(Signature("show", "atoms", .sparse, [Parameter("dictionary", .reference, required: true, positional: true,
                                                         "a learned dictionary")],
-                  summary: "A dictionary's atoms as an image grid.", example: "show atoms D"),
-        Signature("show", "codes", .sparse, [Parameter("codes", .reference, required: true, positional: true, "sparse codes")],
-                  summary: "Sparsity, a spy plot and the reconstruction error of sparse codes.", example: "show codes C"),
+                  summary: "A dictionary's atoms as an image grid.", example: "show atoms D")),
+        .planned(Signature("show", "codes", .sparse, [Parameter("codes", .reference, required: true, positional: true, "sparse codes")],
+                  summary: "Sparsity, a spy plot and the reconstruction error of sparse codes.", example: "show codes C")),
     ]
 
-    static let sparse: [Signature] = [
-        Signature("dictionary", "learn", binds: true, .sparse, [
+    static let sparse: [StatementBinding] = [
+        .planned(Signature("dictionary", "learn", binds: true, .sparse, [
             Parameter("data", .reference, required: true, positional: true, "the training signals"),
             Parameter("atoms", .integer, required: true, "how many atoms"),
             Parameter("sparsity", .integer, "nonzeros per code (‖α‖₀ ≤ T)"),
@@ -158,15 +168,15 @@ public enum Statements {
             Parameter("method", .choice(["ksvd", "mod", "online"]), default: "ksvd", "the learning algorithm"),
             Parameter("iterations", .integer, default: "10", "learning iterations"),
         ], summary: "Learns a dictionary whose atoms code the data sparsely.",
-        example: "dictionary D = learn pix atoms 100 sparsity 5 method ksvd iterations 10"),
-        Signature("codes", "encode", binds: true, .sparse, [
+        example: "dictionary D = learn pix atoms 100 sparsity 5 method ksvd iterations 10")),
+        .planned(Signature("codes", "encode", binds: true, .sparse, [
             Parameter("data", .reference, required: true, positional: true, "the signals"),
             Parameter("with", .reference, required: true, placeholder: "DICT", "the dictionary"),
             Parameter("method", .choice(["omp", "lasso", "threshold"]), positional: true, default: "omp", "the coder"),
             Parameter("sparsity", .integer, "nonzeros per code, for omp"),
             Parameter("alpha", .number, "the L1 penalty, for lasso"),
             Parameter("threshold", .number, "the cut-off, for threshold"),
-        ], summary: "Codes signals sparsely over a dictionary.", example: "codes C = encode pix with D omp sparsity 5"),
+        ], summary: "Codes signals sparsely over a dictionary.", example: "codes C = encode pix with D omp sparsity 5")),
     ]
 
     /// The forms that start with `keyword`.
@@ -180,68 +190,3 @@ public enum Statements {
     }
 }
 
-/// Every layer a `model` block can hold.
-public enum Layers {
-    static let name = Parameter("as", .newName, placeholder: "NAME", "a name for the layer (default: kind and position)")
-    static let activation = Parameter("activation", .choice(Statements.activations), positional: true,
-                                      default: "linear", "the activation")
-    static let sparse = Parameter("sparse", .fraction, placeholder: "P%", "a fixed random mask with this share of zero weights")
-
-    public static let all: [Signature] = [
-        Signature("input", .layers, [Parameter("shape", .shape, required: true, positional: true, "one sample's shape")],
-                  summary: "The shape of the input: HxWxC for images, TxF for sequences.", example: "input 28x28x1"),
-        Signature("dense", .layers, [
-            Parameter("units", .integer, required: true, positional: true, "output units"),
-            activation, sparse, name,
-        ], summary: "A fully connected layer: y = g(Wx + b).", example: "dense 128 relu"),
-        Signature("conv2d", .layers, [
-            Parameter("filters", .integer, required: true, positional: true, "output channels"),
-            Parameter("kernel", .shape, required: true, positional: true, "the filter size"),
-            activation,
-            Parameter("stride", .integer, default: "1", "the step between windows"),
-            Parameter("padding", .choice(["valid", "same"]), default: "valid", "`same` keeps the spatial size"),
-            sparse, name,
-        ], summary: "A 2-D convolution: the same filters at every position (parameter sharing).",
-        example: "conv2d 32 3x3 relu"),
-        Signature("maxpool", .layers, [
-            Parameter("size", .shape, positional: true, default: "2", "the window"),
-            Parameter("stride", .integer, "the step (default: the window)"), name,
-        ], summary: "The maximum of each window.", example: "maxpool 2"),
-        Signature("avgpool", .layers, [
-            Parameter("size", .shape, positional: true, default: "2", "the window"),
-            Parameter("stride", .integer, "the step (default: the window)"), name,
-        ], summary: "The mean of each window.", example: "avgpool 2"),
-        Signature("flatten", .layers, [name], summary: "Flattens each sample to a vector.", example: "flatten"),
-        Signature("dropout", .layers, [
-            Parameter("rate", .fraction, required: true, positional: true, "the share of units dropped in training"), name,
-        ], summary: "Drops units at random while training.", example: "dropout 0.5"),
-        recurrent("rnn", "A simple recurrent layer: the same weights at every time step."),
-        recurrent("lstm", "A long short-term memory layer."),
-        recurrent("gru", "A gated recurrent unit layer."),
-        Signature("threshold", .layers, [
-            Parameter("epsilon", .number, required: true, positional: true, placeholder: "EPS", "the cut-off"), name,
-        ], summary: "Keeps activations with |z| ≥ EPS, zeroes the rest.", example: "threshold 0.1"),
-        Signature("kwta", .layers, [
-            Parameter("k", .countOrPercent, required: true, positional: true, "winners kept per sample"), name,
-        ], summary: "k winners take all: keeps the k largest activations of each sample.", example: "kwta 10%"),
-        Signature("activity", .layers, [
-            Parameter("penalty", .choice(["l1"]), required: true, positional: true, "the penalty"),
-            Parameter("lambda", .number, required: true, positional: true, placeholder: "LAMBDA", "its weight"), name,
-        ], summary: "An L1 penalty on the previous layer's output, for sparse activity.",
-        example: "activity l1 0.001"),
-    ]
-
-    static func recurrent(_ keyword: String, _ summary: String) -> Signature {
-        Signature(keyword, .layers, [
-            Parameter("units", .integer, required: true, positional: true, "hidden units"),
-            Parameter("activation", .choice(Statements.activations), positional: true, default: "tanh", "the activation"),
-            Parameter("sequences", .flag, "return the whole sequence, not just the last step"), name,
-        ], summary: summary, example: "\(keyword) 50 tanh")
-    }
-
-    public static func form(of keyword: String) -> Signature? {
-        all.first { $0.keyword == keyword }
-    }
-
-    public static var keywords: [String] { all.map(\.keyword) }
-}

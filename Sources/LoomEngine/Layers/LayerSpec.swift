@@ -1,0 +1,36 @@
+/// What one line of a model block asks for. Each layer family declares its
+/// spec beside its layer, in the same file: how the line is built on an
+/// input shape and what it would allocate. `Sequential` knows layers only
+/// through this, so a new family is one engine file (and, in the language,
+/// one binding).
+public protocol LayerSpec: Sendable {
+    /// The word that names the family's blocks by position: `dense1`, `conv2`.
+    var blockPrefix: String { get }
+    /// The weights the line would allocate on `input`, worked out without
+    /// allocating and without overflowing (a hostile definition may ask for
+    /// more than the machine holds).
+    func parameterCount(input: [Int]) throws(ShapeError) -> Int
+    /// The engine layers the line becomes on `input`: a layer, then its
+    /// activation where it has one. Throws, naming the problem, when the
+    /// line does not fit `input`.
+    func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer]
+}
+
+extension LayerSpec {
+    /// A layer followed by its activation, unless that is `linear`.
+    func withActivation(_ layer: Layer, _ function: ActivationFunction) -> [Layer] {
+        function == .linear ? [layer] : [layer, Activation(name: layer.name, function: function, shape: layer.outputShape)]
+    }
+}
+
+/// A window or kernel: height by width.
+public struct Window: Sendable, Equatable {
+    public var height: Int
+    public var width: Int
+    public init(_ height: Int, _ width: Int) {
+        self.height = height
+        self.width = width
+    }
+    public var area: Int { height * width }
+    public var text: String { "\(height)x\(width)" }
+}

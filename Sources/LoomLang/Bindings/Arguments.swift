@@ -1,0 +1,144 @@
+import LoomEngine
+
+/// A statement's or layer's arguments, read with the types its signature
+/// gives them. An option left out takes the signature's default (the one
+/// `help` shows), so a default is written once; whole numbers are checked
+/// against a range; a choice becomes a case of the enum it lists.
+struct Arguments {
+    let command: Command
+    let evaluator: Evaluator
+
+    var signature: Signature { command.signature }
+    var range: SourceRange { command.range }
+
+    func given(_ name: String) -> Bool { command.argument(name) != nil }
+    func range(of name: String) -> SourceRange? { command.argument(name)?.range ?? command.range }
+
+    /// The expression given for `name`; for parameters the parser requires.
+    func expression(_ name: String) throws(LoomError) -> Expr {
+        guard let expr = command.argument(name) else {
+            throw LoomError(.syntax, "`\(signature.title)` needs \(name)", at: range)
+        }
+        return expr
+    }
+
+    /// The dotted name given for `name` (`digits.train`).
+    func name(_ name: String) throws(LoomError) -> String {
+        let expr = try expression(name)
+        guard let parts = expr.name else { throw LoomError(.type, "\(name) must be a name", at: expr.range) }
+        return parts.joined(separator: ".")
+    }
+
+    /// The value given for `name`, else its default from the signature; nil
+    /// when neither is there.
+    func value(_ name: String) throws(LoomError) -> Value? {
+        if let expr = command.argument(name) { return try evaluator.evaluate(expr) }
+        guard let text = signature.parameter(named: name)?.defaultValue else { return nil }
+        return Arguments.literal(text)
+    }
+
+    /// A default as written in a signature: a number, a percentage or a word.
+    static func literal(_ text: String) -> Value {
+        if text.hasSuffix("%"), let p = Double(text.dropLast()) { return .percent(p / 100) }
+        if let x = Double(text) { return .number(x) }
+        return .string(text)
+    }
+
+    // MARK: numbers
+
+    func optionalNumber(_ name: String) throws(LoomError) -> Double? {
+        guard let v = try value(name) else { return nil }
+        guard let x = v.numeric, x.isFinite else { throw LoomError(.type, "\(name) must be a number", at: range(of: name)) }
+        return x
+    }
+
+    func number(_ name: String) throws(LoomError) -> Double {
+        guard let x = try optionalNumber(name) else { throw LoomError(.syntax, "`\(signature.title)` needs \(name)", at: range) }
+        return x
+    }
+
+    /// A whole number within `bounds`; `label` names it in messages when
+    /// the parameter's name would not (`threads` for `set threads N`).
+    func optionalInteger(_ name: String, in bounds: ClosedRange<Int>, as label: String? = nil) throws(LoomError) -> Int? {
+        guard let v = try value(name) else { return nil }
+        let what = label ?? name
+        guard case .number(let x) = v, x == x.rounded(), abs(x) < 9e15 else {
+            throw LoomError(.type, "\(what) must be a whole number, not \(v.display)", at: range(of: name))
+        }
+        let n = Int(x)
+        guard bounds.contains(n) else {
+            throw LoomError(.value, "\(what) must be between \(bounds.lowerBound) and \(bounds.upperBound), not \(n)",
+                            at: range(of: name))
+        }
+        return n
+    }
+
+    func integer(_ name: String, in bounds: ClosedRange<Int>, as label: String? = nil) throws(LoomError) -> Int {
+        guard let n = try optionalInteger(name, in: bounds, as: label) else {
+            throw LoomError(.syntax, "`\(signature.title)` needs \(name)", at: range)
+        }
+        return n
+    }
+
+    // MARK: words
+
+    func flag(_ name: String) -> Bool { given(name) }
+
+    /// The case of `E` the argument names, else the signature's default; nil
+    /// when neither is there. The parser only lets through the words the
+    /// signature lists, and those are `E`'s cases (see `ParameterKind.choice(of:)`).
+    func optionalChoice<E: RawRepresentable>(_ name: String, _ type: E.Type) throws(LoomError) -> E? where E.RawValue == String {
+        let word = command.argument(name)?.name?.first ?? signature.parameter(named: name)?.defaultValue
+        guard let word else { return nil }
+        guard let choice = E(rawValue: word) else {
+            throw LoomError(.value, "`\(word)` is not one of the choices for \(name)", at: range(of: name))
+        }
+        return choice
+    }
+
+    func choice<E: RawRepresentable>(_ name: String, _ type: E.Type) throws(LoomError) -> E where E.RawValue == String {
+        guard let choice = try optionalChoice(name, type) else {
+            throw LoomError(.syntax, "`\(signature.title)` needs \(name)", at: range)
+        }
+        return choice
+    }
+
+    func string(_ name: String) throws(LoomError) -> String {
+        guard case .string(let s)? = try value(name) else {
+            throw LoomError(.type, "\(name) must be a string, like \"data/x.csv\"", at: range(of: name))
+        }
+        return s
+    }
+
+    // MARK: shapes
+
+    /// A shape with positive dimensions (`28x28x1`, or one number).
+    func optionalShape(_ name: String) throws(LoomError) -> [Int]? {
+        guard let v = try value(name) else { return nil }
+        switch v {
+        case .shape(let dims) where dims.allSatisfy({ $0 > 0 }): return dims
+        case .number(let x) where x == x.rounded() && x > 0 && x < 1e9: return [Int(x)]
+        default: throw LoomError(.type, "\(name) must be a shape like 28x28x1, not \(v.display)", at: range(of: name))
+        }
+    }
+
+    func shape(_ name: String) throws(LoomError) -> [Int] {
+        guard let dims = try optionalShape(name) else { throw LoomError(.syntax, "`\(signature.title)` needs \(name)", at: range) }
+        return dims
+    }
+
+    /// A window: `3x3`, or `3` for a square.
+    func window(_ name: String) throws(LoomError) -> Window {
+        let dims = try shape(name)
+        switch dims.count {
+        case 1: return Window(dims[0], dims[0])
+        case 2: return Window(dims[0], dims[1])
+        default: throw LoomError(.type, "\(name) takes two dimensions, like 3x3", at: range(of: name))
+        }
+    }
+
+    // MARK: session objects
+
+    func dataset(_ name: String) throws(LoomError) -> Dataset { try evaluator.dataset(try expression(name)) }
+    func model(_ name: String) throws(LoomError) -> ModelState { try evaluator.modelState(try expression(name)) }
+}

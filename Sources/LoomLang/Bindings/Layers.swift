@@ -1,0 +1,110 @@
+import LoomEngine
+
+/// Every layer a `model` block can hold, each family bound to its engine spec.
+public enum Layers {
+    static let name = Parameter("as", .newName, placeholder: "NAME", "a name for the layer (default: kind and position)")
+    static let sparse = Parameter("sparse", .fraction, placeholder: "P%", "a fixed random mask with this share of zero weights")
+    static func activation(default value: ActivationFunction) -> Parameter {
+        Parameter("activation", .choice(of: ActivationFunction.self), positional: true, default: value.rawValue, "the activation")
+    }
+
+    /// The first line of every model: one sample's shape. `defineModel` reads it.
+    static let input = Signature("input", .layers, [Parameter("shape", .shape, required: true, positional: true, "one sample's shape")],
+                                 summary: "The shape of the input: HxWxC for images, TxF for sequences.", example: "input 28x28x1")
+
+    static let bindings: [LayerBinding] = [
+        .family(Signature("dense", .layers, [
+            Parameter("units", .integer, required: true, positional: true, "output units"),
+            activation(default: .linear), sparse, name,
+        ], summary: "A fully connected layer: y = g(Wx + b).", example: "dense 128 relu"),
+        read: { a throws(LoomError) in
+            DenseSpec(units: try a.integer("units", in: 1...1_000_000), activation: try a.choice("activation", ActivationFunction.self))
+        }, write: { "dense \($0.units) \($0.activation.rawValue)" }),
+
+        .family(Signature("conv2d", .layers, [
+            Parameter("filters", .integer, required: true, positional: true, "output channels"),
+            Parameter("kernel", .shape, required: true, positional: true, "the filter size"),
+            activation(default: .linear),
+            Parameter("stride", .integer, default: "1", "the step between windows"),
+            Parameter("padding", .choice(of: Conv2D.Padding.self), default: "valid", "`same` keeps the spatial size"),
+            sparse, name,
+        ], summary: "A 2-D convolution: the same filters at every position (parameter sharing).",
+        example: "conv2d 32 3x3 relu"),
+        read: { a throws(LoomError) in
+            Conv2DSpec(filters: try a.integer("filters", in: 1...65536), kernel: try a.window("kernel"),
+                       activation: try a.choice("activation", ActivationFunction.self), stride: try a.integer("stride", in: 1...64),
+                       padding: try a.choice("padding", Conv2D.Padding.self))
+        }, write: { s in
+            "conv2d \(s.filters) \(s.kernel.text) \(s.activation.rawValue) stride \(s.stride) padding \(s.padding.rawValue)"
+        }),
+
+        pooling("maxpool", .max, summary: "The maximum of each window."),
+        pooling("avgpool", .average, summary: "The mean of each window."),
+
+        .family(Signature("flatten", .layers, [name], summary: "Flattens each sample to a vector.", example: "flatten"),
+                read: { _ throws(LoomError) in FlattenSpec() }, write: { _ in "flatten" }),
+
+        .family(Signature("dropout", .layers, [
+            Parameter("rate", .fraction, required: true, positional: true, "the share of units dropped in training"), name,
+        ], summary: "Drops units at random while training.", example: "dropout 0.5"),
+        read: { a throws(LoomError) in
+            let rate = try a.number("rate")
+            guard rate >= 0, rate < 1 else { throw LoomError(.value, "dropout rate must be in [0, 1)", at: a.range(of: "rate")) }
+            return DropoutSpec(rate: Float(rate))
+        }, write: { "dropout \($0.rate)" }),
+
+        .planned(recurrent("rnn", "A simple recurrent layer: the same weights at every time step.")),
+        .planned(recurrent("lstm", "A long short-term memory layer.")),
+        .planned(recurrent("gru", "A gated recurrent unit layer.")),
+        .planned(Signature("threshold", .layers, [
+            Parameter("epsilon", .number, required: true, positional: true, placeholder: "EPS", "the cut-off"), name,
+        ], summary: "Keeps activations with |z| ≥ EPS, zeroes the rest.", example: "threshold 0.1")),
+        .planned(Signature("kwta", .layers, [
+            Parameter("k", .countOrPercent, required: true, positional: true, "winners kept per sample"), name,
+        ], summary: "k winners take all: keeps the k largest activations of each sample.", example: "kwta 10%")),
+        .planned(Signature("activity", .layers, [
+            Parameter("penalty", .choice(["l1"]), required: true, positional: true, "the penalty"),
+            Parameter("lambda", .number, required: true, positional: true, placeholder: "LAMBDA", "its weight"), name,
+        ], summary: "An L1 penalty on the previous layer's output, for sparse activity.",
+        example: "activity l1 0.001")),
+    ]
+
+    static func pooling(_ keyword: String, _ mode: Pooling2D.Mode, summary: String) -> LayerBinding {
+        .family(Signature(keyword, .layers, [
+            Parameter("size", .shape, positional: true, default: "2", "the window"),
+            Parameter("stride", .integer, "the step (default: the window)"), name,
+        ], summary: summary, example: "\(keyword) 2"),
+        read: { a throws(LoomError) in
+            PoolingSpec(mode: mode, size: try a.window("size"), stride: try a.optionalInteger("stride", in: 1...64))
+        }, write: { s in
+            s.mode == mode ? "\(keyword) \(s.size.text)" + (s.stride.map { " stride \($0)" } ?? "") : nil
+        })
+    }
+
+    static func recurrent(_ keyword: String, _ summary: String) -> Signature {
+        Signature(keyword, .layers, [
+            Parameter("units", .integer, required: true, positional: true, "hidden units"),
+            activation(default: .tanh),
+            Parameter("sequences", .flag, "return the whole sequence, not just the last step"), name,
+        ], summary: summary, example: "\(keyword) 50 tanh")
+    }
+
+    public static let all: [Signature] = [input] + bindings.map(\.signature)
+
+    public static func form(of keyword: String) -> Signature? {
+        all.first { $0.keyword == keyword }
+    }
+
+    public static var keywords: [String] { all.map(\.keyword) }
+
+    /// The binding of the family `keyword` names.
+    static func binding(_ keyword: String) -> LayerBinding? {
+        bindings.first { $0.signature.keyword == keyword }
+    }
+
+    /// A spec as a model line: its family's writer.
+    static func definition(of spec: any LayerSpec) -> String? {
+        for binding in bindings { if let line = binding.write(spec) { return line } }
+        return nil
+    }
+}

@@ -1,0 +1,84 @@
+import LoomCore
+import LoomEngine
+import LoomRender
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The session's statements: output, settings, names, waiting.
+extension Evaluator {
+    /// `print …` and `warn …`: the values, separated by spaces.
+    func write(_ stream: OutputStream, _ a: Arguments) throws(LoomError) {
+        var parts: [String] = []
+        if case .list(let items)? = a.command.argument("values")?.kind {
+            for item in items { parts.append(try evaluate(item).display) }
+        }
+        output.stream(stream, parts.isEmpty ? "\n" : parts.joined(separator: " ") + "\n")
+    }
+
+    func seed(_ a: Arguments) throws(LoomError) {
+        let n = try a.integer("n", in: -(1 << 53)...(1 << 53), as: "the seed")
+        session.random = RandomGenerator(seed: UInt64(bitPattern: Int64(n)))
+    }
+
+    func help(_ a: Arguments) throws(LoomError) {
+        let topic = a.command.argument("topic")?.name?.joined(separator: ".")
+        show(try Help.bundle(for: topic, width: session.width, range: a.command.argument("topic")?.range))
+        if topic == "plots" {
+            for bundle in Help.plotExamples(width: session.width, svg: session.plotStyle == .svg) { show(bundle) }
+        }
+    }
+
+    func delete(_ a: Arguments) throws(LoomError) {
+        let name = try a.name("name")
+        guard session.delete(name) else { throw unknownName(name, at: try a.expression("name").range) }
+    }
+
+    func setPlots(_ a: Arguments) throws(LoomError) { session.plotStyle = try a.choice("style", PlotStyle.self) }
+
+    func setWidth(_ a: Arguments) throws(LoomError) {
+        session.width = try a.integer("columns", in: 20...1000, as: "width")
+    }
+
+    func setThreads(_ a: Arguments) throws(LoomError) {
+        let n = try a.integer("n", in: 1...256, as: "threads")
+        session.threads = n
+        Parallel.setThreads(n)
+    }
+
+    func setMemory(_ a: Arguments) throws(LoomError) {
+        session.memoryLimit = try a.integer("mib", in: 16...1_048_576) * 1_048_576
+    }
+
+    /// `sleep SECONDS`: short steps, checking the interrupt flag between
+    /// them; more than a second shows its progress, updated in place.
+    func sleep(_ a: Arguments) throws(LoomError) {
+        let seconds = try a.number("seconds"), range = a.range
+        guard seconds.isFinite, seconds >= 0, seconds <= 86_400 else {
+            throw LoomError(.value, "sleep takes 0 to 86400 seconds", at: range)
+        }
+        let steps = Int((seconds * 100).rounded())
+        var bar = ProgressBar(label: "sleep", total: steps, unit: "step")
+        let progress = seconds > 1 ? ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width) : nil
+        progress?.show(bar, force: true)
+        for step in 0..<steps {
+            if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }
+            var ts = timespec(tv_sec: 0, tv_nsec: 10_000_000)
+            nanosleep(&ts, nil)
+            bar.completed = step + 1
+            bar.elapsed = Double(step + 1) / 100
+            progress?.show(bar, force: step + 1 == steps)
+        }
+        if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }
+    }
+
+    func listing() -> MimeBundle {
+        var table = Table(columns: [.init("name"), .init("kind"), .init("value")])
+        for name in session.names {
+            guard let item = session[name] else { continue }
+            table.append([name, item.kindName, item.describe])
+        }
+        if session.names.isEmpty { return MimeBundle(text: "Nothing defined yet.") }
+        return table.bundle(width: session.width)
+    }
+}
