@@ -44,6 +44,14 @@ extension OutputSink {
     public func page(_ bundle: MimeBundle) { display(bundle, displayID: nil, update: false) }
 }
 
+/// An output sink that drops everything: for evaluating where nothing is shown.
+public final class DiscardedOutput: OutputSink {
+    public init() {}
+    public func stream(_ stream: OutputStream, _ text: String) {}
+    public func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {}
+    public func clearOutput(wait: Bool) {}
+}
+
 public enum OutputStream: String, Sendable {
     case stdout, stderr
 }

@@ -93,15 +93,10 @@ public enum FuzzRunner {
     /// models rather than mutated ones.
     public static func programs(count: Int, seed: UInt64, budget: Double = 2, models: Bool = false,
                                 before: (String) -> Void = { _ in }) -> Report {
-        final class Discard: OutputSink {
-            func stream(_ stream: LoomCore.OutputStream, _ text: String) {}
-            func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {}
-            func clearOutput(wait: Bool) {}
-        }
         var fuzzer = Fuzzer(seed: seed)
         var report = Report()
         var loom = LoomInterpreter()
-        let sink = Discard()
+        let sink = DiscardedOutput()
         for n in 0..<count {
             if n % 50 == 0 {
                 loom = LoomInterpreter()

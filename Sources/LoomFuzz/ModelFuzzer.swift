@@ -7,73 +7,92 @@ import LoomLang
 /// `Fuzzer.program` breaks programs to test the parser, these reach the
 /// evaluator and the engine.
 extension Fuzzer {
-    static let activations = ["relu", "tanh", "sigmoid", "linear", "softmax"]
+    /// The layer families a model can use today, from the language's own table.
+    static let builtLayers = Layers.all.filter { !$0.planned && $0.keyword != "input" }
+    static let activations = ActivationFunction.allCases.map(\.rawValue)
+
+    /// A random line of `form`, its arguments drawn from its signature:
+    /// every required one, each option half the time, small sizes.
+    mutating func layerLine(_ form: Signature) -> String {
+        var parts = [form.keyword]
+        var byName = false  // once an optional positional is left out, later ones are named
+        for p in form.parameters where !p.planned && p.kind != .newName {
+            guard p.required || random.below(2) == 0 else {
+                if p.positional { byName = true }
+                continue
+            }
+            let value: String
+            switch p.kind {
+            case .integer: value = String(1 + random.below(p.positional ? 12 : 3))
+            case .number, .fraction: value = "0.\(random.below(9))"
+            case .countOrPercent: value = "\(1 + random.below(50))%"
+            case .shape: value = "\(1 + random.below(4))x\(1 + random.below(4))"
+            case .choice(let options): value = pick(options)
+            case .flag:
+                parts.append(p.name)
+                continue
+            default: continue
+            }
+            parts.append(p.positional && !byName ? value : "\(p.name) \(value)")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    /// A random model body on `input`: up to five lines of any built
+    /// family, each redrawn until it fits the shape so far (now and then a
+    /// line that does not fit is kept, so shape errors are reached too), then
+    /// `flatten` where needed and a dense output of `classes` units.
+    mutating func layerLines(input: [Int], classes: Int = 10, outputActivation: String) -> [String] {
+        guard let trial = try? Sequential(name: "trial", inputShape: input, random: RandomGenerator(seed: 0)) else { return [] }
+        var lines: [String] = []
+        for _ in 0..<random.below(6) {
+            for _ in 0..<8 {
+                let line = layerLine(pick(Fuzzer.builtLayers))
+                guard let spec = try? Layers.spec(line) else { continue }
+                if random.below(16) == 0 || (try? trial.add(spec)) != nil {
+                    lines.append(line)
+                    break
+                }
+            }
+        }
+        if trial.outputShape.count != 1 { lines.append("flatten") }
+        lines.append("dense \(classes) \(outputActivation)")
+        return lines
+    }
 
     public mutating func modelProgram() -> String {
         let size = 8 + random.below(9)
         var lines = ["seed \(random.below(100))", "data g = glyphs n \(2 + random.below(80)) size \(size)",
                      "split g train 0.\(3 + random.below(6))", "model m {", "  input \(size)x\(size)x1"]
-        var convolutions = 0
-        // Mostly image layers, then flat ones; now and then out of order.
-        for _ in 0..<random.below(4) {
-            switch random.below(8) {
-            case 0, 1, 2:
-                convolutions += 1
-                lines.append("  conv2d \(1 + random.below(6)) \(1 + random.below(4))x\(1 + random.below(4)) \(pick(Fuzzer.activations))"
-                             + " stride \(1 + random.below(3)) padding \(pick(["valid", "same"]))")
-            case 3, 4:
-                lines.append("  \(pick(["maxpool", "avgpool"])) \(1 + random.below(3))" + (random.below(2) == 0 ? "" : " stride \(1 + random.below(3))"))
-            case 5: lines.append("  dropout 0.\(random.below(9))")
-            case 6: lines.append("  flatten")
-            default: lines.append("  dense \(1 + random.below(12)) \(pick(Fuzzer.activations))")
-            }
-        }
-        lines.append("  flatten")
-        for _ in 0..<random.below(3) {
-            lines.append(random.below(3) == 0 ? "  dropout 0.\(random.below(9))" : "  dense \(1 + random.below(12)) \(pick(Fuzzer.activations))")
-        }
         let softmax = random.below(5) > 0
-        lines.append("  dense 10 \(softmax ? "softmax" : pick(Fuzzer.activations))")
+        let body = layerLines(input: [size, size, 1], outputActivation: softmax ? "softmax" : pick(Fuzzer.activations))
+        lines += body.map { "  " + $0 }
         lines.append("}")
         lines.append("train m on g.train epochs \(1 + random.below(2)) batch \(1 + random.below(40))"
-                     + " optimizer \(pick(["adam", "sgd", "momentum", "rmsprop"]))"
+                     + " optimizer \(pick(OptimizerKind.allCases.map(\.rawValue)))"
                      + " loss \(softmax && random.below(3) > 0 ? "crossentropy" : "mse")"
                      + (random.below(2) == 0 ? "" : " validate g.test"))
         lines += ["evaluate m on g.test", "show sparsity m on g.test", "predict m on g.test first 3 mistakes", "summary m"]
-        if convolutions > 0 { lines.append("show filters m.conv1") }
+        if body.contains(where: { $0.hasPrefix("conv2d") }) { lines.append("show filters m.conv1") }
         lines.append("show histogram m.dense1")
         return lines.joined(separator: "\n")
     }
 
     /// A random model that fits its input, with data to train it on: for
-    /// checks on the engine itself.
+    /// checks on the engine itself. Its lines are read through the
+    /// language's layer table; those that do not fit are left out.
     public mutating func engineCase() -> (model: () -> Sequential, inputs: Tensor, labels: [Int], options: FitOptions,
                                           optimizer: OptimizerKind) {
         let (h, w, c) = (4 + random.below(9), 4 + random.below(9), 1 + random.below(3))
         let classes = 2 + random.below(4)
-        var specs: [LayerSpec] = []
-        for _ in 0..<random.below(5) {
-            switch random.below(4) {
-            case 0:
-                specs.append(.conv2d(filters: 1 + random.below(6), kernel: (1 + random.below(3), 1 + random.below(3)),
-                                     activation: pickActivation(), stride: 1 + random.below(2),
-                                     padding: random.below(2) == 0 ? .valid : .same))
-            case 1:
-                let size = (1 + random.below(3), 1 + random.below(3))
-                let stride = random.below(2) == 0 ? nil : 1 + random.below(3)
-                specs.append(random.below(2) == 0 ? .maxpool(size: size, stride: stride) : .avgpool(size: size, stride: stride))
-            case 2: specs.append(.dropout(rate: Float(random.below(6)) / 10))
-            default: specs.append(.flatten)
-            }
-        }
-        specs.append(.flatten)
-        if random.below(2) == 0 { specs.append(.dense(units: 2 + random.below(8), activation: pickActivation())) }
         let softmax = random.below(4) > 0
-        specs.append(.dense(units: classes, activation: softmax ? .softmax : pickActivation()))
+        let lines = layerLines(input: [h, w, c], classes: classes,
+                               outputActivation: softmax ? "softmax" : pick(Fuzzer.activations))
+        let specs = lines.compactMap { try? Layers.spec($0) }
         let seed = random.next()
         let model = { () -> Sequential in
             let m = try! Sequential(name: "m", inputShape: [h, w, c], random: RandomGenerator(seed: seed))
-            // Layers whose input does not fit are left out; a second flatten is harmless.
+            // Layers whose input does not fit are left out.
             for spec in specs { try? m.add(spec) }
             return m
         }
@@ -86,11 +105,7 @@ extension Fuzzer {
         return (model, inputs, labels, options, OptimizerKind.allCases[random.below(OptimizerKind.allCases.count)])
     }
 
-    mutating func pick(_ choices: [String]) -> String { choices[random.below(choices.count)] }
-
-    mutating func pickActivation() -> ActivationFunction {
-        ActivationFunction.allCases[random.below(ActivationFunction.allCases.count)]
-    }
+    mutating func pick<T>(_ choices: [T]) -> T { choices[random.below(choices.count)] }
 }
 
 extension FuzzRunner {

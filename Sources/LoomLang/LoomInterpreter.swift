@@ -39,18 +39,13 @@ public final class LoomInterpreter: Interpreter {
     }
 
     public func evaluate(expression: String) -> ExecutionResult {
-        final class Discard: OutputSink {
-            func stream(_ stream: LoomCore.OutputStream, _ text: String) {}
-            func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {}
-            func clearOutput(wait: Bool) {}
-        }
         do throws(LoomError) {
             var parser = Parser(tokens: try Lexer.tokenize(expression))
             let expr = try parser.parseExpression()
             guard parser.peek.kind == .end || parser.peek.kind == .newline else {
                 throw LoomError(.syntax, "unexpected \(parser.peek.kind.describe) after the expression", at: parser.peek.range)
             }
-            let value = try Evaluator(session: session, output: Discard()).evaluate(expr)
+            let value = try Evaluator(session: session, output: DiscardedOutput()).evaluate(expr)
             return .ok(MimeBundle(text: value.display))
         } catch {
             return .error(ExecutionError(name: error.kind.rawValue, value: error.summary,

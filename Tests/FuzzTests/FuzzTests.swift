@@ -14,8 +14,13 @@ final class FuzzTests: XCTestCase {
     func testWellFormedModelsTrainOrStopWithAnErrorNeverAHang() {
         let report = FuzzRunner.programs(count: 200, seed: 29, models: true)
         XCTAssertEqual(report.hangs, [])
-        XCTAssertLessThan(report.errors, 200)  // many random stacks fit and train
-        XCTAssertGreaterThan(report.errors, 0)  // and some do not fit their input
+        // Most random stacks fit and run to the end: the fuzzer reaches the
+        // engine and the reports, not only the shape checks ...
+        XCTAssertLessThan(report.errors, 100, "\(report.errorKinds)")
+        // ... and some do not fit their input, which must end in an error.
+        XCTAssertGreaterThan(report.errors, 0)
+        // No model may end in a statement that is not built.
+        XCTAssertEqual(report.errorKinds.keys.filter { $0.contains("not available") }, [])
     }
 
     func testRandomModelsTrainToTheSameWeightsOnAnyThreadCount() {

@@ -85,7 +85,7 @@ final class GradientTests: XCTestCase {
     func testPooling() throws {
         check(try Pooling2D(name: "p", mode: .max, input: [4, 6, 2], size: Window(2, 2), stride: nil), input: distinctTensor([2, 4, 6, 2]))
         check(try Pooling2D(name: "p", mode: .max, input: [5, 5, 1], size: Window(3, 3), stride: 1), input: distinctTensor([2, 5, 5, 1]))
-        // Eight channels at a time, then a partial group of three.
+        // Four channels at a time (the SSE path), twice, then a partial group of three.
         check(try Pooling2D(name: "p", mode: .max, input: [4, 5, 11], size: Window(2, 2), stride: 1), input: distinctTensor([2, 4, 5, 11]))
         check(try Pooling2D(name: "p", mode: .average, input: [4, 6, 2], size: Window(2, 2), stride: nil), input: randomTensor([2, 4, 6, 2]))
         check(try Pooling2D(name: "p", mode: .average, input: [5, 5, 1], size: Window(2, 3), stride: 1), input: randomTensor([1, 5, 5, 1]))

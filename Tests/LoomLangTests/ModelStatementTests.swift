@@ -24,7 +24,7 @@ final class ModelStatementTests: LoomTestCase {
     func testTheSmallPipelineTrainsEvaluatesAndReports() {
         guard case .ok = run(small) else { return XCTFail("\(error(small)!)") }
         XCTAssertTrue(texts().contains { $0.contains("g.train") && $0.contains("240") })
-        guard case .ok = run("train m on g.train epochs 3 batch 16 validate g.test\nevaluate m on g.test") else {
+        guard case .ok = run("train m on g.train epochs 8 batch 16 lr 0.01 validate g.test\nevaluate m on g.test") else {
             return XCTFail("training failed")
         }
         let all = texts().joined(separator: "\n")
@@ -32,7 +32,14 @@ final class ModelStatementTests: LoomTestCase {
         XCTAssertTrue(all.contains("loss by epoch"))
         XCTAssertTrue(all.contains("confusion matrix"))
         XCTAssertNotNil(out.displays.first { $0.plainText?.hasPrefix("epoch") ?? false })
-        run("show filters m.conv1\nshow weights m.dense1\nshow histogram m.conv1\nshow sparsity m on g.test\npredict m on g.test first 3")
+        // It learned: ten classes, so chance is 10%.
+        let accuracy = texts().first { $0.contains("m on g.test") }?.split(separator: "\n")
+            .first { $0.contains("accuracy") }?.split(separator: " ").compactMap { Double($0.dropLast()) }.last
+        XCTAssertGreaterThan(accuracy ?? 0, 80, all)
+        let count = out.displays.count
+        guard case .ok = run("show filters m.conv1\nshow weights m.dense1\nshow histogram m.conv1\nshow sparsity m on g.test\n"
+                             + "predict m on g.test first 3") else { return XCTFail("the reports failed") }
+        XCTAssertEqual(out.displays.count, count + 5, "one display per report")
         let reports = texts().joined(separator: "\n")
         XCTAssertTrue(reports.contains("conv1: 4 filters of 3x3"))
         XCTAssertTrue(reports.contains("dense1 weights, 100x10"))
@@ -137,5 +144,42 @@ final class DataStatementTests: XCTestCase {
         XCTAssertTrue(e.value.contains("do not make a 3x3 sample"), e.value)
         guard case .error(let missing) = loom.execute("data f = csv \"/nonexistent.csv\"", output: out) else { return XCTFail() }
         XCTAssertEqual(missing.name, "IOError")
+    }
+}
+
+final class SaveLoadTests: LoomTestCase {
+    let model = "seed 1\nmodel m {\n  input 4\n  dense 3 relu\n  dense 2 softmax\n}"
+
+    func path(_ name: String) -> String { "/tmp/loom-\(getpid())-\(name).safetensors" }
+
+    func testLoadRebuildsTheModelWithItsWeights() throws {
+        run(model + "\nsave m \"\(path("a"))\"")
+        defer { unlink(path("a")) }
+        guard case .ok = run("load n \"\(path("a"))\"") else { return XCTFail("\(error("load n \"\(path("a"))\"")!)") }
+        run("show weights m.dense1")
+        let original = texts().last
+        run("show weights n.dense1")
+        XCTAssertEqual(texts().last, original)
+    }
+
+    /// A file missing a tensor, or with one of the wrong shape, leaves the
+    /// name bound to what it held before, not to a model with random weights.
+    func testAFileThatDoesNotFitLeavesTheNameAsItWas() throws {
+        run(model + "\nsave m \"\(path("b"))\"")
+        defer { unlink(path("b")) }
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: path("b")))
+        // The same file with the tensor `dense2.bias` renamed `dense2.bxas`: every length stays the same.
+        var damaged = [UInt8](bytes)
+        let needle = Array("dense2.bias".utf8)
+        let at = try XCTUnwrap((0...(damaged.count - needle.count)).first { Array(damaged[$0..<($0 + needle.count)]) == needle })
+        damaged[at + 8] = UInt8(ascii: "x")
+        FileManager.default.createFile(atPath: path("c"), contents: Data(damaged))
+        defer { unlink(path("c")) }
+        run("x = 42")
+        XCTAssertEqual(error("load x \"\(path("c"))\"")?.value, "\(path("c")) has no tensor dense2.bias")
+        XCTAssertEqual(value("x"), "42")
+        run("model y {\n  input 4\n  dense 1 relu\n}")
+        XCTAssertNotNil(error("load y \"\(path("c"))\""))
+        XCTAssertEqual(value("y"), "y: model, 1 layers, 5 parameters")
     }
 }

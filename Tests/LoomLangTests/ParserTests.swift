@@ -40,7 +40,19 @@ final class ParserTests: XCTestCase {
         show filters cnn.conv1
         show sparsity cnn on digits.test
         """
-        XCTAssertEqual(try parse(cnn).count, 9)
+        let statements = try parse(cnn)
+        XCTAssertEqual(statements.count, 9)
+        XCTAssertEqual(bound(statements[1]), "data glyphs: n=3000 name=digits size=28")
+        XCTAssertEqual(bound(statements[2]), "split: data=digits train=0.8")
+        guard case .model(let name, let layers, _) = statements[3] else { return XCTFail("not a model") }
+        XCTAssertEqual(name, "cnn")
+        XCTAssertEqual(layers.map(bound), ["input: shape=28x28x1", "conv2d: activation=relu filters=32 kernel=3x3",
+                                           "maxpool: size=2", "conv2d: activation=relu filters=64 kernel=3x3",
+                                           "maxpool: size=2", "flatten: ", "dense: activation=relu units=128",
+                                           "dense: activation=softmax units=10"])
+        XCTAssertEqual(bound(statements[5]),
+                       "train: batch=32 epochs=10 loss=crossentropy lr=0.001 model=cnn on=digits.train optimizer=adam")
+        XCTAssertEqual(bound(statements[8]), "show sparsity: model=cnn on=digits.test")
         let rest = """
         data waves = sines n 2000 steps 10 classes 10
         model seq {
@@ -65,7 +77,34 @@ final class ParserTests: XCTestCase {
         }
         prune wide 80%
         """
-        XCTAssertEqual(try parse(rest).count, 10)
+        let planned = try parse(rest)
+        XCTAssertEqual(planned.count, 10)
+        XCTAssertEqual(bound(planned[0]), "data sines: classes=10 n=2000 name=waves steps=10")
+        XCTAssertEqual(bound(planned[5]), "codes encode: data=pix method=omp name=C sparsity=5 with=D")
+        guard case .model(_, let wide, _) = planned[8] else { return XCTFail("not a model") }
+        XCTAssertEqual(wide.map(bound).suffix(4), ["threshold: epsilon=0.1", "dense: activation=relu units=256",
+                                                   "kwta: k=10%", "dense: activation=softmax units=10"])
+        XCTAssertEqual(bound(planned[9]), "prune: amount=80% model=wide")
+    }
+
+    /// A statement's form and what each argument bound to, sorted by name.
+    func bound(_ statement: Statement) -> String {
+        guard case .command(let c) = statement else { return "not a command" }
+        return bound(c)
+    }
+
+    func bound(_ c: Command) -> String {
+        func text(_ e: Expr) -> String {
+            switch e.kind {
+            case .number(let x): return x == x.rounded() ? String(Int(x)) : String(x)
+            case .percent(let p): return "\(Int(p))%"
+            case .shape(let dims): return dims.map(String.init).joined(separator: "x")
+            case .string(let s): return "\"\(s)\""
+            case .name(let parts): return parts.joined(separator: ".")
+            default: return "\(e.kind)"
+            }
+        }
+        return c.signature.title + ": " + c.arguments.keys.sorted().map { "\($0)=\(text(c.arguments[$0]!))" }.joined(separator: " ")
     }
 
     func testPositionalShorthandEqualsNamedOptions() throws {

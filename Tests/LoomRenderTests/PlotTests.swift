@@ -50,10 +50,15 @@ final class PlotTests: XCTestCase {
         }
     }
 
-    func testSameValuesGiveIdenticalSVG() {
-        let m = Matrix([[1, -2], [3, 0.25]])
-        XCTAssertEqual(Heatmap(m).svg(), Heatmap(m).svg())
-        XCTAssertEqual(LinePlot([(name: "a", values: [1, 2])]).svg(), LinePlot([(name: "a", values: [1, 2])]).svg())
+    /// SVG writes numbers at a fixed precision: values that differ only past
+    /// it (as the same weights do after a different summation order) give
+    /// the same bytes, and a visible change gives other bytes.
+    func testSVGDependsOnlyOnWhatItShows() {
+        let m = Matrix([[1.234, -2], [3, 0.25]]), nudged = Matrix([[1.234 + 1e-12, -2], [3, 0.25 - 1e-12]])
+        XCTAssertEqual(Heatmap(m).svg(), Heatmap(nudged).svg())
+        XCTAssertNotEqual(Heatmap(m).svg(), Heatmap(Matrix([[1.234, -2], [3, 0.75]])).svg())
+        XCTAssertEqual(LinePlot([(name: "a", values: [1, 2])]).svg(), LinePlot([(name: "a", values: [1, 2 + 1e-12])]).svg())
+        XCTAssertNotEqual(LinePlot([(name: "a", values: [1, 2])]).svg(), LinePlot([(name: "a", values: [1, 3])]).svg())
     }
 
     func testSpyCountsNonzeros() {

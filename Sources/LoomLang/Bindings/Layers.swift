@@ -1,9 +1,10 @@
+import LoomCore
 import LoomEngine
 
 /// Every layer a `model` block can hold, each family bound to its engine spec.
 public enum Layers {
     static let name = Parameter("as", .newName, placeholder: "NAME", "a name for the layer (default: kind and position)")
-    static let sparse = Parameter("sparse", .fraction, placeholder: "P%", "a fixed random mask with this share of zero weights")
+    static let sparse = Parameter("sparse", .fraction, placeholder: "P%", "a fixed random mask with this share of zero weights").markedPlanned()
     static func activation(default value: ActivationFunction) -> Parameter {
         Parameter("activation", .choice(of: ActivationFunction.self), positional: true, default: value.rawValue, "the activation")
     }
@@ -102,8 +103,17 @@ public enum Layers {
         bindings.first { $0.signature.keyword == keyword }
     }
 
+    /// The engine spec of one layer line (`conv2d 3 2x2 relu`), read as a
+    /// model block reads it.
+    public static func spec(_ line: String) throws(LoomError) -> any LayerSpec {
+        guard case .model(_, let layers, _)? = try Parser.parse("model m {\n  \(line)\n}").first, let layer = layers.first else {
+            throw LoomError(.syntax, "`\(line)` is not one layer line")
+        }
+        return try Evaluator(session: Session(), output: DiscardedOutput()).layerSpec(layer)
+    }
+
     /// A spec as a model line: its family's writer.
-    static func definition(of spec: any LayerSpec) -> String? {
+    public static func definition(of spec: any LayerSpec) -> String? {
         for binding in bindings { if let line = binding.write(spec) { return line } }
         return nil
     }

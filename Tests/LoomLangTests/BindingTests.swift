@@ -1,0 +1,98 @@
+import LoomCore
+import LoomLang
+import LoomEngine
+import XCTest
+
+/// The statement and layer tables: every form is built or marked planned,
+/// and what is marked is what runs.
+final class BindingTests: LoomTestCase {
+    func testEveryFormHasOneBinding() {
+        let titles = Statements.all.map(\.title)
+        XCTAssertEqual(Set(titles).count, titles.count, "a form is bound twice")
+        let layerWords = Layers.all.map(\.keyword)
+        XCTAssertEqual(Set(layerWords).count, layerWords.count, "a layer family is bound twice")
+    }
+
+    /// A built form's own example never answers NotAvailable (it may fail
+    /// for other reasons: the names it uses are not defined here); a planned
+    /// form's always does.
+    func testBuiltFormsRunAndPlannedFormsSaySo() {
+        for s in Statements.all {
+            let result = LoomInterpreter().execute(s.example, output: CapturedOutput())
+            let unavailable: Bool
+            if case .error(let e) = result { unavailable = e.name == "NotAvailable" } else { unavailable = false }
+            XCTAssertEqual(unavailable, s.planned, "`\(s.title)`: planned \(s.planned), but \(result)")
+        }
+        XCTAssertTrue(Statements.all.contains { $0.planned } && Statements.all.contains { !$0.planned })
+    }
+
+    func testBuiltLayersBuildAndPlannedLayersSaySo() {
+        for s in Layers.all where s.keyword != "input" {
+            let input = s.keyword == "dense" ? "64" : "8x8x3"
+            let code = "model m {\n  input \(input)\n  \(s.example)\n}"
+            let result = LoomInterpreter().execute(code, output: CapturedOutput())
+            if s.planned {
+                guard case .error(let e) = result else { XCTFail("`\(s.keyword)` is planned but built"); continue }
+                XCTAssertEqual(e.name, "NotAvailable", s.keyword)
+            } else {
+                guard case .ok = result else { XCTFail("`\(s.example)` on \(input): \(result)"); continue }
+            }
+        }
+    }
+
+    func testPlannedOptionsSaySo() {
+        XCTAssertEqual(error("model m {\n  input 4\n  dense 3 sparse 50%\n}")?.value,
+                       "`sparse` is not available yet in this version of Loom")
+    }
+
+    /// A choice's default must be one of its words, or a left-out option
+    /// could not be read.
+    func testEveryChoiceDefaultIsOneOfItsChoices() {
+        for form in Statements.all + Layers.all {
+            for p in form.parameters {
+                guard case .choice(let options) = p.kind, let value = p.defaultValue else { continue }
+                XCTAssertTrue(options.contains(value), "\(form.title) \(p.name): default \(value) not in \(options)")
+            }
+        }
+    }
+
+    /// Choices are the enums' own cases, so one added to an enum is offered
+    /// and read, and never silently becomes another.
+    func testChoicesAreTheEnumsCases() {
+        func options(_ form: Signature?, _ name: String) -> [String] {
+            guard case .choice(let o)? = form?.parameter(named: name)?.kind else { return [] }
+            return o
+        }
+        let train = Statements.all.first { $0.title == "train" }
+        XCTAssertEqual(options(train, "optimizer"), OptimizerKind.allCases.map(\.rawValue))
+        XCTAssertEqual(options(train, "loss"), Loss.allCases.map(\.rawValue))
+        XCTAssertEqual(options(Layers.form(of: "dense"), "activation"), ActivationFunction.allCases.map(\.rawValue))
+        XCTAssertEqual(options(Layers.form(of: "conv2d"), "padding"), Conv2D.Padding.allCases.map(\.rawValue))
+    }
+
+    /// Each family writes back a line that reads as the same spec.
+    func testEveryBuiltLayerIsWrittenBackAsTheSameLine() throws {
+        let lines = ["dense 7 relu", "dense 3 linear", "conv2d 4 3x2 tanh stride 2 padding same", "maxpool 2x2",
+                     "maxpool 3x2 stride 1", "avgpool 2x2 stride 2", "flatten", "dropout 0.25"]
+        for line in lines {
+            let spec = try Layers.spec(line)
+            XCTAssertEqual(Layers.definition(of: spec), line)
+            XCTAssertEqual(try Layers.definition(of: Layers.spec(Layers.definition(of: spec)!)), line)
+        }
+        XCTAssertEqual(try Layers.spec("conv2d 4 3") as? Conv2DSpec,
+                       Conv2DSpec(filters: 4, kernel: Window(3, 3), activation: .linear, stride: 1, padding: .valid))
+        XCTAssertEqual(try Layers.spec("maxpool") as? PoolingSpec, PoolingSpec(mode: .max, size: Window(2, 2), stride: nil))
+        let covered = Set(lines.map { String($0.split(separator: " ")[0]) })
+        let built = Set(Layers.all.filter { !$0.planned && $0.keyword != "input" }.map(\.keyword))
+        XCTAssertEqual(covered, built, "a built layer family is missing from this test")
+    }
+
+    func testArgumentsTakeDefaultsFromTheSignatureAndCheckRanges() {
+        XCTAssertEqual(error("set threads 0")?.value, "threads must be between 1 and 256, not 0")
+        XCTAssertEqual(error("set width 5")?.value, "width must be between 20 and 1000, not 5")
+        XCTAssertEqual(error("data g = glyphs n 2.5")?.value, "n must be a whole number, not 2.5")
+        // `glyphs` without options: the signature's 1000 images of 28x28.
+        run("data g = glyphs")
+        XCTAssertEqual(value("g"), "g: data, 1000 samples of 28x28x1, 10 classes")
+    }
+}
