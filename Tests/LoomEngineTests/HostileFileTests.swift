@@ -80,3 +80,28 @@ final class HostileFileTests: XCTestCase {
         XCTAssertEqual(d.classCounts, [0, 1, 0, 1])
     }
 }
+
+final class HostileSafeTensorsTests: XCTestCase {
+    func file(_ header: String, data: Int = 8) -> [UInt8] {
+        let h = Array(header.utf8)
+        return (0..<8).map { UInt8((h.count >> (8 * $0)) & 0xFF) } + h + [UInt8](repeating: 0, count: data)
+    }
+
+    func refused(_ tensor: String) -> String {
+        do {
+            _ = try SafeTensors.decode(file("{\"t\":{\"dtype\":\"F32\",\(tensor)}}"), source: "x.safetensors")
+            return ""
+        } catch { return error.message }
+    }
+
+    func testSizesThatOverflowAndShapesThatAreNotNumbersAreRefused() {
+        let bad = "x.safetensors: tensor t has a bad shape or byte range"
+        XCTAssertEqual(refused("\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]"), bad)
+        XCTAssertEqual(refused("\"shape\":[2305843009213693952],\"data_offsets\":[0,8]"), bad)
+        XCTAssertEqual(refused("\"shape\":[2],\"data_offsets\":[0,9223372036854775807]"), bad)
+        XCTAssertEqual(refused("\"shape\":[\"2\"],\"data_offsets\":[0,8]"), bad)
+        XCTAssertEqual(refused("\"shape\":[2,\"a\"],\"data_offsets\":[0,8]"), bad)
+        XCTAssertEqual(refused("\"shape\":[-2],\"data_offsets\":[0,8]"), bad)
+        XCTAssertEqual(refused("\"shape\":[2],\"data_offsets\":[0,8]"), "")
+    }
+}

@@ -183,3 +183,26 @@ final class SaveLoadTests: LoomTestCase {
         XCTAssertEqual(value("y"), "y: model, 1 layers, 5 parameters")
     }
 }
+
+extension SaveLoadTests {
+    func testADataSetIsSavedAndLoadedLikeAModel() throws {
+        run("seed 2\ndata g = glyphs n 12 size 8\nsave g \"\(path("d"))\"")
+        defer { unlink(path("d")) }
+        XCTAssertEqual(out.displays.last?.plainText, "Saved 12 samples of 8x8x1 to \(path("d"))")
+        guard case .ok = run("load h \"\(path("d"))\"") else { return XCTFail("\(error("load h \"\(path("d"))\"")!)") }
+        XCTAssertEqual(value("h"), "h: data, 12 samples of 8x8x1, 10 classes")
+        run("list")
+        XCTAssertTrue(texts().last?.contains("12 samples of 8x8x1, 10 classes") ?? false)
+        // The same images: a model predicts the same on both.
+        run("model m {\n  input 8x8x1\n  flatten\n  dense 10 softmax\n}\npredict m on g first 12")
+        let onG = texts().last
+        run("predict m on h first 12")
+        XCTAssertEqual(texts().last, onG)
+    }
+
+    func testValuesAreNotSaved() {
+        run("x = 3")
+        XCTAssertEqual(error("save x \"\(path("v"))\"")?.value, "`x` is a number; `save` writes models and data sets")
+        XCTAssertEqual(error("train x on x")?.value, "`x` is a number, not a model")
+    }
+}

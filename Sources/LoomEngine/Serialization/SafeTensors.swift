@@ -45,12 +45,15 @@ public enum SafeTensors {
             guard entry["dtype"]?.stringValue == "F32" else {
                 throw DataError("\(source): tensor \(name) is \(entry["dtype"]?.stringValue ?? "untyped"); Loom reads F32")
             }
-            guard let shape = entry["shape"]?.arrayValue?.compactMap(\.intValue),
-                  let offsets = entry["data_offsets"]?.arrayValue?.compactMap(\.intValue), offsets.count == 2,
-                  offsets[0] >= 0, offsets[0] <= offsets[1], start + offsets[1] <= bytes.count,
-                  shape.allSatisfy({ $0 >= 0 }), offsets[1] - offsets[0] == shape.reduce(1, *) * 4
+            // Sizes are counted with overflow checks: a hostile header may
+            // promise [2^32, 2^32] values or offsets near 2^63.
+            guard let dims = entry["shape"]?.arrayValue, let offsetValues = entry["data_offsets"]?.arrayValue,
+                  case let shape = dims.compactMap(\.intValue), shape.count == dims.count,
+                  case let offsets = offsetValues.compactMap(\.intValue), offsets.count == 2, offsetValues.count == 2,
+                  offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bytes.count - start,
+                  let count = Shape.count(shape), let size = Shape.count([count, 4]), offsets[1] - offsets[0] == size
             else { throw DataError("\(source): tensor \(name) has a bad shape or byte range") }
-            var values = [Float](repeating: 0, count: shape.reduce(1, *))
+            var values = [Float](repeating: 0, count: count)
             values.withUnsafeMutableBytes { dst in
                 bytes.withUnsafeBytes { src in
                     dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[(start + offsets[0])..<(start + offsets[1])]))

@@ -3,21 +3,19 @@ import LoomEngine
 import LoomRender
 
 extension Evaluator {
-    /// The session item `expr` names, as what `extract` takes from it;
-    /// `kind` says what was wanted when it is something else.
-    func item<T>(_ expr: Expr, _ kind: String, _ extract: (SessionItem) -> T?) throws(LoomError) -> T {
-        guard let parts = expr.name else { throw LoomError(.type, "expected the name of \(kind)", at: expr.range) }
+    /// The object of type `T` that `expr` names; a type error naming what
+    /// it is when it is something else.
+    func object<T: SessionObject>(_ expr: Expr, _ type: T.Type) throws(LoomError) -> T {
+        guard let parts = expr.name else { throw LoomError(.type, "expected the name of a \(T.noun)", at: expr.range) }
         let name = parts.joined(separator: ".")
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
-        guard let value = extract(item) else {
-            throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not \(kind)", at: expr.range)
+        guard case .object(let object) = item, let typed = object as? T else {
+            throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not a \(T.noun)", at: expr.range)
         }
-        return value
+        return typed
     }
 
-    func dataset(_ expr: Expr) throws(LoomError) -> Dataset {
-        try item(expr, "a data set") { if case .dataset(let d) = $0 { return d }; return nil }
-    }
+    func dataset(_ expr: Expr) throws(LoomError) -> Dataset { try object(expr, SessionDataset.self).data }
 
     /// `data NAME = glyphs [n N] [size S] [noise X]`
     func makeGlyphs(_ a: Arguments) throws(LoomError) {
@@ -28,7 +26,7 @@ extension Evaluator {
         try checkMemory(bytes: n * size * size * 4, what: "\(n) images of \(size)x\(size)", at: a.range)
         let data = Glyphs.make(count: n, size: size, noise: Float(noise), random: &session.random)
         let name = try a.name("name")
-        session.define(name, .dataset(data))
+        session.define(name, .object(SessionDataset(data)))
         show(datasetSummary(name, data))
     }
 
@@ -42,8 +40,8 @@ extension Evaluator {
         }
         let (train, test) = data.split(train: fraction, random: &session.random)
         let base = try a.name("data")
-        session.define(base + ".train", .dataset(train))
-        session.define(base + ".test", .dataset(test))
+        session.define(base + ".train", .object(SessionDataset(train)))
+        session.define(base + ".test", .object(SessionDataset(test)))
         var table = Table(title: "split \(base)", columns: [.init("part"), .init("samples", .right), .init("per class")])
         table.append(["\(base).train", NumberFormat.grouped(train.count), train.classCounts.map(String.init).joined(separator: " ")])
         table.append(["\(base).test", NumberFormat.grouped(test.count), test.classCounts.map(String.init).joined(separator: " ")])
@@ -110,7 +108,7 @@ extension Evaluator {
             throw LoomError(.value, "\(error)", at: a.range)
         }
         let name = try a.name("name")
-        session.define(name, .dataset(data))
+        session.define(name, .object(SessionDataset(data)))
         show(datasetSummary(name, data))
     }
 }

@@ -7,14 +7,14 @@ import Glibc
 
 extension Evaluator {
     func modelState(_ expr: Expr) throws(LoomError) -> ModelState {
-        try item(expr, "a model") { if case .model(let m) = $0 { return m }; return nil }
+        try object(expr, ModelState.self)
     }
 
     /// `model NAME { … }`: builds the layers in order, checking that each
     /// fits the output of the one before.
     func defineModel(name: String, layers: [Command], range: SourceRange) throws(LoomError) {
         let model = try buildModel(name: name, layers: layers, range: range)
-        session.define(name, .model(ModelState(model: model)))
+        session.define(name, .object(ModelState(model: model)))
         show(summaryTable(model).bundle(width: session.width))
     }
 

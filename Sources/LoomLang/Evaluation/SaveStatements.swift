@@ -3,11 +3,58 @@ import LoomEngine
 import LoomRender
 
 extension Evaluator {
-    static let formatKey = "loom.format", formatValue = "loom-model-1"
+    /// `save NAME PATH`: any object that can be saved, as safetensors with
+    /// its format and the rest of what rebuilds it in the metadata.
+    func save(_ a: Arguments) throws(LoomError) {
+        let name = try a.name("name"), expr = try a.expression("name")
+        guard let item = session[name] else { throw unknownName(name, at: expr.range) }
+        guard case .object(let object) = item, let saved = object.saved else {
+            throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models and data sets", at: expr.range)
+        }
+        let path = try a.string("path")
+        let metadata = [(SavedKinds.formatKey, saved.format)] + saved.metadata + [("loom.version", LoomLangVersion.value)]
+        do { try Files.writeAtomically(SafeTensors.encode(saved.tensors, metadata: metadata), to: path) } catch {
+            throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
+        }
+        show(MimeBundle(text: "Saved \(saved.summary) to \(path)"))
+    }
 
-    /// The model as a `model` block Loom can read back: every option spelt
-    /// out, every layer named.
-    func definition(of model: Sequential) -> String {
+    /// `load NAME PATH`: the kind the file's format names rebuilds the object;
+    /// the name is bound only once everything in the file has been checked.
+    func load(_ a: Arguments) throws(LoomError) {
+        let (bytes, path) = try fileBytes(a, "path")
+        let decoded: (tensors: [String: Tensor], metadata: [String: String])
+        do { decoded = try SafeTensors.decode(bytes, source: path) } catch { throw LoomError(.value, error.message, at: a.range) }
+        guard let kind = decoded.metadata[SavedKinds.formatKey].flatMap(SavedKinds.kind(for:)) else {
+            throw LoomError(.value, "\(path) holds tensors but no Loom model definition; Loom loads files made by `save`",
+                            at: a.range)
+        }
+        let name = try a.name("name")
+        let object = try kind.restore(tensors: decoded.tensors, metadata: decoded.metadata, name: name, path: path,
+                                      evaluator: self, at: a.range)
+        session.define(name, .object(object))
+        if let state = object as? ModelState { show(summaryTable(state.model).bundle(width: session.width)) }
+        show(MimeBundle(text: "Loaded \(name) from \(path)" + ((object as? ModelState).map { " (trained \($0.epochsTrained) epochs)" } ?? "")))
+    }
+}
+
+extension ModelState: SavedKind {
+    static let format = "loom-model-1"
+
+    /// Weights named `layer.kernel` and `layer.bias`; the definition (as a
+    /// `model` block Loom reads back) and the epochs trained in the metadata.
+    public var saved: SavedObject? {
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for block in model.blocks {
+            for p in block.parameters { tensors.append(("\(block.name).\(p.name)", p.value)) }
+        }
+        return SavedObject(format: Self.format, tensors: tensors,
+                           metadata: [("loom.definition", definition), ("loom.epochs", String(epochsTrained))],
+                           summary: "\(model.name) (\(NumberFormat.grouped(model.parameterCount)) parameters, \(tensors.count) tensors)")
+    }
+
+    /// The model as a `model` block: every option spelt out, every layer named.
+    var definition: String {
         var lines = ["model \(model.name) {", "  input \(Shape.text(model.inputShape))"]
         for block in model.blocks {
             guard let text = Layers.definition(of: block.spec) else {
@@ -18,33 +65,9 @@ extension Evaluator {
         return (lines + ["}"]).joined(separator: "\n")
     }
 
-    /// `save NAME PATH`: the weights as safetensors, named `layer.kernel` and
-    /// `layer.bias`, with the definition and training state in the metadata.
-    func save(_ a: Arguments) throws(LoomError) {
-        let state = try a.model("name")
-        let path = try a.string("path")
-        var tensors: [(name: String, tensor: Tensor)] = []
-        for block in state.model.blocks {
-            for p in block.parameters { tensors.append(("\(block.name).\(p.name)", p.value)) }
-        }
-        let metadata = [(Evaluator.formatKey, Evaluator.formatValue), ("loom.definition", definition(of: state.model)),
-                        ("loom.epochs", String(state.epochsTrained)), ("loom.version", LoomLangVersion.value)]
-        let bytes = SafeTensors.encode(tensors, metadata: metadata)
-        do { try Files.writeAtomically(bytes, to: path) } catch {
-            throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
-        }
-        show(MimeBundle(text: "Saved \(state.model.name) (\(NumberFormat.grouped(state.model.parameterCount)) parameters, "
-                        + "\(tensors.count) tensors) to \(path)"))
-    }
-
-    /// `load NAME PATH`: rebuilds the model from its definition and sets its
-    /// weights, checking every tensor's name and shape.
-    func load(_ a: Arguments) throws(LoomError) {
-        let (bytes, path) = try fileBytes(a, "path")
-        let range = a.range
-        let decoded: (tensors: [String: Tensor], metadata: [String: String])
-        do { decoded = try SafeTensors.decode(bytes, source: path) } catch { throw LoomError(.value, error.message, at: range) }
-        guard decoded.metadata[Evaluator.formatKey] == Evaluator.formatValue, let source = decoded.metadata["loom.definition"] else {
+    static func restore(tensors: [String: Tensor], metadata: [String: String], name: String, path: String,
+                        evaluator: Evaluator, at range: SourceRange) throws(LoomError) -> ModelState {
+        guard let source = metadata["loom.definition"] else {
             throw LoomError(.value, "\(path) holds tensors but no Loom model definition; Loom loads files made by `save`", at: range)
         }
         let statements: [Statement]
@@ -54,14 +77,11 @@ extension Evaluator {
         guard case .model(_, let layers, _)? = statements.first else {
             throw LoomError(.value, "\(path): its metadata holds no model block", at: range)
         }
-        let name = try a.name("name")
-        // Everything is checked before the name is bound: a file that does
-        // not fit leaves whatever `name` held before.
-        let model = try buildModel(name: name, layers: layers, range: range)
+        let model = try evaluator.buildModel(name: name, layers: layers, range: range)
         for block in model.blocks {
             for p in block.parameters {
                 let key = "\(block.name).\(p.name)"
-                guard let tensor = decoded.tensors[key] else { throw LoomError(.value, "\(path) has no tensor \(key)", at: range) }
+                guard let tensor = tensors[key] else { throw LoomError(.value, "\(path) has no tensor \(key)", at: range) }
                 guard tensor.shape == p.value.shape else {
                     throw LoomError(.value, "\(path): \(key) is \(Shape.text(tensor.shape)), the layer needs "
                                     + Shape.text(p.value.shape), at: range)
@@ -70,9 +90,33 @@ extension Evaluator {
             }
         }
         let state = ModelState(model: model)
-        state.epochsTrained = Int(decoded.metadata["loom.epochs"] ?? "") ?? 0
-        session.define(name, .model(state))
-        show(summaryTable(model).bundle(width: session.width))
-        show(MimeBundle(text: "Loaded \(name) from \(path) (trained \(state.epochsTrained) epochs)"))
+        state.epochsTrained = Int(metadata["loom.epochs"] ?? "") ?? 0
+        return state
+    }
+}
+
+extension SessionDataset: SavedKind {
+    static let format = "loom-data-1"
+
+    /// The samples as `inputs` and the class labels as `labels`.
+    public var saved: SavedObject? {
+        SavedObject(format: Self.format,
+                    tensors: [("inputs", data.inputs), ("labels", Tensor(shape: [data.count], storage: data.labels.map(Float.init)))],
+                    metadata: [("loom.classes", String(data.classes))],
+                    summary: "\(NumberFormat.grouped(data.count)) samples of \(Shape.text(data.sampleShape))")
+    }
+
+    static func restore(tensors: [String: Tensor], metadata: [String: String], name: String, path: String,
+                        evaluator: Evaluator, at range: SourceRange) throws(LoomError) -> SessionDataset {
+        guard let inputs = tensors["inputs"], let labels = tensors["labels"], inputs.shape.count >= 2,
+              labels.shape == [inputs.shape[0]] else {
+            throw LoomError(.value, "\(path) does not hold a data set's inputs and labels", at: range)
+        }
+        let classes: [Int]
+        do { classes = try ClassLabels.read(labels.storage, source: path) } catch { throw LoomError(.value, error.message, at: range) }
+        let declared = Int(metadata["loom.classes"] ?? "") ?? 0
+        let count = max(declared, (classes.max() ?? -1) + 1)
+        guard count <= ClassLabels.maximum else { throw LoomError(.value, "\(path): more classes than Loom allows", at: range) }
+        return SessionDataset(Dataset(inputs: inputs, labels: classes, classes: count))
     }
 }

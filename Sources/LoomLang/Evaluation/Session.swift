@@ -1,10 +1,9 @@
 import LoomEngine
 
-/// Something a session holds under a name.
+/// Something a session holds under a name: a plain value or an object.
 public enum SessionItem {
     case value(Value)
-    case dataset(Dataset)
-    case model(ModelState)
+    case object(any SessionObject)
 
     var isValue: Bool {
         if case .value = self { return true }
@@ -14,37 +13,39 @@ public enum SessionItem {
     var kindName: String {
         switch self {
         case .value(let v): return v.typeName
-        case .dataset: return "data"
-        case .model: return "model"
+        case .object(let o): return o.kindName
         }
     }
 
     /// The kind as a sentence names it ("a data set", not "a data").
     var kindNoun: String {
-        if case .dataset = self { return "data set" }
-        return kindName
+        switch self {
+        case .value(let v): return v.typeName
+        case .object(let o): return o.kindNoun
+        }
     }
 
     var describe: String {
         switch self {
         case .value(let v): return v.display
-        case .dataset(let d):
-            return "\(d.count) samples of \(Shape.text(d.sampleShape)), \(d.classes) classes"
-        case .model(let m):
-            return "\(m.model.blocks.count) layers, \(m.model.parameterCount) parameters"
-                + (m.epochsTrained > 0 ? ", trained \(m.epochsTrained) epochs" : "")
+        case .object(let o): return o.describe
         }
     }
 }
 
 /// A model in the session, with what training has left on it.
-public final class ModelState {
+public final class ModelState: SessionObject {
     public let model: Sequential
     public var optimizer: Optimizer?
     public var epochsTrained = 0
     public var history: [EpochRecord] = []
 
     public init(model: Sequential) { self.model = model }
+
+    public static let kind = "model"
+    public var describe: String {
+        "\(model.blocks.count) layers, \(model.parameterCount) parameters" + (epochsTrained > 0 ? ", trained \(epochsTrained) epochs" : "")
+    }
 }
 
 /// How plots are drawn.
