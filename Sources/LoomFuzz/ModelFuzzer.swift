@@ -123,7 +123,7 @@ extension FuzzRunner {
                 Parallel.setThreads(t)
                 let model = c.model()
                 var random = RandomGenerator(seed: UInt64(n))
-                _ = Trainer.fit(model, inputs: c.inputs, labels: c.labels, options: c.options,
+                _ = Trainer.fit(model, on: Dataset(inputs: c.inputs, labels: c.labels), options: c.options,
                                 optimizer: Optimizer(c.optimizer), random: &random, clock: { 0 })
                 return model.parameters.flatMap { $0.value.storage.map(\.bitPattern) }
             }

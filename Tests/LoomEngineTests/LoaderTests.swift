@@ -15,7 +15,9 @@ final class CSVLoaderTests: XCTestCase {
         XCTAssertEqual(try CSVLoader.load("3, 1.5, 2\n0, 4, 5\r\n", label: .first).labels, [3, 0])
         let none = try CSVLoader.load("1,2\n3,4\n", label: .none)
         XCTAssertEqual(none.inputs.shape, [2, 2])
-        XCTAssertEqual(none.classes, 1)
+        // Unlabelled: no invented labels.
+        guard case .none = none.targets else { return XCTFail("\(none.targets)") }
+        XCTAssertEqual(none.labels, [])
     }
 
     func testErrorsNameRowAndColumn() {

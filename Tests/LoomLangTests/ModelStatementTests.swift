@@ -206,3 +206,76 @@ extension SaveLoadTests {
         XCTAssertEqual(error("train x on x")?.value, "`x` is a number, not a model")
     }
 }
+
+/// Real-valued targets through the language: `npy … targets`, `loss mse`,
+/// and the reports that follow the target.
+final class RegressionTests: LoomTestCase {
+    func npy(_ values: [Float], shape: String) -> Data {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }\n"
+        let n = header.utf8.count
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8)
+        bytes += [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)]
+        bytes += Array(header.utf8)
+        for f in values { for k in 0..<4 { bytes.append(UInt8((f.bitPattern >> (8 * UInt32(k))) & 0xFF)) } }
+        return Data(bytes)
+    }
+
+    func file(_ name: String) -> String { "/tmp/loom-\(getpid())-\(name).npy" }
+
+    override func setUp() {
+        super.setUp()
+        let x = (0..<200).map { Float($0 % 50) / 25 - 1 }
+        FileManager.default.createFile(atPath: file("x"), contents: npy(x, shape: "(100, 2)"))
+        // y = x0 − 2·x1 + 0.5
+        let y = (0..<100).map { (i: Int) -> Float in 0.5 + x[2 * i] - 2 * x[2 * i + 1] }
+        FileManager.default.createFile(atPath: file("y"), contents: npy(y, shape: "(100,)"))
+    }
+
+    override func tearDown() {
+        unlink(file("x"))
+        unlink(file("y"))
+    }
+
+    func testTrainEvaluateAndPredictFollowRealValuedTargets() {
+        let load = "seed 4\ndata r = npy \"\(file("x"))\" targets \"\(file("y"))\"\nsplit r train 0.8"
+        guard case .ok = run(load) else { return XCTFail("\(error(load)!)") }
+        XCTAssertEqual(value("r.train"), "r.train: data, 80 samples of 2, targets of 1")
+        run("model m {\n  input 2\n  dense 1 linear\n}")
+        XCTAssertEqual(error("train m on r.train")?.value,
+                       "crossentropy needs probabilities: end `m` with a softmax layer, or use `loss mse`")
+        guard case .ok = run("train m on r.train epochs 40 batch 8 loss mse lr 0.05 validate r.test") else {
+            return XCTFail("\(error("train m on r.train epochs 1 loss mse")!)")
+        }
+        let history = texts().first { $0.hasPrefix("training") } ?? ""
+        XCTAssertTrue(history.contains("mae") && history.contains("val mae"), history)
+        XCTAssertFalse(history.contains("accuracy"), history)
+        guard case .ok = run("evaluate m on r.test") else { return XCTFail() }
+        let report = texts().last ?? ""
+        XCTAssertTrue(report.contains("mean squared error") && report.contains("mean absolute error"), report)
+        XCTAssertFalse(report.contains("accuracy"), report)
+        let mae = report.split(separator: "\n").first { $0.contains("mean absolute error") }?
+            .split(separator: " ").compactMap { Double($0) }.last
+        XCTAssertLessThan(mae ?? 1, 0.05, report)
+        guard case .ok = run("predict m on r.test first 5") else { return XCTFail() }
+        XCTAssertTrue(texts().contains { $0.contains("predicted and true values") })
+    }
+
+    func testTargetsMustFitTheModelAndUnlabelledDataCannotTrain() {
+        run("data r = npy \"\(file("x"))\" targets \"\(file("y"))\"\nmodel wide {\n  input 2\n  dense 3 linear\n}")
+        XCTAssertEqual(error("train wide on r loss mse")?.value,
+                       "`wide` gives 3 outputs but the data's targets are 1; end the model with `dense 1 linear`")
+        run("data u = npy \"\(file("x"))\"")
+        XCTAssertEqual(value("u"), "u: data, 100 samples of 2, no targets")
+        XCTAssertEqual(error("train wide on u loss mse")?.value,
+                       "the data has no targets (class labels or values) to compare the model's outputs with")
+        XCTAssertEqual(error("data b = npy \"\(file("x"))\" labels \"\(file("y"))\" targets \"\(file("y"))\"")?.value,
+                       "give `labels` (classes) or `targets` (values), not both")
+    }
+
+    func testADataSetWithValueTargetsIsSavedAndLoaded() {
+        let path = "/tmp/loom-\(getpid())-r.safetensors"
+        defer { unlink(path) }
+        run("data r = npy \"\(file("x"))\" targets \"\(file("y"))\"\nsave r \"\(path)\"\nload s \"\(path)\"")
+        XCTAssertEqual(value("s"), "s: data, 100 samples of 2, targets of 1")
+    }
+}

@@ -59,7 +59,6 @@ public enum CSVLoader {
                     values.append(v * scale)
                 }
             }
-            if labelIndex == nil { labels.append(0) }
         }
         let features = (width ?? 0) - (label == .none ? 0 : 1)
         guard features > 0 else { throw DataError("\(source) has no feature columns besides the label") }
@@ -69,8 +68,9 @@ public enum CSVLoader {
             throw DataError("\(source): rows have \(features) values, which do not make a \(Shape.text(sampleShape)) sample "
                             + "(\(size))")
         }
-        return Dataset(inputs: Tensor(shape: [labels.count] + sampleShape, storage: values), labels: labels,
-                       classes: label == .none ? 1 : nil)
+        let rows = values.count / features
+        let inputs = Tensor(shape: [rows] + sampleShape, storage: values)
+        return label == .none ? Dataset(inputs: inputs, targets: .none) : Dataset(inputs: inputs, labels: labels)
     }
 
     private static let newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r"), comma = UInt8(ascii: ",")

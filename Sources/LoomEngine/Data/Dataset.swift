@@ -1,43 +1,77 @@
-/// Samples and their integer class labels.
+/// Samples and what each is to be mapped to.
 public struct Dataset: Sendable {
     /// `[samples, …sample shape]`.
     public var inputs: Tensor
-    public var labels: [Int]
-    public var classes: Int
+    public var targets: Targets
 
-    public init(inputs: Tensor, labels: [Int], classes: Int? = nil) {
-        precondition(inputs.batch == labels.count, "Dataset: \(inputs.batch) samples but \(labels.count) labels")
+    public init(inputs: Tensor, targets: Targets) {
+        precondition(targets.sampleCount.map { $0 == inputs.batch } ?? true,
+                     "Dataset: \(inputs.batch) samples but \(targets.sampleCount ?? 0) targets")
         self.inputs = inputs
-        self.labels = labels
-        self.classes = classes ?? ((labels.max() ?? -1) + 1)
+        self.targets = targets
     }
 
-    public var count: Int { labels.count }
+    /// Samples with class labels; `classes` defaults to one more than the largest label.
+    public init(inputs: Tensor, labels: [Int], classes: Int? = nil) {
+        self.init(inputs: inputs, targets: .classes(labels, count: classes ?? ((labels.max() ?? -1) + 1)))
+    }
+
+    public var count: Int { inputs.batch }
     public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
-    public func subset(_ indices: [Int]) -> Dataset {
-        Dataset(inputs: inputs.gathering(samples: indices), labels: indices.map { labels[$0] }, classes: classes)
+    /// The class labels; empty unless the targets are classes.
+    public var labels: [Int] {
+        if case .classes(let labels, _) = targets { return labels }
+        return []
     }
 
-    /// A stratified split: each class is shuffled and cut at `fraction`, so
-    /// both parts keep the class balance. Seeded by `random`.
+    /// How many classes; 0 unless the targets are classes.
+    public var classes: Int {
+        if case .classes(_, let count) = targets { return count }
+        return 0
+    }
+
+    /// One target's shape, for real-valued targets.
+    public var targetShape: [Int]? {
+        if case .values(let t) = targets { return Array(t.shape.dropFirst()) }
+        return nil
+    }
+
+    public func subset(_ indices: [Int]) -> Dataset {
+        let targets: Targets
+        switch self.targets {
+        case .classes(let labels, let count): targets = .classes(indices.map { labels[$0] }, count: count)
+        case .values(let t): targets = .values(t.gathering(samples: indices))
+        case .none: targets = .none
+        }
+        return Dataset(inputs: inputs.gathering(samples: indices), targets: targets)
+    }
+
+    /// A split seeded by `random`: stratified for classes (each class is
+    /// shuffled and cut at `fraction`, so both parts keep the class balance),
+    /// one shuffled cut otherwise.
     public func split(train fraction: Double, random: inout RandomGenerator) -> (train: Dataset, test: Dataset) {
-        var byClass: [Int: [Int]] = [:]
-        for (i, label) in labels.enumerated() { byClass[label, default: []].append(i) }
+        var groups: [[Int]]
+        if case .classes(let labels, _) = targets {
+            var byClass: [Int: [Int]] = [:]
+            for (i, label) in labels.enumerated() { byClass[label, default: []].append(i) }
+            groups = byClass.keys.sorted().map { byClass[$0]! }
+        } else {
+            groups = [Array(0..<count)]
+        }
         var train: [Int] = [], test: [Int] = []
-        for label in byClass.keys.sorted() {
-            var members = byClass[label]!
-            members.shuffle(using: &random)
-            let cut = Int((Double(members.count) * fraction).rounded())
-            train += members[..<cut]
-            test += members[cut...]
+        for g in groups.indices {
+            groups[g].shuffle(using: &random)
+            let cut = Int((Double(groups[g].count) * fraction).rounded())
+            train += groups[g][..<cut]
+            test += groups[g][cut...]
         }
         train.shuffle(using: &random)
         test.shuffle(using: &random)
         return (subset(train), subset(test))
     }
 
-    /// Samples per class.
+    /// Samples per class (empty unless the targets are classes).
     public var classCounts: [Int] {
         var counts = [Int](repeating: 0, count: classes)
         for l in labels where l >= 0 && l < classes { counts[l] += 1 }

@@ -61,20 +61,31 @@ public enum NPYLoader {
         return String(rest)
     }
 
-    /// Samples (N×…) and optional labels (N) as a data set.
-    public static func load(samples: [UInt8], labels: [UInt8]?, samplesSource: String, labelsSource: String) throws(DataError) -> Dataset {
+    /// Samples (N×…) as a data set, with class labels (N) or real-valued
+    /// targets (N×…) when given, unlabelled otherwise.
+    public static func load(samples: [UInt8], labels: [UInt8]?, targets: [UInt8]? = nil, samplesSource: String,
+                            labelsSource: String) throws(DataError) -> Dataset {
         let (shape, values) = try array(samples, source: samplesSource)
         guard shape.count >= 1, shape[0] > 0 else { throw DataError("\(samplesSource) holds no samples") }
-        var ints = [Int](repeating: 0, count: shape[0])
+        let sample = shape.count == 1 ? [1] : Array(shape.dropFirst())
+        let inputs = Tensor(shape: [shape[0]] + sample, storage: values)
         if let labels {
             let (labelShape, labelValues) = try array(labels, source: labelsSource)
             guard labelShape == [shape[0]] else {
                 throw DataError("\(labelsSource): \(Shape.text(labelShape)) labels for \(shape[0]) samples")
             }
-            ints = try ClassLabels.read(labelValues, source: labelsSource)
+            return Dataset(inputs: inputs, labels: try ClassLabels.read(labelValues, source: labelsSource))
         }
-        let sample = shape.count == 1 ? [1] : Array(shape.dropFirst())
-        return Dataset(inputs: Tensor(shape: [shape[0]] + sample, storage: values), labels: ints, classes: labels == nil ? 1 : nil)
+        if let targets {
+            let (targetShape, targetValues) = try array(targets, source: labelsSource)
+            guard targetShape.first == shape[0] else {
+                throw DataError("\(labelsSource): targets of \(Shape.text(targetShape)) for \(shape[0]) samples")
+            }
+            guard targetValues.allSatisfy(\.isFinite) else { throw DataError("\(labelsSource): a target is not a finite number") }
+            let one = targetShape.count == 1 ? [1] : Array(targetShape.dropFirst())
+            return Dataset(inputs: inputs, targets: .values(Tensor(shape: [shape[0]] + one, storage: targetValues)))
+        }
+        return Dataset(inputs: inputs, targets: .none)
     }
 }
 

@@ -7,7 +7,8 @@ public enum ActivationFunction: String, Sendable, CaseIterable {
     case relu, tanh, sigmoid, softmax, linear
 }
 
-/// An activation applied element-wise (softmax: across each sample). Kept as
+/// An activation applied element-wise (softmax: across the last axis, so a
+/// sequence's every step gets its own distribution). Kept as
 /// a layer of its own so forward and backward stay side by side; a model
 /// shows it as part of the layer it follows.
 public final class Activation: Layer {
@@ -49,7 +50,7 @@ public final class Activation: Layer {
                 case .sigmoid: for i in 0..<v.count { to[i] = 1 / (1 + expf(-from[i])) }
                 case .softmax:
                     to.initialize(from: from, count: v.count)
-                    Activation.softmaxRows(v, width: x.sampleSize)
+                    Activation.softmaxRows(v, width: x.shape.last ?? 1)
                 }
             }
         }
@@ -59,7 +60,7 @@ public final class Activation: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         if function == .linear { return dy }
-        let width = dy.sampleSize
+        let width = dy.shape.last ?? 1  // softmax runs over the last axis
         return Tensor(shape: dy.shape) { dx in
             dy.storage.withUnsafeBufferPointer { gs in
                 output.storage.withUnsafeBufferPointer { ys in

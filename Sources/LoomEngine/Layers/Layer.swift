@@ -1,41 +1,3 @@
-/// A trainable array and its gradient. `mask`, when set, holds zeros where
-/// weights are pruned or fixed-sparse: they stay zero through training.
-public final class Parameter {
-    public let name: String
-    public var value: Tensor
-    public var gradient: Tensor
-    public var mask: [Float]?
-
-    public init(name: String, value: Tensor) {
-        self.name = name
-        self.value = value
-        self.gradient = Tensor(zeros: value.shape)
-    }
-
-    /// A parameter sharing this one's weights (until either is written) and
-    /// mask, with a gradient of its own: for a model's replicas.
-    public func replica() -> Parameter {
-        let copy = Parameter(name: name, value: value)
-        copy.mask = mask
-        return copy
-    }
-
-    public func zeroGradient() {
-        gradient.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-    }
-
-    /// Zeroes the masked weights (after an update, or when a mask is set).
-    public func applyMask() {
-        guard let mask else { return }
-        value.storage.withUnsafeMutableBufferPointer { v in
-            for i in 0..<v.count where mask[i] == 0 { v[i] = 0 }
-        }
-    }
-
-    /// Weights that are exactly zero.
-    public var zeroCount: Int { value.storage.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
-}
-
 /// One step of a sequential model. Forward and backward live together in each
 /// layer; `backward` takes the gradient of the loss with respect to the
 /// layer's output and returns it with respect to the input, adding the
@@ -52,6 +14,9 @@ public protocol Layer: AnyObject {
     var outputShape: [Int] { get }
     var parameters: [Parameter] { get }
     func forward(_ input: Tensor, training: Bool) -> Tensor
+    /// The training forward pass, with the step a layer may add a penalty
+    /// to; by default `forward(input, training: true)`.
+    func forward(_ input: Tensor, step: StepContext) -> Tensor
     func backward(_ outputGradient: Tensor) -> Tensor
     /// Backward without the input's gradient, which a model's first layer
     /// does not need: only the parameters' gradients are added.
@@ -74,6 +39,7 @@ public protocol Layer: AnyObject {
 extension Layer {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
     public func addParameterGradients(_ outputGradient: Tensor) { _ = backward(outputGradient) }
+    public func forward(_ input: Tensor, step: StepContext) -> Tensor { forward(input, training: true) }
     /// Values in one sample's output.
     public var outputSize: Int { outputShape.reduce(1, *) }
 }

@@ -2,36 +2,48 @@
 import Glibc
 #endif
 
-/// Losses over a batch, with their gradient.
+/// Losses over a batch, with their gradient, against class labels or
+/// real-valued targets.
 public enum Loss: String, Sendable, CaseIterable {
-    /// Categorical cross-entropy on class labels: −mean log p[label], with
-    /// probabilities clipped to [1e-7, 1 − 1e-7] as Keras does.
+    /// Categorical cross-entropy: −mean Σ t log p, with t one-hot for class
+    /// labels (so −mean log p[label]) or a distribution per row for
+    /// real-valued targets; probabilities clipped to [1e-7, 1 − 1e-7] as Keras does.
     case crossentropy
-    /// Mean squared error against one-hot labels (or targets).
+    /// Mean squared error against real-valued targets, or one-hot class labels.
     case mse
 
-    /// The loss of `output` (probabilities, `[batch, classes]`) against
-    /// integer `labels`, and its gradient with respect to `output` (left
-    /// empty when `withGradient` is false: the fused softmax path has its own).
-    /// The loss is the mean over these rows; the gradient is that of the
-    /// mean over `batch` rows (default: these), for a shard of a batch.
-    public func evaluate(_ output: Tensor, labels: [Int], withGradient: Bool = true,
+    /// The loss of `output` (`[batch, …]`, compared row by row over its last
+    /// dimension for classes) against `targets`, and its gradient with
+    /// respect to `output` (left empty when `withGradient` is false: the
+    /// fused softmax path has its own). The loss is the mean over these
+    /// rows; the gradient is that of the mean over `batch` rows (default:
+    /// these), for a shard of a batch. Unlabelled targets give no loss.
+    public func evaluate(_ output: Tensor, targets: BatchTargets, withGradient: Bool = true,
                          batch: Int? = nil) -> (loss: Double, gradient: Tensor) {
         let n = output.batch, k = output.sampleSize, over = Float(batch ?? n)
         var gradient = Tensor(zeros: withGradient ? output.shape : [0])
         var total = 0.0
-        switch self {
-        case .crossentropy:
+        switch (self, targets) {
+        case (_, .none):
+            return (0, gradient)
+        case (.crossentropy, .classes(let labels)):
             for r in 0..<n {
                 let p = min(max(output[r * k + labels[r]], 1e-7), 1 - 1e-7)
                 total -= Double(logf(p))
                 if withGradient { gradient[r * k + labels[r]] = -1 / (p * over) }
             }
             return (total / Double(n), gradient)
-        case .mse:
+        case (.crossentropy, .values(let t)):
+            for i in 0..<output.count where t[i] != 0 {
+                let p = min(max(output[i], 1e-7), 1 - 1e-7)
+                total -= Double(t[i] * logf(p))
+                if withGradient { gradient[i] = -t[i] / (p * over) }
+            }
+            return (total / Double(n), gradient)
+        case (.mse, _):
             for r in 0..<n {
                 for j in 0..<k {
-                    let d = output[r * k + j] - (j == labels[r] ? 1 : 0)
+                    let d = output[r * k + j] - Loss.target(targets, row: r, column: j, width: k)
                     total += Double(d * d)
                     if withGradient { gradient[r * k + j] = 2 * d / (over * Float(k)) }
                 }
@@ -40,18 +52,41 @@ public enum Loss: String, Sendable, CaseIterable {
         }
     }
 
+    /// Class labels, as `evaluate(_:targets:…)` with `.classes`.
+    public func evaluate(_ output: Tensor, labels: [Int], withGradient: Bool = true,
+                         batch: Int? = nil) -> (loss: Double, gradient: Tensor) {
+        evaluate(output, targets: .classes(labels), withGradient: withGradient, batch: batch)
+    }
+
+    /// The target value at (row, column): one-hot for class labels.
+    @inline(__always)
+    static func target(_ targets: BatchTargets, row r: Int, column j: Int, width k: Int) -> Float {
+        switch targets {
+        case .classes(let labels): return j == labels[r] ? 1 : 0
+        case .values(let t): return t[r * k + j]
+        case .none: return 0
+        }
+    }
+
     /// Softmax followed by cross-entropy, differentiated in one step: the
-    /// gradient with respect to the logits is (p − onehot) / batch, which is
-    /// exact and stable where the two separate steps are not.
-    /// `batch` as in `evaluate`.
-    public static func softmaxCrossEntropyGradient(probabilities p: Tensor, labels: [Int], batch: Int? = nil) -> Tensor {
+    /// gradient with respect to the logits is (p − t) / batch, which is exact
+    /// and stable where the two separate steps are not (t one-hot for class
+    /// labels; for real-valued targets each row must sum to 1). `batch` as in
+    /// `evaluate`.
+    public static func softmaxCrossEntropyGradient(probabilities p: Tensor, targets: BatchTargets, batch: Int? = nil) -> Tensor {
         let n = p.batch, k = p.sampleSize
         var g = p
-        for r in 0..<n {
-            g[r * k + labels[r]] -= 1
+        switch targets {
+        case .classes(let labels): for r in 0..<n { g[r * k + labels[r]] -= 1 }
+        case .values(let t): for i in 0..<g.count { g[i] -= t[i] }
+        case .none: return Tensor(zeros: p.shape)
         }
         let scale = 1 / Float(batch ?? n)
         for i in 0..<g.count { g[i] *= scale }
         return g
+    }
+
+    public static func softmaxCrossEntropyGradient(probabilities p: Tensor, labels: [Int], batch: Int? = nil) -> Tensor {
+        softmaxCrossEntropyGradient(probabilities: p, targets: .classes(labels), batch: batch)
     }
 }

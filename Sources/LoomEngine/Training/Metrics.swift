@@ -1,10 +1,16 @@
-/// Accuracy, loss and confusion matrices.
+/// What a model's outputs score against a data set's targets: accuracy and a
+/// confusion matrix for class labels, squared and absolute errors for
+/// real-valued targets.
 public enum Metrics {
     public struct Evaluation: Sendable {
         public var loss: Double
-        public var accuracy: Double
-        /// `confusion[true][predicted]` counts.
-        public var confusion: [[Int]]
+        /// For class labels.
+        public var accuracy: Double?
+        /// `confusion[true][predicted]` counts, for class labels.
+        public var confusion: [[Int]]?
+        /// For real-valued targets: mean over every value.
+        public var meanSquaredError: Double?
+        public var meanAbsoluteError: Double?
     }
 
     /// The index of the largest output of each sample.
@@ -21,13 +27,33 @@ public enum Metrics {
         zip(predictedClasses(output), labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
     }
 
-    public static func evaluate(_ model: Sequential, inputs: Tensor, labels: [Int], loss: Loss) -> Evaluation {
-        let output = model.predict(inputs)
-        let k = output.sampleSize
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        for (p, t) in zip(predictedClasses(output), labels) where t < k { confusion[t][p] += 1 }
-        let value = labels.isEmpty ? 0 : loss.evaluate(output, labels: labels, withGradient: false).loss
-        return Evaluation(loss: value, accuracy: Double(correct(output, labels: labels)) / Double(max(1, labels.count)),
-                          confusion: confusion)
+    /// Σ |output − target| over every value.
+    public static func absoluteErrorSum(_ output: Tensor, _ targets: Tensor) -> Double {
+        var sum = 0.0
+        output.storage.withUnsafeBufferPointer { o in
+            targets.storage.withUnsafeBufferPointer { t in for i in 0..<o.count { sum += Double(abs(o[i] - t[i])) } }
+        }
+        return sum
+    }
+
+    public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss) -> Evaluation {
+        let output = model.predict(data.inputs)
+        let targets = data.targets.gathering(Array(0..<data.count))
+        var e = Evaluation(loss: data.count == 0 ? 0 : loss.evaluate(output, targets: targets, withGradient: false).loss)
+        switch targets {
+        case .classes(let labels):
+            let k = output.sampleSize
+            var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+            for (p, t) in zip(predictedClasses(output), labels) where t < k { confusion[t][p] += 1 }
+            e.confusion = confusion
+            e.accuracy = Double(correct(output, labels: labels)) / Double(max(1, labels.count))
+        case .values(let t):
+            let values = Double(max(1, t.count))
+            e.meanSquaredError = Loss.mse.evaluate(output, targets: targets, withGradient: false).loss
+            e.meanAbsoluteError = absoluteErrorSum(output, t) / values
+        case .none:
+            break
+        }
+        return e
     }
 }

@@ -53,6 +53,7 @@ public final class Optimizer {
             let n = p.value.count
             let state = moments[ObjectIdentifier(p)] ?? Moments(count: n)
             moments[ObjectIdentifier(p)] = state
+            if p.mask != nil { p.gradient.storage.withUnsafeMutableBufferPointer { p.applyMask(to: $0) } }
             p.value.storage.withUnsafeMutableBufferPointer { w in
                 p.gradient.storage.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
@@ -63,6 +64,9 @@ public final class Optimizer {
                                 let at = r.lowerBound
                                 update(wp + at, gp + at, mp + at, vp + at, count: r.count, step: t)
                             }
+                            // A masked weight keeps no moments, so lifting its mask starts it afresh.
+                            p.applyMask(to: m)
+                            p.applyMask(to: v)
                         }
                     }
                 }

@@ -104,6 +104,13 @@ public final class Sequential {
         return y
     }
 
+    /// The training forward pass of one step (or one shard of it).
+    public func forward(_ x: Tensor, step: StepContext) -> Tensor {
+        var y = x
+        for layer in plan { y = layer.forward(y, step: step) }
+        return y
+    }
+
     /// Back-propagates `gradient` from the output; with `fromLogits`, the
     /// gradient is already with respect to the final softmax's input.
     public func backward(_ gradient: Tensor, fromLogits: Bool = false) {

@@ -18,14 +18,25 @@ final class ShardedStep {
 
     init(model: Sequential) { self.model = model }
 
+    /// A step's sums over its samples, which the fit loop turns into means.
     struct Result {
         var lossSum = 0.0
+        /// Correctly classified samples (class labels only).
         var correct = 0
+        /// Σ |output − target| (real-valued targets only).
+        var absoluteErrorSum = 0.0
+        /// The layers' penalties' share of `lossSum` (see `StepContext`).
+        var penaltySum = 0.0
+
+        static func + (a: Result, b: Result) -> Result {
+            Result(lossSum: a.lossSum + b.lossSum, correct: a.correct + b.correct,
+                   absoluteErrorSum: a.absoluteErrorSum + b.absoluteErrorSum, penaltySum: a.penaltySum + b.penaltySum)
+        }
     }
 
-    /// Forward and backward over samples `indices` of `inputs`, leaving the
+    /// Forward and backward over samples `indices` of `data`, leaving the
     /// batch's gradient in the model's parameters.
-    func run(inputs: Tensor, labels: [Int], indices: ArraySlice<Int>, loss: Loss, fused: Bool) -> Result {
+    func run(_ data: Dataset, indices: ArraySlice<Int>, loss: Loss, fused: Bool) -> Result {
         let n = indices.count, count = ShardedStep.shards(batch: n)
         while replicas.count < count - 1 { replicas.append(model.replica()) }
         let models = [model] + replicas.prefix(count - 1)
@@ -42,9 +53,9 @@ final class ShardedStep {
             Parallel.chunks(count) { shards in
                 for shard in shards {
                     for p in modelParameters[shard] { p.zeroGradient() }
-                    let range = (start + n * shard / count)..<(start + n * (shard + 1) / count)
-                    out[shard] = ShardedStep.step(models[shard], inputs.gathering(samples: Array(indices[range])),
-                                                  labels: range.map { labels[indices[$0]] }, batch: n, loss: loss,
+                    let samples = Array(indices[(start + n * shard / count)..<(start + n * (shard + 1) / count)])
+                    out[shard] = ShardedStep.step(models[shard], data.inputs.gathering(samples: samples),
+                                                  targets: data.targets.gathering(samples), batch: n, loss: loss,
                                                   fused: fused)
                 }
             }
@@ -54,23 +65,27 @@ final class ShardedStep {
         for shard in 1..<max(1, count) {
             for copy in modelParameters[shard] { copy.value = Tensor(shape: [0], storage: []) }
         }
-        return results.reduce(into: Result()) { total, shard in
-            total.lossSum += shard.lossSum
-            total.correct += shard.correct
-        }
+        return results.reduce(Result(), +)
     }
 
-    private static func step(_ model: Sequential, _ x: Tensor, labels: [Int], batch: Int, loss: Loss,
+    private static func step(_ model: Sequential, _ x: Tensor, targets: BatchTargets, batch: Int, loss: Loss,
                              fused: Bool) -> Result {
-        let output = model.forward(x, training: true)
-        let (value, gradient) = loss.evaluate(output, labels: labels, withGradient: !fused, batch: batch)
+        let context = StepContext(batch: batch)
+        let output = model.forward(x, step: context)
+        let (value, gradient) = loss.evaluate(output, targets: targets, withGradient: !fused, batch: batch)
         if fused {
-            model.backward(Loss.softmaxCrossEntropyGradient(probabilities: output, labels: labels, batch: batch),
+            model.backward(Loss.softmaxCrossEntropyGradient(probabilities: output, targets: targets, batch: batch),
                            fromLogits: true)
         } else {
             model.backward(gradient)
         }
-        return Result(lossSum: value * Double(labels.count), correct: Metrics.correct(output, labels: labels))
+        var result = Result(lossSum: value * Double(targets.count) + context.penalty, penaltySum: context.penalty)
+        switch targets {
+        case .classes(let labels): result.correct = Metrics.correct(output, labels: labels)
+        case .values(let t): result.absoluteErrorSum = Metrics.absoluteErrorSum(output, t)
+        case .none: break
+        }
+        return result
     }
 
     /// Adds shards 1, 2, … into shard 0's gradients, in that order for every

@@ -1,10 +1,16 @@
-/// One epoch of training, as `train` reports it.
+/// One epoch of training, as `train` reports it. Accuracy is there for
+/// class labels, the mean absolute error for real-valued targets.
 public struct EpochRecord: Sendable, Equatable {
     public var epoch: Int
+    /// The mean loss, penalties included.
     public var loss: Double
-    public var accuracy: Double
+    public var accuracy: Double?
+    public var meanAbsoluteError: Double?
+    /// The layers' penalties' share of `loss` (0 without penalty layers).
+    public var penalty = 0.0
     public var validationLoss: Double?
     public var validationAccuracy: Double?
+    public var validationMeanAbsoluteError: Double?
     public var seconds: Double
 }
 
@@ -16,7 +22,8 @@ public struct FitProgress: Sendable {
     public var batches: Int
     public var samplesSeen: Int
     public var loss: Double
-    public var accuracy: Double
+    public var accuracy: Double?
+    public var meanAbsoluteError: Double?
 }
 
 public struct FitOptions: Sendable {
@@ -47,13 +54,13 @@ public enum Trainer {
         return perSample * batchSize * 4 + (ShardedStep.shards(batch: batchSize) - 1) * model.parameterCount * 4
     }
 
-    public static func fit(_ model: Sequential, inputs: Tensor, labels: [Int], options: FitOptions,
-                           optimizer: Optimizer, validation: (inputs: Tensor, labels: [Int])? = nil,
+    public static func fit(_ model: Sequential, on data: Dataset, options: FitOptions,
+                           optimizer: Optimizer, validation: Dataset? = nil,
                            random: inout RandomGenerator, clock: () -> Double,
                            shouldStop: () -> Bool = { false },
                            progress: (FitProgress) -> Void = { _ in }) -> Outcome {
         Machine.keepFreedMemory()
-        let n = inputs.batch
+        let n = data.count
         let batches = (n + options.batchSize - 1) / options.batchSize
         let fused = options.loss == .crossentropy && model.endsInSoftmax
         var history: [EpochRecord] = []
@@ -62,28 +69,38 @@ public enum Trainer {
             let started = clock()
             var order = Array(0..<n)
             order.shuffle(using: &random)
-            var lossSum = 0.0, correct = 0, seen = 0
+            var total = ShardedStep.Result(), seen = 0
             for b in 0..<batches {
                 if shouldStop() { return Outcome(history: history, interrupted: true) }
                 let indices = order[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)]
-                let result = step.run(inputs: inputs, labels: labels, indices: indices, loss: options.loss, fused: fused)
+                total = total + step.run(data, indices: indices, loss: options.loss, fused: fused)
                 optimizer.step(model.parameters)
-                lossSum += result.lossSum
-                correct += result.correct
                 seen += indices.count
-                progress(FitProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches,
-                                     samplesSeen: seen, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen)))
+                let (accuracy, error) = means(total, seen: seen, data: data)
+                progress(FitProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches, samplesSeen: seen,
+                                     loss: total.lossSum / Double(seen), accuracy: accuracy, meanAbsoluteError: error))
             }
-            var record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(1, seen)),
-                                     accuracy: Double(correct) / Double(max(1, seen)), seconds: 0)
+            let (accuracy, error) = means(total, seen: max(1, seen), data: data)
+            var record = EpochRecord(epoch: epoch, loss: total.lossSum / Double(max(1, seen)), accuracy: accuracy,
+                                     meanAbsoluteError: error, penalty: total.penaltySum / Double(max(1, seen)), seconds: 0)
             if let validation {
-                let result = Metrics.evaluate(model, inputs: validation.inputs, labels: validation.labels, loss: options.loss)
+                let result = Metrics.evaluate(model, on: validation, loss: options.loss)
                 record.validationLoss = result.loss
                 record.validationAccuracy = result.accuracy
+                record.validationMeanAbsoluteError = result.meanAbsoluteError
             }
             record.seconds = clock() - started
             history.append(record)
         }
         return Outcome(history: history, interrupted: false)
+    }
+
+    /// Accuracy (class labels) or mean absolute error (real-valued targets) so far.
+    static func means(_ total: ShardedStep.Result, seen: Int, data: Dataset) -> (accuracy: Double?, error: Double?) {
+        switch data.targets {
+        case .classes: return (Double(total.correct) / Double(seen), nil)
+        case .values(let t): return (nil, total.absoluteErrorSum / Double(seen * max(1, t.sampleSize)))
+        case .none: return (nil, nil)
+        }
     }
 }

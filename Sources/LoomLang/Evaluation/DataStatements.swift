@@ -49,17 +49,10 @@ extension Evaluator {
     }
 
     func datasetSummary(_ name: String, _ d: Dataset) -> MimeBundle {
-        let images = Array(0..<min(10, d.count)).compactMap { i -> Matrix? in
-            let shape = d.sampleShape
-            guard shape.count == 3, shape[2] == 1 else { return nil }
-            let size = shape[0] * shape[1]
-            return Matrix(rows: shape[0], columns: shape[1],
-                          values: d.inputs.storage[(i * size)..<((i + 1) * size)].map(Double.init))
-        }
-        let text = "\(name): \(NumberFormat.grouped(d.count)) samples of \(Shape.text(d.sampleShape)), \(d.classes) classes"
-        guard !images.isEmpty else { return MimeBundle(text: text) }
-        let grid = ImageGrid(images, labels: (0..<images.count).map { "label \(d.labels[$0])" }, title: text, maxSide: 14)
-        return grid.bundle(svg: session.plotStyle == .svg, width: session.width)
+        let text = "\(name): \(NumberFormat.grouped(d.count)) samples of \(Shape.text(d.sampleShape)), \(d.targets.phrase)"
+        guard let images = images(of: d, samples: Array(0..<min(10, d.count))), !images.isEmpty else { return MimeBundle(text: text) }
+        let labels = d.labels.isEmpty ? [] : (0..<images.count).map { "label \(d.labels[$0])" }
+        return plot(ImageGrid(images, labels: labels, title: text, maxSide: 14))
     }
 
     /// Refuses, before allocating, what would not fit in memory.
@@ -95,10 +88,14 @@ extension Evaluator {
                 data = try IDXLoader.load(images: images, labels: labels, imagesSource: imagesPath, labelsSource: labelsPath)
             default:
                 let (samples, samplesPath) = try fileBytes(a, "path")
+                if a.given("labels") && a.given("targets") {
+                    throw LoomError(.value, "give `labels` (classes) or `targets` (values), not both", at: a.range(of: "targets"))
+                }
                 let labels = a.given("labels") ? try fileBytes(a, "labels") : nil
-                try checkMemory(bytes: samples.count * 2, what: samplesPath, at: a.range)
-                data = try NPYLoader.load(samples: samples, labels: labels?.bytes, samplesSource: samplesPath,
-                                          labelsSource: labels?.path ?? "")
+                let targets = a.given("targets") ? try fileBytes(a, "targets") : nil
+                try checkMemory(bytes: samples.count * 2 + (targets?.bytes.count ?? 0), what: samplesPath, at: a.range)
+                data = try NPYLoader.load(samples: samples, labels: labels?.bytes, targets: targets?.bytes,
+                                          samplesSource: samplesPath, labelsSource: labels?.path ?? targets?.path ?? "")
             }
         } catch let error as DataError {
             throw LoomError(.value, error.message, at: a.range)

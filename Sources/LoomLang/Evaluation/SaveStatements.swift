@@ -87,6 +87,7 @@ extension ModelState: SavedKind {
                                     + Shape.text(p.value.shape), at: range)
                 }
                 p.value = tensor
+                p.markChanged()
             }
         }
         let state = ModelState(model: model)
@@ -98,24 +99,41 @@ extension ModelState: SavedKind {
 extension SessionDataset: SavedKind {
     static let format = "loom-data-1"
 
-    /// The samples as `inputs` and the class labels as `labels`.
+    /// The samples as `inputs`; class labels as `labels` (with their count in
+    /// the metadata) or real-valued targets as `targets`.
     public var saved: SavedObject? {
-        SavedObject(format: Self.format,
-                    tensors: [("inputs", data.inputs), ("labels", Tensor(shape: [data.count], storage: data.labels.map(Float.init)))],
-                    metadata: [("loom.classes", String(data.classes))],
-                    summary: "\(NumberFormat.grouped(data.count)) samples of \(Shape.text(data.sampleShape))")
+        var tensors = [(name: "inputs", tensor: data.inputs)]
+        var metadata: [(String, String)] = []
+        switch data.targets {
+        case .classes(let labels, let count):
+            tensors.append(("labels", Tensor(shape: [labels.count], storage: labels.map(Float.init))))
+            metadata.append(("loom.classes", String(count)))
+        case .values(let t): tensors.append(("targets", t))
+        case .none: break
+        }
+        return SavedObject(format: Self.format, tensors: tensors, metadata: metadata,
+                           summary: "\(NumberFormat.grouped(data.count)) samples of \(Shape.text(data.sampleShape))")
     }
 
     static func restore(tensors: [String: Tensor], metadata: [String: String], name: String, path: String,
                         evaluator: Evaluator, at range: SourceRange) throws(LoomError) -> SessionDataset {
-        guard let inputs = tensors["inputs"], let labels = tensors["labels"], inputs.shape.count >= 2,
-              labels.shape == [inputs.shape[0]] else {
-            throw LoomError(.value, "\(path) does not hold a data set's inputs and labels", at: range)
+        guard let inputs = tensors["inputs"], inputs.shape.count >= 2 else {
+            throw LoomError(.value, "\(path) does not hold a data set's inputs", at: range)
+        }
+        let samples = inputs.shape[0]
+        if let targets = tensors["targets"] {
+            guard targets.shape.first == samples, targets.shape.count >= 2 else {
+                throw LoomError(.value, "\(path): its targets do not match its \(samples) samples", at: range)
+            }
+            return SessionDataset(Dataset(inputs: inputs, targets: .values(targets)))
+        }
+        guard let labels = tensors["labels"] else { return SessionDataset(Dataset(inputs: inputs, targets: .none)) }
+        guard labels.shape == [samples] else {
+            throw LoomError(.value, "\(path): its labels do not match its \(samples) samples", at: range)
         }
         let classes: [Int]
         do { classes = try ClassLabels.read(labels.storage, source: path) } catch { throw LoomError(.value, error.message, at: range) }
-        let declared = Int(metadata["loom.classes"] ?? "") ?? 0
-        let count = max(declared, (classes.max() ?? -1) + 1)
+        let count = max(Int(metadata["loom.classes"] ?? "") ?? 0, (classes.max() ?? -1) + 1)
         guard count <= ClassLabels.maximum else { throw LoomError(.value, "\(path): more classes than Loom allows", at: range) }
         return SessionDataset(Dataset(inputs: inputs, labels: classes, classes: count))
     }

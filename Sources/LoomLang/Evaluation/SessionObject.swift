@@ -56,5 +56,5 @@ public final class SessionDataset: SessionObject {
 
     public static let kind = "data"
     public static let noun = "data set"
-    public var describe: String { "\(data.count) samples of \(Shape.text(data.sampleShape)), \(data.classes) classes" }
+    public var describe: String { "\(data.count) samples of \(Shape.text(data.sampleShape)), \(data.targets.phrase)" }
 }

@@ -6,16 +6,30 @@ import Glibc
 #endif
 
 extension Evaluator {
-    /// Checks that `data` fits `model`'s input and output.
+    /// Checks that `data` fits `model`'s input, and that its targets fit the
+    /// model's output: class labels a flat output with a unit per class,
+    /// real-valued targets an output of their shape.
     func check(_ data: Dataset, fits model: Sequential, at range: SourceRange) throws(LoomError) {
         guard data.sampleShape == model.inputShape else {
             throw LoomError(.value, "the data's samples are \(Shape.text(data.sampleShape)) but `\(model.name)` takes "
                             + "\(Shape.text(model.inputShape))", at: range)
         }
-        let outputs = model.outputShape.reduce(1, *)
-        guard model.outputShape.count == 1, outputs >= data.classes else {
-            throw LoomError(.value, "`\(model.name)` gives \(Shape.text(model.outputShape)) outputs but the data has "
-                            + "\(data.classes) classes; end the model with `dense \(data.classes) softmax`", at: range)
+        switch data.targets {
+        case .classes(_, let classes):
+            guard model.outputShape.count == 1, model.outputShape[0] >= classes else {
+                throw LoomError(.value, "`\(model.name)` gives \(Shape.text(model.outputShape)) outputs but the data has "
+                                + "\(classes) classes; end the model with `dense \(classes) softmax`", at: range)
+            }
+        case .values(let t):
+            let shape = Array(t.shape.dropFirst())
+            guard model.outputShape == shape else {
+                throw LoomError(.value, "`\(model.name)` gives \(Shape.text(model.outputShape)) outputs but the data's targets "
+                                + "are \(Shape.text(shape))" + (shape.count == 1 ? "; end the model with `dense \(shape[0]) linear`" : ""),
+                                at: range)
+            }
+        case .none:
+            throw LoomError(.value, "the data has no targets (class labels or values) to compare the model's outputs with",
+                            at: range)
         }
     }
 
@@ -49,15 +63,16 @@ extension Evaluator {
         let first = state.epochsTrained
         var bar = ProgressBar(label: "epoch 1/\(epochs)", total: (data.count + batch - 1) / batch, unit: "batch")
         progress.show(bar, force: true)
-        let outcome = Trainer.fit(model, inputs: data.inputs, labels: data.labels,
-                                  options: FitOptions(epochs: epochs, batchSize: batch, loss: loss),
-                                  optimizer: state.optimizer!, validation: validation.map { ($0.inputs, $0.labels) },
+        let outcome = Trainer.fit(model, on: data, options: FitOptions(epochs: epochs, batchSize: batch, loss: loss),
+                                  optimizer: state.optimizer!, validation: validation,
                                   random: &session.random, clock: { Monotonic.now },
                                   shouldStop: { interruptFlag.load(ordering: .relaxed) }) { p in
             bar.label = "epoch \(p.epoch)/\(p.epochs)"
             bar.completed = p.batch
             bar.elapsed = Monotonic.now - started
-            bar.metrics = [("loss", NumberFormat.fixed(p.loss, decimals: 4)), ("acc", NumberFormat.percent(p.accuracy))]
+            bar.metrics = [("loss", NumberFormat.fixed(p.loss, decimals: 4))]
+                + (p.accuracy.map { [("acc", NumberFormat.percent($0))] } ?? [])
+                + (p.meanAbsoluteError.map { [("mae", NumberFormat.fixed($0, decimals: 4))] } ?? [])
             progress.show(bar, force: p.batch == p.batches)
         }
         state.epochsTrained += outcome.history.count
@@ -76,79 +91,23 @@ extension Evaluator {
         }
     }
 
+    /// Per epoch: the loss, then accuracy (class labels) or mean absolute
+    /// error (values), the penalties' share where layers add one, the same
+    /// on the validation data, and the time.
     func historyTable(_ history: [EpochRecord], firstEpoch: Int) -> MimeBundle {
-        let validated = history.contains { $0.validationLoss != nil }
-        var columns: [Table.Column] = [.init("epoch", .right), .init("loss", .right), .init("accuracy", .right)]
-        if validated { columns += [.init("val loss", .right), .init("val accuracy", .right)] }
-        columns.append(.init("time", .right))
-        var table = Table(title: "training", columns: columns)
-        for r in history {
-            var row = [String(firstEpoch + r.epoch), NumberFormat.fixed(r.loss, decimals: 4), NumberFormat.percent(r.accuracy)]
-            if validated {
-                row += [r.validationLoss.map { NumberFormat.fixed($0, decimals: 4) } ?? "",
-                        r.validationAccuracy.map { NumberFormat.percent($0) } ?? ""]
-            }
-            row.append(NumberFormat.fixed(r.seconds, decimals: 1) + " s")
-            table.append(row)
-        }
-        return table.bundle(width: session.width)
-    }
-
-    /// `evaluate M on DATA`: loss, accuracy and the confusion matrix.
-    func evaluate(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let state = try a.model("model")
-        let data = try a.dataset("on")
-        try check(data, fits: state.model, at: try a.expression("on").range)
-        let loss: Loss = state.model.endsInSoftmax ? .crossentropy : .mse
-        let e = Metrics.evaluate(state.model, inputs: data.inputs, labels: data.labels, loss: loss)
-        var summary = Table(title: "\(state.model.name) on \(try a.name("on"))",
-                            columns: [.init("metric"), .init("value", .right)])
-        summary.append(["loss (\(loss.rawValue))", NumberFormat.fixed(e.loss, decimals: 4)])
-        summary.append(["accuracy", NumberFormat.percent(e.accuracy, decimals: 2)])
-        summary.append(["samples", NumberFormat.grouped(data.count)])
-        output.display(summary.bundle(width: session.width), displayID: nil, update: false)
-        let k = min(e.confusion.count, data.classes)
-        var confusion = Table(title: "confusion matrix (rows: true class, columns: predicted)",
-                              columns: [.init("true", .right)] + (0..<k).map { .init(String($0), .right) })
-        for t in 0..<k { confusion.append([String(t)] + (0..<k).map { e.confusion[t][$0] == 0 ? "·" : String(e.confusion[t][$0]) }) }
-        return confusion.bundle(width: session.width)
-    }
-
-    /// `predict M on DATA [first N] [mistakes]`: predictions beside labels;
-    /// with `mistakes`, only the misclassified samples, with their images.
-    func predict(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let state = try a.model("model")
-        let data = try a.dataset("on")
-        try check(data, fits: state.model, at: try a.expression("on").range)
-        let n = try a.integer("first", in: 1...10_000)
-        let onlyMistakes = a.flag("mistakes")
-        let candidates = onlyMistakes ? Array(0..<data.count) : Array(0..<min(n, data.count))
-        let output = state.model.predict(data.inputs.gathering(samples: candidates))
-        let predicted = Metrics.predictedClasses(output)
-        let k = output.sampleSize
-        var rows: [(sample: Int, row: Int)] = []
-        for (row, sample) in candidates.enumerated() where !onlyMistakes || predicted[row] != data.labels[sample] {
-            rows.append((sample, row))
-            if rows.count == n { break }
-        }
-        var table = Table(title: onlyMistakes ? "misclassified samples (\(rows.count) shown)" : nil,
-                          columns: [.init("sample", .right), .init("label", .right), .init("predicted", .right),
-                                    .init("confidence", .right), .init("")])
-        for (sample, row) in rows {
-            table.append([String(sample), String(data.labels[sample]), String(predicted[row]),
-                          NumberFormat.percent(Double(output[row * k + predicted[row]])),
-                          predicted[row] == data.labels[sample] ? "✓" : "✗"])
-        }
-        if onlyMistakes && rows.isEmpty { return MimeBundle(text: "No misclassified samples: every prediction is right.") }
-        if onlyMistakes, data.sampleShape.count == 3, data.sampleShape[2] == 1 {
-            show(table.bundle(width: session.width))
-            let (h, w) = (data.sampleShape[0], data.sampleShape[1])
-            let images = rows.map { r in
-                Matrix(rows: h, columns: w, values: data.inputs.storage[(r.sample * h * w)..<((r.sample + 1) * h * w)].map(Double.init))
-            }
-            return plot(ImageGrid(images, labels: rows.map { "\(data.labels[$0.sample])→\(predicted[$0.row])" },
-                                  title: "label→predicted", maxSide: 14))
-        }
+        let loss = { (x: Double) in NumberFormat.fixed(x, decimals: 4) }
+        var columns: [(name: String, value: (EpochRecord) -> String?)] = [("epoch", { String(firstEpoch + $0.epoch) }),
+                                                                          ("loss", { loss($0.loss) })]
+        if history.contains(where: { $0.penalty != 0 }) { columns.append(("penalty", { loss($0.penalty) })) }
+        columns += [("accuracy", { $0.accuracy.map { NumberFormat.percent($0) } }), ("mae", { $0.meanAbsoluteError.map(loss) }),
+                    ("val loss", { $0.validationLoss.map(loss) }),
+                    ("val accuracy", { $0.validationAccuracy.map { NumberFormat.percent($0) } }),
+                    ("val mae", { $0.validationMeanAbsoluteError.map(loss) }),
+                    ("time", { NumberFormat.fixed($0.seconds, decimals: 1) + " s" })]
+        // A column shows when some epoch has its figure.
+        columns = columns.filter { column in history.contains { column.value($0) != nil } }
+        var table = Table(title: "training", columns: columns.map { .init($0.name, .right) })
+        for r in history { table.append(columns.map { $0.value(r) ?? "" }) }
         return table.bundle(width: session.width)
     }
 }

@@ -64,8 +64,9 @@ public enum Statements {
         ], summary: "Loads MNIST-format IDX files.", example: "data m = idx \"train-images\" labels \"train-labels\"")) { e, a throws(LoomError) in try e.loadData(a) },
         .bind(Signature("data", "npy", binds: true, .data, [
             Parameter("path", .string, required: true, positional: true, "the .npy array of samples"),
-            Parameter("labels", .string, "a .npy array of labels"),
-        ], summary: "Loads NumPy arrays.", example: "data x = npy \"x.npy\" labels \"y.npy\"")) { e, a throws(LoomError) in try e.loadData(a) },
+            Parameter("labels", .string, "a .npy array of class labels, one per sample"),
+            Parameter("targets", .string, "a .npy array of real-valued targets, one row per sample (regression)"),
+        ], summary: "Loads NumPy arrays: samples, with class labels, real-valued targets or neither.", example: "data x = npy \"x.npy\" labels \"y.npy\"")) { e, a throws(LoomError) in try e.loadData(a) },
         .bind(Signature("data", "glyphs", binds: true, .data, [
             Parameter("n", .integer, default: "1000", "how many images"),
             Parameter("size", .integer, default: "28", "the side of each square image"),

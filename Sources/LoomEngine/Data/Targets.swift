@@ -1,0 +1,52 @@
+/// What each sample of a data set is to be mapped to.
+public enum Targets: Sendable {
+    /// Class numbers from 0 below `count` (classification).
+    case classes([Int], count: Int)
+    /// Real-valued targets, `[samples, …target shape]` (regression: the next
+    /// value of a sequence, a reconstruction).
+    case values(Tensor)
+    /// None: unlabelled samples (image patches for dictionary learning).
+    case none
+
+    /// Samples with a target; nil for `none`.
+    var sampleCount: Int? {
+        switch self {
+        case .classes(let labels, _): return labels.count
+        case .values(let t): return t.batch
+        case .none: return nil
+        }
+    }
+
+    /// The targets of samples `indices`, in that order.
+    public func gathering(_ indices: [Int]) -> BatchTargets {
+        switch self {
+        case .classes(let labels, _): return .classes(indices.map { labels[$0] })
+        case .values(let t): return .values(t.gathering(samples: indices))
+        case .none: return .none
+        }
+    }
+
+    /// A short phrase for descriptions: `10 classes`, `targets of 1`, `no targets`.
+    public var phrase: String {
+        switch self {
+        case .classes(_, let count): return "\(count) classes"
+        case .values(let t): return "targets of \(Shape.text(Array(t.shape.dropFirst())))"
+        case .none: return "no targets"
+        }
+    }
+}
+
+/// The targets of one batch or shard, gathered like its inputs.
+public enum BatchTargets: Sendable {
+    case classes([Int])
+    case values(Tensor)
+    case none
+
+    public var count: Int {
+        switch self {
+        case .classes(let labels): return labels.count
+        case .values(let t): return t.batch
+        case .none: return 0
+        }
+    }
+}

@@ -1,0 +1,80 @@
+/// A trainable array, its gradient, and optionally a mask.
+///
+/// The mask holds 0 where a weight is pruned or fixed-sparse and 1 where it
+/// trains: masked weights, their gradients and their optimizer moments stay
+/// zero through training. A parameter and its replicas (see `replica`) share
+/// one mask and one version.
+public final class Parameter {
+    public let name: String
+    public var value: Tensor
+    public var gradient: Tensor
+    private let shared: Shared
+
+    /// What a parameter and its replicas hold in common.
+    private final class Shared {
+        var mask: [Float]?
+        var version = 0
+    }
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+        self.gradient = Tensor(zeros: value.shape)
+        shared = Shared()
+    }
+
+    private init(replicating other: Parameter) {
+        name = other.name
+        value = other.value
+        gradient = Tensor(zeros: other.value.shape)
+        shared = other.shared
+    }
+
+    /// A parameter sharing this one's weights (until either is written), mask
+    /// and version, with a gradient of its own: for a model's replicas.
+    public func replica() -> Parameter { Parameter(replicating: self) }
+
+    /// The mask, one value per weight; nil when every weight trains.
+    public var mask: [Float]? { shared.mask }
+
+    /// Sets (or, with nil, lifts) the mask and zeroes the masked weights.
+    /// Throws when the mask's length is not the weights'.
+    public func setMask(_ mask: [Float]?) throws(ShapeError) {
+        if let mask, mask.count != value.count {
+            throw ShapeError("a mask of \(mask.count) values for \(name), which has \(value.count) weights")
+        }
+        shared.mask = mask
+        applyMask()
+    }
+
+    /// Counts changes to the weights: bumped by every optimizer step, mask and
+    /// load, so a copy derived from them (a sparse copy for inference) knows
+    /// when it is stale.
+    public var version: Int { shared.version }
+
+    /// Records that the weights were written (by whoever wrote them).
+    public func markChanged() { shared.version &+= 1 }
+
+    public func zeroGradient() {
+        gradient.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Zeroes the masked weights (after an update, or when a mask is set).
+    public func applyMask() {
+        markChanged()
+        guard let mask else { return }
+        value.storage.withUnsafeMutableBufferPointer { v in
+            mask.withUnsafeBufferPointer { m in for i in 0..<v.count where m[i] == 0 { v[i] = 0 } }
+        }
+    }
+
+    /// Zeroes `values` (a gradient, an optimizer moment: one per weight)
+    /// where the mask does.
+    func applyMask(to values: UnsafeMutableBufferPointer<Float>) {
+        guard let mask else { return }
+        mask.withUnsafeBufferPointer { m in for i in 0..<values.count where m[i] == 0 { values[i] = 0 } }
+    }
+
+    /// Weights that are exactly zero.
+    public var zeroCount: Int { value.storage.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
+}

@@ -1,0 +1,102 @@
+import LoomCore
+import LoomEngine
+import LoomRender
+
+extension Evaluator {
+    /// `evaluate M on DATA`: the loss and accuracy with a confusion matrix
+    /// for class labels, the loss with squared and absolute errors for values.
+    func evaluate(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let state = try a.model("model")
+        let data = try a.dataset("on")
+        try check(data, fits: state.model, at: try a.expression("on").range)
+        let loss: Loss = state.model.endsInSoftmax ? .crossentropy : .mse
+        let e = Metrics.evaluate(state.model, on: data, loss: loss)
+        var summary = Table(title: "\(state.model.name) on \(try a.name("on"))",
+                            columns: [.init("metric"), .init("value", .right)])
+        summary.append(["loss (\(loss.rawValue))", NumberFormat.fixed(e.loss, decimals: 4)])
+        if let accuracy = e.accuracy { summary.append(["accuracy", NumberFormat.percent(accuracy, decimals: 2)]) }
+        if let mse = e.meanSquaredError { summary.append(["mean squared error", NumberFormat.fixed(mse, decimals: 4)]) }
+        if let mae = e.meanAbsoluteError { summary.append(["mean absolute error", NumberFormat.fixed(mae, decimals: 4)]) }
+        summary.append(["samples", NumberFormat.grouped(data.count)])
+        guard let matrix = e.confusion else { return summary.bundle(width: session.width) }
+        show(summary.bundle(width: session.width))
+        let k = min(matrix.count, data.classes)
+        var confusion = Table(title: "confusion matrix (rows: true class, columns: predicted)",
+                              columns: [.init("true", .right)] + (0..<k).map { .init(String($0), .right) })
+        for t in 0..<k { confusion.append([String(t)] + (0..<k).map { matrix[t][$0] == 0 ? "·" : String(matrix[t][$0]) }) }
+        return confusion.bundle(width: session.width)
+    }
+
+    /// `predict M on DATA [first N] [mistakes]`: predictions beside labels;
+    /// with `mistakes`, only the misclassified samples, with their images.
+    /// For real-valued targets, predicted beside true values.
+    func predict(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let state = try a.model("model")
+        let data = try a.dataset("on")
+        try check(data, fits: state.model, at: try a.expression("on").range)
+        let n = try a.integer("first", in: 1...10_000)
+        if case .values(let targets) = data.targets {
+            return predictValues(state.model, data.inputs, targets, first: n)
+        }
+        let onlyMistakes = a.flag("mistakes")
+        let candidates = onlyMistakes ? Array(0..<data.count) : Array(0..<min(n, data.count))
+        let output = state.model.predict(data.inputs.gathering(samples: candidates))
+        let predicted = Metrics.predictedClasses(output)
+        let k = output.sampleSize
+        var rows: [(sample: Int, row: Int)] = []
+        for (row, sample) in candidates.enumerated() where !onlyMistakes || predicted[row] != data.labels[sample] {
+            rows.append((sample, row))
+            if rows.count == n { break }
+        }
+        var table = Table(title: onlyMistakes ? "misclassified samples (\(rows.count) shown)" : nil,
+                          columns: [.init("sample", .right), .init("label", .right), .init("predicted", .right),
+                                    .init("confidence", .right), .init("")])
+        for (sample, row) in rows {
+            table.append([String(sample), String(data.labels[sample]), String(predicted[row]),
+                          NumberFormat.percent(Double(output[row * k + predicted[row]])),
+                          predicted[row] == data.labels[sample] ? "✓" : "✗"])
+        }
+        if onlyMistakes && rows.isEmpty { return MimeBundle(text: "No misclassified samples: every prediction is right.") }
+        if onlyMistakes, let images = images(of: data, samples: rows.map(\.sample)) {
+            show(table.bundle(width: session.width))
+            return plot(ImageGrid(images, labels: rows.map { "\(data.labels[$0.sample])→\(predicted[$0.row])" },
+                                  title: "label→predicted", maxSide: 14))
+        }
+        return table.bundle(width: session.width)
+    }
+
+    /// The first `n` samples' predicted and true values (up to four of each),
+    /// and for one-value targets both as curves over the samples.
+    func predictValues(_ model: Sequential, _ inputs: Tensor, _ targets: Tensor, first n: Int) -> MimeBundle {
+        let samples = Array(0..<min(n, inputs.batch))
+        let output = model.predict(inputs.gathering(samples: samples))
+        let width = targets.sampleSize
+        func values(_ t: Tensor, _ s: Int, row: Int) -> String {
+            (0..<min(width, 4)).map { NumberFormat.fixed(Double(t[row * width + $0]), decimals: 4) }.joined(separator: " ")
+                + (width > 4 ? " …" : "")
+        }
+        var table = Table(columns: [.init("sample", .right), .init("true", .right), .init("predicted", .right),
+                                    .init("abs error", .right)])
+        for (row, s) in samples.enumerated() {
+            var error = 0.0
+            for j in 0..<width { error += Double(abs(output[row * width + j] - targets[s * width + j])) }
+            table.append([String(s), values(targets, s, row: s), values(output, s, row: row),
+                          NumberFormat.fixed(error / Double(width), decimals: 4)])
+        }
+        guard width == 1, samples.count > 1 else { return table.bundle(width: session.width) }
+        show(table.bundle(width: session.width))
+        return plot(LinePlot([(name: "true", values: samples.map { Double(targets[$0]) }),
+                              (name: "predicted", values: samples.map { Double(output[$0]) })],
+                             title: "predicted and true values", xLabel: "sample", height: 10))
+    }
+
+    /// Samples of a data set of single-channel images as matrices; nil for other shapes.
+    func images(of data: Dataset, samples: [Int]) -> [Matrix]? {
+        let shape = data.sampleShape
+        guard shape.count == 3, shape[2] == 1 else { return nil }
+        let size = shape[0] * shape[1]
+        return samples.map { i in
+            Matrix(rows: shape[0], columns: shape[1], values: data.inputs.storage[(i * size)..<((i + 1) * size)].map(Double.init))
+        }
+    }
+}
