@@ -198,3 +198,42 @@ final class PenaltyTests: XCTestCase {
         }
     }
 }
+
+final class InspectionTests: XCTestCase {
+    /// Weights set by hand: dense1's outputs are relu(x·W) with W zeroing
+    /// one unit for every input and another for negative inputs.
+    func testSparsityEqualsHandComputedValues() throws {
+        let m = try Sequential(name: "m", inputShape: [2], random: RandomGenerator(seed: 1))
+        try m.add(.dense(units: 3, activation: .relu))
+        try m.add(.dense(units: 2, activation: .softmax))
+        let dense = m.blocks[0].main as! Dense
+        dense.weight.value = Tensor(shape: [2, 3], storage: [1, 0, 0, 0, 0, 1])  // unit 2 always 0
+        dense.bias.value = Tensor(shape: [3], storage: [0, 0, 0])
+        let x = Tensor(shape: [4, 2], storage: [1, 1, -1, 1, 1, -1, -1, -1])
+        let s = m.sparsity(on: x)
+        XCTAssertEqual(s.map(\.name), ["dense1", "dense2"])
+        XCTAssertEqual(s[0].weights, 9)
+        XCTAssertEqual(s[0].zeroWeights, 3 + 4)  // three zero biases, four zero weights
+        // Outputs per sample: (1,0,1) (0,0,1) (1,0,0) (0,0,0): 8 zeros of 12.
+        XCTAssertEqual(s[0].zeroActivations ?? -1, 8.0 / 12.0, accuracy: 1e-12)
+        XCTAssertEqual(s[1].zeroActivations, 0)  // softmax is never exactly zero here
+        XCTAssertNil(m.sparsity()[0].zeroActivations)
+    }
+
+    /// The last block's output, measured as written, is what the planned
+    /// forward pass (relu moved after pooling) gives.
+    func testBlockOutputsEndInTheModelsOutput() throws {
+        let m = try Sequential(name: "m", inputShape: [6, 6, 1], random: RandomGenerator(seed: 4))
+        try m.add(.conv2d(filters: 2, kernel: (3, 3), activation: .relu, stride: 1, padding: .valid))
+        try m.add(.maxpool(size: (2, 2), stride: nil))
+        try m.add(.flatten)
+        try m.add(.dense(units: 3, activation: .softmax))
+        var random = RandomGenerator(seed: 8)
+        var x = Tensor(zeros: [3, 6, 6, 1])
+        for i in 0..<x.count { x[i] = random.nextUnitFloat() - 0.5 }
+        let outputs = m.blockOutputs(x)
+        XCTAssertEqual(outputs.map(\.shape), [[3, 4, 4, 2], [3, 2, 2, 2], [3, 8], [3, 3]])
+        XCTAssertEqual(outputs.last?.storage, m.forward(x, training: false).storage)
+        XCTAssertEqual(outputs[0].storage.min(), 0, "conv1's output is rectified")
+    }
+}

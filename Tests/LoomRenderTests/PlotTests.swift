@@ -147,3 +147,22 @@ final class RenderingDocsTests: XCTestCase {
         }
     }
 }
+
+final class CanvasTests: XCTestCase {
+    func testGlyphCanvasShadesAndWritesGlyphs() {
+        var c = GlyphCanvas(columns: 4, rows: 2)
+        c.set(0, 0, intensity: 1)
+        c.set(1, 0, intensity: 0.3)
+        c.set(3, 1, glyph: "×")
+        c.set(9, 9, glyph: "!")  // outside: ignored
+        XCTAssertEqual(c.lines(), ["█▒  ", "   ×"])
+    }
+
+    func testAnImageGridOfRowsShowsEachRowAsAnImage() {
+        let rows = Matrix(rows: 2, columns: 4, values: [0, 1, 1, 0, 1, 1, 1, 1])
+        let grid = ImageGrid(rowsOf: rows, shape: (2, 2), labels: ["a", "b"])
+        XCTAssertEqual(grid.images, [Matrix([[0, 1], [1, 0]]), Matrix([[1, 1], [1, 1]])])
+        XCTAssertEqual(grid.text(width: 40), ImageGrid([Matrix([[0, 1], [1, 0]]), Matrix([[1, 1], [1, 1]])], labels: ["a", "b"])
+            .text(width: 40))
+    }
+}

@@ -76,5 +76,5 @@ public final class Parameter {
     }
 
     /// Weights that are exactly zero.
-    public var zeroCount: Int { value.storage.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
+    public var zeroCount: Int { value.zeroCount }
 }

@@ -32,6 +32,9 @@ public struct Tensor: Sendable, Equatable {
     }
 
     public var count: Int { storage.count }
+
+    /// Values that are exactly zero.
+    public var zeroCount: Int { storage.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
     public var rank: Int { shape.count }
 
     /// The first dimension: samples in a batch.

@@ -122,6 +122,17 @@ public final class Sequential {
         all[0].addParameterGradients(g)
     }
 
+    /// Each block's output for `x`, without training: the layers as written
+    /// (not the plan, which may reorder a block's activation past the next
+    /// block), so every block's own output is there to measure.
+    public func blockOutputs(_ x: Tensor) -> [Tensor] {
+        var y = x
+        return blocks.map { block in
+            for layer in block.layers { y = layer.forward(y, training: false) }
+            return y
+        }
+    }
+
     /// Outputs for many samples, `batchSize` at a time, without training.
     public func predict(_ x: Tensor, batchSize: Int = 256) -> Tensor {
         let n = x.batch

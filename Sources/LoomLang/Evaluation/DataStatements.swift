@@ -50,9 +50,9 @@ extension Evaluator {
 
     func datasetSummary(_ name: String, _ d: Dataset) -> MimeBundle {
         let text = "\(name): \(NumberFormat.grouped(d.count)) samples of \(Shape.text(d.sampleShape)), \(d.targets.phrase)"
-        guard let images = images(of: d, samples: Array(0..<min(10, d.count))), !images.isEmpty else { return MimeBundle(text: text) }
-        let labels = d.labels.isEmpty ? [] : (0..<images.count).map { "label \(d.labels[$0])" }
-        return plot(ImageGrid(images, labels: labels, title: text, maxSide: 14))
+        let first = Array(0..<min(10, d.count))
+        let labels = d.labels.isEmpty ? [] : first.map { "label \(d.labels[$0])" }
+        return images(of: d, samples: first, labels: labels, title: text).map(plot) ?? MimeBundle(text: text)
     }
 
     /// Refuses, before allocating, what would not fit in memory.

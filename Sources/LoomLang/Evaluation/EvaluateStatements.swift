@@ -57,10 +57,11 @@ extension Evaluator {
                           predicted[row] == data.labels[sample] ? "✓" : "✗"])
         }
         if onlyMistakes && rows.isEmpty { return MimeBundle(text: "No misclassified samples: every prediction is right.") }
-        if onlyMistakes, let images = images(of: data, samples: rows.map(\.sample)) {
+        if onlyMistakes, let grid = images(of: data, samples: rows.map(\.sample),
+                                           labels: rows.map { "\(data.labels[$0.sample])→\(predicted[$0.row])" },
+                                           title: "label→predicted") {
             show(table.bundle(width: session.width))
-            return plot(ImageGrid(images, labels: rows.map { "\(data.labels[$0.sample])→\(predicted[$0.row])" },
-                                  title: "label→predicted", maxSide: 14))
+            return plot(grid)
         }
         return table.bundle(width: session.width)
     }
@@ -90,13 +91,13 @@ extension Evaluator {
                              title: "predicted and true values", xLabel: "sample", height: 10))
     }
 
-    /// Samples of a data set of single-channel images as matrices; nil for other shapes.
-    func images(of data: Dataset, samples: [Int]) -> [Matrix]? {
+    /// Samples of a data set of single-channel images as an image grid; nil
+    /// for other shapes.
+    func images(of data: Dataset, samples: [Int], labels: [String], title: String) -> ImageGrid? {
         let shape = data.sampleShape
-        guard shape.count == 3, shape[2] == 1 else { return nil }
-        let size = shape[0] * shape[1]
-        return samples.map { i in
-            Matrix(rows: shape[0], columns: shape[1], values: data.inputs.storage[(i * size)..<((i + 1) * size)].map(Double.init))
-        }
+        guard shape.count == 3, shape[2] == 1, !samples.isEmpty else { return nil }
+        let rows = data.inputs.gathering(samples: samples)
+        return ImageGrid(rowsOf: Matrix(rows: samples.count, columns: rows.sampleSize, values: rows.storage.map(Double.init)),
+                         shape: (shape[0], shape[1]), labels: labels, title: title, maxSide: 14)
     }
 }

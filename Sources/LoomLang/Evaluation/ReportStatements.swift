@@ -67,39 +67,37 @@ extension Evaluator {
     }
 
     /// `show sparsity M [on DATA]`: per layer, the share of zero weights, the
-    /// share of zero activations on DATA, and the weights that remain.
+    /// share of zero activations on DATA (the first 512 samples), and the
+    /// weights that remain.
     func showSparsity(_ a: Arguments) throws(LoomError) -> MimeBundle {
         let model = try a.model("model").model
-        var activationZeros: [String: Double] = [:]
+        var inputs: Tensor?
         if let expr = a.command.argument("on") {
             let data = try dataset(expr)
-            try check(data, fits: model, at: expr.range)
-            let sample = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
-            var x = sample
-            for block in model.blocks {
-                for layer in block.layers { x = layer.forward(x, training: false) }
-                activationZeros[block.name] = Double(x.storage.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }) / Double(max(1, x.count))
-            }
+            try check(inputs: data, fit: model, at: expr.range)
+            inputs = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
         }
+        return sparsityTable(model.sparsity(on: inputs), title: "sparsity of \(model.name)").bundle(width: session.width)
+    }
+
+    /// The sparsity report's table: a row per block, totals in the footer,
+    /// activation columns when they were measured.
+    func sparsityTable(_ blocks: [BlockSparsity], title: String) -> Table {
+        let measured = blocks.contains { $0.zeroActivations != nil }
         var columns: [Table.Column] = [.init("layer"), .init("weights", .right), .init("zero weights", .right),
                                        .init("effective", .right)]
-        if !activationZeros.isEmpty { columns += [.init("zero activations", .right), .init("")] }
-        var table = Table(title: "sparsity of \(model.name)", columns: columns)
-        var total = 0, zeros = 0
-        for block in model.blocks {
-            let count = block.parameters.reduce(0) { $0 + $1.value.count }
-            let z = block.parameters.reduce(0) { $0 + $1.zeroCount }
-            total += count
-            zeros += z
-            var row = [block.name, NumberFormat.grouped(count), count > 0 ? NumberFormat.percent(Double(z) / Double(count)) : "",
-                       NumberFormat.grouped(count - z)]
-            if let a = activationZeros[block.name] { row += [NumberFormat.percent(a), BarChart.bar(a, width: 10)] }
+        if measured { columns += [.init("zero activations", .right), .init("")] }
+        var table = Table(title: title, columns: columns)
+        for b in blocks {
+            var row = [b.name, NumberFormat.grouped(b.weights), b.weightSparsity.map { NumberFormat.percent($0) } ?? "",
+                       NumberFormat.grouped(b.nonzeroWeights)]
+            if let z = b.zeroActivations { row += [NumberFormat.percent(z), BarChart.bar(z, width: 10)] }
             table.append(row)
         }
-        var footer = ["total", NumberFormat.grouped(total), total > 0 ? NumberFormat.percent(Double(zeros) / Double(total)) : "",
-                      NumberFormat.grouped(total - zeros)]
-        if !activationZeros.isEmpty { footer += ["", ""] }
-        table.footer = footer
-        return table.bundle(width: session.width)
+        let total = BlockSparsity(name: "total", weights: blocks.reduce(0) { $0 + $1.weights },
+                                  zeroWeights: blocks.reduce(0) { $0 + $1.zeroWeights })
+        table.footer = ["total", NumberFormat.grouped(total.weights), total.weightSparsity.map { NumberFormat.percent($0) } ?? "",
+                        NumberFormat.grouped(total.nonzeroWeights)] + (measured ? ["", ""] : [])
+        return table
     }
 }

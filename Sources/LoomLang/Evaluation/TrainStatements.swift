@@ -10,10 +10,7 @@ extension Evaluator {
     /// model's output: class labels a flat output with a unit per class,
     /// real-valued targets an output of their shape.
     func check(_ data: Dataset, fits model: Sequential, at range: SourceRange) throws(LoomError) {
-        guard data.sampleShape == model.inputShape else {
-            throw LoomError(.value, "the data's samples are \(Shape.text(data.sampleShape)) but `\(model.name)` takes "
-                            + "\(Shape.text(model.inputShape))", at: range)
-        }
+        try check(inputs: data, fit: model, at: range)
         switch data.targets {
         case .classes(_, let classes):
             guard model.outputShape.count == 1, model.outputShape[0] >= classes else {
@@ -30,6 +27,14 @@ extension Evaluator {
         case .none:
             throw LoomError(.value, "the data has no targets (class labels or values) to compare the model's outputs with",
                             at: range)
+        }
+    }
+
+    /// Checks that `data`'s samples are what `model` takes (its targets aside).
+    func check(inputs data: Dataset, fit model: Sequential, at range: SourceRange) throws(LoomError) {
+        guard data.sampleShape == model.inputShape else {
+            throw LoomError(.value, "the data's samples are \(Shape.text(data.sampleShape)) but `\(model.name)` takes "
+                            + "\(Shape.text(model.inputShape))", at: range)
         }
     }
 

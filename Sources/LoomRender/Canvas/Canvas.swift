@@ -68,68 +68,39 @@ public struct BrailleCanvas: Canvas {
     }
 }
 
-/// Half blocks: 1×2 dots a character (▀ ▄ █).
-public struct HalfBlockCanvas: Canvas {
+/// One dot a character, each any glyph: a series' marker on a line plot, a
+/// value's shade on a heatmap. `set(_:_:intensity:)` shades on five steps
+/// ( ░▒▓█); `set(_:_:glyph:)` writes the glyph itself.
+public struct GlyphCanvas: Canvas {
     public let columns: Int
     public let rows: Int
-    private var dots: [Bool]
-
-    public init(columns: Int, rows: Int) {
-        self.columns = max(1, columns)
-        self.rows = max(1, rows)
-        dots = [Bool](repeating: false, count: self.columns * self.rows * 2)
-    }
-
-    public var dotWidth: Int { columns }
-    public var dotHeight: Int { rows * 2 }
-
-    public mutating func set(_ x: Int, _ y: Int, intensity: Double) {
-        guard x >= 0, y >= 0, x < dotWidth, y < dotHeight, intensity > 0 else { return }
-        dots[y * columns + x] = true
-    }
-
-    public func lines() -> [String] {
-        (0..<rows).map { r in
-            String((0..<columns).map { c -> Character in
-                switch (dots[2 * r * columns + c], dots[(2 * r + 1) * columns + c]) {
-                case (true, true): return "█"
-                case (true, false): return "▀"
-                case (false, true): return "▄"
-                case (false, false): return " "
-                }
-            })
-        }
-    }
-}
-
-/// Shades: one dot a character, its intensity in five steps ( ░▒▓█).
-public struct ShadeCanvas: Canvas {
-    public let columns: Int
-    public let rows: Int
-    private var levels: [Double]
+    private var glyphs: [Character]
     public static let ramp: [Character] = [" ", "░", "▒", "▓", "█"]
 
     public init(columns: Int, rows: Int) {
         self.columns = max(1, columns)
         self.rows = max(1, rows)
-        levels = [Double](repeating: 0, count: self.columns * self.rows)
+        glyphs = [Character](repeating: " ", count: self.columns * self.rows)
     }
 
     public var dotWidth: Int { columns }
     public var dotHeight: Int { rows }
 
     public mutating func set(_ x: Int, _ y: Int, intensity: Double) {
+        set(x, y, glyph: GlyphCanvas.shade(min(1, intensity.isFinite ? intensity : 1)))
+    }
+
+    public mutating func set(_ x: Int, _ y: Int, glyph: Character) {
         guard x >= 0, y >= 0, x < columns, y < rows else { return }
-        levels[y * columns + x] = max(levels[y * columns + x], min(1, intensity.isFinite ? intensity : 1))
+        glyphs[y * columns + x] = glyph
     }
 
     public func lines() -> [String] {
-        (0..<rows).map { r in
-            String((0..<columns).map { c in ShadeCanvas.character(levels[r * columns + c]) })
-        }
+        (0..<rows).map { r in String(glyphs[(r * columns)..<((r + 1) * columns)]) }
     }
 
-    public static func character(_ level: Double) -> Character {
+    /// The shade of `level` in [0, 1].
+    public static func shade(_ level: Double) -> Character {
         guard level > 0 else { return " " }
         return ramp[min(4, 1 + Int(level * 3.999))]
     }

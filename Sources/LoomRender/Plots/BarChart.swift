@@ -30,8 +30,8 @@ public struct BarChart: Plot {
     }
 
     public func text(width: Int) -> String {
-        var out: [String] = title.map { [$0] } ?? []
-        guard !items.isEmpty else { return (out + ["(no values)"]).joined(separator: "\n") }
+        guard !items.isEmpty else { return TextFigure.empty(title: title, "(no values)") }
+        var out: [String] = []
         let labelWidth = min(24, items.map { TextWidth.of($0.label) }.max()!)
         let values = items.map { format($0.value) }
         let valueWidth = values.map { TextWidth.of($0) }.max()!
@@ -44,14 +44,13 @@ public struct BarChart: Plot {
             out.append(TextWidth.pad(TextWidth.truncate(item.label, to: labelWidth), to: labelWidth) + " ┤"
                        + TextWidth.pad(sign + bar, to: barWidth) + " " + values[i])
         }
-        return out.map { $0.trimmingTrailingSpaces() }.joined(separator: "\n")
+        return TextFigure(title: title, drawing: out.map { $0.trimmingTrailingSpaces() }).text
     }
 
     public func svg() -> String {
         let rowHeight = 16.0, labelWidth = 150.0, barSpace = 300.0
-        let top = title == nil ? 4.0 : 20.0
-        var svg = SVG(width: labelWidth + barSpace + 80, height: top + Double(max(1, items.count)) * rowHeight + 8)
-        if let title { svg.text(4, 14, title) }
+        let top = SVG.top(title: title)
+        var svg = SVG(width: labelWidth + barSpace + 80, height: top + Double(max(1, items.count)) * rowHeight + 8, title: title)
         let largest = self.largest
         for (i, item) in items.enumerated() {
             let y = top + Double(i) * rowHeight

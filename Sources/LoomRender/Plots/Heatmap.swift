@@ -14,18 +14,15 @@ public struct Heatmap: Plot {
     }
 
     public func text(width: Int) -> String {
-        var out: [String] = title.map { [$0] } ?? []
-        guard !matrix.isEmpty else { return (out + ["(empty matrix)"]).joined(separator: "\n") }
+        guard !matrix.isEmpty else { return TextFigure.empty(title: title, "(empty matrix)") }
         let factor = max(Scale.factor(matrix.columns, toFit: max(1, width - 2)), Scale.factor(matrix.rows, toFit: maxRows))
         let shown = matrix.downsampled(by: factor)
         let shading = ValueShading(values: matrix.values)
-        out += framed((0..<shown.rows).map { r in String((0..<shown.columns).map { shading.character(shown[r, $0]) }) },
-                      width: shown.columns)
+        var canvas = GlyphCanvas(columns: shown.columns, rows: shown.rows)
+        for r in 0..<shown.rows { for c in 0..<shown.columns { canvas.set(c, r, glyph: shading.character(shown[r, c])) } }
         var note = "\(matrix.rows)×\(matrix.columns)"
         if factor > 1 { note += ", each character averages \(factor)×\(factor) cells" }
-        out.append(note)
-        out.append(shading.legend)
-        return out.joined(separator: "\n")
+        return TextFigure(title: title, drawing: canvas.lines(), frameWidth: canvas.columns, notes: [note, shading.legend]).text
     }
 
     public func svg() -> String {

@@ -41,7 +41,7 @@ public struct Histogram: Plot {
 
     public func text(width: Int) -> String {
         guard !counts.counts.isEmpty else {
-            return ((title.map { [$0] } ?? []) + ["(no finite values)"] + (note.map { [$0] } ?? [])).joined(separator: "\n")
+            return TextFigure.empty(title: title, "(no finite values)", notes: note.map { [$0] } ?? [])
         }
         return chart.text(width: width) + (note.map { "\n" + $0 } ?? "")
     }

@@ -14,13 +14,24 @@ public struct ImageGrid: Plot {
         self.maxSide = maxSide
     }
 
+    /// Each row of `matrix` as an image of `shape` (rows × columns): samples,
+    /// a dictionary's atoms, a layer's activation maps.
+    public init(rowsOf matrix: Matrix, shape: (rows: Int, columns: Int), labels: [String] = [], title: String? = nil,
+                maxSide: Int = 28) {
+        precondition(shape.rows * shape.columns == matrix.columns, "ImageGrid: rows of \(matrix.columns) are not \(shape)")
+        let size = matrix.columns
+        self.init((0..<matrix.rows).map { r in
+            Matrix(rows: shape.rows, columns: shape.columns, values: Array(matrix.values[(r * size)..<((r + 1) * size)]))
+        }, labels: labels, title: title, maxSide: maxSide)
+    }
+
     var shading: ValueShading { ValueShading(values: images.flatMap(\.values)) }
 
     func label(_ i: Int) -> String { i < labels.count ? labels[i] : String(i + 1) }
 
     public func text(width: Int) -> String {
-        var out: [String] = title.map { [$0] } ?? []
-        guard !images.isEmpty else { return (out + ["(no images)"]).joined(separator: "\n") }
+        guard !images.isEmpty else { return TextFigure.empty(title: title, "(no images)") }
+        var out: [String] = []
         let shading = self.shading
         let factor = images.map { max(Scale.factor($0.columns, toFit: maxSide), Scale.factor($0.rows, toFit: maxSide)) }.max()!
         let shown = images.map { $0.downsampled(by: factor) }
@@ -41,9 +52,7 @@ public struct ImageGrid: Plot {
         }
         var note = "\(images.count) image(s) of \(images[0].rows)×\(images[0].columns), one shared scale"
         if factor > 1 { note += ", each character averages \(factor)×\(factor) pixels" }
-        out.append(note)
-        out.append(shading.legend)
-        return out.joined(separator: "\n")
+        return TextFigure(title: title, drawing: out, notes: [note, shading.legend]).text
     }
 
     public func svg() -> String {
@@ -54,9 +63,8 @@ public struct ImageGrid: Plot {
         let box = Double(side) * cell
         let perRow = max(1, min(images.count, Int(640 / (box + 8))))
         let rowCount = (images.count + perRow - 1) / perRow
-        let top = title == nil ? 4.0 : 20.0
-        var svg = SVG(width: Double(perRow) * (box + 8) + 4, height: top + Double(rowCount) * (box + 18) + 4)
-        if let title { svg.text(4, 14, title) }
+        let top = SVG.top(title: title)
+        var svg = SVG(width: Double(perRow) * (box + 8) + 4, height: top + Double(rowCount) * (box + 18) + 4, title: title)
         for (i, image) in images.enumerated() {
             let x0 = 4 + Double(i % perRow) * (box + 8), y0 = top + Double(i / perRow) * (box + 18)
             for r in 0..<image.rows {

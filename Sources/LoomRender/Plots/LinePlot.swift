@@ -19,36 +19,44 @@ public struct LinePlot: Plot {
     var range: (min: Double, max: Double)? { Scale.range(series.flatMap(\.values)) }
     var length: Int { series.map(\.values.count).max() ?? 0 }
 
-    public func text(width: Int) -> String {
-        var out: [String] = title.map { [$0] } ?? []
-        guard let (lo, hi) = range, length > 0 else { return (out + ["(no finite values)"]).joined(separator: "\n") }
-        let top = Scale.label(hi), bottom = Scale.label(lo)
-        let axisWidth = max(TextWidth.of(top), TextWidth.of(bottom))
-        let plotWidth = max(8, width - axisWidth - 2)
+    /// The dot of value `v` at index `i` on a canvas of `width` × `height` dots.
+    func dot(_ i: Int, _ v: Double, width: Int, height: Int, top hi: Double, span: Double) -> (Int, Int) {
+        let x = length > 1 ? Int((Double(i) / Double(length - 1) * Double(width - 1)).rounded()) : 0
+        return (x, Int(((hi - v) / span * Double(height - 1)).rounded()))
+    }
+
+    /// One series as braille dots joined by lines; several as one marker per
+    /// series, a character each.
+    func drawing(columns: Int, low lo: Double, high hi: Double) -> [String] {
         let span = hi > lo ? hi - lo : 1
-        var grid: [String]
         if series.count == 1 {
-            var canvas = BrailleCanvas(columns: plotWidth, rows: height)
+            var canvas = BrailleCanvas(columns: columns, rows: height)
             var previous: (Int, Int)?
             for (i, v) in series[0].values.enumerated() {
                 guard v.isFinite else { previous = nil; continue }
-                let x = length > 1 ? Int((Double(i) / Double(length - 1) * Double(canvas.dotWidth - 1)).rounded()) : 0
-                let y = Int(((hi - v) / span * Double(canvas.dotHeight - 1)).rounded())
-                if let p = previous { canvas.line(from: p, to: (x, y)) } else { canvas.set(x, y) }
-                previous = (x, y)
+                let p = dot(i, v, width: canvas.dotWidth, height: canvas.dotHeight, top: hi, span: span)
+                if let previous { canvas.line(from: previous, to: p) } else { canvas.set(p.0, p.1) }
+                previous = p
             }
-            grid = canvas.lines()
-        } else {
-            var cells = [[Character]](repeating: [Character](repeating: " ", count: plotWidth), count: height)
-            for (k, s) in series.enumerated() {
-                for (i, v) in s.values.enumerated() where v.isFinite {
-                    let x = length > 1 ? Int((Double(i) / Double(length - 1) * Double(plotWidth - 1)).rounded()) : 0
-                    let y = Int(((hi - v) / span * Double(height - 1)).rounded())
-                    cells[y][x] = LinePlot.markers[k % LinePlot.markers.count]
-                }
-            }
-            grid = cells.map { String($0) }
+            return canvas.lines()
         }
+        var canvas = GlyphCanvas(columns: columns, rows: height)
+        for (k, s) in series.enumerated() {
+            for (i, v) in s.values.enumerated() where v.isFinite {
+                let p = dot(i, v, width: canvas.dotWidth, height: canvas.dotHeight, top: hi, span: span)
+                canvas.set(p.0, p.1, glyph: LinePlot.markers[k % LinePlot.markers.count])
+            }
+        }
+        return canvas.lines()
+    }
+
+    public func text(width: Int) -> String {
+        guard let (lo, hi) = range, length > 0 else { return TextFigure.empty(title: title, "(no finite values)") }
+        let top = Scale.label(hi), bottom = Scale.label(lo)
+        let axisWidth = max(TextWidth.of(top), TextWidth.of(bottom))
+        let plotWidth = max(8, width - axisWidth - 2)
+        let grid = drawing(columns: plotWidth, low: lo, high: hi)
+        var out: [String] = []
         for (r, row) in grid.enumerated() {
             let label = r == 0 ? top : (r == grid.count - 1 ? bottom : "")
             out.append(TextWidth.pad(label, to: axisWidth, right: true) + " ┤" + row.trimmingTrailingSpaces())
@@ -63,8 +71,7 @@ public struct LinePlot: Plot {
         let legend = series.enumerated().map { k, s in
             series.count == 1 ? s.name : "\(LinePlot.markers[k % LinePlot.markers.count]) \(s.name)"
         }.joined(separator: "   ")
-        out.append(String(repeating: " ", count: axisWidth + 2) + legend)
-        return out.joined(separator: "\n")
+        return TextFigure(title: title, drawing: out, notes: [String(repeating: " ", count: axisWidth + 2) + legend]).text
     }
 
     public func svg() -> String {

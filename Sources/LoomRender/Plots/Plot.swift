@@ -30,6 +30,15 @@ struct SVG {
         self.height = height
     }
 
+    /// Where a figure's drawing starts below its title (or the top margin).
+    static func top(title: String?) -> Double { title == nil ? 4 : 20 }
+
+    /// A figure with `title` (if any) on its first line.
+    init(width: Double, height: Double, title: String?) {
+        self.init(width: width, height: height)
+        if let title { text(4, 14, title) }
+    }
+
     static func n(_ x: Double) -> String {
         guard x.isFinite else { return "0" }
         return NumberFormat.trimZeros(NumberFormat.fixed(x, decimals: 2))
@@ -88,9 +97,8 @@ struct SVG {
     static func cellGrid(rows: Int, columns: Int, cellRange: ClosedRange<Double>, title: String?, framed: Bool,
                          caption: String, fill: (Int, Int) -> String?) -> String {
         let cell = max(cellRange.lowerBound, min(cellRange.upperBound, 320.0 / Double(max(rows, columns))))
-        let top = title == nil ? 4.0 : 20.0
-        var svg = SVG(width: Double(columns) * cell + 8, height: Double(rows) * cell + top + 22)
-        if let title { svg.text(4, 14, title) }
+        let top = SVG.top(title: title)
+        var svg = SVG(width: Double(columns) * cell + 8, height: Double(rows) * cell + top + 22, title: title)
         if framed { svg.rect(4, top, Double(columns) * cell, Double(rows) * cell, fill: "#ffffff", stroke: "#444") }
         for r in 0..<rows {
             for c in 0..<columns {
@@ -107,8 +115,37 @@ struct SVG {
     }
 }
 
-/// Rows of text in a box-drawing frame.
-func framed(_ lines: [String], width: Int) -> [String] {
-    ["┌" + String(repeating: "─", count: width) + "┐"] + lines.map { "│" + $0 + "│" }
-        + ["└" + String(repeating: "─", count: width) + "┘"]
+/// The parts of a text plot, put together in one way for every plot: the
+/// title line, the drawing (in a box-drawing frame, for the grids), then the
+/// notes and legend lines below it.
+struct TextFigure {
+    var title: String?
+    var drawing: [String]
+    /// The frame's inner width, for a framed drawing.
+    var frameWidth: Int?
+    var notes: [String] = []
+
+    init(title: String?, drawing: [String], frameWidth: Int? = nil, notes: [String] = []) {
+        self.title = title
+        self.drawing = drawing
+        self.frameWidth = frameWidth
+        self.notes = notes
+    }
+
+    /// A figure with nothing to draw: the title and why.
+    static func empty(title: String?, _ message: String, notes: [String] = []) -> String {
+        TextFigure(title: title, drawing: [message], notes: notes).text
+    }
+
+    var text: String {
+        var out: [String] = title.map { [$0] } ?? []
+        if let width = frameWidth {
+            out.append("┌" + String(repeating: "─", count: width) + "┐")
+            out += drawing.map { "│" + $0 + "│" }
+            out.append("└" + String(repeating: "─", count: width) + "┘")
+        } else {
+            out += drawing
+        }
+        return (out + notes).joined(separator: "\n")
+    }
 }

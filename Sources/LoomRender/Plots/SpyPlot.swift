@@ -20,8 +20,7 @@ public struct SpyPlot: Plot {
     }
 
     public func text(width: Int) -> String {
-        var out: [String] = title.map { [$0] } ?? []
-        guard !matrix.isEmpty else { return (out + ["(empty matrix)"]).joined(separator: "\n") }
+        guard !matrix.isEmpty else { return TextFigure.empty(title: title, "(empty matrix)") }
         let factor = max(Scale.factor(matrix.columns, toFit: max(2, (width - 2) * 2)),
                          Scale.factor(matrix.rows, toFit: maxRows * 4))
         let occupied = matrix.occupancy(by: factor)
@@ -29,9 +28,8 @@ public struct SpyPlot: Plot {
         for r in 0..<occupied.rows {
             for c in 0..<occupied.columns where occupied[r, c] != 0 { canvas.set(c, r) }
         }
-        out += framed(canvas.lines(), width: canvas.columns)
-        out.append(summary + (factor > 1 ? ", each dot covers \(factor)×\(factor) cells" : ""))
-        return out.joined(separator: "\n")
+        return TextFigure(title: title, drawing: canvas.lines(), frameWidth: canvas.columns,
+                          notes: [summary + (factor > 1 ? ", each dot covers \(factor)×\(factor) cells" : "")]).text
     }
 
     public func svg() -> String {

@@ -28,7 +28,7 @@ struct ValueShading {
         if v.isInfinite { return v > 0 ? "▲" : "▼" }
         let t = position(v)
         if t < 0 { return ValueShading.negativeRamp[min(4, 1 + Int(-t * 3.999))] }
-        return ShadeCanvas.character(t)
+        return GlyphCanvas.shade(t)
     }
 
     func colour(_ v: Double) -> String {
