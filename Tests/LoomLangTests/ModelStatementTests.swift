@@ -142,6 +142,12 @@ final class DataStatementTests: XCTestCase {
         XCTAssertEqual(b?.plainText, "d: data, 2 samples of 2, 2 classes")
         guard case .error(let e) = loom.execute("data e = csv \"\(path)\" shape 3x3", output: out) else { return XCTFail() }
         XCTAssertTrue(e.value.contains("do not make a 3x3 sample"), e.value)
+        // A shape whose size overflows is an error at the statement, not a trap.
+        guard case .error(let huge) = loom.execute("x = 1\ndata h = csv \"\(path)\" shape 9999999999x9999999999", output: out) else {
+            return XCTFail()
+        }
+        XCTAssertTrue(huge.value.contains("more values than any file holds"), huge.value)
+        XCTAssertEqual(huge.traceback[1], "  --> line 2, column 1")
         guard case .error(let missing) = loom.execute("data f = csv \"/nonexistent.csv\"", output: out) else { return XCTFail() }
         XCTAssertEqual(missing.name, "IOError")
     }
