@@ -9,3 +9,6 @@ int openblas_get_num_threads(void);
 void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_length);
 void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a, const int *lda, float *b,
              const int *ldb, int *info, size_t uplo_length);
+void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau, float *work, const int *lwork, int *info);
+void sorgqr_(const int *m, const int *n, const int *k, float *a, const int *lda, const float *tau, float *work,
+             const int *lwork, int *info);

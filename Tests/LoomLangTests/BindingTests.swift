@@ -28,7 +28,7 @@ final class BindingTests: LoomTestCase {
 
     func testBuiltLayersBuildAndPlannedLayersSaySo() {
         for s in Layers.all where s.keyword != "input" {
-            let input = s.keyword == "dense" ? "64" : "8x8x3"
+            let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3"][s.keyword] ?? "8x8x3"
             let code = "model m {\n  input \(input)\n  \(s.example)\n}"
             let result = LoomInterpreter().execute(code, output: CapturedOutput())
             if s.planned {
@@ -73,7 +73,8 @@ final class BindingTests: LoomTestCase {
     /// Each family writes back a line that reads as the same spec.
     func testEveryBuiltLayerIsWrittenBackAsTheSameLine() throws {
         let lines = ["dense 7 relu", "dense 3 linear", "conv2d 4 3x2 tanh stride 2 padding same", "maxpool 2x2",
-                     "maxpool 3x2 stride 1", "avgpool 2x2 stride 2", "flatten", "dropout 0.25"]
+                     "maxpool 3x2 stride 1", "avgpool 2x2 stride 2", "flatten", "dropout 0.25",
+                     "rnn 5 tanh", "lstm 7 relu sequences", "gru 3 sigmoid"]
         for line in lines {
             let spec = try Layers.spec(line)
             XCTAssertEqual(Layers.definition(of: spec), line)

@@ -111,7 +111,7 @@ final class InterpreterTests: LoomTestCase {
     }
 
     func testEngineStatementsSayTheyAreNotAvailableYet() {
-        XCTAssertEqual(error("data w = sines n 10")?.name, "NotAvailable")
+        XCTAssertEqual(error("data p = patches n 10")?.name, "NotAvailable")
     }
 
     func testUserExpressions() {

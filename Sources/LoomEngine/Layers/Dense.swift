@@ -11,18 +11,20 @@ public struct DenseSpec: LayerSpec, Equatable {
     public var blockPrefix: String { "dense" }
 
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
-        guard let inputs = Shape.count(input), let weights = Shape.count([inputs + 1, units]) else {
+        // On a sequence the weights act on each step's features.
+        guard let inputs = input.count == 2 ? input.last : Shape.count(input), let weights = Shape.count([inputs + 1, units]) else {
             throw ShapeError("the layer is too large to build")
         }
         return weights
     }
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
-        guard input.count == 1 else {
+        guard input.count <= 2 else {
             throw ShapeError("dense needs a flat input but gets \(Shape.text(input)); add `flatten` before it")
         }
         guard units > 0 else { throw ShapeError("dense needs at least one unit") }
-        return withActivation(Dense(name: name, inputs: input[0], units: units, random: &random), activation)
+        let steps = input.count == 2 ? input[0] : nil
+        return withActivation(Dense(name: name, inputs: input.last!, units: units, steps: steps, random: &random), activation)
     }
 }
 
@@ -33,7 +35,9 @@ extension LayerSpec where Self == DenseSpec {
 }
 
 /// A fully connected layer: y = x·W + b, with x `[batch, inputs]`,
-/// W `[inputs, units]`, b `[units]`, y `[batch, units]`.
+/// W `[inputs, units]`, b `[units]`, y `[batch, units]`. On a sequence
+/// `[batch, steps, inputs]` it acts on every step with the same weights
+/// (Keras's `Dense` on a 3-D input), giving `[batch, steps, units]`.
 public final class Dense: Layer {
     public let name: String
     public let kind = "dense"
@@ -43,10 +47,10 @@ public final class Dense: Layer {
     public let bias: Parameter
     private var input = Tensor(zeros: [0])
 
-    public init(name: String, inputs: Int, units: Int, random: inout RandomGenerator) {
+    public init(name: String, inputs: Int, units: Int, steps: Int? = nil, random: inout RandomGenerator) {
         self.name = name
-        inputShape = [inputs]
-        outputShape = [units]
+        inputShape = steps.map { [$0, inputs] } ?? [inputs]
+        outputShape = steps.map { [$0, units] } ?? [units]
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(shape: [inputs, units], fanIn: inputs,
                                                                              fanOut: units, random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [units]))
@@ -63,32 +67,37 @@ public final class Dense: Layer {
     public func replica() -> Layer { Dense(replicating: self) }
 
     public var parameters: [Parameter] { [weight, bias] }
-    public var multiplyAdds: Int { inputShape[0] * outputShape[0] }
+    /// Rows per sample: the steps of a sequence, else 1.
+    var positions: Int { inputShape.count == 2 ? inputShape[0] : 1 }
+    public var multiplyAdds: Int { positions * inputShape.last! * outputShape.last! }
     /// Its output, the gradient passed back, and one more output's worth for
     /// the gradient it receives (the input it keeps is the layer before's output).
     public var trainingFloatsPerSample: Int { outputSize * 3 }
-    public var unsharedParameters: Int { parameterCount }
+    /// On a sequence, the same weights at every step: unshared, a copy per step.
+    public var unsharedParameters: Int { positions * parameterCount }
 
-    var affine: Affine { Affine(weight: weight, bias: bias, inputs: inputShape[0], units: outputShape[0]) }
+    var affine: Affine { Affine(weight: weight, bias: bias, inputs: inputShape.last!, units: outputShape.last!) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if training { input = x }
         return Tensor(shape: [x.batch] + outputShape) { out in
-            x.storage.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: x.batch, into: out.baseAddress!) }
+            x.storage.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: x.batch * positions, into: out.baseAddress!) }
         }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         addParameterGradients(dy)
         return Tensor(shape: [dy.batch] + inputShape) { out in
-            dy.storage.withUnsafeBufferPointer { affine.inputGradient($0.baseAddress!, rows: dy.batch, into: out.baseAddress!) }
+            dy.storage.withUnsafeBufferPointer {
+                affine.inputGradient($0.baseAddress!, rows: dy.batch * positions, into: out.baseAddress!)
+            }
         }
     }
 
     public func addParameterGradients(_ dy: Tensor) {
         dy.storage.withUnsafeBufferPointer { g in
             input.storage.withUnsafeBufferPointer { xs in
-                affine.addParameterGradients(x: xs.baseAddress!, dy: g, rows: dy.batch)
+                affine.addParameterGradients(x: xs.baseAddress!, dy: g, rows: dy.batch * positions)
             }
         }
     }

@@ -1,4 +1,7 @@
 import LoomCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The engine's one source of randomness (xoshiro256**, seeded through
 /// SplitMix64): initialisation, shuffling, dropout and synthetic data all draw
@@ -33,5 +36,11 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     /// A uniform Double in [0, 1).
     public mutating func nextUnitDouble() -> Double {
         Double(next() >> 11) * (1.0 / Double(UInt64(1) << 53))
+    }
+
+    /// A standard normal Float (Box–Muller).
+    public mutating func nextNormalFloat() -> Float {
+        let u = 1 - nextUnitDouble(), v = nextUnitDouble()
+        return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
     }
 }

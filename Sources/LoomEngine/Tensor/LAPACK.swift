@@ -34,4 +34,27 @@ public enum LAPACK {
         }
         precondition(info == 0, "choleskySolve: argument \(-info) was invalid")
     }
+
+    /// The orthonormal factor Q of a QR factorisation of `a` (m×n with m ≥ n,
+    /// stored column by column: column j is `a[j·m ..< (j+1)·m]`), each
+    /// column's sign chosen so that R's diagonal is positive (the factor is
+    /// then unique). Returns Q in the same layout.
+    public static func orthonormalColumns(_ a: [Float], rows m: Int, columns n: Int) -> [Float] {
+        precondition(a.count == m * n && m >= n && n > 0, "orthonormalColumns: needs m ≥ n > 0")
+        var q = a
+        var tau = [Float](repeating: 0, count: n)
+        var (rows, columns, info) = (Int32(m), Int32(n), Int32(0))
+        var size: Float = 0, query: Int32 = -1
+        // Ask for the work size, then factor.
+        q.withUnsafeMutableBufferPointer { sgeqrf_(&rows, &columns, $0.baseAddress!, &rows, &tau, &size, &query, &info) }
+        var work = [Float](repeating: 0, count: max(1, Int(size)))
+        var length = Int32(work.count)
+        q.withUnsafeMutableBufferPointer { sgeqrf_(&rows, &columns, $0.baseAddress!, &rows, &tau, &work, &length, &info) }
+        precondition(info == 0, "sgeqrf: argument \(-info) was invalid")
+        let signs = (0..<n).map { q[$0 * m + $0] < 0 ? Float(-1) : 1 }
+        q.withUnsafeMutableBufferPointer { sorgqr_(&rows, &columns, &columns, $0.baseAddress!, &rows, tau, &work, &length, &info) }
+        precondition(info == 0, "sorgqr: argument \(-info) was invalid")
+        for j in 0..<n where signs[j] < 0 { for i in 0..<m { q[j * m + i] = -q[j * m + i] } }
+        return q
+    }
 }

@@ -54,9 +54,9 @@ public enum Layers {
             return DropoutSpec(rate: Float(rate))
         }, write: { "dropout \($0.rate)" }),
 
-        .planned(recurrent("rnn", "A simple recurrent layer: the same weights at every time step.")),
-        .planned(recurrent("lstm", "A long short-term memory layer.")),
-        .planned(recurrent("gru", "A gated recurrent unit layer.")),
+        recurrent(.rnn, "A simple recurrent layer: the same weights at every time step."),
+        recurrent(.lstm, "A long short-term memory layer: gated memory, the same weights at every step."),
+        recurrent(.gru, "A gated recurrent unit layer: an LSTM's gates in fewer weights."),
         .planned(Signature("threshold", .layers, [
             Parameter("epsilon", .number, required: true, positional: true, placeholder: "EPS", "the cut-off"), name,
         ], summary: "Keeps activations with |z| ≥ EPS, zeroes the rest.", example: "threshold 0.1")),
@@ -82,12 +82,18 @@ public enum Layers {
         })
     }
 
-    static func recurrent(_ keyword: String, _ summary: String) -> Signature {
-        Signature(keyword, .layers, [
+    static func recurrent(_ cell: RecurrentSpec.Cell, _ summary: String) -> LayerBinding {
+        .family(Signature(cell.rawValue, .layers, [
             Parameter("units", .integer, required: true, positional: true, "hidden units"),
             activation(default: .tanh),
             Parameter("sequences", .flag, "return the whole sequence, not just the last step"), name,
-        ], summary: summary, example: "\(keyword) 50 tanh")
+        ], summary: summary, example: "\(cell.rawValue) 50 tanh"),
+        read: { a throws(LoomError) in
+            RecurrentSpec(cell: cell, units: try a.integer("units", in: 1...65536),
+                          activation: try a.choice("activation", ActivationFunction.self), returnsSequences: a.flag("sequences"))
+        }, write: { s in
+            s.cell == cell ? "\(cell.rawValue) \(s.units) \(s.activation.rawValue)" + (s.returnsSequences ? " sequences" : "") : nil
+        })
     }
 
     public static let all: [Signature] = [input] + bindings.map(\.signature)

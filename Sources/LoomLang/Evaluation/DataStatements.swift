@@ -24,7 +24,29 @@ extension Evaluator {
         let noise = try a.number("noise")
         guard (0...1).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 1", at: a.range(of: "noise")) }
         try checkMemory(bytes: n * size * size * 4, what: "\(n) images of \(size)x\(size)", at: a.range)
-        let data = Glyphs.make(count: n, size: size, noise: Float(noise), random: &session.random)
+        try define(a, Glyphs.make(count: n, size: size, noise: Float(noise), random: &session.random))
+    }
+
+    /// `data NAME = sines [n N] [steps T] [classes K] [noise X] [target classes|next]`
+    func makeSines(_ a: Arguments) throws(LoomError) {
+        let n = try a.integer("n", in: 1...1_000_000), steps = try a.integer("steps", in: 1...10_000)
+        let classes = try a.integer("classes", in: 1...1000)
+        let noise = try a.number("noise")
+        guard (0...10).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 10", at: a.range(of: "noise")) }
+        try checkMemory(bytes: n * (steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
+        try define(a, Sequences.sines(count: n, steps: steps, classes: classes, noise: Float(noise),
+                                      target: try a.choice("target", Sequences.SineTarget.self), random: &session.random))
+    }
+
+    /// `data NAME = adding [n N] [steps T]`
+    func makeAdding(_ a: Arguments) throws(LoomError) {
+        let n = try a.integer("n", in: 1...1_000_000), steps = try a.integer("steps", in: 2...10_000)
+        try checkMemory(bytes: n * (2 * steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
+        try define(a, Sequences.adding(count: n, steps: steps, random: &session.random))
+    }
+
+    /// Binds the data set a `data NAME = …` statement made, and shows it.
+    func define(_ a: Arguments, _ data: Dataset) throws(LoomError) {
         let name = try a.name("name")
         session.define(name, .object(SessionDataset(data)))
         show(datasetSummary(name, data))
@@ -104,8 +126,6 @@ extension Evaluator {
         } catch {
             throw LoomError(.value, "\(error)", at: a.range)
         }
-        let name = try a.name("name")
-        session.define(name, .object(SessionDataset(data)))
-        show(datasetSummary(name, data))
+        try define(a, data)
     }
 }

@@ -71,7 +71,10 @@ extension Evaluator {
                           columns: [.init("layer"), .init("output"), .init("params", .right), .init("unshared", .right),
                                     .init("dense", .right), .init("sharing", .right), .init("MACs", .right)],
                           note: "params: stored weights and biases. unshared: the same connections without sharing "
-                            + "(a locally connected layer). dense: a fully connected layer between the same input and "
+                            + (model.layers.contains { $0 is RecurrentLayer }
+                               ? "(a locally connected layer; a recurrent layer unrolled, a copy of its weights per step). "
+                               : "(a locally connected layer). ")
+                            + "dense: a fully connected layer between the same input and "
                             + "output. sharing: unshared ÷ params. MACs: multiply-adds per sample.")
         var totals = (stored: 0, unshared: 0, dense: 0, madds: 0)
         var input = model.inputShape

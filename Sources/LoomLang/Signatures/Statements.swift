@@ -72,12 +72,20 @@ public enum Statements {
             Parameter("size", .integer, default: "28", "the side of each square image"),
             Parameter("noise", .number, default: "0.1", "the amount of pixel noise"),
         ], summary: "Makes synthetic 10-class digit-like images.", example: "data digits = glyphs n 3000 size 28")) { e, a throws(LoomError) in try e.makeGlyphs(a) },
-        .planned(Signature("data", "sines", binds: true, .data, [
+        .bind(Signature("data", "sines", binds: true, .data, [
             Parameter("n", .integer, default: "1000", "how many sequences"),
             Parameter("steps", .integer, default: "10", "time steps per sequence"),
             Parameter("classes", .integer, default: "10", "frequency bands, one class each"),
-        ], summary: "Makes synthetic sequences, one class per frequency band.",
-        example: "data waves = sines n 2000 steps 10 classes 10")),
+            Parameter("noise", .number, default: "0.05", "the standard deviation of the noise added to each value"),
+            Parameter("target", .choice(of: Sequences.SineTarget.self), default: "classes",
+                      "`classes`: the frequency band; `next`: the value one step after the end (regression)"),
+        ], summary: "Makes synthetic waves of random amplitude and phase, one class per frequency band.",
+        example: "data waves = sines n 2000 steps 10 classes 10")) { e, a throws(LoomError) in try e.makeSines(a) },
+        .bind(Signature("data", "adding", binds: true, .data, [
+            Parameter("n", .integer, default: "1000", "how many sequences"),
+            Parameter("steps", .integer, default: "50", "time steps per sequence"),
+        ], summary: "The adding problem: two marked values in a long sequence; the target is their sum.",
+        example: "data add = adding n 2000 steps 50")) { e, a throws(LoomError) in try e.makeAdding(a) },
         .planned(Signature("data", "patches", binds: true, .data, [
             Parameter("n", .integer, default: "1000", "how many patches"),
             Parameter("size", .integer, default: "8", "the side of each square patch"),

@@ -1,0 +1,94 @@
+/// Gated recurrent unit (Keras `GRU`, `reset_after=True`): gates z, r, h in
+/// that order, `z = σ(x·W_z + b_z + h·U_z + b'_z)`, the same for r,
+/// `ĥ = act(x·W_h + b_h + r·(h·U_h + b'_h))`, `h_t = z·h_{t−1} + (1−z)·ĥ`.
+/// The bias has two rows, for the input and for the recurrent product:
+/// 3·H·(F+H) + 6·H parameters.
+public final class GRU: RecurrentLayer {
+    /// Each step's recurrent product with its bias, `[steps, n, 3·units]`:
+    /// the reset gate scales its third part, so it is kept apart.
+    private var recurrent: [Float] = []
+
+    public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh,
+                returnsSequences: Bool = false, random: inout RandomGenerator) throws(ShapeError) {
+        try super.init(name: name, kind: "gru", input: input, units: units, gates: 3, activation: activation,
+                       returnsSequences: returnsSequences, biasShape: [2, 3 * units], random: &random)
+    }
+
+    required init(replicating other: RecurrentLayer) { super.init(replicating: other) }
+
+    override var extraFloatsPerSample: Int { 2 * steps * width }
+
+    override func runSteps(batch n: Int) {
+        let h = units, w = width
+        let recurrentBias = Array(bias.value.storage[w...])
+        recurrent = [Float](unsafeUninitializedCapacity: steps * n * w) { buffer, count in
+            count = steps * n * w
+            GEMM.fillRows(buffer.baseAddress!, rows: steps * n, with: recurrentBias)
+        }
+        for t in 0..<steps {
+            recurrent.withUnsafeMutableBufferPointer { q in
+                let u0 = q.baseAddress! + t * n * w
+                if t > 0 { addRecurrentProduct(step: t, batch: n, into: u0) }
+                projections.withUnsafeMutableBufferPointer { p in
+                    states.withUnsafeMutableBufferPointer { s in
+                        for r in 0..<n {
+                            let x = p.baseAddress! + (t * n + r) * w, u = u0 + r * w
+                            let previous = s.baseAddress! + (t * n + r) * h, state = previous + n * h
+                            for j in 0..<h {
+                                let z = RecurrentLayer.sigmoid(x[j] + u[j]), reset = RecurrentLayer.sigmoid(x[h + j] + u[h + j])
+                                let candidate = activate(x[2 * h + j] + reset * u[2 * h + j])
+                                x[j] = z
+                                x[h + j] = reset
+                                x[2 * h + j] = candidate
+                                state[j] = z * previous[j] + (1 - z) * candidate
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
+        let h = units, w = width
+        var dx = [Float](repeating: 0, count: steps * n * w), du = dx
+        var dhNext = [Float](repeating: 0, count: n * h)
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            dx.withUnsafeMutableBufferPointer { gx in
+                du.withUnsafeMutableBufferPointer { gu in
+                    let dx0 = gx.baseAddress! + t * n * w, du0 = gu.baseAddress! + t * n * w
+                    projections.withUnsafeBufferPointer { p in
+                        recurrent.withUnsafeBufferPointer { q in
+                            states.withUnsafeBufferPointer { s in
+                                dHidden.withUnsafeBufferPointer { dh in
+                                    for r in 0..<n {
+                                        let x = p.baseAddress! + (t * n + r) * w, u = q.baseAddress! + (t * n + r) * w
+                                        let previous = s.baseAddress! + (t * n + r) * h, hidden = dh.baseAddress! + (t * n + r) * h
+                                        let a = dx0 + r * w, b = du0 + r * w
+                                        for j in 0..<h {
+                                            let k = r * h + j
+                                            let z = x[j], reset = x[h + j], candidate = x[2 * h + j]
+                                            let dState = hidden[j] + dhNext[k]
+                                            let dCandidate = dState * (1 - z) * slope(candidate)
+                                            let dz = dState * (previous[j] - candidate) * z * (1 - z)
+                                            let dReset = dCandidate * u[2 * h + j] * reset * (1 - reset)
+                                            a[j] = dz
+                                            a[h + j] = dReset
+                                            a[2 * h + j] = dCandidate
+                                            b[j] = dz
+                                            b[h + j] = dReset
+                                            b[2 * h + j] = dCandidate * reset
+                                            dhNext[k] = dState * z  // the direct path; the product's part is added below
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if t > 0 { dhNext.withUnsafeMutableBufferPointer { recurrentGradient(du0, batch: n, into: $0.baseAddress!, adding: true) } }
+                }
+            }
+        }
+        return (dx, du)
+    }
+}

@@ -1,0 +1,92 @@
+/// Long short-term memory (Keras `LSTM`): gates i, f, c, o in that order,
+/// `i = σ(x·Wᵢ + h·Uᵢ + bᵢ)` and so on, `c_t = f·c_{t−1} + i·act(…)`,
+/// `h_t = o·act(c_t)`; the forget gate's bias starts at 1. 4·(H·(F+H) + H)
+/// parameters.
+public final class LSTM: RecurrentLayer {
+    /// Cell states `[steps + 1, n, units]` and their activations `[steps, n, units]`.
+    private var cells: [Float] = []
+    private var cellOutputs: [Float] = []
+
+    public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh,
+                returnsSequences: Bool = false, random: inout RandomGenerator) throws(ShapeError) {
+        try super.init(name: name, kind: "lstm", input: input, units: units, gates: 4, activation: activation,
+                       returnsSequences: returnsSequences, biasShape: [4 * units], random: &random)
+        for j in units..<(2 * units) { bias.value[j] = 1 }  // unit_forget_bias
+    }
+
+    required init(replicating other: RecurrentLayer) { super.init(replicating: other) }
+
+    override var extraFloatsPerSample: Int { (steps + 1) * units + steps * units }
+
+    override func runSteps(batch n: Int) {
+        let h = units, w = width
+        cells = [Float](repeating: 0, count: (steps + 1) * n * h)
+        cellOutputs = [Float](repeating: 0, count: steps * n * h)
+        for t in 0..<steps {
+            projections.withUnsafeMutableBufferPointer { p in
+                let z0 = p.baseAddress! + t * n * w
+                if t > 0 { addRecurrentProduct(step: t, batch: n, into: z0) }
+                cells.withUnsafeMutableBufferPointer { c in
+                    cellOutputs.withUnsafeMutableBufferPointer { a in
+                        states.withUnsafeMutableBufferPointer { s in
+                            for r in 0..<n {
+                                let z = z0 + r * w
+                                let previous = c.baseAddress! + (t * n + r) * h, cell = previous + n * h
+                                let act = a.baseAddress! + (t * n + r) * h, state = s.baseAddress! + ((t + 1) * n + r) * h
+                                for j in 0..<h {
+                                    let i = RecurrentLayer.sigmoid(z[j]), f = RecurrentLayer.sigmoid(z[h + j])
+                                    let g = activate(z[2 * h + j]), o = RecurrentLayer.sigmoid(z[3 * h + j])
+                                    z[j] = i
+                                    z[h + j] = f
+                                    z[2 * h + j] = g
+                                    z[3 * h + j] = o
+                                    let value = f * previous[j] + i * g
+                                    cell[j] = value
+                                    act[j] = activate(value)
+                                    state[j] = o * act[j]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
+        let h = units, w = width
+        var dz = [Float](repeating: 0, count: steps * n * w)
+        var dhNext = [Float](repeating: 0, count: n * h), dcNext = [Float](repeating: 0, count: n * h)
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            dz.withUnsafeMutableBufferPointer { d in
+                let d0 = d.baseAddress! + t * n * w
+                projections.withUnsafeBufferPointer { p in
+                    cells.withUnsafeBufferPointer { c in
+                        cellOutputs.withUnsafeBufferPointer { a in
+                            dHidden.withUnsafeBufferPointer { dh in
+                                for r in 0..<n {
+                                    let z = p.baseAddress! + (t * n + r) * w, g = d0 + r * w
+                                    let previous = c.baseAddress! + (t * n + r) * h, act = a.baseAddress! + (t * n + r) * h
+                                    let hidden = dh.baseAddress! + (t * n + r) * h
+                                    for j in 0..<h {
+                                        let k = r * h + j
+                                        let i = z[j], f = z[h + j], cand = z[2 * h + j], o = z[3 * h + j]
+                                        let dState = hidden[j] + dhNext[k]
+                                        let dCell = dState * o * slope(act[j]) + dcNext[k]
+                                        dcNext[k] = dCell * f
+                                        g[j] = dCell * cand * i * (1 - i)
+                                        g[h + j] = dCell * previous[j] * f * (1 - f)
+                                        g[2 * h + j] = dCell * i * slope(cand)
+                                        g[3 * h + j] = dState * act[j] * o * (1 - o)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if t > 0 { dhNext.withUnsafeMutableBufferPointer { recurrentGradient(d0, batch: n, into: $0.baseAddress!, adding: false) } }
+            }
+        }
+        return (dz, nil)
+    }
+}

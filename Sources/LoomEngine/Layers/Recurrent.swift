@@ -1,0 +1,319 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the recurrent layers (`SimpleRNN`, `LSTM`, `GRU`) share: the same
+/// weights at every time step of a sequence `[batch, steps, features]`
+/// (parameter sharing across time), in Keras's layouts — `kernel`
+/// `[features, gates·units]`, `recurrentKernel` `[units, gates·units]` — and
+/// the plumbing around each cell's own step.
+///
+/// Inside, sequences are time-major (`[steps, batch, …]`), so every step's
+/// slice is contiguous and a whole sequence's products are single GEMMs: the
+/// input projection of all steps is one product before the steps, and in
+/// backpropagation through time the kernel's and the recurrent kernel's
+/// gradients of all steps are one product each after them. Per step only the
+/// recurrent product `h_{t−1}·U` runs, and the gates' nonlinearities loop
+/// over the whole batch.
+public class RecurrentLayer: Layer {
+    public let name: String
+    public let kind: String
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public let units: Int
+    public let activation: ActivationFunction
+    /// Every step's output (Keras `return_sequences`), or only the last.
+    public let returnsSequences: Bool
+    public let kernel: Parameter
+    public let recurrentKernel: Parameter
+    public let bias: Parameter
+    /// Gates per unit: 1 (simple RNN), 3 (GRU), 4 (LSTM).
+    let gates: Int
+
+    var steps: Int { inputShape[0] }
+    var features: Int { inputShape[1] }
+    var width: Int { gates * units }
+
+    /// The last training batch, time-major: its inputs `[steps, n, features]`,
+    /// each step's gate values `[steps, n, gates·units]` (the input
+    /// projection, then the activated gates), and the hidden states
+    /// `[steps + 1, n, units]` from the zero state on.
+    var inputs: [Float] = []
+    var projections: [Float] = []
+    var states: [Float] = []
+    var batch = 0
+
+    init(name: String, kind: String, input: [Int], units: Int, gates: Int, activation: ActivationFunction,
+         returnsSequences: Bool, biasShape: [Int], random: inout RandomGenerator) throws(ShapeError) {
+        guard input.count == 2, input[0] > 0, input[1] > 0 else {
+            throw ShapeError("\(kind) needs an input of steps×features, like 10x1, not \(Shape.text(input))")
+        }
+        guard units > 0 else { throw ShapeError("\(kind) needs at least one unit") }
+        guard activation != .softmax else { throw ShapeError("\(kind) takes tanh, relu, sigmoid or linear, not softmax") }
+        self.name = name
+        self.kind = kind
+        inputShape = input
+        outputShape = returnsSequences ? [input[0], units] : [units]
+        self.units = units
+        self.gates = gates
+        self.activation = activation
+        self.returnsSequences = returnsSequences
+        let width = gates * units
+        kernel = Parameter(name: "kernel", value: Initializer.glorotUniform(shape: [input[1], width], fanIn: input[1],
+                                                                              fanOut: width, random: &random))
+        recurrentKernel = Parameter(name: "recurrent_kernel", value: Initializer.orthogonal(rows: units, columns: width,
+                                                                                             random: &random))
+        bias = Parameter(name: "bias", value: Tensor(zeros: biasShape))
+    }
+
+    /// A replica: the same weights (see `Parameter.replica`), its own caches.
+    required init(replicating other: RecurrentLayer) {
+        name = other.name
+        kind = other.kind
+        inputShape = other.inputShape
+        outputShape = other.outputShape
+        units = other.units
+        gates = other.gates
+        activation = other.activation
+        returnsSequences = other.returnsSequences
+        kernel = other.kernel.replica()
+        recurrentKernel = other.recurrentKernel.replica()
+        bias = other.bias.replica()
+    }
+
+    public func replica() -> Layer { type(of: self).init(replicating: self) }
+
+    public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
+    /// The input projection and the recurrent product at every step.
+    public var multiplyAdds: Int { steps * (features + units) * width }
+    /// The same cell's weights copied to every step: an unrolled network.
+    public var unsharedParameters: Int { steps * parameterCount }
+    /// Kept for backward: the inputs, the gates and the states of every step;
+    /// in backward the same again for their gradients; and the output.
+    public var trainingFloatsPerSample: Int {
+        2 * (steps * features + steps * width + (steps + 1) * units) + outputSize + extraFloatsPerSample
+    }
+    /// What a cell keeps beyond the gates and states (an LSTM's cell states).
+    var extraFloatsPerSample: Int { 0 }
+
+    // MARK: forward
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let n = x.batch
+        batch = n
+        inputs = RecurrentLayer.transpose(x.storage, outer: n, inner: steps, width: features)
+        projections = project(inputs, rows: steps * n)
+        states = [Float](repeating: 0, count: (steps + 1) * n * units)
+        runSteps(batch: n)
+        return output(batch: n)
+    }
+
+    /// x·W + b for `rows` time-major rows: every step's input projection at once.
+    func project(_ x: [Float], rows: Int) -> [Float] {
+        var p = [Float](unsafeUninitializedCapacity: rows * width) { buffer, count in
+            count = rows * width
+            let inputBias = Array(bias.value.storage.prefix(width))
+            GEMM.fillRows(buffer.baseAddress!, rows: rows, with: inputBias)
+        }
+        x.withUnsafeBufferPointer { xs in
+            kernel.value.storage.withUnsafeBufferPointer { w in
+                p.withUnsafeMutableBufferPointer { out in
+                    GEMM.multiply(xs.baseAddress!, w.baseAddress!, into: out.baseAddress!, m: rows, n: width, k: features, beta: 1)
+                }
+            }
+        }
+        return p
+    }
+
+    /// The cell's steps, t = 0, 1, …: reads `projections`, writes the
+    /// activated gates back into them and the states `states[t + 1]`.
+    func runSteps(batch n: Int) {}
+
+    /// `c ← c + a·U` for the `n` rows of step `t`'s hidden state: the one
+    /// product a step runs. `into` holds `n × gates·units` values.
+    func addRecurrentProduct(step t: Int, batch n: Int, into: UnsafeMutablePointer<Float>) {
+        states.withUnsafeBufferPointer { s in
+            recurrentKernel.value.storage.withUnsafeBufferPointer { u in
+                GEMM.multiply(s.baseAddress! + t * n * units, u.baseAddress!, into: into, m: n, n: width, k: units, beta: 1)
+            }
+        }
+    }
+
+    /// The layer's output, batch-major: every step's state, or the last.
+    func output(batch n: Int) -> Tensor {
+        if returnsSequences {
+            let sequence = Array(states[(n * units)...])
+            return Tensor(shape: [n, steps, units], storage: RecurrentLayer.transpose(sequence, outer: steps, inner: n, width: units))
+        }
+        return Tensor(shape: [n, units], storage: Array(states[(steps * n * units)...]))
+    }
+
+    // MARK: backward
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let dInput = backwardThroughTime(dy)
+        return Tensor(shape: [batch] + inputShape, storage: inputGradient(dInput))
+    }
+
+    public func addParameterGradients(_ dy: Tensor) { _ = backwardThroughTime(dy) }
+
+    /// The steps backwards, then the weights' gradients of all steps at
+    /// once; returns the gradient of the input projection, `[steps, n, width]`.
+    func backwardThroughTime(_ dy: Tensor) -> [Float] {
+        let n = batch
+        let (dInput, dRecurrent) = backwardSteps(hiddenGradient(dy), batch: n)
+        let rows = steps * n
+        kernel.gradient.storage.withUnsafeMutableBufferPointer { dw in
+            inputs.withUnsafeBufferPointer { x in
+                dInput.withUnsafeBufferPointer { g in
+                    GEMM.multiply(x.baseAddress!, transposeA: true, g.baseAddress!, into: dw.baseAddress!,
+                                  m: features, n: width, k: rows, beta: 1)
+                }
+            }
+        }
+        let recurrent = dRecurrent ?? dInput
+        recurrentKernel.gradient.storage.withUnsafeMutableBufferPointer { du in
+            states.withUnsafeBufferPointer { s in
+                recurrent.withUnsafeBufferPointer { g in
+                    // h_{t−1} for t = 0 … steps−1: the first `steps` state slots.
+                    GEMM.multiply(s.baseAddress!, transposeA: true, g.baseAddress!, into: du.baseAddress!,
+                                  m: units, n: width, k: rows, beta: 1)
+                }
+            }
+        }
+        bias.gradient.storage.withUnsafeMutableBufferPointer { db in
+            dInput.withUnsafeBufferPointer { RecurrentLayer.addRows($0, rows: rows, width: width, into: db.baseAddress!) }
+            if let dRecurrent, db.count == 2 * width {
+                dRecurrent.withUnsafeBufferPointer { RecurrentLayer.addRows($0, rows: rows, width: width, into: db.baseAddress! + width) }
+            }
+        }
+        return dInput
+    }
+
+    /// The cell's steps backwards from the last, given each step's hidden
+    /// state gradient (time-major): the gradients of the input projection
+    /// and, where the cell keeps the recurrent product apart (GRU), of it;
+    /// nil when they are the same.
+    func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) { ([], nil) }
+
+    /// dy as the gradient of every step's hidden state, time-major: zero but
+    /// for the last step unless the layer returns its sequences.
+    func hiddenGradient(_ dy: Tensor) -> [Float] {
+        let n = batch
+        if returnsSequences { return RecurrentLayer.transpose(dy.storage, outer: n, inner: steps, width: units) }
+        var d = [Float](repeating: 0, count: steps * n * units)
+        d.replaceSubrange(((steps - 1) * n * units)..<(steps * n * units), with: dy.storage)
+        return d
+    }
+
+    /// dx = dP·Wᵀ, back to batch-major `[n, steps, features]`.
+    func inputGradient(_ dInput: [Float]) -> [Float] {
+        let rows = steps * batch
+        var dx = [Float](repeating: 0, count: rows * features)
+        dInput.withUnsafeBufferPointer { g in
+            kernel.value.storage.withUnsafeBufferPointer { w in
+                dx.withUnsafeMutableBufferPointer { out in
+                    GEMM.multiply(g.baseAddress!, w.baseAddress!, transposeB: true, into: out.baseAddress!,
+                                  m: rows, n: features, k: width)
+                }
+            }
+        }
+        return RecurrentLayer.transpose(dx, outer: steps, inner: batch, width: features)
+    }
+
+    /// `dh ← dz·Uᵀ` for one step's rows: the gradient passed to the state before.
+    func recurrentGradient(_ dz: UnsafePointer<Float>, batch n: Int, into dh: UnsafeMutablePointer<Float>, adding: Bool) {
+        recurrentKernel.value.storage.withUnsafeBufferPointer { u in
+            GEMM.multiply(dz, u.baseAddress!, transposeB: true, into: dh, m: n, n: units, k: width, beta: adding ? 1 : 0)
+        }
+    }
+
+    // MARK: helpers
+
+    /// `[outer, inner, width]` to `[inner, outer, width]`.
+    static func transpose(_ x: [Float], outer: Int, inner: Int, width: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: x.count) { out, count in
+            count = x.count
+            x.withUnsafeBufferPointer { src in
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        (out.baseAddress! + (i * outer + o) * width).initialize(from: src.baseAddress! + (o * inner + i) * width,
+                                                                                 count: width)
+                    }
+                }
+            }
+        }
+    }
+
+    static func addRows(_ g: UnsafeBufferPointer<Float>, rows: Int, width: Int, into sums: UnsafeMutablePointer<Float>) {
+        var row = g.baseAddress!
+        for _ in 0..<rows {
+            Vector.add(row, into: sums, count: width)
+            row += width
+        }
+    }
+
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+    /// The layer's activation of `x`.
+    @inline(__always)
+    func activate(_ x: Float) -> Float {
+        switch activation {
+        case .tanh: return tanhf(x)
+        case .relu: return max(0, x)
+        case .sigmoid: return RecurrentLayer.sigmoid(x)
+        case .linear, .softmax: return x
+        }
+    }
+
+    /// The activation's derivative, from its output `y`.
+    @inline(__always)
+    func slope(_ y: Float) -> Float {
+        switch activation {
+        case .tanh: return 1 - y * y
+        case .relu: return y > 0 ? 1 : 0
+        case .sigmoid: return y * (1 - y)
+        case .linear, .softmax: return 1
+        }
+    }
+}
+
+/// `rnn`, `lstm` and `gru` lines: the cell, its units and activation, and
+/// whether every step's output is returned.
+public struct RecurrentSpec: LayerSpec, Equatable {
+    public enum Cell: String, Sendable, CaseIterable { case rnn, lstm, gru }
+    public var cell: Cell
+    public var units: Int
+    public var activation: ActivationFunction
+    public var returnsSequences: Bool
+
+    public init(cell: Cell, units: Int, activation: ActivationFunction = .tanh, returnsSequences: Bool = false) {
+        self.cell = cell
+        self.units = units
+        self.activation = activation
+        self.returnsSequences = returnsSequences
+    }
+
+    public var blockPrefix: String { cell.rawValue }
+    var gates: Int { [Cell.rnn: 1, .lstm: 4, .gru: 3][cell]! }
+
+    public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
+        let width = gates * units
+        guard let features = input.last,
+              let weights = Shape.count([features + units, width]), let total = Shape.count([weights + width * (cell == .gru ? 2 : 1)])
+        else { throw ShapeError("the layer is too large to build") }
+        return total
+    }
+
+    public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
+        switch cell {
+        case .rnn: return [try SimpleRNN(name: name, input: input, units: units, activation: activation,
+                                         returnsSequences: returnsSequences, random: &random)]
+        case .lstm: return [try LSTM(name: name, input: input, units: units, activation: activation,
+                                     returnsSequences: returnsSequences, random: &random)]
+        case .gru: return [try GRU(name: name, input: input, units: units, activation: activation,
+                                   returnsSequences: returnsSequences, random: &random)]
+        }
+    }
+}
