@@ -60,12 +60,24 @@ extension Fuzzer {
         return lines
     }
 
+    /// Images (glyphs) or, half the time, sequences (sines) to train on, and
+    /// the model's input shape.
+    mutating func trainingData() -> (lines: [String], input: [Int]) {
+        let n = 2 + random.below(80)
+        if random.below(2) == 0 {
+            let size = 8 + random.below(9)
+            return (["data g = glyphs n \(n) size \(size)"], [size, size, 1])
+        }
+        let steps = 1 + random.below(12)
+        return (["data g = sines n \(n) steps \(steps) classes 10"], [steps, 1])
+    }
+
     public mutating func modelProgram() -> String {
-        let size = 8 + random.below(9)
-        var lines = ["seed \(random.below(100))", "data g = glyphs n \(2 + random.below(80)) size \(size)",
-                     "split g train 0.\(3 + random.below(6))", "model m {", "  input \(size)x\(size)x1"]
+        let (data, input) = trainingData()
+        var lines = ["seed \(random.below(100))"] + data
+            + ["split g train 0.\(3 + random.below(6))", "model m {", "  input \(Shape.text(input))"]
         let softmax = random.below(5) > 0
-        let body = layerLines(input: [size, size, 1], outputActivation: softmax ? "softmax" : pick(Fuzzer.activations))
+        let body = layerLines(input: input, outputActivation: softmax ? "softmax" : pick(Fuzzer.activations))
         lines += body.map { "  " + $0 }
         lines.append("}")
         lines.append("train m on g.train epochs \(1 + random.below(2)) batch \(1 + random.below(40))"
@@ -83,21 +95,23 @@ extension Fuzzer {
     /// language's layer table; those that do not fit are left out.
     public mutating func engineCase() -> (model: () -> Sequential, inputs: Tensor, labels: [Int], options: FitOptions,
                                           optimizer: OptimizerKind) {
-        let (h, w, c) = (4 + random.below(9), 4 + random.below(9), 1 + random.below(3))
+        // Images or, half the time, sequences.
+        let shape = random.below(2) == 0 ? [4 + random.below(9), 4 + random.below(9), 1 + random.below(3)]
+            : [1 + random.below(9), 1 + random.below(3)]
         let classes = 2 + random.below(4)
         let softmax = random.below(4) > 0
-        let lines = layerLines(input: [h, w, c], classes: classes,
+        let lines = layerLines(input: shape, classes: classes,
                                outputActivation: softmax ? "softmax" : pick(Fuzzer.activations))
         let specs = lines.compactMap { try? Layers.spec($0) }
         let seed = random.next()
         let model = { () -> Sequential in
-            let m = try! Sequential(name: "m", inputShape: [h, w, c], random: RandomGenerator(seed: seed))
+            let m = try! Sequential(name: "m", inputShape: shape, random: RandomGenerator(seed: seed))
             // Layers whose input does not fit are left out.
             for spec in specs { try? m.add(spec) }
             return m
         }
         let n = 1 + random.below(70)
-        var inputs = Tensor(zeros: [n, h, w, c])
+        var inputs = Tensor(zeros: [n] + shape)
         for i in 0..<inputs.count { inputs[i] = Float(random.below(2001)) / 1000 - 1 }
         let labels = (0..<n).map { _ in random.below(classes) }
         let options = FitOptions(epochs: 1 + random.below(2), batchSize: 1 + random.below(40),

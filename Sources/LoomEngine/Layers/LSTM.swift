@@ -30,21 +30,17 @@ public final class LSTM: RecurrentLayer {
                     cellOutputs.withUnsafeMutableBufferPointer { a in
                         states.withUnsafeMutableBufferPointer { s in
                             for r in 0..<n {
+                                // Row r's gates, in place: i and f, then c, then o.
                                 let z = z0 + r * w
+                                FastMath.sigmoid(z, count: 2 * h)
+                                activate(z + 2 * h, count: h)
+                                FastMath.sigmoid(z + 3 * h, count: h)
                                 let previous = c.baseAddress! + (t * n + r) * h, cell = previous + n * h
                                 let act = a.baseAddress! + (t * n + r) * h, state = s.baseAddress! + ((t + 1) * n + r) * h
-                                for j in 0..<h {
-                                    let i = RecurrentLayer.sigmoid(z[j]), f = RecurrentLayer.sigmoid(z[h + j])
-                                    let g = activate(z[2 * h + j]), o = RecurrentLayer.sigmoid(z[3 * h + j])
-                                    z[j] = i
-                                    z[h + j] = f
-                                    z[2 * h + j] = g
-                                    z[3 * h + j] = o
-                                    let value = f * previous[j] + i * g
-                                    cell[j] = value
-                                    act[j] = activate(value)
-                                    state[j] = o * act[j]
-                                }
+                                for j in 0..<h { cell[j] = z[h + j] * previous[j] + z[j] * z[2 * h + j] }
+                                act.update(from: cell, count: h)
+                                activate(act, count: h)
+                                for j in 0..<h { state[j] = z[3 * h + j] * act[j] }
                             }
                         }
                     }
@@ -57,6 +53,9 @@ public final class LSTM: RecurrentLayer {
         let h = units, w = width
         var dz = [Float](repeating: 0, count: steps * n * w)
         var dhNext = [Float](repeating: 0, count: n * h), dcNext = [Float](repeating: 0, count: n * h)
+        // Each row's activation slopes, so the gradient loop is plain arithmetic.
+        let cellSlope = UnsafeMutablePointer<Float>.allocate(capacity: 2 * h), candidateSlope = cellSlope + h
+        defer { cellSlope.deallocate() }
         for t in stride(from: steps - 1, through: 0, by: -1) {
             dz.withUnsafeMutableBufferPointer { d in
                 let d0 = d.baseAddress! + t * n * w
@@ -68,16 +67,22 @@ public final class LSTM: RecurrentLayer {
                                     let z = p.baseAddress! + (t * n + r) * w, g = d0 + r * w
                                     let previous = c.baseAddress! + (t * n + r) * h, act = a.baseAddress! + (t * n + r) * h
                                     let hidden = dh.baseAddress! + (t * n + r) * h
-                                    for j in 0..<h {
-                                        let k = r * h + j
-                                        let i = z[j], f = z[h + j], cand = z[2 * h + j], o = z[3 * h + j]
-                                        let dState = hidden[j] + dhNext[k]
-                                        let dCell = dState * o * slope(act[j]) + dcNext[k]
-                                        dcNext[k] = dCell * f
-                                        g[j] = dCell * cand * i * (1 - i)
-                                        g[h + j] = dCell * previous[j] * f * (1 - f)
-                                        g[2 * h + j] = dCell * i * slope(cand)
-                                        g[3 * h + j] = dState * act[j] * o * (1 - o)
+                                    slopes(act, into: cellSlope, count: h)
+                                    slopes(z + 2 * h, into: candidateSlope, count: h)
+                                    dhNext.withUnsafeMutableBufferPointer { dhn in
+                                        dcNext.withUnsafeMutableBufferPointer { dcn in
+                                            let dhNext = dhn.baseAddress! + r * h, dcNext = dcn.baseAddress! + r * h
+                                            for j in 0..<h {
+                                                let i = z[j], f = z[h + j], cand = z[2 * h + j], o = z[3 * h + j]
+                                                let dState = hidden[j] + dhNext[j]
+                                                let dCell = dState * o * cellSlope[j] + dcNext[j]
+                                                dcNext[j] = dCell * f
+                                                g[j] = dCell * cand * i * (1 - i)
+                                                g[h + j] = dCell * previous[j] * f * (1 - f)
+                                                g[2 * h + j] = dCell * i * candidateSlope[j]
+                                                g[3 * h + j] = dState * act[j] * o * (1 - o)
+                                            }
+                                        }
                                     }
                                 }
                             }

@@ -254,16 +254,37 @@ public class RecurrentLayer: Layer {
     }
 
     @inline(__always)
-    static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+    static func sigmoid(_ x: Float) -> Float { FastMath.sigmoid(x) }
 
     /// The layer's activation of `x`.
     @inline(__always)
     func activate(_ x: Float) -> Float {
         switch activation {
-        case .tanh: return tanhf(x)
+        case .tanh: return FastMath.tanh(x)
         case .relu: return max(0, x)
-        case .sigmoid: return RecurrentLayer.sigmoid(x)
+        case .sigmoid: return FastMath.sigmoid(x)
         case .linear, .softmax: return x
+        }
+    }
+
+    /// The layer's activation of `count` values, in place.
+    func activate(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        switch activation {
+        case .tanh: FastMath.tanh(x, count: count)
+        case .relu: Vector.relu(x, into: x, count: count)
+        case .sigmoid: FastMath.sigmoid(x, count: count)
+        case .linear, .softmax: break
+        }
+    }
+
+    /// The activation's derivative at each of `count` outputs `y`: one
+    /// switch for the run, so the loops that use it stay plain arithmetic.
+    func slopes(_ y: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int) {
+        switch activation {
+        case .tanh: for j in 0..<count { d[j] = 1 - y[j] * y[j] }
+        case .relu: Vector.reluGradient(Array(repeating: 1, count: count), output: y, into: d, count: count)
+        case .sigmoid: for j in 0..<count { d[j] = y[j] * (1 - y[j]) }
+        case .linear, .softmax: d.update(repeating: 1, count: count)
         }
     }
 

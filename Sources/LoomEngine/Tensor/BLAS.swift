@@ -15,4 +15,14 @@ public enum BLAS {
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(max(1, n)))
     }
+
+    /// Runs `body` with BLAS (and its LAPACK) on one thread: a blocked
+    /// factorisation splits its work by the thread count, so its last bits
+    /// would otherwise depend on `set threads`.
+    public static func singleThreaded<T>(_ body: () -> T) -> T {
+        let saved = threads
+        setThreads(1)
+        defer { setThreads(saved) }
+        return body()
+    }
 }

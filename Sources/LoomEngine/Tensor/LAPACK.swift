@@ -5,7 +5,8 @@ import CBLAS
 /// submatrices, MOD's and least squares' normal equations).
 ///
 /// A symmetric matrix reads the same row- or column-major, so the n×n
-/// matrices here are plain row-major arrays.
+/// matrices here are plain row-major arrays. Every call runs on one thread
+/// (`BLAS.singleThreaded`), so results do not depend on `set threads`.
 public enum LAPACK {
     /// Replaces `a` (n×n, symmetric positive definite) by its Cholesky factor
     /// L, lower triangular with A = L·Lᵀ (the upper triangle is left as it
@@ -17,7 +18,7 @@ public enum LAPACK {
         var info: Int32 = 0
         var size = Int32(n)
         // Row-major lower is column-major upper.
-        a.withUnsafeMutableBufferPointer { spotrf_("U", &size, $0.baseAddress!, &size, &info, 1) }
+        BLAS.singleThreaded { a.withUnsafeMutableBufferPointer { spotrf_("U", &size, $0.baseAddress!, &size, &info, 1) } }
         return info == 0
     }
 
@@ -30,7 +31,9 @@ public enum LAPACK {
         var info: Int32 = 0
         var size = Int32(n), columns = Int32(count)
         factor.withUnsafeBufferPointer { f in
-            b.withUnsafeMutableBufferPointer { spotrs_("U", &size, &columns, f.baseAddress!, &size, $0.baseAddress!, &size, &info, 1) }
+            BLAS.singleThreaded {
+                b.withUnsafeMutableBufferPointer { spotrs_("U", &size, &columns, f.baseAddress!, &size, $0.baseAddress!, &size, &info, 1) }
+            }
         }
         precondition(info == 0, "choleskySolve: argument \(-info) was invalid")
     }
@@ -49,10 +52,14 @@ public enum LAPACK {
         q.withUnsafeMutableBufferPointer { sgeqrf_(&rows, &columns, $0.baseAddress!, &rows, &tau, &size, &query, &info) }
         var work = [Float](repeating: 0, count: max(1, Int(size)))
         var length = Int32(work.count)
-        q.withUnsafeMutableBufferPointer { sgeqrf_(&rows, &columns, $0.baseAddress!, &rows, &tau, &work, &length, &info) }
+        BLAS.singleThreaded {
+            q.withUnsafeMutableBufferPointer { sgeqrf_(&rows, &columns, $0.baseAddress!, &rows, &tau, &work, &length, &info) }
+        }
         precondition(info == 0, "sgeqrf: argument \(-info) was invalid")
         let signs = (0..<n).map { q[$0 * m + $0] < 0 ? Float(-1) : 1 }
-        q.withUnsafeMutableBufferPointer { sorgqr_(&rows, &columns, &columns, $0.baseAddress!, &rows, tau, &work, &length, &info) }
+        BLAS.singleThreaded {
+            q.withUnsafeMutableBufferPointer { sorgqr_(&rows, &columns, &columns, $0.baseAddress!, &rows, tau, &work, &length, &info) }
+        }
         precondition(info == 0, "sorgqr: argument \(-info) was invalid")
         for j in 0..<n where signs[j] < 0 { for i in 0..<m { q[j * m + i] = -q[j * m + i] } }
         return q
