@@ -39,7 +39,7 @@ let package = Package(
 
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "FuzzTests", dependencies: ["LoomFuzz"]),
-        .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine"]),
+        .testTarget(name: "LoomEngineTests", dependencies: ["LoomEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),
         .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
         .testTarget(name: "LoomNotebookTests", dependencies: ["LoomNotebook", "LoomLang", "LoomCore"]),

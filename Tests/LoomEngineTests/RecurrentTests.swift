@@ -1,3 +1,4 @@
+import Foundation
 import LoomEngine
 import XCTest
 
@@ -123,5 +124,36 @@ extension GradientTests {
         let spec = DenseSpec(units: 2, activation: .linear)
         XCTAssertEqual(try spec.parameterCount(input: [4, 3]), 8)
         XCTAssertThrowsError(try spec.build(name: "d", input: [2, 2, 2], random: &random))
+    }
+}
+
+/// Loom's cells against Keras 3's, on weights and outputs Keras wrote
+/// (Fixtures/make_keras_recurrent.py made the file once).
+final class RecurrentKerasTests: XCTestCase {
+    func testOutputsMatchKeras() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/keras-recurrent.safetensors")
+        let file = try SafeTensors.decode([UInt8](Data(contentsOf: url)), source: "keras-recurrent.safetensors")
+        let x = try XCTUnwrap(file.tensors["input"])
+        XCTAssertEqual(x.shape, [3, 6, 2])
+        var random = RandomGenerator(seed: 1)
+        var checked = 0
+        for cell in RecurrentSpec.Cell.allCases {
+            for sequences in [false, true] {
+                let key = cell.rawValue + (sequences ? "_seq" : "")
+                let layer = try XCTUnwrap(try RecurrentSpec(cell: cell, units: 4, returnsSequences: sequences)
+                    .build(name: key, input: [6, 2], random: &random)[0] as? RecurrentLayer)
+                for p in layer.parameters {
+                    let stored = try XCTUnwrap(file.tensors["\(key).\(p.name)"], "\(key).\(p.name)")
+                    XCTAssertEqual(stored.shape, p.value.shape, "\(key).\(p.name): Keras's layout")
+                    p.value = stored
+                }
+                let expected = try XCTUnwrap(file.tensors["\(key).output"])
+                let y = layer.forward(x, training: false)
+                XCTAssertEqual(y.shape, expected.shape, key)
+                for i in 0..<y.count { XCTAssertEqual(y[i], expected[i], accuracy: 1e-5, "\(key)[\(i)]") }
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 6)
     }
 }
