@@ -157,3 +157,39 @@ final class RecurrentKerasTests: XCTestCase {
         XCTAssertEqual(checked, 6)
     }
 }
+
+extension GradientTests {
+    func testConv1DPoolingAndGlobalPoolingOnSequences() throws {
+        var random = RandomGenerator(seed: 6)
+        for padding in [Conv2D.Padding.valid, .same] {
+            let conv = try Conv1DSpec(filters: 3, kernel: 3, stride: 1, padding: padding).build(name: "c", input: [7, 2], random: &random)[0]
+            XCTAssertEqual(conv.outputShape, padding == .valid ? [5, 3] : [7, 3])
+            XCTAssertEqual(conv.parameters[0].value.shape, [3, 2, 3], "Keras's Conv1D kernel layout")
+            check(conv, input: randomTensor([2, 7, 2]))
+        }
+        let pool = try MaxPool1DSpec(size: 2, stride: nil).build(name: "p", input: [6, 3], random: &random)[0]
+        XCTAssertEqual(pool.outputShape, [3, 3])
+        check(pool, input: distinctTensor([2, 6, 3]))
+        for mode in GlobalPoolingSpec.Mode.allCases {
+            let global = try GlobalPoolingSpec(mode: mode).build(name: "g", input: [5, 3], random: &random)[0]
+            XCTAssertEqual(global.outputShape, [3])
+            check(global, input: distinctTensor([2, 5, 3]))
+        }
+    }
+
+    /// conv1d on a sequence is the sum over the window of steps, per filter.
+    func testConv1DMatchesADirectConvolution() throws {
+        var random = RandomGenerator(seed: 7)
+        let conv = try Conv1DSpec(filters: 2, kernel: 3).build(name: "c", input: [5, 2], random: &random)[0]
+        let (w, b) = (conv.parameters[0].value, conv.parameters[1].value)
+        let x = randomTensor([1, 5, 2])
+        let y = conv.forward(x, training: false)
+        for t in 0..<3 {
+            for f in 0..<2 {
+                var sum = b[f]
+                for k in 0..<3 { for c in 0..<2 { sum += x[(t + k) * 2 + c] * w[(k * 2 + c) * 2 + f] } }
+                XCTAssertEqual(y[t * 2 + f], sum, accuracy: 1e-5)
+            }
+        }
+    }
+}

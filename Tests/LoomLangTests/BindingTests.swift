@@ -28,7 +28,8 @@ final class BindingTests: LoomTestCase {
 
     func testBuiltLayersBuildAndPlannedLayersSaySo() {
         for s in Layers.all where s.keyword != "input" {
-            let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3"][s.keyword] ?? "8x8x3"
+            let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3",
+                         "maxpool1d": "10x3"][s.keyword] ?? "8x8x3"
             let code = "model m {\n  input \(input)\n  \(s.example)\n}"
             let result = LoomInterpreter().execute(code, output: CapturedOutput())
             if s.planned {
@@ -74,7 +75,8 @@ final class BindingTests: LoomTestCase {
     func testEveryBuiltLayerIsWrittenBackAsTheSameLine() throws {
         let lines = ["dense 7 relu", "dense 3 linear", "conv2d 4 3x2 tanh stride 2 padding same", "maxpool 2x2",
                      "maxpool 3x2 stride 1", "avgpool 2x2 stride 2", "flatten", "dropout 0.25",
-                     "rnn 5 tanh", "lstm 7 relu sequences", "gru 3 sigmoid"]
+                     "rnn 5 tanh", "lstm 7 relu sequences", "gru 3 sigmoid", "conv1d 8 3 relu stride 1 padding same",
+                     "maxpool1d 2", "maxpool1d 3 stride 1", "globalpool max", "globalpool avg"]
         for line in lines {
             let spec = try Layers.spec(line)
             XCTAssertEqual(Layers.definition(of: spec), line)

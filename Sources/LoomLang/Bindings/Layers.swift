@@ -42,6 +42,39 @@ public enum Layers {
         pooling("maxpool", .max, summary: "The maximum of each window."),
         pooling("avgpool", .average, summary: "The mean of each window."),
 
+        .family(Signature("conv1d", .layers, [
+            Parameter("filters", .integer, required: true, positional: true, "output channels"),
+            Parameter("kernel", .integer, required: true, positional: true, placeholder: "K", "steps each filter spans"),
+            activation(default: .linear),
+            Parameter("stride", .integer, default: "1", "the step between windows"),
+            Parameter("padding", .choice(of: Conv2D.Padding.self), default: "valid", "`same` keeps the number of steps"),
+            name,
+        ], summary: "A 1-D convolution over a sequence: the same filters at every position (sharing across positions).",
+        example: "conv1d 16 3 relu"),
+        read: { a throws(LoomError) in
+            Conv1DSpec(filters: try a.integer("filters", in: 1...65536), kernel: try a.integer("kernel", in: 1...4096),
+                       activation: try a.choice("activation", ActivationFunction.self), stride: try a.integer("stride", in: 1...64),
+                       padding: try a.choice("padding", Conv2D.Padding.self))
+        }, write: { s in
+            "conv1d \(s.filters) \(s.kernel) \(s.activation.rawValue) stride \(s.stride) padding \(s.padding.rawValue)"
+        }),
+
+        .family(Signature("maxpool1d", .layers, [
+            Parameter("size", .integer, positional: true, default: "2", "steps per window"),
+            Parameter("stride", .integer, "the step (default: the window)"), name,
+        ], summary: "The maximum of each window of steps.", example: "maxpool1d 2"),
+        read: { a throws(LoomError) in
+            MaxPool1DSpec(size: try a.integer("size", in: 1...4096), stride: try a.optionalInteger("stride", in: 1...64))
+        }, write: { s in "maxpool1d \(s.size)" + (s.stride.map { " stride \($0)" } ?? "") }),
+
+        .family(Signature("globalpool", .layers, [
+            Parameter("mode", .choice(of: GlobalPoolingSpec.Mode.self), required: true, positional: true,
+                      "the mean (`avg`) or the maximum (`max`) of each feature"), name,
+        ], summary: "Each feature's mean or maximum over all positions: closes a sequence (or image) model.",
+        example: "globalpool max"),
+        read: { a throws(LoomError) in GlobalPoolingSpec(mode: try a.choice("mode", GlobalPoolingSpec.Mode.self)) },
+        write: { "globalpool \($0.mode.rawValue)" }),
+
         .family(Signature("flatten", .layers, [name], summary: "Flattens each sample to a vector.", example: "flatten"),
                 read: { _ throws(LoomError) in FlattenSpec() }, write: { _ in "flatten" }),
 
