@@ -24,6 +24,19 @@ extension GradientTests {
         }
     }
 
+    func testBidirectionalLayers() throws {
+        for sequences in [false, true] {
+            for cell in RecurrentSpec.Cell.allCases {
+                let layer = try RecurrentSpec(cell: cell, units: 3, returnsSequences: sequences, bidirectional: true)
+                    .build(name: "b", input: [4, 2], random: &random)[0]
+                XCTAssertEqual(layer.outputShape, sequences ? [4, 6] : [6])
+                XCTAssertEqual(try RecurrentSpec(cell: cell, units: 3, bidirectional: true).parameterCount(input: [4, 2]),
+                               layer.parameterCount)
+                check(layer, input: randomTensor([2, 4, 2]), eps: 5e-3)
+            }
+        }
+    }
+
     func testRecurrentActivations() throws {
         for activation in [ActivationFunction.relu, .sigmoid, .linear] {
             check(try LSTM(name: "l", input: [4, 2], units: 3, activation: activation, random: &random),
@@ -154,7 +167,20 @@ final class RecurrentKerasTests: XCTestCase {
                 checked += 1
             }
         }
-        XCTAssertEqual(checked, 6)
+        for sequences in [false, true] {
+            let key = "bilstm" + (sequences ? "_seq" : "")
+            let layer = try RecurrentSpec(cell: .lstm, units: 4, returnsSequences: sequences, bidirectional: true)
+                .build(name: key, input: [6, 2], random: &random)[0]
+            XCTAssertEqual(layer.parameters.map(\.name), ["forward.kernel", "forward.recurrent_kernel", "forward.bias",
+                                                        "backward.kernel", "backward.recurrent_kernel", "backward.bias"])
+            for p in layer.parameters { p.value = try XCTUnwrap(file.tensors["\(key).\(p.name)"], "\(key).\(p.name)") }
+            let expected = try XCTUnwrap(file.tensors["\(key).output"])
+            let y = layer.forward(x, training: false)
+            XCTAssertEqual(y.shape, expected.shape, key)
+            for i in 0..<y.count { XCTAssertEqual(y[i], expected[i], accuracy: 1e-5, "\(key)[\(i)]") }
+            checked += 1
+        }
+        XCTAssertEqual(checked, 8)
     }
 }
 

@@ -9,9 +9,9 @@ public final class GRU: RecurrentLayer {
     private var recurrent: [Float] = []
 
     public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh,
-                returnsSequences: Bool = false, random: inout RandomGenerator) throws(ShapeError) {
+                returnsSequences: Bool = false, prefix: String = "", random: inout RandomGenerator) throws(ShapeError) {
         try super.init(name: name, kind: "gru", input: input, units: units, gates: 3, activation: activation,
-                       returnsSequences: returnsSequences, biasShape: [2, 3 * units], random: &random)
+                       returnsSequences: returnsSequences, biasShape: [2, 3 * units], prefix: prefix, random: &random)
     }
 
     required init(replicating other: RecurrentLayer) { super.init(replicating: other) }

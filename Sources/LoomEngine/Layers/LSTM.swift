@@ -8,9 +8,9 @@ public final class LSTM: RecurrentLayer {
     private var cellOutputs: [Float] = []
 
     public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh,
-                returnsSequences: Bool = false, random: inout RandomGenerator) throws(ShapeError) {
+                returnsSequences: Bool = false, prefix: String = "", random: inout RandomGenerator) throws(ShapeError) {
         try super.init(name: name, kind: "lstm", input: input, units: units, gates: 4, activation: activation,
-                       returnsSequences: returnsSequences, biasShape: [4 * units], random: &random)
+                       returnsSequences: returnsSequences, biasShape: [4 * units], prefix: prefix, random: &random)
         for j in units..<(2 * units) { bias.value[j] = 1 }  // unit_forget_bias
     }
 

@@ -43,8 +43,10 @@ public class RecurrentLayer: Layer {
     var states: [Float] = []
     var batch = 0
 
+    /// `prefix` names the parameters apart where two cells share a block
+    /// (a bidirectional layer's `forward.` and `backward.`).
     init(name: String, kind: String, input: [Int], units: Int, gates: Int, activation: ActivationFunction,
-         returnsSequences: Bool, biasShape: [Int], random: inout RandomGenerator) throws(ShapeError) {
+         returnsSequences: Bool, biasShape: [Int], prefix: String, random: inout RandomGenerator) throws(ShapeError) {
         guard input.count == 2, input[0] > 0, input[1] > 0 else {
             throw ShapeError("\(kind) needs an input of steps×features, like 10x1, not \(Shape.text(input))")
         }
@@ -59,11 +61,11 @@ public class RecurrentLayer: Layer {
         self.activation = activation
         self.returnsSequences = returnsSequences
         let width = gates * units
-        kernel = Parameter(name: "kernel", value: Initializer.glorotUniform(shape: [input[1], width], fanIn: input[1],
+        kernel = Parameter(name: prefix + "kernel", value: Initializer.glorotUniform(shape: [input[1], width], fanIn: input[1],
                                                                               fanOut: width, random: &random))
-        recurrentKernel = Parameter(name: "recurrent_kernel", value: Initializer.orthogonal(rows: units, columns: width,
+        recurrentKernel = Parameter(name: prefix + "recurrent_kernel", value: Initializer.orthogonal(rows: units, columns: width,
                                                                                              random: &random))
-        bias = Parameter(name: "bias", value: Tensor(zeros: biasShape))
+        bias = Parameter(name: prefix + "bias", value: Tensor(zeros: biasShape))
     }
 
     /// A replica: the same weights (see `Parameter.replica`), its own caches.
@@ -81,7 +83,8 @@ public class RecurrentLayer: Layer {
         bias = other.bias.replica()
     }
 
-    public func replica() -> Layer { type(of: self).init(replicating: self) }
+    public func replica() -> Layer { replicated() }
+    func replicated() -> RecurrentLayer { type(of: self).init(replicating: self) }
 
     public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
     /// The input projection and the recurrent product at every step.
@@ -308,12 +311,16 @@ public struct RecurrentSpec: LayerSpec, Equatable {
     public var units: Int
     public var activation: ActivationFunction
     public var returnsSequences: Bool
+    /// A second cell reads the sequence backwards; their outputs are concatenated.
+    public var bidirectional: Bool
 
-    public init(cell: Cell, units: Int, activation: ActivationFunction = .tanh, returnsSequences: Bool = false) {
+    public init(cell: Cell, units: Int, activation: ActivationFunction = .tanh, returnsSequences: Bool = false,
+                bidirectional: Bool = false) {
         self.cell = cell
         self.units = units
         self.activation = activation
         self.returnsSequences = returnsSequences
+        self.bidirectional = bidirectional
     }
 
     public var blockPrefix: String { cell.rawValue }
@@ -322,19 +329,26 @@ public struct RecurrentSpec: LayerSpec, Equatable {
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
         let width = gates * units
         guard let features = input.last,
-              let weights = Shape.count([features + units, width]), let total = Shape.count([weights + width * (cell == .gru ? 2 : 1)])
+              let weights = Shape.count([features + units, width]),
+              let total = Shape.count([weights + width * (cell == .gru ? 2 : 1), bidirectional ? 2 : 1])
         else { throw ShapeError("the layer is too large to build") }
         return total
     }
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
+        guard bidirectional else { return [try cell(name: name, input: input, prefix: "", random: &random)] }
+        return [Bidirectional(forward: try cell(name: name, input: input, prefix: "forward.", random: &random),
+                              backward: try cell(name: name, input: input, prefix: "backward.", random: &random))]
+    }
+
+    func cell(name: String, input: [Int], prefix: String, random: inout RandomGenerator) throws(ShapeError) -> RecurrentLayer {
         switch cell {
-        case .rnn: return [try SimpleRNN(name: name, input: input, units: units, activation: activation,
-                                         returnsSequences: returnsSequences, random: &random)]
-        case .lstm: return [try LSTM(name: name, input: input, units: units, activation: activation,
-                                     returnsSequences: returnsSequences, random: &random)]
-        case .gru: return [try GRU(name: name, input: input, units: units, activation: activation,
-                                   returnsSequences: returnsSequences, random: &random)]
+        case .rnn: return try SimpleRNN(name: name, input: input, units: units, activation: activation,
+                                        returnsSequences: returnsSequences, prefix: prefix, random: &random)
+        case .lstm: return try LSTM(name: name, input: input, units: units, activation: activation,
+                                    returnsSequences: returnsSequences, prefix: prefix, random: &random)
+        case .gru: return try GRU(name: name, input: input, units: units, activation: activation,
+                                  returnsSequences: returnsSequences, prefix: prefix, random: &random)
         }
     }
 }

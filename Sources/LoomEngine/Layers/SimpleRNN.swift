@@ -3,9 +3,9 @@
 /// H·(F+H) + H parameters.
 public final class SimpleRNN: RecurrentLayer {
     public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh,
-                returnsSequences: Bool = false, random: inout RandomGenerator) throws(ShapeError) {
+                returnsSequences: Bool = false, prefix: String = "", random: inout RandomGenerator) throws(ShapeError) {
         try super.init(name: name, kind: "rnn", input: input, units: units, gates: 1, activation: activation,
-                       returnsSequences: returnsSequences, biasShape: [units], random: &random)
+                       returnsSequences: returnsSequences, biasShape: [units], prefix: prefix, random: &random)
     }
 
     required init(replicating other: RecurrentLayer) { super.init(replicating: other) }

@@ -119,13 +119,16 @@ public enum Layers {
         .family(Signature(cell.rawValue, .layers, [
             Parameter("units", .integer, required: true, positional: true, "hidden units"),
             activation(default: .tanh),
-            Parameter("sequences", .flag, "return the whole sequence, not just the last step"), name,
+            Parameter("sequences", .flag, "return the whole sequence, not just the last step"),
+            Parameter("bidirectional", .flag, "a second cell reads the sequence backwards; the outputs are concatenated"), name,
         ], summary: summary, example: "\(cell.rawValue) 50 tanh"),
         read: { a throws(LoomError) in
             RecurrentSpec(cell: cell, units: try a.integer("units", in: 1...65536),
-                          activation: try a.choice("activation", ActivationFunction.self), returnsSequences: a.flag("sequences"))
+                          activation: try a.choice("activation", ActivationFunction.self), returnsSequences: a.flag("sequences"),
+                          bidirectional: a.flag("bidirectional"))
         }, write: { s in
-            s.cell == cell ? "\(cell.rawValue) \(s.units) \(s.activation.rawValue)" + (s.returnsSequences ? " sequences" : "") : nil
+            s.cell == cell ? "\(cell.rawValue) \(s.units) \(s.activation.rawValue)" + (s.returnsSequences ? " sequences" : "")
+                + (s.bidirectional ? " bidirectional" : "") : nil
         })
     }
 

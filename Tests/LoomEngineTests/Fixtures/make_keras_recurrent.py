@@ -28,6 +28,16 @@ for name, layer_type in [("rnn", keras.layers.SimpleRNN), ("lstm", keras.layers.
         for w, label in zip(weights, ["kernel", "recurrent_kernel", "bias"]):
             tensors[f"{key}.{label}"] = w
         tensors[f"{key}.output"] = np.asarray(layer(x)).astype(np.float32)
+for sequences in [False, True]:
+    key = f"bilstm{'_seq' if sequences else ''}"
+    layer = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=sequences), merge_mode="concat")
+    layer.build((batch, steps, features))
+    weights = [rng.uniform(-0.6, 0.6, w.shape).astype(np.float32) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    labels = [f"{side}.{name}" for side in ["forward", "backward"] for name in ["kernel", "recurrent_kernel", "bias"]]
+    for w, label in zip(weights, labels):
+        tensors[f"{key}.{label}"] = w
+    tensors[f"{key}.output"] = np.asarray(layer(x)).astype(np.float32)
 out = Path(__file__).with_name("keras-recurrent.safetensors")
 save_file(tensors, str(out), metadata={"keras": keras.__version__, "backend": keras.backend.backend()})
 print(f"wrote {out} ({len(tensors)} tensors, Keras {keras.__version__})")
