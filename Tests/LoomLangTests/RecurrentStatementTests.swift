@@ -148,3 +148,25 @@ extension RecurrentStatementTests {
         XCTAssertGreaterThanOrEqual(accuracy(texts().first { $0.hasPrefix("rows on digits.test") }) ?? 0, 90)
     }
 }
+
+extension RecurrentStatementTests {
+    func testRecurrentWeightsAndActivationsAreDrawnPerGate() {
+        run("seed 1\ndata w = sines n 64 steps 10 classes 4\nmodel seq {\n  input 10x1\n  lstm 6\n  dense 4 softmax\n}")
+        let before = out.displays.count
+        guard case .ok = run("show weights seq.lstm1") else { return XCTFail() }
+        let weights = texts().suffix(out.displays.count - before)
+        XCTAssertEqual(weights.map { String($0.prefix(while: { $0 != ":" })) },
+                       ["seq.lstm1 input gate", "seq.lstm1 forget gate", "seq.lstm1 cell gate", "seq.lstm1 output gate"]
+                        .map { $0.replacingOccurrences(of: "seq.", with: "") })
+        XCTAssertTrue(weights.allSatisfy { $0.contains("7×6") }, "1 input row and 6 recurrent rows, 6 units")
+        let start = out.displays.count
+        guard case .ok = run("show activations seq.lstm1 on w first 2") else { return XCTFail("\(error("show activations seq.lstm1 on w")!)") }
+        let shown = texts().suffix(out.displays.count - start)
+        XCTAssertEqual(shown.count, 3)
+        XCTAssertTrue(shown.first?.contains("lstm1, sample 0: hidden state") ?? false)
+        XCTAssertTrue(shown.first?.contains("6×10") ?? false, "units × steps")
+        XCTAssertTrue(shown.last?.contains("forget gate") ?? false)
+        guard case .ok = run("show activations seq.dense1 on w") else { return XCTFail() }
+        XCTAssertTrue(texts().last?.contains("nonzero activations on 64 samples") ?? false)
+    }
+}

@@ -21,6 +21,13 @@ public struct BlockSparsity: Sendable, Equatable {
 }
 
 extension Sequential {
+    /// What block `index` receives for `x`: the input, or the block before's output.
+    public func input(toBlock index: Int, for x: Tensor) -> Tensor {
+        var y = x
+        for block in blocks.prefix(index) { for layer in block.layers { y = layer.forward(y, training: false) } }
+        return y
+    }
+
     /// Weight sparsity per block and, with `inputs`, activation sparsity on
     /// them (through `blockOutputs`).
     public func sparsity(on inputs: Tensor? = nil) -> [BlockSparsity] {

@@ -16,6 +16,8 @@ public final class GRU: RecurrentLayer {
 
     required init(replicating other: RecurrentLayer) { super.init(replicating: other) }
 
+    override public var gateNames: [String] { ["update", "reset", "candidate"] }
+
     override var extraFloatsPerSample: Int { 2 * steps * width }
 
     override func runSteps(batch n: Int) {

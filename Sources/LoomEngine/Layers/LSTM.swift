@@ -16,6 +16,8 @@ public final class LSTM: RecurrentLayer {
 
     required init(replicating other: RecurrentLayer) { super.init(replicating: other) }
 
+    override public var gateNames: [String] { ["input", "forget", "cell", "output"] }
+
     override var extraFloatsPerSample: Int { (steps + 1) * units + steps * units }
 
     override func runSteps(batch n: Int) {

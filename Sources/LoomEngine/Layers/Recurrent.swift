@@ -30,9 +30,10 @@ public class RecurrentLayer: Layer {
     /// Gates per unit: 1 (simple RNN), 3 (GRU), 4 (LSTM).
     let gates: Int
 
-    var steps: Int { inputShape[0] }
-    var features: Int { inputShape[1] }
-    var width: Int { gates * units }
+    public var steps: Int { inputShape[0] }
+    public var features: Int { inputShape[1] }
+    /// Columns of the kernels: `gates · units`.
+    public var width: Int { gates * units }
 
     /// The last training batch, time-major: its inputs `[steps, n, features]`,
     /// each step's gate values `[steps, n, gates·units]` (the input
@@ -98,6 +99,30 @@ public class RecurrentLayer: Layer {
     }
     /// What a cell keeps beyond the gates and states (an LSTM's cell states).
     var extraFloatsPerSample: Int { 0 }
+
+    // MARK: what reports read
+
+    /// The gates, in the order of the kernels' column blocks.
+    public var gateNames: [String] { [] }
+
+    /// Gate `g`'s columns of a `[rows, gates·units]` kernel: `rows × units`, row-major.
+    public func gateColumns(of p: Parameter, gate g: Int) -> [Float] {
+        let rows = p.value.count / width
+        var out = [Float](repeating: 0, count: rows * units)
+        for r in 0..<rows { for j in 0..<units { out[r * units + j] = p.value[r * width + g * units + j] } }
+        return out
+    }
+
+    /// What the layer does with `x` step by step, without training: the
+    /// hidden state `[n, steps, units]` and the activated gates `[n, steps,
+    /// gates·units]` at every step, whatever the layer returns.
+    public func trace(_ x: Tensor) -> (states: Tensor, gates: Tensor) {
+        let n = x.batch
+        _ = forward(x, training: false)
+        let states = RecurrentLayer.transpose(Array(self.states[(n * units)...]), outer: steps, inner: n, width: units)
+        let gates = RecurrentLayer.transpose(projections, outer: steps, inner: n, width: width)
+        return (Tensor(shape: [n, steps, units], storage: states), Tensor(shape: [n, steps, width], storage: gates))
+    }
 
     // MARK: forward
 

@@ -10,6 +10,8 @@ public final class SimpleRNN: RecurrentLayer {
 
     required init(replicating other: RecurrentLayer) { super.init(replicating: other) }
 
+    override public var gateNames: [String] { ["state"] }
+
     override func runSteps(batch n: Int) {
         let h = units
         for t in 0..<steps {

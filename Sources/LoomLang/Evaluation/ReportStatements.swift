@@ -32,6 +32,7 @@ extension Evaluator {
     /// rows of kh·kw·C, one column per filter).
     func showWeights(_ a: Arguments) throws(LoomError) -> MimeBundle {
         let (block, kernel) = try weights(try a.expression("layer"))
+        if let cells = recurrentCells(block) { return recurrentWeights(block.name, cells) }
         let columns = kernel.value.shape.last!
         let rows = kernel.value.count / columns
         return plot(Heatmap(Matrix(rows: rows, columns: columns, values: kernel.value.storage.map(Double.init)),
@@ -99,5 +100,75 @@ extension Evaluator {
         table.footer = ["total", NumberFormat.grouped(total.weights), total.weightSparsity.map { NumberFormat.percent($0) } ?? "",
                         NumberFormat.grouped(total.nonzeroWeights)] + (measured ? ["", ""] : [])
         return table
+    }
+
+    // MARK: recurrent layers
+
+    /// The cells of a recurrent block (two for a bidirectional one).
+    func recurrentCells(_ block: Block) -> [(label: String, cell: RecurrentLayer)]? {
+        if let cell = block.main as? RecurrentLayer { return [("", cell)] }
+        if let both = block.main as? Bidirectional { return [("forward ", both.forward), ("backward ", both.backward)] }
+        return nil
+    }
+
+    /// One heatmap per gate: its input kernel's rows above its recurrent
+    /// kernel's, a column per unit.
+    func recurrentWeights(_ name: String, _ cells: [(label: String, cell: RecurrentLayer)]) -> MimeBundle {
+        var plots: [MimeBundle] = []
+        for (label, cell) in cells {
+            let (f, h) = (cell.features, cell.units)
+            for (g, gate) in cell.gateNames.enumerated() {
+                let values = cell.gateColumns(of: cell.kernel, gate: g) + cell.gateColumns(of: cell.recurrentKernel, gate: g)
+                plots.append(plot(Heatmap(Matrix(rows: f + h, columns: h, values: values.map(Double.init)),
+                                          title: "\(name) \(label)\(gate) gate: rows 1–\(f) input kernel, "
+                                              + "\(f + 1)–\(f + h) recurrent kernel; a column per unit")))
+            }
+        }
+        plots.dropLast().forEach(show)
+        return plots.last!
+    }
+
+    /// `show activations M.LAYER on DATA [first N]`.
+    func showActivations(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let (state, block) = try layer(try a.expression("layer"))
+        let data = try a.dataset("on")
+        try check(inputs: data, fit: state.model, at: try a.expression("on").range)
+        let n = try a.integer("first", in: 1...100)
+        let index = state.model.blocks.firstIndex { $0.name == block.name }!
+        let measured = data.inputs.gathering(samples: Array(0..<min(data.count, 256)))
+        let input = state.model.input(toBlock: index, for: measured)
+        if let cells = recurrentCells(block) { return recurrentActivations(block.name, cells[0].cell, input, first: n) }
+        var output = input
+        for layer in block.layers { output = layer.forward(output, training: false) }
+        let width = output.sampleSize, shown = min(n, output.batch)
+        show(plot(Heatmap(Matrix(rows: shown, columns: width, values: output.storage.prefix(shown * width).map(Double.init)),
+                          title: "\(block.name) on the first \(shown) samples: a row per sample, a column per unit")))
+        let zeros = Double(output.zeroCount) / Double(max(1, output.count))
+        return plot(SpyPlot(Matrix(rows: output.batch, columns: width, values: output.storage.map(Double.init)),
+                            title: "\(block.name)'s nonzero activations on \(output.batch) samples: "
+                                + "\(NumberFormat.percent(zeros)) zeros"))
+    }
+
+    /// The hidden state over the steps for the first samples (a row per
+    /// unit, a column per step), and each gate's mean over units and samples
+    /// at every step (how open an LSTM's forget gate is over time).
+    func recurrentActivations(_ name: String, _ cell: RecurrentLayer, _ x: Tensor, first n: Int) -> MimeBundle {
+        let (states, gates) = cell.trace(x)
+        let (steps, units) = (cell.steps, cell.units)
+        for s in 0..<min(n, x.batch) {
+            var values = [Double](repeating: 0, count: units * steps)
+            for t in 0..<steps { for j in 0..<units { values[j * steps + t] = Double(states[(s * steps + t) * units + j]) } }
+            show(plot(Heatmap(Matrix(rows: units, columns: steps, values: values),
+                              title: "\(name), sample \(s): hidden state, a row per unit, a column per step")))
+        }
+        let series = cell.gateNames.enumerated().map { g, gate in
+            (name: "\(gate) gate", values: (0..<steps).map { t -> Double in
+                var sum = 0.0
+                for s in 0..<x.batch { for j in 0..<units { sum += Double(gates[(s * steps + t) * cell.width + g * units + j]) } }
+                return sum / Double(x.batch * units)
+            })
+        }
+        return plot(LinePlot(series, title: "\(name): mean of each gate over \(x.batch) samples, by step", xLabel: "step",
+                             height: 10))
     }
 }

@@ -144,7 +144,8 @@ public enum Statements {
     static let reports: [StatementBinding] = [
         .bind(Signature("show", "weights", .reports, [Parameter("layer", .reference, required: true, positional: true,
                                                            placeholder: "M.LAYER", "the layer")],
-                  summary: "A layer's weights as a heatmap.", example: "show weights cnn.dense1")) { e, a throws(LoomError) in e.show(try e.showWeights(a)) },
+                  summary: "A layer's weights as a heatmap (a recurrent layer's: one per gate, input and recurrent kernels).",
+                  example: "show weights cnn.dense1")) { e, a throws(LoomError) in e.show(try e.showWeights(a)) },
         .bind(Signature("show", "filters", .reports, [Parameter("layer", .reference, required: true, positional: true,
                                                            placeholder: "M.LAYER", "a conv2d layer")],
                   summary: "A convolution layer's filters as an image grid.", example: "show filters cnn.conv1")) { e, a throws(LoomError) in e.show(try e.showFilters(a)) },
@@ -156,11 +157,13 @@ public enum Statements {
             Parameter("on", .reference, placeholder: "DATA", "data to measure activation sparsity on"),
         ], summary: "Per layer: weight sparsity, activation sparsity, effective parameters.",
         example: "show sparsity cnn on digits.test")) { e, a throws(LoomError) in e.show(try e.showSparsity(a)) },
-        .planned(Signature("show", "activations", .reports, [
+        .bind(Signature("show", "activations", .reports, [
             Parameter("layer", .reference, required: true, positional: true, placeholder: "M.LAYER", "the layer"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the input data"),
-        ], summary: "A layer's activations as a heatmap, with their sparsity.",
-        example: "show activations wide.dense1 on digits.test")),
+            Parameter("first", .integer, default: "3", "how many samples to draw"),
+        ], summary: "A layer's activations: units over samples with their sparsity; for a recurrent layer, "
+            + "its state over the steps and its gates' mean activity.",
+        example: "show activations wide.dense1 on digits.test")) { e, a throws(LoomError) in e.show(try e.showActivations(a)) },
         .planned(Signature("show", "atoms", .sparse, [Parameter("dictionary", .reference, required: true, positional: true,
                                                         "a learned dictionary")],
                   summary: "A dictionary's atoms as an image grid.", example: "show atoms D")),
