@@ -62,11 +62,12 @@ $(BENCH_VENV)/.installed: Benchmarks/requirements.txt
 	$(BENCH_VENV)/bin/pip install -q $${wheel:-torch}
 	@touch $@
 
-## Benchmarks, side by side: the kernel against ipykernel, training against PyTorch and Keras.
+## Benchmarks, side by side: the kernel against ipykernel, CNN and recurrent training against PyTorch and Keras.
 bench: deps build $(BENCH_VENV)/.installed
 	$(SWIFT) build -c release --product kernel-bench
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python Benchmarks/kernel_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(VENV)/bin/python Benchmarks/cnn_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/rnn_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py
 
 ## Long fuzz run: 100,000 mutated programs, 100,000 damaged messages, 10,000

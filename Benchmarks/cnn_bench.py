@@ -94,9 +94,13 @@ def pinned(threads, argv, **kwargs):
         return result.stdout, int(report.read().strip().splitlines()[-1]) / 1024
 
 
+# Loom as a user's machine runs it: this machine's OpenBLAS pins are left out of its commands alone.
+USER_ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+
+
 def loom(threads):
     out, rss = pinned(threads, [LOOM, "eval", "-"], input=LOOM_CODE.format(threads=threads, n=SAMPLES, epochs=EPOCHS),
-                      env={**os.environ, "OPENBLAS_NUM_THREADS": str(threads)})
+                      env={**USER_ENV, "OPENBLAS_NUM_THREADS": str(threads)})
     epochs = re.findall(r"│\s+(\d+) │.*│\s+([\d.]+) s │", out)
     seconds = statistics.median_low(float(s) for e, s in epochs if int(e) > 1)
     return SAMPLES / seconds, rss
@@ -118,6 +122,7 @@ def peak(threads):
 
 
 def main():
+    print(subprocess.run([LOOM, "--version"], capture_output=True, text=True, env=USER_ENV).stdout.strip())
     threads_list = [1, 2] if os.cpu_count() >= 2 else [1]
     rows = []
     for threads in threads_list:
