@@ -15,7 +15,7 @@ class LoomKernelTests(jkt.KernelTests):
         {"text": "pri", "matches": {"print"}},
         {"text": "set pl", "matches": {"plots"}},
         {"text": "set plots s", "matches": {"svg"}},
-        {"text": "model m {\n  conv", "matches": {"conv2d"}},
+        {"text": "model m {\n  conv", "matches": {"conv1d", "conv2d"}},
         {"text": "train m on d opt", "matches": {"optimizer"}},
     ]
 

@@ -34,16 +34,14 @@ public final class GRU: RecurrentLayer {
                 projections.withUnsafeMutableBufferPointer { p in
                     states.withUnsafeMutableBufferPointer { s in
                         for r in 0..<n {
+                            // Row r's gates, in place: z and r, then the candidate.
                             let x = p.baseAddress! + (t * n + r) * w, u = u0 + r * w
+                            for j in 0..<(2 * h) { x[j] += u[j] }
+                            FastMath.sigmoid(x, count: 2 * h)
+                            for j in 0..<h { x[2 * h + j] += x[h + j] * u[2 * h + j] }
+                            activate(x + 2 * h, count: h)
                             let previous = s.baseAddress! + (t * n + r) * h, state = previous + n * h
-                            for j in 0..<h {
-                                let z = RecurrentLayer.sigmoid(x[j] + u[j]), reset = RecurrentLayer.sigmoid(x[h + j] + u[h + j])
-                                let candidate = activate(x[2 * h + j] + reset * u[2 * h + j])
-                                x[j] = z
-                                x[h + j] = reset
-                                x[2 * h + j] = candidate
-                                state[j] = z * previous[j] + (1 - z) * candidate
-                            }
+                            for j in 0..<h { state[j] = x[j] * previous[j] + (1 - x[j]) * x[2 * h + j] }
                         }
                     }
                 }
@@ -55,6 +53,9 @@ public final class GRU: RecurrentLayer {
         let h = units, w = width
         var dx = [Float](repeating: 0, count: steps * n * w), du = dx
         var dhNext = [Float](repeating: 0, count: n * h)
+        // Each row's candidate slopes, so the gradient loop is plain arithmetic.
+        let candidateSlope = UnsafeMutablePointer<Float>.allocate(capacity: h)
+        defer { candidateSlope.deallocate() }
         for t in stride(from: steps - 1, through: 0, by: -1) {
             dx.withUnsafeMutableBufferPointer { gx in
                 du.withUnsafeMutableBufferPointer { gu in
@@ -67,20 +68,23 @@ public final class GRU: RecurrentLayer {
                                         let x = p.baseAddress! + (t * n + r) * w, u = q.baseAddress! + (t * n + r) * w
                                         let previous = s.baseAddress! + (t * n + r) * h, hidden = dh.baseAddress! + (t * n + r) * h
                                         let a = dx0 + r * w, b = du0 + r * w
-                                        for j in 0..<h {
-                                            let k = r * h + j
-                                            let z = x[j], reset = x[h + j], candidate = x[2 * h + j]
-                                            let dState = hidden[j] + dhNext[k]
-                                            let dCandidate = dState * (1 - z) * slope(candidate)
-                                            let dz = dState * (previous[j] - candidate) * z * (1 - z)
-                                            let dReset = dCandidate * u[2 * h + j] * reset * (1 - reset)
-                                            a[j] = dz
-                                            a[h + j] = dReset
-                                            a[2 * h + j] = dCandidate
-                                            b[j] = dz
-                                            b[h + j] = dReset
-                                            b[2 * h + j] = dCandidate * reset
-                                            dhNext[k] = dState * z  // the direct path; the product's part is added below
+                                        slopes(x + 2 * h, into: candidateSlope, count: h)
+                                        dhNext.withUnsafeMutableBufferPointer { next in
+                                            let dhNext = next.baseAddress! + r * h
+                                            for j in 0..<h {
+                                                let z = x[j], reset = x[h + j], candidate = x[2 * h + j]
+                                                let dState = hidden[j] + dhNext[j]
+                                                let dCandidate = dState * (1 - z) * candidateSlope[j]
+                                                let dz = dState * (previous[j] - candidate) * z * (1 - z)
+                                                let dReset = dCandidate * u[2 * h + j] * reset * (1 - reset)
+                                                a[j] = dz
+                                                a[h + j] = dReset
+                                                a[2 * h + j] = dCandidate
+                                                b[j] = dz
+                                                b[h + j] = dReset
+                                                b[2 * h + j] = dCandidate * reset
+                                                dhNext[j] = dState * z  // the direct path; the product's part is added below
+                                            }
                                         }
                                     }
                                 }
