@@ -3,33 +3,29 @@
 /// convolution over a `steps × 1` image with `features` channels. The kernel
 /// is `[K, features, filters]`, Keras's `Conv1D` layout.
 public struct Conv1DSpec: LayerSpec, Equatable {
-    public var filters: Int
-    public var kernel: Int
-    public var activation: ActivationFunction
-    public var stride: Int
-    public var padding: Conv2D.Padding
+    /// The same convolution over a `steps × 1` image, with a `K × 1` kernel.
+    public var convolution: Conv2DSpec
 
     public init(filters: Int, kernel: Int, activation: ActivationFunction = .linear, stride: Int = 1,
                 padding: Conv2D.Padding = .valid) {
-        self.filters = filters
-        self.kernel = kernel
-        self.activation = activation
-        self.stride = stride
-        self.padding = padding
+        convolution = Conv2DSpec(filters: filters, kernel: Window(kernel, 1), activation: activation, stride: stride,
+                                 padding: padding)
     }
 
+    public var filters: Int { convolution.filters }
+    public var kernel: Int { convolution.kernel.height }
+    public var activation: ActivationFunction { convolution.activation }
+    public var stride: Int { convolution.stride }
+    public var padding: Conv2D.Padding { convolution.padding }
     public var blockPrefix: String { "conv" }
 
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
-        guard let features = input.last, let weights = Shape.count([kernel, features, filters]) else {
-            throw ShapeError("the layer is too large to build")
-        }
-        return weights + filters
+        try convolution.parameterCount(input: input)
     }
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
         guard input.count == 2 else { throw ShapeError("conv1d needs an input of steps×features, not \(Shape.text(input))") }
-        let conv = try Conv2D(name: name, input: [input[0], 1, input[1]], filters: filters, kernel: Window(kernel, 1),
+        let conv = try Conv2D(name: name, input: [input[0], 1, input[1]], filters: filters, kernel: convolution.kernel,
                               stride: stride, padding: padding, random: &random)
         for p in [conv.weight] {  // Keras's [K, features, filters]
             p.value = p.value.reshaped([kernel, input[1], filters])

@@ -281,20 +281,6 @@ public class RecurrentLayer: Layer {
         }
     }
 
-    @inline(__always)
-    static func sigmoid(_ x: Float) -> Float { FastMath.sigmoid(x) }
-
-    /// The layer's activation of `x`.
-    @inline(__always)
-    func activate(_ x: Float) -> Float {
-        switch activation {
-        case .tanh: return FastMath.tanh(x)
-        case .relu: return max(0, x)
-        case .sigmoid: return FastMath.sigmoid(x)
-        case .linear, .softmax: return x
-        }
-    }
-
     /// The layer's activation of `count` values, in place.
     func activate(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch activation {
@@ -313,17 +299,6 @@ public class RecurrentLayer: Layer {
         case .relu: Vector.reluGradient(Array(repeating: 1, count: count), output: y, into: d, count: count)
         case .sigmoid: for j in 0..<count { d[j] = y[j] * (1 - y[j]) }
         case .linear, .softmax: d.update(repeating: 1, count: count)
-        }
-    }
-
-    /// The activation's derivative, from its output `y`.
-    @inline(__always)
-    func slope(_ y: Float) -> Float {
-        switch activation {
-        case .tanh: return 1 - y * y
-        case .relu: return y > 0 ? 1 : 0
-        case .sigmoid: return y * (1 - y)
-        case .linear, .softmax: return 1
         }
     }
 }

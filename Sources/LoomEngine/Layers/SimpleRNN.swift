@@ -18,13 +18,8 @@ public final class SimpleRNN: RecurrentLayer {
             projections.withUnsafeMutableBufferPointer { p in
                 let z = p.baseAddress! + t * n * h
                 if t > 0 { addRecurrentProduct(step: t, batch: n, into: z) }
-                states.withUnsafeMutableBufferPointer { s in
-                    let state = s.baseAddress! + (t + 1) * n * h
-                    for k in 0..<(n * h) {
-                        z[k] = activate(z[k])
-                        state[k] = z[k]
-                    }
-                }
+                activate(z, count: n * h)
+                states.withUnsafeMutableBufferPointer { s in (s.baseAddress! + (t + 1) * n * h).update(from: z, count: n * h) }
             }
         }
     }
@@ -38,8 +33,11 @@ public final class SimpleRNN: RecurrentLayer {
                 let d0 = d.baseAddress! + t * n * h
                 projections.withUnsafeBufferPointer { p in
                     dHidden.withUnsafeBufferPointer { dh in
-                        let y = p.baseAddress! + t * n * h, hidden = dh.baseAddress! + t * n * h
-                        for k in 0..<(n * h) { d0[k] = (hidden[k] + dhNext[k]) * slope(y[k]) }
+                        dhNext.withUnsafeBufferPointer { next in
+                            let hidden = dh.baseAddress! + t * n * h, next = next.baseAddress!
+                            slopes(p.baseAddress! + t * n * h, into: d0, count: n * h)
+                            for k in 0..<(n * h) { d0[k] *= hidden[k] + next[k] }
+                        }
                     }
                 }
                 if t > 0 { dhNext.withUnsafeMutableBufferPointer { recurrentGradient(d0, batch: n, into: $0.baseAddress!, adding: false) } }

@@ -3,26 +3,10 @@
 /// (libm's `tanhf` alone took two thirds of an LSTM's training time).
 /// Accurate to a few units in the last place (tested against libm).
 public enum FastMath {
-    /// eˣ, Cephes's `expf`: x = n·ln 2 + r with |r| ≤ ln 2 / 2, eʳ by a
-    /// degree-7 polynomial, 2ⁿ built in the exponent bits. n comes from
-    /// adding 1.5·2²³, which rounds x·log₂e to a whole number in the low
-    /// mantissa bits: no float-to-integer conversion, so it vectorises.
+    /// eˣ, as `exp(_: Lanes)` computes it (one lane of it, so the scalar
+    /// tail of a loop gives the bits its vectorised body would).
     @inline(__always)
-    public static func exp(_ x: Float) -> Float {
-        let x = min(max(x, -87.33), 88.0)  // beyond, the result leaves Float's range
-        let shifted = x * 1.442_695_04 + 12_582_912
-        let n = shifted - 12_582_912
-        let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4
-        var p: Float = 1.987_569_15e-4
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        let e = p * r * r + r + 1
-        let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
-        return e * scale
-    }
+    public static func exp(_ x: Float) -> Float { exp(Lanes(repeating: x))[0] }
 
     @inline(__always)
     public static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
@@ -35,7 +19,11 @@ public enum FastMath {
 extension FastMath {
     typealias Lanes = SIMD8<Float>
 
-    /// The same operations as `exp(_:)`, eight lanes at a time.
+    /// eˣ, eight lanes at a time: Cephes's `expf`. x = n·ln 2 + r with
+    /// |r| ≤ ln 2 / 2, eʳ by a degree-7 polynomial, 2ⁿ built in the exponent
+    /// bits. n comes from adding 1.5·2²³, which rounds x·log₂e to a whole
+    /// number in the low mantissa bits: no float-to-integer conversion, so it
+    /// vectorises.
     @inline(__always)
     static func exp(_ x: Lanes) -> Lanes {
         // Masked selects, not `clamped`: its generic min and max are not inlined.
