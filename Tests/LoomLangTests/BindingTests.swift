@@ -76,7 +76,8 @@ final class BindingTests: LoomTestCase {
         let lines = ["dense 7 relu", "dense 3 linear", "conv2d 4 3x2 tanh stride 2 padding same", "maxpool 2x2",
                      "maxpool 3x2 stride 1", "avgpool 2x2 stride 2", "flatten", "dropout 0.25",
                      "rnn 5 tanh", "lstm 7 relu sequences", "gru 3 sigmoid", "lstm 4 tanh sequences bidirectional", "conv1d 8 3 relu stride 1 padding same",
-                     "maxpool1d 2", "maxpool1d 3 stride 1", "globalpool max", "globalpool avg"]
+                     "maxpool1d 2", "maxpool1d 3 stride 1", "globalpool max", "globalpool avg", "threshold 0.1",
+                     "kwta 10%", "kwta 5 boost 1.5 inference 20% global", "activity l1 0.001"]
         for line in lines {
             let spec = try Layers.spec(line)
             XCTAssertEqual(Layers.definition(of: spec), line)

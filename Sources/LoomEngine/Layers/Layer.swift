@@ -34,12 +34,17 @@ public protocol Layer: AnyObject {
     /// weights shared (see `Parameter.replica`): training runs shards of a
     /// batch through replicas side by side.
     func replica() -> Layer
+    /// After a training step, on the model's layer: `shards` holds this
+    /// layer and its replicas' copies, in shard order, so state that follows
+    /// the batch (k-winners' duty cycles) folds in what every shard saw.
+    func finishStep(shards: [Layer])
 }
 
 extension Layer {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
     public func addParameterGradients(_ outputGradient: Tensor) { _ = backward(outputGradient) }
     public func forward(_ input: Tensor, step: StepContext) -> Tensor { forward(input, training: true) }
+    public func finishStep(shards: [Layer]) {}
     /// Values in one sample's output.
     public var outputSize: Int { outputShape.reduce(1, *) }
 }

@@ -61,6 +61,8 @@ final class ShardedStep {
             }
         }
         addShardGradients(modelParameters)
+        let layers = models.map(\.layers)
+        for (i, layer) in layers[0].enumerated() { layer.finishStep(shards: layers.map { $0[i] }) }
         // Let go of the shared weights, so the optimizer updates them in place.
         for shard in 1..<max(1, count) {
             for copy in modelParameters[shard] { copy.value = Tensor(shape: [0], storage: []) }

@@ -80,6 +80,17 @@ struct Arguments {
         return n
     }
 
+    /// A count or a share (`10` or `10%`), for k-winners.
+    func count(_ name: String) throws(LoomError) -> KWinnersSpec.Count {
+        switch try value(name) {
+        case .percent(let f)? where f > 0 && f <= 1: return .share(f)
+        case .number(let x)? where x == x.rounded() && x >= 1 && x < 1e9: return .units(Int(x))
+        case let v:
+            throw LoomError(.value, "\(name) must be a whole number of units or a share like 10%, not \(v?.display ?? "nothing")",
+                            at: range(of: name))
+        }
+    }
+
     // MARK: words
 
     func flag(_ name: String) -> Bool { given(name) }

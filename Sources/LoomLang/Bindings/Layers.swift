@@ -1,5 +1,6 @@
 import LoomCore
 import LoomEngine
+import LoomRender
 
 /// Every layer a `model` block can hold, each family bound to its engine spec.
 public enum Layers {
@@ -90,17 +91,31 @@ public enum Layers {
         recurrent(.rnn, "A simple recurrent layer: the same weights at every time step."),
         recurrent(.lstm, "A long short-term memory layer: gated memory, the same weights at every step."),
         recurrent(.gru, "A gated recurrent unit layer: an LSTM's gates in fewer weights."),
-        .planned(Signature("threshold", .layers, [
+        .family(Signature("threshold", .layers, [
             Parameter("epsilon", .number, required: true, positional: true, placeholder: "EPS", "the cut-off"), name,
-        ], summary: "Keeps activations with |z| ≥ EPS, zeroes the rest.", example: "threshold 0.1")),
-        .planned(Signature("kwta", .layers, [
-            Parameter("k", .countOrPercent, required: true, positional: true, "winners kept per sample"), name,
-        ], summary: "k winners take all: keeps the k largest activations of each sample.", example: "kwta 10%")),
-        .planned(Signature("activity", .layers, [
+        ], summary: "Keeps activations with |z| ≥ EPS, zeroes the rest.", example: "threshold 0.1"),
+        read: { a throws(LoomError) in ThresholdSpec(epsilon: Float(try a.number("epsilon"))) },
+        write: { "threshold \($0.epsilon)" }),
+        .family(Signature("kwta", .layers, [
+            Parameter("k", .countOrPercent, required: true, positional: true, "winners kept per sample (per location of an image)"),
+            Parameter("boost", .number, default: "0", "boosting strength: favours units that have won less than their share"),
+            Parameter("inference", .countOrPercent, placeholder: "K|K%", "winners kept when evaluating and predicting (default: k)"),
+            Parameter("global", .flag, "on an image, k winners over all locations and channels"), name,
+        ], summary: "k winners take all: keeps the k largest activations of each sample.", example: "kwta 10%"),
+        read: { a throws(LoomError) in
+            KWinnersSpec(k: try a.count("k"), boost: Float(try a.number("boost")),
+                         inference: a.given("inference") ? try a.count("inference") : nil, global: a.flag("global"))
+        }, write: { s in
+            "kwta \(Layers.text(s.k))" + (s.boost > 0 ? " boost \(s.boost)" : "")
+                + (s.inference.map { " inference \(Layers.text($0))" } ?? "") + (s.global ? " global" : "")
+        }),
+        .family(Signature("activity", .layers, [
             Parameter("penalty", .choice(["l1"]), required: true, positional: true, "the penalty"),
             Parameter("lambda", .number, required: true, positional: true, placeholder: "LAMBDA", "its weight"), name,
         ], summary: "An L1 penalty on the previous layer's output, for sparse activity.",
-        example: "activity l1 0.001")),
+        example: "activity l1 0.001"),
+        read: { a throws(LoomError) in ActivityL1Spec(lambda: Float(try a.number("lambda"))) },
+        write: { "activity l1 \($0.lambda)" }),
     ]
 
     static func pooling(_ keyword: String, _ mode: Pooling2D.Mode, summary: String) -> LayerBinding {
@@ -139,6 +154,14 @@ public enum Layers {
     }
 
     public static var keywords: [String] { all.map(\.keyword) }
+
+    /// A winners count as a line writes it: `10` or `10%`.
+    static func text(_ k: KWinnersSpec.Count) -> String {
+        switch k {
+        case .units(let n): return String(n)
+        case .share(let f): return NumberFormat.short(f * 100, significant: 6) + "%"
+        }
+    }
 
     /// The binding of the family `keyword` names.
     static func binding(_ keyword: String) -> LayerBinding? {
