@@ -16,7 +16,7 @@ extension Fuzzer {
     mutating func layerLine(_ form: Signature) -> String {
         var parts = [form.keyword]
         var byName = false  // once an optional positional is left out, later ones are named
-        for p in form.parameters where !p.planned && p.kind != .newName {
+        for p in form.parameters where p.kind != .newName {
             guard p.required || random.below(2) == 0 else {
                 if p.positional { byName = true }
                 continue

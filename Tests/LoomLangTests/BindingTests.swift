@@ -41,11 +41,6 @@ final class BindingTests: LoomTestCase {
         }
     }
 
-    func testPlannedOptionsSaySo() {
-        XCTAssertEqual(error("model m {\n  input 4\n  dense 3 sparse 50%\n}")?.value,
-                       "`sparse` is not available yet in this version of Loom")
-    }
-
     /// A choice's default must be one of its words, or a left-out option
     /// could not be read.
     func testEveryChoiceDefaultIsOneOfItsChoices() {

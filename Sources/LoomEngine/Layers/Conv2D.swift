@@ -5,13 +5,17 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     public var activation: ActivationFunction
     public var stride: Int
     public var padding: Conv2D.Padding
+    /// The share of weights fixed at zero (`sparse P%`), nil for none.
+    public var sparsity: Double?
 
-    public init(filters: Int, kernel: Window, activation: ActivationFunction, stride: Int, padding: Conv2D.Padding) {
+    public init(filters: Int, kernel: Window, activation: ActivationFunction, stride: Int, padding: Conv2D.Padding,
+                sparsity: Double? = nil) {
         self.filters = filters
         self.kernel = kernel
         self.activation = activation
         self.stride = stride
         self.padding = padding
+        self.sparsity = sparsity
     }
 
     public var blockPrefix: String { "conv" }
@@ -24,8 +28,10 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     }
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
-        withActivation(try Conv2D(name: name, input: input, filters: filters, kernel: kernel, stride: stride,
-                                  padding: padding, random: &random), activation)
+        let conv = try Conv2D(name: name, input: input, filters: filters, kernel: kernel, stride: stride, padding: padding,
+                              random: &random)
+        if let sparsity { try SparseWeights.fix(conv.weight, sparsity: sparsity, random: &random) }
+        return withActivation(conv, activation)
     }
 }
 

@@ -2,10 +2,13 @@
 public struct DenseSpec: LayerSpec, Equatable {
     public var units: Int
     public var activation: ActivationFunction
+    /// The share of weights fixed at zero (`sparse P%`), nil for none.
+    public var sparsity: Double?
 
-    public init(units: Int, activation: ActivationFunction) {
+    public init(units: Int, activation: ActivationFunction, sparsity: Double? = nil) {
         self.units = units
         self.activation = activation
+        self.sparsity = sparsity
     }
 
     public var blockPrefix: String { "dense" }
@@ -24,7 +27,9 @@ public struct DenseSpec: LayerSpec, Equatable {
         }
         guard units > 0 else { throw ShapeError("dense needs at least one unit") }
         let steps = input.count == 2 ? input[0] : nil
-        return withActivation(Dense(name: name, inputs: input.last!, units: units, steps: steps, random: &random), activation)
+        let dense = Dense(name: name, inputs: input.last!, units: units, steps: steps, random: &random)
+        if let sparsity { try SparseWeights.fix(dense.weight, sparsity: sparsity, random: &random) }
+        return withActivation(dense, activation)
     }
 }
 

@@ -5,7 +5,7 @@ import LoomRender
 /// Every layer a `model` block can hold, each family bound to its engine spec.
 public enum Layers {
     static let name = Parameter("as", .newName, placeholder: "NAME", "a name for the layer (default: kind and position)")
-    static let sparse = Parameter("sparse", .fraction, placeholder: "P%", "a fixed random mask with this share of zero weights").markedPlanned()
+    static let sparse = Parameter("sparse", .fraction, placeholder: "P%", "a fixed random mask with this share of zero weights")
     static func activation(default value: ActivationFunction) -> Parameter {
         Parameter("activation", .choice(of: ActivationFunction.self), positional: true, default: value.rawValue, "the activation")
     }
@@ -20,8 +20,9 @@ public enum Layers {
             activation(default: .linear), sparse, name,
         ], summary: "A fully connected layer: y = g(Wx + b).", example: "dense 128 relu"),
         read: { a throws(LoomError) in
-            DenseSpec(units: try a.integer("units", in: 1...1_000_000), activation: try a.choice("activation", ActivationFunction.self))
-        }, write: { "dense \($0.units) \($0.activation.rawValue)" }),
+            DenseSpec(units: try a.integer("units", in: 1...1_000_000), activation: try a.choice("activation", ActivationFunction.self),
+                      sparsity: try a.optionalNumber("sparse"))
+        }, write: { "dense \($0.units) \($0.activation.rawValue)" + Layers.sparseText($0.sparsity) }),
 
         .family(Signature("conv2d", .layers, [
             Parameter("filters", .integer, required: true, positional: true, "output channels"),
@@ -35,9 +36,10 @@ public enum Layers {
         read: { a throws(LoomError) in
             Conv2DSpec(filters: try a.integer("filters", in: 1...65536), kernel: try a.window("kernel"),
                        activation: try a.choice("activation", ActivationFunction.self), stride: try a.integer("stride", in: 1...64),
-                       padding: try a.choice("padding", Conv2D.Padding.self))
+                       padding: try a.choice("padding", Conv2D.Padding.self), sparsity: try a.optionalNumber("sparse"))
         }, write: { s in
             "conv2d \(s.filters) \(s.kernel.text) \(s.activation.rawValue) stride \(s.stride) padding \(s.padding.rawValue)"
+                + Layers.sparseText(s.sparsity)
         }),
 
         pooling("maxpool", .max, summary: "The maximum of each window."),
@@ -154,6 +156,11 @@ public enum Layers {
     }
 
     public static var keywords: [String] { all.map(\.keyword) }
+
+    /// ` sparse P%`, or nothing.
+    static func sparseText(_ sparsity: Double?) -> String {
+        sparsity.map { " sparse " + NumberFormat.short($0 * 100, significant: 6) + "%" } ?? ""
+    }
 
     /// A winners count as a line writes it: `10` or `10%`.
     static func text(_ k: KWinnersSpec.Count) -> String {

@@ -50,10 +50,6 @@ extension Evaluator {
     /// One line of a model block as its family's engine spec.
     func layerSpec(_ c: Command) throws(LoomError) -> any LayerSpec {
         if c.signature.keyword == "input" { throw LoomError(.value, "`input` comes once, as the first layer", at: c.range) }
-        if let option = c.signature.parameters.first(where: { $0.planned && c.argument($0.name) != nil }) {
-            throw LoomError(.unavailable, "`\(option.name)` is not available yet in this version of Loom",
-                            at: c.argument(option.name)?.range)
-        }
         guard let read = Layers.binding(c.signature.keyword)?.read else {
             throw LoomError(.unavailable, "`\(c.signature.keyword)` layers are not available yet in this version of Loom",
                             at: c.range)

@@ -46,7 +46,10 @@ extension ModelState: SavedKind {
     public var saved: SavedObject? {
         var tensors: [(name: String, tensor: Tensor)] = []
         for block in model.blocks {
-            for p in block.parameters { tensors.append(("\(block.name).\(p.name)", p.value)) }
+            for p in block.parameters {
+                tensors.append(("\(block.name).\(p.name)", p.value))
+                if let mask = p.mask { tensors.append(("\(block.name).\(p.name).mask", Tensor(shape: p.value.shape, storage: mask))) }
+            }
         }
         return SavedObject(format: Self.format, tensors: tensors,
                            metadata: [("loom.definition", definition), ("loom.epochs", String(epochsTrained))],
@@ -87,6 +90,13 @@ extension ModelState: SavedKind {
                                     + Shape.text(p.value.shape), at: range)
                 }
                 p.value = tensor
+                // A pruned or sparse weight's mask, one tensor beside it.
+                if let mask = tensors[key + ".mask"] {
+                    guard mask.shape == tensor.shape, mask.storage.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                        throw LoomError(.value, "\(path): \(key).mask must be 0s and 1s of \(Shape.text(tensor.shape))", at: range)
+                    }
+                    try? p.setMask(mask.storage)
+                }
                 p.markChanged()
             }
         }

@@ -40,7 +40,13 @@ public final class ModelState: SessionObject {
     public var epochsTrained = 0
     public var history: [EpochRecord] = []
 
-    public init(model: Sequential) { self.model = model }
+    /// Every parameter's values when the model was defined (or loaded): what `rewind` returns to.
+    public let initialWeights: [[Float]]
+
+    public init(model: Sequential) {
+        self.model = model
+        initialWeights = model.parameters.map(\.value.storage)
+    }
 
     public static let kind = "model"
     public var describe: String {

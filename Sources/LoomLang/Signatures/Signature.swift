@@ -56,8 +56,6 @@ public struct Parameter: Sendable, Equatable {
     public var doc: String
     /// How the value reads in a usage line, when not the kind's placeholder.
     public var placeholder: String?
-    /// Designed, not built yet: giving it says so (see `markedPlanned()`).
-    public var planned = false
 
     public init(_ name: String, _ kind: ParameterKind, required: Bool = false, positional: Bool = false,
                 default defaultValue: String? = nil, placeholder: String? = nil, _ doc: String) {
@@ -68,13 +66,6 @@ public struct Parameter: Sendable, Equatable {
         self.defaultValue = defaultValue
         self.placeholder = placeholder
         self.doc = doc
-    }
-
-    /// The same parameter, marked as designed but not built yet.
-    func markedPlanned() -> Parameter {
-        var marked = self
-        marked.planned = true
-        return marked
     }
 
     var usage: String {

@@ -126,11 +126,18 @@ public enum Statements {
             Parameter("first", .integer, default: "10", "how many samples to show"),
             Parameter("mistakes", .flag, "show only misclassified samples, with their images"),
         ], summary: "Predictions beside labels.", example: "predict cnn on digits.test first 5")) { e, a throws(LoomError) in e.show(try e.predict(a)) },
-        .planned(Signature("prune", .models, [
+        .bind(Signature("prune", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
-            Parameter("amount", .fraction, required: true, positional: true, placeholder: "P%", "the share of weights to zero"),
+            Parameter("amount", .fraction, required: true, positional: true, placeholder: "P%",
+                      "the share of each layer's weights that will be zero"),
             Parameter("layer", .word, placeholder: "LAYER", "only this layer"),
-        ], summary: "Magnitude pruning; the mask holds in later training.", example: "prune wide 80%")),
+            Parameter("global", .flag, "one magnitude cut across all layers, so layers end with different shares"),
+        ], summary: "Magnitude pruning: the smallest weights become zeros that hold through later training.",
+        example: "prune wide 80%")) { e, a throws(LoomError) in try e.prune(a) },
+        .bind(Signature("rewind", .models, [
+            Parameter("model", .reference, required: true, positional: true, "the model"),
+        ], summary: "Resets the weights that survived pruning to their initial values (the lottery-ticket procedure).",
+        example: "rewind wide")) { e, a throws(LoomError) in try e.rewind(a) },
         .bind(Signature("save", .models, [
             Parameter("name", .reference, required: true, positional: true, "a model or dictionary"),
             Parameter("path", .string, required: true, positional: true, "the .safetensors file"),

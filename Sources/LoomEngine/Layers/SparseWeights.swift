@@ -1,0 +1,56 @@
+/// Weight masks: fixed sparse connectivity (`sparse P%` on `dense` and
+/// `conv2d`) and magnitude pruning (`prune`). A weight `[fan-in, units]`
+/// (a dense kernel, or a convolution's `[kh, kw, C, filters]` read as
+/// `[kh·kw·C, filters]`) is masked through `Parameter.setMask`, so the zeros
+/// hold through training.
+public enum SparseWeights {
+    /// A fixed random mask with `sparsity` of `weight`'s values zero and the
+    /// same fan-in for every unit (Numenta's sparse weights): each unit keeps
+    /// `round((1 − sparsity)·fanIn)` inputs, at least one. The kept weights
+    /// are drawn again with Glorot's limit for that smaller fan-in.
+    public static func fix(_ weight: Parameter, sparsity: Double, random: inout RandomGenerator) throws(ShapeError) {
+        guard (0..<1).contains(sparsity) else { throw ShapeError("sparse takes a share from 0% to below 100%") }
+        let units = weight.value.shape.last!, fanIn = weight.value.count / units
+        let keep = max(1, Int(((1 - sparsity) * Double(fanIn)).rounded()))
+        var mask = [Float](repeating: 0, count: weight.value.count)
+        var rows = Array(0..<fanIn)
+        for u in 0..<units {
+            rows.shuffle(using: &random)
+            for r in rows.prefix(keep) { mask[r * units + u] = 1 }
+        }
+        let fresh = Initializer.glorotUniform(shape: weight.value.shape, fanIn: keep, fanOut: units, random: &random)
+        weight.value = fresh
+        try weight.setMask(mask)
+    }
+
+    /// Magnitude pruning (Han et al. 2015): the `fraction` of smallest-magnitude
+    /// weights of each parameter (or, with `global`, of all of them together)
+    /// become masked zeros; weights already masked count among them, and
+    /// equal magnitudes go to the lower index. Afterwards exactly that share
+    /// is zero (per parameter, or over all of them).
+    public static func prune(_ parameters: [Parameter], fraction: Double, global: Bool) {
+        guard !parameters.isEmpty else { return }
+        let groups = global ? [parameters] : parameters.map { [$0] }
+        for group in groups {
+            // (magnitude, parameter, index): masked weights count as magnitude 0.
+            var entries: [(Float, Int, Int)] = []
+            for (p, parameter) in group.enumerated() {
+                let mask = parameter.mask
+                for i in 0..<parameter.value.count {
+                    entries.append((mask?[i] == 0 ? 0 : abs(parameter.value[i]), p, i))
+                }
+            }
+            entries.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+            let cut = Int((fraction * Double(entries.count)).rounded())
+            var masks = group.map { $0.mask ?? [Float](repeating: 1, count: $0.value.count) }
+            for (_, p, i) in entries.prefix(cut) { masks[p][i] = 0 }
+            for (parameter, mask) in zip(group, masks) { try? parameter.setMask(mask) }
+        }
+    }
+
+    /// The weights that pruning and `sparse` act on: every parameter of rank
+    /// 2 or more (kernels and recurrent kernels; not biases).
+    public static func prunable(_ layers: [Layer]) -> [Parameter] {
+        layers.flatMap(\.parameters).filter { $0.value.shape.count >= 2 }
+    }
+}
