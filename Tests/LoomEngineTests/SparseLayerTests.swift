@@ -72,3 +72,30 @@ extension GradientTests {
         XCTAssertGreaterThan(outcome.history[0].penalty, 0)
     }
 }
+
+final class SparseKernelTests: XCTestCase {
+    /// At every sparsity from 0% to 99%, the sparse kernel gives the dense
+    /// product's outputs; past the threshold, inference takes it.
+    func testTheSparseKernelGivesTheDenseOutputsAtEverySparsity() throws {
+        var random = RandomGenerator(seed: 5)
+        var x = Tensor(zeros: [13, 40])  // 13 rows: one block of 8 and a partial one
+        for i in 0..<x.count { x[i] = random.nextUnitFloat() - 0.5 }
+        for percent in [0, 10, 30, 50, 70, 79, 80, 90, 95, 99] {
+            let dense = Dense(name: "d", inputs: 40, units: 24, random: &random)
+            for i in 0..<dense.bias.value.count { dense.bias.value[i] = Float(i) * 0.01 }
+            SparseWeights.prune([dense.weight], fraction: Double(percent) / 100, global: false)
+            let reference = GEMM.product(x.storage, dense.weight.value.storage, m: 13, n: 24, k: 40)
+            let y = dense.forward(x, training: false)
+            XCTAssertEqual(dense.infersSparsely, percent >= 80, "\(percent)%")
+            for r in 0..<13 {
+                for j in 0..<24 { XCTAssertEqual(y[r * 24 + j], reference[r * 24 + j] + dense.bias.value[j], accuracy: 1e-5) }
+            }
+            // A change to the weights is seen: the sparse copy is remade.
+            dense.weight.value[0] = 0.5
+            dense.weight.markChanged()
+            XCTAssertEqual(dense.forward(x, training: false)[0],
+                           GEMM.product(x.storage, dense.weight.value.storage, m: 13, n: 24, k: 40)[0] + dense.bias.value[0],
+                           accuracy: 1e-5)
+        }
+    }
+}

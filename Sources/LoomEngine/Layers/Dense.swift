@@ -83,10 +83,42 @@ public final class Dense: Layer {
 
     var affine: Affine { Affine(weight: weight, bias: bias, inputs: inputShape.last!, units: outputShape.last!) }
 
+    /// Weights with at least this share of zeros are multiplied through
+    /// `SparseColumns` at inference. Measured on one core here (a
+    /// 784-2048-2048-10 network on 2,000 samples, pruned throughout): the
+    /// dense product 133 ms; the sparse kernel 129 ms at 80% zeros, 68 ms at
+    /// 90%, 41 ms at 95%, 17 ms at 99%. They cross at about 80%.
+    public static let sparseInferenceThreshold = 0.8
+    /// The weight's version when it was last looked at, and its sparse copy
+    /// if it was sparse enough: remade when the version moves (every
+    /// optimizer step, mask and load bumps it; see `Parameter.markChanged`).
+    private var checked: (version: Int, sparse: SparseColumns?)?
+
+    /// Whether inference runs through the sparse kernel (the weight's zeros at or past the threshold).
+    public var infersSparsely: Bool { sparseWeight() != nil }
+
+    func sparseWeight() -> SparseColumns? {
+        if let checked, checked.version == weight.version { return checked.sparse }
+        let zeros = Double(weight.zeroCount) / Double(max(1, weight.value.count))
+        let sparse = zeros >= Dense.sparseInferenceThreshold ? SparseColumns(weight) : nil
+        checked = (weight.version, sparse)
+        return sparse
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if training { input = x }
+        let rows = x.batch * positions
+        if !training, let sparse = sparseWeight() {
+            return Tensor(shape: [x.batch] + outputShape) { out in
+                x.storage.withUnsafeBufferPointer { xs in
+                    bias.value.storage.withUnsafeBufferPointer { b in
+                        sparse.multiply(xs.baseAddress!, rows: rows, bias: b.baseAddress!, into: out.baseAddress!)
+                    }
+                }
+            }
+        }
         return Tensor(shape: [x.batch] + outputShape) { out in
-            x.storage.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: x.batch * positions, into: out.baseAddress!) }
+            x.storage.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: rows, into: out.baseAddress!) }
         }
     }
 

@@ -52,7 +52,10 @@ public final class Parameter {
     /// when it is stale.
     public var version: Int { shared.version }
 
-    /// Records that the weights were written (by whoever wrote them).
+    /// Records that the weights were written: whoever writes `value` calls
+    /// it (the optimizer, masks, `load` and `rewind` do), so copies made from
+    /// the weights are remade. (An observer on `value` would copy the whole
+    /// array on every in-place update.)
     public func markChanged() { shared.version &+= 1 }
 
     public func zeroGradient() {

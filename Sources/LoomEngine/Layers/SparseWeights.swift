@@ -32,19 +32,24 @@ public enum SparseWeights {
         guard !parameters.isEmpty else { return }
         let groups = global ? [parameters] : parameters.map { [$0] }
         for group in groups {
-            // (magnitude, parameter, index): masked weights count as magnitude 0.
-            var entries: [(Float, Int, Int)] = []
-            for (p, parameter) in group.enumerated() {
-                let mask = parameter.mask
-                for i in 0..<parameter.value.count {
-                    entries.append((mask?[i] == 0 ? 0 : abs(parameter.value[i]), p, i))
-                }
+            // Masked weights count as magnitude 0.
+            let magnitudes = group.map { p in
+                let mask = p.mask
+                return (0..<p.value.count).map { mask?[$0] == 0 ? 0 : abs(p.value[$0]) }
             }
-            entries.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
-            let cut = Int((fraction * Double(entries.count)).rounded())
-            var masks = group.map { $0.mask ?? [Float](repeating: 1, count: $0.value.count) }
-            for (_, p, i) in entries.prefix(cut) { masks[p][i] = 0 }
-            for (parameter, mask) in zip(group, masks) { try? parameter.setMask(mask) }
+            let cut = Int((fraction * Double(magnitudes.reduce(0) { $0 + $1.count })).rounded())
+            guard cut > 0 else { continue }
+            // The cut-th smallest magnitude; below it every weight goes, at it the first ones in order.
+            let threshold = magnitudes.flatMap { $0 }.sorted()[cut - 1]
+            var below = magnitudes.reduce(0) { $0 + $1.reduce(0) { $0 + ($1 < threshold ? 1 : 0) } }
+            for (parameter, values) in zip(group, magnitudes) {
+                var mask = parameter.mask ?? [Float](repeating: 1, count: values.count)
+                for i in 0..<values.count where values[i] < threshold || (values[i] == threshold && below < cut) {
+                    if values[i] == threshold { below += 1 }
+                    mask[i] = 0
+                }
+                try? parameter.setMask(mask)
+            }
         }
     }
 
