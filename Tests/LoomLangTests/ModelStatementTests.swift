@@ -39,11 +39,11 @@ final class ModelStatementTests: LoomTestCase {
         let count = out.displays.count
         guard case .ok = run("show filters m.conv1\nshow weights m.dense1\nshow histogram m.conv1\nshow sparsity m on g.test\n"
                              + "predict m on g.test first 3") else { return XCTFail("the reports failed") }
-        XCTAssertEqual(out.displays.count, count + 5, "one display per report")
+        XCTAssertEqual(out.displays.count, count + 6, "one display per report, two for show sparsity (its table and bars)")
         let reports = texts().joined(separator: "\n")
         XCTAssertTrue(reports.contains("conv1: 4 filters of 3x3"))
         XCTAssertTrue(reports.contains("dense1 weights, 100x10"))
-        XCTAssertTrue(reports.contains("zero activations"))
+        XCTAssertTrue(reports.contains("zero act."))
         XCTAssertTrue(reports.contains("confidence"))
     }
 

@@ -13,7 +13,7 @@ final class SparseStatementTests: LoomTestCase {
 
     /// The share of zeros in a layer's row of the last sparsity table.
     func sparsity(_ layer: String, column: Int) -> Double? {
-        guard let table = texts().last(where: { $0.contains("zero weights") }) else { return nil }
+        guard let table = texts().last(where: { $0.contains("zero w.") }) else { return nil }
         let row = table.split(separator: "\n").first { $0.hasPrefix("│ \(layer) ") }
         let cells = row?.split(separator: "│").map { $0.trimmingCharacters(in: .whitespaces) }
         return cells.flatMap { $0.count > column ? Double($0[column].dropLast()) : nil }
@@ -100,5 +100,45 @@ final class SparseStatementTests: LoomTestCase {
             // dense1: 144 inputs per unit, 29 kept → 115·10 zeros of 1,450 parameters.
             XCTAssertEqual(sparsity("dense1", column: 2) ?? 0, 1150.0 / 1450 * 100, accuracy: 0.05, optimizer)
         }
+    }
+}
+
+extension SparseStatementTests {
+    func testAPruningScheduleIsRecordedAndShown() {
+        let code = """
+            seed 2
+            data g = glyphs n 400 size 12
+            split g train 0.8
+            model m {
+              input 12x12x1
+              flatten
+              dense 64 relu
+              dense 10 softmax
+            }
+            train m on g.train epochs 3
+            evaluate m on g.test
+            prune m 50%
+            train m on g.train epochs 1
+            evaluate m on g.test
+            prune m 90%
+            evaluate m on g.test
+            show pruning m
+            """
+        guard case .ok = run(code) else { return XCTFail("\(error(code)!)") }
+        let table = texts().first { $0.hasPrefix("pruning rounds of m") } ?? ""
+        let rows = table.split(separator: "\n").filter { $0.hasPrefix("│") && !$0.contains("round") }
+        XCTAssertEqual(rows.count, 3, table)
+        XCTAssertTrue(rows[2].contains("g.test"), table)
+        XCTAssertTrue(texts().last?.contains("accuracy by pruning round") ?? false)
+        XCTAssertEqual(value("show pruning m")?.isEmpty, nil)  // a display, not a value
+    }
+
+    func testShowSparsityCountsDeadAndAlwaysOnUnits() {
+        run("seed 1\ndata g = glyphs n 50 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 12 relu\n  kwta 3\n  dense 10 softmax\n}")
+        guard case .ok = run("show sparsity m on g") else { return XCTFail() }
+        let table = texts().first { $0.hasPrefix("sparsity of m") } ?? ""
+        let kwta = table.split(separator: "\n").first { $0.hasPrefix("│ kwta1") }.map(String.init) ?? ""
+        XCTAssertTrue(kwta.contains("3/12"), kwta)  // three winners of twelve in every sample
+        XCTAssertTrue(texts().last?.hasPrefix("zeros per layer") ?? false)
     }
 }

@@ -8,12 +8,39 @@ public struct BlockSparsity: Sendable, Equatable {
     /// The share of the block's outputs that are zero on the data measured
     /// (nil when no data was given).
     public var zeroActivations: Double?
+    /// On the data measured: the outputs per sample (units), how many are
+    /// nonzero on average, how many are zero for every sample (dead) and
+    /// how many for none (always on).
+    public var units: Int
+    public var meanActive: Double?
+    public var deadUnits: Int?
+    public var alwaysOnUnits: Int?
 
-    public init(name: String, weights: Int, zeroWeights: Int, zeroActivations: Double? = nil) {
+    public init(name: String, weights: Int, zeroWeights: Int, zeroActivations: Double? = nil, units: Int = 0,
+                meanActive: Double? = nil, deadUnits: Int? = nil, alwaysOnUnits: Int? = nil) {
         self.name = name
         self.weights = weights
         self.zeroWeights = zeroWeights
         self.zeroActivations = zeroActivations
+        self.units = units
+        self.meanActive = meanActive
+        self.deadUnits = deadUnits
+        self.alwaysOnUnits = alwaysOnUnits
+    }
+
+    /// The activity of `output` (`[samples, …]`).
+    mutating func measure(_ output: Tensor) {
+        let (n, u) = (output.batch, output.sampleSize)
+        var active = [Int](repeating: 0, count: u)
+        output.storage.withUnsafeBufferPointer { v in
+            for s in 0..<n { for j in 0..<u where v[s * u + j] != 0 { active[j] += 1 } }
+        }
+        let total = active.reduce(0, +)
+        units = u
+        zeroActivations = 1 - Double(total) / Double(max(1, n * u))
+        meanActive = Double(total) / Double(max(1, n))
+        deadUnits = active.filter { $0 == 0 }.count
+        alwaysOnUnits = active.filter { $0 == n }.count
     }
 
     public var nonzeroWeights: Int { weights - zeroWeights }
@@ -33,9 +60,10 @@ extension Sequential {
     public func sparsity(on inputs: Tensor? = nil) -> [BlockSparsity] {
         let outputs = inputs.map(blockOutputs)
         return blocks.enumerated().map { i, block in
-            BlockSparsity(name: block.name, weights: block.parameterCount,
-                          zeroWeights: block.parameters.reduce(0) { $0 + $1.zeroCount },
-                          zeroActivations: outputs.map { Double($0[i].zeroCount) / Double(max(1, $0[i].count)) })
+            var b = BlockSparsity(name: block.name, weights: block.parameterCount,
+                                  zeroWeights: block.parameters.reduce(0) { $0 + $1.zeroCount })
+            if let outputs { b.measure(outputs[i]) }
+            return b
         }
     }
 }

@@ -11,6 +11,7 @@ extension Evaluator {
         try check(data, fits: state.model, at: try a.expression("on").range)
         let loss: Loss = state.model.endsInSoftmax ? .crossentropy : .mse
         let e = Metrics.evaluate(state.model, on: data, loss: loss)
+        state.record(PruningRound(sparsity: state.weightSparsity, data: try a.name("on"), accuracy: e.accuracy, loss: e.loss))
         var summary = Table(title: "\(state.model.name) on \(try a.name("on"))",
                             columns: [.init("metric"), .init("value", .right)])
         summary.append(["loss (\(loss.rawValue))", NumberFormat.fixed(e.loss, decimals: 4)])

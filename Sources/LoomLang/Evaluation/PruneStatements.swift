@@ -23,7 +23,9 @@ extension Evaluator {
         }
         let weights = SparseWeights.prunable(blocks.flatMap(\.layers))
         guard !weights.isEmpty else { throw LoomError(.value, "nothing to prune: no layer here has weights", at: a.range) }
+        if state.pruning.isEmpty { state.pruning.append(PruningRound(sparsity: state.weightSparsity)) }
         SparseWeights.prune(weights, fraction: fraction, global: a.flag("global"))
+        state.pruning.append(PruningRound(sparsity: state.weightSparsity))
         let how = a.flag("global") ? "globally" : "per layer"
         show(sparsityTable(state.model.sparsity(), title: "\(state.model.name) pruned to \(NumberFormat.percent(fraction)) "
                            + "of its weights \(how)").bundle(width: session.width))
@@ -42,5 +44,41 @@ extension Evaluator {
         state.optimizer = nil
         show(MimeBundle(text: "Rewound \(state.model.name): \(NumberFormat.grouped(kept)) surviving weights and biases "
                         + "back to their initial values"))
+    }
+
+    /// `show pruning M`: the rounds' sparsity and evaluations, and accuracy
+    /// (or loss) against the rounds.
+    func showPruning(_ a: Arguments) throws(LoomError) -> MimeBundle {
+        let state = try a.model("model")
+        guard state.pruning.count > 1 else {
+            return MimeBundle(text: "`\(state.model.name)` has not been pruned yet: `prune \(state.model.name) 50%` starts a schedule")
+        }
+        var table = Table(title: "pruning rounds of \(state.model.name)",
+                          columns: [.init("round", .right), .init("zero weights", .right), .init("accuracy", .right),
+                                    .init("loss", .right), .init("evaluated on")],
+                          note: "Round 0 is the model before pruning; each round's figures are its last `evaluate`.")
+        for (i, r) in state.pruning.enumerated() {
+            table.append([String(i), NumberFormat.percent(r.sparsity), r.accuracy.map { NumberFormat.percent($0) } ?? "",
+                          r.loss.map { NumberFormat.fixed($0, decimals: 4) } ?? "", r.data ?? ""])
+        }
+        let evaluated = state.pruning.filter { $0.data != nil }
+        guard evaluated.count > 1 else { return table.bundle(width: session.width) }
+        show(table.bundle(width: session.width))
+        let accuracy = evaluated.allSatisfy { $0.accuracy != nil }
+        return plot(LinePlot([(name: accuracy ? "accuracy" : "loss", values: evaluated.map { (accuracy ? $0.accuracy : $0.loss) ?? 0 })],
+                             title: "\(accuracy ? "accuracy" : "loss") by pruning round (x: rounds evaluated)", xLabel: "round",
+                             height: 8))
+    }
+}
+
+extension ModelState {
+    /// The share of the model's weights and biases that are exactly zero.
+    var weightSparsity: Double {
+        Double(model.parameters.reduce(0) { $0 + $1.zeroCount }) / Double(max(1, model.parameterCount))
+    }
+
+    /// An evaluation in the current pruning round (the unpruned round is made on the first).
+    func record(_ evaluation: PruningRound) {
+        if pruning.isEmpty { pruning.append(evaluation) } else { pruning[pruning.count - 1] = evaluation }
     }
 }

@@ -67,9 +67,10 @@ extension Evaluator {
         return plot(Histogram(kernel.value.storage.map(Double.init), bins: 12, title: "\(block.name) weights"))
     }
 
-    /// `show sparsity M [on DATA]`: per layer, the share of zero weights, the
-    /// share of zero activations on DATA (the first 512 samples), and the
-    /// weights that remain.
+    /// `show sparsity M [on DATA]`: per layer, the share of zero weights and
+    /// the weights that remain; on DATA (the first 512 samples) the share of
+    /// zero activations, the mean active units, dead and always-on units;
+    /// then both sparsities per layer as bars.
     func showSparsity(_ a: Arguments) throws(LoomError) -> MimeBundle {
         let model = try a.model("model").model
         var inputs: Tensor?
@@ -78,27 +79,45 @@ extension Evaluator {
             try check(inputs: data, fit: model, at: expr.range)
             inputs = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
         }
-        return sparsityTable(model.sparsity(on: inputs), title: "sparsity of \(model.name)").bundle(width: session.width)
+        let blocks = model.sparsity(on: inputs)
+        let table = sparsityTable(blocks, title: "sparsity of \(model.name)").bundle(width: session.width)
+        var bars: [(label: String, value: Double)] = []
+        for b in blocks {
+            if let w = b.weightSparsity { bars.append(("\(b.name) weights", w * 100)) }
+            if let z = b.zeroActivations { bars.append(("\(b.name) activations", z * 100)) }
+        }
+        guard inputs != nil else { return table }
+        show(table)
+        return plot(BarChart(bars, title: "zeros per layer, %") { NumberFormat.short($0, significant: 3) + "%" })
     }
 
     /// The sparsity report's table: a row per block, totals in the footer,
     /// activation columns when they were measured.
     func sparsityTable(_ blocks: [BlockSparsity], title: String) -> Table {
         let measured = blocks.contains { $0.zeroActivations != nil }
-        var columns: [Table.Column] = [.init("layer"), .init("weights", .right), .init("zero weights", .right),
-                                       .init("effective", .right)]
-        if measured { columns += [.init("zero activations", .right), .init("")] }
-        var table = Table(title: title, columns: columns)
+        var columns: [Table.Column] = [.init("layer"), .init("weights", .right), .init("zero w.", .right),
+                                       .init("nonzero", .right)]
+        if measured { columns += [.init("zero act.", .right), .init("active", .right), .init("dead", .right),
+                                  .init("on", .right)] }
+        var table = Table(title: title, columns: columns,
+                          note: "weights: stored weights and biases; zero w.: the share exactly zero; nonzero: what is left"
+                            + (measured ? ". On the data: zero act.: the share of outputs that are zero; active: mean "
+                               + "nonzero outputs per sample, of all; dead: outputs zero for every sample; on: nonzero "
+                               + "for every sample." : "."))
         for b in blocks {
             var row = [b.name, NumberFormat.grouped(b.weights), b.weightSparsity.map { NumberFormat.percent($0) } ?? "",
                        NumberFormat.grouped(b.nonzeroWeights)]
-            if let z = b.zeroActivations { row += [NumberFormat.percent(z), BarChart.bar(z, width: 10)] }
+            if measured {
+                row += [b.zeroActivations.map { NumberFormat.percent($0) } ?? "",
+                        b.meanActive.map { NumberFormat.short($0, significant: 3) + "/" + String(b.units) } ?? "",
+                        b.deadUnits.map(NumberFormat.grouped) ?? "", b.alwaysOnUnits.map(NumberFormat.grouped) ?? ""]
+            }
             table.append(row)
         }
         let total = BlockSparsity(name: "total", weights: blocks.reduce(0) { $0 + $1.weights },
                                   zeroWeights: blocks.reduce(0) { $0 + $1.zeroWeights })
         table.footer = ["total", NumberFormat.grouped(total.weights), total.weightSparsity.map { NumberFormat.percent($0) } ?? "",
-                        NumberFormat.grouped(total.nonzeroWeights)] + (measured ? ["", ""] : [])
+                        NumberFormat.grouped(total.nonzeroWeights)] + (measured ? ["", "", "", ""] : [])
         return table
     }
 

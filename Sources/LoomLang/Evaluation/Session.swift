@@ -40,6 +40,10 @@ public final class ModelState: SessionObject {
     public var epochsTrained = 0
     public var history: [EpochRecord] = []
 
+    /// Pruning rounds: the unpruned model, then one per `prune`, each with
+    /// its weights' sparsity and the last evaluation made in that round.
+    public var pruning: [PruningRound] = []
+
     /// Every parameter's values when the model was defined (or loaded): what `rewind` returns to.
     public let initialWeights: [[Float]]
 
@@ -52,6 +56,16 @@ public final class ModelState: SessionObject {
     public var describe: String {
         "\(model.blocks.count) layers, \(model.parameterCount) parameters" + (epochsTrained > 0 ? ", trained \(epochsTrained) epochs" : "")
     }
+}
+
+/// One round of a pruning schedule, for `show pruning`.
+public struct PruningRound: Sendable {
+    /// The share of the model's weights and biases that are zero.
+    public var sparsity: Double
+    /// The last evaluation in this round: on what, accuracy (classes) and loss.
+    public var data: String?
+    public var accuracy: Double?
+    public var loss: Double?
 }
 
 /// How plots are drawn.

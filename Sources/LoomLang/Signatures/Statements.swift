@@ -164,6 +164,10 @@ public enum Statements {
             Parameter("on", .reference, placeholder: "DATA", "data to measure activation sparsity on"),
         ], summary: "Per layer: weight sparsity, activation sparsity, effective parameters.",
         example: "show sparsity cnn on digits.test")) { e, a throws(LoomError) in e.show(try e.showSparsity(a)) },
+        .bind(Signature("show", "pruning", .reports, [
+            Parameter("model", .reference, required: true, positional: true, "a pruned model"),
+        ], summary: "A pruning schedule: each round's sparsity and evaluation, and accuracy by round.",
+        example: "show pruning wide")) { e, a throws(LoomError) in e.show(try e.showPruning(a)) },
         .bind(Signature("show", "activations", .reports, [
             Parameter("layer", .reference, required: true, positional: true, placeholder: "M.LAYER", "the layer"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the input data"),
