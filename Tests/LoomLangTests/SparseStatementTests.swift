@@ -142,3 +142,16 @@ extension SparseStatementTests {
         XCTAssertTrue(texts().last?.hasPrefix("zeros per layer") ?? false)
     }
 }
+
+extension SparseStatementTests {
+    func testKWinnersDutyCyclesAndMasksAreDrawn() {
+        run("seed 1\ndata g = glyphs n 100 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 20 relu sparse 50%\n  kwta 5 boost 1\n  dense 10 softmax\n}\ntrain m on g epochs 2")
+        guard case .ok = run("show activations m.kwta1 on g") else { return XCTFail("\(error("show activations m.kwta1 on g")!)") }
+        let health = texts().last ?? ""
+        XCTAssertTrue(health.hasPrefix("kwta1 duty cycles over training: entropy"), health)
+        XCTAssertTrue(health.contains("of at most 16.2 bits"), health)  // 20 units · H(5/20) = 20 · 0.811
+        guard case .ok = run("show weights m.dense1") else { return XCTFail() }
+        XCTAssertTrue(texts().last?.contains("dense1's mask") ?? false)
+        XCTAssertTrue(texts().last?.contains("nz = 640 (50.0%)") ?? false, texts().last ?? "")  // 32 of 64 inputs per unit
+    }
+}

@@ -66,16 +66,20 @@ public final class Parameter {
     public func applyMask() {
         markChanged()
         guard let mask else { return }
-        value.storage.withUnsafeMutableBufferPointer { v in
-            mask.withUnsafeBufferPointer { m in for i in 0..<v.count where m[i] == 0 { v[i] = 0 } }
-        }
+        value.storage.withUnsafeMutableBufferPointer { applyMask(to: $0) }
     }
 
     /// Zeroes `values` (a gradient, an optimizer moment: one per weight)
     /// where the mask does.
     func applyMask(to values: UnsafeMutableBufferPointer<Float>) {
         guard let mask else { return }
-        mask.withUnsafeBufferPointer { m in for i in 0..<values.count where m[i] == 0 { values[i] = 0 } }
+        // Branch-free, and split across threads for large weights.
+        mask.withUnsafeBufferPointer { m in
+            let (from, to) = (m.baseAddress!, values.baseAddress!)
+            Parallel.chunks(values.count, minimumChunk: 65536) { r in
+                Vector.keep(where: from + r.lowerBound, in: to + r.lowerBound, count: r.count)
+            }
+        }
     }
 
     /// Weights that are exactly zero.

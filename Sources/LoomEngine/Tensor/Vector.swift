@@ -50,6 +50,18 @@ public enum Vector {
         while i < count { to[i] = from[i]; i += 1 }
     }
 
+    /// `to[i] = mask[i] != 0 ? to[i] : 0`: a mask applied without branches
+    /// (a select, not a product, so masked values are +0, never −0 or NaN).
+    public static func keep(where mask: UnsafePointer<Float>, in to: UnsafeMutablePointer<Float>, count: Int) {
+        let zero = Lanes(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            store(zero.replacing(with: load(to + i), where: load(mask + i) .!= zero), to + i)
+            i += 8
+        }
+        while i < count { if mask[i] == 0 { to[i] = 0 }; i += 1 }
+    }
+
     /// `to[i] += from[i]`.
     public static func add(_ from: UnsafePointer<Float>, into to: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0

@@ -1,6 +1,9 @@
 import LoomCore
 import LoomEngine
 import LoomRender
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Evaluator {
     /// `M.LAYER` → the model and the block.
@@ -35,8 +38,13 @@ extension Evaluator {
         if let cells = recurrentCells(block) { return recurrentWeights(block.name, cells) }
         let columns = kernel.value.shape.last!
         let rows = kernel.value.count / columns
-        return plot(Heatmap(Matrix(rows: rows, columns: columns, values: kernel.value.storage.map(Double.init)),
-                            title: "\(block.name) weights, \(Shape.text(kernel.value.shape))"))
+        let heatmap = plot(Heatmap(Matrix(rows: rows, columns: columns, values: kernel.value.storage.map(Double.init)),
+                                   title: "\(block.name) weights, \(Shape.text(kernel.value.shape))"))
+        // A pruned or sparse weight: its mask beside it.
+        guard let mask = kernel.mask else { return heatmap }
+        show(heatmap)
+        return plot(SpyPlot(Matrix(rows: rows, columns: columns, values: mask.map(Double.init)),
+                            title: "\(block.name)'s mask: the weights that train"))
     }
 
     /// `show filters M.LAYER`: each filter of a convolution as a small image,
@@ -163,9 +171,26 @@ extension Evaluator {
         show(plot(Heatmap(Matrix(rows: shown, columns: width, values: output.storage.prefix(shown * width).map(Double.init)),
                           title: "\(block.name) on the first \(shown) samples: a row per sample, a column per unit")))
         let zeros = Double(output.zeroCount) / Double(max(1, output.count))
-        return plot(SpyPlot(Matrix(rows: output.batch, columns: width, values: output.storage.map(Double.init)),
-                            title: "\(block.name)'s nonzero activations on \(output.batch) samples: "
-                                + "\(NumberFormat.percent(zeros)) zeros"))
+        let spy = plot(SpyPlot(Matrix(rows: output.batch, columns: width, values: output.storage.map(Double.init)),
+                               title: "\(block.name)'s nonzero activations on \(output.batch) samples: "
+                                   + "\(NumberFormat.percent(zeros)) zeros"))
+        guard let winners = block.main as? KWinners else { return spy }
+        show(spy)
+        return plot(dutyCycles(winners))
+    }
+
+    /// A k-winners layer's health (Numenta): how often each unit has won
+    /// during training, and the duty cycles' entropy against its maximum
+    /// (every unit winning its k ÷ n share).
+    func dutyCycles(_ layer: KWinners) -> Histogram {
+        func bits(_ p: Double) -> Double { p <= 0 || p >= 1 ? 0 : -(p * log2(p) + (1 - p) * log2(1 - p)) }
+        let duty = layer.dutyCycles.map(Double.init)
+        let entropy = duty.reduce(0) { $0 + bits($1) }
+        let most = Double(duty.count) * bits(Double(layer.k) / Double(layer.group))
+        let share = most > 0 ? " (" + NumberFormat.percent(entropy / most) + ")" : ""
+        return Histogram(duty, bins: 10, title: "\(layer.name) duty cycles over training: entropy "
+                         + NumberFormat.short(entropy, significant: 3) + " of at most " + NumberFormat.short(most, significant: 3)
+                         + " bits" + share)
     }
 
     /// The hidden state over the steps for the first samples (a row per

@@ -1,0 +1,118 @@
+"""What pruning buys at inference, side by side: a wide MLP (784-2048-2048-10)
+on 2,000 samples, one core, dense and pruned to 50-99% zeros, in Loom (which
+switches to its sparse kernel from 80% zeros) and in PyTorch (dense
+`nn.Linear`, and `torch.sparse` CSR weights for the pruned ones). Then the
+training overhead of k-winners and of weight masks against the plain MLP.
+
+Loom runs as a user's machine runs it (this machine's OpenBLAS pins unset for
+its commands); its times are differences of whole runs (with 11 and with 1
+evaluations, or 12 and 2 epochs), so start-up and data loading cancel out.
+Run with `make bench`."""
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
+BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
+USER_ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+SAMPLES = 2000
+SPARSITIES = [0, 50, 80, 90, 95, 99]
+
+MODEL = """set threads 1
+data d = npy "{x}" labels "{y}"
+model m {{
+  input 784
+  dense 2048 relu{extra}
+  dense 2048 relu{extra}
+  dense 10 softmax
+}}
+{prune}
+"""
+
+TORCH_CODE = """
+import time, numpy as np, torch, torch.nn as nn
+torch.set_num_threads(1); torch.manual_seed(1)
+x = torch.from_numpy(np.load("{x}"))
+net = nn.Sequential(nn.Linear(784, 2048), nn.ReLU(), nn.Linear(2048, 2048), nn.ReLU(), nn.Linear(2048, 10), nn.Softmax(1))
+def timed(f):
+    f(); runs = []
+    for _ in range(7):
+        t = time.perf_counter(); f(); runs.append(time.perf_counter() - t)
+    return sorted(runs)[3]
+with torch.no_grad():
+    for p in {sparsities}:
+        layers = [m for m in net if isinstance(m, nn.Linear)]
+        for l in layers:  # magnitude pruning, per layer
+            w = l.weight
+            if p: w[w.abs() <= w.abs().flatten().kthvalue(max(1, int(p / 100 * w.numel()))).values] = 0
+        dense = timed(lambda: net(x))
+        sparse = None
+        if p:
+            csr = [l.weight.to_sparse_csr() for l in layers]
+            def forward():
+                h = x
+                for i, (l, w) in enumerate(zip(layers, csr)):
+                    h = torch.sparse.mm(w, h.t()).t() + l.bias
+                    h = torch.relu(h) if i < 2 else torch.softmax(h, 1)
+                return h
+            sparse = timed(forward)
+        print(p, dense, sparse if sparse is not None else "")
+"""
+
+
+def run_loom(code):
+    start = time.perf_counter()
+    subprocess.run(["taskset", "-c", "0", LOOM, "eval", "-"], input=code, capture_output=True, text=True, check=True,
+                   env=USER_ENV)
+    return time.perf_counter() - start
+
+
+def loom_seconds(program, repeat, few, many):
+    """The time of one repetition: (runs with `many` − with `few`) ÷ the difference, the fastest of three each."""
+    low = min(run_loom(program + repeat * few) for _ in range(3))
+    high = min(run_loom(program + repeat * many) for _ in range(3))
+    return (high - low) / (many - few)
+
+
+def main():
+    kernel = subprocess.run([LOOM, "--version"], capture_output=True, text=True, env=USER_ENV).stdout.strip()
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as folder:
+        x, y = f"{folder}/x.npy", f"{folder}/y.npy"
+        np.save(x, rng.uniform(0, 1, (SAMPLES, 784)).astype(np.float32))
+        np.save(y, rng.integers(0, 10, SAMPLES).astype(np.int64))
+        torch = {}
+        out = subprocess.run(["taskset", "-c", "0", BENCH_PY, "-c", TORCH_CODE.format(x=x, sparsities=SPARSITIES)],
+                             capture_output=True, text=True, check=True).stdout
+        for line in out.strip().splitlines():
+            p, dense, *sparse = line.split()
+            torch[int(p)] = (float(dense), float(sparse[0]) if sparse else None)
+        print(f"{kernel}; inference of 784-2048-2048-10 on {SAMPLES} samples, one core, ms")
+        print(f"{'zeros':>6} {'loom':>8} {'vs dense':>9} {'torch dense':>12} {'torch csr':>10} {'loom vs torch best':>19}")
+        loom_dense = None
+        for p in SPARSITIES:
+            program = MODEL.format(x=x, y=y, extra="", prune=f"prune m {p}%" if p else "")
+            ms = loom_seconds(program, "evaluate m on d\n", 1, 11) * 1000
+            loom_dense = loom_dense or ms
+            t_dense, t_sparse = (v * 1000 if v else None for v in torch[p])
+            best = min(v for v in (t_dense, t_sparse) if v)
+            print(f"{p:>5}% {ms:>8.1f} {loom_dense / ms:>8.2f}x {t_dense:>12.1f} "
+                  f"{(f'{t_sparse:.1f}' if t_sparse else '-'):>10} {best / ms:>18.2f}x")
+        print("vs dense: Loom's dense time over this one; loom vs torch best: PyTorch's faster path over Loom's time.")
+        print("Training overhead, one core, seconds per epoch of 2,000 samples (batch 32):")
+        plain = None
+        for name, extra in [("plain", ""), ("kwta 10%", "\n  kwta 10%"), ("sparse 90%", " sparse 90%")]:
+            program = MODEL.format(x=x, y=y, extra=extra, prune="")
+            seconds = loom_seconds(program, "train m on d epochs 1 batch 32\n", 2, 12)
+            plain = plain or seconds
+            print(f"  {name:<11} {seconds:.3f} s  ({seconds / plain - 1:+.0%})")
+
+
+if __name__ == "__main__":
+    main()
