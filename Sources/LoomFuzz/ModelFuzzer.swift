@@ -80,11 +80,18 @@ extension Fuzzer {
         let body = layerLines(input: input, outputActivation: softmax ? "softmax" : pick(Fuzzer.activations))
         lines += body.map { "  " + $0 }
         lines.append("}")
+        let loss = softmax && random.below(3) > 0 ? "crossentropy" : "mse"
         lines.append("train m on g.train epochs \(1 + random.below(2)) batch \(1 + random.below(40))"
-                     + " optimizer \(pick(OptimizerKind.allCases.map(\.rawValue)))"
-                     + " loss \(softmax && random.below(3) > 0 ? "crossentropy" : "mse")"
+                     + " optimizer \(pick(OptimizerKind.allCases.map(\.rawValue))) loss \(loss)"
                      + (random.below(2) == 0 ? "" : " validate g.test"))
         lines += ["evaluate m on g.test", "show sparsity m on g.test", "predict m on g.test first 3 mistakes", "summary m"]
+        // Now and then a pruning round: prune (per layer or global), retrain, perhaps rewind.
+        if random.below(3) == 0 {
+            lines.append("prune m \(random.below(100))%" + (random.below(2) == 0 ? " global" : ""))
+            if random.below(2) == 0 { lines.append("rewind m") }
+            lines += ["train m on g.train epochs 1 batch \(1 + random.below(40)) loss \(loss)", "evaluate m on g.test",
+                      "show pruning m"]
+        }
         if body.contains(where: { $0.hasPrefix("conv2d") }) { lines.append("show filters m.conv1") }
         lines.append("show histogram m.dense1")
         return lines.joined(separator: "\n")
