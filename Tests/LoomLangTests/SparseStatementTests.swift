@@ -155,3 +155,37 @@ extension SparseStatementTests {
         XCTAssertTrue(texts().last?.contains("nz = 640 (50.0%)") ?? false, texts().last ?? "")  // 32 of 64 inputs per unit
     }
 }
+
+extension SparseStatementTests {
+    /// The seed's deep sparse network on the real 8×8 digits.
+    func testTheSeedExampleOnTheRealDigits() {
+        let csv = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("notebooks/data/digits.csv").path
+        let code = """
+            seed 7
+            data digits = csv "\(csv)" scale 0.0625 shape 8x8x1
+            split digits train 0.8
+            model wide {
+              input 8x8x1
+              flatten
+              dense 256 relu
+              threshold 0.1
+              dense 256 relu
+              kwta 10%
+              dense 10 softmax
+            }
+            train wide on digits.train epochs 20
+            show sparsity wide on digits.test
+            evaluate wide on digits.test
+            """
+        guard case .ok = run(code) else { return XCTFail("\(error(code)!)") }
+        XCTAssertGreaterThanOrEqual(sparsity("kwta1", column: 4) ?? 0, 90)
+        let before = metric("accuracy", in: texts().last { $0.hasPrefix("wide on digits.test") }) ?? 0
+        guard case .ok = run("prune wide 80%\ntrain wide on digits.train epochs 2\nevaluate wide on digits.test") else {
+            return XCTFail()
+        }
+        let after = metric("accuracy", in: texts().last { $0.hasPrefix("wide on digits.test") }) ?? 0
+        XCTAssertGreaterThan(before, 90)
+        XCTAssertGreaterThanOrEqual(after, before - 2, "before \(before), after \(after)")
+    }
+}
