@@ -22,6 +22,7 @@ public final class Bidirectional: Layer {
         forward.trainingFloatsPerSample + backward.trainingFloatsPerSample + 2 * inputShape.reduce(1, *) + 2 * outputSize
     }
     public var unsharedParameters: Int { forward.unsharedParameters + backward.unsharedParameters }
+    public var minimumShard: Int { forward.minimumShard }
 
     public func replica() -> Layer {
         Bidirectional(forward: forward.replicated(), backward: backward.replicated())

@@ -38,6 +38,11 @@ public protocol Layer: AnyObject {
     /// layer and its replicas' copies, in shard order, so state that follows
     /// the batch (k-winners' duty cycles) folds in what every shard saw.
     func finishStep(shards: [Layer])
+    /// The fewest samples per training shard that keep this layer's products
+    /// efficient (a recurrent layer runs a small product per step, so wants
+    /// more rows than a convolution). The model's largest decides, so how a
+    /// batch is sharded still depends only on the model and the batch.
+    var minimumShard: Int { get }
 }
 
 extension Layer {
@@ -45,6 +50,7 @@ extension Layer {
     public func addParameterGradients(_ outputGradient: Tensor) { _ = backward(outputGradient) }
     public func forward(_ input: Tensor, step: StepContext) -> Tensor { forward(input, training: true) }
     public func finishStep(shards: [Layer]) {}
+    public var minimumShard: Int { 8 }
     /// Values in one sample's output.
     public var outputSize: Int { outputShape.reduce(1, *) }
 }

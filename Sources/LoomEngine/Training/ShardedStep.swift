@@ -5,12 +5,15 @@
 /// batch is sharded depends only on its size, so a step gives the same
 /// numbers whatever the thread count.
 final class ShardedStep {
-    /// Samples per shard at least, and shards per batch at most: enough
-    /// shards to keep a few cores busy without a gradient copy per sample.
-    static let minimumShard = 8
+    /// Shards per batch at most: enough to keep a few cores busy without a
+    /// gradient copy per sample. Samples per shard at least: what the
+    /// model's layers ask for (`Layer.minimumShard`, 8 for most).
     static let maximumShards = 4
 
-    static func shards(batch: Int) -> Int { max(1, min(maximumShards, batch / minimumShard)) }
+    static func shards(batch: Int, model: Sequential) -> Int {
+        let minimum = model.layers.map(\.minimumShard).max() ?? 8
+        return max(1, min(maximumShards, batch / minimum))
+    }
 
     let model: Sequential
     /// Replicas for shards 1, 2, …; shard 0 runs on the model itself.
@@ -37,7 +40,7 @@ final class ShardedStep {
     /// Forward and backward over samples `indices` of `data`, leaving the
     /// batch's gradient in the model's parameters.
     func run(_ data: Dataset, indices: ArraySlice<Int>, loss: Loss, fused: Bool) -> Result {
-        let n = indices.count, count = ShardedStep.shards(batch: n)
+        let n = indices.count, count = ShardedStep.shards(batch: n, model: model)
         while replicas.count < count - 1 { replicas.append(model.replica()) }
         let models = [model] + replicas.prefix(count - 1)
         let modelParameters = models.map(\.parameters)

@@ -51,7 +51,7 @@ public enum Trainer {
     /// that run its shards.
     public static func batchBytes(_ model: Sequential, batchSize: Int) -> Int {
         let perSample = model.layers.reduce(0) { $0 + $1.trainingFloatsPerSample }
-        return perSample * batchSize * 4 + (ShardedStep.shards(batch: batchSize) - 1) * model.parameterCount * 4
+        return perSample * batchSize * 4 + (ShardedStep.shards(batch: batchSize, model: model) - 1) * model.parameterCount * 4
     }
 
     public static func fit(_ model: Sequential, on data: Dataset, options: FitOptions,
