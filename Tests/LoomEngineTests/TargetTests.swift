@@ -237,3 +237,22 @@ final class InspectionTests: XCTestCase {
         XCTAssertEqual(outputs[0].storage.min(), 0, "conv1's output is rectified")
     }
 }
+
+final class DivergenceTests: XCTestCase {
+    /// Keras's TerminateOnNaN: once a batch's loss is not finite, training
+    /// stops before that update, so the weights are the last finite step's.
+    func testTrainingStopsWhenTheLossStopsBeingFiniteAndKeepsFiniteWeights() throws {
+        let m = try Sequential(name: "m", inputShape: [4], random: RandomGenerator(seed: 1))
+        try m.add(.dense(units: 3, activation: .linear))
+        var random = RandomGenerator(seed: 2)
+        var x = Tensor(zeros: [64, 4])
+        for i in 0..<x.count { x[i] = random.nextUnitFloat() * 4 - 2 }
+        let data = Dataset(inputs: x, targets: .values(Tensor(shape: [64, 3], repeating: 1)))
+        let outcome = Trainer.fit(m, on: data, options: FitOptions(epochs: 5, batchSize: 8, loss: .mse),
+                                  optimizer: Optimizer(.sgd, learningRate: 1e30), random: &random, clock: { 0 })
+        let (epoch, batch) = try XCTUnwrap(outcome.diverged)
+        XCTAssertEqual(epoch, 1)
+        XCTAssertGreaterThan(batch, 1)
+        XCTAssertTrue(m.parameters.allSatisfy { $0.value.storage.allSatisfy(\.isFinite) })
+    }
+}

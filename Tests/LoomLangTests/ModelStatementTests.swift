@@ -285,3 +285,15 @@ final class RegressionTests: LoomTestCase {
         XCTAssertEqual(value("s"), "s: data, 100 samples of 2, targets of 1")
     }
 }
+
+extension ModelStatementTests {
+    func testLearningRatesAFloatCannotHoldAndDivergenceAreErrors() {
+        run(small)
+        XCTAssertEqual(error("train m on g.train lr 1e300")?.value, "lr must be a positive number a float32 holds (below 3.4e38)")
+        let e = error("train m on g.train epochs 3 optimizer sgd lr 1e30 loss mse")
+        XCTAssertTrue(e?.value.hasPrefix("training stopped at epoch 1") ?? false, e?.value ?? "")
+        guard case .ok = run("evaluate m on g.test") else { return XCTFail("the model is unusable") }
+        let report = texts().last { $0.hasPrefix("m on g.test") } ?? ""
+        XCTAssertTrue(report.contains("accuracy") && !report.lowercased().contains("nan"), report)
+    }
+}

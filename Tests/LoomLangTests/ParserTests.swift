@@ -232,3 +232,21 @@ final class ParserTests: XCTestCase {
         }
     }
 }
+
+/// Hostile nesting gets an error pointing at it, never a crash.
+final class NestingTests: LoomTestCase {
+    func testDeepNestingIsASyntaxErrorNotACrash() {
+        let parens = "x = " + String(repeating: "(", count: 6000) + "1" + String(repeating: ")", count: 6000)
+        let e = error(parens)
+        XCTAssertEqual(e?.name, "SyntaxError")
+        XCTAssertEqual(e?.value, "nested too deeply: more than 200 parentheses or signs inside each other")
+        XCTAssertEqual(e?.traceback[1], "  --> line 1, column 205")
+        XCTAssertEqual(error("y = " + String(repeating: "-", count: 100_000) + "1")?.name, "SyntaxError")
+        // Through the other entry points a front end calls on every key press.
+        XCTAssertEqual(loom.isComplete(parens), .invalid)
+        guard case .error = loom.evaluate(expression: String(repeating: "(", count: 6000) + "1") else { return XCTFail() }
+        // Deep but allowed, and long flat chains, still work.
+        XCTAssertEqual(value(String(repeating: "(", count: 150) + "2" + String(repeating: ")", count: 150)), "2")
+        XCTAssertEqual(value(Array(repeating: "1", count: 10_000).joined(separator: "+")), "10000")
+    }
+}

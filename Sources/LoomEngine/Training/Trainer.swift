@@ -44,6 +44,10 @@ public enum Trainer {
     public struct Outcome {
         public var history: [EpochRecord]
         public var interrupted: Bool
+        /// Where the loss stopped being a finite number (Keras's
+        /// TerminateOnNaN): that step's update was not applied, so the model
+        /// keeps the weights of its last finite step.
+        public var diverged: (epoch: Int, batch: Int)? = nil
     }
 
     /// Memory a fit needs beyond the model's weights and optimizer state:
@@ -73,7 +77,11 @@ public enum Trainer {
             for b in 0..<batches {
                 if shouldStop() { return Outcome(history: history, interrupted: true) }
                 let indices = order[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)]
-                total = total + step.run(data, indices: indices, loss: options.loss, fused: fused)
+                let result = step.run(data, indices: indices, loss: options.loss, fused: fused)
+                guard result.lossSum.isFinite else {
+                    return Outcome(history: history, interrupted: false, diverged: (epoch, b + 1))
+                }
+                total = total + result
                 optimizer.step(model.parameters)
                 seen += indices.count
                 let (accuracy, error) = means(total, seen: seen, data: data)

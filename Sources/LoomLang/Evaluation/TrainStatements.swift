@@ -56,7 +56,9 @@ extension Evaluator {
                             at: a.range)
         }
         let lr = try a.optionalNumber("lr").map(Float.init)
-        if let lr, !(lr > 0) { throw LoomError(.value, "lr must be positive", at: a.range(of: "lr")) }
+        if let lr, !(lr > 0) || !lr.isFinite {
+            throw LoomError(.value, "lr must be a positive number a float32 holds (below 3.4e38)", at: a.range(of: "lr"))
+        }
         try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: a.range)
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
@@ -82,13 +84,17 @@ extension Evaluator {
         }
         state.epochsTrained += outcome.history.count
         state.history += outcome.history
-        if !outcome.history.isEmpty || !outcome.interrupted {
+        if !outcome.history.isEmpty || !(outcome.interrupted || outcome.diverged != nil) {
             output.display(historyTable(outcome.history, firstEpoch: first), displayID: nil, update: false)
             let curves = [(name: "loss", values: state.history.map(\.loss))]
                 + (state.history.allSatisfy { $0.validationLoss != nil }
                    ? [(name: "validation loss", values: state.history.map { $0.validationLoss! })] : [])
             output.display(LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
                 .bundle(svg: session.plotStyle == .svg, width: session.width), displayID: nil, update: false)
+        }
+        if let (epoch, batch) = outcome.diverged {
+            throw LoomError(.value, "training stopped at epoch \(first + epoch), batch \(batch): the loss is no longer a finite "
+                            + "number; `\(model.name)` keeps the weights of its last finite step (try a smaller lr)", at: a.range)
         }
         if outcome.interrupted {
             throw LoomError(.interrupted, "training stopped by the user after \(outcome.history.count) full epoch(s); "

@@ -4,6 +4,11 @@
 public struct Parser {
     var tokens: [Token]
     var i = 0
+    /// Parentheses and signs open around the expression being read: each
+    /// level is a few stack frames here and in the evaluator, so a hostile
+    /// cell (6,000 parentheses, 100,000 minus signs) gets an error, not a crash.
+    var nesting = 0
+    static let maximumNesting = 200
 
     public static func parse(_ source: String) throws(LoomError) -> [Statement] {
         var parser = Parser(tokens: try Lexer.tokenize(source))
@@ -254,10 +259,21 @@ public struct Parser {
     mutating func parseUnary() throws(LoomError) -> Expr {
         if isSymbol(peek, "-") {
             let minus = advance()
+            try enter(at: minus)
+            defer { nesting -= 1 }
             let operand = try parseUnary()
             return Expr(kind: .negate(operand), range: minus.range.through(operand.range))
         }
         return try parsePrimary()
+    }
+
+    /// One level deeper, refused past `maximumNesting` (as Python refuses too many nested parentheses).
+    mutating func enter(at t: Token) throws(LoomError) {
+        nesting += 1
+        guard nesting <= Parser.maximumNesting else {
+            throw LoomError(.syntax, "nested too deeply: more than \(Parser.maximumNesting) parentheses or signs inside each other",
+                            at: t.range)
+        }
     }
 
     mutating func parsePrimary() throws(LoomError) -> Expr {
@@ -270,6 +286,8 @@ public struct Parser {
         case .name(let parts): _ = advance(); return Expr(kind: .name(parts), range: t.range)
         case .symbol("("):
             _ = advance()
+            try enter(at: t)
+            defer { nesting -= 1 }
             let inner = try parseExpression()
             guard isSymbol(peek, ")") else { throw unexpected(peek, expected: "`)`") }
             let close = advance()
