@@ -45,8 +45,8 @@ public enum Trainer {
         public var history: [EpochRecord]
         public var interrupted: Bool
         /// Where the loss stopped being a finite number (Keras's
-        /// TerminateOnNaN): that step's update was not applied, so the model
-        /// keeps the weights of its last finite step.
+        /// TerminateOnNaN): that batch's update was not applied, so every
+        /// weight is still a number (those of the step before).
         public var diverged: (epoch: Int, batch: Int)? = nil
     }
 

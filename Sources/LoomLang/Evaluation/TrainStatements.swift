@@ -94,7 +94,7 @@ extension Evaluator {
         }
         if let (epoch, batch) = outcome.diverged {
             throw LoomError(.value, "training stopped at epoch \(first + epoch), batch \(batch): the loss is no longer a finite "
-                            + "number; `\(model.name)` keeps the weights of its last finite step (try a smaller lr)", at: a.range)
+                            + "number; `\(model.name)` keeps its weights from before that batch (try a smaller lr)", at: a.range)
         }
         if outcome.interrupted {
             throw LoomError(.interrupted, "training stopped by the user after \(outcome.history.count) full epoch(s); "
