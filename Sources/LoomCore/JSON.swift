@@ -58,6 +58,9 @@ public enum JSON: Sendable, Equatable {
 /// An ordered JSON object: members in insertion order, looked up by key.
 public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public private(set) var members: [(key: String, value: JSON)] = []
+    /// Each key's place in `members`: lookups and updates stay O(1), so a
+    /// 160,000-entry header parses in linear time.
+    private var positions: [String: Int] = [:]
 
     public init() {}
 
@@ -75,13 +78,17 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 
     /// Setting a key keeps its place; setting nil removes it.
     public subscript(key: String) -> JSON? {
-        get { members.first(where: { $0.key == key })?.value }
+        get { positions[key].map { members[$0].value } }
         set {
-            let index = members.firstIndex(where: { $0.key == key })
-            switch (index, newValue) {
+            switch (positions[key], newValue) {
             case let (i?, v?): members[i].value = v
-            case let (i?, nil): members.remove(at: i)
-            case let (nil, v?): members.append((key, v))
+            case let (i?, nil):
+                members.remove(at: i)
+                positions[key] = nil
+                for j in i..<members.count { positions[members[j].key] = j }
+            case let (nil, v?):
+                positions[key] = members.count
+                members.append((key, v))
             case (nil, nil): break
             }
         }

@@ -71,3 +71,24 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(o["a"], .int(3))
     }
 }
+
+final class JSONScaleTests: XCTestCase {
+    /// Objects parse in linear time: 160,000 keys (a large safetensors
+    /// header) parse, and every key is found, in well under the quadratic
+    /// parser's 23 s. (No clock is asserted; the test would time out.)
+    func testLargeObjectsKeepOrderAndFindEveryKey() throws {
+        let n = 160_000
+        let text = "{" + (0..<n).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
+        guard case .object(let object) = try JSON.parse(Array(text.utf8)[...]) else { return XCTFail() }
+        XCTAssertEqual(object.count, n)
+        XCTAssertEqual(object.keys.prefix(3), ["k0", "k1", "k2"])
+        for i in stride(from: 0, to: n, by: 997) { XCTAssertEqual(object["k\(i)"], .int(i)) }
+        var edited = object
+        edited["k5"] = nil
+        XCTAssertNil(edited["k5"])
+        XCTAssertEqual(edited["k6"], .int(6))
+        XCTAssertEqual(edited.keys[5], "k6")
+        edited["k5"] = 55
+        XCTAssertEqual(edited.keys.last, "k5")
+    }
+}
