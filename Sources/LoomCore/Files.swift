@@ -18,6 +18,22 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
 /// Small file helpers on the C library, so the kernel does not need
 /// Foundation (and its start-up cost) to read a connection file.
 public enum Files {
+    /// A regular file's bytes, checked before it is opened: anything else (a
+    /// FIFO would block, a device never ends, a directory) is refused, and so
+    /// is a file larger than `limit` bytes.
+    public static func read(_ path: String, atMost limit: Int) throws(FileError) -> [UInt8] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .errno(path) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw FileError(path: path, reason: "not a regular file (a directory, FIFO or device); Loom reads files")
+        }
+        guard Int(info.st_size) <= limit else {
+            throw FileError(path: path, reason: "\(Int(info.st_size) >> 20) MiB, more than the \(limit >> 20) MiB Loom allows "
+                            + "(`set memory` raises it)")
+        }
+        return try read(path)
+    }
+
     public static func read(_ path: String) throws(FileError) -> [UInt8] {
         guard let f = fopen(path, "rb") else { throw .errno(path) }
         defer { fclose(f) }

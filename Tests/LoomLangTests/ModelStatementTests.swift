@@ -298,3 +298,24 @@ extension ModelStatementTests {
         XCTAssertFalse(texts().suffix(2).contains { $0.contains("not binned") }, texts().suffix(2).joined())
     }
 }
+
+extension DataStatementTests {
+    /// Files are checked before they are read: no FIFO blocks, no device
+    /// reads until memory runs out, no file larger than the limit is loaded.
+    func testOnlyRegularFilesWithinTheLimitAreRead() throws {
+        let loom = LoomInterpreter(), out = CapturedOutput()
+        let fifo = "/tmp/loom-\(getpid()).fifo"
+        mkfifo(fifo, 0o600)
+        defer { unlink(fifo) }
+        for path in [fifo, "/dev/zero", "/tmp"] {
+            guard case .error(let e) = loom.execute("data c = csv \"\(path)\"", output: out) else { return XCTFail(path) }
+            XCTAssertEqual(e.name, "IOError")
+            XCTAssertTrue(e.value.contains("not a regular file"), e.value)
+        }
+        let big = "/tmp/loom-\(getpid())-big.csv"
+        defer { unlink(big) }
+        try String(repeating: "1,2,0\n", count: 4_000_000).write(toFile: big, atomically: true, encoding: .utf8)
+        guard case .error(let e) = loom.execute("set memory 16\ndata c = csv \"\(big)\"", output: out) else { return XCTFail() }
+        XCTAssertTrue(e.value.contains("22 MiB, more than the 16 MiB Loom allows"), e.value)
+    }
+}

@@ -88,7 +88,7 @@ extension Evaluator {
 
     func fileBytes(_ a: Arguments, _ name: String) throws(LoomError) -> (bytes: [UInt8], path: String) {
         let path = try a.string(name)
-        do { return (try Files.read(path), path) } catch {
+        do { return (try Files.read(path, atMost: session.memoryLimit), path) } catch {
             throw LoomError(.io, "cannot read \(error.description)", at: a.range(of: name))
         }
     }
