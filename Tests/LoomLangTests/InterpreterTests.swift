@@ -165,3 +165,17 @@ final class PlotWiringTests: XCTestCase {
         XCTAssertTrue(heatmap.split(separator: "\n").allSatisfy { $0.count <= 50 }, heatmap)
     }
 }
+
+extension InterpreterTests {
+    /// A suggestion is never the word itself; a form's second word gets its help.
+    func testHelpAndSuggestionsNeverRepeatTheWord() {
+        guard case .ok = run("help csv") else { return XCTFail("\(error("help csv")!)") }
+        XCTAssertTrue(out.displays.last?.plainText?.hasPrefix("data NAME = csv PATH") ?? false)
+        XCTAssertEqual(error("x = evaluate")?.value,
+                       "`evaluate` is a statement, not a value: it goes at the start of a line (`help evaluate`)")
+        XCTAssertEqual(error("x = lstm + 1")?.name, "NameError")
+        run("epochs = 3")
+        XCTAssertEqual(error("epoch + 1")?.value, "unknown name `epoch`; did you mean `epochs`?")
+        XCTAssertNil(error("help nonsense")?.value.range(of: "did you mean `nonsense`"))
+    }
+}

@@ -56,6 +56,10 @@ final class Evaluator {
     // MARK: expressions
 
     func unknownName(_ name: String, at range: SourceRange) -> LoomError {
+        if Statements.keywords.contains(name) || Layers.keywords.contains(name) {
+            return LoomError(.name, "`\(name)` is a statement, not a value: it goes at the start of a line (`help \(name)`)",
+                             at: range)
+        }
         let known = session.names + Statements.keywords
         return LoomError(.name, "unknown name `\(name)`", at: range, suggestion: closest(to: name, in: known))
     }

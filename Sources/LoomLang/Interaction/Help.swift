@@ -44,6 +44,8 @@ public enum Help {
         if forms.isEmpty, let first = words.first {
             forms = Statements.forms(of: first) + Layers.all.filter { $0.keyword == first }
         }
+        // A form's second word alone: `help csv` is `help data csv`.
+        if forms.isEmpty { forms = Statements.all.filter { $0.subword == topic } }
         if !forms.isEmpty { return describe(forms, width: width) }
         let users = (Statements.all + Layers.all).filter { $0.parameter(named: topic) != nil }
         guard !users.isEmpty else { return nil }

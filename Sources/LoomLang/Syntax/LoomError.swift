@@ -61,7 +61,8 @@ extension String {
 func closest(to word: String, in candidates: [String]) -> String? {
     let limit = max(1, word.count / 3)
     var best: (String, Int)?
-    for c in candidates {
+    // A suggestion is never the word itself: that helps nobody.
+    for c in candidates where c.lowercased() != word.lowercased() {
         let d = editDistance(word.lowercased(), c.lowercased())
         if d <= limit, d < (best?.1 ?? Int.max) { best = (c, d) }
     }
