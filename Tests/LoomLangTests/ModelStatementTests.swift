@@ -319,3 +319,14 @@ extension DataStatementTests {
         XCTAssertTrue(e.value.contains("22 MiB, more than the 16 MiB Loom allows"), e.value)
     }
 }
+
+extension SaveLoadTests {
+    func testLoadSaysOneLine() {
+        run(model + "\nsave m \"\(path("o"))\"")
+        defer { unlink(path("o")) }
+        let before = out.displays.count
+        run("load n \"\(path("o"))\"")
+        XCTAssertEqual(out.displays.count, before + 1)
+        XCTAssertEqual(texts().last, "Loaded n from \(path("o")): 2 layers, 23 parameters")
+    }
+}

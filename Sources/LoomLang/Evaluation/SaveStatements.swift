@@ -33,8 +33,8 @@ extension Evaluator {
         let object = try kind.restore(tensors: decoded.tensors, metadata: decoded.metadata, name: name, path: path,
                                       evaluator: self, at: a.range)
         session.define(name, .object(object))
-        if let state = object as? ModelState { show(summaryTable(state.model).bundle(width: session.width)) }
-        show(MimeBundle(text: "Loaded \(name) from \(path)" + ((object as? ModelState).map { " (trained \($0.epochsTrained) epochs)" } ?? "")))
+        // One line: `summary` shows a model's table when it is wanted.
+        show(MimeBundle(text: "Loaded \(name) from \(path): \(object.describe)"))
     }
 }
 
