@@ -18,6 +18,22 @@ public enum Parameters {
         notebook.cells = cells
     }
 
+    /// The names in `parameters` that the notebook's `parameters` cell does
+    /// not assign (`NAME = …` at the start of a line), in their order: what
+    /// papermill warns about as unknown parameters. Empty when there is no
+    /// such cell (nothing to check against).
+    public static func unknown(_ parameters: [(name: String, value: String)], in notebook: Notebook) -> [String] {
+        guard let cell = notebook.cells.first(where: { Notebook.tags($0).contains("parameters") }) else { return [] }
+        var defined = Set<String>()
+        for line in Notebook.text(cell["source"]).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let name = String(parts[0].drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+            if isName(name) { defined.insert(name) }
+        }
+        return parameters.map(\.name).filter { !defined.contains($0) }
+    }
+
     /// Numbers and percentages stay as written; anything else becomes a
     /// string literal.
     static func literal(_ value: String) -> String {

@@ -58,6 +58,9 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let pairs = stride(from: 0, to: parameter.count, by: 2).map { (name: parameter[$0], value: parameter[$0 + 1]) }
+        for name in Parameters.unknown(pairs, in: book) {
+            TerminalOutput.write(2, "loom run: warning: the parameters cell does not define `\(name)`; it is set anyway\n")
+        }
         Parameters.inject(pairs, into: &book)
         let runner = NotebookRunner(interpreter: LoomInterpreter())
         let started = Monotonic.now

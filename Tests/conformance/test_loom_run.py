@@ -103,6 +103,14 @@ def test_parameters_are_injected_after_the_parameters_cell(tmp_path):
     assert tags.count(["injected-parameters"]) == 1
 
 
+def test_a_parameter_the_parameters_cell_does_not_define_is_warned_about(tmp_path):
+    out = tmp_path / "run.ipynb"
+    result = loom_run(SAMPLE, "-o", out, "-p", "epochs", "3", "-p", "lerning_rate", "0.1")
+    assert result.returncode == 0
+    assert "does not define `lerning_rate`" in result.stderr
+    assert "`epochs`" not in result.stderr
+
+
 def test_a_failing_cell_stops_the_run_names_the_cell_and_line(tmp_path):
     source = write_notebook(tmp_path / "bad.ipynb", ["x = 1", "y = 2\ntrian x", "print 3"])
     original = source.read_bytes()
