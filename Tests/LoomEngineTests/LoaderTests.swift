@@ -124,9 +124,9 @@ final class NPYLoaderTests: XCTestCase {
 final class GlyphsTests: XCTestCase {
     func testSameSeedSameImagesOtherSeedOtherImages() {
         var a = RandomGenerator(seed: 7), b = RandomGenerator(seed: 7), c = RandomGenerator(seed: 8)
-        let x = Glyphs.make(count: 20, size: 28, noise: 0.1, random: &a)
-        XCTAssertEqual(x.inputs, Glyphs.make(count: 20, size: 28, noise: 0.1, random: &b).inputs)
-        XCTAssertNotEqual(x.inputs, Glyphs.make(count: 20, size: 28, noise: 0.1, random: &c).inputs)
+        let x = Glyphs.make(count: 20, size: 28, noise: 0.1, random: &a)!
+        XCTAssertEqual(x.inputs, Glyphs.make(count: 20, size: 28, noise: 0.1, random: &b)!.inputs)
+        XCTAssertNotEqual(x.inputs, Glyphs.make(count: 20, size: 28, noise: 0.1, random: &c)!.inputs)
         XCTAssertEqual(x.inputs.shape, [20, 28, 28, 1])
         XCTAssertEqual(x.classCounts, Array(repeating: 2, count: 10))
         XCTAssertTrue(x.inputs.storage.allSatisfy { $0 >= 0 && $0 <= 1 })
@@ -135,7 +135,7 @@ final class GlyphsTests: XCTestCase {
     func testDigitsDifferFromEachOtherMoreThanFromThemselves() {
         // Without noise, two drawings of one digit are closer than drawings of two digits, on average.
         var r = RandomGenerator(seed: 1)
-        let d = Glyphs.make(count: 200, size: 16, noise: 0, random: &r)
+        let d = Glyphs.make(count: 200, size: 16, noise: 0, random: &r)!
         let size = 256
         func distance(_ i: Int, _ j: Int) -> Float {
             (0..<size).reduce(0) { $0 + abs(d.inputs[i * size + $1] - d.inputs[j * size + $1]) }
@@ -147,7 +147,7 @@ final class GlyphsTests: XCTestCase {
 
     func testStratifiedSplitKeepsClassBalance() {
         var r = RandomGenerator(seed: 2)
-        let d = Glyphs.make(count: 100, size: 8, noise: 0.1, random: &r)
+        let d = Glyphs.make(count: 100, size: 8, noise: 0.1, random: &r)!
         let (train, test) = d.split(train: 0.8, random: &r)
         XCTAssertEqual(train.classCounts, Array(repeating: 8, count: 10))
         XCTAssertEqual(test.classCounts, Array(repeating: 2, count: 10))

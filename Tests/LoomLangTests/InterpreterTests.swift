@@ -179,3 +179,17 @@ extension InterpreterTests {
         XCTAssertNil(error("help nonsense")?.value.range(of: "did you mean `nonsense`"))
     }
 }
+
+extension InterpreterTests {
+    /// Making a large data set stops soon after an interrupt, keeping what was defined before.
+    func testMakingAGlyphsDataSetCanBeInterrupted() {
+        run("kept = 1")
+        let started = ContinuousClock.now
+        let flagger = Thread { Thread.sleep(forTimeInterval: 0.05); interruptFlag.store(true, ordering: .relaxed) }
+        flagger.start()
+        XCTAssertEqual(error("data big = glyphs n 200000 size 28")?.name, "Interrupted")
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(3))
+        XCTAssertEqual(error("big")?.name, "NameError")
+        XCTAssertEqual(value("kept"), "1")
+    }
+}

@@ -30,18 +30,23 @@ public enum Glyphs {
     }
 
     /// `n` images of `size`×`size`×1 with values in [0, 1], labels cycling
-    /// through the ten digits so classes stay balanced.
-    public static func make(count n: Int, size: Int, noise: Float, random: inout RandomGenerator) -> Dataset {
+    /// through the ten digits so classes stay balanced. `shouldStop` is
+    /// asked every 256 images; nil when it said stop.
+    public static func make(count n: Int, size: Int, noise: Float, random: inout RandomGenerator,
+                            shouldStop: () -> Bool = { false }) -> Dataset? {
         let pixels = size * size
         var storage = [Float](repeating: 0, count: n * pixels)
         var labels = [Int](repeating: 0, count: n)
-        storage.withUnsafeMutableBufferPointer { out in
+        let finished = storage.withUnsafeMutableBufferPointer { out -> Bool in
             for i in 0..<n {
+                if i % 256 == 0, shouldStop() { return false }
                 let digit = i % 10
                 labels[i] = digit
                 draw(digit, size: size, noise: noise, random: &random, into: out.baseAddress! + i * pixels)
             }
+            return true
         }
+        guard finished else { return nil }
         return Dataset(inputs: Tensor(shape: [n, size, size, 1], storage: storage), labels: labels, classes: 10)
     }
 

@@ -24,7 +24,11 @@ extension Evaluator {
         let noise = try a.number("noise")
         guard (0...1).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 1", at: a.range(of: "noise")) }
         try checkMemory(bytes: n * size * size * 4, what: "\(n) images of \(size)x\(size)", at: a.range)
-        try define(a, Glyphs.make(count: n, size: size, noise: Float(noise), random: &session.random))
+        guard let data = Glyphs.make(count: n, size: size, noise: Float(noise), random: &session.random,
+                                     shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
+            throw LoomError(.interrupted, "interrupted by the user before the images were made", at: a.range)
+        }
+        try define(a, data)
     }
 
     /// `data NAME = sines [n N] [steps T] [classes K] [noise X] [target classes|next]`
