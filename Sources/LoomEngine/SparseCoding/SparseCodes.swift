@@ -1,0 +1,53 @@
+/// Codes of `samples` signals over a dictionary of `atoms` atoms, one code a
+/// row, kept dense (most entries zero) so that C·D is one matrix product.
+public struct SparseCodes: Sendable, Equatable {
+    /// `samples` × `atoms`, row-major.
+    public var values: [Float]
+    public let samples: Int
+    public let atoms: Int
+    /// For OMP: the summed squared residual Σᵢ‖xᵢ − αᵢᵀD‖² before any atom
+    /// (index 0: Σᵢ‖xᵢ‖²) and after each step, a sample that stopped early
+    /// counting its last residual; the error against the number of nonzeros.
+    public var residualByStep: [Double]?
+    /// Samples whose OMP coding stopped before its target because the next
+    /// atom was a linear combination of the ones already chosen.
+    public var dependentStops = 0
+
+    public init(values: [Float], samples: Int, atoms: Int) {
+        precondition(values.count == samples * atoms, "SparseCodes: \(values.count) values for \(samples)x\(atoms)")
+        self.values = values
+        self.samples = samples
+        self.atoms = atoms
+    }
+
+    public init(zeros samples: Int, atoms: Int) {
+        self.init(values: [Float](repeating: 0, count: samples * atoms), samples: samples, atoms: atoms)
+    }
+
+    /// Sample `i`'s code.
+    public func code(_ i: Int) -> ArraySlice<Float> { values[(i * atoms)..<((i + 1) * atoms)] }
+
+    /// Nonzeros in each code.
+    public var nonzerosPerSample: [Int] {
+        (0..<samples).map { i in
+            var n = 0
+            for v in values[(i * atoms)..<((i + 1) * atoms)] where v != 0 { n += 1 }
+            return n
+        }
+    }
+
+    /// How many codes use each atom.
+    public var usage: [Int] {
+        var counts = [Int](repeating: 0, count: atoms)
+        for i in 0..<samples {
+            for k in 0..<atoms where values[i * atoms + k] != 0 { counts[k] += 1 }
+        }
+        return counts
+    }
+
+    /// The share of entries that are zero.
+    public var zeroFraction: Double {
+        guard !values.isEmpty else { return 1 }
+        return Double(values.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }) / Double(values.count)
+    }
+}
