@@ -8,7 +8,7 @@ import LoomLang
 /// evaluator and the engine.
 extension Fuzzer {
     /// The layer families a model can use today, from the language's own table.
-    static let builtLayers = Layers.all.filter { !$0.planned && $0.keyword != "input" }
+    static let builtLayers = Layers.all.filter { $0.keyword != "input" }
     static let activations = ActivationFunction.allCases.map(\.rawValue)
 
     /// A random line of `form`, its arguments drawn from its signature:

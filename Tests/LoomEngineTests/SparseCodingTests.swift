@@ -264,7 +264,7 @@ final class DictionaryLearningTests: XCTestCase {
     func testPatchesAreDeterministicAndInRange() {
         let a = patches(300, seed: 11), b = patches(300, seed: 11)
         XCTAssertEqual(a, b)
-        XCTAssertEqual(a.shape, [300, 8, 8])
+        XCTAssertEqual(a.shape, [300, 8, 8, 1])
         XCTAssertTrue(a.storage.allSatisfy { (0...1).contains($0) })
         XCTAssertNotEqual(a, patches(300, seed: 12))
     }

@@ -110,10 +110,6 @@ final class InterpreterTests: LoomTestCase {
         XCTAssertEqual(out.clears, 1)
     }
 
-    func testEngineStatementsSayTheyAreNotAvailableYet() {
-        XCTAssertEqual(error("data p = patches n 10")?.name, "NotAvailable")
-    }
-
     func testUserExpressions() {
         run("n = 4")
         guard case .ok(let b) = loom.evaluate(expression: "n * n") else { return XCTFail() }

@@ -9,7 +9,7 @@ import Glibc
 public enum Patches {
     public enum Kind: CaseIterable { case edge, line, corner, ramp, grating }
 
-    /// `n` patches of `size`×`size`, values in [0, 1]. `shouldStop` is asked
+    /// `n` patches of `size`×`size`×1, values in [0, 1]. `shouldStop` is asked
     /// every 1024 patches; nil when it said stop.
     public static func make(count n: Int, size: Int, noise: Float = 0.02, random: inout RandomGenerator,
                             shouldStop: () -> Bool = { false }) -> Dataset? {
@@ -26,7 +26,7 @@ public enum Patches {
             return true
         }
         guard finished else { return nil }
-        return Dataset(inputs: Tensor(shape: [n, size, size], storage: storage), targets: .none)
+        return Dataset(inputs: Tensor(shape: [n, size, size, 1], storage: storage), targets: .none)
     }
 
     static func draw(_ kind: Kind, size: Int, noise: Float, random: inout RandomGenerator,

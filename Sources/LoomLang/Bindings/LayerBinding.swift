@@ -9,9 +9,7 @@ struct LayerBinding: Sendable {
     typealias Writer = @Sendable (any LayerSpec) -> String?
 
     let signature: Signature
-    /// Nil for a planned family: it parses and has help, and a model using
-    /// it says it is not available yet.
-    let read: Reader?
+    let read: Reader
     /// The line for a spec of this family (without `as NAME`); nil for other families' specs.
     let write: Writer
 
@@ -20,11 +18,5 @@ struct LayerBinding: Sendable {
                                      write: @escaping @Sendable (S) -> String?) -> LayerBinding {
         LayerBinding(signature: signature, read: { a throws(LoomError) in try read(a) },
                      write: { spec in (spec as? S).flatMap(write) })
-    }
-
-    static func planned(_ signature: Signature) -> LayerBinding {
-        var marked = signature
-        marked.planned = true
-        return LayerBinding(signature: marked, read: nil, write: { _ in nil })
     }
 }

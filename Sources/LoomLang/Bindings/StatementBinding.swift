@@ -8,9 +8,6 @@ struct StatementBinding: Sendable {
     enum Kind: Sendable {
         /// Built: `handler` runs it.
         case handler(Handler)
-        /// Designed but not built yet: it parses, has help, and says it is
-        /// not available.
-        case planned
         /// A block the parser turns into a statement of its own (`model … { }`).
         case block
     }
@@ -20,12 +17,6 @@ struct StatementBinding: Sendable {
 
     static func bind(_ signature: Signature, _ handler: @escaping Handler) -> StatementBinding {
         StatementBinding(signature: signature, kind: .handler(handler))
-    }
-
-    static func planned(_ signature: Signature) -> StatementBinding {
-        var marked = signature
-        marked.planned = true
-        return StatementBinding(signature: marked, kind: .planned)
     }
 
     static func block(_ signature: Signature) -> StatementBinding {

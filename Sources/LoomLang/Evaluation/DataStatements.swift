@@ -19,14 +19,29 @@ extension Evaluator {
 
     /// `data NAME = glyphs [n N] [size S] [noise X]`
     func makeGlyphs(_ a: Arguments) throws(LoomError) {
+        try makeImages(a, sides: 8...256, noun: "images") { n, size, noise, random, stop in
+            Glyphs.make(count: n, size: size, noise: noise, random: &random, shouldStop: stop)
+        }
+    }
+
+    /// `data NAME = patches [n N] [size S] [noise X]`
+    func makePatches(_ a: Arguments) throws(LoomError) {
+        try makeImages(a, sides: 2...64, noun: "patches") { n, size, noise, random, stop in
+            Patches.make(count: n, size: size, noise: noise, random: &random, shouldStop: stop)
+        }
+    }
+
+    /// Synthetic square images from `n`, `size` and `noise`, checked against
+    /// memory first; interruptible (`make` returns nil when it stopped).
+    func makeImages(_ a: Arguments, sides: ClosedRange<Int>, noun: String,
+                    _ make: (Int, Int, Float, inout RandomGenerator, () -> Bool) -> Dataset?) throws(LoomError) {
         let n = try a.integer("n", in: 1...1_000_000)
-        let size = try a.integer("size", in: 8...256)
+        let size = try a.integer("size", in: sides)
         let noise = try a.number("noise")
         guard (0...1).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 1", at: a.range(of: "noise")) }
-        try checkMemory(bytes: n * size * size * 4, what: "\(n) images of \(size)x\(size)", at: a.range)
-        guard let data = Glyphs.make(count: n, size: size, noise: Float(noise), random: &session.random,
-                                     shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
-            throw LoomError(.interrupted, "interrupted by the user before the images were made", at: a.range)
+        try checkMemory(bytes: n * size * size * 4, what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
+        guard let data = make(n, size, Float(noise), &session.random, { interruptFlag.load(ordering: .relaxed) }) else {
+            throw LoomError(.interrupted, "interrupted by the user before the \(noun) were made", at: a.range)
         }
         try define(a, data)
     }

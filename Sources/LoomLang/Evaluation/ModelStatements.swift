@@ -50,11 +50,9 @@ extension Evaluator {
     /// One line of a model block as its family's engine spec.
     func layerSpec(_ c: Command) throws(LoomError) -> any LayerSpec {
         if c.signature.keyword == "input" { throw LoomError(.value, "`input` comes once, as the first layer", at: c.range) }
-        guard let read = Layers.binding(c.signature.keyword)?.read else {
-            throw LoomError(.unavailable, "`\(c.signature.keyword)` layers are not available yet in this version of Loom",
-                            at: c.range)
-        }
-        return try read(Arguments(command: c, evaluator: self))
+        // The parser only makes commands of the families `Layers` binds.
+        guard let binding = Layers.binding(c.signature.keyword) else { preconditionFailure("no layer binding for \(c.signature.keyword)") }
+        return try binding.read(Arguments(command: c, evaluator: self))
     }
 
     // MARK: summary

@@ -9,7 +9,7 @@ extension Evaluator {
         let name = try a.name("name"), expr = try a.expression("name")
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
         guard case .object(let object) = item, let saved = object.saved else {
-            throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models and data sets", at: expr.range)
+            throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models, data sets and dictionaries", at: expr.range)
         }
         let path = try a.string("path")
         let metadata = [(SavedKinds.formatKey, saved.format)] + saved.metadata + [("loom.version", LoomLangVersion.value)]

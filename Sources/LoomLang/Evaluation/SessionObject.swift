@@ -44,7 +44,7 @@ protocol SavedKind: SessionObject {
 /// The kinds `load` knows, by format.
 enum SavedKinds {
     static let formatKey = "loom.format"
-    static let all: [any SavedKind.Type] = [ModelState.self, SessionDataset.self]
+    static let all: [any SavedKind.Type] = [ModelState.self, SessionDataset.self, SessionDictionary.self]
 
     static func kind(for format: String) -> (any SavedKind.Type)? { all.first { $0.format == format } }
 }

@@ -100,9 +100,6 @@ public struct Signature: Sendable, Equatable {
     public var parameters: [Parameter]
     public var summary: String
     public var example: String
-    /// Designed and documented, not built yet: it parses and has help, and
-    /// running it says it is not available (set by the binding tables).
-    public var planned = false
 
     public init(_ keyword: String, _ category: Category, _ parameters: [Parameter] = [],
                 summary: String, example: String) {

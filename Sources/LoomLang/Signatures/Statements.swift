@@ -86,11 +86,12 @@ public enum Statements {
             Parameter("steps", .integer, default: "50", "time steps per sequence"),
         ], summary: "The adding problem: two marked values in a long sequence; the target is their sum.",
         example: "data add = adding n 2000 steps 50")) { e, a throws(LoomError) in try e.makeAdding(a) },
-        .planned(Signature("data", "patches", binds: true, .data, [
+        .bind(Signature("data", "patches", binds: true, .data, [
             Parameter("n", .integer, default: "1000", "how many patches"),
             Parameter("size", .integer, default: "8", "the side of each square patch"),
-        ], summary: "Makes synthetic image patches with edges, for dictionary learning.",
-        example: "data pix = patches n 2000 size 8")),
+            Parameter("noise", .number, default: "0.02", "the standard deviation of the pixel noise"),
+        ], summary: "Makes synthetic grey-level image patches (edges, lines, corners, ramps, gratings), for dictionary learning.",
+        example: "data pix = patches n 2000 size 8")) { e, a throws(LoomError) in try e.makePatches(a) },
         .bind(Signature("split", .data, [
             Parameter("data", .reference, required: true, positional: true, "the data set to split"),
             Parameter("train", .fraction, default: "0.8", "the share that goes to NAME.train"),
@@ -175,31 +176,56 @@ public enum Statements {
         ], summary: "A layer's activations: units over samples with their sparsity; for a recurrent layer, "
             + "its state over the steps and its gates' mean activity.",
         example: "show activations wide.dense1 on digits.test")) { e, a throws(LoomError) in e.show(try e.showActivations(a)) },
-        .planned(Signature("show", "atoms", .sparse, [Parameter("dictionary", .reference, required: true, positional: true,
-                                                        "a learned dictionary")],
-                  summary: "A dictionary's atoms as an image grid.", example: "show atoms D")),
-        .planned(Signature("show", "codes", .sparse, [Parameter("codes", .reference, required: true, positional: true, "sparse codes")],
-                  summary: "Sparsity, a spy plot and the reconstruction error of sparse codes.", example: "show codes C")),
     ]
 
     static let sparse: [StatementBinding] = [
-        .planned(Signature("dictionary", "learn", binds: true, .sparse, [
+        .bind(Signature("dictionary", "learn", binds: true, .sparse, [
             Parameter("data", .reference, required: true, positional: true, "the training signals"),
             Parameter("atoms", .integer, required: true, "how many atoms"),
-            Parameter("sparsity", .integer, "nonzeros per code (‖α‖₀ ≤ T)"),
-            Parameter("alpha", .number, "the L1 penalty, instead of a sparsity"),
-            Parameter("method", .choice(["ksvd", "mod", "online"]), default: "ksvd", "the learning algorithm"),
-            Parameter("iterations", .integer, default: "10", "learning iterations"),
-        ], summary: "Learns a dictionary whose atoms code the data sparsely.",
-        example: "dictionary D = learn pix atoms 100 sparsity 5 method ksvd iterations 10")),
-        .planned(Signature("codes", "encode", binds: true, .sparse, [
+            Parameter("sparsity", .integer, "nonzeros per code (‖α‖₀ ≤ T), coded by OMP"),
+            Parameter("alpha", .number, "a lasso penalty instead of a sparsity (method online)"),
+            Parameter("method", .choice(of: DictionaryLearning.Method.self), default: "ksvd",
+                      "`ksvd` refits atom by atom, `mod` all atoms by least squares, `online` learns from mini-batches"),
+            Parameter("iterations", .integer, default: "10", "learning iterations (for online: passes over the data)"),
+            Parameter("batch", .integer, default: "256", "samples per mini-batch, for online"),
+            Parameter("tolerance", .number, default: "0", "stop once an iteration improves the cost by less than this share"),
+            Parameter("center", .flag, "take each sample's mean off first (and when coding with it)"),
+        ], summary: "Learns a dictionary whose atoms code the data sparsely, with live progress and the cost after each iteration.",
+        example: "dictionary D = learn pix atoms 100 sparsity 5 method ksvd iterations 10")) { e, a throws(LoomError) in try e.learnDictionary(a) },
+        .bind(Signature("dictionary", "csv", binds: true, .sparse, [
+            Parameter("path", .string, required: true, positional: true, "the CSV file, one atom a row (a header line is skipped)"),
+            Parameter("shape", .shape, "the shape of one sample, e.g. 8x8"),
+            Parameter("center", .flag, "the atoms code samples with their mean taken off"),
+        ], summary: "Reads a dictionary learned elsewhere (scikit-learn's components_), one atom a row.",
+        example: "dictionary D = csv \"atoms.csv\" shape 8x8")) { e, a throws(LoomError) in try e.readDictionary(a) },
+        .bind(Signature("dictionary", "npy", binds: true, .sparse, [
+            Parameter("path", .string, required: true, positional: true, "the .npy array, atoms × values"),
+            Parameter("shape", .shape, "the shape of one sample, e.g. 8x8"),
+            Parameter("center", .flag, "the atoms code samples with their mean taken off"),
+        ], summary: "Reads a dictionary from a NumPy array, one atom a row (np.save(path, model.components_)).",
+        example: "dictionary D = npy \"atoms.npy\" shape 8x8")) { e, a throws(LoomError) in try e.readDictionary(a) },
+        .bind(Signature("codes", "encode", binds: true, .sparse, [
             Parameter("data", .reference, required: true, positional: true, "the signals"),
             Parameter("with", .reference, required: true, placeholder: "DICT", "the dictionary"),
-            Parameter("method", .choice(["omp", "lasso", "threshold"]), positional: true, default: "omp", "the coder"),
-            Parameter("sparsity", .integer, "nonzeros per code, for omp"),
-            Parameter("alpha", .number, "the L1 penalty, for lasso"),
-            Parameter("threshold", .number, "the cut-off, for threshold"),
-        ], summary: "Codes signals sparsely over a dictionary.", example: "codes C = encode pix with D omp sparsity 5")),
+            Parameter("method", .choice(of: SparseMethod.self), positional: true,
+                      "the coder (default: threshold when `threshold X` is given, lasso with `alpha`, else omp)"),
+            Parameter("sparsity", .integer, "omp: nonzeros per code"),
+            Parameter("error", .number, "omp: stop a code once its relative error ‖x − αD‖/‖x‖ is this small"),
+            Parameter("alpha", .number, "lasso: the L1 penalty in ½‖x − αD‖² + alpha‖α‖₁"),
+            Parameter("threshold", .number, "threshold: the cut-off for soft thresholding of Dx"),
+            Parameter("positive", .flag, "lasso and threshold: only nonnegative coefficients"),
+        ], summary: "Codes signals sparsely over a dictionary: OMP, the lasso or soft thresholding.",
+        example: "codes C = encode pix with D omp sparsity 5")) { e, a throws(LoomError) in try e.encode(a) },
+        .bind(Signature("show", "atoms", .sparse, [
+            Parameter("dictionary", .reference, required: true, positional: true, "a dictionary"),
+            Parameter("first", .integer, default: "49", "how many atoms to draw"),
+        ], summary: "A dictionary's atoms as an image grid, the most used first once codes have been made with it.",
+        example: "show atoms D")) { e, a throws(LoomError) in e.show(try e.showAtoms(a)) },
+        .bind(Signature("show", "codes", .sparse, [
+            Parameter("codes", .reference, required: true, positional: true, "sparse codes"),
+            Parameter("sample", .integer, placeholder: "I", "one sample (from 1): original, rebuilt, and its atoms with their weights"),
+        ], summary: "Relative error, nonzeros, atom usage, a spy plot and the learning curve of sparse codes.",
+        example: "show codes C")) { e, a throws(LoomError) in e.show(try e.showCodes(a)) },
     ]
 
     /// The forms that start with `keyword`.

@@ -7,7 +7,6 @@ public struct LoomError: Error, Sendable, Equatable {
         case type = "TypeError"
         case value = "ValueError"
         case interrupted = "Interrupted"
-        case unavailable = "NotAvailable"
         case io = "IOError"
     }
 

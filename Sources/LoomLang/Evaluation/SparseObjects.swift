@@ -1,0 +1,153 @@
+import LoomCore
+import LoomEngine
+import LoomRender
+
+/// A dictionary in the session: its atoms, the shape of the samples they
+/// code, and how it came to be.
+public final class SessionDictionary: SessionObject {
+    public let dictionary: SparseDictionary
+    /// One sample's shape (`8x8x1`): atoms are drawn in it.
+    public let sampleShape: [Int]
+    /// Whether each sample's mean is taken off before coding (`learn … center`).
+    public let centered: Bool
+    /// `learned by ksvd on pix`, `read from atoms.csv`.
+    public let origin: String
+    /// The learning run's relative error after each iteration (empty when read from a file).
+    public let costs: [Double]
+    /// How many codes use each atom, in the latest codes made with it.
+    public var usage: [Int]?
+
+    init(_ dictionary: SparseDictionary, sampleShape: [Int], centered: Bool, origin: String, costs: [Double] = [],
+         usage: [Int]? = nil) {
+        self.dictionary = dictionary
+        self.sampleShape = sampleShape
+        self.centered = centered
+        self.origin = origin
+        self.costs = costs
+        self.usage = usage
+    }
+
+    public static let kind = "dictionary"
+    public var describe: String {
+        "\(dictionary.count) atoms of \(Shape.text(sampleShape)), \(origin)" + (centered ? ", centred" : "")
+            + (costs.last.map { ", relative error \(NumberFormat.fixed($0, decimals: 4))" } ?? "")
+    }
+
+    /// The signals a data set's samples are for this dictionary: one row a
+    /// sample, centred when the dictionary is.
+    func signals(_ data: Dataset) -> Tensor {
+        let x = data.inputs.reshaped([data.count, data.inputs.sampleSize])
+        return centered ? Self.centering(x) : x
+    }
+
+    /// Each row minus its mean.
+    static func centering(_ x: Tensor) -> Tensor {
+        var x = x
+        let n = x.sampleSize
+        for i in 0..<x.batch {
+            let mean = x.storage[(i * n)..<((i + 1) * n)].reduce(0, +) / Float(n)
+            for j in (i * n)..<((i + 1) * n) { x.storage[j] -= mean }
+        }
+        return x
+    }
+
+    /// An atom or sample of `sampleShape` as an image: height × width of an
+    /// image shape, a square for a square length, else one row.
+    var imageShape: (rows: Int, columns: Int) {
+        let shape = sampleShape
+        if shape.count >= 2, shape.dropFirst(2).allSatisfy({ $0 == 1 }) { return (shape[0], shape[1]) }
+        let n = dictionary.length
+        let side = Int(Double(n).squareRoot().rounded())
+        return side * side == n ? (side, side) : (1, n)
+    }
+}
+
+/// Codes of a data set over a dictionary, with what made them.
+public final class SessionCodes: SessionObject {
+    public let codes: SparseCodes
+    public let dictionary: SessionDictionary
+    public let dictionaryName: String
+    public let dataName: String
+    /// The signals coded (centred when the dictionary is), for errors and reconstructions.
+    public let signals: Tensor
+    /// The coder as written: `omp sparsity 5`.
+    public let coder: String
+    public let seconds: Double
+
+    init(_ codes: SparseCodes, dictionary: SessionDictionary, dictionaryName: String, dataName: String, signals: Tensor,
+         coder: String, seconds: Double) {
+        self.codes = codes
+        self.dictionary = dictionary
+        self.dictionaryName = dictionaryName
+        self.dataName = dataName
+        self.signals = signals
+        self.coder = coder
+        self.seconds = seconds
+    }
+
+    public static let kind = "codes"
+    public static let noun = "set of codes"
+
+    public lazy var relativeError: Double = SparseCoding.relativeError(signals, codes, dictionary.dictionary)
+    public var meanNonzeros: Double {
+        Double(codes.nonzerosPerSample.reduce(0, +)) / Double(max(1, codes.samples))
+    }
+
+    public var describe: String {
+        "\(NumberFormat.grouped(codes.samples)) codes of \(dataName) over \(dictionaryName) (\(coder)): "
+            + "\(NumberFormat.fixed(meanNonzeros, decimals: 1)) nonzeros each, relative error \(NumberFormat.fixed(relativeError, decimals: 4))"
+    }
+
+    public var saved: SavedObject? { nil }
+}
+
+extension SessionDictionary: SavedKind {
+    static let format = "loom-dictionary-1"
+
+    /// The atoms as `atoms` (atoms × values, scikit-learn's `components_`),
+    /// the sample shape, centring, origin and learning curve in the metadata.
+    public var saved: SavedObject? {
+        SavedObject(format: Self.format,
+                    tensors: [("atoms", Tensor(shape: [dictionary.count, dictionary.length], storage: dictionary.atoms))],
+                    metadata: [("loom.shape", Shape.text(sampleShape)), ("loom.centered", centered ? "true" : "false"),
+                               ("loom.origin", origin), ("loom.costs", costs.map { String($0) }.joined(separator: ","))],
+                    summary: "\(dictionary.count) atoms of \(Shape.text(sampleShape))")
+    }
+
+    static func restore(tensors: [String: Tensor], metadata: [String: String], name: String, path: String,
+                        evaluator: Evaluator, at range: SourceRange) throws(LoomError) -> SessionDictionary {
+        guard let atoms = tensors["atoms"], atoms.shape.count == 2, atoms.shape[0] > 0, atoms.shape[1] > 0 else {
+            throw LoomError(.value, "\(path) does not hold a dictionary's atoms (a 2-D tensor `atoms`)", at: range)
+        }
+        let dims = (metadata["loom.shape"] ?? "").split(separator: "x").compactMap { Int($0) }
+        let shape = dims.isEmpty || dims.reduce(1, *) != atoms.shape[1] ? [atoms.shape[1]] : dims
+        let dictionary = try checkedDictionary(atoms.storage, count: atoms.shape[0], length: atoms.shape[1], source: path,
+                                               at: range, evaluator: evaluator)
+        let costs = (metadata["loom.costs"] ?? "").split(separator: ",").compactMap { Double($0) }
+        return SessionDictionary(dictionary, sampleShape: shape, centered: metadata["loom.centered"] == "true",
+                                 origin: metadata["loom.origin"] ?? "loaded from \(path)", costs: costs)
+    }
+
+    /// Atoms from outside, checked: finite, none all zeros; scaled to unit
+    /// norm with a note when they were not.
+    static func checkedDictionary(_ values: [Float], count: Int, length: Int, source: String, at range: SourceRange,
+                                  evaluator: Evaluator) throws(LoomError) -> SparseDictionary {
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw LoomError(.value, "\(source): atom \(bad / length + 1) holds a value that is not a finite number", at: range)
+        }
+        var dictionary = SparseDictionary(atoms: values, count: count, length: length)
+        if let zero = dictionary.norms.firstIndex(of: 0) {
+            throw LoomError(.value, "\(source): atom \(zero + 1) is all zeros, so it cannot be scaled to unit norm", at: range)
+        }
+        // Atoms already of unit norm (as `save` writes them) are kept bit for bit.
+        let scaled = dictionary.norms.contains { abs($0 - 1) > 1e-5 } ? dictionary.normalize()! : 0
+        if scaled > 0 {
+            evaluator.output.stream(.stderr, "note: \(scaled) of the \(count) atoms in \(source) were not of unit norm; "
+                                    + "they were scaled to it\n")
+        }
+        if count > 1, dictionary.coherence > 0.9999 {
+            evaluator.output.stream(.stderr, "note: two atoms in \(source) are the same up to sign; OMP will use at most one of them\n")
+        }
+        return dictionary
+    }
+}

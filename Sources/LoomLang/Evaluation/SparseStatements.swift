@@ -1,0 +1,217 @@
+import LoomCore
+import LoomEngine
+import LoomRender
+
+extension Evaluator {
+    func sparseDictionary(_ expr: Expr) throws(LoomError) -> SessionDictionary { try object(expr, SessionDictionary.self) }
+
+    /// The signals of `data` for `dictionary`, checked: as many values a
+    /// sample as an atom has, all finite.
+    func signals(_ data: Dataset, for dictionary: SessionDictionary, name: String, at range: SourceRange) throws(LoomError) -> Tensor {
+        let length = dictionary.dictionary.length
+        guard data.inputs.sampleSize == length else {
+            throw LoomError(.value, "the data's samples are \(Shape.text(data.sampleShape)) (\(data.inputs.sampleSize) values) "
+                            + "but the atoms of `\(name)` have \(length)", at: range)
+        }
+        return try finite(dictionary.signals(data), at: range)
+    }
+
+    func finite(_ x: Tensor, at range: SourceRange) throws(LoomError) -> Tensor {
+        if let bad = x.storage.firstIndex(where: { !$0.isFinite }) {
+            throw LoomError(.value, "sample \(bad / max(1, x.sampleSize) + 1) holds a value that is not a finite number", at: range)
+        }
+        return x
+    }
+
+    /// `dictionary NAME = learn DATA atoms K (sparsity T | alpha A) [method …] [iterations N] [batch B] [tolerance X] [center]`
+    func learnDictionary(_ a: Arguments) throws(LoomError) {
+        let dataExpr = try a.expression("data")
+        let data = try a.dataset("data")
+        let atoms = try a.integer("atoms", in: 1...100_000)
+        let method = try a.choice("method", DictionaryLearning.Method.self)
+        let coding: DictionaryLearning.Coding
+        switch (try a.optionalInteger("sparsity", in: 1...100_000), try a.optionalNumber("alpha")) {
+        case (let t?, nil):
+            guard t <= atoms else {
+                throw LoomError(.value, "sparsity \(t) is more than the \(atoms) atoms to learn", at: a.range(of: "sparsity"))
+            }
+            coding = .sparsity(t)
+        case (nil, let alpha?):
+            guard alpha > 0 else { throw LoomError(.value, "alpha must be positive", at: a.range(of: "alpha")) }
+            guard method == .online else {
+                throw LoomError(.value, "\(method.rawValue) codes with OMP: give `sparsity T`, or learn with the lasso by "
+                                + "`method online`", at: a.range(of: "alpha"))
+            }
+            coding = .lasso(alpha: alpha)
+        case (nil, nil):
+            throw LoomError(.syntax, "`dictionary learn` needs `sparsity T` (nonzeros per code) or `alpha A` (a lasso penalty)",
+                            at: a.range)
+        case (_?, _?):
+            throw LoomError(.value, "give `sparsity` (OMP) or `alpha` (lasso), not both", at: a.range(of: "alpha"))
+        }
+        let iterations = try a.integer("iterations", in: 1...100_000)
+        let batch = try a.integer("batch", in: 1...1_000_000)
+        let tolerance = try a.number("tolerance")
+        guard (0..<1).contains(tolerance) else {
+            throw LoomError(.value, "tolerance must be a share of the cost, at least 0 and below 1", at: a.range(of: "tolerance"))
+        }
+        let sampleSize = data.inputs.sampleSize
+        try checkMemory(bytes: (data.count * (atoms + 2 * sampleSize) + atoms * atoms) * 4,
+                        what: "codes of \(data.count) samples over \(atoms) atoms", at: a.range)
+        let centered = a.flag("center")
+        let x = try finite(centered ? SessionDictionary.centering(data.inputs.reshaped([data.count, sampleSize]))
+                                    : data.inputs.reshaped([data.count, sampleSize]), at: dataExpr.range)
+        Parallel.setThreads(session.threads)
+
+        let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width)
+        let started = Monotonic.now
+        var bar = ProgressBar(label: "\(method.rawValue)", total: iterations, unit: "iteration")
+        progress.show(bar, force: true)
+        let options = DictionaryLearning.Options(atoms: atoms, coding: coding, method: method, iterations: iterations,
+                                                 batch: batch, tolerance: tolerance)
+        let result = DictionaryLearning.learn(x, options, random: &session.random,
+                                              shouldStop: { interruptFlag.load(ordering: .relaxed) }) { n, cost in
+            bar.completed = n
+            bar.elapsed = Monotonic.now - started
+            bar.metrics = [("relative error", NumberFormat.fixed(cost, decimals: 4))]
+            progress.show(bar, force: n == iterations)
+        }
+        let seconds = Monotonic.now - started
+        guard let result else {
+            throw LoomError(.interrupted, "learning stopped by the user before its first iteration finished; nothing was defined",
+                            at: a.range)
+        }
+        let name = try a.name("name"), dataName = try a.name("data")
+        let codingText: String
+        switch coding {
+        case .sparsity(let t): codingText = "sparsity \(t)"
+        case .lasso(let alpha): codingText = "alpha \(NumberFormat.short(alpha))"
+        }
+        let dictionary = SessionDictionary(result.dictionary, sampleShape: data.sampleShape, centered: centered,
+                                           origin: "learned by \(method.rawValue) (\(codingText)) on \(dataName)",
+                                           costs: result.costs, usage: result.codes.usage)
+        session.define(name, .object(dictionary))
+        let error = SparseCoding.relativeError(x, result.codes, result.dictionary)
+        var lines = ["\(name): \(atoms) atoms of \(Shape.text(data.sampleShape)) learned by \(method.rawValue) on \(dataName) "
+                     + "in \(duration(seconds)), \(result.costs.count) iteration(s); relative error \(NumberFormat.fixed(error, decimals: 4))"]
+        if result.converged { lines.append("stopped early: the last iteration improved the cost by less than the tolerance") }
+        if result.restartedAtoms > 0 {
+            lines.append("\(result.restartedAtoms) unused atom(s) restarted from the worst-coded samples along the way")
+        }
+        show(MimeBundle(text: lines.joined(separator: "\n")))
+        if result.costs.count > 1 {
+            show(plot(LinePlot([(name: "relative error", values: result.costs)], title: "cost by iteration",
+                               xLabel: "iteration", height: 8)))
+        }
+        if result.interrupted {
+            throw LoomError(.interrupted, "learning stopped by the user after \(result.costs.count) iteration(s); `\(name)` keeps "
+                            + "the atoms of the last finished one", at: a.range)
+        }
+    }
+
+    /// `dictionary NAME = csv PATH [shape DIMS]` or `npy PATH [shape DIMS]`:
+    /// atoms learned elsewhere, one a row.
+    func readDictionary(_ a: Arguments) throws(LoomError) {
+        let (bytes, path) = try fileBytes(a, "path")
+        try checkMemory(bytes: bytes.count * 2, what: path, at: a.range)
+        let rows: Dataset
+        do {
+            rows = a.signature.subword == "csv" ? try CSVLoader.load(bytes: bytes, label: .none, source: path)
+                : try NPYLoader.load(samples: bytes, labels: nil, samplesSource: path, labelsSource: "")
+        } catch { throw LoomError(.value, error.message, at: a.range) }
+        let count = rows.count, length = rows.inputs.sampleSize
+        let shape = try a.optionalShape("shape") ?? [length]
+        guard shape.reduce(1, *) == length else {
+            throw LoomError(.value, "shape \(Shape.text(shape)) holds \(shape.reduce(1, *)) values but the atoms in \(path) have \(length)",
+                            at: a.range(of: "shape"))
+        }
+        let dictionary = try SessionDictionary.checkedDictionary(rows.inputs.storage, count: count, length: length, source: path,
+                                                                  at: a.range, evaluator: self)
+        let name = try a.name("name")
+        let object = SessionDictionary(dictionary, sampleShape: shape, centered: a.flag("center"), origin: "read from \(path)")
+        session.define(name, .object(object))
+        show(MimeBundle(text: "\(name): \(object.describe)"))
+    }
+
+    /// `codes NAME = encode DATA with DICT [omp|lasso|threshold] …`
+    func encode(_ a: Arguments) throws(LoomError) {
+        let dictionaryName = try a.name("with")
+        let dictionary = try sparseDictionary(try a.expression("with"))
+        let dataName = try a.name("data")
+        let x = try signals(try a.dataset("data"), for: dictionary, name: dictionaryName, at: try a.expression("data").range)
+        let (encoder, coder) = try sparseEncoder(a, atoms: dictionary.dictionary.count)
+        try checkMemory(bytes: x.batch * dictionary.dictionary.count * 12, what: "\(x.batch) codes over "
+                        + "\(dictionary.dictionary.count) atoms", at: a.range)
+        Parallel.setThreads(session.threads)
+        let started = Monotonic.now
+        guard let codes = SparseCoding.encode(x, with: dictionary.dictionary, encoder,
+                                              shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
+            throw LoomError(.interrupted, "coding stopped by the user; nothing was defined", at: a.range)
+        }
+        let seconds = Monotonic.now - started
+        let name = try a.name("name")
+        let object = SessionCodes(codes, dictionary: dictionary, dictionaryName: dictionaryName, dataName: dataName,
+                                  signals: x, coder: coder, seconds: seconds)
+        dictionary.usage = codes.usage
+        session.define(name, .object(object))
+        var text = "\(name): \(object.describe), in \(duration(seconds))"
+        if codes.dependentStops > 0 {
+            text += "\nnote: \(NumberFormat.grouped(codes.dependentStops)) sample(s) stopped before their target: the next atom "
+                + "was a combination of those already chosen (coherence \(NumberFormat.fixed(Double(dictionary.dictionary.coherence), decimals: 4)))"
+        }
+        show(MimeBundle(text: text))
+    }
+
+    /// The coder the options name, and how to write it: `threshold X` picks
+    /// thresholding, `alpha` the lasso, else OMP.
+    func sparseEncoder(_ a: Arguments, atoms: Int) throws(LoomError) -> (SparseEncoder, String) {
+        let named = a.given("method") ? try a.choice("method", SparseMethod.self) : nil
+        let method = named ?? (a.given("threshold") ? .threshold : a.given("alpha") ? .lasso : .omp)
+        let positive = a.flag("positive")
+        func refuse(_ option: String, _ methods: String) throws(LoomError) {
+            if a.given(option) {
+                throw LoomError(.value, "`\(option)` goes with \(methods), not \(method.rawValue)", at: a.range(of: option))
+            }
+        }
+        switch method {
+        case .omp:
+            try refuse("alpha", "lasso"); try refuse("threshold", "threshold"); try refuse("positive", "lasso and threshold")
+            let sparsity = try a.optionalInteger("sparsity", in: 1...100_000)
+            let error = try a.optionalNumber("error")
+            guard sparsity != nil || error != nil else {
+                throw LoomError(.syntax, "omp needs `sparsity T` (nonzeros per code) or `error E` (the relative error to reach)",
+                                at: a.range)
+            }
+            if let sparsity, sparsity > atoms {
+                throw LoomError(.value, "sparsity \(sparsity) is more than the dictionary's \(atoms) atoms", at: a.range(of: "sparsity"))
+            }
+            if let error, !(0..<1).contains(error) {
+                throw LoomError(.value, "error is a relative error, at least 0 and below 1", at: a.range(of: "error"))
+            }
+            let text = ["omp"] + (sparsity.map { ["sparsity \($0)"] } ?? []) + (error.map { ["error \(NumberFormat.short($0))"] } ?? [])
+            return (.omp(sparsity: sparsity, relativeError: error), text.joined(separator: " "))
+        case .lasso:
+            try refuse("sparsity", "omp"); try refuse("error", "omp"); try refuse("threshold", "threshold")
+            guard let alpha = try a.optionalNumber("alpha") else {
+                throw LoomError(.syntax, "lasso needs `alpha A`, the L1 penalty", at: a.range)
+            }
+            guard alpha >= 0 else { throw LoomError(.value, "alpha must be at least 0", at: a.range(of: "alpha")) }
+            return (.lasso(alpha: alpha, positive: positive), "lasso alpha \(NumberFormat.short(alpha))" + (positive ? " positive" : ""))
+        case .threshold:
+            try refuse("sparsity", "omp"); try refuse("error", "omp"); try refuse("alpha", "lasso")
+            guard let cut = try a.optionalNumber("threshold") else {
+                throw LoomError(.syntax, "threshold needs its cut-off: `threshold X`", at: a.range)
+            }
+            guard cut >= 0 else { throw LoomError(.value, "threshold must be at least 0", at: a.range(of: "threshold")) }
+            return (.threshold(cut, positive: positive), "threshold \(NumberFormat.short(cut))" + (positive ? " positive" : ""))
+        }
+    }
+
+    /// `3.1 ms`, `2.40 s`.
+    func duration(_ seconds: Double) -> String {
+        seconds < 1 ? NumberFormat.fixed(seconds * 1000, decimals: 1) + " ms" : NumberFormat.fixed(seconds, decimals: 2) + " s"
+    }
+}
+
+/// The coders `encode` offers.
+enum SparseMethod: String, CaseIterable { case omp, lasso, threshold }
