@@ -19,12 +19,14 @@ let keepCase: (String) -> Void = { source in
 }
 let programs = FuzzRunner.programs(count: cases, seed: seed, before: keepCase)
 print("programs: \(programs.cases) cases, \(programs.errors) ended in an error, \(programs.hangs.count) hangs")
-let models = FuzzRunner.programs(count: cases / 10, seed: seed, models: true, before: keepCase)
+let models = FuzzRunner.programs(count: cases / 10, seed: seed, kind: .models, before: keepCase)
 print("models: \(models.cases) cases, \(models.errors) ended in an error, \(models.hangs.count) hangs")
 for (kind, n) in models.errorKinds.sorted(by: { $0.value > $1.value }).prefix(8) { print("  \(n)× \(kind)") }
+let coding = FuzzRunner.programs(count: cases / 10, seed: seed, kind: .sparseCoding, before: keepCase)
+print("sparse coding: \(coding.cases) cases, \(coding.errors) ended in an error, \(coding.hangs.count) hangs")
 let differing = FuzzRunner.threadIndependence(count: cases / 100, seed: seed)
 print("thread independence: \(cases / 100) models trained on 1 and 2 threads, \(differing.count) differ")
-let hangs = programs.hangs + models.hangs
+let hangs = programs.hangs + models.hangs + coding.hangs
 for hang in hangs.prefix(5) { print("hang:\n\(hang)\n") }
 for difference in differing.prefix(5) { print("differs: \(difference)") }
 exit(hangs.isEmpty && differing.isEmpty ? 0 : 1)

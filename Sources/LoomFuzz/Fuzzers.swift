@@ -24,6 +24,9 @@ public struct Fuzzer {
         "train m on g.train epochs 1 batch 8", "evaluate m on g.test", "show filters m.conv1", "summary m",
         "show sparsity m on g.test", "predict m on g.test first 3 mistakes", "show weights m.dense1", "delete x",
         "data d = csv \"/nonexistent\"", "codes C = encode pix with D omp sparsity 5", "prune wide 80%",
+        "data pix = patches n 30 size 4\ndictionary D = learn pix atoms 6 sparsity 2 iterations 2",
+        "codes L = encode pix with D lasso alpha 0.1", "show atoms D first 3", "show codes C sample 2",
+        "dictionary E = learn pix atoms 4 alpha 0.2 method online batch 7 center", "codes T = encode pix with D threshold 0.3",
         "model w {\n  input 4\n  dense 3 tanh as h\n  dropout 0.5\n  dense 2 softmax\n}", "show histogram w.h",
         "?conv2d", "train?", "?",
     ]
@@ -76,6 +79,9 @@ public struct Fuzzer {
     }
 }
 
+/// What `FuzzRunner.programs` draws.
+public enum ProgramKind: Sendable { case mutated, models, sparseCoding }
+
 /// Runs fuzz cases and counts outcomes.
 public enum FuzzRunner {
     public struct Report: Sendable {
@@ -89,9 +95,9 @@ public enum FuzzRunner {
     /// Loom programs through the interpreter, each with a time budget after
     /// which the interrupt flag is raised; a case still running a second
     /// after that is a hang.
-    /// With `models`, the programs are `Fuzzer.modelProgram`'s well-formed
-    /// models rather than mutated ones.
-    public static func programs(count: Int, seed: UInt64, budget: Double = 2, models: Bool = false,
+    /// `kind` chooses mutated programs, `Fuzzer.modelProgram`'s well-formed
+    /// models, or `Fuzzer.codingProgram`'s sparse coding.
+    public static func programs(count: Int, seed: UInt64, budget: Double = 2, kind: ProgramKind = .mutated,
                                 before: (String) -> Void = { _ in }) -> Report {
         var fuzzer = Fuzzer(seed: seed)
         var report = Report()
@@ -102,7 +108,12 @@ public enum FuzzRunner {
                 loom = LoomInterpreter()
                 _ = loom.execute("set memory 64", output: sink)
             }
-            let source = models ? fuzzer.modelProgram() : fuzzer.program()
+            let source: String
+            switch kind {
+            case .mutated: source = fuzzer.program()
+            case .models: source = fuzzer.modelProgram()
+            case .sparseCoding: source = fuzzer.codingProgram()
+            }
             before(source)
             let started = Monotonic.now
             let done = Atomic<Bool>(false)

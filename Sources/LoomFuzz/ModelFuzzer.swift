@@ -126,6 +126,29 @@ extension Fuzzer {
         return (model, inputs, labels, options, OptimizerKind.allCases[random.below(OptimizerKind.allCases.count)])
     }
 
+    /// A sparse coding session: data (patches, now and then glyphs of
+    /// another size), a dictionary learned by a random method and coding,
+    /// codes by a random coder, and the reports on them. One case in ten asks
+    /// for more nonzeros than there are atoms, which must end in an error.
+    public mutating func codingProgram() -> String {
+        let n = 1 + random.below(120), size = 2 + random.below(7), atoms = 1 + random.below(12)
+        var lines = ["seed \(random.below(100))",
+                     random.below(5) == 0 ? "data p = glyphs n \(n) size 8" : "data p = patches n \(n) size \(size)"]
+        let method = pick(DictionaryLearning.Method.allCases)
+        let sparsity = random.below(10) == 0 ? atoms + 1 : 1 + random.below(atoms)
+        var learn = "dictionary D = learn p atoms \(atoms) method \(method.rawValue) iterations \(1 + random.below(3))"
+        learn += method == .online && random.below(2) == 0 ? " alpha 0.0\(1 + random.below(9))" : " sparsity \(sparsity)"
+        if method == .online { learn += " batch \(1 + random.below(50))" }
+        if random.below(3) == 0 { learn += " tolerance 0.0\(random.below(10))" }
+        if random.below(2) == 0 { learn += " center" }
+        let positive = random.below(3) == 0 ? " positive" : ""
+        let coder = pick(["omp sparsity \(sparsity)", "omp error 0.\(random.below(10))", "lasso alpha 0.0\(random.below(10))\(positive)",
+                          "threshold 0.\(random.below(10))\(positive)"])
+        lines += [learn, "codes C = encode p with D \(coder)", "show atoms D first \(1 + random.below(20))", "show codes C",
+                  "show codes C sample \(1 + random.below(n + 2))", "list", "D", "C"]
+        return lines.joined(separator: "\n")
+    }
+
     mutating func pick<T>(_ choices: [T]) -> T { choices[random.below(choices.count)] }
 }
 

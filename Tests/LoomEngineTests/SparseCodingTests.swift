@@ -261,6 +261,24 @@ final class DictionaryLearningTests: XCTestCase {
         XCTAssertLessThan(r.costs.last!, 1e-3, "five atoms code five shapes exactly")
     }
 
+    /// Samples are coded in chunks across threads: the atoms come out bit for
+    /// bit the same on one thread and on three.
+    func testLearningDoesNotDependOnTheThreadCount() throws {
+        let x = patches(1500)
+        let saved = Parallel.threads
+        defer { Parallel.setThreads(saved) }
+        var results: [SparseDictionary] = []
+        for threads in [1, 3] {
+            Parallel.setThreads(threads)
+            for method in DictionaryLearning.Method.allCases {
+                var random = RandomGenerator(seed: 9)
+                results.append(try XCTUnwrap(DictionaryLearning.learn(x, .init(atoms: 20, coding: .sparsity(3), method: method,
+                                                                               iterations: 2), random: &random)).dictionary)
+            }
+        }
+        XCTAssertEqual(Array(results[0..<3]), Array(results[3..<6]))
+    }
+
     func testPatchesAreDeterministicAndInRange() {
         let a = patches(300, seed: 11), b = patches(300, seed: 11)
         XCTAssertEqual(a, b)
