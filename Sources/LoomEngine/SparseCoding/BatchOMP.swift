@@ -23,7 +23,7 @@ enum BatchOMP {
         let steps = max(0, min(sparsity, atoms))
         var codes = [Float](repeating: 0, count: samples * atoms)
         var finalResiduals = [Double](repeating: 0, count: samples)
-        let chunkCount = (samples + 255) / 256
+        let chunkCount = (samples + SparseCoding.chunk - 1) / SparseCoding.chunk
         var stepSums = [Double](repeating: 0, count: chunkCount * (steps + 1))
         var dependent = [Int](repeating: 0, count: chunkCount)
         let finished = codes.withUnsafeMutableBufferPointer { out in
@@ -34,7 +34,7 @@ enum BatchOMP {
                             p.correlations.withUnsafeBufferPointer { c in
                                 p.forEachChunk(shouldStop: shouldStop) { range in
                                     var work = Workspace(atoms: atoms, steps: steps)
-                                    let chunk = range.lowerBound / 256
+                                    let chunk = range.lowerBound / SparseCoding.chunk
                                     for i in range {
                                         let target = relativeError.map { $0 * $0 * p.squaredNorms[i] }
                                         let r = work.code(c.baseAddress! + i * atoms, norm: p.squaredNorms[i], gram: g.baseAddress!,

@@ -73,6 +73,12 @@ public enum DictionaryLearning {
     public static func learn(_ signals: Tensor, _ options: Options, random: inout RandomGenerator,
                              shouldStop: () -> Bool = { false },
                              progress: (_ iteration: Int, _ cost: Double) -> Void = { _, _ in }) -> Result? {
+        // BLAS on one thread: the engine splits the samples itself, in fixed chunks.
+        BLAS.singleThreaded { learnOnOneBLASThread(signals, options, random: &random, shouldStop: shouldStop, progress: progress) }
+    }
+
+    static func learnOnOneBLASThread(_ signals: Tensor, _ options: Options, random: inout RandomGenerator,
+                                     shouldStop: () -> Bool, progress: (_ iteration: Int, _ cost: Double) -> Void) -> Result? {
         precondition(signals.batch > 0 && options.atoms > 0 && options.iterations > 0)
         if case .lasso = options.coding { precondition(options.method == .online, "lasso coding learns with method online") }
         var state = State(signals: signals, dictionary: initialAtoms(signals, count: options.atoms, random: &random))

@@ -54,18 +54,6 @@ public struct SparseDictionary: Sendable, Equatable {
         return largest
     }
 
-    /// Each signal's inner product with each atom, X·Dᵀ (`samples` × `count`):
-    /// the one matrix product every coder starts from.
-    func correlations(_ x: UnsafePointer<Float>, samples: Int) -> [Float] {
-        var c = [Float](repeating: 0, count: samples * count)
-        atoms.withUnsafeBufferPointer { d in
-            c.withUnsafeMutableBufferPointer {
-                GEMM.multiply(x, d.baseAddress!, transposeB: true, into: $0.baseAddress!, m: samples, n: count, k: length)
-            }
-        }
-        return c
-    }
-
     /// The signals the codes stand for, C·D (`samples` × `length`).
     public func reconstruct(_ codes: SparseCodes) -> [Float] {
         precondition(codes.atoms == count, "reconstruct: codes over \(codes.atoms) atoms, the dictionary has \(count)")

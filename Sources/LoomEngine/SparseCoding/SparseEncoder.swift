@@ -21,12 +21,42 @@ public enum SparseEncoder: Sendable, Equatable {
 
 /// Sparse coding of many signals at once: the matrix products shared by the
 /// whole batch, then each signal on its own, the samples split across threads.
+///
+/// Work is cut into fixed chunks of 256 samples whatever the thread count,
+/// and BLAS runs on one thread inside each, so every number comes out the
+/// same on any number of threads.
 public enum SparseCoding {
+    static let chunk = 256
+
+    /// Calls `body` on consecutive ranges of `rows` rows (`chunk` each, the
+    /// last shorter), the ranges split across threads. False, with some
+    /// ranges left undone, when `shouldStop` said stop (it is asked between
+    /// rounds of a few ranges per thread).
+    @discardableResult
+    static func inChunks(_ rows: Int, shouldStop: () -> Bool = { false }, _ body: (Range<Int>) -> Void) -> Bool {
+        BLAS.singleThreaded {
+            let chunks = (rows + chunk - 1) / chunk
+            let round = max(1, Parallel.threads) * 4
+            for first in stride(from: 0, to: chunks, by: round) {
+                if shouldStop() { return false }
+                Parallel.chunks(min(chunks, first + round) - first) { range in
+                    for c in range { body(((first + c) * chunk)..<min(rows, (first + c + 1) * chunk)) }
+                }
+            }
+            return true
+        }
+    }
+
     /// Codes each row of `signals` (`[samples, …]`, each sample `dictionary.length`
     /// values). `warmStart` (lasso only) starts from earlier codes.
     /// `shouldStop` is asked between chunks of samples; nil when it said stop.
     public static func encode(_ signals: Tensor, with dictionary: SparseDictionary, _ encoder: SparseEncoder,
                               warmStart: SparseCodes? = nil, shouldStop: () -> Bool = { false }) -> SparseCodes? {
+        BLAS.singleThreaded { encodeOnChunks(signals, dictionary, encoder, warmStart: warmStart, shouldStop: shouldStop) }
+    }
+
+    static func encodeOnChunks(_ signals: Tensor, _ dictionary: SparseDictionary, _ encoder: SparseEncoder,
+                               warmStart: SparseCodes?, shouldStop: () -> Bool) -> SparseCodes? {
         let problem = CodingProblem(signals, dictionary)
         switch encoder {
         case .omp(let sparsity, let error):
@@ -53,17 +83,21 @@ public enum SparseCoding {
                                  _ dictionary: SparseDictionary) -> (values: [Float], squaredNorms: [Double]) {
         precondition(codes.samples == signals.batch && signals.sampleSize == dictionary.length)
         var r = signals.storage
+        var norms = [Double](repeating: 0, count: codes.samples)
+        let n = dictionary.length, k = dictionary.count
         codes.values.withUnsafeBufferPointer { c in
             dictionary.atoms.withUnsafeBufferPointer { d in
-                r.withUnsafeMutableBufferPointer {
-                    GEMM.multiply(c.baseAddress!, d.baseAddress!, into: $0.baseAddress!, m: codes.samples,
-                                  n: dictionary.length, k: dictionary.count, alpha: -1, beta: 1)
+                r.withUnsafeMutableBufferPointer { out in
+                    norms.withUnsafeMutableBufferPointer { squared in
+                        inChunks(codes.samples) { rows in
+                            let p = out.baseAddress! + rows.lowerBound * n
+                            GEMM.multiply(c.baseAddress! + rows.lowerBound * k, d.baseAddress!, into: p, m: rows.count,
+                                          n: n, k: k, alpha: -1, beta: 1)
+                            for i in rows { squared[i] = Double(cblas_sdot(Int32(n), out.baseAddress! + i * n, 1, out.baseAddress! + i * n, 1)) }
+                        }
+                    }
                 }
             }
-        }
-        let n = dictionary.length
-        let norms = r.withUnsafeBufferPointer { p in
-            (0..<codes.samples).map { i in Double(cblas_sdot(Int32(n), p.baseAddress! + i * n, 1, p.baseAddress! + i * n, 1)) }
         }
         return (r, norms)
     }
@@ -93,9 +127,20 @@ struct CodingProblem {
                      "encode: samples of \(signals.sampleSize) values, atoms of \(dictionary.length)")
         self.signals = signals
         self.dictionary = dictionary
-        gram = dictionary.gram
-        let n = dictionary.length, samples = signals.batch
-        correlations = signals.storage.withUnsafeBufferPointer { dictionary.correlations($0.baseAddress!, samples: samples) }
+        gram = BLAS.singleThreaded { dictionary.gram }
+        let n = dictionary.length, samples = signals.batch, k = dictionary.count
+        var c = [Float](repeating: 0, count: samples * k)
+        signals.storage.withUnsafeBufferPointer { x in
+            dictionary.atoms.withUnsafeBufferPointer { d in
+                c.withUnsafeMutableBufferPointer { out in
+                    SparseCoding.inChunks(samples) { rows in
+                        GEMM.multiply(x.baseAddress! + rows.lowerBound * n, d.baseAddress!, transposeB: true,
+                                      into: out.baseAddress! + rows.lowerBound * k, m: rows.count, n: k, k: n)
+                    }
+                }
+            }
+        }
+        correlations = c
         squaredNorms = signals.storage.withUnsafeBufferPointer { x in
             (0..<samples).map { i in
                 var s = 0.0
@@ -105,26 +150,8 @@ struct CodingProblem {
         }
     }
 
-    /// Runs `body` on chunks of samples across threads, BLAS on one thread
-    /// inside each; false when `shouldStop` said stop between chunks.
+    /// Runs `body` on the samples' chunks across threads (`SparseCoding.inChunks`).
     func forEachChunk(shouldStop: () -> Bool, _ body: (Range<Int>) -> Void) -> Bool {
-        let chunkSize = 256
-        let chunks = (samples + chunkSize - 1) / chunkSize
-        let parallel = Parallel.threads > 1 && chunks > 1
-        if parallel { BLAS.setThreads(1) }
-        defer { if parallel { BLAS.setThreads(Parallel.threads) } }
-        // A few chunks per thread at a time, so a stop is seen within one round.
-        let round = max(1, Parallel.threads) * 4
-        for first in stride(from: 0, to: chunks, by: round) {
-            if shouldStop() { return false }
-            let last = min(chunks, first + round)
-            Parallel.chunks(last - first) { range in
-                for c in range {
-                    let start = (first + c) * chunkSize
-                    body(start..<min(samples, start + chunkSize))
-                }
-            }
-        }
-        return true
+        SparseCoding.inChunks(samples, shouldStop: shouldStop, body)
     }
 }
