@@ -69,6 +69,7 @@ bench: deps build $(BENCH_VENV)/.installed
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(VENV)/bin/python Benchmarks/cnn_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/rnn_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/sparse_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/coding_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py
 
 ## Long fuzz run: 100,000 mutated programs, 100,000 damaged messages, 10,000

@@ -11,8 +11,9 @@
 ///   block-coordinate pass over the atoms after each batch (Mairal et al.,
 ///   2010); for data that does not fit one batch, and for the lasso.
 ///
-/// For `ksvd` and `mod` a sample keeps its previous code when the new OMP
-/// code is worse, so the cost never increases from one iteration to the next.
+/// For `ksvd` and `mod` the cost never increases from one iteration to the
+/// next: should new OMP codes be worse in all, each sample keeps the better
+/// of its old and new codes.
 public enum DictionaryLearning {
     public enum Method: String, Sendable, CaseIterable { case ksvd, mod, online }
 

@@ -7,7 +7,7 @@ extension DictionaryLearning.State {
     /// iteration of the rank-one fit (approximate K-SVD). E is never formed:
     /// E·g = Xᵀg − Dᵀ(Γg) and Eᵀd = X·d − Γ(Dd) over the sparse codes.
     mutating func ksvd(sparsity: Int, shouldStop: () -> Bool) -> Bool {
-        guard codeKeepingBetter(sparsity: sparsity, shouldStop: shouldStop) else { return false }
+        guard codeNeverWorse(sparsity: sparsity, shouldStop: shouldStop) else { return false }
         let k = dictionary.count, n = dictionary.length
         // Each sample's atoms and each atom's samples; updates keep these supports.
         var supports = [[Int]](repeating: [], count: codes.samples)

@@ -25,14 +25,20 @@ extension DictionaryLearning {
             return totalEnergy > 0 ? (residual / totalEnergy).squareRoot() : 0
         }
 
-        /// New OMP codes over the current atoms, each sample keeping its old
-        /// code where that one was better; false when stopped.
-        mutating func codeKeepingBetter(sparsity: Int, shouldStop: () -> Bool) -> Bool {
+        /// New OMP codes over the current atoms; false when stopped. Should
+        /// they cost more in all than the old codes (OMP is greedy: on the
+        /// digits this happens from the fourth iteration on), each sample
+        /// keeps the better of its two codes, so the cost does not rise.
+        /// Keeping the better code always, or keeping all old codes when the
+        /// new ones are worse, tunes the atoms further to codes OMP does not
+        /// find: fresh OMP codes of the digits came out at 0.197 and 0.200
+        /// that way, 0.194 this way (0.190 with no guard, and no guarantee).
+        mutating func codeNeverWorse(sparsity: Int, shouldStop: () -> Bool) -> Bool {
             guard let omp = BatchOMP.encode(CodingProblem(signals, dictionary), sparsity: sparsity, relativeError: nil,
                                             shouldStop: shouldStop) else { return false }
             var new = omp.codes
             var newResiduals = SparseCoding.residuals(signals, new, dictionary).squaredNorms
-            if let old = residuals {
+            if let old = residuals, newResiduals.reduce(0, +) > old.reduce(0, +) {
                 let k = dictionary.count
                 for i in 0..<signals.batch where old[i] < newResiduals[i] {
                     new.values.replaceSubrange((i * k)..<((i + 1) * k), with: codes.code(i))

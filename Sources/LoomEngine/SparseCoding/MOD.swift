@@ -4,7 +4,7 @@ extension DictionaryLearning.State {
     /// factor, each atom then scaled to unit norm and its coefficients by the
     /// inverse, so the product ΓD — and the cost — is the least-squares one.
     mutating func mod(sparsity: Int, shouldStop: () -> Bool) -> Bool {
-        guard codeKeepingBetter(sparsity: sparsity, shouldStop: shouldStop) else { return false }
+        guard codeNeverWorse(sparsity: sparsity, shouldStop: shouldStop) else { return false }
         let k = dictionary.count, n = dictionary.length, samples = codes.samples
         let usage = codes.usage
         let used = usage.indices.filter { usage[$0] > 0 }
