@@ -13,7 +13,9 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Outputs are recorded exactly as a Jupyter client records the kernel's messages. The notebook is \
             written through a temporary file and a rename, so a failed or killed run never leaves half a \
-            notebook; with -o the source is never touched. Exits with status 1 when a cell fails.
+            notebook; with -o the source is never touched. Cells run in the notebook's folder (as Jupyter, \
+            nbconvert and papermill run them), so relative paths in cells mean the same everywhere; --cwd \
+            chooses another. Exits with status 1 when a cell fails.
             """)
 
     @Argument(help: "The notebook to run (.ipynb, nbformat 4).")
@@ -41,6 +43,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print each code cell and the text of its outputs on stdout as it runs.")
     var showOutputs = false
 
+    @Option(help: ArgumentHelp("Run the cells in this folder instead of the notebook's.", valueName: "FOLDER"))
+    var cwd: String?
+
     func validate() throws {
         if output != nil && inplace { throw ValidationError("give either -o or --inplace, not both") }
         if parameter.count % 2 != 0 { throw ValidationError("-p takes a NAME and a VALUE") }
@@ -63,6 +68,15 @@ struct RunCommand: ParsableCommand {
         }
         Parameters.inject(pairs, into: &book)
         let runner = NotebookRunner(interpreter: LoomInterpreter())
+        // The cells see the notebook's folder as their working directory; the
+        // caller's is back before the notebook is written.
+        let callers = currentDirectory()
+        let folder = cwd ?? parentFolder(of: notebook)
+        guard chdir(folder) == 0 else {
+            TerminalOutput.write(2, "loom run: cannot run the cells in \(folder): \(String(cString: strerror(errno)))\n")
+            throw ExitCode(2)
+        }
+        defer { _ = chdir(callers) }
         let started = Monotonic.now
         let failures = runner.run(&book, options: .init(allowErrors: allowErrors, timeout: timeout)) { n, total, seconds, cell in
             if showOutputs { TerminalOutput.write(1, CellText.render(cell, number: n)) }
@@ -71,6 +85,7 @@ struct RunCommand: ParsableCommand {
                                      + "(\(format(Monotonic.now - started)) s in all)\n")
             }
         }
+        _ = chdir(callers)
         for failure in failures {
             TerminalOutput.write(2, "loom run: code cell \(failure.codeCellNumber) (cell \(failure.cellIndex + 1) of the notebook) failed:\n"
                                  + failure.error.traceback.map { "    " + $0 }.joined(separator: "\n") + "\n")
@@ -85,6 +100,17 @@ struct RunCommand: ParsableCommand {
             TerminalOutput.write(2, "loom run: outputs not saved (use -o FILE or --inplace)\n")
         }
         if !failures.isEmpty && !allowErrors { throw ExitCode(1) }
+    }
+
+    func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        return getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
+    }
+
+    /// `a/b/x.ipynb` → `a/b`; a bare file name → `.`.
+    func parentFolder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     func format(_ seconds: Double) -> String {

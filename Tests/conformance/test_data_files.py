@@ -67,3 +67,38 @@ def test_numpy_arrays_load_as_data(tmp_path):
     np.save(tmp_path / "f.npy", np.asfortranarray(np.ones((3, 2))))
     result = loom_eval(f'data f = npy "{tmp_path / "f.npy"}"\n')
     assert result.returncode == 1 and "Fortran order" in result.stderr
+
+
+def test_a_dictionary_travels_between_loom_and_python(tmp_path):
+    """Atoms from NumPy (scikit-learn's components_, one atom a row, not of unit
+    norm) load in Loom with a note; Loom saves them as the `atoms` tensor Python reads."""
+    rng = np.random.default_rng(3)
+    atoms = rng.normal(size=(12, 16)).astype(np.float32) * 3
+    np.save(tmp_path / "atoms.npy", atoms)
+    saved = tmp_path / "d.safetensors"
+    result = loom_eval(f'data p = patches n 50 size 4\ndictionary D = npy "{tmp_path / "atoms.npy"}" shape 4x4\n'
+                       f'codes C = encode p with D omp sparsity 3\nsave D "{saved}"\n')
+    assert result.returncode == 0, result.stderr
+    assert "12 of the 12 atoms" in result.stderr and "scaled" in result.stderr
+    assert "3.0 nonzeros each" in result.stdout
+    tensors = load_file(str(saved))
+    assert list(tensors) == ["atoms"] and tensors["atoms"].dtype == np.float32
+    expected = atoms / np.linalg.norm(atoms, axis=1, keepdims=True)
+    assert np.allclose(tensors["atoms"], expected, atol=1e-6)
+    with safe_open(str(saved), framework="numpy") as f:
+        metadata = f.metadata()
+    assert metadata["loom.format"] == "loom-dictionary-1" and metadata["loom.shape"] == "4x4"
+
+
+def test_a_learned_dictionary_loads_in_python(tmp_path):
+    saved = tmp_path / "d.safetensors"
+    result = loom_eval(f'data p = patches n 300 size 6\ndictionary D = learn p atoms 20 sparsity 3 iterations 3 center\n'
+                       f'save D "{saved}"\n')
+    assert result.returncode == 0, result.stderr
+    atoms = load_file(str(saved))["atoms"]
+    assert atoms.shape == (20, 36)
+    assert np.allclose(np.linalg.norm(atoms, axis=1), 1, atol=1e-5)
+    with safe_open(str(saved), framework="numpy") as f:
+        metadata = f.metadata()
+    assert metadata["loom.centered"] == "true"
+    assert len(metadata["loom.costs"].split(",")) == 3

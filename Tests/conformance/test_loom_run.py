@@ -180,3 +180,22 @@ def test_bad_notebooks_are_refused_clearly(tmp_path):
         result = loom_run(tmp_path / name)
         assert result.returncode == 2
         assert message in result.stderr
+
+
+def test_cells_run_in_the_notebooks_folder_as_in_jupyter(tmp_path):
+    """A relative path in a cell means the notebook's folder, wherever `loom run` is started
+    (nbclient, nbconvert and papermill start the kernel there too); -o stays relative to the caller."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "points.csv").write_text("1,2,0\n3,4,1\n")
+    source = write_notebook(folder / "nb.ipynb", ['data d = csv "points.csv"'])
+    result = subprocess.run([LOOM, "run", "work/nb.ipynb", "-o", "out.ipynb", "-q"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    assert "2 samples of 2" in json.dumps(outputs(out))
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    result = subprocess.run([LOOM, "run", str(source), "--cwd", str(other), "-o", str(tmp_path / "x.ipynb"), "-q"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "points.csv" in result.stderr

@@ -20,6 +20,7 @@ TIMING = [
     (re.compile(r"\b\d+:\d\d(:\d\d)?\b"), "<clock>"),
     (re.compile(r"\b\d+(\.\d+)?\s?[a-z]+/s\b"), "<rate>"),
     (re.compile(r"\b\d+(\.\d+)? s\b"), "<seconds>"),
+    (re.compile(r"\b\d+(\.\d+)? ms\b"), "<milliseconds>"),
 ]
 
 
@@ -66,7 +67,8 @@ def test_loom_run_reproduces_the_committed_outputs(path, tmp_path):
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
 def test_nbclient_through_the_kernel_reproduces_the_committed_outputs(path):
     nb = committed(path)
-    NotebookClient(nb, kernel_name="loom", timeout=120).execute()
+    # As Jupyter does, the kernel starts in the notebook's folder (data/… paths).
+    NotebookClient(nb, kernel_name="loom", timeout=120, resources={"metadata": {"path": str(path.parent)}}).execute()
     assert outputs(nb) == outputs(committed(path))
 
 
@@ -82,7 +84,8 @@ def test_nbconvert_execute_runs_the_tutorial(path, tmp_path):
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
 def test_papermill_runs_the_tutorial(path, tmp_path):
     out = tmp_path / path.name
-    result = subprocess.run([str(BIN / "papermill"), str(path), str(out), "-k", "loom", "--no-progress-bar"],
+    result = subprocess.run([str(BIN / "papermill"), str(path), str(out), "-k", "loom", "--no-progress-bar",
+                             "--cwd", str(path.parent)],
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     ran = nbformat.read(str(out), as_version=4)
@@ -98,5 +101,5 @@ def test_nbconvert_script_gives_loom_code_that_loom_eval_runs(path, tmp_path):
     assert result.returncode == 0, result.stderr
     script = tmp_path / (path.stem + ".loom")
     assert script.exists()
-    ran = subprocess.run([LOOM, "eval", str(script)], capture_output=True, text=True, timeout=120)
+    ran = subprocess.run([LOOM, "eval", str(script)], capture_output=True, text=True, timeout=120, cwd=path.parent)
     assert ran.returncode == 0, ran.stderr
