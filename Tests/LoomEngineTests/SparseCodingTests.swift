@@ -135,6 +135,19 @@ final class SparseEncodingTests: XCTestCase {
         }
     }
 
+    /// Started from its own solution, the lasso stays there; started from
+    /// zeros with a looser tolerance, it lands close by.
+    func testLassoWarmStartsAndTolerance() throws {
+        let x = try digits()
+        let d = randomDictionary(atoms: 30, length: 64, seed: 12)
+        let tight = try XCTUnwrap(SparseCoding.encode(x, with: d, .lasso(alpha: 5, positive: false, tolerance: 1e-10)))
+        let warm = try XCTUnwrap(SparseCoding.encode(x, with: d, .lasso(alpha: 5, positive: false, tolerance: 1e-10), warmStart: tight))
+        for (a, b) in zip(warm.values, tight.values) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
+        let loose = try XCTUnwrap(SparseCoding.encode(x, with: d, .lasso(alpha: 5)))
+        let gap = abs(SparseCoding.relativeError(x, loose, d) - SparseCoding.relativeError(x, tight, d))
+        XCTAssertLessThan(gap, 1e-3)
+    }
+
     func testSoftThresholdingOfTheCorrelations() throws {
         let d = SparseDictionary(atoms: [1, 0, 0, 1], count: 2, length: 2)
         let x = Tensor(shape: [2, 2], storage: [0.5, -2, 0.1, 3])
