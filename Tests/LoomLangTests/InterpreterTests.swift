@@ -167,8 +167,10 @@ extension InterpreterTests {
     func testHelpAndSuggestionsNeverRepeatTheWord() {
         guard case .ok = run("help csv") else { return XCTFail("\(error("help csv")!)") }
         XCTAssertTrue(out.displays.last?.plainText?.hasPrefix("data NAME = csv PATH") ?? false)
-        XCTAssertEqual(error("x = evaluate")?.value,
+        XCTAssertEqual(error("x = 1 + evaluate")?.value,
                        "`evaluate` is a statement, not a value: it goes at the start of a line (`help evaluate`)")
+        // `x = evaluate …` keeps a result, and says what it lacks.
+        XCTAssertEqual(error("x = evaluate")?.value, "`evaluate` needs MODEL: evaluate NAME on DATA")
         XCTAssertEqual(error("x = lstm + 1")?.name, "NameError")
         run("epochs = 3")
         XCTAssertEqual(error("epoch + 1")?.value, "unknown name `epoch`; did you mean `epochs`?")

@@ -239,7 +239,7 @@ final class NestingTests: LoomTestCase {
         let parens = "x = " + String(repeating: "(", count: 6000) + "1" + String(repeating: ")", count: 6000)
         let e = error(parens)
         XCTAssertEqual(e?.name, "SyntaxError")
-        XCTAssertEqual(e?.value, "nested too deeply: more than 200 parentheses or signs inside each other")
+        XCTAssertEqual(e?.value, "nested too deeply: more than 200 parentheses, signs or loops inside each other")
         XCTAssertEqual(e?.traceback[1], "  --> line 1, column 205")
         XCTAssertEqual(error("y = " + String(repeating: "-", count: 100_000) + "1")?.name, "SyntaxError")
         // Through the other entry points a front end calls on every key press.

@@ -5,7 +5,7 @@ import LoomRender
 extension Evaluator {
     /// `evaluate M on DATA`: the loss and accuracy with a confusion matrix
     /// for class labels, the loss with squared and absolute errors for values.
-    func evaluate(_ a: Arguments) throws(LoomError) -> MimeBundle {
+    func evaluate(_ a: Arguments) throws(LoomError) -> SessionResult {
         let state = try a.model("model")
         let data = try a.dataset("on")
         try check(data, fits: state.model, at: try a.expression("on").range)
@@ -19,13 +19,18 @@ extension Evaluator {
         if let mse = e.meanSquaredError { summary.append(["mean squared error", NumberFormat.fixed(mse, decimals: 4)]) }
         if let mae = e.meanAbsoluteError { summary.append(["mean absolute error", NumberFormat.fixed(mae, decimals: 4)]) }
         summary.append(["samples", NumberFormat.grouped(data.count)])
-        guard let matrix = e.confusion else { return summary.bundle(width: session.width) }
-        show(summary.bundle(width: session.width))
-        let k = min(matrix.count, data.classes)
-        var confusion = Table(title: "confusion matrix (rows: true class, columns: predicted)",
-                              columns: [.init("true", .right)] + (0..<k).map { .init(String($0), .right) })
-        for t in 0..<k { confusion.append([String(t)] + (0..<k).map { matrix[t][$0] == 0 ? "·" : String(matrix[t][$0]) }) }
-        return confusion.bundle(width: session.width)
+        var bundles = [summary.bundle(width: session.width)]
+        if let matrix = e.confusion {
+            let k = min(matrix.count, data.classes)
+            var confusion = Table(title: "confusion matrix (rows: true class, columns: predicted)",
+                                  columns: [.init("true", .right)] + (0..<k).map { .init(String($0), .right) })
+            for t in 0..<k { confusion.append([String(t)] + (0..<k).map { matrix[t][$0] == 0 ? "·" : String(matrix[t][$0]) }) }
+            bundles.append(confusion.bundle(width: session.width))
+        }
+        return result("evaluation of \(state.model.name) on \(try a.name("on"))",
+                      [("loss", .number(e.loss)), ("accuracy", e.accuracy.map { .percent($0) }),
+                       ("mse", e.meanSquaredError.map { .number($0) }), ("mae", e.meanAbsoluteError.map { .number($0) }),
+                       ("samples", .number(Double(data.count)))], showing: bundles)
     }
 
     /// `predict M on DATA [first N] [mistakes]`: predictions beside labels;

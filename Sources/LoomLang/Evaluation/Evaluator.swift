@@ -26,15 +26,23 @@ final class Evaluator {
                 session.define(name, .value(try evaluate(expr)))
             case .expression(let expr):
                 // A bare name of a data set or model shows what it holds.
-                if let name = expr.name?.joined(separator: "."), let item = session[name], !item.isValue {
+                if let name = expr.name?.joined(separator: "."), case .object(let kept as SessionResult)? = session[name],
+                   let last = kept.shown.last {
+                    kept.shown.dropLast().forEach(show)
+                    result = last
+                } else if let name = expr.name?.joined(separator: "."), let item = session[name], !item.isValue {
                     result = MimeBundle(text: "\(name): \(item.kindName), \(item.describe)")
                 } else {
                     result = MimeBundle(text: try evaluate(expr).display)
                 }
             case .command(let command):
                 try run(command)
+            case .keep(let name, let command, _):
+                try keep(name, command)
             case .model(let name, let layers, let range):
                 try defineModel(name: name, layers: layers, range: range)
+            case .loop(let name, let values, let body, let range):
+                try loop(name, over: values, body, at: range)
             }
         }
         return result
@@ -73,13 +81,7 @@ final class Evaluator {
             guard let first = items.first else { return .string("") }
             return try evaluate(first)
         case .name(let parts):
-            let name = parts.joined(separator: ".")
-            guard let item = session[name] else { throw unknownName(name, at: e.range) }
-            guard case .value(let v) = item else {
-                throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not a value (a line holding only `\(name)` shows it)",
-                                at: e.range)
-            }
-            return v
+            return try value(of: parts, at: e.range)
         case .negate(let inner):
             let v = try evaluate(inner)
             switch v {
@@ -90,6 +92,22 @@ final class Evaluator {
         case .binary(let op, let l, let r):
             return try arithmetic(op, try evaluate(l), try evaluate(r), at: e.range)
         }
+    }
+
+    /// What a name holds, or an object's field (`m.params`). Kept out of
+    /// `evaluate`, whose frame is paid once per level of a deep expression.
+    @inline(never)
+    func value(of parts: [String], at range: SourceRange) throws(LoomError) -> Value {
+        let name = parts.joined(separator: ".")
+        guard let item = session[name] else {
+            if let value = try field(parts, at: range) { return value }
+            throw unknownName(name, at: range)
+        }
+        guard case .value(let v) = item else {
+            throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not a value (a line holding only `\(name)` shows it)",
+                            at: range)
+        }
+        return v
     }
 
     func arithmetic(_ op: Character, _ a: Value, _ b: Value, at range: SourceRange) throws(LoomError) -> Value {

@@ -79,7 +79,7 @@ extension Evaluator {
     /// the weights that remain; on DATA (the first 512 samples) the share of
     /// zero activations, the mean active units, dead and always-on units;
     /// then both sparsities per layer as bars.
-    func showSparsity(_ a: Arguments) throws(LoomError) -> MimeBundle {
+    func showSparsity(_ a: Arguments) throws(LoomError) -> SessionResult {
         let model = try a.model("model").model
         var inputs: Tensor?
         if let expr = a.command.argument("on") {
@@ -88,15 +88,23 @@ extension Evaluator {
             inputs = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
         }
         let blocks = model.sparsity(on: inputs)
-        let table = sparsityTable(blocks, title: "sparsity of \(model.name)").bundle(width: session.width)
+        var bundles = [sparsityTable(blocks, title: "sparsity of \(model.name)").bundle(width: session.width)]
         var bars: [(label: String, value: Double)] = []
         for b in blocks {
             if let w = b.weightSparsity { bars.append(("\(b.name) weights", w * 100)) }
             if let z = b.zeroActivations { bars.append(("\(b.name) activations", z * 100)) }
         }
-        guard inputs != nil else { return table }
-        show(table)
-        return plot(BarChart(bars, title: "zeros per layer, %") { NumberFormat.short($0, significant: 3) + "%" })
+        if inputs != nil {
+            bundles.append(plot(BarChart(bars, title: "zeros per layer, %") { NumberFormat.short($0, significant: 3) + "%" }))
+        }
+        // Totals: the share of all weights that are zero, and of all measured activations.
+        let weights = blocks.reduce(0) { $0 + $1.weights }, zeros = blocks.reduce(0) { $0 + $1.zeroWeights }
+        let measured = blocks.filter { $0.zeroActivations != nil }
+        let outputs = measured.reduce(0.0) { $0 + Double($1.units) }
+        let activations = outputs > 0 ? measured.reduce(0.0) { $0 + $1.zeroActivations! * Double($1.units) } / outputs : nil
+        return result("sparsity of \(model.name)", [("weights", .percent(Double(zeros) / Double(max(1, weights)))),
+                                                    ("activations", activations.map { .percent($0) }),
+                                                    ("nonzero", .number(Double(weights - zeros)))], showing: bundles)
     }
 
     /// The sparsity report's table: a row per block, totals in the footer,

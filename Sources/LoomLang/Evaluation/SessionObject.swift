@@ -13,10 +13,15 @@ public protocol SessionObject: AnyObject {
     var describe: String { get }
     /// What `save` writes; nil when this kind is not saved.
     var saved: SavedObject? { get }
+    /// The facts `NAME.FIELD` reads (`m.params`, `r.accuracy`), for messages and completion.
+    var fieldNames: [String] { get }
+    func field(_ name: String) -> Value?
 }
 
 extension SessionObject {
     public static var noun: String { kind }
+    public var fieldNames: [String] { [] }
+    public func field(_ name: String) -> Value? { nil }
     var kindName: String { Self.kind }
     var kindNoun: String { Self.noun }
 }

@@ -40,7 +40,7 @@ extension Evaluator {
 
     /// `train M on DATA …`: the fit loop with a live progress line; ends with
     /// the per-epoch table and the loss curve.
-    func train(_ a: Arguments) throws(LoomError) {
+    func train(_ a: Arguments) throws(LoomError) -> SessionResult {
         let state = try a.model("model")
         let model = state.model
         let data = try a.dataset("on")
@@ -84,14 +84,23 @@ extension Evaluator {
         }
         state.epochsTrained += outcome.history.count
         state.history += outcome.history
+        var bundles: [MimeBundle] = []
         if !outcome.history.isEmpty || !(outcome.interrupted || outcome.diverged != nil) {
-            output.display(historyTable(outcome.history, firstEpoch: first), displayID: nil, update: false)
             let curves = [(name: "loss", values: state.history.map(\.loss))]
                 + (state.history.allSatisfy { $0.validationLoss != nil }
                    ? [(name: "validation loss", values: state.history.map { $0.validationLoss! })] : [])
-            output.display(LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
-                .bundle(svg: session.plotStyle == .svg, width: session.width), displayID: nil, update: false)
+            bundles = [historyTable(outcome.history, firstEpoch: first),
+                       LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
+                        .bundle(svg: session.plotStyle == .svg, width: session.width)]
         }
+        let last = outcome.history.last
+        let kept = result("training of \(model.name)", [
+            ("loss", last.map { .number($0.loss) }), ("accuracy", last?.accuracy.map { .percent($0) }),
+            ("mae", last?.meanAbsoluteError.map { .number($0) }), ("val_loss", last?.validationLoss.map { .number($0) }),
+            ("val_accuracy", last?.validationAccuracy.map { .percent($0) }),
+            ("epochs", .number(Double(outcome.history.count))),
+            ("seconds", .number(outcome.history.reduce(0) { $0 + $1.seconds })),
+        ], showing: bundles)
         if let (epoch, batch) = outcome.diverged {
             throw LoomError(.value, "training stopped at epoch \(first + epoch), batch \(batch): the loss is no longer a finite "
                             + "number; `\(model.name)` keeps its weights from before that batch (try a smaller lr)", at: a.range)
@@ -100,6 +109,7 @@ extension Evaluator {
             throw LoomError(.interrupted, "training stopped by the user after \(outcome.history.count) full epoch(s); "
                             + "`\(model.name)` keeps the weights of its last finished step", at: a.range)
         }
+        return kept
     }
 
     /// Per epoch: the loss, then accuracy (class labels) or mean absolute

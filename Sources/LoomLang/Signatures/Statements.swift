@@ -11,7 +11,14 @@ public enum Statements {
     /// The handler of each built form, by title (`show filters`).
     static let handlers: [String: StatementBinding.Handler] = {
         var table: [String: StatementBinding.Handler] = [:]
-        for binding in bindings { if case .handler(let run) = binding.kind { table[binding.signature.title] = run } }
+        for binding in bindings { if let run = binding.handler { table[binding.signature.title] = run } }
+        return table
+    }()
+
+    /// The forms whose result `NAME = …` keeps, by title.
+    static let resultHandlers: [String: StatementBinding.ResultHandler] = {
+        var table: [String: StatementBinding.ResultHandler] = [:]
+        for binding in bindings { if case .result(let run) = binding.kind { table[binding.signature.title] = run } }
         return table
     }()
 
@@ -48,6 +55,12 @@ public enum Statements {
                   example: "set memory 4096")) { e, a throws(LoomError) in try e.setMemory(a) },
         .bind(Signature("sleep", .session, [Parameter("seconds", .number, required: true, positional: true, "how long")],
                   summary: "Waits, and can be interrupted.", example: "sleep 0.5")) { e, a throws(LoomError) in try e.sleep(a) },
+        .block(Signature("for", .session, [
+            Parameter("name", .newName, required: true, positional: true, placeholder: "NAME in", "the name each value is bound to"),
+            Parameter("values", .expressions, required: true, positional: true, placeholder: "V1 V2 … { … }",
+                      "numbers, percentages, strings or names (a model, a data set), then the body in braces"),
+        ], summary: "Runs the body once per value: sweeps over sizes, sparsities, models.",
+        example: "for k in 5% 10% 20% {\n  print \"winners\" k\n}")),
         .bind(Signature("clear", .session, summary: "Clears the cell's output so far.", example: "clear")) { e, _ in e.output.clearOutput(wait: false) },
     ]
 
@@ -106,7 +119,7 @@ public enum Statements {
         .bind(Signature("summary", .models, [Parameter("model", .reference, required: true, positional: true, "the model")],
                   summary: "Layers, output shapes, parameters, and what each layer would cost without sharing.",
                   example: "summary cnn")) { e, a throws(LoomError) in try e.summary(a) },
-        .bind(Signature("train", .models, [
+        .result(Signature("train", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model to train"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the training data"),
             Parameter("epochs", .integer, default: "1", "passes over the data"),
@@ -117,10 +130,10 @@ public enum Statements {
             Parameter("validate", .reference, placeholder: "DATA", "data to validate on after each epoch"),
         ], summary: "Trains a model, with live progress; returns the per-epoch table and loss curve.",
         example: "train cnn on digits.train epochs 10 batch 32 optimizer adam lr 0.001")) { e, a throws(LoomError) in try e.train(a) },
-        .bind(Signature("evaluate", .models, [
+        .result(Signature("evaluate", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),
-        ], summary: "Loss, accuracy and a confusion matrix.", example: "evaluate cnn on digits.test")) { e, a throws(LoomError) in e.show(try e.evaluate(a)) },
+        ], summary: "Loss, accuracy and a confusion matrix.", example: "evaluate cnn on digits.test")) { e, a throws(LoomError) in try e.evaluate(a) },
         .bind(Signature("predict", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),
@@ -160,11 +173,11 @@ public enum Statements {
         .bind(Signature("show", "histogram", .reports, [Parameter("layer", .reference, required: true, positional: true,
                                                              placeholder: "M.LAYER", "the layer")],
                   summary: "A histogram of a layer's weights.", example: "show histogram cnn.conv2")) { e, a throws(LoomError) in e.show(try e.showHistogram(a)) },
-        .bind(Signature("show", "sparsity", .reports, [
+        .result(Signature("show", "sparsity", .reports, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, placeholder: "DATA", "data to measure activation sparsity on"),
         ], summary: "Per layer: weight sparsity, activation sparsity, effective parameters.",
-        example: "show sparsity cnn on digits.test")) { e, a throws(LoomError) in e.show(try e.showSparsity(a)) },
+        example: "show sparsity cnn on digits.test")) { e, a throws(LoomError) in try e.showSparsity(a) },
         .bind(Signature("show", "pruning", .reports, [
             Parameter("model", .reference, required: true, positional: true, "a pruned model"),
         ], summary: "A pruning schedule: each round's sparsity and evaluation, and accuracy by round.",

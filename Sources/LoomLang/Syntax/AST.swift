@@ -36,13 +36,17 @@ public struct Command: Sendable, Equatable {
 /// One statement of a cell.
 public enum Statement: Sendable, Equatable {
     case assignment(name: String, value: Expr, range: SourceRange)
+    /// `r = evaluate m on d`: a statement's result kept under a name.
+    case keep(name: String, command: Command, range: SourceRange)
     case expression(Expr)
     case command(Command)
     case model(name: String, layers: [Command], range: SourceRange)
+    /// `for NAME in V1 V2 … { … }`: the body once per value.
+    indirect case loop(name: String, values: [Expr], body: [Statement], range: SourceRange)
 
     public var range: SourceRange {
         switch self {
-        case .assignment(_, _, let r), .model(_, _, let r): return r
+        case .assignment(_, _, let r), .model(_, _, let r), .keep(_, _, let r), .loop(_, _, _, let r): return r
         case .expression(let e): return e.range
         case .command(let c): return c.range
         }

@@ -51,7 +51,7 @@ public struct Parser {
     mutating func parseStatement() throws(LoomError) -> Statement {
         let first = peek
         guard let word = first.word else {
-            if isSymbol(first, "}") { throw LoomError(.syntax, "`}` without a `model … {` to close", at: first.range) }
+            if isSymbol(first, "}") { throw LoomError(.syntax, "`}` without a `model … {` or `for … {` to close", at: first.range) }
             return .expression(try parseExpression())
         }
         if isSymbol(peek(1), "=") {
@@ -59,10 +59,16 @@ public struct Parser {
                 throw LoomError(.syntax, "`\(word)` is a statement word and cannot name a variable", at: first.range)
             }
             _ = advance(); _ = advance()
+            // `r = evaluate m on d` keeps a statement's result.
+            if let keyword = peek.word, !Statements.forms(of: keyword).isEmpty {
+                let command = try parseCommand(Statements.forms(of: keyword))
+                return .keep(name: word, command: command, range: first.range.through(command.range))
+            }
             let value = try parseExpression()
             return .assignment(name: word, value: value, range: first.range.through(value.range))
         }
         if word == "model" { return try parseModel() }
+        if word == "for" { return try parseLoop() }
         let forms = Statements.forms(of: word)
         if !forms.isEmpty { return .command(try parseCommand(forms)) }
         // Not a statement: an expression, unless words follow that make it a
@@ -234,6 +240,48 @@ public struct Parser {
         return .model(name: name, layers: layers, range: keyword.range.through(close.range))
     }
 
+    /// `for NAME in V1 V2 … {`, then statements a line each, then `}`.
+    mutating func parseLoop() throws(LoomError) -> Statement {
+        let keyword = advance()
+        let nameToken = peek
+        guard let name = nameToken.word, !nameToken.text.contains(".") else {
+            throw unexpected(nameToken, expected: "a name for the loop's value (`for k in 1 2 3 {`)")
+        }
+        if Statements.keywords.contains(name) || Layers.keywords.contains(name) {
+            throw LoomError(.syntax, "`\(name)` is a statement word and cannot name a variable", at: nameToken.range)
+        }
+        _ = advance()
+        guard peek.word == "in" else { throw unexpected(peek, expected: "`in` after `for \(name)`") }
+        _ = advance()
+        var values: [Expr] = []
+        while !isSymbol(peek, "{") {
+            guard !atLineEnd else {
+                throw LoomError(.syntax, values.isEmpty ? "`for \(name) in` needs values, then `{`" : "expected `{` to open the loop's body",
+                                at: peek.range)
+            }
+            values.append(try parseExpression())
+        }
+        guard !values.isEmpty else { throw LoomError(.syntax, "`for \(name) in` needs values before `{`", at: peek.range) }
+        let open = advance()
+        // Loops inside loops count towards the nesting limit like parentheses.
+        try enter(at: keyword)
+        defer { nesting -= 1 }
+        var body: [Statement] = []
+        while true {
+            skipNewlines()
+            if isSymbol(peek, "}") { break }
+            guard peek.kind != .end else {
+                throw LoomError(.syntax, "the body of `for \(name)` is not closed; add `}` on a line of its own", at: open.range)
+            }
+            body.append(try parseStatement())
+            guard atLineEnd || isSymbol(peek, "}") else {
+                throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the statement", at: peek.range)
+            }
+        }
+        let close = advance()
+        return .loop(name: name, values: values, body: body, range: keyword.range.through(close.range))
+    }
+
     // MARK: expressions
 
     mutating func parseExpression() throws(LoomError) -> Expr {
@@ -271,7 +319,7 @@ public struct Parser {
     mutating func enter(at t: Token) throws(LoomError) {
         nesting += 1
         guard nesting <= Parser.maximumNesting else {
-            throw LoomError(.syntax, "nested too deeply: more than \(Parser.maximumNesting) parentheses or signs inside each other",
+            throw LoomError(.syntax, "nested too deeply: more than \(Parser.maximumNesting) parentheses, signs or loops inside each other",
                             at: t.range)
         }
     }

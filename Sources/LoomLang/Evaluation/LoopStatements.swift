@@ -1,0 +1,43 @@
+import LoomCore
+
+extension Evaluator {
+    /// `for NAME in V1 V2 … { … }`: NAME takes each value in turn — a number,
+    /// a percentage, a string, or what a name holds (a model or data set
+    /// itself, not a copy) — and the body runs with it. The body sees and
+    /// changes the session's names like any cell; NAME keeps the last value
+    /// afterwards. A line of the body holding only a value shows it. An
+    /// interrupt stops the loop between iterations (and inside training, as
+    /// anywhere); an error says in which iteration it happened.
+    func loop(_ name: String, over values: [Expr], _ body: [Statement], at range: SourceRange) throws(LoomError) {
+        // Every value is checked before the first iteration runs.
+        var items: [(item: SessionItem, text: String)] = []
+        for expr in values {
+            if let parts = expr.name, case .object(let object)? = session[parts.joined(separator: ".")] {
+                items.append((.object(object), parts.joined(separator: ".")))
+            } else {
+                let value = try evaluate(expr)
+                items.append((.value(value), value.display))
+            }
+        }
+        for (n, (item, text)) in items.enumerated() {
+            if interruptFlag.load(ordering: .relaxed) {
+                throw LoomError(.interrupted, "the loop was stopped by the user before `\(name) = \(text)` "
+                                + "(\(n) of \(items.count) iterations done)", at: range)
+            }
+            session.define(name, item)
+            do {
+                for statement in body {
+                    if case .expression = statement {
+                        if let shown = try run([statement]) { show(shown) }
+                    } else {
+                        _ = try run([statement])
+                    }
+                }
+            } catch {
+                var error = error
+                error.message += " (in the iteration `\(name) = \(text)`)"
+                throw error
+            }
+        }
+    }
+}
