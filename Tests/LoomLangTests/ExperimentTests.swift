@@ -127,3 +127,47 @@ final class ExperimentTests: LoomTestCase {
         XCTAssertLessThan(Double(value("count") ?? "") ?? 20, 20)
     }
 }
+
+/// Results tables (`record`, `show table`, CSV) and `time`.
+final class RecordTests: LoomTestCase {
+    func testRecordBuildsATableRowByRow() throws {
+        run("for k in 1 2 3 {\n  record runs k=k square=k*k name=\"k\" + k\n}\nrecord runs k=4 extra=10%")
+        guard case .object(let table as SessionTable)? = loom.session["runs"] else { return XCTFail("no table") }
+        XCTAssertEqual(table.columns, ["k", "square", "name", "extra"])
+        XCTAssertEqual(table.rows.count, 4)
+        XCTAssertNil(table.rows[0][3], "a column added later is empty in earlier rows")
+        XCTAssertEqual(value("runs.rows"), "4")
+        let shown = value("runs") ?? ""
+        XCTAssertTrue(shown.contains("runs: 4 row(s)") && shown.contains("10%"), shown)
+        let path = NSTemporaryDirectory() + "loom-runs-\(getpid()).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        run("save runs \"\(path)\"")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8),
+                       "k,square,name,extra\n1,1,k1,\n2,4,k2,\n3,9,k3,\n4,,,0.1\n")
+        // A plot of one column against another, a line per value of a third.
+        guard case .ok = run("show table runs x k y square") else { return XCTFail() }
+        XCTAssertTrue(texts().last?.contains("square against k") ?? false)
+        let notNumbers = error("show table runs x k y name")
+        XCTAssertTrue(notNumbers?.value.contains("not a number") ?? false, "\(String(describing: notNumbers))")
+        XCTAssertEqual(error("show table runs x kk y square")?.value, "`runs` has no column `kk`; its columns: k, square, name, extra; did you mean `k`?")
+        XCTAssertEqual(error("record runs a=1 a=2")?.value, "column `a` is given twice")
+        XCTAssertTrue(error("record runs 5")?.value.contains("COLUMN=VALUE") ?? false)
+        run("x = 3")
+        XCTAssertEqual(error("record x a=1")?.value, "`x` is a number, not a results table")
+    }
+
+    func testTimeReportsTheWallClock() {
+        run("time sleep 0.05")
+        XCTAssertTrue(out.stdout.hasPrefix("time: "), out.stdout)
+        let ms = Double(out.stdout.dropFirst(6).split(separator: " ").first ?? "") ?? 0
+        XCTAssertGreaterThanOrEqual(ms, 50)
+        out.streams = []
+        XCTAssertEqual(value("time {\n  a = 2\n  b = a * 3\n}\nb"), "6")
+        XCTAssertTrue(out.stdout.hasPrefix("time: "))
+        // A failing statement is timed too, and its error still points at it.
+        out.streams = []
+        XCTAssertEqual(error("time y = 1 / 0")?.value, "division by zero")
+        XCTAssertTrue(out.stdout.hasPrefix("time: "))
+        XCTAssertEqual(error("time")?.name, "SyntaxError")
+    }
+}

@@ -208,7 +208,7 @@ extension SaveLoadTests {
 
     func testValuesAreNotSaved() {
         run("x = 3")
-        XCTAssertEqual(error("save x \"\(path("v"))\"")?.value, "`x` is a number; `save` writes models, data sets and dictionaries")
+        XCTAssertEqual(error("save x \"\(path("v"))\"")?.value, "`x` is a number; `save` writes models, data sets, dictionaries and results tables")
         XCTAssertEqual(error("train x on x")?.value, "`x` is a number, not a model")
     }
 }

@@ -30,6 +30,8 @@ final class Evaluator {
                    let last = kept.shown.last {
                     kept.shown.dropLast().forEach(show)
                     result = last
+                } else if let name = expr.name?.joined(separator: "."), case .object(let table as SessionTable)? = session[name] {
+                    result = table.table(title: "\(name): \(table.rows.count) row(s)", width: session.width)
                 } else if let name = expr.name?.joined(separator: "."), let item = session[name], !item.isValue {
                     result = MimeBundle(text: "\(name): \(item.kindName), \(item.describe)")
                 } else {
@@ -43,6 +45,8 @@ final class Evaluator {
                 try defineModel(name: name, layers: layers, range: range)
             case .loop(let name, let values, let body, let range):
                 try loop(name, over: values, body, at: range)
+            case .timed(let body, _):
+                try timed(body)
             }
         }
         return result

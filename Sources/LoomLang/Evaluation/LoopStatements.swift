@@ -25,19 +25,26 @@ extension Evaluator {
                                 + "(\(n) of \(items.count) iterations done)", at: range)
             }
             session.define(name, item)
-            do {
-                for statement in body {
-                    if case .expression = statement {
-                        if let shown = try run([statement]) { show(shown) }
-                    } else {
-                        _ = try run([statement])
-                    }
-                }
-            } catch {
+            do { try runBody(body) } catch {
                 var error = error
                 error.message += " (in the iteration `\(name) = \(text)`)"
                 throw error
             }
         }
+    }
+
+    /// A block's statements; a line holding only a value shows it.
+    func runBody(_ body: [Statement]) throws(LoomError) {
+        for statement in body {
+            if let shown = try run([statement]), case .expression = statement { show(shown) }
+        }
+    }
+
+    /// `time STATEMENT` or `time { … }`: runs them, then prints the wall-clock
+    /// time on standard output (also when they fail).
+    func timed(_ body: [Statement]) throws(LoomError) {
+        let started = Monotonic.now
+        defer { output.stream(.stdout, "time: \(duration(Monotonic.now - started)) (wall clock)\n") }
+        try runBody(body)
     }
 }

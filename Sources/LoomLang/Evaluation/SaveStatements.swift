@@ -8,8 +8,15 @@ extension Evaluator {
     func save(_ a: Arguments) throws(LoomError) {
         let name = try a.name("name"), expr = try a.expression("name")
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
+        if case .object(let table as SessionTable) = item {
+            let path = try a.string("path")
+            do { try Files.writeAtomically(Array(table.csv.utf8), to: path) } catch {
+                throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
+            }
+            return show(MimeBundle(text: "Saved \(name) (\(table.describe)) as CSV to \(path)"))
+        }
         guard case .object(let object) = item, let saved = object.saved else {
-            throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models, data sets and dictionaries", at: expr.range)
+            throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models, data sets, dictionaries and results tables", at: expr.range)
         }
         let path = try a.string("path")
         let metadata = [(SavedKinds.formatKey, saved.format)] + saved.metadata + [("loom.version", LoomLangVersion.value)]

@@ -20,6 +20,8 @@ public enum ParameterKind: Sendable, Equatable {
     case word
     /// Values to the end of the line (`print`).
     case expressions
+    /// `COLUMN=EXPR` pairs to the end of the line (`record`).
+    case columns
 
     /// The choices an enum's cases name, in their order: the parser accepts
     /// exactly the words the evaluator can turn back into a case.
@@ -40,6 +42,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .choice(let options): return options.joined(separator: "|")
         case .flag: return ""
         case .expressions: return "EXPR…"
+        case .columns: return "COL=EXPR…"
         }
     }
 }

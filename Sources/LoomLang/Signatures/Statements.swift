@@ -61,6 +61,16 @@ public enum Statements {
                       "numbers, percentages, strings or names (a model, a data set), then the body in braces"),
         ], summary: "Runs the body once per value: sweeps over sizes, sparsities, models.",
         example: "for k in 5% 10% 20% {\n  print \"winners\" k\n}")),
+        .bind(Signature("record", .session, [
+            Parameter("table", .word, required: true, positional: true, placeholder: "NAME", "the results table (made on first use)"),
+            Parameter("values", .columns, required: true, positional: true, "the row: a value per column"),
+        ], summary: "Appends a row to a results table, for sweeps: `show table` draws it, `save` writes it as CSV.",
+        example: "record runs k=10% acc=0.93")) { e, a throws(LoomError) in try e.record(a) },
+        .block(Signature("time", .session, [
+            Parameter("statement", .expressions, required: true, positional: true, placeholder: "STATEMENT | { … }",
+                      "a statement on the same line, or several in braces"),
+        ], summary: "Runs a statement (or a block in braces) and prints how long it took, as IPython's %time does.",
+        example: "time sleep 0.1")),
         .bind(Signature("clear", .session, summary: "Clears the cell's output so far.", example: "clear")) { e, _ in e.output.clearOutput(wait: false) },
     ]
 
@@ -178,6 +188,13 @@ public enum Statements {
             Parameter("on", .reference, placeholder: "DATA", "data to measure activation sparsity on"),
         ], summary: "Per layer: weight sparsity, activation sparsity, effective parameters.",
         example: "show sparsity cnn on digits.test")) { e, a throws(LoomError) in try e.showSparsity(a) },
+        .bind(Signature("show", "table", .reports, [
+            Parameter("table", .reference, required: true, positional: true, "a results table (`record`)"),
+            Parameter("x", .word, placeholder: "COL", "the column along the x axis"),
+            Parameter("y", .word, placeholder: "COL", "the column to plot against it"),
+            Parameter("by", .word, placeholder: "COL", "a line per value of this column"),
+        ], summary: "A results table, and a line plot of one column against another.",
+        example: "show table runs x k y acc")) { e, a throws(LoomError) in e.show(try e.showTable(a)) },
         .bind(Signature("show", "pruning", .reports, [
             Parameter("model", .reference, required: true, positional: true, "a pruned model"),
         ], summary: "A pruning schedule: each round's sparsity and evaluation, and accuracy by round.",

@@ -43,10 +43,12 @@ public enum Statement: Sendable, Equatable {
     case model(name: String, layers: [Command], range: SourceRange)
     /// `for NAME in V1 V2 … { … }`: the body once per value.
     indirect case loop(name: String, values: [Expr], body: [Statement], range: SourceRange)
+    /// `time STATEMENT` or `time { … }`: the statements, timed.
+    indirect case timed(body: [Statement], range: SourceRange)
 
     public var range: SourceRange {
         switch self {
-        case .assignment(_, _, let r), .model(_, _, let r), .keep(_, _, let r), .loop(_, _, _, let r): return r
+        case .assignment(_, _, let r), .model(_, _, let r), .keep(_, _, let r), .loop(_, _, _, let r), .timed(_, let r): return r
         case .expression(let e): return e.range
         case .command(let c): return c.range
         }

@@ -69,6 +69,16 @@ public struct Parser {
         }
         if word == "model" { return try parseModel() }
         if word == "for" { return try parseLoop() }
+        if word == "time" {
+            let keyword = advance()
+            if isSymbol(peek, "{") {
+                let (body, close) = try parseBody(of: "time", at: keyword)
+                return .timed(body: body, range: keyword.range.through(close.range))
+            }
+            guard !atLineEnd else { throw LoomError(.syntax, "`time` needs a statement after it, or a block in braces", at: peek.range) }
+            let statement = try parseStatement()
+            return .timed(body: [statement], range: keyword.range.through(statement.range))
+        }
         let forms = Statements.forms(of: word)
         if !forms.isEmpty { return .command(try parseCommand(forms)) }
         // Not a statement: an expression, unless words follow that make it a
@@ -196,6 +206,22 @@ public struct Parser {
             }
             let range = items.first.map { $0.range.through(items.last!.range) } ?? t.range
             return Expr(kind: .list(items), range: range)
+        case .columns:
+            // Each pair is kept as `=` applied to the column's name and its value.
+            var pairs: [Expr] = []
+            while !atLineEnd {
+                let column = peek
+                guard let word = column.word, isSymbol(peek(1), "=") else {
+                    throw unexpected(column, expected: "COLUMN=VALUE (like `acc=r.accuracy`)")
+                }
+                _ = advance(); _ = advance()
+                let value = try parseExpression()
+                pairs.append(Expr(kind: .binary("=", Expr(kind: .name([word]), range: column.range), value),
+                                  range: column.range.through(value.range)))
+                if isSymbol(peek, ",") { _ = advance() }
+            }
+            guard let first = pairs.first else { throw unexpected(t, expected: "COLUMN=VALUE pairs") }
+            return Expr(kind: .list(pairs), range: first.range.through(pairs.last!.range))
         case .number, .integer, .fraction, .countOrPercent, .shape, .string:
             if atLineEnd { throw unexpected(t, expected: "a value for \(p.name)") }
             return try parseExpression()
@@ -262,8 +288,14 @@ public struct Parser {
             values.append(try parseExpression())
         }
         guard !values.isEmpty else { throw LoomError(.syntax, "`for \(name) in` needs values before `{`", at: peek.range) }
+        let (body, close) = try parseBody(of: "for \(name)", at: keyword)
+        return .loop(name: name, values: values, body: body, range: keyword.range.through(close.range))
+    }
+
+    /// `{`, statements a line each, `}`: the body of a loop or a timed block.
+    /// Blocks inside blocks count towards the nesting limit like parentheses.
+    mutating func parseBody(of what: String, at keyword: Token) throws(LoomError) -> ([Statement], Token) {
         let open = advance()
-        // Loops inside loops count towards the nesting limit like parentheses.
         try enter(at: keyword)
         defer { nesting -= 1 }
         var body: [Statement] = []
@@ -271,15 +303,14 @@ public struct Parser {
             skipNewlines()
             if isSymbol(peek, "}") { break }
             guard peek.kind != .end else {
-                throw LoomError(.syntax, "the body of `for \(name)` is not closed; add `}` on a line of its own", at: open.range)
+                throw LoomError(.syntax, "the body of `\(what)` is not closed; add `}` on a line of its own", at: open.range)
             }
             body.append(try parseStatement())
             guard atLineEnd || isSymbol(peek, "}") else {
                 throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the statement", at: peek.range)
             }
         }
-        let close = advance()
-        return .loop(name: name, values: values, body: body, range: keyword.range.through(close.range))
+        return (body, advance())
     }
 
     // MARK: expressions

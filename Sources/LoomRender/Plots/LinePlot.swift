@@ -6,12 +6,17 @@ public struct LinePlot: Plot {
     public var title: String?
     public var xLabel: String
     public var height: Int
+    /// What the first and last points stand for, when not 1 and their count
+    /// (a sweep's first and last value); points stay evenly spaced.
+    public var xEnds: (first: String, last: String)?
 
-    public init(_ series: [(name: String, values: [Double])], title: String? = nil, xLabel: String = "step", height: Int = 12) {
+    public init(_ series: [(name: String, values: [Double])], title: String? = nil, xLabel: String = "step", height: Int = 12,
+                xEnds: (first: String, last: String)? = nil) {
         self.series = series
         self.title = title
         self.xLabel = xLabel
         self.height = max(3, height)
+        self.xEnds = xEnds
     }
 
     static let markers: [Character] = ["•", "×", "+", "o", "◆", "#"]
@@ -62,7 +67,7 @@ public struct LinePlot: Plot {
             out.append(TextWidth.pad(label, to: axisWidth, right: true) + " ┤" + row.trimmingTrailingSpaces())
         }
         out.append(String(repeating: " ", count: axisWidth) + " └" + String(repeating: "─", count: plotWidth))
-        let xs = "1", xe = String(length)
+        let xs = xEnds?.first ?? "1", xe = xEnds?.last ?? String(length)
         let inner = max(0, plotWidth - xs.count - xe.count)
         let label = TextWidth.truncate(xLabel, to: max(0, inner - 2))
         let leftPad = max(0, (inner - label.count) / 2)
@@ -85,8 +90,8 @@ public struct LinePlot: Plot {
         svg.line(left, top + plotH, left + plotW, top + plotH)
         svg.text(left - 4, top + 8, Scale.label(hi), anchor: "end", size: 10)
         svg.text(left - 4, top + plotH, Scale.label(lo), anchor: "end", size: 10)
-        svg.text(left, top + plotH + 14, "1", size: 10)
-        svg.text(left + plotW, top + plotH + 14, String(length), anchor: "end", size: 10)
+        svg.text(left, top + plotH + 14, xEnds?.first ?? "1", size: 10)
+        svg.text(left + plotW, top + plotH + 14, xEnds?.last ?? String(length), anchor: "end", size: 10)
         svg.text(left + plotW / 2, top + plotH + 14, xLabel, anchor: "middle", size: 10)
         for (k, s) in series.enumerated() {
             let colour = SVG.palette[k % SVG.palette.count]
