@@ -171,3 +171,105 @@ final class RecordTests: LoomTestCase {
         XCTAssertEqual(error("time")?.name, "SyntaxError")
     }
 }
+
+/// Copies, early stopping, checkpoints and schedules.
+final class TrainingControlTests: LoomTestCase {
+    let noisy = """
+        seed 3
+        data g = glyphs n 120 size 10 noise 0.5
+        split g train 0.5
+        model m {
+          input 10x10x1
+          flatten
+          dense 128 relu
+          dense 10 softmax
+        }
+        """
+
+    func weights(_ name: String) -> [[Float]] {
+        guard case .object(let state as ModelState)? = loom.session[name] else { return [] }
+        return state.model.parameters.map(\.value.storage)
+    }
+
+    func masks(_ name: String) -> [[Float]?] {
+        guard case .object(let state as ModelState)? = loom.session[name] else { return [] }
+        return state.model.parameters.map(\.mask)
+    }
+
+    /// Training stops once the validation loss has not improved for
+    /// `patience` epochs, ends with the best epoch's weights, and the
+    /// checkpoint holds exactly that model.
+    func testEarlyStoppingRestoresTheBestEpochAndTheCheckpointHoldsIt() {
+        let path = NSTemporaryDirectory() + "loom-checkpoint-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        run(noisy)
+        guard case .ok = run("h = train m on g.train epochs 60 validate g.test patience 2 restore checkpoint \"\(path)\" lr 0.01")
+        else { return XCTFail("\(String(describing: error("")))") }
+        let epochs = Int(value("h.epochs") ?? "") ?? 0, best = Int(value("h.best_epoch") ?? "") ?? 0
+        XCTAssertLessThan(epochs, 60, "stopped early")
+        XCTAssertEqual(epochs, best + 2, "two epochs without improvement")
+        let notes = texts().first { $0.contains("stopped early") } ?? ""
+        XCTAssertTrue(notes.contains("best epoch: \(best)") && notes.contains("the weights are those of epoch \(best)"), notes)
+        run("load k \"\(path)\"")
+        XCTAssertEqual(weights("k"), weights("m"), "the checkpoint is the restored best epoch, bit for bit")
+        XCTAssertEqual(value("k.epochs"), String(best))
+        // The restored weights give the best validation loss seen.
+        XCTAssertEqual(value("r = evaluate m on g.test\nr.loss"), value("q = evaluate k on g.test\nq.loss"))
+    }
+
+    func testSchedulesSetTheRateEpochByEpoch() {
+        XCTAssertEqual((1...5).map { LearningRateSchedule.step(every: 2, factor: 0.5).factor(epoch: $0, of: 5) }, [1, 1, 0.5, 0.5, 0.25])
+        XCTAssertEqual((1...3).map { LearningRateSchedule.warmup(epochs: 2).factor(epoch: $0, of: 3) }, [0.5, 1, 1])
+        let cosine = (1...4).map { LearningRateSchedule.cosine.factor(epoch: $0, of: 4) }
+        XCTAssertEqual(cosine[0], 1)
+        XCTAssertEqual(cosine[2], 0.5, accuracy: 1e-12)
+        run(noisy)
+        guard case .ok = run("train m on g.train epochs 4 lr 0.1 optimizer sgd schedule step 2 0.5") else { return XCTFail() }
+        let table = texts().first { $0.contains("│ lr") || $0.contains(" lr ") } ?? ""
+        XCTAssertTrue(table.contains("0.05") && table.contains("0.1"), table)
+        XCTAssertTrue(error("train m on g.train schedule linear")?.value.contains("expected a schedule") ?? false)
+        XCTAssertTrue(error("train m on g.train schedule step 2")?.value.contains("step EVERY FACTOR") ?? false)
+        XCTAssertTrue(error("train m on g.train schedule step 1.5 0.5")?.value.contains("whole number") ?? false)
+    }
+
+    func testTrainingControlErrors() {
+        run(noisy + "\ndata w = sines n 20 steps 4 target next")
+        run("model r {\n  input 4x1\n  flatten\n  dense 1 linear\n}")
+        XCTAssertTrue(error("train r on w monitor accuracy loss mse")?.value.contains("needs class labels") ?? false)
+        let e = error("train m on g.train checkpoint \"/nonexistent-folder/x.safetensors\"")
+        XCTAssertEqual(e?.name, "IOError")
+        XCTAssertTrue(e?.value.contains("checkpoint") ?? false)
+    }
+
+    /// A copy is deep: training it leaves the original bit for bit as it
+    /// was; `fresh` draws new weights under the same masks; a plain copy
+    /// draws nothing from the seed.
+    func testCopiesAreDeep() {
+        run(noisy + "\ntrain m on g.train epochs 1\nprune m 50%")
+        let before = weights("m")
+        run("model c = copy m")
+        XCTAssertEqual(weights("c"), before)
+        XCTAssertEqual(masks("c"), masks("m"))
+        XCTAssertEqual(value("c.epochs"), "1")
+        run("train c on g.train epochs 2")
+        XCTAssertEqual(weights("m"), before, "training the copy left the original alone")
+        XCTAssertNotEqual(weights("c"), before)
+        run("model f = copy m fresh")
+        XCTAssertEqual(masks("f"), masks("m"))
+        XCTAssertNotEqual(weights("f"), before)
+        for (w, mask) in zip(weights("f"), masks("f")) {
+            guard let mask else { continue }
+            XCTAssertTrue(zip(w, mask).allSatisfy { $1 != 0 || $0 == 0 }, "masked weights of a fresh copy are zero")
+        }
+        // The seed: a model defined after a plain copy is the one defined without it.
+        let fresh = LoomInterpreter(), plain = LoomInterpreter()
+        let define = "model z {\n  input 4\n  dense 3\n}"
+        _ = fresh.execute("seed 9\nmodel a {\n  input 4\n  dense 3\n}\n" + define, output: CapturedOutput())
+        _ = plain.execute("seed 9\nmodel a {\n  input 4\n  dense 3\n}\nmodel b = copy a\n" + define, output: CapturedOutput())
+        guard case .object(let x as ModelState)? = fresh.session["z"], case .object(let y as ModelState)? = plain.session["z"] else {
+            return XCTFail()
+        }
+        XCTAssertEqual(x.model.parameters.map(\.value), y.model.parameters.map(\.value))
+        XCTAssertTrue(error("model q = copy nothing")?.name == "NameError")
+    }
+}

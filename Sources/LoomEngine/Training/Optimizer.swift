@@ -23,6 +23,8 @@ public enum OptimizerKind: String, Sendable, CaseIterable {
 public final class Optimizer {
     public let kind: OptimizerKind
     public let learningRate: Float
+    /// What a schedule multiplies the learning rate by this epoch (1 without one).
+    public var rateScale: Float = 1
     public let momentum: Float = 0.9
     public let beta1: Float = 0.9
     public let beta2: Float = 0.999
@@ -78,7 +80,7 @@ public final class Optimizer {
     /// The update rule on raw arrays.
     private func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                         _ v: UnsafeMutablePointer<Float>, count n: Int, step t: Float) {
-        let lr = learningRate
+        let lr = learningRate * rateScale
         switch kind {
         case .sgd:
             for i in 0..<n { w[i] -= lr * g[i] }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One epoch of training, as `train` reports it. Accuracy is there for
 /// class labels, the mean absolute error for real-valued targets.
 public struct EpochRecord: Sendable, Equatable {
@@ -12,6 +16,8 @@ public struct EpochRecord: Sendable, Equatable {
     public var validationAccuracy: Double?
     public var validationMeanAbsoluteError: Double?
     public var seconds: Double
+    /// The learning rate this epoch ran with (a schedule changes it).
+    public var learningRate: Double?
 }
 
 /// Where a running fit is: for progress displays.
@@ -30,10 +36,63 @@ public struct FitOptions: Sendable {
     public var epochs: Int
     public var batchSize: Int
     public var loss: Loss
-    public init(epochs: Int, batchSize: Int, loss: Loss) {
+    /// Stop when the monitored figure has not improved for a while.
+    public var earlyStopping: EarlyStopping?
+    /// Which figure decides the best epoch (early stopping, checkpoints).
+    public var monitor: Monitor
+    public var schedule: LearningRateSchedule?
+    public init(epochs: Int, batchSize: Int, loss: Loss, earlyStopping: EarlyStopping? = nil, monitor: Monitor = .loss,
+                schedule: LearningRateSchedule? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.loss = loss
+        self.earlyStopping = earlyStopping
+        self.monitor = monitor
+        self.schedule = schedule
+    }
+}
+
+/// The figure an epoch is judged by: the validation data's when there is
+/// some, else the training data's.
+public enum Monitor: String, Sendable, CaseIterable {
+    case loss, accuracy
+
+    /// The epoch's figure, and whether larger is better.
+    func value(_ r: EpochRecord) -> (value: Double, larger: Bool)? {
+        switch self {
+        case .loss: return (r.validationLoss ?? r.loss, false)
+        case .accuracy: return (r.validationAccuracy ?? r.accuracy).map { ($0, true) }
+        }
+    }
+}
+
+/// Keras's `EarlyStopping`: stop after `patience` epochs without an
+/// improvement; with `restoreBest`, end with the best epoch's weights.
+public struct EarlyStopping: Sendable, Equatable {
+    public var patience: Int
+    public var restoreBest: Bool
+    public init(patience: Int, restoreBest: Bool) {
+        self.patience = patience
+        self.restoreBest = restoreBest
+    }
+}
+
+/// How the learning rate changes from epoch to epoch (as a factor of the optimizer's).
+public enum LearningRateSchedule: Sendable, Equatable {
+    /// × `factor` every `every` epochs (PyTorch's StepLR).
+    case step(every: Int, factor: Double)
+    /// Half a cosine from 1 down to 0 over the run's epochs (CosineAnnealingLR).
+    case cosine
+    /// Rising linearly to 1 over the first `epochs` epochs, then 1.
+    case warmup(epochs: Int)
+
+    /// The factor for epoch `epoch` (from 1) of `total`.
+    public func factor(epoch: Int, of total: Int) -> Double {
+        switch self {
+        case .step(let every, let factor): return pow(factor, Double((epoch - 1) / max(1, every)))
+        case .cosine: return total > 1 ? 0.5 * (1 + cos(Double.pi * Double(epoch - 1) / Double(total))) : 1
+        case .warmup(let n): return min(1, Double(epoch) / Double(max(1, n)))
+        }
     }
 }
 
@@ -48,6 +107,12 @@ public enum Trainer {
         /// TerminateOnNaN): that batch's update was not applied, so every
         /// weight is still a number (those of the step before).
         public var diverged: (epoch: Int, batch: Int)? = nil
+        /// The best epoch by the monitored figure (of this fit, from 1).
+        public var bestEpoch: Int? = nil
+        /// The epoch after which early stopping ended the fit.
+        public var stoppedEarly: Int? = nil
+        /// Whether the weights were put back to the best epoch's.
+        public var restored = false
     }
 
     /// Memory a fit needs beyond the model's weights and optimizer state:
@@ -62,24 +127,44 @@ public enum Trainer {
                            optimizer: Optimizer, validation: Dataset? = nil,
                            random: inout RandomGenerator, clock: () -> Double,
                            shouldStop: () -> Bool = { false },
-                           progress: (FitProgress) -> Void = { _ in }) -> Outcome {
+                           progress: (FitProgress) -> Void = { _ in },
+                           newBest: (EpochRecord) -> Void = { _ in }) -> Outcome {
         Machine.keepFreedMemory()
         let n = data.count
         let batches = (n + options.batchSize - 1) / options.batchSize
         let fused = options.loss == .crossentropy && model.endsInSoftmax
         var history: [EpochRecord] = []
         let step = ShardedStep(model: model)
+        var best: (epoch: Int, value: Double, weights: [Tensor]?)?
+        var outcome = Outcome(history: [], interrupted: false)
+        /// The fit's end: the best epoch's weights back when asked for.
+        func finish(_ o: Outcome) -> Outcome {
+            var o = o
+            o.history = history
+            o.bestEpoch = best?.epoch
+            optimizer.rateScale = 1
+            if let weights = best?.weights, options.earlyStopping?.restoreBest == true, best!.epoch < history.count {
+                for (p, w) in zip(model.parameters, weights) {
+                    p.value = w
+                    p.markChanged()
+                }
+                o.restored = true
+            }
+            return o
+        }
         for epoch in 1...max(1, options.epochs) {
             let started = clock()
+            let scale = options.schedule?.factor(epoch: epoch, of: options.epochs) ?? 1
+            optimizer.rateScale = Float(scale)
             var order = Array(0..<n)
             order.shuffle(using: &random)
             var total = ShardedStep.Result(), seen = 0
             for b in 0..<batches {
-                if shouldStop() { return Outcome(history: history, interrupted: true) }
+                if shouldStop() { return finish(Outcome(history: history, interrupted: true)) }
                 let indices = order[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)]
                 let result = step.run(data, indices: indices, loss: options.loss, fused: fused)
                 guard result.lossSum.isFinite else {
-                    return Outcome(history: history, interrupted: false, diverged: (epoch, b + 1))
+                    return finish(Outcome(history: history, interrupted: false, diverged: (epoch, b + 1)))
                 }
                 total = total + result
                 optimizer.step(model.parameters)
@@ -98,9 +183,20 @@ public enum Trainer {
                 record.validationMeanAbsoluteError = result.meanAbsoluteError
             }
             record.seconds = clock() - started
+            if options.schedule != nil { record.learningRate = Double(optimizer.learningRate) * scale }
             history.append(record)
+            // The best epoch so far, by the monitored figure.
+            if let (value, larger) = options.monitor.value(record), value.isFinite {
+                if best == nil || (larger ? value > best!.value : value < best!.value) {
+                    best = (epoch, value, options.earlyStopping?.restoreBest == true ? model.parameters.map(\.value) : nil)
+                    newBest(record)
+                } else if let stopping = options.earlyStopping, epoch - best!.epoch >= stopping.patience {
+                    outcome.stoppedEarly = epoch
+                    return finish(outcome)
+                }
+            }
         }
-        return Outcome(history: history, interrupted: false)
+        return finish(outcome)
     }
 
     /// Accuracy (class labels) or mean absolute error (real-valued targets) so far.

@@ -95,3 +95,37 @@ extension Evaluator {
         show(summaryTable(try a.model("model").model).bundle(width: session.width))
     }
 }
+
+extension Evaluator {
+    /// `model NEW = copy M [fresh]`: the same layers (by their definition),
+    /// the same weights and masks — or, with `fresh`, new initial weights
+    /// under the same masks — and the same epochs, history and pruning
+    /// rounds. Nothing is shared: training one leaves the other as it was.
+    func copyModel(_ a: Arguments) throws(LoomError) {
+        let source = try a.model("model")
+        let name = try a.name("name")
+        let fresh = a.flag("fresh")
+        guard case .model(_, let layers, _)? = try? Parser.parse(source.definition).first else {
+            preconditionFailure("a model's definition always parses")
+        }
+        // A plain copy draws nothing from the session's seed.
+        let saved = session.random
+        let model = try buildModel(name: name, layers: layers, range: a.range)
+        if !fresh { session.random = saved }
+        for (from, to) in zip(source.model.parameters, model.parameters) {
+            if !fresh { to.value = from.value }
+            if let mask = from.mask {
+                try? to.setMask(mask)
+                to.applyMask()
+            }
+            to.markChanged()
+        }
+        let copy = ModelState(model: model, initialWeights: fresh ? nil : source.initialWeights)
+        copy.epochsTrained = source.epochsTrained
+        copy.history = source.history
+        copy.pruning = source.pruning
+        session.define(name, .object(copy))
+        show(MimeBundle(text: "\(name): a copy of \(try a.name("model"))" + (fresh ? " with fresh initial weights" : "")
+                        + ", \(copy.describe)"))
+    }
+}

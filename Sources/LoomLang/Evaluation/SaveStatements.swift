@@ -19,11 +19,17 @@ extension Evaluator {
             throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models, data sets, dictionaries and results tables", at: expr.range)
         }
         let path = try a.string("path")
-        let metadata = [(SavedKinds.formatKey, saved.format)] + saved.metadata + [("loom.version", LoomLangVersion.value)]
-        do { try Files.writeAtomically(SafeTensors.encode(saved.tensors, metadata: metadata), to: path) } catch {
+        do { try write(saved, to: path) } catch {
             throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
         }
         show(MimeBundle(text: "Saved \(saved.summary) to \(path)"))
+    }
+
+    /// An object as safetensors, its format and version in the metadata,
+    /// through a temporary file and a rename (a reader never sees half a file).
+    func write(_ saved: SavedObject, to path: String) throws(FileError) {
+        let metadata = [(SavedKinds.formatKey, saved.format)] + saved.metadata + [("loom.version", LoomLangVersion.value)]
+        try Files.writeAtomically(SafeTensors.encode(saved.tensors, metadata: metadata), to: path)
     }
 
     /// `load NAME PATH`: the kind the file's format names rebuilds the object;

@@ -47,9 +47,10 @@ public final class ModelState: SessionObject {
     /// Every parameter's values when the model was defined (or loaded): what `rewind` returns to.
     public let initialWeights: [[Float]]
 
-    public init(model: Sequential) {
+    /// `initialWeights` defaults to the model's weights now.
+    public init(model: Sequential, initialWeights: [[Float]]? = nil) {
         self.model = model
-        initialWeights = model.parameters.map(\.value.storage)
+        self.initialWeights = initialWeights ?? model.parameters.map(\.value.storage)
     }
 
     public static let kind = "model"

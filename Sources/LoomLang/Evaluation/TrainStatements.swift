@@ -60,6 +60,19 @@ extension Evaluator {
             throw LoomError(.value, "lr must be a positive number a float32 holds (below 3.4e38)", at: a.range(of: "lr"))
         }
         try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: a.range)
+        var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: try a.choice("monitor", Monitor.self),
+                                 schedule: try schedule(a))
+        if let patience = try a.optionalInteger("patience", in: 1...100_000) {
+            options.earlyStopping = EarlyStopping(patience: patience, restoreBest: a.flag("restore"))
+        } else if a.flag("restore") {
+            options.earlyStopping = EarlyStopping(patience: Int.max / 2, restoreBest: true)
+        }
+        if options.monitor == .accuracy, case .values = data.targets {
+            throw LoomError(.value, "`monitor accuracy` needs class labels; these targets are values (monitor loss)",
+                            at: a.range(of: "monitor"))
+        }
+        let checkpoint = a.given("checkpoint") ? try a.string("checkpoint") : nil
+        var checkpointError: LoomError?
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
@@ -70,10 +83,11 @@ extension Evaluator {
         let first = state.epochsTrained
         var bar = ProgressBar(label: "epoch 1/\(epochs)", total: (data.count + batch - 1) / batch, unit: "batch")
         progress.show(bar, force: true)
-        let outcome = Trainer.fit(model, on: data, options: FitOptions(epochs: epochs, batchSize: batch, loss: loss),
+        let alreadyTrained = state.epochsTrained
+        let outcome = Trainer.fit(model, on: data, options: options,
                                   optimizer: state.optimizer!, validation: validation,
                                   random: &session.random, clock: { Monotonic.now },
-                                  shouldStop: { interruptFlag.load(ordering: .relaxed) }) { p in
+                                  shouldStop: { interruptFlag.load(ordering: .relaxed) || checkpointError != nil }, progress: { p in
             bar.label = "epoch \(p.epoch)/\(p.epochs)"
             bar.completed = p.batch
             bar.elapsed = Monotonic.now - started
@@ -81,7 +95,15 @@ extension Evaluator {
                 + (p.accuracy.map { [("acc", NumberFormat.percent($0))] } ?? [])
                 + (p.meanAbsoluteError.map { [("mae", NumberFormat.fixed($0, decimals: 4))] } ?? [])
             progress.show(bar, force: p.batch == p.batches)
-        }
+        }, newBest: { record in
+            // The best model so far, written whole or not at all.
+            guard let checkpoint, checkpointError == nil else { return }
+            state.epochsTrained = alreadyTrained + record.epoch
+            do { try self.write(state.saved!, to: checkpoint) } catch {
+                checkpointError = LoomError(.io, "cannot write the checkpoint \(error)", at: a.range(of: "checkpoint"))
+            }
+            state.epochsTrained = alreadyTrained
+        })
         state.epochsTrained += outcome.history.count
         state.history += outcome.history
         var bundles: [MimeBundle] = []
@@ -89,18 +111,22 @@ extension Evaluator {
             let curves = [(name: "loss", values: state.history.map(\.loss))]
                 + (state.history.allSatisfy { $0.validationLoss != nil }
                    ? [(name: "validation loss", values: state.history.map { $0.validationLoss! })] : [])
-            bundles = [historyTable(outcome.history, firstEpoch: first),
+            bundles = [historyTable(outcome.history, firstEpoch: first, notes: fitNotes(outcome, options, validation != nil,
+                                                                                         first: first, checkpoint: checkpoint)),
                        LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
                         .bundle(svg: session.plotStyle == .svg, width: session.width)]
         }
         let last = outcome.history.last
-        let kept = result("training of \(model.name)", [
-            ("loss", last.map { .number($0.loss) }), ("accuracy", last?.accuracy.map { .percent($0) }),
-            ("mae", last?.meanAbsoluteError.map { .number($0) }), ("val_loss", last?.validationLoss.map { .number($0) }),
-            ("val_accuracy", last?.validationAccuracy.map { .percent($0) }),
-            ("epochs", .number(Double(outcome.history.count))),
-            ("seconds", .number(outcome.history.reduce(0) { $0 + $1.seconds })),
-        ], showing: bundles)
+        var figures: [(String, Value?)] = [("loss", last.map { .number($0.loss) })]
+        figures.append(("accuracy", last?.accuracy.map { .percent($0) }))
+        figures.append(("mae", last?.meanAbsoluteError.map { .number($0) }))
+        figures.append(("val_loss", last?.validationLoss.map { .number($0) }))
+        figures.append(("val_accuracy", last?.validationAccuracy.map { .percent($0) }))
+        figures.append(("epochs", .number(Double(outcome.history.count))))
+        figures.append(("seconds", .number(outcome.history.reduce(0) { $0 + $1.seconds })))
+        figures.append(("best_epoch", outcome.bestEpoch.map { .number(Double(first + $0)) }))
+        let kept = result("training of \(model.name)", figures, showing: bundles)
+        if let checkpointError { throw checkpointError }
         if let (epoch, batch) = outcome.diverged {
             throw LoomError(.value, "training stopped at epoch \(first + epoch), batch \(batch): the loss is no longer a finite "
                             + "number; `\(model.name)` keeps its weights from before that batch (try a smaller lr)", at: a.range)
@@ -112,10 +138,47 @@ extension Evaluator {
         return kept
     }
 
+    /// `schedule step EVERY FACTOR`, `schedule cosine`, `schedule warmup N`.
+    func schedule(_ a: Arguments) throws(LoomError) -> LearningRateSchedule? {
+        guard case .list(let items)? = a.command.argument("schedule")?.kind, let kind = items.first?.name?.first else { return nil }
+        let numbers = try items.dropFirst().map { e throws(LoomError) -> Double in
+            guard let x = try evaluate(e).numeric, x.isFinite, x > 0 else {
+                throw LoomError(.value, "a schedule takes positive numbers", at: e.range)
+            }
+            return x
+        }
+        switch kind {
+        case "step":
+            guard numbers[0] == numbers[0].rounded() else {
+                throw LoomError(.value, "`step EVERY FACTOR`: EVERY is a whole number of epochs", at: items[1].range)
+            }
+            return .step(every: Int(numbers[0]), factor: numbers[1])
+        case "warmup":
+            guard numbers[0] == numbers[0].rounded() else {
+                throw LoomError(.value, "`warmup N`: N is a whole number of epochs", at: items[1].range)
+            }
+            return .warmup(epochs: Int(numbers[0]))
+        default: return .cosine
+        }
+    }
+
+    /// Under the history table: the best epoch, why training stopped, what was restored and saved.
+    func fitNotes(_ o: Trainer.Outcome, _ options: FitOptions, _ validated: Bool, first: Int, checkpoint: String?) -> [String] {
+        guard options.earlyStopping != nil || checkpoint != nil, let best = o.bestEpoch else { return [] }
+        let figure = (validated ? "validation " : "training ") + options.monitor.rawValue
+        var notes = ["best epoch: \(first + best) (by the \(figure))"]
+        if let stopped = o.stoppedEarly, let patience = options.earlyStopping?.patience {
+            notes.append("stopped early after epoch \(first + stopped): no better \(figure) in \(patience) epoch(s)")
+        }
+        if o.restored { notes.append("the weights are those of epoch \(first + best)") }
+        if let checkpoint { notes.append("checkpoint: \(checkpoint) holds epoch \(first + best)") }
+        return notes
+    }
+
     /// Per epoch: the loss, then accuracy (class labels) or mean absolute
     /// error (values), the penalties' share where layers add one, the same
     /// on the validation data, and the time.
-    func historyTable(_ history: [EpochRecord], firstEpoch: Int) -> MimeBundle {
+    func historyTable(_ history: [EpochRecord], firstEpoch: Int, notes: [String] = []) -> MimeBundle {
         let loss = { (x: Double) in NumberFormat.fixed(x, decimals: 4) }
         var columns: [(name: String, value: (EpochRecord) -> String?)] = [("epoch", { String(firstEpoch + $0.epoch) }),
                                                                           ("loss", { loss($0.loss) })]
@@ -124,10 +187,12 @@ extension Evaluator {
                     ("val loss", { $0.validationLoss.map(loss) }),
                     ("val accuracy", { $0.validationAccuracy.map { NumberFormat.percent($0) } }),
                     ("val mae", { $0.validationMeanAbsoluteError.map(loss) }),
+                    ("lr", { $0.learningRate.map { NumberFormat.short($0, significant: 3) } }),
                     ("time", { NumberFormat.fixed($0.seconds, decimals: 1) + " s" })]
         // A column shows when some epoch has its figure.
         columns = columns.filter { column in history.contains { column.value($0) != nil } }
-        var table = Table(title: "training", columns: columns.map { .init($0.name, .right) })
+        var table = Table(title: "training", columns: columns.map { .init($0.name, .right) },
+                          note: notes.isEmpty ? nil : notes.joined(separator: "\n"))
         for r in history { table.append(columns.map { $0.value(r) ?? "" }) }
         return table.bundle(width: session.width)
     }

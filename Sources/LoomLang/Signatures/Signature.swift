@@ -22,6 +22,8 @@ public enum ParameterKind: Sendable, Equatable {
     case expressions
     /// `COLUMN=EXPR` pairs to the end of the line (`record`).
     case columns
+    /// A learning-rate schedule: `step EVERY FACTOR`, `cosine`, `warmup N`.
+    case schedule
 
     /// The choices an enum's cases name, in their order: the parser accepts
     /// exactly the words the evaluator can turn back into a case.
@@ -43,6 +45,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .flag: return ""
         case .expressions: return "EXPR…"
         case .columns: return "COL=EXPR…"
+        case .schedule: return "step N X|cosine|warmup N"
         }
     }
 }

@@ -67,7 +67,11 @@ public struct Parser {
             let value = try parseExpression()
             return .assignment(name: word, value: value, range: first.range.through(value.range))
         }
-        if word == "model" { return try parseModel() }
+        if word == "model" {
+            // `model NEW = copy M` is a statement; `model NAME {` a block.
+            if isSymbol(peek(2), "=") { return .command(try parseCommand(Statements.forms(of: "model").filter(\.bindsName))) }
+            return try parseModel()
+        }
         if word == "for" { return try parseLoop() }
         if word == "time" {
             let keyword = advance()
@@ -206,6 +210,20 @@ public struct Parser {
             }
             let range = items.first.map { $0.range.through(items.last!.range) } ?? t.range
             return Expr(kind: .list(items), range: range)
+        case .schedule:
+            // The kind's word, then its numbers: `step 5 0.5`, `cosine`, `warmup 3`.
+            let counts = ["step": 2, "cosine": 0, "warmup": 1]
+            guard let word = t.word, let count = counts[word] else {
+                throw LoomError(.syntax, "expected a schedule: `step EVERY FACTOR`, `cosine` or `warmup N`", at: t.range,
+                                suggestion: t.word.flatMap { closest(to: $0, in: Array(counts.keys).sorted()) })
+            }
+            _ = advance()
+            var items = [Expr(kind: .name([word]), range: t.range)]
+            for _ in 0..<count {
+                guard !atLineEnd else { throw unexpected(peek, expected: word == "step" ? "`step EVERY FACTOR`" : "`warmup N`") }
+                items.append(try parseUnary())
+            }
+            return Expr(kind: .list(items), range: t.range.through(items.last!.range))
         case .columns:
             // Each pair is kept as `=` applied to the column's name and its value.
             var pairs: [Expr] = []
