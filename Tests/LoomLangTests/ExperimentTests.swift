@@ -273,3 +273,38 @@ final class TrainingControlTests: LoomTestCase {
         XCTAssertTrue(error("model q = copy nothing")?.name == "NameError")
     }
 }
+
+final class CompareTests: LoomTestCase {
+    func testCompareSetsModelsSideBySide() {
+        run("""
+            seed 7
+            data d = glyphs n 200 size 12
+            split d train 0.8
+            model conv {
+              input 12x12x1
+              conv2d 8 3x3 relu
+              maxpool 2
+              flatten
+              dense 10 softmax
+            }
+            model flat {
+              input 12x12x1
+              flatten
+              dense 10 softmax
+            }
+            train conv on d.train epochs 1
+            """)
+        guard case .ok = run("c = compare conv flat on d.test") else { return XCTFail("\(String(describing: error("")))") }
+        let table = texts().first { $0.contains("2 models on d.test") } ?? ""
+        let row = { (name: String) in table.split(separator: "\n").first { $0.hasPrefix("│ \(name) ") }.map(String.init) ?? "" }
+        XCTAssertTrue(row("stored").contains("2,090") && row("stored").contains("1,450"), table)
+        XCTAssertTrue(row("sharing").contains("4.79×"), "a convolution shares its weights across positions: \(table)")
+        XCTAssertTrue(row("train/epoch").contains("—"), "flat was never trained")
+        XCTAssertTrue(texts().last?.contains("accuracy, %") ?? false)
+        XCTAssertTrue(value("c.conv_accuracy")?.hasSuffix("%") ?? false)
+        XCTAssertEqual(error("compare conv on")?.name, "SyntaxError")
+        XCTAssertTrue(error("compare conv d on d.test")?.value.contains("not a model") ?? false)
+        run("model other {\n  input 4\n  dense 10 softmax\n}")
+        XCTAssertTrue(error("compare conv other on d.test")?.value.contains("takes 4") ?? false)
+    }
+}

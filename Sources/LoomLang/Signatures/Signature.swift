@@ -22,6 +22,8 @@ public enum ParameterKind: Sendable, Equatable {
     case expressions
     /// `COLUMN=EXPR` pairs to the end of the line (`record`).
     case columns
+    /// Names, up to the next option word (`compare a b on d`).
+    case references
     /// A learning-rate schedule: `step EVERY FACTOR`, `cosine`, `warmup N`.
     case schedule
 
@@ -45,6 +47,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .flag: return ""
         case .expressions: return "EXPR…"
         case .columns: return "COL=EXPR…"
+        case .references: return "NAME…"
         case .schedule: return "step N X|cosine|warmup N"
         }
     }

@@ -155,6 +155,11 @@ public enum Statements {
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),
         ], summary: "Loss, accuracy and a confusion matrix.", example: "evaluate cnn on digits.test")) { e, a throws(LoomError) in try e.evaluate(a) },
+        .result(Signature("compare", .models, [
+            Parameter("models", .references, required: true, positional: true, placeholder: "M1 M2 …", "the models"),
+            Parameter("on", .reference, required: true, placeholder: "DATA", "the data to measure them on"),
+        ], summary: "Models side by side: stored and nonzero parameters, sharing, cost, accuracy, sparsity and time.",
+        example: "compare cnn wide on digits.test")) { e, a throws(LoomError) in try e.compare(a) },
         .bind(Signature("predict", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),

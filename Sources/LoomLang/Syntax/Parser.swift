@@ -158,7 +158,7 @@ public struct Parser {
                                 at: t.range, suggestion: t.word.flatMap { closest(to: $0, in: options) })
             }
             let p = positionals[nextPositional]
-            arguments[p.name] = try parseValue(p, after: nil)
+            arguments[p.name] = try parseValue(p, after: nil, options: Set(form.parameters.map(\.name)))
             nextPositional += 1
         }
         if let missing = form.parameters.first(where: { $0.required && arguments[$0.name] == nil }) {
@@ -177,9 +177,18 @@ public struct Parser {
         }
     }
 
-    mutating func parseValue(_ p: Parameter, after nameToken: Token?) throws(LoomError) -> Expr {
+    /// `options`: the form's option words, where a list of names stops.
+    mutating func parseValue(_ p: Parameter, after nameToken: Token?, options: Set<String> = []) throws(LoomError) -> Expr {
         let t = peek
         switch p.kind {
+        case .references:
+            var items: [Expr] = []
+            while case .name(let parts) = peek.kind, !(parts.count == 1 && options.contains(parts[0])) {
+                items.append(Expr(kind: .name(parts), range: peek.range))
+                _ = advance()
+            }
+            guard let first = items.first else { throw unexpected(t, expected: "names (\(p.doc))") }
+            return Expr(kind: .list(items), range: first.range.through(items.last!.range))
         case .newName, .word:
             guard let word = t.word else { throw unexpected(t, expected: "a name for \(p.name)") }
             _ = advance()

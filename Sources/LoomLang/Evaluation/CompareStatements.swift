@@ -1,0 +1,65 @@
+import LoomCore
+import LoomEngine
+import LoomRender
+
+extension Evaluator {
+    /// `compare M1 M2 … on DATA`: the models side by side — what they store,
+    /// what is left after pruning, what sharing saves, what a sample costs,
+    /// how well they do on DATA, how sparse their activations are there, and
+    /// how long they take — then accuracy (or MSE) against stored parameters.
+    func compare(_ a: Arguments) throws(LoomError) -> SessionResult {
+        guard case .list(let exprs)? = a.command.argument("models")?.kind, !exprs.isEmpty else {
+            throw LoomError(.syntax, "`compare` needs models: compare M1 M2 on DATA", at: a.range)
+        }
+        let data = try a.dataset("on")
+        var states: [(name: String, state: ModelState)] = []
+        for expr in exprs {
+            let state = try modelState(expr)
+            try check(data, fits: state.model, at: expr.range)
+            states.append((expr.name!.joined(separator: "."), state))
+        }
+        let classes = data.classes > 0
+        // A column per model, a row per measure: it fits the page for a handful of models.
+        let measures = ["stored", "nonzero", "sharing", "mult-adds", classes ? "accuracy" : "mse", "loss", "zero act.",
+                        "infer/sample", "train/epoch"]
+        var cells: [[String]] = []
+        var bars: [(label: String, value: Double)] = []
+        var figures: [(String, Value?)] = []
+        let probe = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
+        for (name, state) in states {
+            let model = state.model
+            let loss: Loss = model.endsInSoftmax ? .crossentropy : .mse
+            let started = Monotonic.now
+            let e = Metrics.evaluate(model, on: data, loss: loss)
+            let perSample = (Monotonic.now - started) / Double(max(1, data.count))
+            let blocks = model.sparsity(on: probe)
+            let measured = blocks.filter { $0.zeroActivations != nil }
+            let outputs = measured.reduce(0.0) { $0 + Double($1.units) }
+            let zeroActivations = outputs > 0 ? measured.reduce(0.0) { $0 + $1.zeroActivations! * Double($1.units) } / outputs : 0
+            let nonzero = model.parameters.reduce(0) { $0 + $1.value.count - $1.zeroCount }
+            let unshared = model.blocks.reduce(0) { $0 + $1.unsharedParameters }, madds = model.blocks.reduce(0) { $0 + $1.multiplyAdds }
+            let sharing = Double(unshared) / Double(max(1, model.parameterCount))
+            let score = classes ? e.accuracy ?? 0 : e.meanSquaredError ?? e.loss
+            let epochSeconds = state.history.isEmpty ? nil : state.history.reduce(0) { $0 + $1.seconds } / Double(state.history.count)
+            cells.append([NumberFormat.grouped(model.parameterCount), NumberFormat.grouped(nonzero),
+                          NumberFormat.short(sharing, significant: 3) + "×", NumberFormat.grouped(madds),
+                          classes ? NumberFormat.percent(score, decimals: 2) : NumberFormat.fixed(score, decimals: 4),
+                          NumberFormat.fixed(e.loss, decimals: 4), NumberFormat.percent(zeroActivations),
+                          NumberFormat.fixed(perSample * 1000, decimals: 4) + " ms",
+                          epochSeconds.map { NumberFormat.fixed($0, decimals: 2) + " s" } ?? "—"])
+            bars.append(("\(name) (\(NumberFormat.grouped(model.parameterCount)))", classes ? score * 100 : score))
+            figures.append(("\(name)_" + (classes ? "accuracy" : "mse"), classes ? .percent(score) : .number(score)))
+        }
+        var table = Table(title: "\(states.count) models on \(try a.name("on"))",
+                          columns: [.init("")] + states.map { .init($0.name, .right) },
+                          note: "stored: weights and biases kept; nonzero: not pruned or masked; sharing: what the layers "
+                            + "would store without sharing ÷ what they store; mult-adds: per sample; zero act.: the share "
+                            + "of zero outputs over all layers (on up to 512 samples); infer/sample: a forward pass; "
+                            + "train/epoch: the mean over the epochs trained.")
+        for (row, measure) in measures.enumerated() { table.append([measure] + cells.map { $0[row] }) }
+        let chart = plot(BarChart(bars, title: (classes ? "accuracy, %" : "mean squared error") + ", by model (stored parameters)") {
+            classes ? NumberFormat.short($0, significant: 3) + "%" : NumberFormat.short($0, significant: 4)
+        })
+        return result("comparison on \(try a.name("on"))", figures, showing: [table.bundle(width: session.width), chart])
+    }
+}
