@@ -41,7 +41,7 @@ final class ExperimentTests: LoomTestCase {
         XCTAssertTrue(shown?.plainText?.contains("confusion matrix") ?? false)
         XCTAssertEqual(error("r.acuracy")?.value, "`r` (a result) has no `acuracy`; it has `loss`, `accuracy`, `samples`; did you mean `accuracy`?")
         XCTAssertEqual(error("x = print 1")?.name, "TypeError")
-        XCTAssertTrue(error("x = summary m")?.value.contains("keeps the results of `train`, `evaluate`, `show sparsity`") ?? false)
+        XCTAssertTrue(error("x = summary m")?.value.contains("keeps the results of `train`, `evaluate`, `compare`, `show sparsity`") ?? false)
         XCTAssertTrue(value("list")?.isEmpty ?? true)
         XCTAssertTrue(texts().last?.contains("result") ?? false)
     }
