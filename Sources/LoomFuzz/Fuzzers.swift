@@ -26,6 +26,10 @@ public struct Fuzzer {
         "data d = csv \"/nonexistent\"", "codes C = encode pix with D omp sparsity 5", "prune wide 80%",
         "data pix = patches n 30 size 4\ndictionary D = learn pix atoms 6 sparsity 2 iterations 2",
         "codes L = encode pix with D lasso alpha 0.1", "show atoms D first 3", "show codes C sample 2",
+        "for k in 1 2 3 {\n  record runs k=k sq=k*k\n}\nshow table runs x k y sq", "time sleep 0.001", "time {\n  x = 1\n}",
+        "r = evaluate m on g.test\nprint r.accuracy m.params g.samples", "model c = copy m fresh\ncompare m c on g.test",
+        "train m on g.train epochs 3 validate g.test patience 1 restore schedule step 1 0.5",
+        "for n in m w {\n  h = train n on g.train epochs 1\n}",
         "dictionary E = learn pix atoms 4 alpha 0.2 method online batch 7 center", "codes T = encode pix with D threshold 0.3",
         "model w {\n  input 4\n  dense 3 tanh as h\n  dropout 0.5\n  dense 2 softmax\n}", "show histogram w.h",
         "?conv2d", "train?", "?",
@@ -33,7 +37,8 @@ public struct Fuzzer {
 
     static let fragments = ["{", "}", "=", "\n", "\"", "(", ")", "%", "x", "3x3", "-", "*", "/", "+", "1e309", "0",
                             "-1", "99999999999", ".", "..", "m.", "train", "model", "input", "dense", "on", " ", "#",
-                            "é", "\u{0}", "\\", "'", "epochs", "batch 0", "set memory 16", "\t"]
+                            "é", "\u{0}", "\\", "'", "epochs", "batch 0", "set memory 16", "\t", "for", "in", "record",
+                            "a=1", "r.", "copy", "time"]
 
     public mutating func program() -> String {
         var text = Array(Fuzzer.corpus[random.below(Fuzzer.corpus.count)].unicodeScalars)

@@ -81,10 +81,18 @@ extension Fuzzer {
         lines += body.map { "  " + $0 }
         lines.append("}")
         let loss = softmax && random.below(3) > 0 ? "crossentropy" : "mse"
-        lines.append("train m on g.train epochs \(1 + random.below(2)) batch \(1 + random.below(40))"
+        let validated = random.below(2) == 0
+        let control = [validated && random.below(2) == 0 ? " patience \(1 + random.below(2))" : "",
+                       random.below(3) == 0 ? " restore" : "", random.below(3) == 0 ? " monitor \(pick(["loss", "accuracy"]))" : "",
+                       random.below(3) == 0 ? " schedule \(pick(["step 1 0.5", "cosine", "warmup 2"]))" : ""].joined()
+        lines.append("h = train m on g.train epochs \(1 + random.below(3)) batch \(1 + random.below(40))"
                      + " optimizer \(pick(OptimizerKind.allCases.map(\.rawValue))) loss \(loss)"
-                     + (random.below(2) == 0 ? "" : " validate g.test"))
-        lines += ["evaluate m on g.test", "show sparsity m on g.test", "predict m on g.test first 3 mistakes", "summary m"]
+                     + (validated ? " validate g.test" : "") + control)
+        lines += ["r = evaluate m on g.test", "record runs loss=r.loss epochs=h.epochs params=m.params",
+                  "show sparsity m on g.test", "predict m on g.test first 3 mistakes", "summary m"]
+        if random.below(3) == 0 {
+            lines += ["model c = copy m" + (random.below(2) == 0 ? " fresh" : ""), "compare m c on g.test", "runs"]
+        }
         // Now and then a pruning round: prune (per layer or global), retrain, perhaps rewind.
         if random.below(3) == 0 {
             lines.append("prune m \(random.below(100))%" + (random.below(2) == 0 ? " global" : ""))
