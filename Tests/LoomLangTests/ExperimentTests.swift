@@ -156,6 +156,18 @@ final class RecordTests: LoomTestCase {
         XCTAssertEqual(error("record x a=1")?.value, "`x` is a number, not a results table")
     }
 
+    func testQuietDropsDisplaysButNotPrintsOrErrors() {
+        run("data g = glyphs n 40 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 10 softmax\n}")
+        out.displays = []
+        guard case .ok = run("quiet {\n  r = evaluate m on g\n  print \"loss\" r.loss\n  summary m\n}") else { return XCTFail() }
+        XCTAssertEqual(out.displays.count, 0)
+        XCTAssertTrue(out.stdout.hasPrefix("loss "))
+        XCTAssertEqual(error("quiet {\n  evaluate nothing on g\n}")?.name, "NameError")
+        run("summary m")
+        XCTAssertEqual(out.displays.count, 1, "displays show again after the block")
+        XCTAssertEqual(error("quiet 1")?.name, "SyntaxError")
+    }
+
     func testTimeReportsTheWallClock() {
         run("time sleep 0.05")
         XCTAssertTrue(out.stdout.hasPrefix("time: "), out.stdout)

@@ -9,7 +9,8 @@ import Glibc
 /// throws; what earlier statements defined stays.
 final class Evaluator {
     let session: Session
-    let output: OutputSink
+    /// Where output goes; `quiet { … }` swaps in a sink that drops displays.
+    var output: OutputSink
 
     init(session: Session, output: OutputSink) {
         self.session = session
@@ -47,6 +48,8 @@ final class Evaluator {
                 try loop(name, over: values, body, at: range)
             case .timed(let body, _):
                 try timed(body)
+            case .quiet(let body, _):
+                try quietly(body)
             }
         }
         return result

@@ -40,6 +40,16 @@ extension Evaluator {
         }
     }
 
+    /// `quiet { … }`: runs the statements without showing their tables, plots
+    /// and progress; what they print, warnings and errors still show. For a
+    /// sweep whose `record` table says what matters.
+    func quietly(_ body: [Statement]) throws(LoomError) {
+        let shown = output
+        output = DisplaysDropped(shown)
+        defer { output = shown }
+        try runBody(body)
+    }
+
     /// `time STATEMENT` or `time { … }`: runs them, then prints the wall-clock
     /// time on standard output (also when they fail).
     func timed(_ body: [Statement]) throws(LoomError) {
@@ -47,4 +57,14 @@ extension Evaluator {
         defer { output.stream(.stdout, "time: \(duration(Monotonic.now - started)) (wall clock)\n") }
         try runBody(body)
     }
+}
+
+/// Passes streams on and drops displays: what `quiet { … }` shows.
+final class DisplaysDropped: OutputSink {
+    let inner: OutputSink
+    init(_ inner: OutputSink) { self.inner = inner }
+    func stream(_ stream: OutputStream, _ text: String) { inner.stream(stream, text) }
+    func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {}
+    func clearOutput(wait: Bool) {}
+    func page(_ bundle: MimeBundle) { inner.page(bundle) }
 }

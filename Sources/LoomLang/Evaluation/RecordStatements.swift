@@ -36,7 +36,7 @@ public final class SessionTable: SessionObject {
     /// A value as a cell: numbers to 4 significant digits beyond whole ones.
     static func text(_ v: Value) -> String {
         switch v {
-        case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : NumberFormat.short(x, significant: 4)
+        case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? NumberFormat.grouped(Int(x)) : NumberFormat.short(x, significant: 4)
         case .percent(let f): return NumberFormat.short(f * 100, significant: 4) + "%"
         default: return v.display
         }

@@ -66,6 +66,10 @@ public enum Statements {
             Parameter("values", .columns, required: true, positional: true, "the row: a value per column"),
         ], summary: "Appends a row to a results table, for sweeps: `show table` draws it, `save` writes it as CSV.",
         example: "record runs k=10% acc=0.93")) { e, a throws(LoomError) in try e.record(a) },
+        .block(Signature("quiet", .session, [
+            Parameter("block", .expressions, required: true, positional: true, placeholder: "{ … }", "the statements, in braces"),
+        ], summary: "Runs statements without showing their tables, plots and progress (prints, warnings and errors still show).",
+        example: "quiet {\n  x = 1\n}")),
         .block(Signature("time", .session, [
             Parameter("statement", .expressions, required: true, positional: true, placeholder: "STATEMENT | { … }",
                       "a statement on the same line, or several in braces"),

@@ -45,10 +45,12 @@ public enum Statement: Sendable, Equatable {
     indirect case loop(name: String, values: [Expr], body: [Statement], range: SourceRange)
     /// `time STATEMENT` or `time { … }`: the statements, timed.
     indirect case timed(body: [Statement], range: SourceRange)
+    /// `quiet { … }`: the statements, their tables and plots not shown.
+    indirect case quiet(body: [Statement], range: SourceRange)
 
     public var range: SourceRange {
         switch self {
-        case .assignment(_, _, let r), .model(_, _, let r), .keep(_, _, let r), .loop(_, _, _, let r), .timed(_, let r): return r
+        case .assignment(_, _, let r), .model(_, _, let r), .keep(_, _, let r), .loop(_, _, _, let r), .timed(_, let r), .quiet(_, let r): return r
         case .expression(let e): return e.range
         case .command(let c): return c.range
         }

@@ -73,6 +73,12 @@ public struct Parser {
             return try parseModel()
         }
         if word == "for" { return try parseLoop() }
+        if word == "quiet" {
+            let keyword = advance()
+            guard isSymbol(peek, "{") else { throw unexpected(peek, expected: "`{` to open the block (`quiet {`)") }
+            let (body, close) = try parseBody(of: "quiet", at: keyword)
+            return .quiet(body: body, range: keyword.range.through(close.range))
+        }
         if word == "time" {
             let keyword = advance()
             if isSymbol(peek, "{") {
