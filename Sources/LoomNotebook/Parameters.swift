@@ -39,6 +39,8 @@ public enum Parameters {
     static func literal(_ value: String) -> String {
         if Double(value) != nil { return value }
         if value.hasSuffix("%"), Double(value.dropLast()) != nil { return value }
+        // A list, for a sweep (`-p ks "[5%, 10%]"`), is Loom already.
+        if value.hasPrefix("["), value.hasSuffix("]"), !value.contains("\n") { return value }
         var escaped = ""
         for c in value {
             switch c {

@@ -76,6 +76,17 @@ final class ExperimentTests: LoomTestCase {
         XCTAssertEqual(value("n"), "0")
     }
 
+    /// A list value (`[5%, 10%]`) holds a sweep's values: a parameters cell can set it.
+    func testLoopsOverLists() {
+        XCTAssertEqual(value("ks = [5%, 10%, 2 * 3]\nks"), "[5%, 10%, 6]")
+        out.displays = []
+        run("for k in ks [1, 2] 7 {\n  k\n}")
+        XCTAssertEqual(texts(), ["5%", "10%", "6", "1", "2", "7"])
+        XCTAssertEqual(error("x = ks + 1")?.value, "cannot apply `+` to a list and a number")
+        XCTAssertEqual(error("y = [1, 2")?.name, "SyntaxError")
+        XCTAssertTrue(error("data g = glyphs n [1, 2]")?.value.contains("whole number") ?? false)
+    }
+
     func testLoopSyntaxErrors() {
         XCTAssertEqual(error("for k in {\n}")?.value, "`for k in` needs values before `{`")
         XCTAssertEqual(error("for k 1 2 {\n}")?.value, "expected `in` after `for k`, found a number")

@@ -199,3 +199,19 @@ def test_cells_run_in_the_notebooks_folder_as_in_jupyter(tmp_path):
     result = subprocess.run([LOOM, "run", str(source), "--cwd", str(other), "-o", str(tmp_path / "x.ipynb"), "-q"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "points.csv" in result.stderr
+
+
+def test_a_parameter_can_be_a_list_for_a_sweep(tmp_path):
+    """`-p ks "[5%, 10%]"` injects a list that a `for` loop in the notebook sweeps over."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("ks = [1, 2]")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("for k in ks {\n  print \"k\" k\n}")]
+    source = tmp_path / "sweep.ipynb"
+    nbformat.write(nb, str(source))
+    out = tmp_path / "out.ipynb"
+    result = loom_run(source, "-o", out, "-q", "-p", "ks", "[5%, 10%, 20%]")
+    assert result.returncode == 0, result.stderr
+    ran = nbformat.read(str(out), as_version=4)
+    printed = "".join(o.get("text", "") for c in ran.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert printed == "k 5%\nk 10%\nk 20%\n"

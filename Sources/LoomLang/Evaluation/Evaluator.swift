@@ -87,6 +87,10 @@ final class Evaluator {
         case .list(let items):
             guard let first = items.first else { return .string("") }
             return try evaluate(first)
+        case .array(let items):
+            var values: [Value] = []
+            for item in items { values.append(try evaluate(item)) }
+            return .list(values)
         case .name(let parts):
             return try value(of: parts, at: e.range)
         case .negate(let inner):

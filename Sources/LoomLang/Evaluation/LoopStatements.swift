@@ -14,6 +14,9 @@ extension Evaluator {
         for expr in values {
             if let parts = expr.name, case .object(let object)? = session[parts.joined(separator: ".")] {
                 items.append((.object(object), parts.joined(separator: ".")))
+            } else if case .list(let values) = try evaluate(expr) {
+                // A list (`[5%, 10%]`, or a name holding one) gives each of its values.
+                items += values.map { (.value($0), $0.display) }
             } else {
                 let value = try evaluate(expr)
                 items.append((.value(value), value.display))

@@ -7,6 +7,8 @@ public enum Value: Sendable, Equatable {
     case percent(Double)
     case string(String)
     case shape([Int])
+    /// `[5%, 10%, 20%]`: what `for` iterates, and what `loom run -p` can pass.
+    indirect case list([Value])
 
     public var typeName: String {
         switch self {
@@ -14,6 +16,7 @@ public enum Value: Sendable, Equatable {
         case .percent: return "percentage"
         case .string: return "string"
         case .shape: return "shape"
+        case .list: return "list"
         }
     }
 
@@ -24,6 +27,7 @@ public enum Value: Sendable, Equatable {
         case .percent(let f): return NumberFormat.short(f * 100, significant: 12) + "%"
         case .string(let s): return s
         case .shape(let dims): return dims.map(String.init).joined(separator: "x")
+        case .list(let items): return "[" + items.map(\.display).joined(separator: ", ") + "]"
         }
     }
 

@@ -10,6 +10,8 @@ public struct Expr: Sendable, Equatable {
         case binary(Character, Expr, Expr)
         /// Several values (`print a b`).
         case list([Expr])
+        /// A list value written in brackets: `[5%, 10%, 20%]`.
+        case array([Expr])
         /// A flag that was given (`sequences`).
         case flag
     }

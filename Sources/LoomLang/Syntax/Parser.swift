@@ -396,6 +396,18 @@ public struct Parser {
         case .shape(let dims): _ = advance(); return Expr(kind: .shape(dims), range: t.range)
         case .string(let s): _ = advance(); return Expr(kind: .string(s), range: t.range)
         case .name(let parts): _ = advance(); return Expr(kind: .name(parts), range: t.range)
+        case .symbol("["):
+            _ = advance()
+            try enter(at: t)
+            defer { nesting -= 1 }
+            var items: [Expr] = []
+            while !isSymbol(peek, "]") {
+                guard peek.kind != .end, peek.kind != .newline else { throw unexpected(peek, expected: "`]` to close the list") }
+                items.append(try parseExpression())
+                if isSymbol(peek, ",") { _ = advance() }
+            }
+            let close = advance()
+            return Expr(kind: .array(items), range: t.range.through(close.range))
         case .symbol("("):
             _ = advance()
             try enter(at: t)
