@@ -179,6 +179,18 @@ final class RecordTests: LoomTestCase {
         XCTAssertEqual(error("quiet 1")?.name, "SyntaxError")
     }
 
+    /// The new forms complete, inspect and explain themselves from the one table.
+    func testNewFormsCompleteAndHaveHelp() {
+        for (prefix, word) in [("compa", "compare"), ("reco", "record"), ("qui", "quiet"), ("tim", "time")] {
+            XCTAssertEqual(loom.complete(prefix, cursor: prefix.count).matches, [word])
+            XCTAssertNotNil(loom.inspect(word, cursor: word.count, detailLevel: 0), word)
+            guard case .ok = run("help \(word)") else { return XCTFail(word) }
+        }
+        XCTAssertTrue(loom.complete("show tab", cursor: 8).matches.contains("table"))
+        XCTAssertTrue(loom.complete("train m on d pati", cursor: 17).matches.contains("patience"))
+        XCTAssertTrue(loom.complete("model b = copy a fre", cursor: 20).matches.contains("fresh"))
+    }
+
     func testTimeReportsTheWallClock() {
         run("time sleep 0.05")
         XCTAssertTrue(out.stdout.hasPrefix("time: "), out.stdout)
