@@ -21,10 +21,13 @@ system-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-## The pinned Python clients the tests use, in an ignored virtualenv.
-$(VENV)/.installed: Tests/conformance/requirements.txt
+## The pinned Python clients the tests use, and Loom's Python companion
+## (papermill translator, Pygments lexer), in an ignored virtualenv.
+$(VENV)/.installed: Tests/conformance/requirements.txt python/pyproject.toml $(wildcard python/loom_jupyter/*.py)
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r Tests/conformance/requirements.txt
+	$(VENV)/bin/pip install -q --no-build-isolation --no-deps ./python
+	@rm -rf python/build python/*.egg-info
 	@touch $@
 
 deps: system-deps $(VENV)/.installed

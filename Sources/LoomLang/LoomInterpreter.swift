@@ -11,7 +11,7 @@ public final class LoomInterpreter: Interpreter {
 
     public var languageInfo: LanguageInfo {
         LanguageInfo(name: "loom", version: LoomInterpreter.version, mimetype: "text/x-loom", fileExtension: ".loom",
-                     pygmentsLexer: "text", codemirrorMode: "text/plain", nbconvertExporter: "script")
+                     pygmentsLexer: "loom", codemirrorMode: "python", nbconvertExporter: "script")
     }
 
     public var banner: String {

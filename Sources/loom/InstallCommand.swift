@@ -37,6 +37,8 @@ struct InstallCommand: ParsableCommand {
         try spec.install(into: directory, files: [("logo-32x32.png", Logo.png(size: 32)),
                                                   ("logo-64x64.png", Logo.png(size: 64))])
         print("Installed kernelspec \(name) in \(directory)")
+        print("For papermill parameters and highlighting in nbconvert, also install Loom's Python companion into the "
+              + "environment that runs them: pip install ./python (from the Loom checkout)")
     }
 
     /// The absolute path of this binary, so Jupyter can start it from anywhere.

@@ -135,7 +135,7 @@ public struct Signature: Sendable, Equatable {
         if bindsName { parts.append("NAME =") }
         if let subword { parts.append(subword) }
         parts += parameters.map(\.usage).filter { !$0.isEmpty }
-        if keyword == "model" { parts.append("{ LAYERS }") }
+        if keyword == "model" && subword == nil { parts.append("{ LAYERS }") }
         return parts.joined(separator: " ")
     }
 
