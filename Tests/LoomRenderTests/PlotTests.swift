@@ -94,7 +94,8 @@ final class PlotTests: XCTestCase {
 /// A sink that records displays, for the progress throttle.
 final class RecordingSink: OutputSink {
     var displays: [(String, String?, Bool)] = []
-    func stream(_ stream: LoomCore.OutputStream, _ text: String) {}
+    var streams: [String] = []
+    func stream(_ stream: LoomCore.OutputStream, _ text: String) { streams.append(text) }
     func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {
         displays.append((bundle.plainText ?? "", displayID, update))
     }
@@ -108,6 +109,64 @@ final class ProgressTests: XCTestCase {
         bar.elapsed = 5
         bar.metrics = [(name: "loss", value: "0.5")]
         XCTAssertEqual(bar.text(width: 80), "epoch 1/2 ████▌············· 25/100 ·     5 batch/s · 00:05 < 00:15 · loss 0.5")
+    }
+
+    /// At a steady speed the rate shown is the true one in every update,
+    /// across epochs (it once fell every epoch, dividing one epoch's batches
+    /// by the whole run's time), and the run's remaining time is shown.
+    func testTheRateTellsTheTruthAcrossEpochs() {
+        let epochs = 12, batches = 75, secondsPerBatch = 1.0 / 300
+        for epoch in 1...epochs {
+            for batch in 1...batches {
+                var bar = ProgressBar(label: "epoch \(epoch)/\(epochs)", total: batches, unit: "batch")
+                bar.completed = batch
+                let done = (epoch - 1) * batches + batch
+                bar.run = (done, epochs * batches)
+                bar.elapsed = Double(done) * secondsPerBatch
+                let rate = try! XCTUnwrap(bar.rate)
+                XCTAssertEqual(rate, 300, accuracy: 30, "epoch \(epoch), batch \(batch)")
+                if epoch < epochs { XCTAssertNotNil(bar.runRemaining) }
+            }
+        }
+        var bar = ProgressBar(label: "epoch 2/4", total: 10, unit: "batch")
+        bar.completed = 5
+        bar.run = (15, 40)
+        bar.elapsed = 15
+        XCTAssertTrue(bar.text(width: 100).contains("00:15 < 00:05 · all < 00:25"), bar.text(width: 100))
+    }
+
+    /// A line too long for the page loses whole figures, never half a word.
+    func testANarrowLineDropsWholeFigures() {
+        var bar = ProgressBar(label: "epoch 1/2", total: 100, unit: "batch")
+        bar.completed = 25
+        bar.elapsed = 5
+        bar.run = (25, 200)
+        bar.metrics = [("loss", "0.5123"), ("acc", "93.1%"), ("mae", "0.0123")]
+        for width in [50, 60, 70, 80, 90, 120] {
+            let line = bar.text(width: width)
+            XCTAssertLessThanOrEqual(TextWidth.of(line), width)
+            XCTAssertFalse(line.contains("…"), "width \(width): \(line)")
+            XCTAssertTrue(line.hasSuffix("0.5123") || line.hasSuffix("93.1%") || line.hasSuffix("0.0123")
+                          || line.hasSuffix(":15") || line.hasSuffix(":35"), line)
+        }
+        XCTAssertEqual(bar.html().components(separatedBy: "█").count, 1, "the HTML shows one bar: the progress element")
+    }
+
+    func testStreamModeWritesALinePerMilestone() {
+        let sink = RecordingSink()
+        let display = ProgressDisplay(output: sink, displayID: "p", width: 80, mode: .stream)
+        var bar = ProgressBar(label: "x", total: 10)
+        for i in 0...10 {
+            bar.completed = i
+            bar.elapsed = Double(i)
+            display.show(bar, force: i == 0 || i == 5 || i == 10)
+        }
+        XCTAssertEqual(sink.displays.count, 0)
+        XCTAssertEqual(sink.streams.count, 2, "the milestones after the start: \(sink.streams)")
+        XCTAssertTrue(sink.streams.allSatisfy { $0.hasSuffix("\n") })
+        let off = RecordingSink()
+        ProgressDisplay(output: off, displayID: "q", width: 80, mode: .off).show(bar, force: true)
+        XCTAssertTrue(off.displays.isEmpty && off.streams.isEmpty)
     }
 
     func testClock() {

@@ -1,4 +1,5 @@
 import LoomEngine
+import LoomRender
 
 /// Something a session holds under a name: a plain value or an object.
 public enum SessionItem {
@@ -81,6 +82,8 @@ public final class Session {
     private var items: [String: SessionItem] = [:]
 
     public var plotStyle = PlotStyle.text
+    /// How long loops show their progress (`set progress`).
+    public var progress = ProgressDisplay.Mode.display
     public var width = 80
     public var threads: Int
     /// The most memory (bytes) a data set or model may take; half the machine's by default.
@@ -123,6 +126,7 @@ public final class Session {
         names = []
         items = [:]
         plotStyle = .text
+        progress = .display
         width = 80
         threads = Session.machineCores
         memoryLimit = Session.defaultMemoryLimit

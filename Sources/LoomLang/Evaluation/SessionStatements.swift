@@ -59,7 +59,7 @@ extension Evaluator {
         }
         let steps = Int((seconds * 100).rounded())
         var bar = ProgressBar(label: "sleep", total: steps, unit: "step")
-        let progress = seconds > 1 ? ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width) : nil
+        let progress = seconds > 1 ? ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress) : nil
         progress?.show(bar, force: true)
         for step in 0..<steps {
             if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }

@@ -63,7 +63,7 @@ extension Evaluator {
                                     : data.inputs.reshaped([data.count, sampleSize]), at: dataExpr.range)
         Parallel.setThreads(session.threads)
 
-        let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width)
+        let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress)
         let started = Monotonic.now
         var bar = ProgressBar(label: "\(method.rawValue)", total: iterations, unit: "iteration")
         progress.show(bar, force: true)

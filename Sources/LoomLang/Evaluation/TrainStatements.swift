@@ -78,7 +78,7 @@ extension Evaluator {
         }
         Parallel.setThreads(session.threads)
 
-        let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width)
+        let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress)
         let started = Monotonic.now
         let first = state.epochsTrained
         var bar = ProgressBar(label: "epoch 1/\(epochs)", total: (data.count + batch - 1) / batch, unit: "batch")
@@ -90,6 +90,7 @@ extension Evaluator {
                                   shouldStop: { interruptFlag.load(ordering: .relaxed) || checkpointError != nil }, progress: { p in
             bar.label = "epoch \(p.epoch)/\(p.epochs)"
             bar.completed = p.batch
+            bar.run = ((p.epoch - 1) * p.batches + p.batch, p.epochs * p.batches)
             bar.elapsed = Monotonic.now - started
             bar.metrics = [("loss", NumberFormat.fixed(p.loss, decimals: 4))]
                 + (p.accuracy.map { [("acc", NumberFormat.percent($0))] } ?? [])

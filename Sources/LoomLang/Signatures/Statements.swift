@@ -1,4 +1,5 @@
 import LoomEngine
+import LoomRender
 
 /// Every statement of the language, each form bound to its handler. Adding
 /// a form here makes the parser, completion, inspection, `help`, the
@@ -41,6 +42,13 @@ public enum Statements {
                   [Parameter("style", .choice(of: PlotStyle.self), required: true, positional: true,
                              "`text` draws text plots; `svg` adds vector figures")],
                   summary: "Chooses how plots are drawn.", example: "set plots svg")) { e, a throws(LoomError) in try e.setPlots(a) },
+        .bind(Signature("set", "progress", .session,
+                  [Parameter("style", .choice(of: ProgressDisplay.Mode.self), required: true, positional: true,
+                             "`display` updates a line in place; `stream` writes a line per epoch to stderr (for "
+                             + "terminals such as `jupyter console`, which ignore display updates); `off` shows none")],
+                  summary: "Chooses how training and learning show their progress.", example: "set progress stream")) { e, a throws(LoomError) in
+            e.session.progress = try a.choice("style", ProgressDisplay.Mode.self)
+        },
         .bind(Signature("set", "width", .session,
                   [Parameter("columns", .integer, required: true, positional: true, "columns of text output")],
                   summary: "Sets the width of text output (default 80).", example: "set width 100")) { e, a throws(LoomError) in try e.setWidth(a) },
