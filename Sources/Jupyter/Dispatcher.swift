@@ -150,7 +150,7 @@ public final class Dispatcher: @unchecked Sendable {
             reply["user_expressions"] = .object(userExpressions(request))
             reply["payload"] = .array(output.pages.map { page in
                 ["source": "page", "data": .object(page.data), "start": 0]
-            })
+            } + (output.exitAsked ? [["source": "ask_exit", "keepkernel": false]] : []))
             send(request, "execute_reply", reply, on: .shell)
         case .error(let error):
             if !silent {
@@ -269,6 +269,8 @@ final class IOPubOutput: OutputSink {
     let silent: Bool
     /// What the cell sent to the pager: the execute_reply's `page` payloads.
     private(set) var pages: [MimeBundle] = []
+    /// Whether the cell asked the front end to close (`exit`).
+    private(set) var exitAsked = false
 
     init(request: Message, builder: MessageBuilder, transport: KernelTransport, silent: Bool) {
         self.request = request
@@ -293,6 +295,10 @@ final class IOPubOutput: OutputSink {
 
     func page(_ bundle: MimeBundle) {
         if !silent { pages.append(bundle) }
+    }
+
+    func askExit() {
+        if !silent { exitAsked = true }
     }
 
     func publish(_ type: String, _ content: JSONObject) {

@@ -38,10 +38,14 @@ public protocol OutputSink: AnyObject {
     /// Text for the front end's pager (Jupyter's `page` payload). A front end
     /// without a pager shows it as an output (the default).
     func page(_ bundle: MimeBundle)
+    /// Asks the front end to close (Jupyter's `ask_exit` payload: `jupyter
+    /// console` quits; notebooks ignore it). Front ends without one ignore it.
+    func askExit()
 }
 
 extension OutputSink {
     public func page(_ bundle: MimeBundle) { display(bundle, displayID: nil, update: false) }
+    public func askExit() {}
 }
 
 /// An output sink that drops everything: for evaluating where nothing is shown.

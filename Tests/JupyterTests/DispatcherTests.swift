@@ -19,6 +19,7 @@ final class ScriptedInterpreter: Interpreter {
     func execute(_ code: String, output: OutputSink) -> ExecutionResult {
         executed.append(code)
         if code == "fail" { return .error(ExecutionError(name: "Boom", value: "it failed", traceback: ["line 1"])) }
+        if code == "exit" { output.askExit() }
         output.stream(.stdout, "ran \(code)\n")
         output.display(MimeBundle(text: "shown"), displayID: "d1", update: false)
         output.display(MimeBundle(text: "updated"), displayID: "d1", update: true)
@@ -98,6 +99,12 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(reply.content["status"], "ok")
         XCTAssertEqual(reply.content["execution_count"], 1)
         XCTAssertEqual(reply.content["payload"], [])
+    }
+
+    /// `exit` is ipykernel's: an `ask_exit` payload on the reply.
+    func testAskingToExitIsAPayload() {
+        handle(request("execute_request", ["code": "exit", "silent": false]))
+        XCTAssertEqual(transport.replies[0].0.content["payload"], [["source": "ask_exit", "keepkernel": false]])
     }
 
     func testSilentExecutePublishesNothingButStatusAndKeepsTheCount() {

@@ -15,3 +15,14 @@ def test_jupyter_console_runs_cells():
     assert "Out[1]: 42" in out, out
     assert "In [2]: hi" in out, out
     assert "did you mean `train`?" in out, out  # errors go to the console's stderr
+
+
+def test_exit_quits_jupyter_console():
+    """`exit` sends ipykernel's `ask_exit` payload: the console quits, and what follows never runs."""
+    jupyter = Path(sys.executable).parent / "jupyter"
+    result = subprocess.run([str(jupyter), "console", "--kernel", "loom", "--simple-prompt"],
+                            input='6 * 7\nexit\n7 * 8\n', stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout
+    assert "Out[1]: 42" in result.stdout, result.stdout
+    assert "56" not in result.stdout, result.stdout

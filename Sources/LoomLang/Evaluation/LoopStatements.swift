@@ -70,4 +70,5 @@ final class DisplaysDropped: OutputSink {
     func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {}
     func clearOutput(wait: Bool) {}
     func page(_ bundle: MimeBundle) { inner.page(bundle) }
+    func askExit() { inner.askExit() }
 }

@@ -83,6 +83,9 @@ public enum Statements {
                       "a statement on the same line, or several in braces"),
         ], summary: "Runs a statement (or a block in braces) and prints how long it took, as IPython's %time does.",
         example: "time sleep 0.1")),
+        .bind(Signature("exit", .session, summary: "Asks the front end to close: `jupyter console` quits (notebooks ignore it, as with IPython).",
+                  example: "exit")) { e, _ in e.output.askExit() },
+        .bind(Signature("quit", .session, summary: "The same as `exit`.", example: "quit")) { e, _ in e.output.askExit() },
         .bind(Signature("clear", .session, summary: "Clears the cell's output so far.", example: "clear")) { e, _ in e.output.clearOutput(wait: false) },
     ]
 
