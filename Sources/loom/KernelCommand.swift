@@ -13,9 +13,13 @@ struct KernelCommand: ParsableCommand {
     @Option(name: .customShort("f"), help: "The connection file Jupyter wrote.")
     var connectionFile: String
 
+    @Flag(help: "Also log informational lines (start-up, shutdown) on standard error; warnings and errors always are.")
+    var debug = false
+
     func run() throws {
         signal(SIGINT) { _ in interruptFlag.store(true, ordering: .relaxed) }
         signal(SIGPIPE, SIG_IGN)
+        KernelLog.verbose = debug
         let server: KernelServer
         do {
             let connection = try ConnectionInfo(contentsOf: connectionFile)

@@ -15,6 +15,7 @@ def test_jupyter_console_runs_cells():
     assert "Out[1]: 42" in out, out
     assert "In [2]: hi" in out, out
     assert "did you mean `train`?" in out, out  # errors go to the console's stderr
+    assert "listening" not in out, out  # the kernel's start-up line stays out of the console (`--debug` logs it)
 
 
 def test_exit_quits_jupyter_console():
