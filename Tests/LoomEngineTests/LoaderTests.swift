@@ -20,6 +20,26 @@ final class CSVLoaderTests: XCTestCase {
         XCTAssertEqual(none.labels, [])
     }
 
+    /// Labels written as words become class names, numbered in sorted order
+    /// (as scikit-learn's LabelEncoder numbers them), with a header or without.
+    func testWordLabelsBecomeClassNames() throws {
+        for text in ["sepal,petal,species\n5.1,1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n4.9,1.4,setosa\n",
+                     "5.1,1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n4.9,1.4,setosa\n"] {
+            let d = try CSVLoader.load(text)
+            XCTAssertEqual(d.count, 4, text)
+            XCTAssertEqual(d.classNames, ["setosa", "versicolor", "virginica"])
+            XCTAssertEqual(d.labels, [0, 1, 2, 0])
+            XCTAssertEqual(d.inputs.storage, [5.1, 1.4, 7.0, 4.7, 6.3, 6.0, 4.9, 1.4])
+            XCTAssertEqual(d.className(1), "versicolor")
+            var random = RandomGenerator(seed: 1)
+            XCTAssertEqual(d.split(train: 0.5, random: &random).train.classNames, d.classNames)
+        }
+        let first = try CSVLoader.load("cat,1,2\ndog,3,4\n", label: .first)
+        XCTAssertEqual(first.classNames, ["cat", "dog"])
+        XCTAssertThrowsError(try CSVLoader.load("1,2,a\n3,4, \n")) { XCTAssertTrue(($0 as? DataError)?.message.contains("the label is empty") ?? false) }
+        XCTAssertNil(try CSVLoader.load("1,2,0\n3,4,1\n").classNames, "number labels stay numbers")
+    }
+
     func testErrorsNameRowAndColumn() {
         func message(_ text: String, shape: [Int]? = nil) -> String {
             do { _ = try CSVLoader.load(text, shape: shape, source: "x.csv"); return "" } catch { return error.message }

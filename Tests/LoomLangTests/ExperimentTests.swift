@@ -343,3 +343,22 @@ final class CompareTests: LoomTestCase {
         XCTAssertTrue(error("compare conv other on d.test")?.value.contains("takes 4") ?? false)
     }
 }
+
+/// Class names from a CSV's word labels, through reports and save/load.
+final class ClassNameTests: LoomTestCase {
+    func testWordLabelsNameTheClassesInReports() throws {
+        let csv = NSTemporaryDirectory() + "loom-iris-\(getpid()).csv", saved = csv + ".safetensors"
+        defer { try? FileManager.default.removeItem(atPath: csv); try? FileManager.default.removeItem(atPath: saved) }
+        try "a,b,species\n5.1,1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n4.9,1.5,setosa\n"
+            .write(toFile: csv, atomically: true, encoding: .utf8)
+        XCTAssertTrue(value("data d = csv \"\(csv)\"\nd")?.contains("3 classes") ?? false)
+        XCTAssertTrue(texts().last?.contains("(setosa, versicolor, virginica)") ?? false, "\(texts())")
+        run("model m {\n  input 2\n  dense 3 softmax\n}\nevaluate m on d\npredict m on d")
+        let all = texts().joined(separator: "\n")
+        XCTAssertTrue(all.contains("│     setosa │") || all.contains("setosa │"), all)
+        XCTAssertTrue(all.contains("versicolor"))
+        run("save d \"\(saved)\"\nload e \"\(saved)\"")
+        guard case .object(let e as SessionDataset)? = loom.session["e"] else { return XCTFail() }
+        XCTAssertEqual(e.data.classNames, ["setosa", "versicolor", "virginica"])
+    }
+}

@@ -26,14 +26,26 @@ public enum CSVLoader {
         while let last = lines.last, text[last].allSatisfy({ $0 == space }) { lines.removeLast() }
         guard !lines.isEmpty else { throw DataError("\(source) is empty") }
         var firstRow = 1
-        // A header: a first row with a cell that is there but not a number.
-        if cellRanges(text, lines[0]).contains(where: { !trimmed(text, $0).isEmpty && number(text, $0) == nil }) {
+        // A header: a first row with a feature cell that is there but not a
+        // number — or whose label is a word where the next row's is a number.
+        let head = cellRanges(text, lines[0])
+        let headLabel: Int? = label == .none ? nil : (label == .first ? 0 : head.count - 1)
+        let isText = { (cell: Range<Int>) in !trimmed(text, cell).isEmpty && number(text, cell) == nil }
+        let featureText = head.indices.contains { $0 != headLabel && isText(head[$0]) }
+        let labelText = headLabel.map { isText(head[$0]) } ?? false
+        let nextLabelIsNumber = lines.count > 1 && headLabel.map { i in
+            let next = cellRanges(text, lines[1])
+            return i < next.count && !isText(next[label == .first ? 0 : next.count - 1])
+        } ?? false
+        if featureText || (labelText && (lines.count == 1 || nextLabelIsNumber)) {
             lines.removeFirst()  // a header
             firstRow = 2
         }
         guard !lines.isEmpty else { throw DataError("\(source) has a header but no rows") }
         var values: [Float] = []
         var labels: [Int] = []
+        // Labels written as words (`setosa`): their texts, numbered once all are read.
+        var labelTexts: [String] = []
         labels.reserveCapacity(lines.count)
         var width: Int?
         var cells: [Range<Int>] = []
@@ -47,6 +59,12 @@ public enum CSVLoader {
             width = cells.count
             let labelIndex: Int? = label == .none ? nil : (label == .first ? 0 : cells.count - 1)
             for (c, cell) in cells.enumerated() {
+                if c == labelIndex, !labelTexts.isEmpty || number(text, cell) == nil {
+                    let name = string(text, trimmed(text, cell))
+                    guard !name.isEmpty else { throw DataError("\(source), row \(row), column \(c + 1): the label is empty") }
+                    labelTexts.append(name)
+                    continue
+                }
                 guard let v = number(text, cell), v.isFinite else {
                     throw DataError("\(source), row \(row), column \(c + 1): `\(string(text, cell))` is not a number")
                 }
@@ -70,7 +88,17 @@ public enum CSVLoader {
         }
         let rows = values.count / features
         let inputs = Tensor(shape: [rows] + sampleShape, storage: values)
-        return label == .none ? Dataset(inputs: inputs, targets: .none) : Dataset(inputs: inputs, labels: labels)
+        if label == .none { return Dataset(inputs: inputs, targets: .none) }
+        guard !labelTexts.isEmpty else { return Dataset(inputs: inputs, labels: labels) }
+        // Words as class names, numbered in sorted order (as scikit-learn's
+        // LabelEncoder does); rows read as numbers before the first word count as words too.
+        let texts = labels.map(String.init) + labelTexts
+        let names = Array(Set(texts)).sorted()
+        guard names.count <= ClassLabels.maximum else { throw DataError("\(source): more than \(ClassLabels.maximum) classes") }
+        let classOf = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        var data = Dataset(inputs: inputs, labels: texts.map { classOf[$0]! }, classes: names.count)
+        data.classNames = names
+        return data
     }
 
     private static let newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r"), comma = UInt8(ascii: ",")

@@ -3,6 +3,9 @@ public struct Dataset: Sendable {
     /// `[samples, …sample shape]`.
     public var inputs: Tensor
     public var targets: Targets
+    /// What each class is called, when the data named them (a CSV's `setosa`,
+    /// `versicolor`); class `k` is `classNames[k]`.
+    public var classNames: [String]?
 
     public init(inputs: Tensor, targets: Targets) {
         precondition(targets.sampleCount.map { $0 == inputs.batch } ?? true,
@@ -14,6 +17,12 @@ public struct Dataset: Sendable {
     /// Samples with class labels; `classes` defaults to one more than the largest label.
     public init(inputs: Tensor, labels: [Int], classes: Int? = nil) {
         self.init(inputs: inputs, targets: .classes(labels, count: classes ?? ((labels.max() ?? -1) + 1)))
+    }
+
+    /// Class `k`'s name: its given name, else its number.
+    public func className(_ k: Int) -> String {
+        guard let classNames, k >= 0, k < classNames.count else { return String(k) }
+        return classNames[k]
     }
 
     public var count: Int { inputs.batch }
@@ -44,7 +53,9 @@ public struct Dataset: Sendable {
         case .values(let t): targets = .values(t.gathering(samples: indices))
         case .none: targets = .none
         }
-        return Dataset(inputs: inputs.gathering(samples: indices), targets: targets)
+        var subset = Dataset(inputs: inputs.gathering(samples: indices), targets: targets)
+        subset.classNames = classNames
+        return subset
     }
 
     /// A split seeded by `random`: stratified for classes (each class is

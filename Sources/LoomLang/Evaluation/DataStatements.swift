@@ -90,9 +90,10 @@ extension Evaluator {
     }
 
     func datasetSummary(_ name: String, _ d: Dataset) -> MimeBundle {
-        let text = "\(name): \(NumberFormat.grouped(d.count)) samples of \(Shape.text(d.sampleShape)), \(d.targets.phrase)"
+        let names = d.classNames.map { " (" + $0.prefix(10).joined(separator: ", ") + ($0.count > 10 ? ", …" : "") + ")" } ?? ""
+        let text = "\(name): \(NumberFormat.grouped(d.count)) samples of \(Shape.text(d.sampleShape)), \(d.targets.phrase)\(names)"
         let first = Array(0..<min(10, d.count))
-        let labels = d.labels.isEmpty ? [] : first.map { "label \(d.labels[$0])" }
+        let labels = d.labels.isEmpty ? [] : first.map { d.classNames == nil ? "label \(d.labels[$0])" : d.className(d.labels[$0]) }
         return images(of: d, samples: first, labels: labels, title: text).map(plot) ?? MimeBundle(text: text)
     }
 

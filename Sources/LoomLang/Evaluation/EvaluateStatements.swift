@@ -23,8 +23,10 @@ extension Evaluator {
         if let matrix = e.confusion {
             let k = min(matrix.count, data.classes)
             var confusion = Table(title: "confusion matrix (rows: true class, columns: predicted)",
-                                  columns: [.init("true", .right)] + (0..<k).map { .init(String($0), .right) })
-            for t in 0..<k { confusion.append([String(t)] + (0..<k).map { matrix[t][$0] == 0 ? "·" : String(matrix[t][$0]) }) }
+                                  columns: [.init("true", .right)] + (0..<k).map { .init(data.className($0), .right) })
+            for t in 0..<k {
+                confusion.append([data.className(t)] + (0..<k).map { matrix[t][$0] == 0 ? "·" : String(matrix[t][$0]) })
+            }
             bundles.append(confusion.bundle(width: session.width))
         }
         return result("evaluation of \(state.model.name) on \(try a.name("on"))",
@@ -58,13 +60,13 @@ extension Evaluator {
                           columns: [.init("sample", .right), .init("label", .right), .init("predicted", .right),
                                     .init("confidence", .right), .init("")])
         for (sample, row) in rows {
-            table.append([String(sample), String(data.labels[sample]), String(predicted[row]),
+            table.append([String(sample), data.className(data.labels[sample]), data.className(predicted[row]),
                           NumberFormat.percent(Double(output[row * k + predicted[row]])),
                           predicted[row] == data.labels[sample] ? "✓" : "✗"])
         }
         if onlyMistakes && rows.isEmpty { return MimeBundle(text: "No misclassified samples: every prediction is right.") }
         if onlyMistakes, let grid = images(of: data, samples: rows.map(\.sample),
-                                           labels: rows.map { "\(data.labels[$0.sample])→\(predicted[$0.row])" },
+                                           labels: rows.map { "\(data.className(data.labels[$0.sample]))→\(data.className(predicted[$0.row]))" },
                                            title: "label→predicted") {
             show(table.bundle(width: session.width))
             return plot(grid)

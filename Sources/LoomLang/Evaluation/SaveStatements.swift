@@ -131,6 +131,7 @@ extension SessionDataset: SavedKind {
         case .classes(let labels, let count):
             tensors.append(("labels", Tensor(shape: [labels.count], storage: labels.map(Float.init))))
             metadata.append(("loom.classes", String(count)))
+            if let names = data.classNames { metadata.append(("loom.class_names", names.joined(separator: "\n"))) }
         case .values(let t): tensors.append(("targets", t))
         case .none: break
         }
@@ -158,6 +159,11 @@ extension SessionDataset: SavedKind {
         do { classes = try ClassLabels.read(labels.storage, source: path) } catch { throw LoomError(.value, error.message, at: range) }
         let count = max(Int(metadata["loom.classes"] ?? "") ?? 0, (classes.max() ?? -1) + 1)
         guard count <= ClassLabels.maximum else { throw LoomError(.value, "\(path): more classes than Loom allows", at: range) }
-        return SessionDataset(Dataset(inputs: inputs, labels: classes, classes: count))
+        var data = Dataset(inputs: inputs, labels: classes, classes: count)
+        if let names = metadata["loom.class_names"]?.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+           names.count == count {
+            data.classNames = names
+        }
+        return SessionDataset(data)
     }
 }
