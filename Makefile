@@ -9,7 +9,7 @@ LOOM       := $(RELEASE)/loom
 SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials fuzz soak
+.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials fuzz soak kernelspec
 
 all: build
 
@@ -35,8 +35,17 @@ deps: system-deps $(VENV)/.installed
 build: system-deps
 	$(SWIFT) build -c release --product loom
 
+## The kernelspec for this user. With PREFIX (`make install PREFIX=~/.local`)
+## the binary is copied to PREFIX/bin first and the kernelspec points there,
+## so the checkout can move or be cleaned; `loom install --uninstall` removes it.
+PREFIX ?=
 install: build
+ifeq ($(PREFIX),)
 	$(LOOM) install --user
+else
+	install -D -m 755 $(LOOM) $(PREFIX)/bin/loom
+	$(PREFIX)/bin/loom install --user
+endif
 
 ## Executes the CNN tutorial headlessly and prints its cells and outputs.
 demo: install
@@ -92,6 +101,10 @@ clean:
 ## kernel the tests use, so the numbers match on every machine).
 tutorials: build
 	for nb in notebooks/*.ipynb; do OPENBLAS_CORETYPE=Haswell $(LOOM) run "$$nb" --inplace -q || exit 1; done
+
+## Rewrite kernelspec/ (kernel.json with `loom` on PATH, the logos) from the binary.
+kernelspec: build
+	$(LOOM) install --template kernelspec
 
 ## Regenerate the statement reference in docs/language.md from the signature table.
 docs: build

@@ -43,3 +43,26 @@ class LoomKernelTests(jkt.KernelTests):
     code_inspect_sample = "conv2d"
     code_page_something = "?conv2d"
     code_clear_output = "clear"
+
+
+def test_loom_install_writes_what_the_kernelspec_folder_holds(tmp_path):
+    """kernelspec/ is what `loom install` writes, with the binary's path for `loom`; `--uninstall` removes it."""
+    import json
+    import subprocess
+    from pathlib import Path
+    from conftest import LOOM, ROOT
+    folder = ROOT / "kernelspec"
+    template = tmp_path / "template"
+    subprocess.run([LOOM, "install", "--template", str(template)], check=True, capture_output=True)
+    assert sorted(p.name for p in template.iterdir()) == sorted(p.name for p in folder.iterdir())
+    for p in folder.iterdir():
+        assert (template / p.name).read_bytes() == p.read_bytes(), f"kernelspec/{p.name} is stale: run `make kernelspec`"
+    subprocess.run([LOOM, "install", "--prefix", str(tmp_path)], check=True, capture_output=True)
+    installed = tmp_path / "share" / "jupyter" / "kernels" / "loom"
+    spec, kept = json.loads((installed / "kernel.json").read_text()), json.loads((folder / "kernel.json").read_text())
+    assert Path(spec["argv"][0]).is_absolute() and spec["argv"][1:] == kept["argv"][1:]
+    assert {k: v for k, v in spec.items() if k not in ("argv", "env")} == {k: v for k, v in kept.items() if k != "argv"}
+    for logo in ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg"):
+        assert (installed / logo).read_bytes() == (folder / logo).read_bytes()
+    subprocess.run([LOOM, "install", "--uninstall", "--prefix", str(tmp_path)], check=True, capture_output=True)
+    assert not installed.exists()
