@@ -362,3 +362,39 @@ final class ClassNameTests: LoomTestCase {
         XCTAssertEqual(e.data.classNames, ["setosa", "versicolor", "virginica"])
     }
 }
+
+/// Completion that knows what an argument wants, and Shift-Tab on option values.
+final class CompletionKindTests: LoomTestCase {
+    func testCompletionOffersNamesOfTheWantedKind() {
+        run("data digits = glyphs n 20 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 10 softmax\n}\nrate = 3")
+        let train = loom.complete("train ", cursor: 6).matches
+        XCTAssertTrue(train.contains("m") && !train.contains("digits") && !train.contains("rate"), "\(train)")
+        let on = loom.complete("evaluate m on ", cursor: 14).matches
+        XCTAssertTrue(on.contains("digits") && !on.contains("m"), "\(on)")
+        XCTAssertEqual(loom.complete("show weights m.", cursor: 15).matches, ["m.dense1", "m.flatten1"])
+        XCTAssertEqual(loom.complete("show weights m.d", cursor: 16).matches, ["m.dense1"])
+        XCTAssertEqual(loom.complete("?tra", cursor: 4).matches, ["train"])
+        XCTAssertTrue(loom.complete("model q {\n  dense 10 ", cursor: 21).matches.contains("relu"))
+        XCTAssertEqual(loom.inspect("m.dense1", cursor: 3, detailLevel: 0)?.plainText, "m.dense1: dense layer, output 10, 650 parameters")
+    }
+
+    func testShiftTabExplainsOptionValues() {
+        for word in ["relu", "adam", "crossentropy", "same", "ksvd", "omp"] {
+            let text = loom.inspect("x \(word)", cursor: 2 + word.count, detailLevel: 0)?.plainText ?? ""
+            XCTAssertTrue(text.hasPrefix("\(word): "), "\(word): \(text)")
+        }
+    }
+
+    /// Every word an option can take has a meaning to show.
+    func testEveryChoiceWordIsExplained() {
+        for form in Statements.all + Layers.all {
+            for p in form.parameters {
+                guard case .choice(let words) = p.kind else { continue }
+                for word in words {
+                    let explained = loom.inspect(word, cursor: word.count, detailLevel: 0) != nil
+                    XCTAssertTrue(explained, "`\(word)` (\(form.title) \(p.name)) has no explanation")
+                }
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@ enum Completer {
         let before = String(String.UnicodeScalarView(scalars[lineStart..<start]))
         let words = before.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let inBlock = openBraces(in: String(String.UnicodeScalarView(scalars[0..<lineStart]))) > 0
-        let candidates = self.candidates(words: words, inBlock: inBlock, session: session)
+        let candidates = self.candidates(words: words, inBlock: inBlock, session: session) + layerNames(prefix, in: session)
         var seen = Set<String>()
         let matches = candidates.filter { $0.hasPrefix(prefix) && $0 != prefix || ($0 == prefix && !prefix.isEmpty) }
             .filter { seen.insert($0).inserted }
@@ -27,8 +27,8 @@ enum Completer {
 
     /// The words that may come next after `words` on a line.
     static func candidates(words: [String], inBlock: Bool, session: Session) -> [String] {
-        guard let first = words.first else {
-            return inBlock ? Layers.keywords + ["}"] : Statements.keywords + session.names
+        guard let first = words.first, first != "?" else {
+            return inBlock ? Layers.keywords + ["}"] : Statements.keywords + session.names + (words.isEmpty ? [] : Layers.keywords)
         }
         var forms = inBlock ? Layers.all.filter { $0.keyword == first } : Statements.forms(of: first)
         if forms.isEmpty { return session.names }
@@ -40,10 +40,20 @@ enum Completer {
             forms = forms.filter { $0.subword == sub }
         }
         var out: [String] = []
+        var namesOfAKind = false
         let last = words.last!
         for form in forms {
             if let p = form.parameter(named: last), case .choice(let options) = p.kind { return options }
-            if let p = form.parameter(named: last), p.kind == .reference { return session.names }
+            if let p = form.parameter(named: last), p.kind == .reference || p.kind == .references {
+                return names(for: p.name, in: session)
+            }
+            // The next positional name (`train ` → a model) comes first, of the kind it wants.
+            let given = words.dropFirst(form.bindsName ? 4 : (form.subword == nil ? 1 : 2)).count
+            let positionals = form.parameters.filter { $0.positional && $0.kind != .newName }
+            if given < positionals.count, [.reference, .references].contains(positionals[given].kind) {
+                out += names(for: positionals[given].name, in: session)
+                namesOfAKind = true
+            }
             for p in form.parameters where !words.contains(p.name) {
                 if !p.positional { out.append(p.name) }
                 if case .choice(let options) = p.kind, p.positional { out += options }
@@ -51,7 +61,24 @@ enum Completer {
             }
             if form.keyword == "help" { out += Statements.keywords + Layers.keywords }
         }
-        return out + session.names
+        return out + (namesOfAKind ? [] : session.names)
+    }
+
+    /// The session's names of the kind a parameter wants (a model for
+    /// `train`, a data set after `on`); every name when the kind is open.
+    static func names(for parameter: String, in session: Session) -> [String] {
+        let kinds = ["model": "model", "models": "model", "on": "data", "validate": "data", "data": "data",
+                     "with": "dictionary", "dictionary": "dictionary", "codes": "codes", "table": "table"]
+        guard let kind = kinds[parameter] else { return session.names }
+        return session.names.filter { session[$0]?.kindName == kind }
+    }
+
+    /// A model's layers after its name and a dot (`show weights cnn.`).
+    static func layerNames(_ prefix: String, in session: Session) -> [String] {
+        guard let dot = prefix.lastIndex(of: "."), case .object(let state as ModelState)? = session[String(prefix[..<dot])] else {
+            return []
+        }
+        return state.model.blocks.map { String(prefix[...dot]) + $0.name }
     }
 
     /// `{` minus `}` outside strings and comments.

@@ -1,4 +1,5 @@
 import LoomCore
+import LoomEngine
 
 /// Shift-Tab help: the signature, doc and example of the word at the cursor.
 enum Inspector {
@@ -21,6 +22,13 @@ enum Inspector {
         if let head, Statements.all.contains(where: { $0.keyword == head && $0.subword == word }) {
             return Help.explain("\(head) \(word)", width: session.width)
         }
-        return Help.explain(word, width: session.width)
+        // A layer after a model's name (`cnn.conv1`) shows its kind and shape.
+        if let dot = word.lastIndex(of: "."), case .object(let state as ModelState)? = session[String(word[..<dot])],
+           let block = state.model.block(named: String(word[word.index(after: dot)...])) {
+            return MimeBundle(text: "\(word): \(block.main.kind) layer, output \(Shape.text(block.outputShape)), "
+                              + "\(block.parameterCount) parameters")
+        }
+        // A statement or layer word is explained as itself; an option's value (`relu`, `adam`) by what it means.
+        return Help.explain(word, width: session.width) ?? ValueHelp.explain(word)
     }
 }
