@@ -10,7 +10,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 STATEMENTS = (
     "print", "warn", "seed", "help", "list", "delete", "reset", "set", "sleep", "for", "in", "record", "quiet",
-    "time", "clear", "data", "split", "model", "summary", "train", "evaluate", "compare", "predict", "prune",
+    "time", "clear", "exit", "quit", "data", "split", "model", "summary", "train", "evaluate", "compare", "predict", "prune",
     "rewind", "save", "load", "show", "dictionary", "codes",
 )
 LAYERS = (
