@@ -54,25 +54,111 @@ public enum Files {
         String(decoding: try read(path), as: UTF8.self)
     }
 
-    /// Writes to a temporary file beside `path`, then renames it over `path`,
-    /// so a reader never sees half a file. `mode` sets the permissions.
+    /// Writes `bytes` to `path` as users' tools do, and so that a reader never
+    /// sees half a file: through a symlink to its target; keeping an existing
+    /// file's permissions (a new one gets `mode`, less the umask); refusing to
+    /// replace anything but a regular file (a device, a FIFO, a directory).
+    /// The bytes go to a temporary file beside the target — a name nobody can
+    /// guess, created with `O_EXCL` — which is renamed over it, and removed on
+    /// any failure; leftovers of a killed earlier write are cleaned up first.
+    /// A file with other hard links is written in place instead, so the links
+    /// keep seeing it (as nbconvert and papermill do).
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
-        guard fd >= 0 else { throw .errno(temporary) }
+        let target = resolvedLinks(path)
+        var info = stat()
+        let exists = stat(target, &info) == 0
+        if exists, info.st_mode & S_IFMT != S_IFREG {
+            throw FileError(path: path, reason: "not a regular file (a directory, FIFO or device); Loom only replaces files")
+        }
+        if exists, info.st_nlink > 1 { return try writeInPlace(bytes, to: target) }
+        removeLeftovers(of: target)
+        var template = Array((temporaryPrefix(of: target) + "XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw .errno(target) }
+        let temporary = String(cString: template)
+        func fail(_ error: FileError) -> FileError {
+            close(fd)
+            unlink(temporary)
+            return error
+        }
+        let permissions = exists ? info.st_mode & 0o7777 : mode & ~currentUmask()
+        if fchmod(fd, permissions) != 0 { throw fail(.errno(temporary)) }
+        if exists, getuid() == 0 { _ = fchown(fd, info.st_uid, info.st_gid) }
+        if let error = writeAll(bytes, to: fd, path: temporary) { throw fail(error) }
+        if fsync(fd) != 0 { throw fail(.errno(temporary)) }
+        if close(fd) != 0 { unlink(temporary); throw .errno(temporary) }
+        if rename(temporary, target) != 0 { let e = FileError.errno(path); unlink(temporary); throw e }
+    }
+
+    /// `.NAME.loom-tmp-` in the target's folder: hidden, and recognisable as ours.
+    static func temporaryPrefix(of target: String) -> String {
+        let slash = target.lastIndex(of: "/")
+        let folder = slash.map { String(target[...$0]) } ?? ""
+        let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        return folder + "." + name + ".loom-tmp-"
+    }
+
+    /// Temporary files of an earlier write to `target` that was killed
+    /// (older than ten minutes, so a write still going on is left alone).
+    static func removeLeftovers(of target: String) {
+        let prefix = temporaryPrefix(of: target)
+        let slash = prefix.lastIndex(of: "/")
+        let folder = slash.map { String(prefix[..<$0]) } ?? "."
+        let namePrefix = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return }
+        defer { closedir(dir) }
+        let now = time(nil)
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard name.hasPrefix(namePrefix) else { continue }
+            let full = (folder.isEmpty ? "" : folder + "/") + name
+            var info = stat()
+            if lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG, now - info.st_mtim.tv_sec > 600 { unlink(full) }
+        }
+    }
+
+    /// `path` with every symlink followed (a dangling link's target is where a new file goes).
+    static func resolvedLinks(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(current, &buffer, buffer.count - 1)
+            guard n > 0 else { return current }
+            let link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if link.hasPrefix("/") {
+                current = link
+            } else {
+                current = (current.lastIndex(of: "/").map { String(current[...$0]) } ?? "") + link
+            }
+        }
+        return current
+    }
+
+    static func currentUmask() -> mode_t {
+        let mask = umask(0o022)
+        umask(mask)
+        return mask
+    }
+
+    static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) -> FileError? {
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 {
                 if Glibc.errno == EINTR { continue }
-                let error = FileError.errno(temporary)
-                close(fd); unlink(temporary)
-                throw error
+                return .errno(path)
             }
             written += n
         }
-        if fsync(fd) != 0 || close(fd) != 0 { let e = FileError.errno(temporary); unlink(temporary); throw e }
-        if rename(temporary, path) != 0 { let e = FileError.errno(path); unlink(temporary); throw e }
+        return nil
+    }
+
+    /// Truncates and rewrites a file with several hard links, so every link sees the new bytes.
+    static func writeInPlace(_ bytes: [UInt8], to target: String) throws(FileError) {
+        let fd = open(target, O_WRONLY | O_TRUNC)
+        guard fd >= 0 else { throw .errno(target) }
+        if let error = writeAll(bytes, to: fd, path: target) { close(fd); throw error }
+        if fsync(fd) != 0 || close(fd) != 0 { throw .errno(target) }
     }
 
     /// Appends to `path`, creating it if needed.
