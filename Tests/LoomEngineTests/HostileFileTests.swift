@@ -104,4 +104,16 @@ final class HostileSafeTensorsTests: XCTestCase {
         XCTAssertEqual(refused("\"shape\":[-2],\"data_offsets\":[0,8]"), bad)
         XCTAssertEqual(refused("\"shape\":[2],\"data_offsets\":[0,8]"), "")
     }
+
+    /// Two tensors may not share bytes (safetensors' own loader refuses it too).
+    func testOverlappingTensorsAreRefused() {
+        let header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}"
+        XCTAssertThrowsError(try SafeTensors.decode(file(header), source: "x.safetensors")) { error in
+            XCTAssertEqual((error as? DataError)?.message, "x.safetensors: tensors a and b overlap in the file")
+        }
+        let apart = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}"
+        XCTAssertNoThrow(try SafeTensors.decode(file(apart), source: "x.safetensors"))
+    }
 }

@@ -37,6 +37,7 @@ public enum SafeTensors {
         guard case .object(let object) = header else { throw DataError("\(source): the header is not a JSON object") }
         var tensors: [String: Tensor] = [:]
         var metadata: [String: String] = [:]
+        var ranges: [(name: String, range: Range<Int>)] = []
         for (name, entry) in object.members {
             if name == "__metadata__" {
                 for (k, v) in entry.objectValue?.members ?? [] { metadata[k] = v.stringValue }
@@ -48,11 +49,12 @@ public enum SafeTensors {
             // Sizes are counted with overflow checks: a hostile header may
             // promise [2^32, 2^32] values or offsets near 2^63.
             guard let dims = entry["shape"]?.arrayValue, let offsetValues = entry["data_offsets"]?.arrayValue,
-                  case let shape = dims.compactMap(\.intValue), shape.count == dims.count,
+                  case let shape = dims.compactMap(\.intValue), shape.count == dims.count, shape.allSatisfy({ $0 >= 0 }),
                   case let offsets = offsetValues.compactMap(\.intValue), offsets.count == 2, offsetValues.count == 2,
                   offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bytes.count - start,
                   let count = Shape.count(shape), let size = Shape.count([count, 4]), offsets[1] - offsets[0] == size
             else { throw DataError("\(source): tensor \(name) has a bad shape or byte range") }
+            ranges.append((name, offsets[0]..<offsets[1]))
             var values = [Float](repeating: 0, count: count)
             values.withUnsafeMutableBytes { dst in
                 bytes.withUnsafeBytes { src in
@@ -60,6 +62,11 @@ public enum SafeTensors {
                 }
             }
             tensors[name] = Tensor(shape: shape, storage: values)
+        }
+        // As the reference loader requires: no two tensors share bytes.
+        let sorted = ranges.filter { !$0.range.isEmpty }.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where b.range.lowerBound < a.range.upperBound {
+            throw DataError("\(source): tensors \(a.name) and \(b.name) overlap in the file")
         }
         return (tensors, metadata)
     }
