@@ -30,7 +30,7 @@ public final class LoomInterpreter: Interpreter {
                 output.page(try Help.bundle(for: request.topic, width: session.width, range: request.range))
                 return .ok(nil)
             }
-            let statements = try Parser.parse(code)
+            let statements = try Parser.parse(code, interruptible: true)
             return .ok(try Evaluator(session: session, output: output).run(statements))
         } catch {
             return .error(ExecutionError(name: error.kind.rawValue, value: error.summary,

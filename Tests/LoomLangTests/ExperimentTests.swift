@@ -398,3 +398,32 @@ final class CompletionKindTests: LoomTestCase {
         }
     }
 }
+
+/// Interrupts outside training: a long evaluation, a cell of many statements.
+final class InterruptTests: LoomTestCase {
+    func interruptSoon(after seconds: Double) {
+        let stopper = Thread { Thread.sleep(forTimeInterval: seconds); interruptFlag.store(true, ordering: .relaxed) }
+        stopper.start()
+    }
+
+    func testALongEvaluationStops() {
+        run("data g = glyphs n 8000 size 28\nmodel m {\n  input 28x28x1\n  flatten\n  dense 2048 relu\n  dense 2048 relu\n  dense 10 softmax\n}")
+        interruptSoon(after: 0.05)
+        let started = Date()
+        let e = error("evaluate m on g")
+        XCTAssertEqual(e?.name, "Interrupted")
+        XCTAssertTrue(e?.value.contains("evaluation stopped by the user") ?? false)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.5, "stopped within a few batches")
+        XCTAssertEqual(value("m.params"), "5824522", "the model is still there")
+    }
+
+    func testACellOfManyStatementsStops() {
+        run("n = 0")
+        let cell = String(repeating: "n = n + 1\n", count: 300_000)
+        interruptSoon(after: 0.05)
+        let started = Date()
+        XCTAssertEqual(error(cell)?.name, "Interrupted")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.5)
+        XCTAssertLessThan(Double(value("n") ?? "") ?? 300_000, 300_000)
+    }
+}

@@ -37,7 +37,12 @@ public enum Metrics {
     }
 
     public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss) -> Evaluation {
-        let output = model.predict(data.inputs)
+        evaluate(model, on: data, loss: loss, shouldStop: { false })!
+    }
+
+    /// The same, nil when `shouldStop` (asked between batches) said stop.
+    public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss, shouldStop: () -> Bool) -> Evaluation? {
+        guard let output = model.predict(data.inputs, shouldStop: shouldStop) else { return nil }
         let targets = data.targets.gathering(Array(0..<data.count))
         var e = Evaluation(loss: data.count == 0 ? 0 : loss.evaluate(output, targets: targets, withGradient: false).loss)
         switch targets {

@@ -135,11 +135,18 @@ public final class Sequential {
 
     /// Outputs for many samples, `batchSize` at a time, without training.
     public func predict(_ x: Tensor, batchSize: Int = 256) -> Tensor {
+        predict(x, batchSize: batchSize, shouldStop: { false })!
+    }
+
+    /// The outputs for `x`, a batch at a time; nil when `shouldStop` (asked
+    /// between batches) said stop.
+    public func predict(_ x: Tensor, batchSize: Int = 256, shouldStop: () -> Bool) -> Tensor? {
         let n = x.batch
         var out: [Float] = []
         out.reserveCapacity(n * outputShape.reduce(1, *))
         var start = 0
         while start < n {
+            if shouldStop() { return nil }
             let indices = Array(start..<min(n, start + batchSize))
             out += forward(x.gathering(samples: indices), training: false).storage
             start += batchSize

@@ -155,7 +155,8 @@ public enum Layers {
         all.first { $0.keyword == keyword }
     }
 
-    public static var keywords: [String] { all.map(\.keyword) }
+    public static let keywords: [String] = all.map(\.keyword)
+    static let keywordSet = Set(keywords)
 
     /// ` sparse P%`, or nothing.
     static func sparseText(_ sparsity: Double?) -> String {

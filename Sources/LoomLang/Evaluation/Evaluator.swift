@@ -22,6 +22,10 @@ final class Evaluator {
         var result: MimeBundle?
         for statement in statements {
             result = nil
+            // A cell of a million statements stops between two of them.
+            if interruptFlag.load(ordering: .relaxed) {
+                throw LoomError(.interrupted, "stopped by the user before this statement", at: statement.range)
+            }
             switch statement {
             case .assignment(let name, let expr, _):
                 session.define(name, .value(try evaluate(expr)))

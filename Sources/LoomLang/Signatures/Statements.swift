@@ -291,12 +291,18 @@ public enum Statements {
 
     /// The forms that start with `keyword`.
     public static func forms(of keyword: String) -> [Signature] {
-        all.filter { $0.keyword == keyword }
+        formsByKeyword[keyword] ?? []
     }
 
-    public static var keywords: [String] {
+    public static let keywords: [String] = {
         var seen = Set<String>()
         return all.map(\.keyword).filter { seen.insert($0).inserted }
-    }
+    }()
+
+    /// The keywords as a set, for the parser's look-ups on every line.
+    static let keywordSet = Set(keywords)
+
+    /// The forms of each keyword, computed once.
+    static let formsByKeyword: [String: [Signature]] = Dictionary(grouping: all, by: \.keyword)
 }
 

@@ -1,3 +1,5 @@
+import LoomCore
+
 /// Splits a cell into tokens: words, dotted names, numbers, percentages,
 /// shapes, strings and symbols; `#` comments and blank space are skipped,
 /// line ends kept (a statement is one line).
@@ -14,13 +16,18 @@ struct Lexer {
         scalars = Array(source.unicodeScalars)
     }
 
-    static func tokenize(_ source: String) throws(LoomError) -> [Token] {
+    /// With `interruptible` (a cell being run), an interrupt stops a long read.
+    static func tokenize(_ source: String, interruptible: Bool = false) throws(LoomError) -> [Token] {
         var lexer = Lexer(source)
         var tokens: [Token] = []
         while true {
             let t = try lexer.next()
             tokens.append(t)
             if t.kind == .end { return tokens }
+            // A huge cell can be stopped while it is read.
+            if interruptible, tokens.count % 4096 == 0, interruptFlag.load(ordering: .relaxed) {
+                throw LoomError(.interrupted, "stopped by the user while the cell was read", at: t.range)
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+import LoomCore
+
 /// Turns tokens into statements, guided by the signature table: positional
 /// shorthand and named options both work (`conv2d 32 3x3 relu` is
 /// `conv2d filters 32 kernel 3x3 activation relu`).
@@ -9,9 +11,12 @@ public struct Parser {
     /// cell (6,000 parentheses, 100,000 minus signs) gets an error, not a crash.
     var nesting = 0
     static let maximumNesting = 200
+    var interruptible = false
 
-    public static func parse(_ source: String) throws(LoomError) -> [Statement] {
-        var parser = Parser(tokens: try Lexer.tokenize(source))
+    /// With `interruptible` (a cell being run), an interrupt stops a long read.
+    public static func parse(_ source: String, interruptible: Bool = false) throws(LoomError) -> [Statement] {
+        var parser = Parser(tokens: try Lexer.tokenize(source, interruptible: interruptible))
+        parser.interruptible = interruptible
         return try parser.parseCell()
     }
 
@@ -39,6 +44,10 @@ public struct Parser {
         var statements: [Statement] = []
         skipNewlines()
         while peek.kind != .end {
+            // A cell of a million lines can be stopped while it is read, too.
+            if interruptible, statements.count % 1024 == 1023, interruptFlag.load(ordering: .relaxed) {
+                throw LoomError(.interrupted, "stopped by the user while the cell was read", at: peek.range)
+            }
             statements.append(try parseStatement())
             guard atLineEnd else {
                 throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the statement", at: peek.range)
@@ -55,7 +64,7 @@ public struct Parser {
             return .expression(try parseExpression())
         }
         if isSymbol(peek(1), "=") {
-            if Statements.keywords.contains(word) || Layers.keywords.contains(word) {
+            if Statements.keywordSet.contains(word) || Layers.keywordSet.contains(word) {
                 throw LoomError(.syntax, "`\(word)` is a statement word and cannot name a variable", at: first.range)
             }
             _ = advance(); _ = advance()
