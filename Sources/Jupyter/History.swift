@@ -4,10 +4,14 @@ import LoomCore
 /// as `history_request` asks for them: the last n, a range, or a glob search.
 ///
 /// Entries are appended to a JSON-lines file, so the history of earlier
-/// sessions is there after a restart. The newest `limit` entries are kept:
-/// past a tenth more, the oldest are dropped and the file is rewritten (an
-/// entry another kernel appends to the same file in that moment can be
-/// lost). Used from the shell thread only.
+/// sessions is there after a restart. The newest `limit` entries are kept,
+/// and no more than `byteLimit` bytes of them: past a tenth more, the oldest
+/// are dropped and the file is rewritten (an entry another kernel appends to
+/// the same file in that moment can be lost). One entry keeps at most
+/// `entryLimit` characters of a cell (and of its output), the rest replaced
+/// by a note of its length, so one huge cell cannot make every later start
+/// slow. At start only the file's last `byteLimit` bytes are read. Used from
+/// the shell thread only.
 public final class HistoryStore {
     public struct Entry: Equatable, Sendable {
         public var session: Int
@@ -18,36 +22,52 @@ public final class HistoryStore {
 
     let path: String?
     let limit: Int
+    let byteLimit: Int
+    let entryLimit: Int
+    /// The bytes the entries take in the file.
+    private var bytes = 0
     public private(set) var entries: [Entry] = []
     /// This kernel's session number: one more than the last one stored.
     public let session: Int
 
     /// `path` nil keeps history in memory only. An unreadable or damaged file
     /// costs the old history (logged), never the kernel.
-    public init(path: String?, limit: Int = 10_000) {
+    public init(path: String?, limit: Int = 10_000, byteLimit: Int = 16 << 20, entryLimit: Int = 64 << 10) {
         self.path = path
         self.limit = max(1, limit)
+        self.byteLimit = max(1024, byteLimit)
+        self.entryLimit = max(64, entryLimit)
         if let path, Files.exists(path) {
             do {
-                let text = try Files.readText(path)
-                for line in text.split(separator: "\n") {
+                let (text, cut) = try Files.readTail(path, bytes: self.byteLimit)
+                // A tail read starts inside a line: that line is left out.
+                for line in text.split(separator: "\n").dropFirst(cut ? 1 : 0) {
                     guard let json = try? JSON.parse(String(line)),
                           let s = json["session"]?.intValue, let n = json["line"]?.intValue,
                           let input = json["input"]?.stringValue
                     else { continue }
                     entries.append(Entry(session: s, line: n, input: input, output: json["output"]?.stringValue))
+                    bytes += line.utf8.count + 1
                 }
             } catch {
                 KernelLog.warning("history file not read: \(error)")
             }
         }
         session = (entries.map(\.session).max() ?? 0) + 1
-        if entries.count > self.limit { trim() }
+        if entries.count > self.limit || bytes > self.byteLimit { trim() }
     }
 
-    /// Keeps the newest `limit` entries, in memory and in the file.
+    /// Keeps the newest `limit` entries that fit in `byteLimit`, in memory and in the file.
     private func trim() {
-        entries.removeFirst(entries.count - limit)
+        var kept = 0, size = 0
+        for entry in entries.reversed() {
+            let n = HistoryStore.line(entry).count
+            guard kept < limit, size + n <= byteLimit else { break }
+            kept += 1
+            size += n
+        }
+        entries.removeFirst(entries.count - kept)
+        bytes = size
         guard let path else { return }
         let lines = entries.flatMap { HistoryStore.line($0) }
         do { try Files.writeAtomically(lines, to: path, mode: 0o600) } catch {
@@ -71,15 +91,24 @@ public final class HistoryStore {
         return dir + "/history.jsonl"
     }
 
+    /// `text`, or its first `entryLimit` characters and a note of its length.
+    func capped(_ text: String) -> String {
+        guard text.utf8.count > entryLimit else { return text }
+        let kept = String(text.unicodeScalars.prefix(entryLimit))
+        return kept + "\n# … (\(text.utf8.count) bytes in all; the history keeps the first \(entryLimit) characters)"
+    }
+
     public func record(line: Int, input: String, output: String?) {
-        let entry = Entry(session: session, line: line, input: input, output: output)
+        let entry = Entry(session: session, line: line, input: capped(input), output: output.map(capped))
         entries.append(entry)
-        if entries.count > limit + max(1, limit / 10) {
+        let encoded = HistoryStore.line(entry)
+        bytes += encoded.count
+        if entries.count > limit + max(1, limit / 10) || bytes > byteLimit + byteLimit / 10 {
             trim()
             return
         }
         guard let path else { return }
-        do { try Files.append(HistoryStore.line(entry), to: path) } catch {
+        do { try Files.append(encoded, to: path) } catch {
             KernelLog.warning("history not saved: \(error)")
         }
     }

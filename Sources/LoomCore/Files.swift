@@ -50,6 +50,21 @@ public enum Files {
         return out
     }
 
+    /// The last `bytes` bytes of a file as text (all of it when shorter), and
+    /// whether the start was cut off.
+    public static func readTail(_ path: String, bytes limit: Int) throws(FileError) -> (text: String, cut: Bool) {
+        guard let f = fopen(path, "rb") else { throw .errno(path) }
+        defer { fclose(f) }
+        fseek(f, 0, SEEK_END)
+        let size = ftell(f)
+        let start = max(0, size - limit)
+        fseek(f, start, SEEK_SET)
+        var out = [UInt8](repeating: 0, count: size - start)
+        let n = out.withUnsafeMutableBytes { fread($0.baseAddress, 1, size - start, f) }
+        if n < out.count, ferror(f) != 0 { throw .errno(path) }
+        return (String(decoding: out.prefix(n), as: UTF8.self), start > 0)
+    }
+
     public static func readText(_ path: String) throws(FileError) -> String {
         String(decoding: try read(path), as: UTF8.self)
     }

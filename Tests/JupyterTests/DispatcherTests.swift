@@ -241,6 +241,43 @@ final class HistoryStoreTests: XCTestCase {
     }
 }
 
+/// What one huge cell, or years of cells, can cost the history.
+final class HistoryBoundsTests: XCTestCase {
+    func testAHugeCellIsKeptTruncatedWithItsLength() throws {
+        let path = "/tmp/loom-history-huge-\(getpid()).jsonl"
+        unlink(path)
+        defer { unlink(path) }
+        let store = HistoryStore(path: path, entryLimit: 1000)
+        let huge = String(repeating: "x = 1\n", count: 100_000)
+        store.record(line: 1, input: huge, output: String(repeating: "y", count: 5000))
+        let kept = try XCTUnwrap(store.entries.last)
+        XCTAssertTrue(kept.input.hasPrefix("x = 1\n"))
+        XCTAssertTrue(kept.input.hasSuffix("(600000 bytes in all; the history keeps the first 1000 characters)"), String(kept.input.suffix(80)))
+        XCTAssertLessThan(kept.input.utf8.count, 1200)
+        XCTAssertLessThan(kept.output?.utf8.count ?? 0, 1200)
+        XCTAssertLessThan(try Files.read(path).count, 3000, "the file holds the truncated entry")
+    }
+
+    func testTheFileStaysWithinItsByteLimitAndStartReadsOnlyTheTail() throws {
+        let path = "/tmp/loom-history-bytes-\(getpid()).jsonl"
+        unlink(path)
+        defer { unlink(path) }
+        let store = HistoryStore(path: path, byteLimit: 4096)
+        for i in 1...200 { store.record(line: i, input: "value = \(i) # " + String(repeating: "z", count: 60), output: nil) }
+        XCTAssertLessThanOrEqual(try Files.read(path).count, 4096 + 410)
+        XCTAssertEqual(store.entries.last?.line, 200)
+        // A file grown past the limit (by another kernel, say) is read from its tail only.
+        var text = ""
+        for i in 1...5000 { text += "{\"session\":1,\"line\":\(i),\"input\":\"a = \(i)\"}\n" }
+        try Files.writeAtomically(Array(text.utf8), to: path)
+        let next = HistoryStore(path: path, byteLimit: 4096)
+        XCTAssertLessThan(next.entries.count, 200)
+        XCTAssertEqual(next.entries.last?.line, 5000)
+        XCTAssertTrue(next.entries.allSatisfy { $0.input == "a = \($0.line)" }, "no entry is read from half a line")
+        XCTAssertEqual(next.session, 2)
+    }
+}
+
 final class ConnectionInfoTests: XCTestCase {
     func testReadsPortsKeyAndEndpoints() throws {
         let json = try JSON.parse(#"{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5, "ip": "127.0.0.1", "key": "k", "transport": "tcp", "signature_scheme": "hmac-sha256"}"#)
