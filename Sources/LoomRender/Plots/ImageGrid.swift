@@ -59,12 +59,15 @@ public struct ImageGrid: Plot {
         guard !images.isEmpty else { return SVG.message("(no images)") }
         let shading = self.shading
         let side = images.map { max($0.rows, $0.columns) }.max()!
-        let cell = max(1.0, min(8.0, 64.0 / Double(side)))
+        // Big enough to see a 3×3 filter's weights (72 px), an 8×8 atom (96 px).
+        let cell = max(2.0, min(24.0, 96.0 / Double(side)))
         let box = Double(side) * cell
-        let perRow = max(1, min(images.count, Int(640 / (box + 8))))
+        let perRow = max(1, min(images.count, Int(720 / (box + 8))))
         let rowCount = (images.count + perRow - 1) / perRow
         let top = SVG.top(title: title)
-        var svg = SVG(width: Double(perRow) * (box + 8) + 4, height: top + Double(rowCount) * (box + 18) + 4, title: title)
+        let gridHeight = top + Double(rowCount) * (box + 18)
+        let width = max(Double(perRow) * (box + 8) + 4, 240)
+        var svg = SVG(width: width, height: gridHeight + 34, title: title)
         for (i, image) in images.enumerated() {
             let x0 = 4 + Double(i % perRow) * (box + 8), y0 = top + Double(i / perRow) * (box + 18)
             for r in 0..<image.rows {
@@ -74,6 +77,17 @@ public struct ImageGrid: Plot {
             }
             svg.text(x0 + box / 2, y0 + box + 12, label(i), anchor: "middle", size: 9)
         }
+        // The colour scale, shared by every image: from the lowest value to the highest
+        // (signed data: from −m to m, zero in the middle).
+        let (lo, hi) = shading.signed ? (-shading.magnitude, shading.magnitude) : (shading.low, shading.high)
+        let swatches = 11, swatch = 16.0, y = gridHeight + 4
+        for k in 0..<swatches {
+            let v = lo + (hi - lo) * Double(k) / Double(swatches - 1)
+            svg.rect(4 + 40 + Double(k) * swatch, y, swatch, 10, fill: shading.colour(v))
+        }
+        svg.text(4 + 36, y + 9, Scale.label(lo), anchor: "end", size: 9)
+        svg.text(4 + 44 + Double(swatches) * swatch, y + 9, Scale.label(hi), size: 9)
+        if shading.signed { svg.text(4 + 40 + Double(swatches) * swatch / 2, y + 22, "0", anchor: "middle", size: 9) }
         return svg.render()
     }
 }
