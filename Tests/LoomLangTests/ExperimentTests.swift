@@ -417,6 +417,20 @@ final class InterruptTests: LoomTestCase {
         XCTAssertEqual(value("m.params"), "5824522", "the model is still there")
     }
 
+    func testMakingLongSequencesStops() {
+        for statement in ["data w = sines n 600000 steps 100", "data a = adding n 300000 steps 100"] {
+            interruptSoon(after: 0.05)
+            let started = Date()
+            let e = error(statement)
+            XCTAssertEqual(e?.name, "Interrupted", statement)
+            XCTAssertTrue(e?.value.contains("before the sequences were made") ?? false)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 0.5, statement)
+            run("x = 1")  // the next cell starts with the flag cleared
+        }
+        XCTAssertNil(loom.session["w"])
+        XCTAssertNil(loom.session["a"])
+    }
+
     func testACellOfManyStatementsStops() {
         run("n = 0")
         let cell = String(repeating: "n = n + 1\n", count: 300_000)

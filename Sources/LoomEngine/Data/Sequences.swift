@@ -22,12 +22,14 @@ public enum Sequences {
     /// `classes` equal bands, f drawn from the middle 40% of its band, so
     /// neighbouring bands stay apart. `target` picks the band
     /// (classification) or the value one step after the end (regression).
+    /// `shouldStop` is asked every 1,024 sequences; nil when it said stop.
     public static func sines(count: Int, steps: Int, classes: Int, noise: Float, target: SineTarget,
-                             random: inout RandomGenerator) -> Dataset {
+                             random: inout RandomGenerator, shouldStop: () -> Bool = { false }) -> Dataset? {
         let band = (frequencies.upperBound - frequencies.lowerBound) / Double(classes)
         var values = [Float](repeating: 0, count: count * steps)
         var labels = [Int](repeating: 0, count: count), next = [Float](repeating: 0, count: count)
         for i in 0..<count {
+            if i % 1024 == 0, shouldStop() { return nil }
             let k = i % classes
             let f = frequencies.lowerBound + band * (Double(k) + 0.3 + 0.4 * random.nextUnitDouble())
             let amplitude = 0.5 + random.nextUnitDouble(), phase = Double.pi / 2 * random.nextUnitDouble()
@@ -48,13 +50,16 @@ public enum Sequences {
     /// each half of the sequence, and the target is the sum of their values.
     /// Always answering the mean (1) scores an MSE of 1/6; a model that
     /// learns has to carry the first marked value across the gap.
-    /// `[count, steps, 2]`, targets `[count, 1]`.
-    public static func adding(count: Int, steps: Int, random: inout RandomGenerator) -> Dataset {
+    /// `[count, steps, 2]`, targets `[count, 1]`. `shouldStop` is asked every
+    /// 1,024 sequences; nil when it said stop.
+    public static func adding(count: Int, steps: Int, random: inout RandomGenerator,
+                              shouldStop: () -> Bool = { false }) -> Dataset? {
         precondition(steps >= 2, "the adding problem needs two steps or more")
         let half = steps / 2
         var values = [Float](repeating: 0, count: count * steps * 2)
         var sums = [Float](repeating: 0, count: count)
         for i in 0..<count {
+            if i % 1024 == 0, shouldStop() { return nil }
             for t in 0..<steps { values[(i * steps + t) * 2] = random.nextUnitFloat() }
             let first = Int(random.next() % UInt64(half))
             let second = half + Int(random.next() % UInt64(max(1, steps - half)))

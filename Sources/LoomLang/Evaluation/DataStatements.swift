@@ -53,15 +53,23 @@ extension Evaluator {
         let noise = try a.number("noise")
         guard (0...10).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 10", at: a.range(of: "noise")) }
         try checkMemory(bytes: n * (steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
-        try define(a, Sequences.sines(count: n, steps: steps, classes: classes, noise: Float(noise),
-                                      target: try a.choice("target", Sequences.SineTarget.self), random: &session.random))
+        guard let data = Sequences.sines(count: n, steps: steps, classes: classes, noise: Float(noise),
+                                         target: try a.choice("target", Sequences.SineTarget.self), random: &session.random,
+                                         shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
+            throw LoomError(.interrupted, "interrupted by the user before the sequences were made", at: a.range)
+        }
+        try define(a, data)
     }
 
     /// `data NAME = adding [n N] [steps T]`
     func makeAdding(_ a: Arguments) throws(LoomError) {
         let n = try a.integer("n", in: 1...1_000_000), steps = try a.integer("steps", in: 2...10_000)
         try checkMemory(bytes: n * (2 * steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
-        try define(a, Sequences.adding(count: n, steps: steps, random: &session.random))
+        guard let data = Sequences.adding(count: n, steps: steps, random: &session.random,
+                                          shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
+            throw LoomError(.interrupted, "interrupted by the user before the sequences were made", at: a.range)
+        }
+        try define(a, data)
     }
 
     /// Binds the data set a `data NAME = …` statement made, and shows it.
