@@ -4,10 +4,14 @@ import LoomEngine
 /// The Loom language behind the `Interpreter` protocol: the Jupyter kernel,
 /// `loom eval` and the notebook runner all drive this one type.
 public final class LoomInterpreter: Interpreter {
-    public let session = Session()
+    public let session: Session
     public static let version = LoomLangVersion.value
 
-    public init() {}
+    /// `frontEnd` says where output is shown: `set plots auto` draws SVG
+    /// figures for notebooks and text alone for a terminal.
+    public init(frontEnd: FrontEnd = .notebook) {
+        session = Session(frontEnd: frontEnd)
+    }
 
     public var languageInfo: LanguageInfo {
         LanguageInfo(name: "loom", version: LoomInterpreter.version, mimetype: "text/x-loom", fileExtension: ".loom",

@@ -101,8 +101,11 @@ extension Gallery {
     public static func markdown(svgFolder: String) -> String {
         var out = ["# Rendering", "",
                    "Every report Loom gives is a table or a plot from `LoomRender`. Each draws itself as text",
-                   "(terminals, `text/plain`) and, after `set plots svg`, as a deterministic SVG figure:",
-                   "the same values give byte-identical output, so executed notebooks can be compared.",
+                   "(terminals, `text/plain`) and as a deterministic SVG figure (`image/svg+xml`): in notebooks",
+                   "by default (`set plots auto`), in a terminal too after `set plots svg`. The same values give",
+                   "byte-identical output, so executed notebooks can be compared. Grids of cells (image grids,",
+                   "heatmaps, spy plots) carry their cells as a PNG of one pixel per cell, drawn without smoothing",
+                   "(`image-rendering: pixelated`), so a 128×128 heatmap is a few kilobytes, not a `<rect>` per cell.",
                    "Text follows `set width N` (80 columns by default) and uses no colour, so it reads the same",
                    "in a terminal, a log file and a notebook. `help plots` shows these examples in a session.",
                    "",

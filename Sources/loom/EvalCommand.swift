@@ -22,7 +22,7 @@ struct EvalCommand: ParsableCommand {
             TerminalOutput.write(2, "loom eval: \(error)\n")
             throw ExitCode(2)
         }
-        let interpreter = LoomInterpreter()
+        let interpreter = LoomInterpreter(frontEnd: .terminal)
         let output = TerminalOutput()
         let result = interpreter.execute(source, output: output)
         output.settle()

@@ -149,11 +149,18 @@ final class InterpreterTests: LoomTestCase {
 
 final class PlotWiringTests: XCTestCase {
     func testHelpPlotsFollowsTheSessionSettings() {
-        let loom = LoomInterpreter()
-        let out = CapturedOutput()
-        _ = loom.execute("help plots", output: out)
-        XCTAssertGreaterThan(out.displays.count, 8)
-        XCTAssertTrue(out.displays.allSatisfy { $0["image/svg+xml"] == nil })
+        func figures(_ loom: LoomInterpreter, _ code: String) -> [String?] {
+            let out = CapturedOutput()
+            _ = loom.execute(code, output: out)
+            XCTAssertGreaterThan(out.displays.count, 8)
+            return out.displays.map { $0["image/svg+xml"] }
+        }
+        // `auto`: figures for a notebook, text alone for a terminal; `text` and `svg` hold anywhere.
+        XCTAssertTrue(figures(LoomInterpreter(frontEnd: .notebook), "help plots").contains { $0 != nil })
+        XCTAssertTrue(figures(LoomInterpreter(frontEnd: .notebook), "set plots text\nhelp plots").allSatisfy { $0 == nil })
+        XCTAssertTrue(figures(LoomInterpreter(frontEnd: .terminal), "help plots").allSatisfy { $0 == nil })
+        XCTAssertTrue(figures(LoomInterpreter(frontEnd: .terminal), "set plots svg\nhelp plots").contains { $0 != nil })
+        let loom = LoomInterpreter(frontEnd: .terminal)
         let svgOut = CapturedOutput()
         _ = loom.execute("set plots svg\nset width 50\nhelp plots", output: svgOut)
         XCTAssertTrue(svgOut.displays.contains { $0["image/svg+xml"]?.hasPrefix("<svg") ?? false })

@@ -29,7 +29,7 @@ extension Evaluator {
         return (block, kernel)
     }
 
-    func plot(_ p: Plot) -> MimeBundle { p.bundle(svg: session.plotStyle == .svg, width: session.width) }
+    func plot(_ p: Plot) -> MimeBundle { p.bundle(svg: session.drawsSVG, width: session.width) }
 
     /// `show weights M.LAYER`: the kernel as a heatmap (conv kernels as
     /// rows of kh·kw·C, one column per filter).

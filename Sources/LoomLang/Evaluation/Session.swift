@@ -70,9 +70,20 @@ public struct PruningRound: Sendable {
     public var loss: Double?
 }
 
-/// How plots are drawn.
+/// How plots are drawn: `auto` adds SVG figures where the front end shows
+/// them (notebooks), and draws text alone in a terminal (`loom eval`).
 public enum PlotStyle: String, Sendable, CaseIterable {
-    case text, svg
+    case auto, text, svg
+}
+
+/// Where a session's output is shown, which `set plots auto` follows.
+public enum FrontEnd: Sendable {
+    /// Jupyter front ends and notebook files: each display carries its SVG
+    /// beside the text, and a front end shows the richest it can (a
+    /// terminal such as `jupyter console` falls back to the text).
+    case notebook
+    /// A terminal that shows plain text only.
+    case terminal
 }
 
 /// The state that outlives a cell: names, settings, the random generator.
@@ -81,7 +92,10 @@ public final class Session {
     public private(set) var names: [String] = []
     private var items: [String: SessionItem] = [:]
 
-    public var plotStyle = PlotStyle.text
+    public var plotStyle = PlotStyle.auto
+    public let frontEnd: FrontEnd
+    /// Whether displays carry SVG figures beside their text.
+    public var drawsSVG: Bool { plotStyle == .svg || (plotStyle == .auto && frontEnd == .notebook) }
     /// How long loops show their progress (`set progress`).
     public var progress = ProgressDisplay.Mode.display
     public var width = 80
@@ -100,7 +114,8 @@ public final class Session {
         return "loom-\(ObjectIdentifier(self).hashValue & 0xFFFFFF)-\(displays)"
     }
 
-    public init() {
+    public init(frontEnd: FrontEnd = .notebook) {
+        self.frontEnd = frontEnd
         threads = Session.machineCores
         random = RandomGenerator(seed: Session.defaultSeed)
     }
@@ -125,7 +140,7 @@ public final class Session {
     public func reset() {
         names = []
         items = [:]
-        plotStyle = .text
+        plotStyle = .auto
         progress = .display
         width = 80
         threads = Session.machineCores

@@ -25,7 +25,7 @@ extension Evaluator {
         let topic = a.command.argument("topic")?.name?.joined(separator: ".")
         show(try Help.bundle(for: topic, width: session.width, range: a.command.argument("topic")?.range))
         if topic == "plots" {
-            for bundle in Help.plotExamples(width: session.width, svg: session.plotStyle == .svg) { show(bundle) }
+            for bundle in Help.plotExamples(width: session.width, svg: session.drawsSVG) { show(bundle) }
         }
     }
 

@@ -115,7 +115,7 @@ extension Evaluator {
             bundles = [historyTable(outcome.history, firstEpoch: first, notes: fitNotes(outcome, options, validation != nil,
                                                                                          first: first, checkpoint: checkpoint)),
                        LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
-                        .bundle(svg: session.plotStyle == .svg, width: session.width)]
+                        .bundle(svg: session.drawsSVG, width: session.width)]
         }
         let last = outcome.history.last
         var figures: [(String, Value?)] = [("loss", last.map { .number($0.loss) })]

@@ -25,7 +25,8 @@ public enum Help {
     }
 
     static let plotsIntroduction = MimeBundle(text:
-        "Loom draws reports as tables and plots: text by default, vector figures too after `set plots svg`. "
+        "Loom draws reports as tables and plots: text, and in notebooks vector figures beside it "
+        + "(`set plots text` for text alone, `set plots svg` for figures in a terminal too). "
         + "An example of each follows.")
 
     /// One display per kind of table and plot, drawn as the session draws.

@@ -41,6 +41,7 @@ enum ValueHelp {
         "lasso": "coder: the lasso, min ½‖x − αD‖² + alpha‖α‖₁, by coordinate descent",
         "threshold": "coder: soft thresholding of the correlations Dx (one matrix product)",
         // session settings
+        "auto": "plots: vector figures beside the text in notebooks, text alone in a terminal (the default)",
         "text": "plots: text drawings only",
         "svg": "plots: vector figures beside the text drawings",
         "display": "progress: a line updated in place (notebooks)",

@@ -40,8 +40,8 @@ public enum Statements {
         .bind(Signature("reset", .session, summary: "Forgets every name and setting.", example: "reset")) { e, _ in e.session.reset() },
         .bind(Signature("set", "plots", .session,
                   [Parameter("style", .choice(of: PlotStyle.self), required: true, positional: true,
-                             "`text` draws text plots; `svg` adds vector figures")],
-                  summary: "Chooses how plots are drawn.", example: "set plots svg")) { e, a throws(LoomError) in try e.setPlots(a) },
+                             "`auto` adds vector figures in notebooks, text alone in a terminal; `text` draws text plots only; `svg` always adds vector figures")],
+                  summary: "Chooses how plots are drawn.", example: "set plots text")) { e, a throws(LoomError) in try e.setPlots(a) },
         .bind(Signature("set", "progress", .session,
                   [Parameter("style", .choice(of: ProgressDisplay.Mode.self), required: true, positional: true,
                              "`display` updates a line in place; `stream` writes a line per epoch to stderr (for "

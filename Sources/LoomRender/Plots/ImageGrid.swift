@@ -70,10 +70,12 @@ public struct ImageGrid: Plot {
         var svg = SVG(width: width, height: gridHeight + 34, title: title)
         for (i, image) in images.enumerated() {
             let x0 = 4 + Double(i % perRow) * (box + 8), y0 = top + Double(i / perRow) * (box + 18)
-            for r in 0..<image.rows {
-                for c in 0..<image.columns {
-                    svg.rect(x0 + Double(c) * cell, y0 + Double(r) * cell, cell, cell, fill: shading.colour(image[r, c]))
+            if !image.isEmpty {
+                var raster = Raster(width: image.columns, height: image.rows)
+                for r in 0..<image.rows {
+                    for c in 0..<image.columns { raster.set(c, r, colour: shading.colour(image[r, c])) }
                 }
+                svg.image(x0, y0, Double(image.columns) * cell, Double(image.rows) * cell, raster)
             }
             svg.text(x0 + box / 2, y0 + box + 12, label(i), anchor: "middle", size: 9)
         }

@@ -24,6 +24,7 @@ struct SVG {
     let width: Double
     let height: Double
     private(set) var body: [String] = []
+    private var hasImages = false
 
     init(width: Double, height: Double) {
         self.width = width
@@ -58,13 +59,22 @@ struct SVG {
         body.append("<polyline points=\"\(p)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"1.5\"/>")
     }
 
+    /// `raster` stretched over the box, each pixel a sharp-edged cell.
+    mutating func image(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ raster: Raster) {
+        body.append("<image x=\"\(SVG.n(x))\" y=\"\(SVG.n(y))\" width=\"\(SVG.n(w))\" height=\"\(SVG.n(h))\" "
+                    + "preserveAspectRatio=\"none\" image-rendering=\"optimizeSpeed\" style=\"image-rendering:pixelated\" "
+                    + "xlink:href=\"\(raster.dataURI)\"/>")
+        hasImages = true
+    }
+
     mutating func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", size: Int = 11) {
         body.append("<text x=\"\(SVG.n(x))\" y=\"\(SVG.n(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\">"
                     + HTML.escape(s) + "</text>")
     }
 
     func render() -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(SVG.n(width))\" height=\"\(SVG.n(height))\" "
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"" + (hasImages ? " xmlns:xlink=\"http://www.w3.org/1999/xlink\"" : "")
+            + " width=\"\(SVG.n(width))\" height=\"\(SVG.n(height))\" "
             + "viewBox=\"0 0 \(SVG.n(width)) \(SVG.n(height))\" font-family=\"monospace\">\n"
             + body.joined(separator: "\n") + "\n</svg>"
     }
@@ -100,11 +110,13 @@ struct SVG {
         let top = SVG.top(title: title)
         var svg = SVG(width: Double(columns) * cell + 8, height: Double(rows) * cell + top + 22, title: title)
         if framed { svg.rect(4, top, Double(columns) * cell, Double(rows) * cell, fill: "#ffffff", stroke: "#444") }
+        var raster = Raster(width: columns, height: rows)
         for r in 0..<rows {
             for c in 0..<columns {
-                if let colour = fill(r, c) { svg.rect(4 + Double(c) * cell, top + Double(r) * cell, cell, cell, fill: colour) }
+                if let colour = fill(r, c) { raster.set(c, r, colour: colour) }
             }
         }
+        svg.image(4, top, Double(columns) * cell, Double(rows) * cell, raster)
         svg.text(4, top + Double(rows) * cell + 15, caption, size: 10)
         return svg.render()
     }
