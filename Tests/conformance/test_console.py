@@ -27,3 +27,13 @@ def test_exit_quits_jupyter_console():
     assert result.returncode == 0, result.stdout
     assert "Out[1]: 42" in result.stdout, result.stdout
     assert "56" not in result.stdout, result.stdout
+
+
+def test_figures_show_as_text_in_jupyter_console():
+    """Displays carry SVG beside the text (`set plots auto`); the console shows the text."""
+    jupyter = Path(sys.executable).parent / "jupyter"
+    result = subprocess.run([str(jupyter), "console", "--kernel", "loom", "--simple-prompt"],
+                            input="data p = patches n 50\n", stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert "image(s) of 8×8" in result.stdout, result.stdout
+    assert "<svg" not in result.stdout, result.stdout
