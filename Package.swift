@@ -19,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
         .target(name: "LoomCore"),
-        .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium"]),
+        .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
         .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
         .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),

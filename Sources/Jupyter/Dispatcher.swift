@@ -1,4 +1,6 @@
+import Dispatch
 import LoomCore
+import Synchronization
 
 /// The channels a request can arrive on.
 public enum Channel: String, Sendable {
@@ -136,6 +138,7 @@ public final class Dispatcher: @unchecked Sendable {
         }
         let output = IOPubOutput(request: request, builder: builder, transport: transport, silent: silent)
         let result = interpreter.execute(code, output: output)
+        output.flushStreams()
         var plainOutput: String?
         switch result {
         case .ok(let value):
@@ -146,6 +149,9 @@ public final class Dispatcher: @unchecked Sendable {
                 transport.publish(builder.broadcast("execute_result", content: content, parent: request))
                 plainOutput = value.plainText
             }
+            // The entry is on disk before the client hears the cell is done:
+            // a SIGTERM right after the reply cannot lose it.
+            if storeHistory { history.record(line: count, input: code, output: plainOutput) }
             var reply: JSONObject = ["status": "ok", "execution_count": .int(count)]
             reply["user_expressions"] = .object(userExpressions(request))
             reply["payload"] = .array(output.pages.map { page in
@@ -162,15 +168,14 @@ public final class Dispatcher: @unchecked Sendable {
             var reply = errorContent(error)
             reply["status"] = "error"
             reply["execution_count"] = .int(count)
-            send(request, "execute_reply", reply, on: .shell)
             if storeHistory { history.record(line: count, input: code, output: nil) }
+            send(request, "execute_reply", reply, on: .shell)
             var others: [Message] = []
             for q in queued {
                 if q.type == "execute_request" { abort(q) } else { others.append(q) }
             }
             return others.isEmpty ? .proceed : .requeue(others)
         }
-        if storeHistory { history.record(line: count, input: code, output: plainOutput) }
         return .proceed
     }
 
@@ -262,7 +267,21 @@ public final class Dispatcher: @unchecked Sendable {
 }
 
 /// Output of a running cell, published on iopub with the request as parent.
-final class IOPubOutput: OutputSink {
+/// Stream text is coalesced, as ipykernel's OutStream does: a loop printing a
+/// line at a time would otherwise send a message per line. Text waits at
+/// most `streamDelay`, is sent at once past `streamChunk` bytes, and always
+/// before any other message of the cell, so the order is kept.
+final class IOPubOutput: OutputSink, @unchecked Sendable {
+    static let streamDelay = DispatchTimeInterval.milliseconds(50)
+    static let streamChunk = 64 << 10
+
+    /// Stream text not yet published, and whether a flush is scheduled.
+    private struct PendingStream {
+        var name: String?
+        var text = ""
+        var flushScheduled = false
+    }
+    private let pending = Mutex(PendingStream())
     let request: Message
     let builder: MessageBuilder
     unowned let transport: KernelTransport
@@ -280,7 +299,33 @@ final class IOPubOutput: OutputSink {
     }
 
     func stream(_ stream: LoomCore.OutputStream, _ text: String) {
-        publish("stream", ["name": .string(stream.rawValue), "text": .string(text)])
+        guard !silent, !text.isEmpty else { return }
+        pending.withLock { p in
+            if p.name != stream.rawValue { send(&p) }
+            p.name = stream.rawValue
+            p.text += text
+            if p.text.utf8.count >= IOPubOutput.streamChunk {
+                send(&p)
+            } else if !p.flushScheduled {
+                p.flushScheduled = true
+                DispatchQueue.global().asyncAfter(deadline: .now() + IOPubOutput.streamDelay) { [weak self] in
+                    self?.flushStreams()
+                }
+            }
+        }
+    }
+
+    /// Publishes the stream text still waiting.
+    func flushStreams() {
+        pending.withLock { send(&$0) }
+    }
+
+    private func send(_ p: inout PendingStream) {
+        if let name = p.name, !p.text.isEmpty {
+            transport.publish(builder.broadcast("stream", content: ["name": .string(name), "text": .string(p.text)],
+                                                parent: request))
+        }
+        p = PendingStream()
     }
 
     func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {
@@ -303,6 +348,9 @@ final class IOPubOutput: OutputSink {
 
     func publish(_ type: String, _ content: JSONObject) {
         guard !silent else { return }
-        transport.publish(builder.broadcast(type, content: content, parent: request))
+        pending.withLock { p in
+            send(&p)
+            transport.publish(builder.broadcast(type, content: content, parent: request))
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CMalloc
 import CZeroMQ
 import Dispatch
 import LoomCore
@@ -14,18 +15,24 @@ final class IOPubPublisher: @unchecked Sendable {
     let welcome: @Sendable (String) -> [[UInt8]]
     private var thread: BackgroundThread?
     static let inboxEndpoint = "inproc://loom-iopub"
+    static let highWaterMark = 1000
 
     /// Binds `endpoint`; `welcome` makes the signed frames greeting a topic.
     init(context: ZeroMQContext, endpoint: String, welcome: @escaping @Sendable (String) -> [[UInt8]]) throws(ZeroMQError) {
         publisher = try ZeroMQSocket(context, .xpub)
         publisher.setOption(ZMQ_XPUB_VERBOSE, Int32(1))
-        publisher.setOption(ZMQ_SNDHWM, Int32(0))
+        // ZeroMQ's default high-water mark, as ipykernel: past 1,000 messages
+        // queued for a subscriber that does not read, its messages are dropped
+        // rather than held (stream text is coalesced, so that is 64 MiB at most).
+        publisher.setOption(ZMQ_SNDHWM, Int32(IOPubPublisher.highWaterMark))
         try publisher.bind(endpoint)
         inbox = try ZeroMQSocket(context, .pull)
-        inbox.setOption(ZMQ_RCVHWM, Int32(0))
+        inbox.setOption(ZMQ_RCVHWM, Int32(IOPubPublisher.highWaterMark))
         try inbox.bind(IOPubPublisher.inboxEndpoint + "-\(ObjectIdentifier(publisher).hashValue)")
         let push = try ZeroMQSocket(context, .push)
-        push.setOption(ZMQ_SNDHWM, Int32(0))
+        // The in-process queue is bounded too: a cell that publishes faster
+        // than this thread forwards waits for it.
+        push.setOption(ZMQ_SNDHWM, Int32(IOPubPublisher.highWaterMark))
         try push.connect(IOPubPublisher.inboxEndpoint + "-\(ObjectIdentifier(publisher).hashValue)")
         outbox = Mutex(push)
         self.welcome = welcome
@@ -60,6 +67,9 @@ final class IOPubPublisher: @unchecked Sendable {
     private var early: [[[UInt8]]] = []
     private var hasSubscriber = false
     static let earlyLimit = 1000
+    /// When to hand freed memory back to the system: a moment after a
+    /// subscriber leaves, once ZeroMQ has freed what was queued for it.
+    private var trimAt: Double?
 
     private func run() {
         defer {
@@ -69,7 +79,12 @@ final class IOPubPublisher: @unchecked Sendable {
         }
         while true {
             let ready: [Bool]
-            do { ready = try ZeroMQSocket.poll([publisher, inbox], timeoutMilliseconds: -1) } catch { return }
+            let timeout = trimAt.map { max(0, Int(($0 - Monotonic.now) * 1000)) } ?? -1
+            do { ready = try ZeroMQSocket.poll([publisher, inbox], timeoutMilliseconds: timeout) } catch { return }
+            if let due = trimAt, Monotonic.now >= due {
+                trimAt = nil
+                malloc_trim(0)
+            }
             do {
                 if ready[1], let frames = try inbox.receiveFrames(wait: false) {
                     if frames == [[]] {
@@ -81,8 +96,12 @@ final class IOPubPublisher: @unchecked Sendable {
                         if early.count > IOPubPublisher.earlyLimit { early.removeFirst() }
                     }
                 }
-                if ready[0], let frames = try publisher.receiveFrames(wait: false),
-                   let first = frames.first, first.first == 1 {
+                guard ready[0], let frames = try publisher.receiveFrames(wait: false), let first = frames.first else {
+                    continue
+                }
+                if first.first == 0 {  // a subscriber left (or unsubscribed)
+                    trimAt = Monotonic.now + 0.5
+                } else if first.first == 1 {
                     let topic = String(decoding: first.dropFirst(), as: UTF8.self)
                     try publisher.send(frames: welcome(topic))
                     if !hasSubscriber {

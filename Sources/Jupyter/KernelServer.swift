@@ -20,6 +20,8 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     let heartbeat: ZeroMQSocket
     let iopub: IOPubPublisher
     let replays = ReplayGuard()
+    let shellDelivery = DeliveryLog(channel: "shell")
+    let controlDelivery = DeliveryLog(channel: "control")
     let stopping = Atomic<Bool>(false)
     private var dispatcher: Dispatcher?
 
@@ -45,6 +47,9 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         control = try bound(.router, connection.controlPort, context)
         stdin = try bound(.router, connection.stdinPort, context)
         heartbeat = try bound(.router, connection.heartbeatPort, context)
+        // A reply that cannot be delivered fails instead of vanishing, so it is
+        // logged (the heartbeat's echo keeps ZeroMQ's silent drop).
+        for socket in [shell, control] { socket.setOption(ZMQ_ROUTER_MANDATORY, Int32(1)) }
         let signer = self.signer
         do {
             iopub = try IOPubPublisher(context: context, endpoint: connection.endpoint(connection.iopubPort)) { topic in
@@ -78,6 +83,8 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         controlThread.join()
         heartbeatThread.join()
         iopub.join()
+        shellDelivery.finish()
+        controlDelivery.finish()
         context.terminate()
         return 0
     }
@@ -85,8 +92,14 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     // MARK: KernelTransport
 
     public func reply(_ message: OutgoingMessage, on channel: Channel) {
-        let socket = channel == .shell ? shell : control
-        do { try socket.send(frames: message.wire(signedBy: signer).frames) } catch {
+        let (socket, delivery) = channel == .shell ? (shell, shellDelivery) : (control, controlDelivery)
+        do {
+            if try socket.trySend(frames: message.wire(signedBy: signer).frames) {
+                delivery.delivered()
+            } else {
+                delivery.dropped(message.type)
+            }
+        } catch {
             if !error.isTerminated { KernelLog.error("\(channel.rawValue) reply not sent: \(error)") }
         }
     }

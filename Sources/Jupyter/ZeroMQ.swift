@@ -8,7 +8,8 @@ public struct ZeroMQError: Error, CustomStringConvertible {
     public let operation: String
     public let errno: Int32
     public var description: String { "\(operation): \(String(cString: zmq_strerror(errno)))" }
-    public var isTerminated: Bool { errno == ETERM }
+    /// The context is shutting down, or the socket was closed for it.
+    public var isTerminated: Bool { errno == ETERM || errno == ENOTSOCK }
 }
 
 /// A ZeroMQ context. Contexts are thread-safe.
@@ -90,6 +91,7 @@ public final class ZeroMQSocket: @unchecked Sendable {
     /// Receives every frame of one message. With `wait: false`, returns nil
     /// when nothing is queued. Interrupted calls (EINTR) are retried.
     public func receiveFrames(wait: Bool = true) throws(ZeroMQError) -> [[UInt8]]? {
+        guard !isClosed else { throw ZeroMQError(operation: "receive", errno: ENOTSOCK) }
         var frames: [[UInt8]] = []
         var more = true
         var first = true
@@ -117,15 +119,43 @@ public final class ZeroMQSocket: @unchecked Sendable {
         return frames
     }
 
+    /// Sends one message, waiting while the socket's queue is full. A closed
+    /// socket is never handed to ZeroMQ again (its handle is freed).
     public func send(frames: [[UInt8]]) throws(ZeroMQError) {
-        for (i, frame) in frames.enumerated() {
-            let flags: Int32 = i < frames.count - 1 ? ZMQ_SNDMORE : 0
+        guard !isClosed else { throw ZeroMQError(operation: "send", errno: ENOTSOCK) }
+        try send(frames: frames[...])
+    }
+
+    private func send(frames: ArraySlice<[UInt8]>) throws(ZeroMQError) {
+        for (i, frame) in zip(frames.indices, frames) {
+            let flags: Int32 = i < frames.endIndex - 1 ? ZMQ_SNDMORE : 0
             var rc: Int32
             repeat {
                 rc = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
             } while rc < 0 && zmq_errno() == EINTR
             if rc < 0 { throw ZeroMQError(operation: "send", errno: zmq_errno()) }
         }
+    }
+
+    /// Sends one message unless the peer cannot take it now: false, and
+    /// nothing sent, when its queue is full or (a ROUTER with
+    /// `ZMQ_ROUTER_MANDATORY`) no peer has that identity.
+    public func trySend(frames: [[UInt8]]) throws(ZeroMQError) -> Bool {
+        guard let first = frames.first else { return true }
+        guard !isClosed else { throw ZeroMQError(operation: "send", errno: ENOTSOCK) }
+        var rc: Int32
+        repeat {
+            rc = first.withUnsafeBytes {
+                zmq_send(handle, $0.baseAddress, $0.count, ZMQ_DONTWAIT | (frames.count > 1 ? ZMQ_SNDMORE : 0))
+            }
+        } while rc < 0 && zmq_errno() == EINTR
+        if rc < 0 {
+            let e = zmq_errno()
+            if e == EAGAIN || e == EHOSTUNREACH { return false }
+            throw ZeroMQError(operation: "send", errno: e)
+        }
+        try send(frames: frames.dropFirst())
+        return true
     }
 
     /// Waits up to `timeoutMilliseconds` (-1: forever) for a message.

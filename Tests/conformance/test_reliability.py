@@ -15,11 +15,12 @@ from test_protocol import collect_iopub, execute, kernel_still_answers
 
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """The process's resident memory in KiB (`VmHWM`: its peak)."""
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+    raise AssertionError(f"no {field}")
 
 
 def test_ten_interrupts_during_training_each_return_to_idle_quickly(kernel):
