@@ -26,6 +26,8 @@ public final class HistoryStore {
     let entryLimit: Int
     /// The bytes the entries take in the file.
     private var bytes = 0
+    /// Lines not yet in the file (the disk was full): written before the next entry.
+    private var unsaved: [UInt8] = []
     public private(set) var entries: [Entry] = []
     /// This kernel's session number: one more than the last one stored.
     public let session: Int
@@ -70,7 +72,10 @@ public final class HistoryStore {
         bytes = size
         guard let path else { return }
         let lines = entries.flatMap { HistoryStore.line($0) }
-        do { try Files.writeAtomically(lines, to: path, mode: 0o600) } catch {
+        do {
+            try Files.writeAtomically(lines, to: path, mode: 0o600)
+            unsaved = []
+        } catch {
             KernelLog.warning("history not trimmed: \(error)")
         }
     }
@@ -108,8 +113,13 @@ public final class HistoryStore {
             return
         }
         guard let path else { return }
-        do { try Files.append(encoded, to: path) } catch {
-            KernelLog.warning("history not saved: \(error)")
+        if unsaved.count + encoded.count > byteLimit { unsaved = [] }
+        do {
+            try Files.append(unsaved + encoded, to: path)
+            unsaved = []
+        } catch {
+            if unsaved.isEmpty { KernelLog.warning("history not saved (kept in memory, written with the next entry): \(error)") }
+            unsaved += encoded
         }
     }
 

@@ -90,7 +90,7 @@ public enum Files {
         var template = Array((temporaryPrefix(of: target) + "XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .errno(target) }
-        let temporary = String(cString: template)
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         func fail(_ error: FileError) -> FileError {
             close(fd)
             unlink(temporary)
@@ -177,12 +177,26 @@ public enum Files {
     }
 
     /// Appends to `path`, creating it if needed.
+    /// Appends all of `bytes` or none: a write cut short (a full disk, a
+    /// file-size limit) is cut back off, so the next append starts on a line
+    /// of its own rather than inside half of this one.
     public static func append(_ bytes: [UInt8], to path: String) throws(FileError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard fd >= 0 else { throw .errno(path) }
         defer { close(fd) }
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, bytes.count) }
-        if n != bytes.count { throw .errno(path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .errno(path) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && Glibc.errno == EINTR { continue }
+            guard n > 0 else {
+                let error = n < 0 ? FileError.errno(path) : FileError(path: path, reason: "nothing written")
+                if info.st_mode & S_IFMT == S_IFREG { _ = ftruncate(fd, info.st_size) }
+                throw error
+            }
+            written += n
+        }
     }
 
     /// Makes `path` and its parents (like `mkdir -p`).

@@ -35,8 +35,12 @@ final class RecordingTransport: KernelTransport {
     var replies: [(OutgoingMessage, Channel)] = []
     var published: [OutgoingMessage] = []
     var queued: [Message] = []
+    var onReply: ((OutgoingMessage) -> Void)?
 
-    func reply(_ message: OutgoingMessage, on channel: Channel) { replies.append((message, channel)) }
+    func reply(_ message: OutgoingMessage, on channel: Channel) {
+        onReply?(message)
+        replies.append((message, channel))
+    }
     func publish(_ message: OutgoingMessage) { published.append(message) }
     func takeQueuedShellRequests() -> [Message] {
         defer { queued = [] }
@@ -67,6 +71,21 @@ final class DispatcherTests: XCTestCase {
     @discardableResult
     func handle(_ m: Message, on channel: Channel = .shell) -> DispatchOutcome {
         dispatcher.handle(m, on: channel)
+    }
+
+    /// A SIGTERM right after the reply cannot lose the cell's entry: it is
+    /// recorded (appended to the file) before the reply goes out.
+    func testTheHistoryEntryIsRecordedBeforeTheReply() {
+        let history = HistoryStore(path: nil)
+        dispatcher = Dispatcher(interpreter: interpreter, transport: transport, history: history,
+                                builder: MessageBuilder(session: "kernel-session"), implementationVersion: "9")
+        var seen: [String?] = []
+        transport.onReply = { reply in
+            if reply.type == "execute_reply" { seen.append(history.entries.last?.input) }
+        }
+        handle(request("execute_request", ["code": "ok"]))
+        handle(request("execute_request", ["code": "fail"]))
+        XCTAssertEqual(seen, ["ok", "fail"])
     }
 
     func testEveryRequestIsWrappedInBusyAndIdleWithItsParent() {
@@ -275,6 +294,32 @@ final class HistoryBoundsTests: XCTestCase {
         XCTAssertEqual(next.entries.last?.line, 5000)
         XCTAssertTrue(next.entries.allSatisfy { $0.input == "a = \($0.line)" }, "no entry is read from half a line")
         XCTAssertEqual(next.session, 2)
+    }
+
+    /// A full disk (here a file-size limit, which cuts a write short the same
+    /// way): the entry is kept and written with the next one, and no half
+    /// line is left to swallow it.
+    func testAnEntryCutShortByAFullDiskIsWrittenWithTheNext() throws {
+        let path = "/tmp/loom-history-full-\(getpid()).jsonl"
+        unlink(path)
+        defer { unlink(path) }
+        let store = HistoryStore(path: path)
+        store.record(line: 1, input: "a = 1", output: nil)
+        let size = try Files.read(path).count
+        let oldHandler = signal(SIGXFSZ, SIG_IGN)
+        var saved = rlimit()
+        getrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved)
+        var tight = saved
+        tight.rlim_cur = rlim_t(size + 10)
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &tight)
+        store.record(line: 2, input: "b = " + String(repeating: "2", count: 100), output: nil)
+        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved)
+        signal(SIGXFSZ, oldHandler)
+        XCTAssertEqual(try Files.read(path).count, size, "the cut-short write was cut back off")
+        store.record(line: 3, input: "c = 3", output: nil)
+        let reread = HistoryStore(path: path)
+        XCTAssertEqual(reread.entries.map(\.line), [1, 2, 3])
+        XCTAssertEqual(reread.entries[1].input, "b = " + String(repeating: "2", count: 100))
     }
 }
 
