@@ -8,6 +8,11 @@ public enum JSON: Sendable, Equatable {
     case bool(Bool)
     case int(Int)
     case double(Double)
+    /// A number kept as its text, because neither `int` nor `double` holds
+    /// it: an integer past 64 bits (12345678901234567890123, 2^64−1) or a
+    /// number past a double's range (1E400). A notebook's metadata is written
+    /// back as it came (Python's json keeps such integers exactly too).
+    case number(String)
     case string(String)
     case array([JSON])
     case object(JSONObject)
@@ -27,6 +32,7 @@ public enum JSON: Sendable, Equatable {
         switch self {
         case .int(let i): return i
         case .double(let d) where d.rounded() == d && abs(d) < 9e15: return Int(d)
+        case .number(let text): return Int(text) ?? Double(text).flatMap { JSON.double($0).intValue }
         default: return nil
         }
     }
@@ -35,6 +41,7 @@ public enum JSON: Sendable, Equatable {
         switch self {
         case .int(let i): return Double(i)
         case .double(let d): return d
+        case .number(let text): return Double(text)
         default: return nil
         }
     }

@@ -23,7 +23,8 @@ struct JSONParser {
     let bytes: [UInt8]
     var i = 0
     var depth = 0
-    static let maxDepth = 512
+    /// As deep as Python's json reads (its recursion limit, 1,000).
+    static let maxDepth = 1000
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -134,8 +135,8 @@ struct JSONParser {
         }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         if isInteger, let value = Int(text) { return .int(value) }
-        guard let value = Double(text) else { throw fail("number out of range") }
-        return .double(value)
+        if !isInteger, let value = Double(text), value.isFinite { return .double(value) }
+        return .number(text)
     }
 
     func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

@@ -23,6 +23,7 @@ extension JSON {
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d): out.append(contentsOf: JSON.format(d).utf8)
+        case .number(let text): out.append(contentsOf: text.utf8)
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty { out.append(contentsOf: [0x5B, 0x5D]); return }
@@ -61,6 +62,7 @@ extension JSON {
     /// NaN or infinity, so those become null.
     static func format(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
+        if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
         if d == d.rounded(), abs(d) < 1e15 { return String(Int(d)) + ".0" }
         return String(d)
     }

@@ -55,6 +55,21 @@ final class JSONTests: XCTestCase {
         }
     }
 
+    /// As nbformat (Python's json) reads and writes them: integers of any
+    /// size exactly, −0.0 with its sign, a number past a double's range as
+    /// written, and nesting as deep as Python's recursion limit.
+    func testNumbersAJSONFileHoldsAreWrittenBackAsRead() throws {
+        for text in ["12345678901234567890123", "18446744073709551615", "-9223372036854775809", "1E400", "-1e999",
+                     "-0.0", "9223372036854775807", "0.0"] {
+            XCTAssertEqual(try JSON.parse("[\(text)]").text, "[\(text)]")
+        }
+        XCTAssertEqual(try JSON.parse("18446744073709551615").doubleValue, 18446744073709551615.0)
+        XCTAssertNil(try JSON.parse("18446744073709551615").intValue)
+        XCTAssertEqual(try JSON.parse("-0.0").doubleValue?.sign, .minus)
+        let deep = String(repeating: "[", count: 990) + String(repeating: "]", count: 990)
+        XCTAssertEqual(try JSON.parse(deep).text, deep)
+    }
+
     func testDoublesRoundTrip() throws {
         for x in [0.1, 1e-7, 123456.789, -3.0, 1e300] {
             XCTAssertEqual(try JSON.parse(JSON.double(x).text).doubleValue, x)

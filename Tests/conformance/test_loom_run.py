@@ -215,3 +215,24 @@ def test_a_parameter_can_be_a_list_for_a_sweep(tmp_path):
     ran = nbformat.read(str(out), as_version=4)
     printed = "".join(o.get("text", "") for c in ran.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert printed == "k 5%\nk 10%\nk 20%\n"
+
+
+def test_numbers_and_deep_nesting_in_metadata_are_written_back_as_read(tmp_path):
+    # As Python's json reads them: ints of any size exactly, -0.0 with its sign,
+    # 1E400 (json reads it as inf), nesting close to its recursion limit.
+    deep = "[" * 900 + "]" * 900
+    numbers = '{"big": 12345678901234567890123, "max64": 18446744073709551615, "huge": 1E400, "negzero": -0.0}'
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
+    nb.metadata["marker"] = "here"
+    text = nbformat.writes(nb).replace('"marker": "here"', f'"n": {numbers}, "deep": {deep}')
+    path = tmp_path / "numbers.ipynb"
+    path.write_text(text)
+    json.loads(text)  # Python reads it
+    result = loom_run(path, "--inplace", "-q")
+    assert result.returncode == 0, result.stderr
+    written = path.read_text()
+    for literal in ("12345678901234567890123", "18446744073709551615", "1E400", "-0.0"):
+        assert literal in written, literal
+    assert json.loads(written)["metadata"]["n"]["big"] == 12345678901234567890123
+    assert json.loads(written)["cells"][0]["outputs"][0]["data"]["text/plain"] in ("2", ["2"])
