@@ -93,12 +93,31 @@ final class ModelStatementTests: LoomTestCase {
         XCTAssertTrue(error("model wide {\n  input 4096\n  dense 4096\n}")?.value.contains("MiB") ?? false)
     }
 
+    /// `set memory` bounds what the session holds in all, not each object:
+    /// ten data sets that each fit do not all fit; replacing a name frees its
+    /// old object; `list` shows each name's memory and the total.
+    func testTheMemoryLimitIsForTheWholeSession() {
+        run("set memory 64")
+        for name in ["a", "b", "a"] {
+            guard case .ok = run("data \(name) = glyphs n 8000 size 28") else { return XCTFail("\(name) should fit") }
+        }
+        let refused = error("data c = glyphs n 8000 size 28")?.value ?? ""
+        XCTAssertTrue(refused.contains("the session holds 48 MiB of the 64 MiB"), refused)
+        XCTAssertTrue(error("model m {\n  input 28x28x1\n  flatten\n  dense 2048\n}")?.value.contains("the session holds") ?? false)
+        run("delete b")
+        guard case .ok = run("data c = glyphs n 8000 size 28") else { return XCTFail("deleting b frees its memory") }
+        run("list")
+        let listing = out.displays.last?.plainText ?? ""
+        XCTAssertTrue(listing.contains("24 MiB") && listing.contains("48 MiB"), listing)
+        XCTAssertTrue(listing.contains("held, of the 64 MiB allowed"), listing)
+    }
+
     func testHugeLayersAreRefusedBeforeAllocating() {
         // Found by the fuzzer: these once asked the allocator for terabytes.
         XCTAssertEqual(error("model a {\n  input 99999999999\n  dense 99999\n}")?.name, "TypeError")
         XCTAssertTrue(error("model b {\n  input 99999x99999x99999x99999\n}")?.value.contains("too large") ?? false)
-        XCTAssertTrue(error("model c {\n  input 100000\n  dense 1000000\n}")?.value.contains("MiB Loom allows") ?? false)
-        XCTAssertTrue(error("model d {\n  input 8x8x65536\n  conv2d 65536 3x3\n}")?.value.contains("MiB Loom allows") ?? false)
+        XCTAssertTrue(error("model c {\n  input 100000\n  dense 1000000\n}")?.value.contains("Loom allows") ?? false)
+        XCTAssertTrue(error("model d {\n  input 8x8x65536\n  conv2d 65536 3x3\n}")?.value.contains("Loom allows") ?? false)
     }
 
     func testInterruptedTrainingKeepsTheModelAndSaysSo() {

@@ -26,6 +26,17 @@ public struct Dataset: Sendable {
     }
 
     public var count: Int { inputs.batch }
+
+    /// The memory its samples and targets take.
+    public var bytes: Int {
+        let targetBytes: Int
+        switch targets {
+        case .classes(let labels, _): targetBytes = labels.count * MemoryLayout<Int>.size
+        case .values(let t): targetBytes = t.storage.count * 4
+        case .none: targetBytes = 0
+        }
+        return inputs.storage.count * 4 + targetBytes
+    }
     public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
     /// The class labels; empty unless the targets are classes.

@@ -105,18 +105,28 @@ extension Evaluator {
         return images(of: d, samples: first, labels: labels, title: text).map(plot) ?? MimeBundle(text: text)
     }
 
-    /// Refuses, before allocating, what would not fit in memory.
+    /// What the running statement may still allocate: the session's limit
+    /// less what its other names hold.
+    var memoryBudget: Int { max(0, session.memoryLimit - session.heldBytes(excluding: defining)) }
+
+    /// Refuses, before allocating, what would not fit in memory beside what
+    /// the session holds already.
     func checkMemory(bytes: Int, what: String, at range: SourceRange) throws(LoomError) {
-        let limit = session.memoryLimit
-        guard bytes <= limit else {
-            throw LoomError(.value, "\(what) would need \(NumberFormat.grouped(bytes / 1_048_576)) MiB, more than the "
-                            + "\(NumberFormat.grouped(limit / 1_048_576)) MiB Loom allows (`set memory` raises it)", at: range)
+        let limit = session.memoryLimit, held = session.heldBytes(excluding: defining)
+        guard bytes > limit - held else { return }
+        let needed = "\(what) would need \(NumberFormat.bytes(bytes))"
+        if held == 0 || bytes > limit {
+            throw LoomError(.value, "\(needed), more than the \(NumberFormat.bytes(limit)) Loom allows (`set memory` raises it)",
+                            at: range)
         }
+        throw LoomError(.value, "\(needed), and the session holds \(NumberFormat.bytes(held)) of the "
+                        + "\(NumberFormat.bytes(limit)) Loom allows: `list` shows what each name holds, `delete NAME` frees it, "
+                        + "`set memory` raises the limit", at: range)
     }
 
     func fileBytes(_ a: Arguments, _ name: String) throws(LoomError) -> (bytes: [UInt8], path: String) {
         let path = try a.string(name)
-        do { return (try Files.read(path, atMost: session.memoryLimit), path) } catch {
+        do { return (try Files.read(path, atMost: memoryBudget), path) } catch {
             throw LoomError(.io, "cannot read \(error.description)", at: a.range(of: name))
         }
     }

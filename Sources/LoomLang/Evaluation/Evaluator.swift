@@ -11,6 +11,9 @@ final class Evaluator {
     let session: Session
     /// Where output goes; `quiet { … }` swaps in a sink that drops displays.
     var output: OutputSink
+    /// The name the running statement defines (`data d = …`), whose old
+    /// object's memory is freed by the replacement; nil for other statements.
+    var defining: String?
 
     init(session: Session, output: OutputSink) {
         self.session = session
@@ -26,6 +29,7 @@ final class Evaluator {
             if interruptFlag.load(ordering: .relaxed) {
                 throw LoomError(.interrupted, "stopped by the user before this statement", at: statement.range)
             }
+            defining = statement.definedName
             switch statement {
             case .assignment(let name, let expr, _):
                 session.define(name, .value(try evaluate(expr)))

@@ -28,7 +28,7 @@ extension Evaluator {
         do { model = try Sequential(name: name, inputShape: shape, random: RandomGenerator(seed: session.random.next())) } catch {
             throw LoomError(.value, error.message, at: first.range)
         }
-        model.maxParameters = session.memoryLimit / Sequential.bytesPerWeight
+        model.maxParameters = memoryBudget / Sequential.bytesPerWeight
         for layer in layers.dropFirst() {
             let spec = try layerSpec(layer)
             let given = layer.argument("as")?.name?.joined(separator: ".")

@@ -13,6 +13,7 @@ public final class SessionTable: SessionObject {
     public static let noun = "results table"
     public var describe: String { "\(rows.count) row(s) of \(columns.joined(separator: ", "))" }
     public var saved: SavedObject? { nil }
+    public var bytes: Int { rows.reduce(0) { $0 + $1.reduce(0) { $0 + ($1?.bytes ?? 0) } } }
     public var fieldNames: [String] { ["rows"] }
     public func field(_ name: String) -> Value? { name == "rows" ? .number(Double(rows.count)) : nil }
 

@@ -22,6 +22,11 @@ public final class SessionResult: SessionObject {
         title + ": " + values.map { "\($0.name) \($0.value.display)" }.joined(separator: ", ")
     }
     public var saved: SavedObject? { nil }
+    /// Its values and the displays it shows again (figures included).
+    public var bytes: Int {
+        values.reduce(0) { $0 + $1.name.utf8.count + $1.value.bytes }
+            + shown.reduce(0) { $0 + $1.data.members.reduce(0) { $0 + ($1.value.stringValue?.utf8.count ?? 0) } }
+    }
     public var fieldNames: [String] { values.map(\.name) }
     public func field(_ name: String) -> Value? { values.first { $0.name == name }?.value }
 }

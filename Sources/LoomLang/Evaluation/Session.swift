@@ -32,6 +32,13 @@ public enum SessionItem {
         case .object(let o): return o.describe
         }
     }
+
+    var bytes: Int {
+        switch self {
+        case .value(let v): return v.bytes
+        case .object(let o): return o.bytes
+        }
+    }
 }
 
 /// A model in the session, with what training has left on it.
@@ -55,6 +62,8 @@ public final class ModelState: SessionObject {
     }
 
     public static let kind = "model"
+    /// Its weights with their gradients and optimizer moments, and the weights it was defined with.
+    public var bytes: Int { model.parameterCount * Sequential.bytesPerWeight + initialWeights.reduce(0) { $0 + 4 * $1.count } }
     public var describe: String {
         "\(model.blocks.count) layers, \(model.parameterCount) parameters" + (epochsTrained > 0 ? ", trained \(epochsTrained) epochs" : "")
     }
@@ -100,7 +109,7 @@ public final class Session {
     public var progress = ProgressDisplay.Mode.display
     public var width = 80
     public var threads: Int
-    /// The most memory (bytes) a data set or model may take; half the machine's by default.
+    /// The most memory (bytes) the session's names may hold in all; half the machine's by default.
     public var memoryLimit = Session.defaultMemoryLimit
     public static var defaultMemoryLimit: Int { max(256 << 20, Machine.physicalMemory / 2) }
     public var random: RandomGenerator
@@ -123,6 +132,11 @@ public final class Session {
     static var machineCores: Int { max(1, Machine.cores) }
 
     public subscript(name: String) -> SessionItem? { items[name] }
+
+    /// The memory every name holds, but `name` (about to be replaced).
+    public func heldBytes(excluding name: String? = nil) -> Int {
+        items.reduce(0) { $0 + ($1.key == name ? 0 : $1.value.bytes) }
+    }
 
     public func define(_ name: String, _ item: SessionItem) {
         if items[name] == nil { names.append(name) }

@@ -11,6 +11,9 @@ public protocol SessionObject: AnyObject {
     static var noun: String { get }
     /// One line of what it holds, for `list` and a bare name.
     var describe: String { get }
+    /// The memory it holds, in bytes: what `set memory` bounds, summed over
+    /// the session, and what `list` shows.
+    var bytes: Int { get }
     /// What `save` writes; nil when this kind is not saved.
     var saved: SavedObject? { get }
     /// The facts `NAME.FIELD` reads (`m.params`, `r.accuracy`), for messages and completion.
@@ -62,4 +65,5 @@ public final class SessionDataset: SessionObject {
     public static let kind = "data"
     public static let noun = "data set"
     public var describe: String { "\(data.count) samples of \(Shape.text(data.sampleShape)), \(data.targets.phrase)" }
+    public var bytes: Int { data.bytes }
 }

@@ -73,12 +73,14 @@ extension Evaluator {
     }
 
     func listing() -> MimeBundle {
-        var table = Table(columns: [.init("name"), .init("kind"), .init("value")])
+        var table = Table(columns: [.init("name"), .init("kind"), .init("value", wraps: true), .init("memory", .right)])
         for name in session.names {
             guard let item = session[name] else { continue }
-            table.append([name, item.kindName, item.describe])
+            table.append([name, item.kindName, item.describe, NumberFormat.bytes(item.bytes)])
         }
         if session.names.isEmpty { return MimeBundle(text: "Nothing defined yet.") }
+        table.footer = ["", "", "held, of the \(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)",
+                        NumberFormat.bytes(session.heldBytes())]
         return table.bundle(width: session.width)
     }
 }

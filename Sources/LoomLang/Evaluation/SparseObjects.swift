@@ -28,6 +28,7 @@ public final class SessionDictionary: SessionObject {
     }
 
     public static let kind = "dictionary"
+    public var bytes: Int { dictionary.atoms.count * 4 }
     public var describe: String {
         "\(dictionary.count) atoms of \(Shape.text(sampleShape)), \(origin)" + (centered ? ", centred" : "")
             + (costs.last.map { ", relative error \(NumberFormat.fixed($0, decimals: 4))" } ?? "")
@@ -86,6 +87,8 @@ public final class SessionCodes: SessionObject {
     }
 
     public static let kind = "codes"
+    /// The codes and the signals they code (which may share a data set's storage: counted anyway).
+    public var bytes: Int { codes.values.count * 4 + signals.storage.count * 4 }
     public static let noun = "set of codes"
 
     public lazy var relativeError: Double = SparseCoding.relativeError(signals, codes, dictionary.dictionary)

@@ -31,6 +31,16 @@ public enum Value: Sendable, Equatable {
         }
     }
 
+    /// Roughly the memory the value holds.
+    var bytes: Int {
+        switch self {
+        case .string(let s): return 16 + s.utf8.count
+        case .shape(let dims): return 16 + 8 * dims.count
+        case .list(let items): return 16 + items.reduce(0) { $0 + $1.bytes }
+        case .number, .percent: return 16
+        }
+    }
+
     /// Numbers and percentages as plain numbers (a percentage as its fraction).
     var numeric: Double? {
         switch self {

@@ -58,3 +58,14 @@ public enum Statement: Sendable, Equatable {
         }
     }
 }
+
+extension Statement {
+    /// The name the statement defines, if any: `x = …`, `data d = …`, `r = evaluate …`, `model m { … }`.
+    var definedName: String? {
+        switch self {
+        case .assignment(let name, _, _), .keep(let name, _, _), .model(let name, _, _): return name
+        case .command(let c): return c.signature.bindsName ? c.argument("name")?.name?.joined(separator: ".") : nil
+        case .expression, .loop, .timed, .quiet: return nil
+        }
+    }
+}

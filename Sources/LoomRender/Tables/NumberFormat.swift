@@ -41,6 +41,17 @@ public enum NumberFormat {
     }
 
     /// A fraction as a percentage: `0.973` → `97.3%`.
+    /// A size in binary units: `512 B`, `3.4 KiB`, `120 MiB`, `1.5 GiB`.
+    public static func bytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(n), unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return (unit == 0 ? String(n) : short(value, significant: value < 100 ? 2 : 3)) + " " + units[unit]
+    }
+
     public static func percent(_ fraction: Double, decimals: Int = 1) -> String {
         fraction.isFinite ? fixed(fraction * 100, decimals: decimals) + "%" : short(fraction)
     }
