@@ -13,6 +13,11 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
     static func errno(_ path: String) -> FileError {
         FileError(path: path, reason: String(cString: strerror(Glibc.errno)))
     }
+
+    /// The read was stopped by its `shouldStop` (the user interrupted).
+    public static func interrupted(_ path: String) -> FileError { FileError(path: path, reason: interruptedReason) }
+    public var isInterrupted: Bool { reason == FileError.interruptedReason }
+    static let interruptedReason = "interrupted while reading"
 }
 
 /// Small file helpers on the C library, so the kernel does not need
@@ -20,8 +25,9 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
 public enum Files {
     /// A regular file's bytes, checked before it is opened: anything else (a
     /// FIFO would block, a device never ends, a directory) is refused, and so
-    /// is a file larger than `limit` bytes.
-    public static func read(_ path: String, atMost limit: Int) throws(FileError) -> [UInt8] {
+    /// is a file larger than `limit` bytes. `shouldStop` is asked every
+    /// 16 MiB: a large file read stops soon after an interrupt.
+    public static func read(_ path: String, atMost limit: Int, shouldStop: () -> Bool = { false }) throws(FileError) -> [UInt8] {
         var info = stat()
         guard stat(path, &info) == 0 else { throw .errno(path) }
         guard info.st_mode & S_IFMT == S_IFREG else {
@@ -31,15 +37,19 @@ public enum Files {
             throw FileError(path: path, reason: "\(Int(info.st_size) >> 20) MiB, more than the \(limit >> 20) MiB Loom allows "
                             + "(`set memory` raises it)")
         }
-        return try read(path)
+        return try read(path, expectedSize: Int(info.st_size), shouldStop: shouldStop)
     }
 
-    public static func read(_ path: String) throws(FileError) -> [UInt8] {
+    public static func read(_ path: String, expectedSize: Int = 0, shouldStop: () -> Bool = { false }) throws(FileError) -> [UInt8] {
         guard let f = fopen(path, "rb") else { throw .errno(path) }
         defer { fclose(f) }
         var out: [UInt8] = []
+        out.reserveCapacity(expectedSize)
         var buffer = [UInt8](repeating: 0, count: 65536)
+        var chunks = 0
         while true {
+            chunks += 1
+            if chunks % 256 == 0, shouldStop() { throw .interrupted(path) }
             let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, 65536, f) }
             if n > 0 { out.append(contentsOf: buffer[0..<n]) }
             if n < 65536 {

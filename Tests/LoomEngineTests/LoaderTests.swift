@@ -11,6 +11,17 @@ final class CSVLoaderTests: XCTestCase {
         XCTAssertEqual(d.classes, 2)
     }
 
+    /// A long parse asks `shouldStop` every 4,096 rows and ends at once when told.
+    func testACSVLoadStopsWhenAsked() {
+        let text = String(repeating: "1,2,3,0\n", count: 20_000)
+        var asked = 0
+        XCTAssertThrowsError(try CSVLoader.load(text, shouldStop: { asked += 1; return asked == 2 })) { error in
+            XCTAssertEqual(error as? DataError, .interrupted)
+        }
+        XCTAssertEqual(asked, 2, "stopped at the second check, 8,192 rows in")
+        XCTAssertEqual(try CSVLoader.load(text, shouldStop: { false }).count, 20_000)
+    }
+
     func testLabelFirstAndNone() throws {
         XCTAssertEqual(try CSVLoader.load("3, 1.5, 2\n0, 4, 5\r\n", label: .first).labels, [3, 0])
         let none = try CSVLoader.load("1,2\n3,4\n", label: .none)

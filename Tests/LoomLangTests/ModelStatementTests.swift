@@ -130,6 +130,23 @@ final class ModelStatementTests: LoomTestCase {
         guard case .ok = run("evaluate m on g.test") else { return XCTFail("model unusable after an interrupt") }
     }
 
+    /// An interrupt reaches a file load (the read and the CSV parse) and
+    /// defines nothing.
+    func testAnInterruptStopsALargeFileLoad() throws {
+        let path = "/tmp/loom-interrupt-\(getpid()).csv"
+        defer { unlink(path) }
+        let row = (0..<64).map { String($0 * 3) }.joined(separator: ",") + ",1\n"
+        try Files.writeAtomically(Array(String(repeating: row, count: 1_000_000).utf8), to: path)  // 220 MB, 1.2 s to load whole
+        let stopper = Thread { Thread.sleep(forTimeInterval: 0.05); interruptFlag.store(true, ordering: .relaxed) }
+        stopper.start()
+        let started = Date()
+        let e = error("data big = csv \"\(path)\"")
+        XCTAssertEqual(e?.name, "Interrupted")
+        XCTAssertTrue(e?.value.contains("nothing was defined") ?? false, e?.value ?? "")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.5)
+        XCTAssertNil(loom.session["big"])
+    }
+
     func testBareNamesDescribeDataAndModels() {
         run(small)
         guard case .ok(let b) = run("g.test") else { return XCTFail() }

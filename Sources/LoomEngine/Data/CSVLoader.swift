@@ -6,22 +6,26 @@ public enum CSVLoader {
     public enum LabelColumn: String, Sendable, CaseIterable { case last, first, none }
 
     public static func load(_ text: String, label: LabelColumn = .last, shape: [Int]? = nil, scale: Float = 1,
-                            source: String = "the CSV file") throws(DataError) -> Dataset {
-        try load(bytes: Array(text.utf8), label: label, shape: shape, scale: scale, source: source)
+                            source: String = "the CSV file", shouldStop: () -> Bool = { false }) throws(DataError) -> Dataset {
+        try load(bytes: Array(text.utf8), label: label, shape: shape, scale: scale, source: source, shouldStop: shouldStop)
     }
 
     /// The same, from the file's bytes (UTF-8), read without building strings:
     /// whole numbers are parsed directly, anything else through `Float`'s parser.
+    /// `shouldStop` is asked every 4,096 rows; when it says so, loading ends
+    /// with `DataError.interrupted`.
     public static func load(bytes: [UInt8], label: LabelColumn = .last, shape: [Int]? = nil, scale: Float = 1,
-                            source: String = "the CSV file") throws(DataError) -> Dataset {
+                            source: String = "the CSV file", shouldStop: () -> Bool = { false }) throws(DataError) -> Dataset {
         let parsed: Result<Dataset, DataError> = bytes.withUnsafeBufferPointer { text in
-            Result { () throws(DataError) in try parse(text, label: label, shape: shape, scale: scale, source: source) }
+            Result { () throws(DataError) in
+                try parse(text, label: label, shape: shape, scale: scale, source: source, shouldStop: shouldStop)
+            }
         }
         return try parsed.get()
     }
 
     private static func parse(_ text: UnsafeBufferPointer<UInt8>, label: LabelColumn, shape: [Int]?, scale: Float,
-                              source: String) throws(DataError) -> Dataset {
+                              source: String, shouldStop: () -> Bool) throws(DataError) -> Dataset {
         var lines = lineRanges(text)
         while let last = lines.last, text[last].allSatisfy({ $0 == space }) { lines.removeLast() }
         guard !lines.isEmpty else { throw DataError("\(source) is empty") }
@@ -50,6 +54,7 @@ public enum CSVLoader {
         var width: Int?
         var cells: [Range<Int>] = []
         for (n, line) in lines.enumerated() {
+            if n % 4096 == 4095, shouldStop() { throw .interrupted }
             let row = n + firstRow
             cellRanges(text, line, into: &cells)
             if let width, cells.count != width {

@@ -40,7 +40,7 @@ extension Evaluator {
         let noise = try a.number("noise")
         guard (0...1).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 1", at: a.range(of: "noise")) }
         try checkMemory(bytes: n * size * size * 4, what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
-        guard let data = make(n, size, Float(noise), &session.random, { interruptFlag.load(ordering: .relaxed) }) else {
+        guard let data = make(n, size, Float(noise), &session.random, Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the \(noun) were made", at: a.range)
         }
         try define(a, data)
@@ -55,7 +55,7 @@ extension Evaluator {
         try checkMemory(bytes: n * (steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.sines(count: n, steps: steps, classes: classes, noise: Float(noise),
                                          target: try a.choice("target", Sequences.SineTarget.self), random: &session.random,
-                                         shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
+                                         shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the sequences were made", at: a.range)
         }
         try define(a, data)
@@ -66,7 +66,7 @@ extension Evaluator {
         let n = try a.integer("n", in: 1...1_000_000), steps = try a.integer("steps", in: 2...10_000)
         try checkMemory(bytes: n * (2 * steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.adding(count: n, steps: steps, random: &session.random,
-                                          shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
+                                          shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the sequences were made", at: a.range)
         }
         try define(a, data)
@@ -126,7 +126,10 @@ extension Evaluator {
 
     func fileBytes(_ a: Arguments, _ name: String) throws(LoomError) -> (bytes: [UInt8], path: String) {
         let path = try a.string(name)
-        do { return (try Files.read(path, atMost: memoryBudget), path) } catch {
+        do { return (try Files.read(path, atMost: memoryBudget, shouldStop: Evaluator.interrupted), path) } catch {
+            if error.isInterrupted {
+                throw LoomError(.interrupted, "interrupted by the user while reading \(path); nothing was defined", at: a.range(of: name))
+            }
             throw LoomError(.io, "cannot read \(error.description)", at: a.range(of: name))
         }
     }
@@ -140,7 +143,8 @@ extension Evaluator {
                 let (bytes, path) = try fileBytes(a, "path")
                 try checkMemory(bytes: bytes.count * 2, what: path, at: a.range)
                 data = try CSVLoader.load(bytes: bytes, label: try a.choice("label", CSVLoader.LabelColumn.self),
-                                          shape: try a.optionalShape("shape"), scale: Float(try a.number("scale")), source: path)
+                                          shape: try a.optionalShape("shape"), scale: Float(try a.number("scale")), source: path,
+                                          shouldStop: Evaluator.interrupted)
             case "idx":
                 let (images, imagesPath) = try fileBytes(a, "images")
                 let (labels, labelsPath) = try fileBytes(a, "labels")
@@ -158,6 +162,9 @@ extension Evaluator {
                                           samplesSource: samplesPath, labelsSource: labels?.path ?? targets?.path ?? "")
             }
         } catch let error as DataError {
+            if error.isInterrupted {
+                throw LoomError(.interrupted, "interrupted by the user while loading the data; nothing was defined", at: a.range)
+            }
             throw LoomError(.value, error.message, at: a.range)
         } catch let error as LoomError {
             throw error

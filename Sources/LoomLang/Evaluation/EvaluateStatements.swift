@@ -10,7 +10,7 @@ extension Evaluator {
         let data = try a.dataset("on")
         try check(data, fits: state.model, at: try a.expression("on").range)
         let loss: Loss = state.model.endsInSoftmax ? .crossentropy : .mse
-        guard let e = Metrics.evaluate(state.model, on: data, loss: loss, shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
+        guard let e = Metrics.evaluate(state.model, on: data, loss: loss, shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "evaluation stopped by the user; nothing was measured", at: a.range)
         }
         state.record(PruningRound(sparsity: state.weightSparsity, data: try a.name("on"), accuracy: e.accuracy, loss: e.loss))

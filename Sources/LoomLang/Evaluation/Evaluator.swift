@@ -15,6 +15,9 @@ final class Evaluator {
     /// object's memory is freed by the replacement; nil for other statements.
     var defining: String?
 
+    /// Whether the user asked to stop: what long loops in the engine poll.
+    static let interrupted: @Sendable () -> Bool = { interruptFlag.load(ordering: .relaxed) }
+
     init(session: Session, output: OutputSink) {
         self.session = session
         self.output = output

@@ -70,7 +70,7 @@ extension Evaluator {
         let options = DictionaryLearning.Options(atoms: atoms, coding: coding, method: method, iterations: iterations,
                                                  batch: batch, tolerance: tolerance)
         let result = DictionaryLearning.learn(x, options, random: &session.random,
-                                              shouldStop: { interruptFlag.load(ordering: .relaxed) }) { n, cost in
+                                              shouldStop: Evaluator.interrupted) { n, cost in
             bar.completed = n
             bar.elapsed = Monotonic.now - started
             bar.metrics = [("relative error", NumberFormat.fixed(cost, decimals: 4))]
@@ -145,7 +145,7 @@ extension Evaluator {
         Parallel.setThreads(session.threads)
         let started = Monotonic.now
         guard let codes = SparseCoding.encode(x, with: dictionary.dictionary, encoder,
-                                              shouldStop: { interruptFlag.load(ordering: .relaxed) }) else {
+                                              shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "coding stopped by the user; nothing was defined", at: a.range)
         }
         let seconds = Monotonic.now - started
