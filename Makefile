@@ -14,7 +14,7 @@ LOOM       := $(RELEASE)/loom
 SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials fuzz soak kernelspec
+.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials fuzz sanitize soak kernelspec
 
 all: build
 
@@ -56,11 +56,13 @@ endif
 demo: install
 	$(LOOM) run notebooks/02-cnn.ipynb -o $${TMPDIR:-/tmp}/loom-demo.ipynb --show-outputs
 
-## Swift unit tests (release build, shared with the binary) then the Python
-## clients against the real kernel.
+## Swift unit tests (release build, shared with the binary), a short
+## coverage-guided fuzz run of each reader of untrusted bytes from its corpus,
+## then the Python clients against the real kernel.
 test: deps
 	$(SWIFT) build -c release $(SWIFTFLAGS) --product loom
 	$(SWIFT) test -c release $(SWIFTFLAGS)
+	SWIFT=$(SWIFT) SWIFTFLAGS="$(SWIFTFLAGS)" Fuzz/libfuzzer.sh 5
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python -m pytest -q Tests/conformance
 
 unit-test: system-deps
@@ -90,10 +92,20 @@ bench: deps build $(BENCH_VENV)/.installed
 	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py
 
 ## Long fuzz run: 100,000 mutated programs, 100,000 damaged messages, 10,000
-## random models, and 1,000 models trained on one and on two threads.
+## random models, and 1,000 models trained on one and on two threads; then
+## libFuzzer with AddressSanitizer on the parser, JSON, wire framing and the
+## file readers, FUZZ_SECONDS each (the corpus grows in .build/fuzz-corpus).
+FUZZ_SECONDS ?= 180
 fuzz: system-deps
 	$(SWIFT) build -c release $(SWIFTFLAGS) --product loom-fuzz
 	$(RELEASE)/loom-fuzz 100000 $${SEED:-1}
+	SWIFT=$(SWIFT) SWIFTFLAGS="$(SWIFTFLAGS)" Fuzz/libfuzzer.sh $(FUZZ_SECONDS)
+
+## AddressSanitizer and ThreadSanitizer: the unit tests, then a kernel
+## session (the protocol, bounds, reliability and jupyter_kernel_test suites)
+## through each instrumented binary; fails on any report (Fuzz/sanitize.sh).
+sanitize: deps
+	SWIFT=$(SWIFT) PYTHON=$(abspath $(VENV))/bin/python Fuzz/sanitize.sh
 
 ## Soak: 10,000 executes through the real kernel, memory measured at both ends.
 soak: deps build

@@ -1,5 +1,4 @@
 import LoomCore
-import Synchronization
 
 /// Replies a ROUTER socket could not deliver (the client's queue full, or the
 /// client gone), logged once per burst: a line at the first drop, then the
@@ -12,7 +11,7 @@ final class DeliveryLog: Sendable {
         var dropped = 0
         var lastDrop = 0.0
     }
-    private let burst = Mutex(Burst())
+    private let burst = Locked(Burst())
     static let quiet = 1.0
 
     init(channel: String) {

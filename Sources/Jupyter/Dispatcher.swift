@@ -1,6 +1,5 @@
 import Dispatch
 import LoomCore
-import Synchronization
 
 /// The channels a request can arrive on.
 public enum Channel: String, Sendable {
@@ -281,7 +280,7 @@ final class IOPubOutput: OutputSink, @unchecked Sendable {
         var text = ""
         var flushScheduled = false
     }
-    private let pending = Mutex(PendingStream())
+    private let pending = Locked(PendingStream())
     let request: Message
     let builder: MessageBuilder
     unowned let transport: KernelTransport

@@ -2,7 +2,6 @@ import CMalloc
 import CZeroMQ
 import Dispatch
 import LoomCore
-import Synchronization
 
 /// The iopub channel. One thread owns the XPUB socket: it forwards what the
 /// other threads publish (through an in-process queue) and greets each new
@@ -10,7 +9,7 @@ import Synchronization
 final class IOPubPublisher: @unchecked Sendable {
     let publisher: ZeroMQSocket
     let inbox: ZeroMQSocket
-    let outbox: Mutex<ZeroMQSocket>
+    let outbox: Locked<ZeroMQSocket>
     let flushed = DispatchSemaphore(value: 0)
     let welcome: @Sendable (String) -> [[UInt8]]
     private var thread: BackgroundThread?
@@ -34,7 +33,7 @@ final class IOPubPublisher: @unchecked Sendable {
         // than this thread forwards waits for it.
         push.setOption(ZMQ_SNDHWM, Int32(IOPubPublisher.highWaterMark))
         try push.connect(IOPubPublisher.inboxEndpoint + "-\(ObjectIdentifier(publisher).hashValue)")
-        outbox = Mutex(push)
+        outbox = Locked(push)
         self.welcome = welcome
     }
 
@@ -58,7 +57,11 @@ final class IOPubPublisher: @unchecked Sendable {
         _ = flushed.wait(timeout: .now() + 1)
     }
 
-    func join() { thread?.join() }
+    /// Waits for the thread to end, and lets it go (its closure holds this object).
+    func join() {
+        thread?.join()
+        thread = nil
+    }
 
     /// Messages published before anyone subscribed, kept (up to a bound)
     /// for the first subscriber: a client that connects while the kernel

@@ -1,5 +1,4 @@
 import LoomCore
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,9 +7,9 @@ import Glibc
 public enum Identifiers {
     /// Seeded once from the system: ids need to be unique, not secret, and
     /// a system call per id showed in profiles.
-    static let state: Mutex<SplitMix64> = {
+    static let state: Locked<SplitMix64> = {
         var system = SystemRandomNumberGenerator()
-        return Mutex(SplitMix64(seed: system.next()))
+        return Locked(SplitMix64(seed: system.next()))
     }()
 
     /// A random (version 4) UUID, lower-case as Jupyter clients write them.

@@ -1,4 +1,4 @@
-import Synchronization
+import LoomCore
 
 /// Remembers recent signatures so a captured message cannot be sent again
 /// (jupyter_client's Session does the same). Shared by the shell and control
@@ -8,7 +8,7 @@ final class ReplayGuard: Sendable {
         var seen = Set<[UInt8]>()
         var order: [[UInt8]] = []
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let capacity: Int
 
     init(capacity: Int = 65536) { self.capacity = capacity }

@@ -134,7 +134,10 @@ public enum Files {
         defer { closedir(dir) }
         let now = time(nil)
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            // The name is read in place: readdir's entry is only as long as its
+            // name, so copying the whole `d_name` array reads past it.
+            let name = String(cString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+                .assumingMemoryBound(to: CChar.self))
             guard name.hasPrefix(namePrefix) else { continue }
             let full = (folder.isEmpty ? "" : folder + "/") + name
             var info = stat()
