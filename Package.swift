@@ -33,7 +33,7 @@ let package = Package(
         ),
 
         .target(name: "LoomFuzz", dependencies: ["Jupyter", "LoomLang", "LoomEngine", "LoomCore"]),
-        .executableTarget(name: "loom-fuzz", dependencies: ["LoomFuzz"], path: "Fuzz", exclude: ["LibFuzzer"]),
+        .executableTarget(name: "loom-fuzz", dependencies: ["LoomFuzz"], path: "Fuzz", exclude: ["LibFuzzer", "libfuzzer.sh", "sanitize.sh"]),
         // libFuzzer's entry point with -DLIBFUZZER (`make fuzz-coverage`); a corpus replayer otherwise.
         .executableTarget(name: "loom-libfuzzer", dependencies: ["LoomFuzz"], path: "Fuzz/LibFuzzer",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),

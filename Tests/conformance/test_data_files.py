@@ -3,6 +3,7 @@ in the `safetensors` package, and arrays NumPy saves load in Loom."""
 
 import json
 import subprocess
+import sys
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
@@ -102,3 +103,20 @@ def test_a_learned_dictionary_loads_in_python(tmp_path):
         metadata = f.metadata()
     assert metadata["loom.centered"] == "true"
     assert len(metadata["loom.costs"].split(",")) == 3
+
+
+def test_a_csv_of_one_huge_line_is_read_with_bounded_intermediates(tmp_path):
+    # 10 million cells on one line (40 MB): the reader walks cells in place,
+    # so the peak is the file and its values (a range per cell was 160 MB more).
+    path = tmp_path / "line.csv"
+    path.write_text(",".join(["123"] * 10_000_000) + "\n")
+    program = tmp_path / "load.loom"
+    program.write_text(f'set memory 256\ndata d = csv "{path}" label none\n')
+    # A fresh Python measures its one child, so no earlier test's peak counts.
+    measure = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+               "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stdout + r.stderr)")
+    result = subprocess.run([sys.executable, "-c", measure, LOOM, "eval", str(program)], capture_output=True, text=True,
+                            timeout=120)
+    status, peak_kib = map(int, result.stdout.split("\n")[0].split())
+    assert status == 0 and "1 samples of 10000000" in result.stdout, result.stdout
+    assert peak_kib / 1024 < 150, f"peak {peak_kib / 1024:.0f} MiB"

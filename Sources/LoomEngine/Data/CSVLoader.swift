@@ -26,44 +26,53 @@ public enum CSVLoader {
 
     private static func parse(_ text: UnsafeBufferPointer<UInt8>, label: LabelColumn, shape: [Int]?, scale: Float,
                               source: String, shouldStop: () -> Bool) throws(DataError) -> Dataset {
-        var lines = lineRanges(text)
-        while let last = lines.last, text[last].allSatisfy({ $0 == space }) { lines.removeLast() }
-        guard !lines.isEmpty else { throw DataError("\(source) is empty") }
+        // Lines and cells are walked in place, never collected: a 200 MB file
+        // of one line holds 50 million cells, and a range per cell would take
+        // four times the file. Blank lines at the end are not rows.
+        var end = text.count
+        while end > 0, [space, tab, newline, carriageReturn].contains(text[end - 1]) { end -= 1 }
+        var lines = Lines(text: text, end: end)
+        guard end > 0, let firstLine = lines.next() else { throw DataError("\(source) is empty") }
+        let secondLine = lines.next()
         var firstRow = 1
         // A header: a first row with a feature cell that is there but not a
         // number — or whose label is a word where the next row's is a number.
-        let head = cellRanges(text, lines[0])
-        let headLabel: Int? = label == .none ? nil : (label == .first ? 0 : head.count - 1)
-        let isText = { (cell: Range<Int>) in !trimmed(text, cell).isEmpty && number(text, cell) == nil }
-        let featureText = head.indices.contains { $0 != headLabel && isText(head[$0]) }
-        let labelText = headLabel.map { isText(head[$0]) } ?? false
-        let nextLabelIsNumber = lines.count > 1 && headLabel.map { i in
-            let next = cellRanges(text, lines[1])
-            return i < next.count && !isText(next[label == .first ? 0 : next.count - 1])
-        } ?? false
-        if featureText || (labelText && (lines.count == 1 || nextLabelIsNumber)) {
-            lines.removeFirst()  // a header
-            firstRow = 2
+        let labelIndex = { (line: Range<Int>) -> Int? in
+            label == .none ? nil : (label == .first ? 0 : cellCount(text, line) - 1)
         }
-        guard !lines.isEmpty else { throw DataError("\(source) has a header but no rows") }
+        let headLabel = labelIndex(firstLine)
+        let isText = { (cell: Range<Int>) in !trimmed(text, cell).isEmpty && number(text, cell) == nil }
+        var featureText = false, labelText = false
+        for (i, cell) in Cells(text, firstLine).enumerated() {
+            if i == headLabel { labelText = isText(cell) } else if !featureText && isText(cell) { featureText = true }
+        }
+        let nextLabelIsNumber = secondLine.map { next in
+            labelIndex(next).flatMap { i in Cells(text, next).dropFirst(i).first { _ in true } }.map { !isText($0) } ?? false
+        } ?? false
+        var dataLines = Lines(text: text, end: end)
+        if featureText || (labelText && (secondLine == nil || nextLabelIsNumber)) {
+            _ = dataLines.next()  // a header
+            firstRow = 2
+            guard secondLine != nil else { throw DataError("\(source) has a header but no rows") }
+        }
+        let rowCount = Lines(text: text, end: end).reduce(0) { n, _ in n + 1 } - (firstRow - 1)
         var values: [Float] = []
         var labels: [Int] = []
         // Labels written as words (`setosa`): their texts, numbered once all are read.
         var labelTexts: [String] = []
-        labels.reserveCapacity(lines.count)
+        labels.reserveCapacity(label == .none ? 0 : rowCount)
         var width: Int?
-        var cells: [Range<Int>] = []
-        for (n, line) in lines.enumerated() {
+        for (n, line) in dataLines.enumerated() {
             if n % 4096 == 4095, shouldStop() { throw .interrupted }
             let row = n + firstRow
-            cellRanges(text, line, into: &cells)
-            if let width, cells.count != width {
-                throw DataError("\(source), row \(row): \(cells.count) columns where the first row has \(width)")
+            let count = cellCount(text, line)
+            if let width, count != width {
+                throw DataError("\(source), row \(row): \(count) columns where the first row has \(width)")
             }
-            if width == nil { values.reserveCapacity(lines.count * cells.count) }
-            width = cells.count
-            let labelIndex: Int? = label == .none ? nil : (label == .first ? 0 : cells.count - 1)
-            for (c, cell) in cells.enumerated() {
+            if width == nil { values.reserveCapacity(rowCount * count) }
+            width = count
+            let labelIndex: Int? = label == .none ? nil : (label == .first ? 0 : count - 1)
+            for (c, cell) in Cells(text, line).enumerated() {
                 if c == labelIndex, !labelTexts.isEmpty || number(text, cell) == nil {
                     let name = string(text, trimmed(text, cell))
                     guard !name.isEmpty else { throw DataError("\(source), row \(row), column \(c + 1): the label is empty") }
@@ -110,38 +119,61 @@ public enum CSVLoader {
     private static let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
     private static let minus = UInt8(ascii: "-"), plus = UInt8(ascii: "+"), zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
 
-    /// Each line's bytes, without its end ("\n", "\r\n" or "\r").
-    static func lineRanges(_ text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        var lines: [Range<Int>] = []
-        var start = 0, i = 0
-        while i < text.count {
-            let byte = text[i]
-            if byte == newline || byte == carriageReturn {
-                lines.append(start..<i)
-                if byte == carriageReturn, i + 1 < text.count, text[i + 1] == newline { i += 1 }
+    /// The lines of `text[..<end]`, each without its end ("\n", "\r\n" or "\r"), one at a time.
+    struct Lines: Sequence, IteratorProtocol {
+        let text: UnsafeBufferPointer<UInt8>
+        let end: Int
+        var start = 0
+        var finished = false
+
+        init(text: UnsafeBufferPointer<UInt8>, end: Int) {
+            self.text = text
+            self.end = end
+            finished = end == 0
+        }
+
+        mutating func next() -> Range<Int>? {
+            guard !finished else { return nil }
+            var i = start
+            while i < end, text[i] != newline, text[i] != carriageReturn { i += 1 }
+            let line = start..<i
+            if i >= end {
+                finished = true
+            } else {
+                if text[i] == carriageReturn, i + 1 < end, text[i + 1] == newline { i += 1 }
                 start = i + 1
             }
-            i += 1
+            return line
         }
-        lines.append(start..<text.count)
-        return lines
     }
 
-    static func cellRanges(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> [Range<Int>] {
-        var cells: [Range<Int>] = []
-        cellRanges(text, line, into: &cells)
-        return cells
+    /// The comma-separated cells of a line, empty ones included, one at a time.
+    struct Cells: Sequence, IteratorProtocol {
+        let text: UnsafeBufferPointer<UInt8>
+        let line: Range<Int>
+        var start: Int
+        var finished = false
+
+        init(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) {
+            self.text = text
+            self.line = line
+            start = line.lowerBound
+        }
+
+        mutating func next() -> Range<Int>? {
+            guard !finished else { return nil }
+            var i = start
+            while i < line.upperBound, text[i] != comma { i += 1 }
+            let cell = start..<i
+            if i >= line.upperBound { finished = true } else { start = i + 1 }
+            return cell
+        }
     }
 
-    /// The comma-separated cells of `line`, empty ones included.
-    static func cellRanges(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, into cells: inout [Range<Int>]) {
-        cells.removeAll(keepingCapacity: true)
-        var start = line.lowerBound
-        for i in line where text[i] == comma {
-            cells.append(start..<i)
-            start = i + 1
-        }
-        cells.append(start..<line.upperBound)
+    static func cellCount(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int {
+        var n = 1
+        for i in line where text[i] == comma { n += 1 }
+        return n
     }
 
     /// The cell without the spaces and tabs around it.
