@@ -440,4 +440,15 @@ final class InterruptTests: LoomTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 0.5)
         XCTAssertLessThan(Double(value("n") ?? "") ?? 300_000, 300_000)
     }
+
+    /// An error deep in a huge cell shows its line without splitting the
+    /// whole cell into lines (that took 0.5 s for two million lines).
+    func testAnErrorInAHugeCellShowsItsLine() {
+        let cell = String(repeating: "n = 1\n", count: 1_000_000) + "n = 1 +\n" + String(repeating: "n = 2\n", count: 1_000_000)
+        let e = error(cell)
+        XCTAssertEqual(e?.traceback[1], "  --> line 1000001, column 8")
+        XCTAssertEqual(e?.traceback[3], "1000001 | n = 1 +")
+        let short = error("a = 1\nb = (\nc = 2")
+        XCTAssertEqual(short?.traceback[3], "2 | b = (")
+    }
 }

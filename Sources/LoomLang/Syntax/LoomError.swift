@@ -29,13 +29,26 @@ public struct LoomError: Error, Sendable, Equatable {
 
     /// The error as readable plain text: summary, location, the line with a
     /// caret under the offending token.
+    /// Line `n` (from 1) of `source`, found without splitting the rest: the
+    /// error of a cell of two million lines is shown at once.
+    static func line(_ n: Int, of source: String) -> Substring? {
+        let utf8 = source.utf8
+        var start = utf8.startIndex, current = 1
+        while current < n {
+            guard let newline = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            start = utf8.index(after: newline)
+            current += 1
+        }
+        let end = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? utf8.endIndex
+        return source[start..<end]
+    }
+
     public func render(source: String) -> [String] {
         var out = ["\(kind.rawValue): \(summary)"]
         guard let range else { return out }
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         out.append("  --> line \(range.line), column \(range.column)")
-        guard range.line - 1 < lines.count else { return out }
-        let text = String(lines[range.line - 1]).replacingTabs()
+        guard let line = LoomError.line(range.line, of: source) else { return out }
+        let text = String(line).replacingTabs()
         let number = String(range.line)
         let gutter = String(repeating: " ", count: number.count)
         let width = max(1, min(range.end - range.start, max(1, text.unicodeScalars.count - range.column + 1)))
