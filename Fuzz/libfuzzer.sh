@@ -14,13 +14,17 @@ flags=${SWIFTFLAGS:-}
 corpus=.build/fuzz-corpus
 crashes=.build/fuzz-crashes
 
+mkdir -p "$crashes"
+build() {
+    "$@" >"$crashes/build.log" 2>&1 || { cat "$crashes/build.log"; exit 1; }
+}
 # The plain build replays inputs and writes the seeds; the instrumented one fuzzes.
-$swift build -c release $flags --product loom-libfuzzer >/dev/null
-$swift build -c release --product loom-libfuzzer --scratch-path .build/fuzz \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLIBFUZZER >/dev/null
+# shellcheck disable=SC2086
+build $swift build -c release $flags --product loom-libfuzzer
+build $swift build -c release --product loom-libfuzzer --scratch-path .build/fuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLIBFUZZER
 .build/release/loom-libfuzzer seed "$corpus"
 cp Tests/LoomEngineTests/Fixtures/*.safetensors "$corpus/safetensors/"
-mkdir -p "$crashes"
 
 failed=""
 for target in $targets; do
