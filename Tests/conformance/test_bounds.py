@@ -108,7 +108,7 @@ def test_replies_a_flooding_client_does_not_read_are_dropped_and_logged(tmp_path
         sock.setsockopt(zmq.RCVBUF, 4096)
         sock.setsockopt(zmq.LINGER, 0)
         sock.connect(f"tcp://{info['ip']}:{info['shell_port']}")
-        count = 6000
+        count = 12_000
         for i in range(count):
             session.send(sock, "kernel_info_request", {})
         # Let the kernel answer everything while nobody reads, then read.
