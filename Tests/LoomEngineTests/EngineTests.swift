@@ -116,6 +116,49 @@ final class KernelTests: XCTestCase {
         for i in 0..<m { for j in 0..<n { XCTAssertEqual(ct[j * m + i], c[i * n + j], accuracy: 1e-5) } }
     }
 
+    /// Products with one row, one column or one term go through sgemv and
+    /// sger: every transpose, padded leading dimensions, alpha and beta
+    /// (beta 0 over a NaN gives the product, not NaN), against a naive sum.
+    func testGEMMWithASingleRowColumnOrTermMatchesANaiveProduct() {
+        var random = RandomGenerator(seed: 3)
+        for (m, n, k) in [(1, 5, 4), (6, 1, 3), (4, 7, 1), (1, 1, 5), (1, 6, 1), (5, 1, 1), (1, 1, 1), (3, 4, 2)] {
+            for transposeA in [false, true] {
+                for transposeB in [false, true] {
+                    for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (2, 0.25)] {
+                        let (rowsA, colsA) = transposeA ? (k, m) : (m, k), (rowsB, colsB) = transposeB ? (n, k) : (k, n)
+                        let lda = colsA + 2, ldb = colsB + 1, ldc = n + 3
+                        let a = (0..<(rowsA * lda)).map { _ in random.nextUnitFloat() - 0.5 }
+                        let b = (0..<(rowsB * ldb)).map { _ in random.nextUnitFloat() - 0.5 }
+                        var c = (0..<(m * ldc)).map { _ in random.nextUnitFloat() - 0.5 }
+                        if beta == 0 { c[0] = .nan }
+                        let before = c
+                        a.withUnsafeBufferPointer { pa in
+                            b.withUnsafeBufferPointer { pb in
+                                c.withUnsafeMutableBufferPointer { pc in
+                                    GEMM.multiply(pa.baseAddress!, transposeA: transposeA, pb.baseAddress!, transposeB: transposeB,
+                                                  into: pc.baseAddress!, m: m, n: n, k: k, alpha: alpha, beta: beta,
+                                                  lda: lda, ldb: ldb, ldc: ldc)
+                                }
+                            }
+                        }
+                        let shape = "\(m)×\(n)×\(k) \(transposeA) \(transposeB) alpha \(alpha) beta \(beta)"
+                        for i in 0..<m {
+                            for j in 0..<ldc {
+                                guard j < n else { XCTAssertEqual(c[i * ldc + j], before[i * ldc + j], "padding: \(shape)"); continue }
+                                var sum: Float = 0
+                                for t in 0..<k {
+                                    sum += (transposeA ? a[t * lda + i] : a[i * lda + t]) * (transposeB ? b[j * ldb + t] : b[t * ldb + j])
+                                }
+                                let expected = alpha * sum + (beta == 0 ? 0 : beta * before[i * ldc + j])
+                                XCTAssertEqual(c[i * ldc + j], expected, accuracy: 1e-5, shape)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// One time step's slice of `[batch, steps, features]` times a weight,
     /// written into a slice of a wider output: through leading dimensions,
     /// the same numbers as copying the slices out and back.

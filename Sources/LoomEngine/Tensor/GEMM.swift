@@ -17,17 +17,42 @@ public enum GEMM {
     ) {
         guard m > 0, n > 0 else { return }
         let ldc = ldc ?? n
-        guard k > 0 else {
-            for r in 0..<m {
-                let row = c + r * ldc
-                if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { row[j] *= beta } }
-            }
-            return
-        }
+        guard k > 0 else { return scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
         let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n)
         precondition(lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n, "GEMM: a leading dimension is too small")
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        // A product with a single row, column or term is a matrix-vector
+        // product or an outer product: sgemm's packing would cost more than
+        // the arithmetic (a recurrent layer's weight gradient on one feature,
+        // 160×200 values, took 8.7 µs in sgemm and 1 µs in sgemv).
+        if m == 1 || n == 1 || k == 1 {
+            // beta applied here, so a NaN in c never meets BLAS's own scaling by 0.
+            scale(c, rows: m, columns: n, ldc: ldc, by: beta)
+        }
+        if m == 1 {
+            // c += op(B)ᵀ·a, a's k values `transposeA ? lda : 1` apart.
+            cblas_sgemv(CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(transposeB ? n : k), Int32(transposeB ? k : n),
+                        alpha, b, Int32(ldb), a, Int32(transposeA ? lda : 1), 1, c, 1)
+        } else if n == 1 {
+            // c += op(A)·b, b's k values `transposeB ? 1 : ldb` apart, c's m values ldc apart.
+            cblas_sgemv(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, Int32(transposeA ? k : m), Int32(transposeA ? m : k),
+                        alpha, a, Int32(lda), b, Int32(transposeB ? 1 : ldb), 1, c, Int32(ldc))
+        } else if k == 1 {
+            // c += alpha·a·bᵀ: a column of m values, a row of n.
+            cblas_sger(CblasRowMajor, Int32(m), Int32(n), alpha, a, Int32(transposeA ? 1 : lda), b, Int32(transposeB ? ldb : 1),
+                       c, Int32(ldc))
+        } else {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
+    }
+
+    /// `c ← beta·c` for an m×n block: what a product adds nothing to leaves.
+    private static func scale(_ c: UnsafeMutablePointer<Float>, rows m: Int, columns n: Int, ldc: Int, by beta: Float) {
+        guard beta != 1 else { return }
+        for r in 0..<m {
+            let row = c + r * ldc
+            if beta == 0 { row.update(repeating: 0, count: n) } else { for j in 0..<n { row[j] *= beta } }
+        }
     }
 
     /// The product of two row-major matrices held in arrays (m×k times k×n).
