@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import machine
+
 ROOT = Path(__file__).resolve().parents[1]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
@@ -122,7 +124,7 @@ def peak(threads):
 
 
 def main():
-    print(subprocess.run([LOOM, "--version"], capture_output=True, text=True, env=USER_ENV).stdout.strip())
+    print(machine.describe(LOOM, USER_ENV))
     threads_list = [1, 2] if os.cpu_count() >= 2 else [1]
     rows = []
     for threads in threads_list:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+import machine
+
 ROOT = Path(__file__).resolve().parents[1]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
@@ -106,7 +108,7 @@ def loom(program):
 
 
 def main():
-    kernel = subprocess.run([LOOM, "--version"], capture_output=True, text=True, env=USER_ENV).stdout.strip()
+    kernel = machine.describe(LOOM, USER_ENV)
     x = np.loadtxt(DIGITS, delimiter=",", skiprows=1)[:, :64]
     rng = np.random.RandomState(0)
     atoms = x[rng.choice(len(x), 100, replace=False)]

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+import machine
+
 ROOT = Path(__file__).resolve().parents[1]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
@@ -115,7 +117,7 @@ def python(code, task, threads, files):
 
 
 def main():
-    kernel = subprocess.run([LOOM, "--version"], capture_output=True, text=True, env=USER_ENV).stdout.strip()
+    kernel = machine.describe(LOOM, USER_ENV)
     threads_list = [1, 2] if os.cpu_count() >= 2 else [1]
     rng = np.random.default_rng(1)
     print(f"{kernel}; {SAMPLES} samples, batch 32, Adam")

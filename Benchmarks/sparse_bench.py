@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+import machine
+
 ROOT = Path(__file__).resolve().parents[1]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
@@ -81,7 +83,7 @@ def loom_seconds(program, repeat, few, many):
 
 
 def main():
-    kernel = subprocess.run([LOOM, "--version"], capture_output=True, text=True, env=USER_ENV).stdout.strip()
+    kernel = machine.describe(LOOM, USER_ENV)
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as folder:
         x, y = f"{folder}/x.npy", f"{folder}/y.npy"
