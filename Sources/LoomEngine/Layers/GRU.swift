@@ -51,7 +51,7 @@ public final class GRU: RecurrentLayer {
 
     override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
         let h = units, w = width
-        var dx = [Float](repeating: 0, count: steps * n * w), du = dx
+        var dx = RecurrentLayer.stepBuffer(steps * n * w), du = RecurrentLayer.stepBuffer(steps * n * w)
         var dhNext = [Float](repeating: 0, count: n * h)
         // Each row's candidate slopes, so the gradient loop is plain arithmetic.
         let candidateSlope = UnsafeMutablePointer<Float>.allocate(capacity: h)

@@ -22,8 +22,8 @@ public final class LSTM: RecurrentLayer {
 
     override func runSteps(batch n: Int) {
         let h = units, w = width
-        cells = [Float](repeating: 0, count: (steps + 1) * n * h)
-        cellOutputs = [Float](repeating: 0, count: steps * n * h)
+        cells = RecurrentLayer.stepBuffer((steps + 1) * n * h, zeroed: n * h)
+        cellOutputs = RecurrentLayer.stepBuffer(steps * n * h)
         for t in 0..<steps {
             projections.withUnsafeMutableBufferPointer { p in
                 let z0 = p.baseAddress! + t * n * w
@@ -53,7 +53,7 @@ public final class LSTM: RecurrentLayer {
 
     override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
         let h = units, w = width
-        var dz = [Float](repeating: 0, count: steps * n * w)
+        var dz = RecurrentLayer.stepBuffer(steps * n * w)
         var dhNext = [Float](repeating: 0, count: n * h), dcNext = [Float](repeating: 0, count: n * h)
         // Each row's activation slopes, so the gradient loop is plain arithmetic.
         let cellSlope = UnsafeMutablePointer<Float>.allocate(capacity: 2 * h), candidateSlope = cellSlope + h

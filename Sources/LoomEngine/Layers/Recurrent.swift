@@ -135,7 +135,7 @@ public class RecurrentLayer: Layer {
         batch = n
         inputs = RecurrentLayer.transpose(x.storage, outer: n, inner: steps, width: features)
         projections = project(inputs, rows: steps * n)
-        states = [Float](repeating: 0, count: (steps + 1) * n * units)
+        states = RecurrentLayer.stepBuffer((steps + 1) * n * units, zeroed: n * units)
         runSteps(batch: n)
         return output(batch: n)
     }
@@ -241,7 +241,7 @@ public class RecurrentLayer: Layer {
     /// dx = dP·Wᵀ, back to batch-major `[n, steps, features]`.
     func inputGradient(_ dInput: [Float]) -> [Float] {
         let rows = steps * batch
-        var dx = [Float](repeating: 0, count: rows * features)
+        var dx = RecurrentLayer.stepBuffer(rows * features)
         dInput.withUnsafeBufferPointer { g in
             kernel.value.storage.withUnsafeBufferPointer { w in
                 dx.withUnsafeMutableBufferPointer { out in
@@ -261,6 +261,17 @@ public class RecurrentLayer: Layer {
     }
 
     // MARK: helpers
+
+    /// `count` floats for values the steps write in full before they read
+    /// them, so they are not zeroed first (an LSTM shard's gate gradients
+    /// alone are 128 KB a step), but for the first `zeroed`: the state
+    /// before the first step.
+    static func stepBuffer(_ count: Int, zeroed: Int = 0) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            buffer.baseAddress!.initialize(repeating: 0, count: zeroed)
+            initialized = count
+        }
+    }
 
     /// `[outer, inner, width]` to `[inner, outer, width]`.
     static func transpose(_ x: [Float], outer: Int, inner: Int, width: Int) -> [Float] {

@@ -26,7 +26,7 @@ public final class SimpleRNN: RecurrentLayer {
 
     override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
         let h = units
-        var dz = [Float](repeating: 0, count: steps * n * h)
+        var dz = RecurrentLayer.stepBuffer(steps * n * h)
         var dhNext = [Float](repeating: 0, count: n * h)
         for t in stride(from: steps - 1, through: 0, by: -1) {
             dz.withUnsafeMutableBufferPointer { d in
