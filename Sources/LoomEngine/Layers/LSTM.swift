@@ -20,28 +20,51 @@ public final class LSTM: RecurrentLayer {
 
     override var extraFloatsPerSample: Int { (steps + 1) * units + steps * units }
 
+    /// The gates' functions as `FastMath.logistic` coefficients, when the
+    /// candidate's activation is one of them (tanh, sigmoid): σ for i, f and o.
+    private lazy var gateCoefficients: [Float]? = {
+        let sigmoid: [Float] = [-1, 1, 0], candidate: [Float]
+        switch activation {
+        case .tanh: candidate = [2, -2, 1]
+        case .sigmoid: candidate = sigmoid
+        case .relu, .linear, .softmax: return nil
+        }
+        return (0..<3).flatMap { k in (0..<4).flatMap { gate in Array(repeating: gate == 2 ? candidate[k] : sigmoid[k], count: units) } }
+    }()
+
     override func runSteps(batch n: Int) {
         let h = units, w = width
         cells = RecurrentLayer.stepBuffer((steps + 1) * n * h, zeroed: n * h)
         cellOutputs = RecurrentLayer.stepBuffer(steps * n * h)
+        let coefficients = gateCoefficients
         for t in 0..<steps {
             projections.withUnsafeMutableBufferPointer { p in
                 let z0 = p.baseAddress! + t * n * w
                 if t > 0 { addRecurrentProduct(step: t, batch: n, into: z0) }
+                if let coefficients {
+                    coefficients.withUnsafeBufferPointer { FastMath.logistic(z0, rows: n, width: w, coefficients: $0.baseAddress!) }
+                }
                 cells.withUnsafeMutableBufferPointer { c in
                     cellOutputs.withUnsafeMutableBufferPointer { a in
                         states.withUnsafeMutableBufferPointer { s in
+                            let previous0 = c.baseAddress! + t * n * h, cell0 = previous0 + n * h
+                            let act0 = a.baseAddress! + t * n * h, state0 = s.baseAddress! + (t + 1) * n * h
                             for r in 0..<n {
-                                // Row r's gates, in place: i and f, then c, then o.
+                                // Row r's gates, in place: i, f, c, o (each by its own function).
                                 let z = z0 + r * w
-                                FastMath.sigmoid(z, count: 2 * h)
-                                activate(z + 2 * h, count: h)
-                                FastMath.sigmoid(z + 3 * h, count: h)
-                                let previous = c.baseAddress! + (t * n + r) * h, cell = previous + n * h
-                                let act = a.baseAddress! + (t * n + r) * h, state = s.baseAddress! + ((t + 1) * n + r) * h
+                                if coefficients == nil {
+                                    FastMath.sigmoid(z, count: 2 * h)
+                                    activate(z + 2 * h, count: h)
+                                    FastMath.sigmoid(z + 3 * h, count: h)
+                                }
+                                let previous = previous0 + r * h, cell = cell0 + r * h
                                 for j in 0..<h { cell[j] = z[h + j] * previous[j] + z[j] * z[2 * h + j] }
-                                act.update(from: cell, count: h)
-                                activate(act, count: h)
+                            }
+                            // The step's cell states are contiguous: one activation for all rows.
+                            act0.update(from: cell0, count: n * h)
+                            activate(act0, count: n * h)
+                            for r in 0..<n {
+                                let z = z0 + r * w, act = act0 + r * h, state = state0 + r * h
                                 for j in 0..<h { state[j] = z[3 * h + j] * act[j] }
                             }
                         }

@@ -43,6 +43,26 @@ extension FastMath {
         return e * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
+    /// `x[j] = d[j] + c[j] / (1 + e^(s[j]·x[j]))` in place for `rows` rows of
+    /// `width` values, the coefficients `[s, c, d]` (3 × width) the same for
+    /// every row. (s, c, d) = (−1, 1, 0) is `sigmoid` and (2, −2, 1) is
+    /// `tanh`, bit for bit (negation, and a + (−b) for a − b, are exact), so
+    /// one loop activates an LSTM step's gates, each with its own function,
+    /// with no short tail per gate.
+    public static func logistic(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, coefficients: UnsafePointer<Float>) {
+        let scale = coefficients, numerator = coefficients + width, offset = coefficients + 2 * width
+        for r in 0..<rows {
+            let row = x + r * width
+            var j = 0
+            while j + 8 <= width {
+                let e = exp(Vector.load(scale + j) * Vector.load(row + j))
+                Vector.store(Vector.load(offset + j) + Vector.load(numerator + j) / (1 + e), row + j)
+                j += 8
+            }
+            while j < width { row[j] = offset[j] + numerator[j] / (1 + exp(scale[j] * row[j])); j += 1 }
+        }
+    }
+
     /// `x[i] = σ(x[i])` in place.
     public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
