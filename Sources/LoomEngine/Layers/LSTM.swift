@@ -77,7 +77,10 @@ public final class LSTM: RecurrentLayer {
     override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
         let h = units, w = width
         var dz = RecurrentLayer.stepBuffer(steps * n * w)
-        var dhNext = [Float](repeating: 0, count: n * h), dcNext = [Float](repeating: 0, count: n * h)
+        var dhNext = [Float](repeating: 0, count: n * h)
+        // The cell state's gradient from the step after, and the one this step
+        // passes back: apart, so the loop below never writes what it reads.
+        var dcNext = [Float](repeating: 0, count: n * h), dcPassed = dcNext
         // Each row's activation slopes, so the gradient loop is plain arithmetic.
         let cellSlope = UnsafeMutablePointer<Float>.allocate(capacity: 2 * h), candidateSlope = cellSlope + h
         defer { cellSlope.deallocate() }
@@ -94,18 +97,35 @@ public final class LSTM: RecurrentLayer {
                                     let hidden = dh.baseAddress! + (t * n + r) * h
                                     slopes(act, into: cellSlope, count: h)
                                     slopes(z + 2 * h, into: candidateSlope, count: h)
-                                    dhNext.withUnsafeMutableBufferPointer { dhn in
-                                        dcNext.withUnsafeMutableBufferPointer { dcn in
-                                            let dhNext = dhn.baseAddress! + r * h, dcNext = dcn.baseAddress! + r * h
-                                            for j in 0..<h {
-                                                let i = z[j], f = z[h + j], cand = z[2 * h + j], o = z[3 * h + j]
-                                                let dState = hidden[j] + dhNext[j]
-                                                let dCell = dState * o * cellSlope[j] + dcNext[j]
-                                                dcNext[j] = dCell * f
-                                                g[j] = dCell * cand * i * (1 - i)
-                                                g[h + j] = dCell * previous[j] * f * (1 - f)
-                                                g[2 * h + j] = dCell * i * candidateSlope[j]
-                                                g[3 * h + j] = dState * act[j] * o * (1 - o)
+                                    dhNext.withUnsafeBufferPointer { dhn in
+                                        dcNext.withUnsafeBufferPointer { dcn in
+                                            dcPassed.withUnsafeMutableBufferPointer { dcp in
+                                                let dhNext = dhn.baseAddress! + r * h, dcNext = dcn.baseAddress! + r * h
+                                                let dcPassed = dcp.baseAddress! + r * h
+                                                // Eight units at a time (the optimiser does not vectorise it
+                                                // by itself: too many pointers that might alias). `k` lanes
+                                                // from unit j; inlined at each call, so k is a constant.
+                                                @inline(__always) func units(from j: Int, lanes k: Int) {
+                                                    let i = Vector.load(z + j, lanes: k), f = Vector.load(z + h + j, lanes: k)
+                                                    let cand = Vector.load(z + 2 * h + j, lanes: k), o = Vector.load(z + 3 * h + j, lanes: k)
+                                                    let dState = Vector.load(hidden + j, lanes: k) + Vector.load(dhNext + j, lanes: k)
+                                                    let dCell = dState * o * Vector.load(cellSlope + j, lanes: k) + Vector.load(dcNext + j, lanes: k)
+                                                    Vector.store(dCell * f, dcPassed + j, lanes: k)
+                                                    Vector.store(dCell * cand * i * (1 - i), g + j, lanes: k)
+                                                    Vector.store(dCell * Vector.load(previous + j, lanes: k) * f * (1 - f), g + h + j, lanes: k)
+                                                    Vector.store(dCell * i * Vector.load(candidateSlope + j, lanes: k), g + 2 * h + j, lanes: k)
+                                                    Vector.store(dState * Vector.load(act + j, lanes: k) * o * (1 - o), g + 3 * h + j, lanes: k)
+                                                }
+                                                // Full vectors, the last overlapping the one before when h is
+                                                // not a multiple of 8 (the loop writes nothing it reads, so
+                                                // those units get the same values twice); below 8 units, one
+                                                // short vector.
+                                                var j = 0
+                                                while j + 8 <= h {
+                                                    units(from: j, lanes: 8)
+                                                    j += 8
+                                                }
+                                                if j < h { if h >= 8 { units(from: h - 8, lanes: 8) } else { units(from: 0, lanes: h) } }
                                             }
                                         }
                                     }
@@ -115,6 +135,7 @@ public final class LSTM: RecurrentLayer {
                     }
                 }
                 if t > 0 { dhNext.withUnsafeMutableBufferPointer { recurrentGradient(d0, batch: n, into: $0.baseAddress!, adding: false) } }
+                swap(&dcNext, &dcPassed)
             }
         }
         return (dz, nil)

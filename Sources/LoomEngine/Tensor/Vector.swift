@@ -14,6 +14,22 @@ public enum Vector {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
     }
 
+    /// The `lanes` values at `p` (all eight, or the first few and zeros).
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, lanes: Int) -> Lanes {
+        if lanes >= 8 { return load(p) }
+        var v = Lanes()
+        for i in 0..<lanes { v[i] = p[i] }
+        return v
+    }
+
+    /// Stores the first `lanes` lanes of `v` (all eight, or fewer).
+    @inline(__always)
+    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, lanes: Int) {
+        if lanes >= 8 { return store(v, p) }
+        for i in 0..<lanes { p[i] = v[i] }
+    }
+
     /// `to[i] = max(from[i], 0)`; NaN becomes 0.
     public static func relu(_ from: UnsafePointer<Float>, into to: UnsafeMutablePointer<Float>, count: Int) {
         let zero = Lanes(repeating: 0)
