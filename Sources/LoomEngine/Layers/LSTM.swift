@@ -57,15 +57,26 @@ public final class LSTM: RecurrentLayer {
                                     activate(z + 2 * h, count: h)
                                     FastMath.sigmoid(z + 3 * h, count: h)
                                 }
+                                // c = f·c₋₁ + i·ĉ, eight units at a time (as in the backward loop).
                                 let previous = previous0 + r * h, cell = cell0 + r * h
-                                for j in 0..<h { cell[j] = z[h + j] * previous[j] + z[j] * z[2 * h + j] }
+                                @inline(__always) func update(from j: Int, lanes k: Int) {
+                                    let i = Vector.load(z + j, lanes: k), f = Vector.load(z + h + j, lanes: k)
+                                    let candidate = Vector.load(z + 2 * h + j, lanes: k)
+                                    Vector.store(f * Vector.load(previous + j, lanes: k) + i * candidate, cell + j, lanes: k)
+                                }
+                                for j in Vector.Covering(h) { update(from: j, lanes: 8) }
+                                if h < 8 { update(from: 0, lanes: h) }
                             }
                             // The step's cell states are contiguous: one activation for all rows.
                             act0.update(from: cell0, count: n * h)
                             activate(act0, count: n * h)
                             for r in 0..<n {
-                                let z = z0 + r * w, act = act0 + r * h, state = state0 + r * h
-                                for j in 0..<h { state[j] = z[3 * h + j] * act[j] }
+                                let o = z0 + r * w + 3 * h, act = act0 + r * h, state = state0 + r * h
+                                @inline(__always) func output(from j: Int, lanes k: Int) {
+                                    Vector.store(Vector.load(o + j, lanes: k) * Vector.load(act + j, lanes: k), state + j, lanes: k)
+                                }
+                                for j in Vector.Covering(h) { output(from: j, lanes: 8) }
+                                if h < 8 { output(from: 0, lanes: h) }
                             }
                         }
                     }
@@ -116,16 +127,9 @@ public final class LSTM: RecurrentLayer {
                                                     Vector.store(dCell * i * Vector.load(candidateSlope + j, lanes: k), g + 2 * h + j, lanes: k)
                                                     Vector.store(dState * Vector.load(act + j, lanes: k) * o * (1 - o), g + 3 * h + j, lanes: k)
                                                 }
-                                                // Full vectors, the last overlapping the one before when h is
-                                                // not a multiple of 8 (the loop writes nothing it reads, so
-                                                // those units get the same values twice); below 8 units, one
-                                                // short vector.
-                                                var j = 0
-                                                while j + 8 <= h {
-                                                    units(from: j, lanes: 8)
-                                                    j += 8
-                                                }
-                                                if j < h { if h >= 8 { units(from: h - 8, lanes: 8) } else { units(from: 0, lanes: h) } }
+                                                // The loop writes nothing it reads: vectors may overlap.
+                                                for j in Vector.Covering(h) { units(from: j, lanes: 8) }
+                                                if h < 8 { units(from: 0, lanes: h) }
                                             }
                                         }
                                     }

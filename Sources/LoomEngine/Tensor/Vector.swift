@@ -14,6 +14,24 @@ public enum Vector {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
     }
 
+    /// Where whole vectors start so that they cover `count` values: 0, 8,
+    /// 16, … and, when `count` is not a multiple of 8, `count − 8` last,
+    /// overlapping the vector before — for loops that write nothing they
+    /// read, where a value computed twice comes out the same: no scalar
+    /// tail. Empty below 8 values (the caller takes one short vector).
+    struct Covering: Sequence, IteratorProtocol {
+        let count: Int
+        private var position = 0
+
+        init(_ count: Int) { self.count = count }
+
+        mutating func next() -> Int? {
+            guard count >= 8, position < count else { return nil }
+            defer { position += 8 }
+            return Swift.min(position, count - 8)
+        }
+    }
+
     /// The `lanes` values at `p` (all eight, or the first few and zeros).
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, lanes: Int) -> Lanes {
