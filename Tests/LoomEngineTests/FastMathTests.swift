@@ -23,7 +23,7 @@ final class FastMathTests: XCTestCase {
     }
 
     /// `logistic` with the sigmoid's and tanh's coefficients gives their bits
-    /// exactly, in the vector body and the scalar tail (width 12 = 8 + 4),
+    /// exactly, in whole vectors and the short last one (width 12 = 8 + 4),
     /// across the whole range, the clamps, infinities and NaN.
     func testLogisticIsTheSigmoidAndTanhBitForBit() {
         let width = 12, rows = 3000

@@ -161,14 +161,17 @@ public class RecurrentLayer: Layer {
     /// activated gates back into them and the states `states[t + 1]`.
     func runSteps(batch n: Int) {}
 
-    /// `c ← c + a·U` for the `n` rows of step `t`'s hidden state: the one
-    /// product a step runs. `into` holds `n × gates·units` values.
-    func addRecurrentProduct(step t: Int, batch n: Int, into: UnsafeMutablePointer<Float>) {
-        states.withUnsafeBufferPointer { s in
-            recurrentKernel.value.storage.withUnsafeBufferPointer { u in
-                GEMM.multiply(s.baseAddress! + t * n * units, u.baseAddress!, into: into, m: n, n: width, k: units, beta: 1)
-            }
+    /// `c ← c + h·U` for the `n` rows of a hidden state `h`: the one product
+    /// a step runs. `into` holds `n × gates·units` values.
+    func addRecurrentProduct(from state: UnsafePointer<Float>, batch n: Int, into: UnsafeMutablePointer<Float>) {
+        recurrentKernel.value.storage.withUnsafeBufferPointer { u in
+            GEMM.multiply(state, u.baseAddress!, into: into, m: n, n: width, k: units, beta: 1)
         }
+    }
+
+    /// `addRecurrentProduct` from step `t`'s hidden state, `states[t]`.
+    func addRecurrentProduct(step t: Int, batch n: Int, into: UnsafeMutablePointer<Float>) {
+        states.withUnsafeBufferPointer { addRecurrentProduct(from: $0.baseAddress! + t * n * units, batch: n, into: into) }
     }
 
     /// The layer's output, batch-major: every step's state, or the last.
@@ -207,9 +210,10 @@ public class RecurrentLayer: Layer {
         recurrentKernel.gradient.storage.withUnsafeMutableBufferPointer { du in
             states.withUnsafeBufferPointer { s in
                 recurrent.withUnsafeBufferPointer { g in
-                    // h_{t−1} for t = 0 … steps−1: the first `steps` state slots.
-                    GEMM.multiply(s.baseAddress!, transposeA: true, g.baseAddress!, into: du.baseAddress!,
-                                  m: units, n: width, k: rows, beta: 1)
+                    // h_{t−1}ᵀ·dz_t for t = 1 … steps−1 (state slots 1 … steps−1):
+                    // at t = 0 the state before is zero and adds nothing.
+                    GEMM.multiply(s.baseAddress! + n * units, transposeA: true, g.baseAddress! + n * width, into: du.baseAddress!,
+                                  m: units, n: width, k: rows - n, beta: 1)
                 }
             }
         }
@@ -310,11 +314,19 @@ public class RecurrentLayer: Layer {
     /// switch for the run, so the loops that use it stay plain arithmetic.
     func slopes(_ y: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int) {
         switch activation {
-        case .tanh: for j in 0..<count { d[j] = 1 - y[j] * y[j] }
-        case .relu: Vector.reluGradient(Array(repeating: 1, count: count), output: y, into: d, count: count)
-        case .sigmoid: for j in 0..<count { d[j] = y[j] * (1 - y[j]) }
-        case .linear, .softmax: d.update(repeating: 1, count: count)
+        case .tanh: RecurrentLayer.slopes(TanhSlope.self, y, into: d, count: count)
+        case .relu: RecurrentLayer.slopes(ReluSlope.self, y, into: d, count: count)
+        case .sigmoid: RecurrentLayer.slopes(SigmoidSlope.self, y, into: d, count: count)
+        case .linear, .softmax: RecurrentLayer.slopes(LinearSlope.self, y, into: d, count: count)
         }
+    }
+
+    private static func slopes<S: ActivationSlope>(_: S.Type, _ y: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>,
+                                                    count: Int) {
+        @inline(__always) func values(from i: Int, lanes k: Int) { Vector.store(S.slope(Vector.load(y + i, lanes: k)), d + i, lanes: k) }
+        var i = 0
+        while i + 8 <= count { values(from: i, lanes: 8); i += 8 }
+        if i < count { values(from: i, lanes: count - i) }
     }
 }
 

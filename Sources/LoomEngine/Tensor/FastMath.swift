@@ -3,8 +3,8 @@
 /// (libm's `tanhf` alone took two thirds of an LSTM's training time).
 /// Accurate to a few units in the last place (tested against libm).
 public enum FastMath {
-    /// eˣ, as `exp(_: Lanes)` computes it (one lane of it, so the scalar
-    /// tail of a loop gives the bits its vectorised body would).
+    /// eˣ, as `exp(_: Lanes)` computes it (one lane of it, so it gives the
+    /// bits the loops below give).
     @inline(__always)
     public static func exp(_ x: Float) -> Float { exp(Lanes(repeating: x))[0] }
 
@@ -43,6 +43,9 @@ extension FastMath {
         return e * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
+    // The loops below end in one short vector, not a scalar tail: the tail
+    // of a 50-unit gate was two whole exps for two values.
+
     /// `x[j] = d[j] + c[j] / (1 + e^(s[j]·x[j]))` in place for `rows` rows of
     /// `width` values, the coefficients `[s, c, d]` (3 × width) the same for
     /// every row. (s, c, d) = (−1, 1, 0) is `sigmoid` and (2, −2, 1) is
@@ -53,33 +56,33 @@ extension FastMath {
         let scale = coefficients, numerator = coefficients + width, offset = coefficients + 2 * width
         for r in 0..<rows {
             let row = x + r * width
-            var j = 0
-            while j + 8 <= width {
-                let e = exp(Vector.load(scale + j) * Vector.load(row + j))
-                Vector.store(Vector.load(offset + j) + Vector.load(numerator + j) / (1 + e), row + j)
-                j += 8
+            @inline(__always) func values(from j: Int, lanes k: Int) {
+                let e = exp(Vector.load(scale + j, lanes: k) * Vector.load(row + j, lanes: k))
+                Vector.store(Vector.load(offset + j, lanes: k) + Vector.load(numerator + j, lanes: k) / (1 + e), row + j, lanes: k)
             }
-            while j < width { row[j] = offset[j] + numerator[j] / (1 + exp(scale[j] * row[j])); j += 1 }
+            var j = 0
+            while j + 8 <= width { values(from: j, lanes: 8); j += 8 }
+            if j < width { values(from: j, lanes: width - j) }
         }
     }
 
     /// `x[i] = σ(x[i])` in place.
     public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            Vector.store(1 / (1 + exp(-Vector.load(x + i))), x + i)
-            i += 8
+        @inline(__always) func values(from i: Int, lanes k: Int) {
+            Vector.store(1 / (1 + exp(-Vector.load(x + i, lanes: k))), x + i, lanes: k)
         }
-        while i < count { x[i] = sigmoid(x[i]); i += 1 }
+        var i = 0
+        while i + 8 <= count { values(from: i, lanes: 8); i += 8 }
+        if i < count { values(from: i, lanes: count - i) }
     }
 
     /// `x[i] = tanh(x[i])` in place.
     public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            Vector.store(1 - 2 / (exp(2 * Vector.load(x + i)) + 1), x + i)
-            i += 8
+        @inline(__always) func values(from i: Int, lanes k: Int) {
+            Vector.store(1 - 2 / (exp(2 * Vector.load(x + i, lanes: k)) + 1), x + i, lanes: k)
         }
-        while i < count { x[i] = tanh(x[i]); i += 1 }
+        var i = 0
+        while i + 8 <= count { values(from: i, lanes: 8); i += 8 }
+        if i < count { values(from: i, lanes: count - i) }
     }
 }
