@@ -52,46 +52,46 @@ public final class GRU: RecurrentLayer {
     override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
         let h = units, w = width
         var dx = RecurrentLayer.stepBuffer(steps * n * w), du = RecurrentLayer.stepBuffer(steps * n * w)
-        var dhNext = [Float](repeating: 0, count: n * h)
-        // Each row's candidate slopes, so the gradient loop is plain arithmetic.
-        let candidateSlope = UnsafeMutablePointer<Float>.allocate(capacity: h)
-        defer { candidateSlope.deallocate() }
-        for t in stride(from: steps - 1, through: 0, by: -1) {
-            dx.withUnsafeMutableBufferPointer { gx in
-                du.withUnsafeMutableBufferPointer { gu in
-                    let dx0 = gx.baseAddress! + t * n * w, du0 = gu.baseAddress! + t * n * w
-                    projections.withUnsafeBufferPointer { p in
-                        recurrent.withUnsafeBufferPointer { q in
-                            states.withUnsafeBufferPointer { s in
-                                dHidden.withUnsafeBufferPointer { dh in
+        // The hidden state's gradient from the step after, and each row's
+        // candidate slopes, so the gradient loop is plain arithmetic.
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n * h + h)
+        defer { scratch.deallocate() }
+        scratch.initialize(repeating: 0, count: n * h + h)
+        let dhNext0 = scratch, candidateSlope = scratch + n * h
+        // The buffers' addresses taken once for all steps, as in the LSTM.
+        dx.withUnsafeMutableBufferPointer { gx in
+            du.withUnsafeMutableBufferPointer { gu in
+                projections.withUnsafeBufferPointer { p in
+                    recurrent.withUnsafeBufferPointer { q in
+                        states.withUnsafeBufferPointer { s in
+                            dHidden.withUnsafeBufferPointer { dh in
+                                for t in stride(from: steps - 1, through: 0, by: -1) {
+                                    let dx0 = gx.baseAddress! + t * n * w, du0 = gu.baseAddress! + t * n * w
                                     for r in 0..<n {
                                         let x = p.baseAddress! + (t * n + r) * w, u = q.baseAddress! + (t * n + r) * w
                                         let previous = s.baseAddress! + (t * n + r) * h, hidden = dh.baseAddress! + (t * n + r) * h
-                                        let a = dx0 + r * w, b = du0 + r * w
+                                        let a = dx0 + r * w, b = du0 + r * w, dhNext = dhNext0 + r * h
                                         slopes(x + 2 * h, into: candidateSlope, count: h)
-                                        dhNext.withUnsafeMutableBufferPointer { next in
-                                            let dhNext = next.baseAddress! + r * h
-                                            for j in 0..<h {
-                                                let z = x[j], reset = x[h + j], candidate = x[2 * h + j]
-                                                let dState = hidden[j] + dhNext[j]
-                                                let dCandidate = dState * (1 - z) * candidateSlope[j]
-                                                let dz = dState * (previous[j] - candidate) * z * (1 - z)
-                                                let dReset = dCandidate * u[2 * h + j] * reset * (1 - reset)
-                                                a[j] = dz
-                                                a[h + j] = dReset
-                                                a[2 * h + j] = dCandidate
-                                                b[j] = dz
-                                                b[h + j] = dReset
-                                                b[2 * h + j] = dCandidate * reset
-                                                dhNext[j] = dState * z  // the direct path; the product's part is added below
-                                            }
+                                        for j in 0..<h {
+                                            let z = x[j], reset = x[h + j], candidate = x[2 * h + j]
+                                            let dState = hidden[j] + dhNext[j]
+                                            let dCandidate = dState * (1 - z) * candidateSlope[j]
+                                            let dz = dState * (previous[j] - candidate) * z * (1 - z)
+                                            let dReset = dCandidate * u[2 * h + j] * reset * (1 - reset)
+                                            a[j] = dz
+                                            a[h + j] = dReset
+                                            a[2 * h + j] = dCandidate
+                                            b[j] = dz
+                                            b[h + j] = dReset
+                                            b[2 * h + j] = dCandidate * reset
+                                            dhNext[j] = dState * z  // the direct path; the product's part is added below
                                         }
                                     }
+                                    if t > 0 { recurrentGradient(du0, batch: n, into: dhNext0, adding: true) }
                                 }
                             }
                         }
                     }
-                    if t > 0 { dhNext.withUnsafeMutableBufferPointer { recurrentGradient(du0, batch: n, into: $0.baseAddress!, adding: true) } }
                 }
             }
         }

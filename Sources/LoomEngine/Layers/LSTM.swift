@@ -85,8 +85,7 @@ public final class LSTM: RecurrentLayer {
             if h < 8 { update(from: 0, lanes: h) }
         }
         // The step's cell states are contiguous: one activation for all rows.
-        act0.update(from: cell0, count: n * h)
-        activate(act0, count: n * h)
+        activate(cell0, into: act0, count: n * h)
         for r in 0..<n {
             let o = z0 + r * w + 3 * h, act = act0 + r * h, state = state0 + r * h
             @inline(__always) func output(from j: Int, lanes k: Int) {

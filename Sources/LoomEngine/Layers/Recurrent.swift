@@ -301,12 +301,15 @@ public class RecurrentLayer: Layer {
     }
 
     /// The layer's activation of `count` values, in place.
-    func activate(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    func activate(_ x: UnsafeMutablePointer<Float>, count: Int) { activate(x, into: x, count: count) }
+
+    /// `y = act(x)` for `count` values (`y` may be `x`).
+    func activate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         switch activation {
-        case .tanh: FastMath.tanh(x, count: count)
-        case .relu: Vector.relu(x, into: x, count: count)
-        case .sigmoid: FastMath.sigmoid(x, count: count)
-        case .linear, .softmax: break
+        case .tanh: FastMath.tanh(x, into: y, count: count)
+        case .relu: Vector.relu(x, into: y, count: count)
+        case .sigmoid: FastMath.sigmoid(x, into: y, count: count)
+        case .linear, .softmax: if UnsafePointer(y) != x { y.update(from: x, count: count) }
         }
     }
 

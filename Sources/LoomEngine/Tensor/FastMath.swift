@@ -91,9 +91,12 @@ extension FastMath {
     }
 
     /// `x[i] = σ(x[i])` in place.
-    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) { sigmoid(x, into: x, count: count) }
+
+    /// `y[i] = σ(x[i])` (`y` may be `x`).
+    public static func sigmoid(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         @inline(__always) func values(from i: Int, lanes k: Int) {
-            store(1 / (1 + exp(-load(x + i, lanes: k))), x + i, lanes: k)
+            store(1 / (1 + exp(-load(x + i, lanes: k))), y + i, lanes: k)
         }
         var i = 0
         while i + 16 <= count { values(from: i, lanes: 16); i += 16 }
@@ -101,9 +104,12 @@ extension FastMath {
     }
 
     /// `x[i] = tanh(x[i])` in place.
-    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { tanh(x, into: x, count: count) }
+
+    /// `y[i] = tanh(x[i])` (`y` may be `x`).
+    public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         @inline(__always) func values(from i: Int, lanes k: Int) {
-            store(1 - 2 / (exp(2 * load(x + i, lanes: k)) + 1), x + i, lanes: k)
+            store(1 - 2 / (exp(2 * load(x + i, lanes: k)) + 1), y + i, lanes: k)
         }
         var i = 0
         while i + 16 <= count { values(from: i, lanes: 16); i += 16 }
