@@ -65,7 +65,7 @@ public final class Parameter {
     /// Zeroes the masked weights (after an update, or when a mask is set).
     public func applyMask() {
         markChanged()
-        guard let mask else { return }
+        guard mask != nil else { return }
         value.storage.withUnsafeMutableBufferPointer { applyMask(to: $0) }
     }
 
