@@ -210,10 +210,11 @@ public class RecurrentLayer: Layer {
         recurrentKernel.gradient.storage.withUnsafeMutableBufferPointer { du in
             states.withUnsafeBufferPointer { s in
                 recurrent.withUnsafeBufferPointer { g in
-                    // h_{t−1}ᵀ·dz_t for t = 1 … steps−1 (state slots 1 … steps−1):
-                    // at t = 0 the state before is zero and adds nothing.
-                    GEMM.multiply(s.baseAddress! + n * units, transposeA: true, g.baseAddress! + n * width, into: du.baseAddress!,
-                                  m: units, n: width, k: rows - n, beta: 1)
+                    // h_{t−1} for t = 0 … steps−1: the first `steps` state slots. Slot 0
+                    // is zero and adds nothing, but leaving it out changes the sums'
+                    // grouping in OpenBLAS's kernel, and with it the last bits.
+                    GEMM.multiply(s.baseAddress!, transposeA: true, g.baseAddress!, into: du.baseAddress!,
+                                  m: units, n: width, k: rows, beta: 1)
                 }
             }
         }
