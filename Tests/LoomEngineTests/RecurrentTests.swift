@@ -24,15 +24,21 @@ extension GradientTests {
         }
     }
 
-    /// An LSTM's loops run eight units at a time: 8 units are whole vectors,
-    /// 13 a vector and an overlapping one, 3 a short vector.
-    func testLSTMWithUnitsAroundTheVectorWidth() throws {
+    /// The LSTM's and GRU's loops run eight units at a time: 8 units are
+    /// whole vectors, 13 a vector and an overlapping or a short one, 3 a
+    /// short vector.
+    func testGatedCellsWithUnitsAroundTheVectorWidth() throws {
         for units in [3, 8, 13] {
-            let layer = try LSTM(name: "l", input: [3, 2], units: units, returnsSequences: true, random: &random)
-            for p in layer.parameters where p.name == "bias" {
-                for i in 0..<p.value.count { p.value[i] += Float(i % 5) * 0.1 - 0.2 }
+            let layers: [RecurrentLayer] = [
+                try LSTM(name: "l", input: [3, 2], units: units, returnsSequences: true, random: &random),
+                try GRU(name: "g", input: [3, 2], units: units, returnsSequences: true, random: &random),
+            ]
+            for layer in layers {
+                for p in layer.parameters where p.name == "bias" {
+                    for i in 0..<p.value.count { p.value[i] += Float(i % 5) * 0.1 - 0.2 }
+                }
+                check(layer, input: randomTensor([2, 3, 2]), eps: 5e-3, tolerance: 2e-2)
             }
-            check(layer, input: randomTensor([2, 3, 2]), eps: 5e-3, tolerance: 2e-2)
         }
     }
 

@@ -27,3 +27,24 @@ enum ReluSlope: ActivationSlope {
 enum LinearSlope: ActivationSlope {
     @inline(__always) static func slope(_ y: Vector.Lanes) -> Vector.Lanes { Vector.Lanes(repeating: 1) }
 }
+
+/// Work generic over an activation's slope. `ActivationFunction.withSlope`
+/// runs it with the slope type the activation names: the one place that maps
+/// activations to slope types, and the work is specialised for each.
+protocol SlopeSpecialised {
+    associatedtype Result
+    func run<S: ActivationSlope>(_ slope: S.Type) -> Result
+}
+
+extension ActivationFunction {
+    /// `work` with this activation's slope (softmax, never a cell's
+    /// activation, takes the identity's).
+    func withSlope<Work: SlopeSpecialised>(_ work: Work) -> Work.Result {
+        switch self {
+        case .tanh: work.run(TanhSlope.self)
+        case .relu: work.run(ReluSlope.self)
+        case .sigmoid: work.run(SigmoidSlope.self)
+        case .linear, .softmax: work.run(LinearSlope.self)
+        }
+    }
+}

@@ -36,12 +36,28 @@ public final class GRU: RecurrentLayer {
                         for r in 0..<n {
                             // Row r's gates, in place: z and r, then the candidate.
                             let x = p.baseAddress! + (t * n + r) * w, u = u0 + r * w
-                            for j in 0..<(2 * h) { x[j] += u[j] }
+                            Vector.add(u, into: x, count: 2 * h)
                             FastMath.sigmoid(x, count: 2 * h)
-                            for j in 0..<h { x[2 * h + j] += x[h + j] * u[2 * h + j] }
+                            // The candidate's input plus r·(its recurrent part), eight at a
+                            // time; in place, so a short last vector rather than an overlap.
+                            @inline(__always) func candidate(from j: Int, lanes k: Int) {
+                                let c = x + 2 * h + j
+                                let reset = Vector.load(x + h + j, lanes: k), recurrent = Vector.load(u + 2 * h + j, lanes: k)
+                                Vector.store(Vector.load(c, lanes: k) + reset * recurrent, c, lanes: k)
+                            }
+                            var j = 0
+                            while j + 8 <= h { candidate(from: j, lanes: 8); j += 8 }
+                            if j < h { candidate(from: j, lanes: h - j) }
                             activate(x + 2 * h, count: h)
+                            // h_t = z·h_{t−1} + (1 − z)·ĥ: writes only the state, so vectors may overlap.
                             let previous = s.baseAddress! + (t * n + r) * h, state = previous + n * h
-                            for j in 0..<h { state[j] = x[j] * previous[j] + (1 - x[j]) * x[2 * h + j] }
+                            @inline(__always) func update(from j: Int, lanes k: Int) {
+                                let z = Vector.load(x + j, lanes: k)
+                                Vector.store(z * Vector.load(previous + j, lanes: k) + (1 - z) * Vector.load(x + 2 * h + j, lanes: k),
+                                             state + j, lanes: k)
+                            }
+                            for j in Vector.Covering(h) { update(from: j, lanes: 8) }
+                            if h < 8 { update(from: 0, lanes: h) }
                         }
                     }
                 }
@@ -50,14 +66,25 @@ public final class GRU: RecurrentLayer {
     }
 
     override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
+        activation.withSlope(Backward(cell: self, dHidden: dHidden, batch: n))
+    }
+
+    private struct Backward: SlopeSpecialised {
+        let cell: GRU, dHidden: [Float], batch: Int
+        func run<S: ActivationSlope>(_ slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
+            cell.backwardSteps(dHidden, batch: batch, slope: slope)
+        }
+    }
+
+    /// Backward through time, specialised for the candidate's activation (as
+    /// the LSTM's), eight units at a time.
+    fileprivate func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
         let h = units, w = width
         var dx = RecurrentLayer.stepBuffer(steps * n * w), du = RecurrentLayer.stepBuffer(steps * n * w)
-        // The hidden state's gradient from the step after, and each row's
-        // candidate slopes, so the gradient loop is plain arithmetic.
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n * h + h)
-        defer { scratch.deallocate() }
-        scratch.initialize(repeating: 0, count: n * h + h)
-        let dhNext0 = scratch, candidateSlope = scratch + n * h
+        // The hidden state's gradient from the step after.
+        let dhNext0 = UnsafeMutablePointer<Float>.allocate(capacity: n * h)
+        defer { dhNext0.deallocate() }
+        dhNext0.initialize(repeating: 0, count: n * h)
         // The buffers' addresses taken once for all steps, as in the LSTM.
         dx.withUnsafeMutableBufferPointer { gx in
             du.withUnsafeMutableBufferPointer { gu in
@@ -71,21 +98,27 @@ public final class GRU: RecurrentLayer {
                                         let x = p.baseAddress! + (t * n + r) * w, u = q.baseAddress! + (t * n + r) * w
                                         let previous = s.baseAddress! + (t * n + r) * h, hidden = dh.baseAddress! + (t * n + r) * h
                                         let a = dx0 + r * w, b = du0 + r * w, dhNext = dhNext0 + r * h
-                                        slopes(x + 2 * h, into: candidateSlope, count: h)
-                                        for j in 0..<h {
-                                            let z = x[j], reset = x[h + j], candidate = x[2 * h + j]
-                                            let dState = hidden[j] + dhNext[j]
-                                            let dCandidate = dState * (1 - z) * candidateSlope[j]
-                                            let dz = dState * (previous[j] - candidate) * z * (1 - z)
-                                            let dReset = dCandidate * u[2 * h + j] * reset * (1 - reset)
-                                            a[j] = dz
-                                            a[h + j] = dReset
-                                            a[2 * h + j] = dCandidate
-                                            b[j] = dz
-                                            b[h + j] = dReset
-                                            b[2 * h + j] = dCandidate * reset
-                                            dhNext[j] = dState * z  // the direct path; the product's part is added below
+                                        // `k` units from j; dhNext is read and written in place, so
+                                        // whole vectors and one short one, never overlapping.
+                                        @inline(__always) func units(from j: Int, lanes k: Int) {
+                                            let z = Vector.load(x + j, lanes: k), reset = Vector.load(x + h + j, lanes: k)
+                                            let candidate = Vector.load(x + 2 * h + j, lanes: k)
+                                            let dState = Vector.load(hidden + j, lanes: k) + Vector.load(dhNext + j, lanes: k)
+                                            let dCandidate = dState * (1 - z) * S.slope(candidate)
+                                            let dz = dState * (Vector.load(previous + j, lanes: k) - candidate) * z * (1 - z)
+                                            let dReset = dCandidate * Vector.load(u + 2 * h + j, lanes: k) * reset * (1 - reset)
+                                            Vector.store(dz, a + j, lanes: k)
+                                            Vector.store(dReset, a + h + j, lanes: k)
+                                            Vector.store(dCandidate, a + 2 * h + j, lanes: k)
+                                            Vector.store(dz, b + j, lanes: k)
+                                            Vector.store(dReset, b + h + j, lanes: k)
+                                            Vector.store(dCandidate * reset, b + 2 * h + j, lanes: k)
+                                            // The direct path; the product's part is added below.
+                                            Vector.store(dState * z, dhNext + j, lanes: k)
                                         }
+                                        var j = 0
+                                        while j + 8 <= h { units(from: j, lanes: 8); j += 8 }
+                                        if j < h { units(from: j, lanes: h - j) }
                                     }
                                     if t > 0 { recurrentGradient(du0, batch: n, into: dhNext0, adding: true) }
                                 }

@@ -97,17 +97,19 @@ public final class LSTM: RecurrentLayer {
     }
 
     override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
-        switch activation {
-        case .tanh: backwardSteps(dHidden, batch: n, slope: TanhSlope.self)
-        case .relu: backwardSteps(dHidden, batch: n, slope: ReluSlope.self)
-        case .sigmoid: backwardSteps(dHidden, batch: n, slope: SigmoidSlope.self)
-        case .linear, .softmax: backwardSteps(dHidden, batch: n, slope: LinearSlope.self)
+        activation.withSlope(Backward(cell: self, dHidden: dHidden, batch: n))
+    }
+
+    private struct Backward: SlopeSpecialised {
+        let cell: LSTM, dHidden: [Float], batch: Int
+        func run<S: ActivationSlope>(_ slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
+            cell.backwardSteps(dHidden, batch: batch, slope: slope)
         }
     }
 
     /// Backward through time, specialised for the cell's activation so its
     /// slopes are computed inside the loop over units.
-    private func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
+    fileprivate func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
         let h = units, w = width
         var dz = RecurrentLayer.stepBuffer(steps * n * w)
         // The hidden and cell states' gradients from the step after, and the

@@ -317,20 +317,17 @@ public class RecurrentLayer: Layer {
     /// The activation's derivative at each of `count` outputs `y`: one
     /// switch for the run, so the loops that use it stay plain arithmetic.
     func slopes(_ y: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int) {
-        switch activation {
-        case .tanh: RecurrentLayer.slopes(TanhSlope.self, y, into: d, count: count)
-        case .relu: RecurrentLayer.slopes(ReluSlope.self, y, into: d, count: count)
-        case .sigmoid: RecurrentLayer.slopes(SigmoidSlope.self, y, into: d, count: count)
-        case .linear, .softmax: RecurrentLayer.slopes(LinearSlope.self, y, into: d, count: count)
-        }
+        activation.withSlope(Slopes(y: y, d: d, count: count))
     }
 
-    private static func slopes<S: ActivationSlope>(_: S.Type, _ y: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>,
-                                                    count: Int) {
-        @inline(__always) func values(from i: Int, lanes k: Int) { Vector.store(S.slope(Vector.load(y + i, lanes: k)), d + i, lanes: k) }
-        var i = 0
-        while i + 8 <= count { values(from: i, lanes: 8); i += 8 }
-        if i < count { values(from: i, lanes: count - i) }
+    private struct Slopes: SlopeSpecialised {
+        let y: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, count: Int
+        func run<S: ActivationSlope>(_: S.Type) {
+            @inline(__always) func values(from i: Int, lanes k: Int) { Vector.store(S.slope(Vector.load(y + i, lanes: k)), d + i, lanes: k) }
+            var i = 0
+            while i + 8 <= count { values(from: i, lanes: 8); i += 8 }
+            if i < count { values(from: i, lanes: count - i) }
+        }
     }
 }
 
