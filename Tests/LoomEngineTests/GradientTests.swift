@@ -122,6 +122,10 @@ final class GradientTests: XCTestCase {
         check(Flatten(name: "f", input: [2, 3, 2]), input: randomTensor([2, 2, 3, 2]))
     }
 
+    func testReshape() {
+        check(Reshape(name: "r", input: [12], output: [2, 3, 2]), input: randomTensor([2, 12]))
+    }
+
     func testDropoutScalesKeptUnitsAndPassesGradientThroughTheSameMask() throws {
         let dropout = try Dropout(name: "d", rate: 0.25, input: [1000], random: &random)
         let ones = Tensor(shape: [1, 1000], repeating: 1)
@@ -137,7 +141,7 @@ final class GradientTests: XCTestCase {
 
     func testLossGradients() {
         let labels = [2, 0, 3]
-        for loss in [Loss.crossentropy, .mse] {
+        for loss in [Loss.crossentropy, .mse, .bce] {
             var p = randomTensor([3, 4], scale: 0.4)
             for i in 0..<p.count { p[i] = abs(p[i]) + 0.05 }
             let (_, g) = loss.evaluate(p, labels: labels)

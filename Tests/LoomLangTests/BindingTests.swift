@@ -27,7 +27,7 @@ final class BindingTests: LoomTestCase {
     func testEveryLayerExampleBuilds() {
         for s in Layers.all where s.keyword != "input" {
             let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3",
-                         "maxpool1d": "10x3"][s.keyword] ?? "8x8x3"
+                         "maxpool1d": "10x3", "reshape": "784"][s.keyword] ?? "8x8x3"
             let code = "model m {\n  input \(input)\n  \(s.example)\n}"
             let result = LoomInterpreter().execute(code, output: CapturedOutput())
             guard case .ok = result else { XCTFail("`\(s.example)` on \(input): \(result)"); continue }
@@ -65,7 +65,7 @@ final class BindingTests: LoomTestCase {
                      "maxpool 3x2 stride 1", "avgpool 2x2 stride 2", "flatten", "dropout 0.25",
                      "rnn 5 tanh", "lstm 7 relu sequences", "gru 3 sigmoid", "lstm 4 tanh sequences bidirectional", "conv1d 8 3 relu stride 1 padding same",
                      "maxpool1d 2", "maxpool1d 3 stride 1", "globalpool max", "globalpool avg", "threshold 0.1",
-                     "kwta 10%", "kwta 5 boost 1.5 inference 20% global", "activity l1 0.001"]
+                     "kwta 10%", "kwta 5 boost 1.5 inference 20% global", "activity l1 0.001", "reshape 28x28x1", "reshape 784"]
         for line in lines {
             let spec = try Layers.spec(line)
             XCTAssertEqual(Layers.definition(of: spec), line)

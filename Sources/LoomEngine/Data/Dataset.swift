@@ -27,13 +27,18 @@ public struct Dataset: Sendable {
 
     public var count: Int { inputs.batch }
 
+    /// The same samples as their own targets, for training an autoencoder
+    /// (Keras's `fit(x, x)`); the labels or values are set aside, the
+    /// inputs shared, not copied.
+    public var reconstructing: Dataset { Dataset(inputs: inputs, targets: .inputs) }
+
     /// The memory its samples and targets take.
     public var bytes: Int {
         let targetBytes: Int
         switch targets {
         case .classes(let labels, _): targetBytes = labels.count * MemoryLayout<Int>.size
         case .values(let t): targetBytes = t.storage.count * 4
-        case .none: targetBytes = 0
+        case .inputs, .none: targetBytes = 0
         }
         return inputs.storage.count * 4 + targetBytes
     }
@@ -62,6 +67,7 @@ public struct Dataset: Sendable {
         switch self.targets {
         case .classes(let labels, let count): targets = .classes(indices.map { labels[$0] }, count: count)
         case .values(let t): targets = .values(t.gathering(samples: indices))
+        case .inputs: targets = .inputs
         case .none: targets = .none
         }
         var subset = Dataset(inputs: inputs.gathering(samples: indices), targets: targets)

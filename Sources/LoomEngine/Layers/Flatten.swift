@@ -13,7 +13,7 @@ extension LayerSpec where Self == FlattenSpec {
 }
 
 /// Flattens each sample to a vector.
-public final class Flatten: Layer {
+public final class Flatten: ReshapingLayer {
     public let name: String
     public let kind = "flatten"
     public let inputShape: [Int]

@@ -11,6 +11,11 @@ public enum Loss: String, Sendable, CaseIterable {
     case crossentropy
     /// Mean squared error against real-valued targets, or one-hot class labels.
     case mse
+    /// Binary cross-entropy, Keras's `binary_crossentropy`: the mean over
+    /// every value of −[t log p + (1 − t) log(1 − p)], for outputs and
+    /// targets in [0, 1] (a reconstructed image; one-hot for class labels);
+    /// probabilities clipped to [1e-7, 1 − 1e-7] as Keras does.
+    case bce
 
     /// The loss of `output` (`[batch, …]`, compared row by row over its last
     /// dimension for classes) against `targets`, and its gradient with
@@ -46,6 +51,17 @@ public enum Loss: String, Sendable, CaseIterable {
                     let d = output[r * k + j] - Loss.target(targets, row: r, column: j, width: k)
                     total += Double(d * d)
                     if withGradient { gradient[r * k + j] = 2 * d / (over * Float(k)) }
+                }
+            }
+            return (total / Double(n * k), gradient)
+        case (.bce, _):
+            // d/dp of −[t log p + (1 − t) log(1 − p)] is (p − t) / (p (1 − p)).
+            for r in 0..<n {
+                for j in 0..<k {
+                    let t = Loss.target(targets, row: r, column: j, width: k)
+                    let p = min(max(output[r * k + j], 1e-7), 1 - 1e-7)
+                    total -= Double(t * logf(p) + (1 - t) * logf(1 - p))
+                    if withGradient { gradient[r * k + j] = (p - t) / (p * (1 - p) * over * Float(k)) }
                 }
             }
             return (total / Double(n * k), gradient)
@@ -88,5 +104,45 @@ public enum Loss: String, Sendable, CaseIterable {
 
     public static func softmaxCrossEntropyGradient(probabilities p: Tensor, labels: [Int], batch: Int? = nil) -> Tensor {
         softmaxCrossEntropyGradient(probabilities: p, targets: .classes(labels), batch: batch)
+    }
+
+    /// Sigmoid followed by binary cross-entropy, differentiated in one step:
+    /// the gradient with respect to the sigmoid's input is (p − t) / (batch ×
+    /// values per sample), exact where the separate steps lose it (a
+    /// saturated p makes p (1 − p) round to 0, or the clip stops the
+    /// gradient). Keras fuses the two the same way (`from_logits`). `batch`
+    /// as in `evaluate`.
+    public static func sigmoidBinaryCrossEntropyGradient(probabilities p: Tensor, targets: BatchTargets,
+                                                         batch: Int? = nil) -> Tensor {
+        if case .none = targets { return Tensor(zeros: p.shape) }
+        let n = p.batch, k = p.sampleSize
+        let scale = 1 / (Float(batch ?? n) * Float(k))
+        var g = p
+        for r in 0..<n {
+            for j in 0..<k { g[r * k + j] = (p[r * k + j] - Loss.target(targets, row: r, column: j, width: k)) * scale }
+        }
+        return g
+    }
+
+    /// Whether training differentiates this loss together with the model's
+    /// last activation: cross-entropy with a final softmax, binary
+    /// cross-entropy with a final sigmoid (reshapes after it allowed).
+    public func fuses(with model: Sequential) -> Bool {
+        switch self {
+        case .crossentropy: return model.endsInSoftmax
+        case .bce: return model.endsInSigmoid
+        case .mse: return false
+        }
+    }
+
+    /// The gradient with respect to the input of the activation this loss
+    /// is fused with (see `fuses(with:)`); mse, fused with nothing, gives
+    /// its own gradient.
+    public func fusedGradient(probabilities p: Tensor, targets: BatchTargets, batch: Int? = nil) -> Tensor {
+        switch self {
+        case .crossentropy: return Loss.softmaxCrossEntropyGradient(probabilities: p, targets: targets, batch: batch)
+        case .bce: return Loss.sigmoidBinaryCrossEntropyGradient(probabilities: p, targets: targets, batch: batch)
+        case .mse: return evaluate(p, targets: targets, batch: batch).gradient
+        }
     }
 }

@@ -1,6 +1,6 @@
 /// What a model's outputs score against a data set's targets: accuracy and a
 /// confusion matrix for class labels, squared and absolute errors for
-/// real-valued targets.
+/// real-valued targets and reconstructions.
 public enum Metrics {
     public struct Evaluation: Sendable {
         public var loss: Double
@@ -36,6 +36,20 @@ public enum Metrics {
         return sum
     }
 
+    /// Σ (output − target)² over every value.
+    public static func squaredErrorSum(_ output: Tensor, _ targets: Tensor) -> Double {
+        var sum = 0.0
+        output.storage.withUnsafeBufferPointer { o in
+            targets.storage.withUnsafeBufferPointer { t in
+                for i in 0..<o.count {
+                    let d = o[i] - t[i]
+                    sum += Double(d * d)
+                }
+            }
+        }
+        return sum
+    }
+
     public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss) -> Evaluation {
         evaluate(model, on: data, loss: loss, shouldStop: { false })!
     }
@@ -43,7 +57,7 @@ public enum Metrics {
     /// The same, nil when `shouldStop` (asked between batches) said stop.
     public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss, shouldStop: () -> Bool) -> Evaluation? {
         guard let output = model.predict(data.inputs, shouldStop: shouldStop) else { return nil }
-        let targets = data.targets.gathering(Array(0..<data.count))
+        let targets = data.targets.gathering(Array(0..<data.count), inputs: data.inputs)
         var e = Evaluation(loss: data.count == 0 ? 0 : loss.evaluate(output, targets: targets, withGradient: false).loss)
         switch targets {
         case .classes(let labels):

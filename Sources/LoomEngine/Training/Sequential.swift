@@ -98,6 +98,29 @@ public final class Sequential {
     /// Whether the model ends in softmax (so cross-entropy can be fused with it).
     public var endsInSoftmax: Bool { (layers.last as? Activation)?.function == .softmax }
 
+    /// Whether the model ends in sigmoid, perhaps reshaped after it (`dense
+    /// 784 sigmoid` then `reshape 28x28x1`): its outputs are in (0, 1), and
+    /// binary cross-entropy can be fused with it.
+    public var endsInSigmoid: Bool {
+        guard let i = fusedActivationIndex else { return false }
+        return (plan[i] as? Activation)?.function == .sigmoid
+    }
+
+    /// The step of `plan` a fused loss's gradient skips: a softmax that is
+    /// the last layer, or a sigmoid with only reshaping layers after it
+    /// (element-wise, so their order does not matter). nil otherwise.
+    private var fusedActivationIndex: Int? {
+        let all = plan
+        guard let i = all.lastIndex(where: { !($0 is ReshapingLayer) }), let activation = all[i] as? Activation else {
+            return nil
+        }
+        switch activation.function {
+        case .softmax: return i == all.count - 1 ? i : nil
+        case .sigmoid: return i
+        default: return nil
+        }
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         var y = x
         for layer in plan { y = layer.forward(y, training: training) }
@@ -112,14 +135,15 @@ public final class Sequential {
     }
 
     /// Back-propagates `gradient` from the output; with `fromLogits`, the
-    /// gradient is already with respect to the final softmax's input.
+    /// gradient is already with respect to the final softmax's or sigmoid's
+    /// input (in the output's shape: reshapes after a sigmoid still run).
     public func backward(_ gradient: Tensor, fromLogits: Bool = false) {
         var g = gradient
         let all = plan
-        let last = fromLogits && endsInSoftmax ? all.count - 1 : all.count
-        guard last > 0 else { return }
-        for layer in all[1..<last].reversed() { g = layer.backward(g) }
-        all[0].addParameterGradients(g)
+        let skipped = fromLogits ? fusedActivationIndex : nil
+        for i in all.indices.reversed() where i != skipped {
+            if i == 0 { all[0].addParameterGradients(g) } else { g = all[i].backward(g) }
+        }
     }
 
     /// Each block's output for `x`, without training: the layers as written

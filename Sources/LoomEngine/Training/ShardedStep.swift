@@ -28,12 +28,16 @@ final class ShardedStep {
         var correct = 0
         /// Σ |output − target| (real-valued targets only).
         var absoluteErrorSum = 0.0
+        /// Σ (output − target)² (real-valued targets, when the loss is not
+        /// already the squared error).
+        var squaredErrorSum = 0.0
         /// The layers' penalties' share of `lossSum` (see `StepContext`).
         var penaltySum = 0.0
 
         static func + (a: Result, b: Result) -> Result {
             Result(lossSum: a.lossSum + b.lossSum, correct: a.correct + b.correct,
-                   absoluteErrorSum: a.absoluteErrorSum + b.absoluteErrorSum, penaltySum: a.penaltySum + b.penaltySum)
+                   absoluteErrorSum: a.absoluteErrorSum + b.absoluteErrorSum,
+                   squaredErrorSum: a.squaredErrorSum + b.squaredErrorSum, penaltySum: a.penaltySum + b.penaltySum)
         }
     }
 
@@ -57,9 +61,9 @@ final class ShardedStep {
                 for shard in shards {
                     for p in modelParameters[shard] { p.zeroGradient() }
                     let samples = Array(indices[(start + n * shard / count)..<(start + n * (shard + 1) / count)])
-                    out[shard] = ShardedStep.step(models[shard], data.inputs.gathering(samples: samples),
-                                                  targets: data.targets.gathering(samples), batch: n, loss: loss,
-                                                  fused: fused)
+                    let x = data.inputs.gathering(samples: samples)
+                    out[shard] = ShardedStep.step(models[shard], x, targets: data.targets.gathering(samples, inputs: x),
+                                                  batch: n, loss: loss, fused: fused)
                 }
             }
         }
@@ -79,15 +83,16 @@ final class ShardedStep {
         let output = model.forward(x, step: context)
         let (value, gradient) = loss.evaluate(output, targets: targets, withGradient: !fused, batch: batch)
         if fused {
-            model.backward(Loss.softmaxCrossEntropyGradient(probabilities: output, targets: targets, batch: batch),
-                           fromLogits: true)
+            model.backward(loss.fusedGradient(probabilities: output, targets: targets, batch: batch), fromLogits: true)
         } else {
             model.backward(gradient)
         }
         var result = Result(lossSum: value * Double(targets.count) + context.penalty, penaltySum: context.penalty)
         switch targets {
         case .classes(let labels): result.correct = Metrics.correct(output, labels: labels)
-        case .values(let t): result.absoluteErrorSum = Metrics.absoluteErrorSum(output, t)
+        case .values(let t):
+            result.absoluteErrorSum = Metrics.absoluteErrorSum(output, t)
+            if loss == .bce { result.squaredErrorSum = Metrics.squaredErrorSum(output, t) }
         case .none: break
         }
         return result

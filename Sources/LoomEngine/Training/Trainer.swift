@@ -3,18 +3,21 @@ import Glibc
 #endif
 
 /// One epoch of training, as `train` reports it. Accuracy is there for
-/// class labels, the mean absolute error for real-valued targets.
+/// class labels, the mean absolute error for real-valued targets (and the
+/// mean squared error too when the loss is binary cross-entropy).
 public struct EpochRecord: Sendable, Equatable {
     public var epoch: Int
     /// The mean loss, penalties included.
     public var loss: Double
     public var accuracy: Double?
     public var meanAbsoluteError: Double?
+    public var meanSquaredError: Double?
     /// The layers' penalties' share of `loss` (0 without penalty layers).
     public var penalty = 0.0
     public var validationLoss: Double?
     public var validationAccuracy: Double?
     public var validationMeanAbsoluteError: Double?
+    public var validationMeanSquaredError: Double?
     public var seconds: Double
     /// The learning rate this epoch ran with (a schedule changes it).
     public var learningRate: Double?
@@ -30,6 +33,7 @@ public struct FitProgress: Sendable {
     public var loss: Double
     public var accuracy: Double?
     public var meanAbsoluteError: Double?
+    public var meanSquaredError: Double?
 }
 
 public struct FitOptions: Sendable {
@@ -132,7 +136,7 @@ public enum Trainer {
         Machine.keepFreedMemory()
         let n = data.count
         let batches = (n + options.batchSize - 1) / options.batchSize
-        let fused = options.loss == .crossentropy && model.endsInSoftmax
+        let fused = options.loss.fuses(with: model)
         var history: [EpochRecord] = []
         let step = ShardedStep(model: model)
         var best: (epoch: Int, value: Double, weights: [Tensor]?)?
@@ -169,18 +173,21 @@ public enum Trainer {
                 total = total + result
                 optimizer.step(model.parameters)
                 seen += indices.count
-                let (accuracy, error) = means(total, seen: seen, data: data)
+                let m = means(total, seen: seen, data: data, loss: options.loss)
                 progress(FitProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches, samplesSeen: seen,
-                                     loss: total.lossSum / Double(seen), accuracy: accuracy, meanAbsoluteError: error))
+                                     loss: total.lossSum / Double(seen), accuracy: m.accuracy, meanAbsoluteError: m.absolute,
+                                     meanSquaredError: m.squared))
             }
-            let (accuracy, error) = means(total, seen: max(1, seen), data: data)
-            var record = EpochRecord(epoch: epoch, loss: total.lossSum / Double(max(1, seen)), accuracy: accuracy,
-                                     meanAbsoluteError: error, penalty: total.penaltySum / Double(max(1, seen)), seconds: 0)
+            let m = means(total, seen: max(1, seen), data: data, loss: options.loss)
+            var record = EpochRecord(epoch: epoch, loss: total.lossSum / Double(max(1, seen)), accuracy: m.accuracy,
+                                     meanAbsoluteError: m.absolute, meanSquaredError: m.squared,
+                                     penalty: total.penaltySum / Double(max(1, seen)), seconds: 0)
             if let validation {
                 let result = Metrics.evaluate(model, on: validation, loss: options.loss)
                 record.validationLoss = result.loss
                 record.validationAccuracy = result.accuracy
                 record.validationMeanAbsoluteError = result.meanAbsoluteError
+                if m.squared != nil { record.validationMeanSquaredError = result.meanSquaredError }
             }
             record.seconds = clock() - started
             if options.schedule != nil { record.learningRate = Double(optimizer.learningRate) * scale }
@@ -199,12 +206,19 @@ public enum Trainer {
         return finish(outcome)
     }
 
-    /// Accuracy (class labels) or mean absolute error (real-valued targets) so far.
-    static func means(_ total: ShardedStep.Result, seen: Int, data: Dataset) -> (accuracy: Double?, error: Double?) {
+    /// Accuracy (class labels) or the mean absolute error (real-valued
+    /// targets, reconstructions) so far, with the mean squared error when
+    /// the loss is binary cross-entropy (for mse it is the loss).
+    static func means(_ total: ShardedStep.Result, seen: Int, data: Dataset,
+                      loss: Loss) -> (accuracy: Double?, absolute: Double?, squared: Double?) {
+        let width: Int
         switch data.targets {
-        case .classes: return (Double(total.correct) / Double(seen), nil)
-        case .values(let t): return (nil, total.absoluteErrorSum / Double(seen * max(1, t.sampleSize)))
-        case .none: return (nil, nil)
+        case .classes: return (Double(total.correct) / Double(seen), nil, nil)
+        case .values(let t): width = t.sampleSize
+        case .inputs: width = data.inputs.sampleSize
+        case .none: return (nil, nil, nil)
         }
+        let values = Double(seen * max(1, width))
+        return (nil, total.absoluteErrorSum / values, loss == .bce ? total.squaredErrorSum / values : nil)
     }
 }

@@ -81,6 +81,13 @@ public enum Layers {
         .family(Signature("flatten", .layers, [name], summary: "Flattens each sample to a vector.", example: "flatten"),
                 read: { _ throws(LoomError) in FlattenSpec() }, write: { _ in "flatten" }),
 
+        .family(Signature("reshape", .layers, [
+            Parameter("shape", .shape, required: true, positional: true, "one sample's new shape, with as many values as the input"),
+            name,
+        ], summary: "The same values in a new shape: a flat output back into an image.", example: "reshape 28x28x1"),
+        read: { a throws(LoomError) in ReshapeSpec(shape: try a.shape("shape")) },
+        write: { "reshape \(Shape.text($0.shape))" }),
+
         .family(Signature("dropout", .layers, [
             Parameter("rate", .fraction, required: true, positional: true, "the share of units dropped in training"), name,
         ], summary: "Drops units at random while training.", example: "dropout 0.5"),

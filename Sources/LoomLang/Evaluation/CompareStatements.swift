@@ -11,13 +11,13 @@ extension Evaluator {
         guard case .list(let exprs)? = a.command.argument("models")?.kind, !exprs.isEmpty else {
             throw LoomError(.syntax, "`compare` needs models: compare M1 M2 on DATA", at: a.range)
         }
-        let data = try a.dataset("on")
+        let given = try a.dataset("on")
         var states: [(name: String, state: ModelState)] = []
-        for expr in exprs {
-            let state = try modelState(expr)
-            try check(data, fits: state.model, at: expr.range)
-            states.append((expr.name!.joined(separator: "."), state))
-        }
+        for expr in exprs { states.append((expr.name!.joined(separator: "."), try modelState(expr))) }
+        // Reconstructions when asked, or when a model was trained to make them.
+        let reconstructs = a.given("target") || states.contains { $0.state.reconstructionLoss != nil }
+        let data = targets(given, reconstructs)
+        for (expr, (_, state)) in zip(exprs, states) { try check(data, fits: state.model, at: expr.range) }
         let classes = data.classes > 0
         // A column per model, a row per measure: it fits the page for a handful of models.
         let measures = ["stored", "nonzero", "sharing", "mult-adds", classes ? "accuracy" : "mse", "loss", "zero act.",
@@ -28,7 +28,7 @@ extension Evaluator {
         let probe = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
         for (name, state) in states {
             let model = state.model
-            let loss: Loss = model.endsInSoftmax ? .crossentropy : .mse
+            let loss: Loss = reconstructs ? reconstructionLoss(state) : model.endsInSoftmax ? .crossentropy : .mse
             // A first small batch builds what inference reuses (a pruned layer's sparse copy), untimed.
             _ = model.predict(data.inputs.gathering(samples: Array(0..<min(data.count, 8))))
             let started = Monotonic.now

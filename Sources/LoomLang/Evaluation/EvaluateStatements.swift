@@ -4,12 +4,14 @@ import LoomRender
 
 extension Evaluator {
     /// `evaluate M on DATA`: the loss and accuracy with a confusion matrix
-    /// for class labels, the loss with squared and absolute errors for values.
+    /// for class labels, the loss with squared and absolute errors for values
+    /// and reconstructions.
     func evaluate(_ a: Arguments) throws(LoomError) -> SessionResult {
         let state = try a.model("model")
-        let data = try a.dataset("on")
+        let reconstructs = reconstructs(a, state)
+        let data = try targets(a.dataset("on"), reconstructs)
         try check(data, fits: state.model, at: try a.expression("on").range)
-        let loss: Loss = state.model.endsInSoftmax ? .crossentropy : .mse
+        let loss: Loss = reconstructs ? reconstructionLoss(state) : state.model.endsInSoftmax ? .crossentropy : .mse
         guard let e = Metrics.evaluate(state.model, on: data, loss: loss, shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "evaluation stopped by the user; nothing was measured", at: a.range)
         }
@@ -39,12 +41,21 @@ extension Evaluator {
 
     /// `predict M on DATA [first N] [mistakes]`: predictions beside labels;
     /// with `mistakes`, only the misclassified samples, with their images.
-    /// For real-valued targets, predicted beside true values.
+    /// For real-valued targets, predicted beside true values; for an
+    /// autoencoder, its reconstructions.
     func predict(_ a: Arguments) throws(LoomError) -> MimeBundle {
         let state = try a.model("model")
-        let data = try a.dataset("on")
+        let reconstructs = reconstructs(a, state)
+        let data = try targets(a.dataset("on"), reconstructs)
         try check(data, fits: state.model, at: try a.expression("on").range)
         let n = try a.integer("first", in: 1...10_000)
+        if reconstructs {
+            if a.flag("mistakes") {
+                throw LoomError(.value, "`mistakes` needs class labels; `\(state.model.name)` reconstructs its inputs",
+                                at: a.range(of: "mistakes"))
+            }
+            return predictReconstructions(state.model, data, first: n)
+        }
         if case .values(let targets) = data.targets {
             return predictValues(state.model, data.inputs, targets, first: n)
         }

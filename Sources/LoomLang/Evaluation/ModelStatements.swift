@@ -123,6 +123,7 @@ extension Evaluator {
         let copy = ModelState(model: model, initialWeights: fresh ? nil : source.initialWeights)
         copy.epochsTrained = source.epochsTrained
         copy.history = source.history
+        copy.reconstructionLoss = source.reconstructionLoss
         copy.pruning = source.pruning
         session.define(name, .object(copy))
         show(MimeBundle(text: "\(name): a copy of \(try a.name("model"))" + (fresh ? " with fresh initial weights" : "")

@@ -133,7 +133,7 @@ extension SessionDataset: SavedKind {
             metadata.append(("loom.classes", String(count)))
             if let names = data.classNames { metadata.append(("loom.class_names", names.joined(separator: "\n"))) }
         case .values(let t): tensors.append(("targets", t))
-        case .none: break
+        case .inputs, .none: break  // a reconstruction's targets are its inputs: nothing more to store
         }
         return SavedObject(format: Self.format, tensors: tensors, metadata: metadata,
                            summary: "\(NumberFormat.grouped(data.count)) samples of \(Shape.text(data.sampleShape))")

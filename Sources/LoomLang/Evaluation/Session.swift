@@ -47,6 +47,11 @@ public final class ModelState: SessionObject {
     public var optimizer: Optimizer?
     public var epochsTrained = 0
     public var history: [EpochRecord] = []
+    /// The loss of the last `train … target inputs`; nil when the model was
+    /// last trained on the data's own targets (or never). `evaluate`,
+    /// `compare` and `predict` then measure reconstructions with it, as a
+    /// Keras model keeps the loss it was compiled with.
+    public var reconstructionLoss: Loss?
 
     /// Pruning rounds: the unpruned model, then one per `prune`, each with
     /// its weights' sparsity and the last evaluation made in that round.

@@ -8,7 +8,8 @@ import Glibc
 extension Evaluator {
     /// Checks that `data` fits `model`'s input, and that its targets fit the
     /// model's output: class labels a flat output with a unit per class,
-    /// real-valued targets an output of their shape.
+    /// real-valued targets an output of their shape, the inputs (a
+    /// reconstruction) an output of the input's shape.
     func check(_ data: Dataset, fits model: Sequential, at range: SourceRange) throws(LoomError) {
         try check(inputs: data, fit: model, at: range)
         switch data.targets {
@@ -24,9 +25,13 @@ extension Evaluator {
                                 + "are \(Shape.text(shape))" + (shape.count == 1 ? "; end the model with `dense \(shape[0]) linear`" : ""),
                                 at: range)
             }
+        case .inputs:
+            try checkReconstructs(model, at: range)
         case .none:
-            throw LoomError(.value, "the data has no targets (class labels or values) to compare the model's outputs with",
-                            at: range)
+            let hint = Shape.count(model.outputShape) == Shape.count(model.inputShape)
+                ? "; add `target inputs` to measure how well `\(model.name)` reconstructs its inputs" : ""
+            throw LoomError(.value, "the data has no targets (class labels or values) to compare the model's outputs with"
+                            + hint, at: range)
         }
     }
 
@@ -43,18 +48,21 @@ extension Evaluator {
     func train(_ a: Arguments) throws(LoomError) -> SessionResult {
         let state = try a.model("model")
         let model = state.model
-        let data = try a.dataset("on")
+        let reconstructs = a.given("target")
+        let data = try targets(a.dataset("on"), reconstructs)
         try check(data, fits: model, at: try a.expression("on").range)
-        let validation = a.given("validate") ? try a.dataset("validate") : nil
+        let validation = a.given("validate") ? try targets(a.dataset("validate"), reconstructs) : nil
         if let validation { try check(validation, fits: model, at: try a.expression("validate").range) }
         let epochs = try a.integer("epochs", in: 1...100_000)
         let batch = try a.integer("batch", in: 1...1_000_000)
         let kind = try a.choice("optimizer", OptimizerKind.self)
-        let loss = try a.choice("loss", Loss.self)
+        // A reconstruction has no classes: its loss is mse unless another is given.
+        let loss = reconstructs && !a.given("loss") ? .mse : try a.choice("loss", Loss.self)
         if loss == .crossentropy && !model.endsInSoftmax {
             throw LoomError(.value, "crossentropy needs probabilities: end `\(model.name)` with a softmax layer, or use `loss mse`",
                             at: a.range)
         }
+        if loss == .bce { try checkBinaryCrossEntropy(model, on: [data] + (validation.map { [$0] } ?? []), at: a.range) }
         let lr = try a.optionalNumber("lr").map(Float.init)
         if let lr, !(lr > 0) || !lr.isFinite {
             throw LoomError(.value, "lr must be a positive number a float32 holds (below 3.4e38)", at: a.range(of: "lr"))
@@ -67,9 +75,9 @@ extension Evaluator {
         } else if a.flag("restore") {
             options.earlyStopping = EarlyStopping(patience: Int.max / 2, restoreBest: true)
         }
-        if options.monitor == .accuracy, case .values = data.targets {
-            throw LoomError(.value, "`monitor accuracy` needs class labels; these targets are values (monitor loss)",
-                            at: a.range(of: "monitor"))
+        if options.monitor == .accuracy, data.classes == 0 {
+            throw LoomError(.value, "`monitor accuracy` needs class labels; these targets are "
+                            + (reconstructs ? "the inputs" : "values") + " (monitor loss)", at: a.range(of: "monitor"))
         }
         let checkpoint = a.given("checkpoint") ? try a.string("checkpoint") : nil
         var checkpointError: LoomError?
@@ -77,6 +85,7 @@ extension Evaluator {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
         Parallel.setThreads(session.threads)
+        state.reconstructionLoss = reconstructs ? loss : nil
 
         let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress)
         let started = Monotonic.now
@@ -94,6 +103,7 @@ extension Evaluator {
             bar.elapsed = Monotonic.now - started
             bar.metrics = [("loss", NumberFormat.fixed(p.loss, decimals: 4))]
                 + (p.accuracy.map { [("acc", NumberFormat.percent($0))] } ?? [])
+                + (p.meanSquaredError.map { [("mse", NumberFormat.fixed($0, decimals: 4))] } ?? [])
                 + (p.meanAbsoluteError.map { [("mae", NumberFormat.fixed($0, decimals: 4))] } ?? [])
             progress.show(bar, force: p.batch == p.batches)
         }, newBest: { record in
@@ -120,6 +130,7 @@ extension Evaluator {
         let last = outcome.history.last
         var figures: [(String, Value?)] = [("loss", last.map { .number($0.loss) })]
         figures.append(("accuracy", last?.accuracy.map { .percent($0) }))
+        figures.append(("mse", last?.meanSquaredError.map { .number($0) }))
         figures.append(("mae", last?.meanAbsoluteError.map { .number($0) }))
         figures.append(("val_loss", last?.validationLoss.map { .number($0) }))
         figures.append(("val_accuracy", last?.validationAccuracy.map { .percent($0) }))
@@ -177,17 +188,18 @@ extension Evaluator {
     }
 
     /// Per epoch: the loss, then accuracy (class labels) or mean absolute
-    /// error (values), the penalties' share where layers add one, the same
-    /// on the validation data, and the time.
+    /// error (values, reconstructions; after the mean squared error when the
+    /// loss is bce), the penalties' share where layers add one, the same on
+    /// the validation data, and the time.
     func historyTable(_ history: [EpochRecord], firstEpoch: Int, notes: [String] = []) -> MimeBundle {
         let loss = { (x: Double) in NumberFormat.fixed(x, decimals: 4) }
         var columns: [(name: String, value: (EpochRecord) -> String?)] = [("epoch", { String(firstEpoch + $0.epoch) }),
                                                                           ("loss", { loss($0.loss) })]
         if history.contains(where: { $0.penalty != 0 }) { columns.append(("penalty", { loss($0.penalty) })) }
-        columns += [("accuracy", { $0.accuracy.map { NumberFormat.percent($0) } }), ("mae", { $0.meanAbsoluteError.map(loss) }),
-                    ("val loss", { $0.validationLoss.map(loss) }),
+        columns += [("accuracy", { $0.accuracy.map { NumberFormat.percent($0) } }), ("mse", { $0.meanSquaredError.map(loss) }),
+                    ("mae", { $0.meanAbsoluteError.map(loss) }), ("val loss", { $0.validationLoss.map(loss) }),
                     ("val accuracy", { $0.validationAccuracy.map { NumberFormat.percent($0) } }),
-                    ("val mae", { $0.validationMeanAbsoluteError.map(loss) }),
+                    ("val mse", { $0.validationMeanSquaredError.map(loss) }), ("val mae", { $0.validationMeanAbsoluteError.map(loss) }),
                     ("lr", { $0.learningRate.map { NumberFormat.short($0, significant: 3) } }),
                     ("time", { NumberFormat.fixed($0.seconds, decimals: 1) + " s" })]
         // A column shows when some epoch has its figure.

@@ -19,6 +19,8 @@ enum ValueHelp {
         // losses and monitors
         "crossentropy": "loss: categorical cross-entropy, −log of the probability given to the true class (needs a softmax output)",
         "mse": "loss: mean squared error between outputs and targets (regression, or any output)",
+        "bce": "loss: binary cross-entropy, for outputs and targets in [0, 1] (needs a sigmoid output; an image autoencoder's usual loss)",
+        "inputs": "target: the model learns to reconstruct its own inputs (an autoencoder); no labels needed",
         "loss": "monitor: the loss, lower is better (the validation data's when given)",
         "accuracy": "monitor: the share of samples classified right, higher is better (class labels only)",
         // data

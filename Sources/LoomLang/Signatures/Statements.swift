@@ -156,7 +156,10 @@ public enum Statements {
             Parameter("batch", .integer, default: "32", "samples per step"),
             Parameter("optimizer", .choice(of: OptimizerKind.self), default: "adam", "the update rule"),
             Parameter("lr", .number, placeholder: "X", "the learning rate (default: the optimizer's, as in Keras)"),
-            Parameter("loss", .choice(of: Loss.self), default: "crossentropy", "the loss"),
+            Parameter("loss", .choice(of: Loss.self), default: "crossentropy",
+                      "the loss (with `target inputs`: mse unless given; bce needs a sigmoid output and values in [0, 1])"),
+            Parameter("target", .choice(["inputs"]),
+                      "`inputs`: learn to reconstruct the inputs (an autoencoder), so data without labels can be trained on"),
             Parameter("validate", .reference, placeholder: "DATA", "data to validate on after each epoch"),
             Parameter("patience", .integer, placeholder: "N", "stop after N epochs without a better monitored figure (early stopping)"),
             Parameter("monitor", .choice(of: Monitor.self), default: "loss",
@@ -169,10 +172,15 @@ public enum Statements {
         .result(Signature("evaluate", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),
-        ], summary: "Loss, accuracy and a confusion matrix.", example: "evaluate cnn on digits.test")) { e, a throws(LoomError) in try e.evaluate(a) },
+            Parameter("target", .choice(["inputs"]),
+                      "`inputs`: measure reconstructions (the default for a model trained with `target inputs`)"),
+        ], summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors.",
+        example: "evaluate cnn on digits.test")) { e, a throws(LoomError) in try e.evaluate(a) },
         .result(Signature("compare", .models, [
             Parameter("models", .references, required: true, positional: true, placeholder: "M1 M2 …", "the models"),
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data to measure them on"),
+            Parameter("target", .choice(["inputs"]),
+                      "`inputs`: measure reconstructions (the default when a model was trained with `target inputs`)"),
         ], summary: "Models side by side: stored and nonzero parameters, sharing, cost, accuracy, sparsity and time.",
         example: "compare cnn wide on digits.test")) { e, a throws(LoomError) in try e.compare(a) },
         .bind(Signature("predict", .models, [
@@ -180,6 +188,8 @@ public enum Statements {
             Parameter("on", .reference, required: true, placeholder: "DATA", "the data"),
             Parameter("first", .integer, default: "10", "how many samples to show"),
             Parameter("mistakes", .flag, "show only misclassified samples, with their images"),
+            Parameter("target", .choice(["inputs"]),
+                      "`inputs`: reconstructions beside their inputs (the default for a model trained with `target inputs`)"),
         ], summary: "Predictions beside labels.", example: "predict cnn on digits.test first 5")) { e, a throws(LoomError) in e.show(try e.predict(a)) },
         .bind(Signature("prune", .models, [
             Parameter("model", .reference, required: true, positional: true, "the model"),
