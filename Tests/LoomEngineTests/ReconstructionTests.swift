@@ -13,15 +13,6 @@ final class ReconstructionTests: XCTestCase {
         return t
     }
 
-    func numericalGradient(_ x: Tensor, eps: Float = 1e-3, _ f: (Tensor) -> Double) -> [Double] {
-        (0..<x.count).map { i in
-            var plus = x, minus = x
-            plus[i] += eps
-            minus[i] -= eps
-            return (f(plus) - f(minus)) / (2 * Double(eps))
-        }
-    }
-
     // MARK: binary cross-entropy
 
     /// Keras's value on a small case worked by hand, in double precision.

@@ -12,15 +12,6 @@ final class TargetTests: XCTestCase {
         return t
     }
 
-    func numericalGradient(_ x: Tensor, eps: Float = 1e-3, _ f: (Tensor) -> Double) -> [Double] {
-        (0..<x.count).map { i in
-            var plus = x, minus = x
-            plus[i] += eps
-            minus[i] -= eps
-            return (f(plus) - f(minus)) / (2 * Double(eps))
-        }
-    }
-
     func testLossGradientsAgainstValues() {
         let output = randomTensor([3, 4], scale: 0.4)
         var probabilities = output

@@ -28,8 +28,8 @@ final class ShardedStep {
         var correct = 0
         /// Σ |output − target| (real-valued targets only).
         var absoluteErrorSum = 0.0
-        /// Σ (output − target)² (real-valued targets, when the loss is not
-        /// already the squared error).
+        /// Σ (output − target)² (real-valued targets, when the loss is bce;
+        /// for mse it is the loss).
         var squaredErrorSum = 0.0
         /// The layers' penalties' share of `lossSum` (see `StepContext`).
         var penaltySum = 0.0
