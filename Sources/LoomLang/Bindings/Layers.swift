@@ -49,6 +49,18 @@ public enum Layers {
             .choice("mode", \.mode, positional: true, "the mean (`avg`) or the maximum (`max`) of each feature"),
         ]),
         .family("flatten", FlattenSpec(), summary: "Flattens each sample to a vector.", example: "flatten", []),
+        .family("batchnorm", BatchNormSpec(),
+                summary: "Normalises each feature over the batch while training, and over its moving mean and variance "
+                    + "when evaluating, then scales and shifts it (Keras's BatchNormalization).", example: "batchnorm", [
+            .number("momentum", \.momentum, in: .belowOne, default: 0.99,
+                    "the share of the moving mean and variance each training step keeps"),
+            epsilon(\.epsilon),
+        ]),
+        .family("layernorm", LayerNormSpec(),
+                summary: "Normalises each sample's features to mean 0 and variance 1, then scales and shifts them "
+                    + "(Keras's LayerNormalization).", example: "layernorm", [
+            epsilon(\.epsilon),
+        ]),
         .family("dropout", DropoutSpec(rate: 0), summary: "Drops units at random while training.", example: "dropout 0.5", [
             .number("rate", \.rate, in: .belowOne, positional: true, placeholder: "F", "the share of units dropped in training"),
         ]),
@@ -77,6 +89,10 @@ public enum Layers {
     static func activation<S>(_ path: WritableKeyPath<S, ActivationFunction> & Sendable,
                               default value: ActivationFunction) -> Field<S> {
         .choice("activation", path, positional: true, default: value, "the activation")
+    }
+
+    static func epsilon<S>(_ path: WritableKeyPath<S, Float> & Sendable) -> Field<S> {
+        .number("epsilon", path, in: Bounds(lower: 1e-12), default: 0.001, "added to the variance before its square root")
     }
 
     static func pooling(_ keyword: String, _ mode: Pooling2D.Mode, summary: String) -> LayerBinding {
