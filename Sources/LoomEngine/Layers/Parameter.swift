@@ -6,6 +6,10 @@
 /// one mask and one version.
 public final class Parameter {
     public let name: String
+    /// False for state a layer updates itself (batch normalisation's moving
+    /// mean and variance): saved and loaded with the weights, never stepped
+    /// by the optimizer nor pruned.
+    public let trainable: Bool
     public var value: Tensor
     public var gradient: Tensor
     private let shared: Shared
@@ -16,8 +20,9 @@ public final class Parameter {
         var version = 0
     }
 
-    public init(name: String, value: Tensor) {
+    public init(name: String, value: Tensor, trainable: Bool = true) {
         self.name = name
+        self.trainable = trainable
         self.value = value
         self.gradient = Tensor(zeros: value.shape)
         shared = Shared()
@@ -25,6 +30,7 @@ public final class Parameter {
 
     private init(replicating other: Parameter) {
         name = other.name
+        trainable = other.trainable
         value = other.value
         gradient = Tensor(zeros: other.value.shape)
         shared = other.shared

@@ -56,6 +56,6 @@ public enum SparseWeights {
     /// The weights that pruning and `sparse` act on: every parameter of rank
     /// 2 or more (kernels and recurrent kernels; not biases).
     public static func prunable(_ layers: [Layer]) -> [Parameter] {
-        layers.flatMap(\.parameters).filter { $0.value.shape.count >= 2 }
+        layers.flatMap(\.parameters).filter { $0.trainable && $0.value.shape.count >= 2 }
     }
 }

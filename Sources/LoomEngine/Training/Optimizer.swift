@@ -47,11 +47,11 @@ public final class Optimizer {
         self.learningRate = learningRate ?? kind.defaultLearningRate
     }
 
-    /// One step over `parameters`; masked weights stay zero.
+    /// One step over the trainable `parameters`; masked weights stay zero.
     public func step(_ parameters: [Parameter]) {
         steps += 1
         let t = Float(steps)
-        for p in parameters {
+        for p in parameters where p.trainable {
             let n = p.value.count
             let state = moments[ObjectIdentifier(p)] ?? Moments(count: n)
             moments[ObjectIdentifier(p)] = state

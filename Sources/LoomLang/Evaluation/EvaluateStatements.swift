@@ -48,7 +48,7 @@ extension Evaluator {
         let reconstructs = reconstructs(a, state)
         let data = try targets(a.dataset("on"), reconstructs)
         try check(data, fits: state.model, at: try a.expression("on").range)
-        let n = try a.integer("first", in: 1...10_000)
+        let n = try a.integer("first")
         if reconstructs {
             if a.flag("mistakes") {
                 throw LoomError(.value, "`mistakes` needs class labels; `\(state.model.name)` reconstructs its inputs",
