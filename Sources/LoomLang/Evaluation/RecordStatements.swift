@@ -70,15 +70,7 @@ extension Evaluator {
     /// (made on first use).
     func record(_ a: Arguments) throws(LoomError) {
         let name = try a.name("table")
-        let table: SessionTable
-        switch session[name] {
-        case nil:
-            table = SessionTable()
-        case .object(let existing as SessionTable)?:
-            table = existing
-        case let item?:
-            throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not a results table", at: a.range(of: "table"))
-        }
+        let table = session[name] == nil ? SessionTable() : try object(try a.expression("table"), SessionTable.self)
         guard case .list(let pairs)? = a.command.argument("values")?.kind else { return }
         var row: [(column: String, value: Value)] = []
         for pair in pairs {

@@ -1,5 +1,4 @@
 import LoomCore
-import LoomEngine
 
 /// Shift-Tab help: the signature, doc and example of the word at the cursor.
 enum Inspector {
