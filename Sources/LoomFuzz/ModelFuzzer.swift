@@ -11,31 +11,12 @@ extension Fuzzer {
     static let builtLayers = Layers.all.filter { $0.keyword != "input" }
     static let activations = ActivationFunction.allCases.map(\.rawValue)
 
-    /// A random line of `form`, its arguments drawn from its signature:
-    /// every required one, each option half the time, small sizes.
-    mutating func layerLine(_ form: Signature) -> String {
-        var parts = [form.keyword]
-        var byName = false  // once an optional positional is left out, later ones are named
-        for p in form.parameters where p.kind != .newName {
-            guard p.required || random.below(2) == 0 else {
-                if p.positional { byName = true }
-                continue
-            }
-            let value: String
-            switch p.kind {
-            case .integer: value = String(1 + random.below(p.positional ? 12 : 3))
-            case .number, .fraction: value = "0.\(random.below(9))"
-            case .countOrPercent: value = "\(1 + random.below(50))%"
-            case .shape: value = "\(1 + random.below(4))x\(1 + random.below(4))"
-            case .choice(let options): value = pick(options)
-            case .flag:
-                parts.append(p.name)
-                continue
-            default: continue
-            }
-            parts.append(p.positional && !byName ? value : "\(p.name) \(value)")
-        }
-        return parts.joined(separator: " ")
+    /// A random line of the family `keyword`, drawn from its declared
+    /// fields (small sizes, each option at its default or not) and written
+    /// as `save` writes it.
+    mutating func layerLine(_ keyword: String) -> String {
+        guard let spec = Layers.randomSpec(keyword, random: &random), let line = Layers.definition(of: spec) else { return keyword }
+        return line
     }
 
     /// A random model body on `input`: up to five lines of any built
@@ -47,7 +28,7 @@ extension Fuzzer {
         var lines: [String] = []
         for _ in 0..<random.below(6) {
             for _ in 0..<8 {
-                let line = layerLine(pick(Fuzzer.builtLayers))
+                let line = layerLine(pick(Fuzzer.builtLayers).keyword)
                 guard let spec = try? Layers.spec(line) else { continue }
                 if random.below(16) == 0 || (try? trial.add(spec)) != nil {
                     lines.append(line)
@@ -84,7 +65,7 @@ extension Fuzzer {
         let validated = random.below(2) == 0
         let control = [validated && random.below(2) == 0 ? " patience \(1 + random.below(2))" : "",
                        random.below(3) == 0 ? " restore" : "", random.below(3) == 0 ? " monitor \(pick(["loss", "accuracy"]))" : "",
-                       random.below(3) == 0 ? " schedule \(pick(["step 1 0.5", "cosine", "warmup 2"]))" : ""].joined()
+                       random.below(3) == 0 ? " schedule \(Schedules.random(&random))" : ""].joined()
         lines.append("h = train m on g.train epochs \(1 + random.below(3)) batch \(1 + random.below(40))"
                      + " optimizer \(pick(OptimizerKind.allCases.map(\.rawValue))) loss \(loss)"
                      + (validated ? " validate g.test" : "") + control)

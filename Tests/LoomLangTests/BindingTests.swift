@@ -59,24 +59,48 @@ final class BindingTests: LoomTestCase {
         XCTAssertEqual(options(Layers.form(of: "conv2d"), "padding"), Conv2D.Padding.allCases.map(\.rawValue))
     }
 
-    /// Each family writes back a line that reads as the same spec.
-    func testEveryBuiltLayerIsWrittenBackAsTheSameLine() throws {
-        let lines = ["dense 7 relu", "dense 3 linear", "conv2d 4 3x2 tanh stride 2 padding same", "maxpool 2x2",
-                     "maxpool 3x2 stride 1", "avgpool 2x2 stride 2", "flatten", "dropout 0.25",
-                     "rnn 5 tanh", "lstm 7 relu sequences", "gru 3 sigmoid", "lstm 4 tanh sequences bidirectional", "conv1d 8 3 relu stride 1 padding same",
-                     "maxpool1d 2", "maxpool1d 3 stride 1", "globalpool max", "globalpool avg", "threshold 0.1",
-                     "kwta 10%", "kwta 5 boost 1.5 inference 20% global", "activity l1 0.001"]
-        for line in lines {
-            let spec = try Layers.spec(line)
-            XCTAssertEqual(Layers.definition(of: spec), line)
-            XCTAssertEqual(try Layers.definition(of: Layers.spec(Layers.definition(of: spec)!)), line)
+    /// Every family, with random values its fields allow: the written line
+    /// reads back as the same spec, and is written again the same way.
+    func testEveryLayerFormRoundTripsWithRandomValues() throws {
+        var random = SplitMix64(seed: 23)
+        for form in Layers.all where form.keyword != "input" {
+            for _ in 0..<200 {
+                let spec = try XCTUnwrap(Layers.randomSpec(form.keyword, random: &random), form.keyword)
+                let line = try XCTUnwrap(Layers.definition(of: spec), "\(form.keyword): no writer for \(spec)")
+                XCTAssertEqual(line.split(separator: " ").first.map(String.init), form.keyword)
+                let read = try Layers.spec(line)
+                XCTAssertTrue(Layers.same(read, spec), "`\(line)` reads as \(read), not \(spec)")
+                XCTAssertEqual(Layers.definition(of: read), line)
+            }
+        }
+    }
+
+    /// Options at their defaults are left out of the line; positional
+    /// values always stand, in order.
+    func testWrittenLinesLeaveOutDefaults() throws {
+        let lines = ["conv2d 4 3x2 tanh stride 1 padding valid": "conv2d 4 3x2 tanh",
+                     "conv2d 4 3 padding same sparse 50%": "conv2d 4 3x3 linear padding same sparse 50%",
+                     "maxpool": "maxpool 2x2", "kwta 5 boost 0": "kwta 5", "lstm 4 sequences": "lstm 4 tanh sequences",
+                     "activity l1 0.00001": "activity l1 1e-05", "dense 3": "dense 3 linear"]
+        for (line, written) in lines {
+            XCTAssertEqual(Layers.definition(of: try Layers.spec(line)), written, line)
         }
         XCTAssertEqual(try Layers.spec("conv2d 4 3") as? Conv2DSpec,
                        Conv2DSpec(filters: 4, kernel: Window(3, 3), activation: .linear, stride: 1, padding: .valid))
         XCTAssertEqual(try Layers.spec("maxpool") as? PoolingSpec, PoolingSpec(mode: .max, size: Window(2, 2), stride: nil))
-        let covered = Set(lines.map { String($0.split(separator: " ")[0]) })
-        let built = Set(Layers.all.filter { $0.keyword != "input" }.map(\.keyword))
-        XCTAssertEqual(covered, built, "a built layer family is missing from this test")
+    }
+
+    /// Bounds are declared beside each field: the reader refuses what they
+    /// leave out, naming the option and its bounds.
+    func testLayerFieldsRefuseValuesOutsideTheirBounds() {
+        func message(_ line: String) -> String? {
+            do { _ = try Layers.spec(line); return nil } catch { return error.message }
+        }
+        XCTAssertEqual(message("dense 0"), "units must be between 1 and 1000000, not 0")
+        XCTAssertEqual(message("dropout 1"), "rate must be at least 0 and below 1, not 1")
+        XCTAssertEqual(message("threshold -0.5"), "epsilon must be 0 or more, not -0.5")
+        XCTAssertEqual(message("conv2d 3 3 stride 65"), "stride must be between 1 and 64, not 65")
+        XCTAssertEqual(message("dense 3 sparse 100%"), "sparse must be at least 0% and below 100%, not 100%")
     }
 
     func testArgumentsTakeDefaultsFromTheSignatureAndCheckRanges() {
@@ -86,5 +110,22 @@ final class BindingTests: LoomTestCase {
         // `glyphs` without options: the signature's 1000 images of 28x28.
         run("data g = glyphs")
         XCTAssertEqual(value("g"), "g: data, 1000 samples of 28x28x1, 10 classes")
+    }
+
+    /// Every schedule form, as the fuzzers draw them, trains and shows its
+    /// learning rate; numbers a count of epochs cannot hold are refused.
+    func testEveryScheduleFormTrains() {
+        run("seed 1\ndata g = glyphs n 40 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 10 softmax\n}")
+        var random = SplitMix64(seed: 5)
+        var words = Set<String>()
+        for _ in 0..<12 {
+            let schedule = Schedules.random(&random)
+            words.insert(String(schedule.split(separator: " ")[0]))
+            let result = run("train m on g epochs 2 schedule \(schedule)")
+            guard case .ok = result else { return XCTFail("schedule \(schedule): \(result)") }
+        }
+        XCTAssertEqual(words, ["step", "cosine", "warmup"])
+        XCTAssertEqual(error("train m on g schedule warmup 1e12")?.value, "N must be below 1,000,000,000")
+        XCTAssertEqual(error("train m on g schedule step 1e300 0.5")?.value, "EVERY must be below 1,000,000,000")
     }
 }

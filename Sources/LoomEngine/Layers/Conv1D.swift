@@ -12,11 +12,27 @@ public struct Conv1DSpec: LayerSpec, Equatable {
                                  padding: padding)
     }
 
-    public var filters: Int { convolution.filters }
-    public var kernel: Int { convolution.kernel.height }
-    public var activation: ActivationFunction { convolution.activation }
-    public var stride: Int { convolution.stride }
-    public var padding: Conv2D.Padding { convolution.padding }
+    public var filters: Int {
+        get { convolution.filters }
+        set { convolution.filters = newValue }
+    }
+    /// Steps each filter spans.
+    public var kernel: Int {
+        get { convolution.kernel.height }
+        set { convolution.kernel = Window(newValue, 1) }
+    }
+    public var activation: ActivationFunction {
+        get { convolution.activation }
+        set { convolution.activation = newValue }
+    }
+    public var stride: Int {
+        get { convolution.stride }
+        set { convolution.stride = newValue }
+    }
+    public var padding: Conv2D.Padding {
+        get { convolution.padding }
+        set { convolution.padding = newValue }
+    }
     public var blockPrefix: String { "conv" }
 
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {

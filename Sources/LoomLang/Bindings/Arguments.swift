@@ -46,9 +46,14 @@ struct Arguments {
 
     // MARK: numbers
 
+    /// A finite number within the parameter's declared bounds.
     func optionalNumber(_ name: String) throws(LoomError) -> Double? {
         guard let v = try value(name) else { return nil }
         guard let x = v.numeric, x.isFinite else { throw LoomError(.type, "\(name) must be a number", at: range(of: name)) }
+        if let p = signature.parameter(named: name), let bounds = p.bounds, !bounds.contains(x) {
+            throw LoomError(.value, "\(name) must be \(bounds.requirement(asPercent: p.kind == .fraction)), not \(v.display)",
+                            at: range(of: name))
+        }
         return x
     }
 
@@ -57,15 +62,18 @@ struct Arguments {
         return x
     }
 
-    /// A whole number within `bounds`; `label` names it in messages when
-    /// the parameter's name would not (`threads` for `set threads N`).
-    func optionalInteger(_ name: String, in bounds: ClosedRange<Int>, as label: String? = nil) throws(LoomError) -> Int? {
+    /// A whole number within the parameter's declared bounds, and within
+    /// `limit` where only the session knows the range (a sample of these
+    /// codes); `label` names it in messages when the parameter's name would
+    /// not (`threads` for `set threads N`).
+    func optionalInteger(_ name: String, within limit: ClosedRange<Int>? = nil, as label: String? = nil) throws(LoomError) -> Int? {
         guard let v = try value(name) else { return nil }
         let what = label ?? name
         guard case .number(let x) = v, x == x.rounded(), abs(x) < 9e15 else {
             throw LoomError(.type, "\(what) must be a whole number, not \(v.display)", at: range(of: name))
         }
         let n = Int(x)
+        let bounds = limit ?? signature.parameter(named: name)?.bounds?.integers ?? Int(-9e15)...Int(9e15)
         guard bounds.contains(n) else {
             throw LoomError(.value, "\(what) must be between \(bounds.lowerBound) and \(bounds.upperBound), not \(n)",
                             at: range(of: name))
@@ -73,8 +81,8 @@ struct Arguments {
         return n
     }
 
-    func integer(_ name: String, in bounds: ClosedRange<Int>, as label: String? = nil) throws(LoomError) -> Int {
-        guard let n = try optionalInteger(name, in: bounds, as: label) else {
+    func integer(_ name: String, within limit: ClosedRange<Int>? = nil, as label: String? = nil) throws(LoomError) -> Int {
+        guard let n = try optionalInteger(name, within: limit, as: label) else {
             throw LoomError(.syntax, "`\(signature.title)` needs \(name)", at: range)
         }
         return n

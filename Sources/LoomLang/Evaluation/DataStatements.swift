@@ -19,24 +19,24 @@ extension Evaluator {
 
     /// `data NAME = glyphs [n N] [size S] [noise X]`
     func makeGlyphs(_ a: Arguments) throws(LoomError) {
-        try makeImages(a, sides: 8...256, noun: "images") { n, size, noise, random, stop in
+        try makeImages(a, noun: "images") { n, size, noise, random, stop in
             Glyphs.make(count: n, size: size, noise: noise, random: &random, shouldStop: stop)
         }
     }
 
     /// `data NAME = patches [n N] [size S] [noise X]`
     func makePatches(_ a: Arguments) throws(LoomError) {
-        try makeImages(a, sides: 2...64, noun: "patches") { n, size, noise, random, stop in
+        try makeImages(a, noun: "patches") { n, size, noise, random, stop in
             Patches.make(count: n, size: size, noise: noise, random: &random, shouldStop: stop)
         }
     }
 
     /// Synthetic square images from `n`, `size` and `noise`, checked against
     /// memory first; interruptible (`make` returns nil when it stopped).
-    func makeImages(_ a: Arguments, sides: ClosedRange<Int>, noun: String,
+    func makeImages(_ a: Arguments, noun: String,
                     _ make: (Int, Int, Float, inout RandomGenerator, () -> Bool) -> Dataset?) throws(LoomError) {
-        let n = try a.integer("n", in: 1...1_000_000)
-        let size = try a.integer("size", in: sides)
+        let n = try a.integer("n")
+        let size = try a.integer("size")
         let noise = try a.number("noise")
         guard (0...1).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 1", at: a.range(of: "noise")) }
         try checkMemory(bytes: n * size * size * 4, what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
@@ -48,8 +48,8 @@ extension Evaluator {
 
     /// `data NAME = sines [n N] [steps T] [classes K] [noise X] [target classes|next]`
     func makeSines(_ a: Arguments) throws(LoomError) {
-        let n = try a.integer("n", in: 1...1_000_000), steps = try a.integer("steps", in: 1...10_000)
-        let classes = try a.integer("classes", in: 1...1000)
+        let n = try a.integer("n"), steps = try a.integer("steps")
+        let classes = try a.integer("classes")
         let noise = try a.number("noise")
         guard (0...10).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 10", at: a.range(of: "noise")) }
         try checkMemory(bytes: n * (steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
@@ -63,7 +63,7 @@ extension Evaluator {
 
     /// `data NAME = adding [n N] [steps T]`
     func makeAdding(_ a: Arguments) throws(LoomError) {
-        let n = try a.integer("n", in: 1...1_000_000), steps = try a.integer("steps", in: 2...10_000)
+        let n = try a.integer("n"), steps = try a.integer("steps")
         try checkMemory(bytes: n * (2 * steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.adding(count: n, steps: steps, random: &session.random,
                                           shouldStop: Evaluator.interrupted) else {

@@ -44,7 +44,7 @@ extension Evaluator {
         let state = try a.model("model")
         let data = try a.dataset("on")
         try check(data, fits: state.model, at: try a.expression("on").range)
-        let n = try a.integer("first", in: 1...10_000)
+        let n = try a.integer("first")
         if case .values(let targets) = data.targets {
             return predictValues(state.model, data.inputs, targets, first: n)
         }

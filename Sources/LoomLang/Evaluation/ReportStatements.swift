@@ -168,7 +168,7 @@ extension Evaluator {
         let (state, block) = try layer(try a.expression("layer"))
         let data = try a.dataset("on")
         try check(inputs: data, fit: state.model, at: try a.expression("on").range)
-        let n = try a.integer("first", in: 1...100)
+        let n = try a.integer("first")
         let index = state.model.blocks.firstIndex { $0.name == block.name }!
         let measured = data.inputs.gathering(samples: Array(0..<min(data.count, 256)))
         let input = state.model.input(toBlock: index, for: measured)

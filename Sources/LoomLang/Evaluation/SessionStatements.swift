@@ -17,7 +17,7 @@ extension Evaluator {
     }
 
     func seed(_ a: Arguments) throws(LoomError) {
-        let n = try a.integer("n", in: -(1 << 53)...(1 << 53), as: "the seed")
+        let n = try a.integer("n", as: "the seed")
         session.random = RandomGenerator(seed: UInt64(bitPattern: Int64(n)))
     }
 
@@ -48,17 +48,17 @@ extension Evaluator {
     func setPlots(_ a: Arguments) throws(LoomError) { session.plotStyle = try a.choice("style", PlotStyle.self) }
 
     func setWidth(_ a: Arguments) throws(LoomError) {
-        session.width = try a.integer("columns", in: 20...1000, as: "width")
+        session.width = try a.integer("columns", as: "width")
     }
 
     func setThreads(_ a: Arguments) throws(LoomError) {
-        let n = try a.integer("n", in: 1...256, as: "threads")
+        let n = try a.integer("n", as: "threads")
         session.threads = n
         Parallel.setThreads(n)
     }
 
     func setMemory(_ a: Arguments) throws(LoomError) {
-        session.memoryLimit = try a.integer("mib", in: 16...1_048_576) * 1_048_576
+        session.memoryLimit = try a.integer("mib") * 1_048_576
     }
 
     /// `sleep SECONDS`: short steps, checking the interrupt flag between

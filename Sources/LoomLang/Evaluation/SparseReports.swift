@@ -15,7 +15,7 @@ extension Evaluator {
     func showAtoms(_ a: Arguments) throws(LoomError) -> MimeBundle {
         let name = try a.name("dictionary")
         let d = try sparseDictionary(try a.expression("dictionary"))
-        let first = try a.integer("first", in: 1...100_000)
+        let first = try a.integer("first")
         let count = d.dictionary.count
         var order = Array(0..<count)
         var title = "\(name): \(count) atoms of \(Shape.text(d.sampleShape))"
@@ -36,7 +36,7 @@ extension Evaluator {
         let name = try a.name("codes")
         let c = try sparseCodes(try a.expression("codes"))
         if a.given("sample") {
-            return try showCodedSample(c, name: name, sample: try a.integer("sample", in: 1...max(1, c.codes.samples)))
+            return try showCodedSample(c, name: name, sample: try a.integer("sample", within: 1...max(1, c.codes.samples)))
         }
         let codes = c.codes
         let nonzeros = codes.nonzerosPerSample, usage = codes.usage

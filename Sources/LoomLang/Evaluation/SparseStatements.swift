@@ -27,10 +27,10 @@ extension Evaluator {
     func learnDictionary(_ a: Arguments) throws(LoomError) {
         let dataExpr = try a.expression("data")
         let data = try a.dataset("data")
-        let atoms = try a.integer("atoms", in: 1...100_000)
+        let atoms = try a.integer("atoms")
         let method = try a.choice("method", DictionaryLearning.Method.self)
         let coding: DictionaryLearning.Coding
-        switch (try a.optionalInteger("sparsity", in: 1...100_000), try a.optionalNumber("alpha")) {
+        switch (try a.optionalInteger("sparsity"), try a.optionalNumber("alpha")) {
         case (let t?, nil):
             guard t <= atoms else {
                 throw LoomError(.value, "sparsity \(t) is more than the \(atoms) atoms to learn", at: a.range(of: "sparsity"))
@@ -49,8 +49,8 @@ extension Evaluator {
         case (_?, _?):
             throw LoomError(.value, "give `sparsity` (OMP) or `alpha` (lasso), not both", at: a.range(of: "alpha"))
         }
-        let iterations = try a.integer("iterations", in: 1...100_000)
-        let batch = try a.integer("batch", in: 1...1_000_000)
+        let iterations = try a.integer("iterations")
+        let batch = try a.integer("batch")
         let tolerance = try a.number("tolerance")
         guard (0..<1).contains(tolerance) else {
             throw LoomError(.value, "tolerance must be a share of the cost, at least 0 and below 1", at: a.range(of: "tolerance"))
@@ -176,7 +176,7 @@ extension Evaluator {
         switch method {
         case .omp:
             try refuse("alpha", "lasso"); try refuse("threshold", "threshold"); try refuse("positive", "lasso and threshold")
-            let sparsity = try a.optionalInteger("sparsity", in: 1...100_000)
+            let sparsity = try a.optionalInteger("sparsity")
             let error = try a.optionalNumber("error")
             guard sparsity != nil || error != nil else {
                 throw LoomError(.syntax, "omp needs `sparsity T` (nonzeros per code) or `error E` (the relative error to reach)",

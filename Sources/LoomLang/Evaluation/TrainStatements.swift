@@ -47,8 +47,8 @@ extension Evaluator {
         try check(data, fits: model, at: try a.expression("on").range)
         let validation = a.given("validate") ? try a.dataset("validate") : nil
         if let validation { try check(validation, fits: model, at: try a.expression("validate").range) }
-        let epochs = try a.integer("epochs", in: 1...100_000)
-        let batch = try a.integer("batch", in: 1...1_000_000)
+        let epochs = try a.integer("epochs")
+        let batch = try a.integer("batch")
         let kind = try a.choice("optimizer", OptimizerKind.self)
         let loss = try a.choice("loss", Loss.self)
         if loss == .crossentropy && !model.endsInSoftmax {
@@ -62,7 +62,7 @@ extension Evaluator {
         try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: a.range)
         var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: try a.choice("monitor", Monitor.self),
                                  schedule: try schedule(a))
-        if let patience = try a.optionalInteger("patience", in: 1...100_000) {
+        if let patience = try a.optionalInteger("patience") {
             options.earlyStopping = EarlyStopping(patience: patience, restoreBest: a.flag("restore"))
         } else if a.flag("restore") {
             options.earlyStopping = EarlyStopping(patience: Int.max / 2, restoreBest: true)
@@ -139,28 +139,23 @@ extension Evaluator {
         return kept
     }
 
-    /// `schedule step EVERY FACTOR`, `schedule cosine`, `schedule warmup N`.
+    /// `schedule step EVERY FACTOR`, `schedule cosine`, `schedule warmup N`
+    /// (the forms of `Schedules`): positive numbers, whole where they count epochs.
     func schedule(_ a: Arguments) throws(LoomError) -> LearningRateSchedule? {
-        guard case .list(let items)? = a.command.argument("schedule")?.kind, let kind = items.first?.name?.first else { return nil }
-        let numbers = try items.dropFirst().map { e throws(LoomError) -> Double in
+        guard case .list(let items)? = a.command.argument("schedule")?.kind, let word = items.first?.name?.first,
+              let form = Schedules.form(word) else { return nil }
+        var numbers: [Double] = []
+        for (e, number) in zip(items.dropFirst(), form.numbers) {
             guard let x = try evaluate(e).numeric, x.isFinite, x > 0 else {
                 throw LoomError(.value, "a schedule takes positive numbers", at: e.range)
             }
-            return x
-        }
-        switch kind {
-        case "step":
-            guard numbers[0] == numbers[0].rounded() else {
-                throw LoomError(.value, "`step EVERY FACTOR`: EVERY is a whole number of epochs", at: items[1].range)
+            guard x < 1e9 else { throw LoomError(.value, "\(number.name) must be below 1,000,000,000", at: e.range) }
+            guard !number.whole || x == x.rounded() else {
+                throw LoomError(.value, "`\(form.usage)`: \(number.name) is a whole number of epochs", at: e.range)
             }
-            return .step(every: Int(numbers[0]), factor: numbers[1])
-        case "warmup":
-            guard numbers[0] == numbers[0].rounded() else {
-                throw LoomError(.value, "`warmup N`: N is a whole number of epochs", at: items[1].range)
-            }
-            return .warmup(epochs: Int(numbers[0]))
-        default: return .cosine
+            numbers.append(x)
         }
+        return form.make(numbers)
     }
 
     /// Under the history table: the best epoch, why training stopped, what was restored and saved.

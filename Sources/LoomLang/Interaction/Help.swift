@@ -88,6 +88,7 @@ public enum Help {
             let option = p.positional ? "(\(p.name))" : p.name
             var value = p.placeholder ?? p.kind.placeholder
             if case .choice(let options) = p.kind { value = options.joined(separator: ", ") }
+            if let bounds = p.bounds { value += ", \(bounds.text(asPercent: p.kind == .fraction))" }
             table.append([option, p.kind == .flag ? "" : value,
                           p.required ? "required" : (p.defaultValue ?? ""), p.doc])
         }

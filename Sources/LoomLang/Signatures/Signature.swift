@@ -1,3 +1,5 @@
+import LoomRender
+
 /// What kind of value a parameter takes.
 public enum ParameterKind: Sendable, Equatable {
     /// A name the statement defines.
@@ -57,7 +59,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .expressions: return "EXPR…"
         case .columns: return "COL=EXPR…"
         case .references: return "NAME…"
-        case .schedule: return "step N X|cosine|warmup N"
+        case .schedule: return Schedules.placeholder
         }
     }
 }
@@ -97,10 +99,69 @@ public struct Referent: Sendable, Equatable {
     }
 }
 
+/// The values a number may take, declared beside its parameter: `help` and
+/// the reference show them, `Arguments` checks them, the fuzzers draw from
+/// them.
+public struct Bounds: Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+    /// Whether `upper` itself is left out (a dropout rate is below 1).
+    public var excludesUpper: Bool
+
+    public init(_ range: ClosedRange<Int>) {
+        self.init(lower: Double(range.lowerBound), upper: Double(range.upperBound), excludesUpper: false)
+    }
+
+    public init(lower: Double, upper: Double = .infinity, excludesUpper: Bool = false) {
+        self.lower = lower
+        self.upper = upper
+        self.excludesUpper = excludesUpper
+    }
+
+    /// Zero or more.
+    public static let nonNegative = Bounds(lower: 0)
+    /// From 0 up to, but not including, 1.
+    public static let belowOne = Bounds(lower: 0, upper: 1, excludesUpper: true)
+
+    public func contains(_ x: Double) -> Bool {
+        x >= lower && (excludesUpper ? x < upper : x <= upper)
+    }
+
+    /// The whole numbers within, as `Int`s (clamped to what an `Int` holds).
+    var integers: ClosedRange<Int> {
+        let top = excludesUpper ? upper.nextDown.rounded(.down) : upper
+        return Int(max(lower.rounded(.up), -9e15))...Int(min(top, 9e15))
+    }
+
+    /// `1 to 256`, `0 or more`, `0 to below 1`, digits grouped (`1 to
+    /// 1,000,000`); a share as percentages (`0% to below 100%`).
+    public func text(asPercent: Bool = false) -> String {
+        let (from, to) = (Bounds.number(lower, grouped: true, asPercent), Bounds.number(upper, grouped: true, asPercent))
+        if upper == .infinity { return "\(from) or more" }
+        return excludesUpper ? "\(from) to below \(to)" : "\(from) to \(to)"
+    }
+
+    /// What a value outside must be: `between 1 and 256`, `0 or more`,
+    /// `at least 0% and below 100%`.
+    func requirement(asPercent: Bool = false) -> String {
+        let (from, to) = (Bounds.number(lower, asPercent), Bounds.number(upper, asPercent))
+        if upper == .infinity { return "\(from) or more" }
+        return excludesUpper ? "at least \(from) and below \(to)" : "between \(from) and \(to)"
+    }
+
+    static func number(_ x: Double, grouped: Bool = false, _ asPercent: Bool) -> String {
+        if asPercent { return NumberFormat.short(x * 100, significant: 6) + "%" }
+        guard x == x.rounded(), abs(x) <= 9.1e15 else { return String(x) }
+        return grouped ? NumberFormat.grouped(Int(x)) : String(Int(x))
+    }
+}
+
 /// One argument of a statement or layer.
 public struct Parameter: Sendable, Equatable {
     public var name: String
     public var kind: ParameterKind
+    /// The values a number may take; nil where any is fine or the kind says it.
+    public var bounds: Bounds?
     public var required: Bool
     /// Positional parameters may be given without their name, in order.
     public var positional: Bool
@@ -111,14 +172,22 @@ public struct Parameter: Sendable, Equatable {
     public var placeholder: String?
 
     public init(_ name: String, _ kind: ParameterKind, required: Bool = false, positional: Bool = false,
-                default defaultValue: String? = nil, placeholder: String? = nil, _ doc: String) {
+                default defaultValue: String? = nil, in bounds: Bounds? = nil, placeholder: String? = nil, _ doc: String) {
         self.name = name
         self.kind = kind
+        self.bounds = bounds
         self.required = required
         self.positional = positional
         self.defaultValue = defaultValue
         self.placeholder = placeholder
         self.doc = doc
+    }
+
+    /// A whole number from `range`.
+    public init(_ name: String, _ kind: ParameterKind, required: Bool = false, positional: Bool = false,
+                default defaultValue: String? = nil, in range: ClosedRange<Int>, placeholder: String? = nil, _ doc: String) {
+        self.init(name, kind, required: required, positional: positional, default: defaultValue, in: Bounds(range),
+                  placeholder: placeholder, doc)
     }
 
     var usage: String {

@@ -255,16 +255,15 @@ public struct Parser {
             let range = items.first.map { $0.range.through(items.last!.range) } ?? t.range
             return Expr(kind: .list(items), range: range)
         case .schedule:
-            // The kind's word, then its numbers: `step 5 0.5`, `cosine`, `warmup 3`.
-            let counts = ["step": 2, "cosine": 0, "warmup": 1]
-            guard let word = t.word, let count = counts[word] else {
-                throw LoomError(.syntax, "expected a schedule: `step EVERY FACTOR`, `cosine` or `warmup N`", at: t.range,
-                                suggestion: t.word.flatMap { closest(to: $0, in: Array(counts.keys).sorted()) })
+            // The form's word, then its numbers: `step 5 0.5`, `cosine`, `warmup 3`.
+            guard let word = t.word, let form = Schedules.form(word) else {
+                throw LoomError(.syntax, "expected a schedule: \(Schedules.choices)", at: t.range,
+                                suggestion: t.word.flatMap { closest(to: $0, in: Schedules.forms.map(\.word)) })
             }
             _ = advance()
             var items = [Expr(kind: .name([word]), range: t.range)]
-            for _ in 0..<count {
-                guard !atLineEnd else { throw unexpected(peek, expected: word == "step" ? "`step EVERY FACTOR`" : "`warmup N`") }
+            for _ in form.numbers {
+                guard !atLineEnd else { throw unexpected(peek, expected: "`\(form.usage)`") }
                 items.append(try parseUnary())
             }
             return Expr(kind: .list(items), range: t.range.through(items.last!.range))
