@@ -37,18 +37,9 @@ final class Evaluator {
             case .assignment(let name, let expr, _):
                 session.define(name, .value(try evaluate(expr)))
             case .expression(let expr):
-                // A bare name of a data set or model shows what it holds.
-                if let name = expr.name?.joined(separator: "."), case .object(let kept as SessionResult)? = session[name],
-                   let last = kept.shown.last {
-                    kept.shown.dropLast().forEach(show)
-                    result = last
-                } else if let name = expr.name?.joined(separator: "."), case .object(let table as SessionTable)? = session[name] {
-                    result = table.table(title: "\(name): \(table.rows.count) row(s)", width: session.width)
-                } else if let name = expr.name?.joined(separator: "."), let item = session[name], !item.isValue {
-                    result = MimeBundle(text: "\(name): \(item.kindName), \(item.describe)")
-                } else {
-                    result = MimeBundle(text: try evaluate(expr).display)
-                }
+                let displays = try self.displays(of: expr)
+                displays.dropLast().forEach(show)
+                result = displays.last
             case .command(let command):
                 try run(command)
             case .keep(let name, let command, _):
@@ -76,6 +67,15 @@ final class Evaluator {
     }
 
     func show(_ bundle: MimeBundle) { output.display(bundle, displayID: nil, update: false) }
+
+    /// What a line holding only `expr` shows, and `show NAME`: an object's
+    /// displays (the object says what they are), else the value.
+    func displays(of expr: Expr) throws(LoomError) -> [MimeBundle] {
+        if let name = expr.name?.joined(separator: "."), case .object(let object)? = session[name] {
+            return object.display(as: name, width: session.width)
+        }
+        return [MimeBundle(text: try evaluate(expr).display)]
+    }
 
     // MARK: expressions
 

@@ -12,10 +12,14 @@ public final class SessionTable: SessionObject {
     public static let kind = "table"
     public static let noun = "results table"
     public var describe: String { "\(rows.count) row(s) of \(columns.joined(separator: ", "))" }
-    public var saved: SavedObject? { nil }
+    public func display(as name: String, width: Int) -> [MimeBundle] { [table(as: name, width: width)] }
+    /// The rows as CSV.
+    public func savedFile(as name: String) -> SavedFile? { SavedFile(bytes: Array(csv.utf8), summary: "\(name) (\(describe)) as CSV") }
     public var bytes: Int { rows.reduce(0) { $0 + $1.reduce(0) { $0 + ($1?.bytes ?? 0) } } }
     public var fieldNames: [String] { ["rows"] }
     public func field(_ name: String) -> Value? { name == "rows" ? .number(Double(rows.count)) : nil }
+    public var partNames: [String] { [] }
+    public func describePart(_ name: String) -> String? { nil }
 
     /// Appends a row; a column seen for the first time is added, empty in earlier rows.
     func append(_ row: [(column: String, value: Value)]) {
@@ -28,8 +32,9 @@ public final class SessionTable: SessionObject {
         rows.append(values)
     }
 
-    func table(title: String, width: Int) -> MimeBundle {
-        var table = Table(title: title, columns: columns.map { .init($0, .right) })
+    /// The rows under the title `NAME: N row(s)`.
+    func table(as name: String, width: Int) -> MimeBundle {
+        var table = Table(title: "\(name): \(rows.count) row(s)", columns: columns.map { .init($0, .right) })
         for row in rows { table.append(row.map { $0.map(SessionTable.text) ?? "" }) }
         return table.bundle(width: width)
     }
@@ -65,15 +70,7 @@ extension Evaluator {
     /// (made on first use).
     func record(_ a: Arguments) throws(LoomError) {
         let name = try a.name("table")
-        let table: SessionTable
-        switch session[name] {
-        case nil:
-            table = SessionTable()
-        case .object(let existing as SessionTable)?:
-            table = existing
-        case let item?:
-            throw LoomError(.type, "`\(name)` is a \(item.kindNoun), not a results table", at: a.range(of: "table"))
-        }
+        let table = session[name] == nil ? SessionTable() : try object(try a.expression("table"), SessionTable.self)
         guard case .list(let pairs)? = a.command.argument("values")?.kind else { return }
         var row: [(column: String, value: Value)] = []
         for pair in pairs {
@@ -92,7 +89,7 @@ extension Evaluator {
     func showTable(_ a: Arguments) throws(LoomError) -> MimeBundle {
         let name = try a.name("table")
         let table = try object(try a.expression("table"), SessionTable.self)
-        let rows = table.table(title: "\(name): \(table.rows.count) row(s)", width: session.width)
+        let rows = table.table(as: name, width: session.width)
         guard a.given("x") || a.given("y") else { return rows }
         func column(_ option: String) throws(LoomError) -> Int {
             let word = try a.name(option)

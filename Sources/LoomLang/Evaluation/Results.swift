@@ -18,10 +18,15 @@ public final class SessionResult: SessionObject {
     }
 
     public static let kind = "result"
+    public static let noun = "result"
     public var describe: String {
         title + ": " + values.map { "\($0.name) \($0.value.display)" }.joined(separator: ", ")
     }
-    public var saved: SavedObject? { nil }
+    /// The displays it showed when it was made, shown again.
+    public func display(as name: String, width: Int) -> [MimeBundle] { shown.isEmpty ? [line(as: name)] : shown }
+    public func savedFile(as name: String) -> SavedFile? { nil }
+    public var partNames: [String] { [] }
+    public func describePart(_ name: String) -> String? { nil }
     /// Its values and the displays it shows again (figures included).
     public var bytes: Int {
         values.reduce(0) { $0 + $1.name.utf8.count + $1.value.bytes }

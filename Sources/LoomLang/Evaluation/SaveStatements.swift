@@ -8,28 +8,20 @@ extension Evaluator {
     func save(_ a: Arguments) throws(LoomError) {
         let name = try a.name("name"), expr = try a.expression("name")
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
-        if case .object(let table as SessionTable) = item {
-            let path = try a.string("path")
-            do { try Files.writeAtomically(Array(table.csv.utf8), to: path) } catch {
-                throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
-            }
-            return show(MimeBundle(text: "Saved \(name) (\(table.describe)) as CSV to \(path)"))
-        }
-        guard case .object(let object) = item, let saved = object.saved else {
+        guard case .object(let object) = item, let file = object.savedFile(as: name) else {
             throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models, data sets, dictionaries and results tables", at: expr.range)
         }
         let path = try a.string("path")
-        do { try write(saved, to: path) } catch {
+        do { try Files.writeAtomically(file.bytes, to: path) } catch {
             throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
         }
-        show(MimeBundle(text: "Saved \(saved.summary) to \(path)"))
+        show(MimeBundle(text: "Saved \(file.summary) to \(path)"))
     }
 
-    /// An object as safetensors, its format and version in the metadata,
-    /// through a temporary file and a rename (a reader never sees half a file).
+    /// An object as safetensors, through a temporary file and a rename (a
+    /// reader never sees half a file).
     func write(_ saved: SavedObject, to path: String) throws(FileError) {
-        let metadata = [(SavedKinds.formatKey, saved.format)] + saved.metadata + [("loom.version", LoomLangVersion.value)]
-        try Files.writeAtomically(SafeTensors.encode(saved.tensors, metadata: metadata), to: path)
+        try Files.writeAtomically(saved.file.bytes, to: path)
     }
 
     /// `load NAME PATH`: the kind the file's format names rebuilds the object;
@@ -54,9 +46,11 @@ extension Evaluator {
 extension ModelState: SavedKind {
     static let format = "loom-model-1"
 
+    public func savedFile(as name: String) -> SavedFile? { saved.file }
+
     /// Weights named `layer.kernel` and `layer.bias`; the definition (as a
     /// `model` block Loom reads back) and the epochs trained in the metadata.
-    public var saved: SavedObject? {
+    var saved: SavedObject {
         var tensors: [(name: String, tensor: Tensor)] = []
         for block in model.blocks {
             for p in block.parameters {
@@ -122,9 +116,11 @@ extension ModelState: SavedKind {
 extension SessionDataset: SavedKind {
     static let format = "loom-data-1"
 
+    public func savedFile(as name: String) -> SavedFile? { saved.file }
+
     /// The samples as `inputs`; class labels as `labels` (with their count in
     /// the metadata) or real-valued targets as `targets`.
-    public var saved: SavedObject? {
+    var saved: SavedObject {
         var tensors = [(name: "inputs", tensor: data.inputs)]
         var metadata: [(String, String)] = []
         switch data.targets {

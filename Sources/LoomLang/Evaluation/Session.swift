@@ -1,3 +1,4 @@
+import LoomCore
 import LoomEngine
 import LoomRender
 
@@ -5,11 +6,6 @@ import LoomRender
 public enum SessionItem {
     case value(Value)
     case object(any SessionObject)
-
-    var isValue: Bool {
-        if case .value = self { return true }
-        return false
-    }
 
     var kindName: String {
         switch self {
@@ -67,10 +63,20 @@ public final class ModelState: SessionObject {
     }
 
     public static let kind = "model"
+    public static let noun = "model"
     /// Its weights with their gradients and optimizer moments, and the weights it was defined with.
     public var bytes: Int { model.parameterCount * Sequential.bytesPerWeight + initialWeights.reduce(0) { $0 + 4 * $1.count } }
     public var describe: String {
         "\(model.blocks.count) layers, \(model.parameterCount) parameters" + (epochsTrained > 0 ? ", trained \(epochsTrained) epochs" : "")
+    }
+    public func display(as name: String, width: Int) -> [MimeBundle] { [line(as: name)] }
+
+    /// Its layers, by the names blocks take (`conv1`) or are given (`as`).
+    public var partNames: [String] { model.blocks.map(\.name) }
+    public func describePart(_ name: String) -> String? {
+        model.block(named: name).map {
+            "\($0.main.kind) layer, output \(Shape.text($0.outputShape)), \($0.parameterCount) parameters"
+        }
     }
 }
 

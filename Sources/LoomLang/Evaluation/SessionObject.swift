@@ -1,9 +1,12 @@
+import LoomCore
 import LoomEngine
 
 /// Something a session holds under a name besides a plain value: a data set,
-/// a model, and whatever kind comes next (a dictionary, codes). `list`, bare
-/// names, type errors and `save` work from this alone, so a new kind of
-/// object is one type conforming here (and to `SavedKind` to be loaded).
+/// a model, a dictionary, codes, a results table, a kept result. `list`, bare
+/// names, `show NAME`, `save`, fields, type errors and completion work from
+/// this alone, so a new kind of object is one type conforming here (and to
+/// `SavedKind` to be loaded). Every member is a requirement: a kind that
+/// forgets one does not compile.
 public protocol SessionObject: AnyObject {
     /// The kind as `list` shows it: `data`, `model`.
     static var kind: String { get }
@@ -14,19 +17,34 @@ public protocol SessionObject: AnyObject {
     /// The memory it holds, in bytes: what `set memory` bounds, summed over
     /// the session, and what `list` shows.
     var bytes: Int { get }
-    /// What `save` writes; nil when this kind is not saved.
-    var saved: SavedObject? { get }
+    /// What a line holding only its name shows, and `show NAME`: the last
+    /// display is a bare name's result, the others are shown before it.
+    func display(as name: String, width: Int) -> [MimeBundle]
+    /// What `save NAME PATH` writes, or nil when this kind is not saved.
+    func savedFile(as name: String) -> SavedFile?
     /// The facts `NAME.FIELD` reads (`m.params`, `r.accuracy`), for messages and completion.
     var fieldNames: [String] { get }
     func field(_ name: String) -> Value?
+    /// The parts `NAME.PART` names (a model's layers: `cnn.conv1`), for
+    /// completion and Shift-Tab; empty for a kind without parts.
+    var partNames: [String] { get }
+    /// One line on a part, for Shift-Tab; nil when there is no such part.
+    func describePart(_ name: String) -> String?
 }
 
 extension SessionObject {
-    public static var noun: String { kind }
-    public var fieldNames: [String] { [] }
-    public func field(_ name: String) -> Value? { nil }
     var kindName: String { Self.kind }
     var kindNoun: String { Self.noun }
+
+    /// `NAME: KIND, DESCRIPTION`: what a bare name shows of most kinds.
+    func line(as name: String) -> MimeBundle { MimeBundle(text: "\(name): \(Self.kind), \(describe)") }
+}
+
+/// A file as `save` writes it, and the line it prints.
+public struct SavedFile {
+    public var bytes: [UInt8]
+    /// What was saved, for `Saved … to PATH`.
+    public var summary: String
 }
 
 /// An object as a safetensors file holds it: its tensors by name, metadata,
@@ -37,12 +55,20 @@ public struct SavedObject {
     public var metadata: [(String, String)]
     /// The line `save` prints: what was saved, without the path.
     public var summary: String
+
+    /// The safetensors file, its format and Loom's version in the metadata.
+    var file: SavedFile {
+        let metadata = [(SavedKinds.formatKey, format)] + metadata + [("loom.version", LoomLangVersion.value)]
+        return SavedFile(bytes: SafeTensors.encode(tensors, metadata: metadata), summary: summary)
+    }
 }
 
 /// A kind `load` can rebuild from a file `save` wrote.
 protocol SavedKind: SessionObject {
     /// The value of the file's `loom.format` metadata for this kind.
     static var format: String { get }
+    /// What `save` writes as safetensors.
+    var saved: SavedObject { get }
     /// The object the file holds; `name` is what it will be bound to. Checks
     /// everything before returning, so a bad file binds nothing.
     static func restore(tensors: [String: Tensor], metadata: [String: String], name: String, path: String,
@@ -66,4 +92,7 @@ public final class SessionDataset: SessionObject {
     public static let noun = "data set"
     public var describe: String { "\(data.count) samples of \(Shape.text(data.sampleShape)), \(data.targets.phrase)" }
     public var bytes: Int { data.bytes }
+    public func display(as name: String, width: Int) -> [MimeBundle] { [line(as: name)] }
+    public var partNames: [String] { [] }
+    public func describePart(_ name: String) -> String? { nil }
 }

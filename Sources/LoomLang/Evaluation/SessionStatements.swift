@@ -29,6 +29,17 @@ extension Evaluator {
         }
     }
 
+    /// `show NAME`: what a line holding only NAME shows, each as a display.
+    /// A name nobody defined may be a misspelt form (`show filtres`).
+    func showName(_ a: Arguments) throws(LoomError) {
+        let expr = try a.expression("name"), name = try a.name("name")
+        let forms = Statements.forms(of: "show").compactMap(\.subword)
+        if session[name] == nil, expr.name?.count == 1, let suggestion = closest(to: name, in: session.names + forms) {
+            throw LoomError(.name, "unknown name `\(name)`", at: expr.range, suggestion: suggestion)
+        }
+        try displays(of: expr).forEach(show)
+    }
+
     func delete(_ a: Arguments) throws(LoomError) {
         let name = try a.name("name")
         guard session.delete(name) else { throw unknownName(name, at: try a.expression("name").range) }

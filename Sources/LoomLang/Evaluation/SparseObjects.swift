@@ -28,11 +28,16 @@ public final class SessionDictionary: SessionObject {
     }
 
     public static let kind = "dictionary"
+    public static let noun = "dictionary"
     public var bytes: Int { dictionary.atoms.count * 4 }
     public var describe: String {
         "\(dictionary.count) atoms of \(Shape.text(sampleShape)), \(origin)" + (centered ? ", centred" : "")
             + (costs.last.map { ", relative error \(NumberFormat.fixed($0, decimals: 4))" } ?? "")
     }
+    public func display(as name: String, width: Int) -> [MimeBundle] { [line(as: name)] }
+    public func savedFile(as name: String) -> SavedFile? { saved.file }
+    public var partNames: [String] { [] }
+    public func describePart(_ name: String) -> String? { nil }
 
     /// The signals a data set's samples are for this dictionary: one row a
     /// sample, centred when the dictionary is.
@@ -101,7 +106,10 @@ public final class SessionCodes: SessionObject {
             + "\(NumberFormat.fixed(meanNonzeros, decimals: 1)) nonzeros each, relative error \(NumberFormat.fixed(relativeError, decimals: 4))"
     }
 
-    public var saved: SavedObject? { nil }
+    public func display(as name: String, width: Int) -> [MimeBundle] { [line(as: name)] }
+    public func savedFile(as name: String) -> SavedFile? { nil }
+    public var partNames: [String] { [] }
+    public func describePart(_ name: String) -> String? { nil }
 }
 
 extension SessionDictionary: SavedKind {
@@ -109,7 +117,7 @@ extension SessionDictionary: SavedKind {
 
     /// The atoms as `atoms` (atoms × values, scikit-learn's `components_`),
     /// the sample shape, centring, origin and learning curve in the metadata.
-    public var saved: SavedObject? {
+    var saved: SavedObject {
         SavedObject(format: Self.format,
                     tensors: [("atoms", Tensor(shape: [dictionary.count, dictionary.length], storage: dictionary.atoms))],
                     metadata: [("loom.shape", Shape.text(sampleShape)), ("loom.centered", centered ? "true" : "false"),

@@ -110,7 +110,7 @@ extension Evaluator {
             // The best model so far, written whole or not at all.
             guard let checkpoint, checkpointError == nil else { return }
             state.epochsTrained = alreadyTrained + record.epoch
-            do { try self.write(state.saved!, to: checkpoint) } catch {
+            do { try self.write(state.saved, to: checkpoint) } catch {
                 checkpointError = LoomError(.io, "cannot write the checkpoint \(error)", at: a.range(of: "checkpoint"))
             }
             state.epochsTrained = alreadyTrained

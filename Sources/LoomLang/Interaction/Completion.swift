@@ -13,7 +13,7 @@ enum Completer {
         let before = String(String.UnicodeScalarView(scalars[lineStart..<start]))
         let words = before.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let inBlock = openBraces(in: String(String.UnicodeScalarView(scalars[0..<lineStart]))) > 0
-        let candidates = self.candidates(words: words, inBlock: inBlock, session: session) + layerNames(prefix, in: session)
+        let candidates = self.candidates(words: words, inBlock: inBlock, session: session) + partNames(prefix, in: session)
         var seen = Set<String>()
         let matches = candidates.filter { $0.hasPrefix(prefix) && $0 != prefix || ($0 == prefix && !prefix.isEmpty) }
             .filter { seen.insert($0).inserted }
@@ -32,26 +32,36 @@ enum Completer {
         }
         var forms = inBlock ? Layers.all.filter { $0.keyword == first } : Statements.forms(of: first)
         if forms.isEmpty { return session.names }
+        // A form without a second word among forms with one (`show NAME`).
+        let bare = forms.contains(where: \.bindsName) ? nil : forms.first { $0.subword == nil }
         if words.count == 1 || (forms.contains(where: \.bindsName) && words.count == 3) {
             let subwords = forms.compactMap(\.subword)
-            if !subwords.isEmpty && (forms.contains(where: \.bindsName) == (words.count == 3)) { return subwords }
+            if !subwords.isEmpty && (forms.contains(where: \.bindsName) == (words.count == 3)) {
+                return subwords + (bare?.parameters.first?.kind.referent.map { names($0, in: session) } ?? [])
+            }
         }
         if let sub = words.dropFirst().first(where: { w in forms.contains { $0.subword == w } }) {
             forms = forms.filter { $0.subword == sub }
+        } else if let bare, forms.contains(where: { $0.subword != nil }) {
+            forms = [bare]
         }
         var out: [String] = []
         var namesOfAKind = false
         let last = words.last!
         for form in forms {
             if let p = form.parameter(named: last), case .choice(let options) = p.kind { return options }
-            if let p = form.parameter(named: last), p.kind == .reference || p.kind == .references {
-                return names(for: p.name, in: session)
-            }
-            // The next positional name (`train ` → a model) comes first, of the kind it wants.
-            let given = words.dropFirst(form.bindsName ? 4 : (form.subword == nil ? 1 : 2)).count
+            if let referent = form.parameter(named: last)?.kind.referent { return names(referent, in: session) }
+            // The next positional name (`train ` → a model) comes first, of the kind it wants;
+            // names (`compare a b `) go on until an option word.
+            let arguments = words.dropFirst(form.bindsName ? 4 : (form.subword == nil ? 1 : 2))
             let positionals = form.parameters.filter { $0.positional && $0.kind != .newName }
-            if given < positionals.count, [.reference, .references].contains(positionals[given].kind) {
-                out += names(for: positionals[given].name, in: session)
+            let next = arguments.count < positionals.count ? positionals[arguments.count]
+                : positionals.last.flatMap { p -> Parameter? in
+                    guard case .references = p.kind, !arguments.contains(where: { form.parameter(named: $0) != nil }) else { return nil }
+                    return p
+                }
+            if let referent = next?.kind.referent {
+                out += names(referent, in: session)
                 namesOfAKind = true
             }
             for p in form.parameters where !words.contains(p.name) {
@@ -64,21 +74,18 @@ enum Completer {
         return out + (namesOfAKind ? [] : session.names)
     }
 
-    /// The session's names of the kind a parameter wants (a model for
-    /// `train`, a data set after `on`); every name when the kind is open.
-    static func names(for parameter: String, in session: Session) -> [String] {
-        let kinds = ["model": "model", "models": "model", "on": "data", "validate": "data", "data": "data",
-                     "with": "dictionary", "dictionary": "dictionary", "codes": "codes", "table": "table"]
-        guard let kind = kinds[parameter] else { return session.names }
-        return session.names.filter { session[$0]?.kindName == kind }
+    /// The session's names a parameter's declaration admits: models for
+    /// `train`, data sets after `on`, any name for `delete`.
+    static func names(_ referent: Referent, in session: Session) -> [String] {
+        session.names.filter { session[$0].map(referent.admits) ?? false }
     }
 
-    /// A model's layers after its name and a dot (`show weights cnn.`).
-    static func layerNames(_ prefix: String, in session: Session) -> [String] {
-        guard let dot = prefix.lastIndex(of: "."), case .object(let state as ModelState)? = session[String(prefix[..<dot])] else {
+    /// An object's parts after its name and a dot (a model's layers: `show weights cnn.`).
+    static func partNames(_ prefix: String, in session: Session) -> [String] {
+        guard let dot = prefix.lastIndex(of: "."), case .object(let object)? = session[String(prefix[..<dot])] else {
             return []
         }
-        return state.model.blocks.map { String(prefix[...dot]) + $0.name }
+        return object.partNames.map { String(prefix[...dot]) + $0 }
     }
 
     /// `{` minus `}` outside strings and comments.

@@ -42,6 +42,9 @@ public enum Help {
     public static func explain(_ topic: String, width: Int = 80) -> MimeBundle? {
         let words = topic.split(separator: " ").map(String.init)
         var forms = (Statements.all + Layers.all).filter { $0.title == topic }
+        // `help show` explains every `show` form, not only `show NAME`.
+        let family = Statements.forms(of: topic)
+        if family.contains(where: { $0.subword != nil }), !family.contains(where: \.bindsName) { forms = family }
         if forms.isEmpty, let first = words.first {
             forms = Statements.forms(of: first) + Layers.all.filter { $0.keyword == first }
         }

@@ -1,5 +1,4 @@
 import LoomCore
-import LoomEngine
 
 /// Shift-Tab help: the signature, doc and example of the word at the cursor.
 enum Inspector {
@@ -22,11 +21,10 @@ enum Inspector {
         if let head, Statements.all.contains(where: { $0.keyword == head && $0.subword == word }) {
             return Help.explain("\(head) \(word)", width: session.width)
         }
-        // A layer after a model's name (`cnn.conv1`) shows its kind and shape.
-        if let dot = word.lastIndex(of: "."), case .object(let state as ModelState)? = session[String(word[..<dot])],
-           let block = state.model.block(named: String(word[word.index(after: dot)...])) {
-            return MimeBundle(text: "\(word): \(block.main.kind) layer, output \(Shape.text(block.outputShape)), "
-                              + "\(block.parameterCount) parameters")
+        // A part after an object's name (a model's layer, `cnn.conv1`) says what it is.
+        if let dot = word.lastIndex(of: "."), case .object(let object)? = session[String(word[..<dot])],
+           let part = object.describePart(String(word[word.index(after: dot)...])) {
+            return MimeBundle(text: "\(word): \(part)")
         }
         // A statement or layer word is explained as itself; an option's value (`relu`, `adam`) by what it means.
         return Help.explain(word, width: session.width) ?? ValueHelp.explain(word)

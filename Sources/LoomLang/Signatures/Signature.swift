@@ -4,8 +4,9 @@ import LoomRender
 public enum ParameterKind: Sendable, Equatable {
     /// A name the statement defines.
     case newName
-    /// A name defined earlier, possibly dotted (`digits.train`, `cnn.conv1`).
-    case reference
+    /// A name defined earlier, possibly dotted (`digits.train`, `cnn.conv1`),
+    /// of what it must name (completion offers those names).
+    case reference(Referent)
     case number
     case integer
     /// A fraction: `0.8` or `80%`.
@@ -25,7 +26,7 @@ public enum ParameterKind: Sendable, Equatable {
     /// `COLUMN=EXPR` pairs to the end of the line (`record`).
     case columns
     /// Names, up to the next option word (`compare a b on d`).
-    case references
+    case references(Referent)
     /// A learning-rate schedule: `step EVERY FACTOR`, `cosine`, `warmup N`.
     case schedule
 
@@ -33,6 +34,14 @@ public enum ParameterKind: Sendable, Equatable {
     /// exactly the words the evaluator can turn back into a case.
     static func choice<E: CaseIterable & RawRepresentable>(of type: E.Type) -> ParameterKind where E.RawValue == String {
         .choice(E.allCases.map(\.rawValue))
+    }
+
+    /// What the names a parameter of this kind takes must name; nil for a kind that takes no names.
+    var referent: Referent? {
+        switch self {
+        case .reference(let referent), .references(let referent): return referent
+        default: return nil
+        }
     }
 
     /// How the kind reads in a usage line.
@@ -51,6 +60,41 @@ public enum ParameterKind: Sendable, Equatable {
         case .columns: return "COL=EXPR…"
         case .references: return "NAME…"
         case .schedule: return Schedules.placeholder
+        }
+    }
+}
+
+/// What a name given for a parameter must name, as its declaration states:
+/// `.object(ModelState.self)` for `train MODEL`, `.part(of: ModelState.self)`
+/// for `show weights M.LAYER`. Completion offers the names it admits.
+public struct Referent: Sendable, Equatable {
+    /// The kind of object named; nil when any object (or value) will do.
+    let kind: ObjectIdentifier?
+    /// Whether a plain value (a number, a string) will do too.
+    let values: Bool
+    /// Whether the name goes on to a part of the object (`cnn.conv1`).
+    public let part: Bool
+
+    /// An object of one kind: a model, a data set.
+    public static func object(_ kind: any SessionObject.Type) -> Referent {
+        Referent(kind: ObjectIdentifier(kind), values: false, part: false)
+    }
+
+    /// A part of an object of one kind, `NAME.PART`: a model's layer.
+    public static func part(of kind: any SessionObject.Type) -> Referent {
+        Referent(kind: ObjectIdentifier(kind), values: false, part: true)
+    }
+
+    /// Any object the session holds (`save`).
+    public static let anyObject = Referent(kind: nil, values: false, part: false)
+    /// Any name the session holds, a value or an object (`delete`, `show NAME`).
+    public static let anyName = Referent(kind: nil, values: true, part: false)
+
+    /// Whether a name holding `item` is one to offer (for a part: the object it is part of).
+    func admits(_ item: SessionItem) -> Bool {
+        switch item {
+        case .value: return values
+        case .object(let object): return kind.map { $0 == ObjectIdentifier(type(of: object)) } ?? true
         }
     }
 }

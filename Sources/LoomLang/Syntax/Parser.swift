@@ -120,7 +120,9 @@ public struct Parser {
     // MARK: commands
 
     /// One of `forms` (all with the same first word), chosen by the second
-    /// word or, for `KEYWORD NAME = SUBWORD`, the third.
+    /// word or, for `KEYWORD NAME = SUBWORD`, the third. A form without a
+    /// second word (`show NAME`) takes any other word; its parameter's name
+    /// reaches a name that is also a form's word (`show name filters`).
     mutating func parseCommand(_ forms: [Signature]) throws(LoomError) -> Command {
         let keywordToken = advance()
         var arguments: [String: Expr] = [:]
@@ -135,19 +137,37 @@ public struct Parser {
             _ = advance()
             arguments["name"] = Expr(kind: .name([name]), range: nameToken.range)
         }
-        if forms.contains(where: { $0.subword != nil }) {
-            let subwords = forms.compactMap(\.subword)
-            let t = peek
-            guard let sub = t.word, let chosen = forms.first(where: { $0.subword == sub }) else {
-                let found = t.word.map { "unknown form `\($0)`" } ?? "expected one of \(subwords.joined(separator: ", "))"
-                throw LoomError(.syntax, "\(found) after `\(keywordToken.text)`; expected one of \(subwords.joined(separator: ", "))",
-                                at: t.range, suggestion: t.word.flatMap { closest(to: $0, in: subwords) })
-            }
-            _ = advance()
-            form = chosen
+        let bare = forms.contains(where: \.bindsName) ? nil : forms.first { $0.subword == nil }
+        let subwords = forms.compactMap(\.subword)
+        let second = peek
+        func unknownForm() -> LoomError {
+            let found = second.word.map { "unknown form `\($0)`" } ?? "expected one of \(subwords.joined(separator: ", "))"
+            return LoomError(.syntax, "\(found) after `\(keywordToken.text)`; expected one of \(subwords.joined(separator: ", "))",
+                             at: second.range, suggestion: second.word.flatMap { closest(to: $0, in: subwords) })
         }
-        let start = keywordToken.range
-        try parseArguments(of: form, into: &arguments)
+        if !subwords.isEmpty {
+            if let sub = second.word, let chosen = forms.first(where: { $0.subword == sub }) {
+                _ = advance()
+                form = chosen
+            } else if let bare, case .name = second.kind {
+                form = bare
+            } else {
+                throw unknownForm()
+            }
+        }
+        let start = keywordToken.range, argumentsStart = i
+        do { try parseArguments(of: form, into: &arguments) } catch {
+            guard let bare, !subwords.isEmpty else { throw error }
+            // A misspelt form's word (`show filtres cnn.conv1`) is named as one.
+            if form.subword == nil, second.word.flatMap({ closest(to: $0, in: subwords) }) != nil { throw unknownForm() }
+            // `show filters` alone: say how to show a name `filters`.
+            if let sub = form.subword, i == argumentsStart, atLineEnd || isSymbol(peek, "}"), let p = bare.parameters.first {
+                var error = error
+                error.message += "; `\(form.keyword) \(p.name) \(sub)` shows a name `\(sub)`"
+                throw error
+            }
+            throw error
+        }
         let end = tokens[max(0, i - 1)].range
         return Command(signature: form, arguments: arguments, range: start.through(end))
     }
