@@ -190,7 +190,8 @@ public enum Statements {
             Parameter("mistakes", .flag, "show only misclassified samples, with their images"),
             Parameter("target", .choice(["inputs"]),
                       "`inputs`: reconstructions beside their inputs (the default for a model trained with `target inputs`)"),
-        ], summary: "Predictions beside labels.", example: "predict cnn on digits.test first 5")) { e, a throws(LoomError) in e.show(try e.predict(a)) },
+        ], summary: "Predictions beside labels; for values, beside the true values; for an autoencoder, its reconstructions.",
+        example: "predict cnn on digits.test first 5")) { e, a throws(LoomError) in e.show(try e.predict(a)) },
         .bind(Signature("prune", .models, [
             Parameter("model", .reference(.object(ModelState.self)), required: true, positional: true, "the model"),
             Parameter("amount", .fraction, required: true, positional: true, placeholder: "P%",
