@@ -47,6 +47,16 @@ final class ReconstructionStatementTests: LoomTestCase {
         XCTAssertFalse(report.contains("accuracy"), report)
     }
 
+    func testTheProgressLineShowsTheErrorsOfAReconstruction() {
+        run(setup)
+        guard case .ok = run("set width 200\nset progress stream\ntrain ae on pix.train target inputs loss bce") else {
+            return XCTFail()
+        }
+        let progress = out.streams.filter { $0.0 == .stderr }.map(\.1).joined()
+        XCTAssertTrue(progress.contains("· loss ") && progress.contains("· mse ") && progress.contains("· mae "), progress)
+        XCTAssertFalse(progress.contains("acc"), progress)
+    }
+
     func testPlainTrainOnUnlabelledDataKeepsItsErrorAndPointsToTargetInputs() {
         run(setup)
         let e = error("train ae on pix.train")

@@ -14,8 +14,8 @@ STATEMENTS = (
     "rewind", "save", "load", "show", "dictionary", "codes",
 )
 LAYERS = (
-    "input", "dense", "conv2d", "maxpool", "avgpool", "conv1d", "maxpool1d", "globalpool", "flatten", "dropout",
-    "rnn", "lstm", "gru", "threshold", "kwta", "activity",
+    "input", "dense", "conv2d", "maxpool", "avgpool", "conv1d", "maxpool1d", "globalpool", "flatten", "reshape",
+    "dropout", "rnn", "lstm", "gru", "threshold", "kwta", "activity",
 )
 # The second words of statements (`data d = csv`, `show filters`) and option words.
 FORMS = (
@@ -32,7 +32,7 @@ OPTIONS = (
 VALUES = (
     "relu", "tanh", "sigmoid", "softmax", "linear", "adam", "sgd", "momentum", "rmsprop", "crossentropy", "mse",
     "valid", "same", "avg", "max", "ksvd", "mod", "online", "omp", "lasso", "step", "cosine", "warmup", "svg", "text",
-    "last", "none", "next", "accuracy",
+    "last", "none", "next", "accuracy", "bce", "inputs",
 )
 
 
