@@ -20,7 +20,10 @@ final class ParserTests: XCTestCase {
         }
     }
 
-    func testEverySeedExampleParses() throws {
+    /// The four reference examples parse as written: Keras's MNIST example, the
+    /// LSTM on sine waves, scikit-learn's sparse-coding example and the
+    /// thresholding network.
+    func testEveryReferenceExampleParses() throws {
         let cnn = """
         seed 7
         data digits = glyphs n 3000 size 28
