@@ -98,7 +98,7 @@ public class RecurrentLayer: Layer {
         2 * (steps * features + steps * width + (steps + 1) * units) + outputSize + extraFloatsPerSample
     }
     /// Per-step products of 8 rows cost more in calls than they save in
-    /// threads: measured on the seed LSTM, shards of 16 are ~5% faster on one
+    /// threads: measured on the LSTM on sine waves, shards of 16 are ~5% faster on one
     /// thread and ~12% on two.
     public var minimumShard: Int { 16 }
     /// What a cell keeps beyond the gates and states (an LSTM's cell states).

@@ -1,4 +1,4 @@
-/// `threshold EPS`: the seed's sparse activation, `a = z` where `|z| ≥ ε`
+/// `threshold EPS`: the thresholding network's sparse activation, `a = z` where `|z| ≥ ε`
 /// and 0 elsewhere; the gradient passes where a unit is kept.
 public struct ThresholdSpec: LayerSpec, Equatable {
     public var epsilon: Float
