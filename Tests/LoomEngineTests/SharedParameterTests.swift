@@ -88,6 +88,31 @@ final class SharedParameterTests: XCTestCase {
         checkGradients(model, input: randomTensor([4, 6]))
     }
 
+    /// `share` takes any layer's weights: convolutions and recurrent cells
+    /// (one way and both ways) too, their gradients added from both uses.
+    func testConvolutionsAndRecurrentLayersShareTheirWeights() throws {
+        let image = try Sequential(name: "c", inputShape: [5, 5, 2], random: RandomGenerator(seed: 13))
+        try image.add(.conv2d(filters: 2, kernel: (3, 3), activation: .tanh, stride: 1, padding: .same))
+        try image.add(.conv2d(filters: 2, kernel: (3, 3), activation: .tanh, stride: 1, padding: .same), sharing: "conv1")
+        let (first, second) = (image.blocks[0].main as! Conv2D, image.blocks[1].main as! Conv2D)
+        XCTAssertTrue(second.weight === first.weight && second.bias === first.bias)
+        XCTAssertEqual(image.parameters.count, 2)
+        checkGradients(image, input: randomTensor([2, 5, 5, 2]))
+
+        for bidirectional in [false, true] {
+            let sequence = try Sequential(name: "s", inputShape: [4, 6], random: RandomGenerator(seed: 14))
+            let cell = RecurrentSpec(cell: .lstm, units: 3, returnsSequences: true, bidirectional: bidirectional)
+            try sequence.add(.dense(units: 3, activation: .linear))
+            try sequence.add(cell)
+            let width = bidirectional ? 6 : 3
+            try sequence.add(.dense(units: 3, activation: .linear))
+            try sequence.add(cell, sharing: "lstm1")
+            XCTAssertTrue(zip(sequence.blocks[3].parameters, sequence.blocks[1].parameters).allSatisfy { $0 === $1 })
+            XCTAssertEqual(sequence.blocks.map(\.parameterCount), [6 * 3 + 3, sequence.blocks[1].parameterCount, width * 3 + 3, 0])
+            checkGradients(sequence, input: randomTensor([2, 4, 6]))
+        }
+    }
+
     /// The tied layer's output against the product written out: tanh(x·W + b₁)·Wᵀ + b₂.
     func testATiedLayerMultipliesByTheTransposedKernel() throws {
         let model = try tiedModel(seed: 5)
