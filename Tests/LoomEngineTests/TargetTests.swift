@@ -123,7 +123,7 @@ final class SquaredActivity: Layer {
         self.lambda = lambda
     }
 
-    func replica() -> Layer { SquaredActivity(shape: inputShape, lambda: lambda) }
+    func replica(on _: [Parameter]) -> Layer { SquaredActivity(shape: inputShape, lambda: lambda) }
     var multiplyAdds: Int { 0 }
     var trainingFloatsPerSample: Int { outputSize * 2 }
     var unsharedParameters: Int { 0 }

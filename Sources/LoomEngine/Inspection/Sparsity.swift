@@ -60,8 +60,9 @@ extension Sequential {
     public func sparsity(on inputs: Tensor? = nil) -> [BlockSparsity] {
         let outputs = inputs.map(blockOutputs)
         return blocks.enumerated().map { i, block in
+            // A shared parameter counts once, in the block that stores it.
             var b = BlockSparsity(name: block.name, weights: block.parameterCount,
-                                  zeroWeights: block.parameters.reduce(0) { $0 + $1.zeroCount })
+                                  zeroWeights: block.ownParameters.reduce(0) { $0 + $1.zeroCount })
             if let outputs { b.measure(outputs[i]) }
             return b
         }

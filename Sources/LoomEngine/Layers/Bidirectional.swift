@@ -24,8 +24,10 @@ public final class Bidirectional: Layer {
     public var unsharedParameters: Int { forward.unsharedParameters + backward.unsharedParameters }
     public var minimumShard: Int { forward.minimumShard }
 
-    public func replica() -> Layer {
-        Bidirectional(forward: forward.replicated(), backward: backward.replicated())
+    public func replica(on parameters: [Parameter]) -> Layer {
+        let split = forward.parameters.count
+        return Bidirectional(forward: forward.replicated(on: Array(parameters[..<split])),
+                             backward: backward.replicated(on: Array(parameters[split...])))
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {

@@ -99,7 +99,7 @@ public final class Conv2D: Layer {
         bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
     }
 
-    private init(replicating other: Conv2D) {
+    private init(replicating other: Conv2D, on parameters: [Parameter]) {
         name = other.name
         inputShape = other.inputShape
         outputShape = other.outputShape
@@ -108,11 +108,11 @@ public final class Conv2D: Layer {
         padding = other.padding
         padTop = other.padTop
         padLeft = other.padLeft
-        weight = other.weight.replica()
-        bias = other.bias.replica()
+        weight = parameters[0]
+        bias = parameters[1]
     }
 
-    public func replica() -> Layer { Conv2D(replicating: self) }
+    public func replica(on parameters: [Parameter]) -> Layer { Conv2D(replicating: self, on: parameters) }
 
     public var parameters: [Parameter] { [weight, bias] }
     var patchSize: Int { kernel.height * kernel.width * inputShape[2] }

@@ -90,7 +90,7 @@ public final class KWinners: Layer {
         self.duty = duty ?? DutyCycles(units: shape.last!)
     }
 
-    public func replica() -> Layer { KWinners(name: name, spec: spec, shape: inputShape, duty: duty) }
+    public func replica(on _: [Parameter]) -> Layer { KWinners(name: name, spec: spec, shape: inputShape, duty: duty) }
     public var multiplyAdds: Int { 0 }
     /// Its output, the winners kept for backward and the gradient passed back.
     public var trainingFloatsPerSample: Int { outputSize * 3 }

@@ -24,9 +24,9 @@ public class RecurrentLayer: Layer {
     public let activation: ActivationFunction
     /// Every step's output (Keras `return_sequences`), or only the last.
     public let returnsSequences: Bool
-    public let kernel: Parameter
-    public let recurrentKernel: Parameter
-    public let bias: Parameter
+    public private(set) var kernel: Parameter
+    public private(set) var recurrentKernel: Parameter
+    public private(set) var bias: Parameter
     /// Gates per unit: 1 (simple RNN), 3 (GRU), 4 (LSTM).
     let gates: Int
 
@@ -69,7 +69,7 @@ public class RecurrentLayer: Layer {
         bias = Parameter(name: prefix + "bias", value: Tensor(zeros: biasShape))
     }
 
-    /// A replica: the same weights (see `Parameter.replica`), its own caches.
+    /// The same layer on the same parameters, with caches of its own.
     required init(replicating other: RecurrentLayer) {
         name = other.name
         kind = other.kind
@@ -79,13 +79,17 @@ public class RecurrentLayer: Layer {
         gates = other.gates
         activation = other.activation
         returnsSequences = other.returnsSequences
-        kernel = other.kernel.replica()
-        recurrentKernel = other.recurrentKernel.replica()
-        bias = other.bias.replica()
+        kernel = other.kernel
+        recurrentKernel = other.recurrentKernel
+        bias = other.bias
     }
 
-    public func replica() -> Layer { replicated() }
-    func replicated() -> RecurrentLayer { type(of: self).init(replicating: self) }
+    public func replica(on parameters: [Parameter]) -> Layer { replicated(on: parameters) }
+    func replicated(on parameters: [Parameter]) -> RecurrentLayer {
+        let copy = type(of: self).init(replicating: self)
+        (copy.kernel, copy.recurrentKernel, copy.bias) = (parameters[0], parameters[1], parameters[2])
+        return copy
+    }
 
     public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
     /// The input projection and the recurrent product at every step.

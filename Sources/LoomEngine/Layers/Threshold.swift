@@ -27,7 +27,7 @@ public final class Threshold: Layer {
         inputShape = shape
     }
 
-    public func replica() -> Layer { Threshold(name: name, epsilon: epsilon, shape: inputShape) }
+    public func replica(on _: [Parameter]) -> Layer { Threshold(name: name, epsilon: epsilon, shape: inputShape) }
     public var multiplyAdds: Int { 0 }
     /// Its output (kept for backward) and the gradient passed back.
     public var trainingFloatsPerSample: Int { outputSize * 2 }

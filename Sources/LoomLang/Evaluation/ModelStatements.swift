@@ -75,7 +75,8 @@ extension Evaluator {
         for block in model.blocks {
             let stored = block.parameterCount, unshared = block.unsharedParameters, madds = block.multiplyAdds
             let out = block.outputShape
-            let dense = stored > 0 ? input.reduce(1, *) * out.reduce(1, *) + out.reduce(1, *) : 0
+            // A layer with connections (even on another layer's weights) against a fully connected one.
+            let dense = unshared > 0 ? input.reduce(1, *) * out.reduce(1, *) + out.reduce(1, *) : 0
             table.append([block.name, Shape.text(out), NumberFormat.grouped(stored), NumberFormat.grouped(unshared),
                           NumberFormat.grouped(dense), stored > 0 ? sharing(unshared, stored) : "", NumberFormat.grouped(madds)])
             totals = (totals.stored + stored, totals.unshared + unshared, totals.dense + dense, totals.madds + madds)
