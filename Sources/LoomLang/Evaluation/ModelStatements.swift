@@ -10,14 +10,6 @@ extension Evaluator {
         try object(expr, ModelState.self)
     }
 
-    /// `model NAME { … }`: builds the layers in order, checking that each
-    /// fits the output of the one before.
-    func defineModel(name: String, layers: [Command], range: SourceRange) throws(LoomError) {
-        let model = try buildModel(name: name, layers: layers, range: range)
-        session.define(name, .object(ModelState(model: model)))
-        show(summaryTable(model).bundle(width: session.width))
-    }
-
     /// The model a block defines, built and checked but not yet named in the session.
     func buildModel(name: String, layers: [Command], range: SourceRange) throws(LoomError) -> Sequential {
         guard let first = layers.first, first.signature.keyword == "input" else {
