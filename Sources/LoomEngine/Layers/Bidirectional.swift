@@ -4,10 +4,10 @@
 /// last states `[2·units]`, or with `sequences` every step's `[steps,
 /// 2·units]`, the backward cell's put back in time order.
 public final class Bidirectional: Layer {
-    public let forward: RecurrentLayer
-    public let backward: RecurrentLayer
+    public let forward: any RecurrentCell
+    public let backward: any RecurrentCell
 
-    init(forward: RecurrentLayer, backward: RecurrentLayer) {
+    init(forward: any RecurrentCell, backward: any RecurrentCell) {
         self.forward = forward
         self.backward = backward
     }

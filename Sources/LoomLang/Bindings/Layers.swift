@@ -90,9 +90,7 @@ public enum Layers {
             return DropoutSpec(rate: Float(rate))
         }, write: { "dropout \($0.rate)" }),
 
-        recurrent(.rnn, "A simple recurrent layer: the same weights at every time step."),
-        recurrent(.lstm, "A long short-term memory layer: gated memory, the same weights at every step."),
-        recurrent(.gru, "A gated recurrent unit layer: an LSTM's gates in fewer weights."),
+    ] + RecurrentCells.all.map(recurrent) + [
         .family(Signature("threshold", .layers, [
             Parameter("epsilon", .number, required: true, positional: true, placeholder: "EPS", "the cut-off"), name,
         ], summary: "Keeps activations with |z| ≥ EPS, zeroes the rest.", example: "threshold 0.1"),
@@ -132,19 +130,19 @@ public enum Layers {
         })
     }
 
-    static func recurrent(_ cell: RecurrentSpec.Cell, _ summary: String) -> LayerBinding {
-        .family(Signature(cell.rawValue, .layers, [
+    static func recurrent(_ cell: any RecurrentCell.Type) -> LayerBinding {
+        .family(Signature(cell.kind, .layers, [
             Parameter("units", .integer, required: true, positional: true, "hidden units"),
             activation(default: .tanh),
             Parameter("sequences", .flag, "return the whole sequence, not just the last step"),
             Parameter("bidirectional", .flag, "a second cell reads the sequence backwards; the outputs are concatenated"), name,
-        ], summary: summary, example: "\(cell.rawValue) 50 tanh"),
+        ], summary: cell.summary, example: "\(cell.kind) 50 tanh"),
         read: { a throws(LoomError) in
             RecurrentSpec(cell: cell, units: try a.integer("units", in: 1...65536),
                           activation: try a.choice("activation", ActivationFunction.self), returnsSequences: a.flag("sequences"),
                           bidirectional: a.flag("bidirectional"))
         }, write: { s in
-            s.cell == cell ? "\(cell.rawValue) \(s.units) \(s.activation.rawValue)" + (s.returnsSequences ? " sequences" : "")
+            s.cell == cell ? "\(cell.kind) \(s.units) \(s.activation.rawValue)" + (s.returnsSequences ? " sequences" : "")
                 + (s.bidirectional ? " bidirectional" : "") : nil
         })
     }

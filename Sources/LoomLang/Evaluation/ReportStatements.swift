@@ -140,15 +140,15 @@ extension Evaluator {
     // MARK: recurrent layers
 
     /// The cells of a recurrent block (two for a bidirectional one).
-    func recurrentCells(_ block: Block) -> [(label: String, cell: RecurrentLayer)]? {
-        if let cell = block.main as? RecurrentLayer { return [("", cell)] }
+    func recurrentCells(_ block: Block) -> [(label: String, cell: any RecurrentCell)]? {
+        if let cell = block.main as? any RecurrentCell { return [("", cell)] }
         if let both = block.main as? Bidirectional { return [("forward ", both.forward), ("backward ", both.backward)] }
         return nil
     }
 
     /// One heatmap per gate: its input kernel's rows above its recurrent
     /// kernel's, a column per unit.
-    func recurrentWeights(_ name: String, _ cells: [(label: String, cell: RecurrentLayer)]) -> MimeBundle {
+    func recurrentWeights(_ name: String, _ cells: [(label: String, cell: any RecurrentCell)]) -> MimeBundle {
         var plots: [MimeBundle] = []
         for (label, cell) in cells {
             let (f, h) = (cell.features, cell.units)
@@ -204,7 +204,7 @@ extension Evaluator {
     /// The hidden state over the steps for the first samples (a row per
     /// unit, a column per step), and each gate's mean over units and samples
     /// at every step (how open an LSTM's forget gate is over time).
-    func recurrentActivations(_ name: String, _ cell: RecurrentLayer, _ x: Tensor, first n: Int) -> MimeBundle {
+    func recurrentActivations(_ name: String, _ cell: any RecurrentCell, _ x: Tensor, first n: Int) -> MimeBundle {
         let (states, gates) = cell.trace(x)
         let (steps, units) = (cell.steps, cell.units)
         for s in 0..<min(n, x.batch) {
