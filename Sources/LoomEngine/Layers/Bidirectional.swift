@@ -22,7 +22,13 @@ public final class Bidirectional: Layer {
         forward.trainingFloatsPerSample + backward.trainingFloatsPerSample + 2 * inputShape.reduce(1, *) + 2 * outputSize
     }
     public var unsharedParameters: Int { forward.unsharedParameters + backward.unsharedParameters }
+    public var unrollsOverSteps: Bool { true }
     public var minimumShard: Int { forward.minimumShard }
+
+    /// Both cells' gates, the forward cell's first.
+    public var weightGrids: [ReportGrid] { forward.gateGrids(label: "forward ") + backward.gateGrids(label: "backward ") }
+    /// The forward cell's steps.
+    public func trace(_ x: Tensor) -> RecurrentTrace? { forward.trace(x) }
 
     public func replica() -> Layer {
         Bidirectional(forward: forward.replicated(), backward: backward.replicated())

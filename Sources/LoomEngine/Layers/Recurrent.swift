@@ -277,6 +277,7 @@ extension RecurrentCell {
     }
     /// The same cell's weights copied to every step: an unrolled network.
     public var unsharedParameters: Int { steps * parameterCount }
+    public var unrollsOverSteps: Bool { true }
 
     public func replica() -> Layer { replicated() }
     func replicated() -> Self { Self(replicating: self) }
@@ -288,13 +289,24 @@ extension RecurrentCell {
                       returnsSequences: returnsSequences, prefix: prefix, random: &random)
     }
 
-    // MARK: what reports read
+    // MARK: what reports show
 
-    /// The gates' names, in the order of the kernels' column blocks.
-    public var gateNames: [String] { Self.gates.map(\.name) }
+    /// One grid per gate: its input kernel's rows above its recurrent
+    /// kernel's, a column per unit.
+    public var weightGrids: [ReportGrid] { gateGrids(label: "") }
+
+    /// The gate grids, titled `NAME LABELGATE gate: …`.
+    func gateGrids(label: String) -> [ReportGrid] {
+        let (f, h) = (features, units)
+        return Self.gates.enumerated().map { g, gate in
+            let values = gateColumns(of: kernel, gate: g) + gateColumns(of: recurrentKernel, gate: g)
+            return ReportGrid(title: "\(name) \(label)\(gate.name) gate: rows 1–\(f) input kernel, \(f + 1)–\(f + h) recurrent kernel; "
+                                + "a column per unit", rows: f + h, columns: h, values: values.map(Double.init))
+        }
+    }
 
     /// Gate `g`'s columns of a `[rows, gates·units]` kernel: `rows × units`, row-major.
-    public func gateColumns(of p: Parameter, gate g: Int) -> [Float] {
+    func gateColumns(of p: Parameter, gate g: Int) -> [Float] {
         let rows = p.value.count / width
         var out = [Float](repeating: 0, count: rows * units)
         for r in 0..<rows { for j in 0..<units { out[r * units + j] = p.value[r * width + g * units + j] } }
@@ -302,14 +314,15 @@ extension RecurrentCell {
     }
 
     /// What the layer does with `x` step by step, without training: the
-    /// hidden state `[n, steps, units]` and the activated gates `[n, steps,
-    /// gates·units]` at every step, whatever the layer returns.
-    public func trace(_ x: Tensor) -> (states: Tensor, gates: Tensor) {
+    /// hidden state and the activated gates at every step, whatever the
+    /// layer returns.
+    public func trace(_ x: Tensor) -> RecurrentTrace? {
         let n = x.batch
         _ = forward(x, training: false)
         let states = RecurrentLayer.transpose(Array(self.states[(n * units)...]), outer: steps, inner: n, width: units)
         let gates = RecurrentLayer.transpose(projections, outer: steps, inner: n, width: width)
-        return (Tensor(shape: [n, steps, units], storage: states), Tensor(shape: [n, steps, width], storage: gates))
+        return RecurrentTrace(states: Tensor(shape: [n, steps, units], storage: states),
+                              gates: Tensor(shape: [n, steps, width], storage: gates), gateNames: Self.gates.map(\.name))
     }
 
     // MARK: forward and backward
