@@ -187,6 +187,39 @@ public class RecurrentLayer {
         return Tensor(shape: [n, units], storage: Array(states[(steps * n * units)...]))
     }
 
+    /// The weights' gradients of all steps at once, from the gradients of
+    /// the input projection and, where the cell keeps it apart, of the
+    /// recurrent product (`[steps, n, width]` each).
+    func addWeightGradients(input dInput: [Float], recurrent dRecurrent: [Float]?) {
+        let rows = steps * batch
+        kernel.gradient.storage.withUnsafeMutableBufferPointer { dw in
+            inputs.withUnsafeBufferPointer { x in
+                dInput.withUnsafeBufferPointer { g in
+                    GEMM.multiply(x.baseAddress!, transposeA: true, g.baseAddress!, into: dw.baseAddress!,
+                                  m: features, n: width, k: rows, beta: 1)
+                }
+            }
+        }
+        let recurrent = dRecurrent ?? dInput
+        recurrentKernel.gradient.storage.withUnsafeMutableBufferPointer { du in
+            states.withUnsafeBufferPointer { s in
+                recurrent.withUnsafeBufferPointer { g in
+                    // h_{t−1} for t = 0 … steps−1: the first `steps` state slots. Slot 0
+                    // is zero and adds nothing, but leaving it out changes the sums'
+                    // grouping in OpenBLAS's kernel, and with it the last bits.
+                    GEMM.multiply(s.baseAddress!, transposeA: true, g.baseAddress!, into: du.baseAddress!,
+                                  m: units, n: width, k: rows, beta: 1)
+                }
+            }
+        }
+        bias.gradient.storage.withUnsafeMutableBufferPointer { db in
+            dInput.withUnsafeBufferPointer { RecurrentLayer.addRows($0, rows: rows, width: width, into: db.baseAddress!) }
+            if let dRecurrent, db.count == 2 * width {
+                dRecurrent.withUnsafeBufferPointer { RecurrentLayer.addRows($0, rows: rows, width: width, into: db.baseAddress! + width) }
+            }
+        }
+    }
+
     /// dy as the gradient of every step's hidden state, time-major: zero but
     /// for the last step unless the layer returns its sequences.
     func hiddenGradient(_ dy: Tensor) -> [Float] {
@@ -347,35 +380,8 @@ extension RecurrentCell {
     /// The steps backwards, then the weights' gradients of all steps at
     /// once; returns the gradient of the input projection, `[steps, n, width]`.
     func backwardThroughTime(_ dy: Tensor) -> [Float] {
-        let n = batch
-        let (dInput, dRecurrent) = activation.withSlope(BackwardSteps(cell: self, dHidden: hiddenGradient(dy), batch: n))
-        let rows = steps * n
-        kernel.gradient.storage.withUnsafeMutableBufferPointer { dw in
-            inputs.withUnsafeBufferPointer { x in
-                dInput.withUnsafeBufferPointer { g in
-                    GEMM.multiply(x.baseAddress!, transposeA: true, g.baseAddress!, into: dw.baseAddress!,
-                                  m: features, n: width, k: rows, beta: 1)
-                }
-            }
-        }
-        let recurrent = dRecurrent ?? dInput
-        recurrentKernel.gradient.storage.withUnsafeMutableBufferPointer { du in
-            states.withUnsafeBufferPointer { s in
-                recurrent.withUnsafeBufferPointer { g in
-                    // h_{t−1} for t = 0 … steps−1: the first `steps` state slots. Slot 0
-                    // is zero and adds nothing, but leaving it out changes the sums'
-                    // grouping in OpenBLAS's kernel, and with it the last bits.
-                    GEMM.multiply(s.baseAddress!, transposeA: true, g.baseAddress!, into: du.baseAddress!,
-                                  m: units, n: width, k: rows, beta: 1)
-                }
-            }
-        }
-        bias.gradient.storage.withUnsafeMutableBufferPointer { db in
-            dInput.withUnsafeBufferPointer { RecurrentLayer.addRows($0, rows: rows, width: width, into: db.baseAddress!) }
-            if let dRecurrent, db.count == 2 * width {
-                dRecurrent.withUnsafeBufferPointer { RecurrentLayer.addRows($0, rows: rows, width: width, into: db.baseAddress! + width) }
-            }
-        }
+        let (dInput, dRecurrent) = activation.withSlope(BackwardSteps(cell: self, dHidden: hiddenGradient(dy), batch: batch))
+        addWeightGradients(input: dInput, recurrent: dRecurrent)
         return dInput
     }
 }
