@@ -39,6 +39,9 @@ final class RecurrentStatementTests: LoomTestCase {
         // 4·(50·(1+50) + 50) = 10,400 stored; unrolled over 10 steps, 104,000.
         XCTAssertTrue(summary.contains("10,400") && summary.contains("104,000") && summary.contains("10×"), summary)
         XCTAssertTrue(summary.contains("a recurrent layer unrolled"), summary)
+        // Two cells reading both ways are unrolled too.
+        run("model both {\n  input 10x1\n  lstm 8 bidirectional\n  dense 10 softmax\n}")
+        XCTAssertTrue(texts().last?.contains("a recurrent layer unrolled") ?? false, texts().last ?? "")
     }
 
     /// Hochreiter and Schmidhuber's adding problem at 50 steps: the LSTM

@@ -65,6 +65,9 @@ public final class Conv2D: Layer {
 
     public enum Padding: String, Sendable, CaseIterable { case valid, same }
 
+    /// Its filters as images, for `show filters`.
+    public var filterImages: FilterImages? { FilterImages(kernel: weight.value) }
+
     public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding,
                 random: inout RandomGenerator) throws(ShapeError) {
         guard input.count == 3 else { throw ShapeError("conv2d needs an input of height×width×channels, not \(Shape.text(input))") }

@@ -76,6 +76,8 @@ public final class KWinners: Layer {
     let duty: DutyCycles
     public static let period = 1000
     public var dutyCycles: [Float] { duty.values }
+    /// The duty cycles and their entropy, for `show activations`.
+    public var dutyCycleSummary: DutyCycleSummary? { DutyCycleSummary(dutyCycles: dutyCycles, k: k, group: group) }
 
     /// The last training batch's winners (1 or 0 per value), and how many
     /// times each unit won in it.

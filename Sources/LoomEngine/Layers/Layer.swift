@@ -6,8 +6,9 @@
 /// Shapes are batch-first; `outputShape` is per sample. What a layer costs
 /// has no default: each declares its multiply-adds, its training memory and
 /// what it would store without sharing, so a new layer cannot inherit a
-/// figure that undercounts it.
-public protocol Layer: AnyObject {
+/// figure that undercounts it. What a layer shows in reports is its
+/// `ReportFacts`.
+public protocol Layer: AnyObject, ReportFacts {
     var name: String { get }
     var kind: String { get }
     var inputShape: [Int] { get }

@@ -57,7 +57,7 @@ extension Evaluator {
                           columns: [.init("layer"), .init("output"), .init("params", .right), .init("unshared", .right),
                                     .init("dense", .right), .init("sharing", .right), .init("MACs", .right)],
                           note: "params: stored weights and biases. unshared: the same connections without sharing "
-                            + (model.layers.contains { $0 is RecurrentLayer }
+                            + (model.layers.contains { $0.unrollsOverSteps }
                                ? "(a locally connected layer; a recurrent layer unrolled, a copy of its weights per step). "
                                : "(a locally connected layer). ")
                             + "dense: a fully connected layer between the same input and "
