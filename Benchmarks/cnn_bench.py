@@ -1,4 +1,4 @@
-"""The seed CNN (Conv 32 3x3, MaxPool 2, Conv 64 3x3, MaxPool 2, Dense 128,
+"""Keras's MNIST example (Conv 32 3x3, MaxPool 2, Conv 64 3x3, MaxPool 2, Dense 128,
 Dense 10 softmax; Adam; batch 32) trained by Loom, PyTorch and Keras (JAX
 backend) side by side: samples per second at equal thread counts, peak
 memory, and GFLOP/s against the multiply-adds of the network.

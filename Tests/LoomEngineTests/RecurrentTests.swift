@@ -29,7 +29,7 @@ extension GradientTests {
     /// short vector.
     func testGatedCellsWithUnitsAroundTheVectorWidth() throws {
         for units in [3, 8, 13] {
-            let layers: [RecurrentLayer] = [
+            let layers: [any RecurrentCell] = [
                 try LSTM(name: "l", input: [3, 2], units: units, returnsSequences: true, random: &random),
                 try GRU(name: "g", input: [3, 2], units: units, returnsSequences: true, random: &random),
             ]
@@ -44,7 +44,7 @@ extension GradientTests {
 
     func testBidirectionalLayers() throws {
         for sequences in [false, true] {
-            for cell in RecurrentSpec.Cell.allCases {
+            for cell in RecurrentCells.all {
                 let layer = try RecurrentSpec(cell: cell, units: 3, returnsSequences: sequences, bidirectional: true)
                     .build(name: "b", input: [4, 2], random: &random)[0]
                 XCTAssertEqual(layer.outputShape, sequences ? [4, 6] : [6])
@@ -66,8 +66,8 @@ extension GradientTests {
 
     func testStackedRecurrentLayersAndADenseLayerOnASequence() throws {
         let model = try Sequential(name: "m", inputShape: [6, 2], random: RandomGenerator(seed: 5))
-        try model.add(RecurrentSpec(cell: .lstm, units: 5, returnsSequences: true))
-        try model.add(RecurrentSpec(cell: .gru, units: 4))
+        try model.add(RecurrentSpec(cell: LSTM.self, units: 5, returnsSequences: true))
+        try model.add(RecurrentSpec(cell: GRU.self, units: 4))
         try model.add(.dense(units: 3, activation: .softmax))
         XCTAssertEqual(model.outputShape, [3])
         let x = randomTensor([4, 6, 2]), labels = [0, 2, 1, 2]
@@ -97,11 +97,29 @@ final class RecurrentShapeTests: XCTestCase {
         XCTAssertEqual(try LSTM(name: "l", input: [10, f], units: h, random: &random).parameterCount, 4 * (h * (f + h) + h))
         XCTAssertEqual(try GRU(name: "g", input: [10, f], units: h, random: &random).parameterCount, 3 * h * (f + h) + 6 * h)
         XCTAssertEqual(try SimpleRNN(name: "r", input: [10, f], units: h, random: &random).parameterCount, h * (f + h) + h)
-        for cell in RecurrentSpec.Cell.allCases {
+        for cell in RecurrentCells.all {
             let spec = RecurrentSpec(cell: cell, units: h)
             let layer = try spec.build(name: "x", input: [10, f], random: &random)[0]
             XCTAssertEqual(try spec.parameterCount(input: [10, f]), layer.parameterCount, "\(cell)")
             XCTAssertEqual(layer.unsharedParameters, 10 * layer.parameterCount)
+        }
+    }
+
+    /// Each cell's one table shapes its weights in Keras's layouts: the
+    /// kernels gates·units wide, the bias in its rows.
+    func testEachCellsGatesAndBiasRowsShapeItsWeights() throws {
+        var random = RandomGenerator(seed: 4)
+        let (f, h) = (2, 3)
+        let expected: [String: (width: Int, bias: [Int])] = ["rnn": (h, [h]), "lstm": (4 * h, [4 * h]), "gru": (3 * h, [2, 3 * h])]
+        XCTAssertEqual(RecurrentCells.all.map { $0.kind }, ["rnn", "lstm", "gru"])
+        for cell in RecurrentCells.all {
+            let layer = try XCTUnwrap(try RecurrentSpec(cell: cell, units: h).build(name: "x", input: [5, f], random: &random)[0]
+                as? any RecurrentCell)
+            let keras = try XCTUnwrap(expected[cell.kind])
+            XCTAssertEqual(layer.kind, cell.kind)
+            XCTAssertEqual(layer.kernel.value.shape, [f, keras.width], cell.kind)
+            XCTAssertEqual(layer.recurrentKernel.value.shape, [h, keras.width], cell.kind)
+            XCTAssertEqual(layer.bias.value.shape, keras.bias, cell.kind)
         }
     }
 
@@ -168,11 +186,11 @@ final class RecurrentKerasTests: XCTestCase {
         XCTAssertEqual(x.shape, [3, 6, 2])
         var random = RandomGenerator(seed: 1)
         var checked = 0
-        for cell in RecurrentSpec.Cell.allCases {
+        for cell in RecurrentCells.all {
             for sequences in [false, true] {
-                let key = cell.rawValue + (sequences ? "_seq" : "")
+                let key = cell.kind + (sequences ? "_seq" : "")
                 let layer = try XCTUnwrap(try RecurrentSpec(cell: cell, units: 4, returnsSequences: sequences)
-                    .build(name: key, input: [6, 2], random: &random)[0] as? RecurrentLayer)
+                    .build(name: key, input: [6, 2], random: &random)[0] as? any RecurrentCell)
                 for p in layer.parameters {
                     let stored = try XCTUnwrap(file.tensors["\(key).\(p.name)"], "\(key).\(p.name)")
                     XCTAssertEqual(stored.shape, p.value.shape, "\(key).\(p.name): Keras's layout")
@@ -187,7 +205,7 @@ final class RecurrentKerasTests: XCTestCase {
         }
         for sequences in [false, true] {
             let key = "bilstm" + (sequences ? "_seq" : "")
-            let layer = try RecurrentSpec(cell: .lstm, units: 4, returnsSequences: sequences, bidirectional: true)
+            let layer = try RecurrentSpec(cell: LSTM.self, units: 4, returnsSequences: sequences, bidirectional: true)
                 .build(name: key, input: [6, 2], random: &random)[0]
             XCTAssertEqual(layer.parameters.map(\.name), ["forward.kernel", "forward.recurrent_kernel", "forward.bias",
                                                         "backward.kernel", "backward.recurrent_kernel", "backward.bias"])

@@ -114,7 +114,7 @@ final class SquaredActivity: Layer {
         self.lambda = lambda
     }
 
-    func replica() -> Layer { SquaredActivity(shape: inputShape, lambda: lambda) }
+    func replica(on _: [Parameter]) -> Layer { SquaredActivity(shape: inputShape, lambda: lambda) }
     var multiplyAdds: Int { 0 }
     var trainingFloatsPerSample: Int { outputSize * 2 }
     var unsharedParameters: Int { 0 }
@@ -201,14 +201,14 @@ final class InspectionTests: XCTestCase {
         dense.weight.value = Tensor(shape: [2, 3], storage: [1, 0, 0, 0, 0, 1])  // unit 2 always 0
         dense.bias.value = Tensor(shape: [3], storage: [0, 0, 0])
         let x = Tensor(shape: [4, 2], storage: [1, 1, -1, 1, 1, -1, -1, -1])
-        let s = m.sparsity(on: x)
+        let s = m.sparsity(on: x).blocks
         XCTAssertEqual(s.map(\.name), ["dense1", "dense2"])
         XCTAssertEqual(s[0].weights, 9)
         XCTAssertEqual(s[0].zeroWeights, 3 + 4)  // three zero biases, four zero weights
         // Outputs per sample: (1,0,1) (0,0,1) (1,0,0) (0,0,0): 8 zeros of 12.
         XCTAssertEqual(s[0].zeroActivations ?? -1, 8.0 / 12.0, accuracy: 1e-12)
         XCTAssertEqual(s[1].zeroActivations, 0)  // softmax is never exactly zero here
-        XCTAssertNil(m.sparsity()[0].zeroActivations)
+        XCTAssertNil(m.sparsity().blocks[0].zeroActivations)
     }
 
     /// The last block's output, measured as written, is what the planned

@@ -59,6 +59,23 @@ final class BindingTests: LoomTestCase {
         XCTAssertEqual(options(Layers.form(of: "conv2d"), "padding"), Conv2D.Padding.allCases.map(\.rawValue))
     }
 
+    /// `line` with each argument introduced by its name, in reverse order:
+    /// `conv2d 4 3x2 tanh stride 2` as `conv2d stride 2 activation tanh kernel 3x2 filters 4`.
+    func namedInReverse(_ line: String) throws -> String {
+        var words = line.split(separator: " ").map(String.init)[...]
+        let form = try XCTUnwrap(Layers.form(of: words.removeFirst()))
+        var positionals = form.parameters.filter(\.positional)[...]
+        var arguments: [String] = []
+        while let word = words.popFirst() {
+            if let p = form.parameter(named: word) {
+                arguments.append(p.kind == .flag ? word : "\(word) \(try XCTUnwrap(words.popFirst()))")
+            } else {
+                arguments.append("\(try XCTUnwrap(positionals.popFirst()).name) \(word)")
+            }
+        }
+        return ([form.keyword] + arguments.reversed()).joined(separator: " ")
+    }
+
     /// Every family, with random values its fields allow: the written line
     /// reads back as the same spec, and is written again the same way.
     func testEveryLayerFormRoundTripsWithRandomValues() throws {
@@ -70,6 +87,9 @@ final class BindingTests: LoomTestCase {
                 XCTAssertEqual(line.split(separator: " ").first.map(String.init), form.keyword)
                 let read = try Layers.spec(line)
                 XCTAssertTrue(Layers.same(read, spec), "`\(line)` reads as \(read), not \(spec)")
+                // The same arguments, each named and in reverse order, read as the same spec.
+                let named = try namedInReverse(line)
+                XCTAssertTrue(Layers.same(try Layers.spec(named), spec), "`\(named)` does not read as `\(line)`")
                 XCTAssertEqual(Layers.definition(of: read), line)
             }
         }

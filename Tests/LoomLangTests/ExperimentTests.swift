@@ -42,8 +42,12 @@ final class ExperimentTests: LoomTestCase {
         XCTAssertEqual(error("r.acuracy")?.value, "`r` (a result) has no `acuracy`; it has `loss`, `accuracy`, `samples`; did you mean `accuracy`?")
         XCTAssertEqual(error("x = print 1")?.name, "TypeError")
         XCTAssertTrue(error("x = summary m")?.value.contains("keeps the results of `train`, `evaluate`, `compare`, `show sparsity`") ?? false)
-        XCTAssertTrue(value("list")?.isEmpty ?? true)
-        XCTAssertTrue(texts().last?.contains("result") ?? false)
+        // `list` displays its table and gives no value; `r` is in it as a result.
+        guard case .ok(let listed) = run("list") else { return XCTFail("\(String(describing: error("list")))") }
+        XCTAssertNil(listed)
+        let row = texts().last?.split(separator: "\n").first { $0.hasPrefix("│ r ") }
+        XCTAssertEqual(row?.split(separator: "│").map { $0.trimmingCharacters(in: .whitespaces) }.prefix(2), ["r", "result"],
+                       texts().last ?? "")
     }
 
     func testModelsAndDataSetsExposeFacts() {

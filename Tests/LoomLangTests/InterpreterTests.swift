@@ -13,7 +13,8 @@ final class InterpreterTests: LoomTestCase {
     }
 
     func testOnlyAFinalBareExpressionIsTheResult() {
-        XCTAssertNil(value("x = 1\nx"  + "\ny = 2"))
+        guard case .ok(let result) = run("x = 1\nx\ny = 2") else { return XCTFail("the cell failed") }
+        XCTAssertNil(result, "a bare expression before the last statement is not the result")
         XCTAssertEqual(value("x = 1\nx + 1"), "2")
     }
 

@@ -1,3 +1,4 @@
+import LoomCore
 import LoomLang
 import XCTest
 
@@ -19,7 +20,10 @@ final class ParserTests: XCTestCase {
         }
     }
 
-    func testEverySeedExampleParses() throws {
+    /// The four reference examples parse as written: Keras's MNIST example, the
+    /// LSTM on sine waves, scikit-learn's sparse-coding example and the
+    /// thresholding network.
+    func testEveryReferenceExampleParses() throws {
         let cnn = """
         seed 7
         data digits = glyphs n 3000 size 28
@@ -193,6 +197,11 @@ final class ParserTests: XCTestCase {
         XCTAssertTrue(error("x = 3x3x")?.message.contains("malformed shape") ?? false)
         XCTAssertTrue(error("x = 12abc")?.message.contains("malformed number") ?? false)
         XCTAssertEqual(error("x = 1 @ 2")?.range?.column, 7)
+        // A backslash before a line's end does not carry a string onto the next
+        // line (where the lexer's line count would no longer follow it).
+        let e = error("x = \"a\\\nb\"\ny = 1")
+        XCTAssertEqual(e?.message, "unterminated string; close it with \" on the same line")
+        XCTAssertEqual(e?.range.map { [$0.line, $0.column] }, [1, 5])
     }
 
     func testStatementWordsCannotBeVariables() {
@@ -222,14 +231,37 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(try parse("# a comment\n\nx = 1  # trailing\n\ny = x + \\\n 2\n").count, 2)
     }
 
-    func testRandomBytesNeverCrashTheParser() {
-        var rng = SystemRandomNumberGenerator()
-        let alphabet = Array("model train {}=+-*/()\"'#%x.0123456789 \n\tabcdefé→,")
-        for _ in 0..<2000 {
-            let n = Int.random(in: 0..<60, using: &rng)
-            let s = String((0..<n).map { _ in alphabet.randomElement(using: &rng)! })
-            _ = try? Parser.parse(s)
+    /// Random text of Loom's characters and words either parses or is a
+    /// SyntaxError whose line and column are where its offset lies in the
+    /// text (lines counted at each newline, a `\` continuation's included),
+    /// so the caret of every error points inside the cell.
+    func testRandomTextParsesOrPointsInsideItself() {
+        var random = SplitMix64(seed: 23)
+        let pieces = "{}[]()=+-*/\"'#%x.,0123456789 \n\n\t\r\\abcé→".map(String.init)
+            + ["model m {\n", "for k in ", "quiet ", "dense 4 ", "train m on d ", "1e-3", "28x28x1", "10%"]
+        var parsed = 0, refused = 0
+        for _ in 0..<3000 {
+            let source = (0..<random.below(40)).map { _ in pieces[random.below(pieces.count)] }.joined()
+            do {
+                _ = try Parser.parse(source)
+                parsed += 1
+            } catch {
+                refused += 1
+                let scalars = Array(source.unicodeScalars)
+                guard error.kind == .syntax, let range = error.range, range.start <= range.end, range.end <= scalars.count else {
+                    XCTFail("\(source.debugDescription): \(error.kind) \(error.message) at \(String(describing: error.range))")
+                    continue
+                }
+                let before = scalars[..<range.start]
+                let lineStart = before.lastIndex(of: "\n").map { $0 + 1 } ?? 0
+                XCTAssertEqual(range.line, before.filter { $0 == "\n" }.count + 1, source.debugDescription)
+                XCTAssertEqual(range.column, range.start - lineStart + 1, source.debugDescription)
+                XCTAssertEqual(error.render(source: source).count, 5, "a caret under a line of the cell: \(source.debugDescription)")
+            }
         }
+        // Both outcomes are exercised.
+        XCTAssertGreaterThan(parsed, 100)
+        XCTAssertGreaterThan(refused, 1000)
     }
 }
 

@@ -4,8 +4,9 @@ import LoomEngine
 import LoomLang
 import XCTest
 
-/// Sparse coding through the language: the seed example, the coders and
-/// their errors, reports, dictionaries from files, save and load.
+/// Sparse coding through the language: scikit-learn's sparse-coding
+/// example, the coders and their errors, reports, dictionaries from files,
+/// save and load.
 final class SparseCodingStatementTests: LoomTestCase {
     let pix = "seed 3\ndata pix = patches n 600 size 8\n"
 
@@ -16,8 +17,8 @@ final class SparseCodingStatementTests: LoomTestCase {
         return tail.split(whereSeparator: { " │,:(".contains($0) }).lazy.compactMap { Double($0) }.first
     }
 
-    /// The "Sparse coding" seed example, as written.
-    func testTheSeedExample() {
+    /// scikit-learn's sparse-coding example, as the reference example writes it.
+    func testScikitLearnsSparseCodingExample() {
         let code = """
             data pix = patches n 2000 size 8
             dictionary D = learn pix atoms 100 sparsity 5 method ksvd iterations 10

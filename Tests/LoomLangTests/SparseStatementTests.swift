@@ -4,7 +4,7 @@ import LoomEngine
 import LoomLang
 import XCTest
 
-/// Deep sparse learning through the language: the seed example, sparse
+/// Deep sparse learning through the language: the thresholding network, sparse
 /// masks, pruning, rewinding, saving masks.
 final class SparseStatementTests: LoomTestCase {
     func metric(_ name: String, in report: String?) -> Double? {
@@ -19,8 +19,8 @@ final class SparseStatementTests: LoomTestCase {
         return cells.flatMap { $0.count > column ? Double($0[column].dropLast()) : nil }
     }
 
-    /// The seed's deep sparse example, on glyphs.
-    func testTheSeedExample() {
+    /// The thresholding network, as the reference example writes it, on glyphs.
+    func testTheThresholdingNetwork() {
         let code = """
             seed 7
             data digits = glyphs n 3000 size 28
@@ -157,8 +157,8 @@ extension SparseStatementTests {
 }
 
 extension SparseStatementTests {
-    /// The seed's deep sparse network on the real 8×8 digits.
-    func testTheSeedExampleOnTheRealDigits() {
+    /// The thresholding network on the real 8×8 digits.
+    func testTheThresholdingNetworkOnTheRealDigits() {
         let csv = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("notebooks/data/digits.csv").path
         let code = """

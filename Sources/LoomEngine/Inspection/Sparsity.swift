@@ -55,15 +55,65 @@ extension Sequential {
         return y
     }
 
-    /// Weight sparsity per block and, with `inputs`, activation sparsity on
-    /// them (through `blockOutputs`).
-    public func sparsity(on inputs: Tensor? = nil) -> [BlockSparsity] {
+    /// Weight sparsity per block and in total and, with `inputs`, activation
+    /// sparsity on them (through `blockOutputs`).
+    public func sparsity(on inputs: Tensor? = nil) -> ModelSparsity {
         let outputs = inputs.map(blockOutputs)
-        return blocks.enumerated().map { i, block in
+        return ModelSparsity(blocks: blocks.enumerated().map { i, block in
+            // A shared parameter counts once, in the block that stores it.
             var b = BlockSparsity(name: block.name, weights: block.parameterCount,
-                                  zeroWeights: block.parameters.reduce(0) { $0 + $1.zeroCount })
+                                  zeroWeights: block.ownParameters.reduce(0) { $0 + $1.zeroCount })
             if let outputs { b.measure(outputs[i]) }
             return b
-        }
+        })
+    }
+
+    /// Weights and biases that are not exactly zero.
+    public var nonzeroParameters: Int { sparsity().total.nonzeroWeights }
+
+    /// The share of the weights and biases that are exactly zero (0 for a
+    /// model without any).
+    public var weightSparsity: Double { sparsity().total.weightSparsity ?? 0 }
+
+    /// Weights and biases their masks let train: what survives pruning.
+    public var trainableParameters: Int {
+        parameters.reduce(0) { $0 + $1.value.count - ($1.mask?.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } ?? 0) }
+    }
+}
+
+/// A model's sparsity as `show sparsity`, `prune` and `compare` report it:
+/// per block, in total, and over the activations measured.
+public struct ModelSparsity: Sendable, Equatable {
+    public let blocks: [BlockSparsity]
+    /// All blocks' weights together, named `total` (no activations).
+    public let total: BlockSparsity
+    /// The share of zero outputs over every measured block, each weighted
+    /// by its outputs per sample; nil when none was measured.
+    public let zeroActivations: Double?
+
+    public init(blocks: [BlockSparsity]) {
+        self.blocks = blocks
+        total = BlockSparsity(name: "total", weights: blocks.reduce(0) { $0 + $1.weights },
+                              zeroWeights: blocks.reduce(0) { $0 + $1.zeroWeights })
+        let measured = blocks.compactMap { b in b.zeroActivations.map { (share: $0, units: Double(b.units)) } }
+        let outputs = measured.reduce(0.0) { $0 + $1.units }
+        zeroActivations = outputs > 0 ? measured.reduce(0.0) { $0 + $1.share * $1.units } / outputs : nil
+    }
+}
+
+/// A block's outputs on some samples, for `show activations`.
+public struct BlockActivations: Sendable, Equatable {
+    /// `[samples, …]`.
+    public let outputs: Tensor
+    /// The share of the outputs that are exactly zero.
+    public let zeroShare: Double
+}
+
+extension Block {
+    /// Its outputs for `input` (what the block receives), without training.
+    public func activations(on input: Tensor) -> BlockActivations {
+        var output = input
+        for layer in layers { output = layer.forward(output, training: false) }
+        return BlockActivations(outputs: output, zeroShare: Double(output.zeroCount) / Double(max(1, output.count)))
     }
 }

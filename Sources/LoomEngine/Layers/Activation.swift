@@ -27,7 +27,7 @@ public final class Activation: Layer {
         self.inputShape = shape
     }
 
-    public func replica() -> Layer { Activation(name: name, function: function, shape: inputShape) }
+    public func replica(on _: [Parameter]) -> Layer { Activation(name: name, function: function, shape: inputShape) }
 
     /// Element-wise work, not multiply-adds.
     public var multiplyAdds: Int { 0 }

@@ -2,7 +2,7 @@
 /// time: a loop generic over it is specialised for each activation, so
 /// backward loops compute slopes where they use them, with no branch inside
 /// and no buffer between.
-protocol ActivationSlope {
+public protocol ActivationSlope {
     static func slope(_ y: Vector.Lanes) -> Vector.Lanes
 }
 

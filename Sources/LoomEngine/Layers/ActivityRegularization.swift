@@ -31,7 +31,7 @@ public final class ActivityL1: Layer {
         inputShape = shape
     }
 
-    public func replica() -> Layer { ActivityL1(name: name, lambda: lambda, shape: inputShape) }
+    public func replica(on _: [Parameter]) -> Layer { ActivityL1(name: name, lambda: lambda, shape: inputShape) }
     public var multiplyAdds: Int { 0 }
     /// The gradient passed back (its input is the layer before's output).
     public var trainingFloatsPerSample: Int { outputSize }

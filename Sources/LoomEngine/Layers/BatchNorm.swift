@@ -62,10 +62,9 @@ public final class BatchNorm: Layer {
         self.movingVariance = movingVariance
     }
 
-    public func replica() -> Layer {
-        BatchNorm(name: name, shape: inputShape, spec: spec,
-                  scale: FeatureScale(gamma: scale.gamma.replica(), beta: scale.beta.replica()),
-                  movingMean: movingMean.replica(), movingVariance: movingVariance.replica())
+    public func replica(on parameters: [Parameter]) -> Layer {
+        BatchNorm(name: name, shape: inputShape, spec: spec, scale: FeatureScale(gamma: parameters[0], beta: parameters[1]),
+                  movingMean: parameters[2], movingVariance: parameters[3])
     }
 
     public var parameters: [Parameter] { [scale.gamma, scale.beta, movingMean, movingVariance] }

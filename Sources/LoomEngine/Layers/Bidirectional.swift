@@ -4,10 +4,10 @@
 /// last states `[2·units]`, or with `sequences` every step's `[steps,
 /// 2·units]`, the backward cell's put back in time order.
 public final class Bidirectional: Layer {
-    public let forward: RecurrentLayer
-    public let backward: RecurrentLayer
+    public let forward: any RecurrentCell
+    public let backward: any RecurrentCell
 
-    init(forward: RecurrentLayer, backward: RecurrentLayer) {
+    init(forward: any RecurrentCell, backward: any RecurrentCell) {
         self.forward = forward
         self.backward = backward
     }
@@ -22,10 +22,18 @@ public final class Bidirectional: Layer {
         forward.trainingFloatsPerSample + backward.trainingFloatsPerSample + 2 * inputShape.reduce(1, *) + 2 * outputSize
     }
     public var unsharedParameters: Int { forward.unsharedParameters + backward.unsharedParameters }
+    public var unrollsOverSteps: Bool { true }
     public var minimumShard: Int { forward.minimumShard }
 
-    public func replica() -> Layer {
-        Bidirectional(forward: forward.replicated(), backward: backward.replicated())
+    /// Both cells' gates, the forward cell's first.
+    public var weightGrids: [ReportGrid] { forward.gateGrids(label: "forward ") + backward.gateGrids(label: "backward ") }
+    /// The forward cell's steps.
+    public func trace(_ x: Tensor) -> RecurrentTrace? { forward.trace(x) }
+
+    public func replica(on parameters: [Parameter]) -> Layer {
+        let split = forward.parameters.count
+        return Bidirectional(forward: forward.replicated(on: Array(parameters[..<split])),
+                             backward: backward.replicated(on: Array(parameters[split...])))
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {

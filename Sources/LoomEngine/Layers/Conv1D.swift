@@ -92,7 +92,7 @@ public final class OnSequence: Layer {
     public var multiplyAdds: Int { inner.multiplyAdds }
     public var trainingFloatsPerSample: Int { inner.trainingFloatsPerSample }
     public var unsharedParameters: Int { inner.unsharedParameters }
-    public func replica() -> Layer { OnSequence(inner.replica(), kind: kind) }
+    public func replica(on parameters: [Parameter]) -> Layer { OnSequence(inner.replica(on: parameters), kind: kind) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         inner.forward(x.reshaped([x.batch] + inner.inputShape), training: training).reshaped([x.batch] + outputShape)

@@ -65,6 +65,9 @@ public final class Conv2D: Layer {
 
     public enum Padding: String, Sendable, CaseIterable { case valid, same }
 
+    /// Its filters as images, for `show filters`.
+    public var filterImages: FilterImages? { FilterImages(kernel: weight.value) }
+
     public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding,
                 random: inout RandomGenerator) throws(ShapeError) {
         guard input.count == 3 else { throw ShapeError("conv2d needs an input of height×width×channels, not \(Shape.text(input))") }
@@ -99,7 +102,7 @@ public final class Conv2D: Layer {
         bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
     }
 
-    private init(replicating other: Conv2D) {
+    private init(replicating other: Conv2D, on parameters: [Parameter]) {
         name = other.name
         inputShape = other.inputShape
         outputShape = other.outputShape
@@ -108,11 +111,11 @@ public final class Conv2D: Layer {
         padding = other.padding
         padTop = other.padTop
         padLeft = other.padLeft
-        weight = other.weight.replica()
-        bias = other.bias.replica()
+        weight = parameters[0]
+        bias = parameters[1]
     }
 
-    public func replica() -> Layer { Conv2D(replicating: self) }
+    public func replica(on parameters: [Parameter]) -> Layer { Conv2D(replicating: self, on: parameters) }
 
     public var parameters: [Parameter] { [weight, bias] }
     var patchSize: Int { kernel.height * kernel.width * inputShape[2] }

@@ -4,31 +4,51 @@ public struct DenseSpec: LayerSpec, Equatable {
     public var activation: ActivationFunction
     /// The share of weights fixed at zero (`sparse P%`), nil for none.
     public var sparsity: Double?
+    /// The earlier dense block whose kernel this one multiplies by,
+    /// transposed, with a bias of its own (`tied LAYER`: the decoder of a
+    /// tied autoencoder); nil for a kernel of its own.
+    public var tied: String?
 
-    public init(units: Int, activation: ActivationFunction, sparsity: Double? = nil) {
+    public init(units: Int, activation: ActivationFunction, sparsity: Double? = nil, tied: String? = nil) {
         self.units = units
         self.activation = activation
         self.sparsity = sparsity
+        self.tied = tied
     }
 
     public var blockPrefix: String { "dense" }
 
+    /// The kernel and the bias; the bias alone when the kernel is another block's.
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
         // On a sequence the weights act on each step's features.
-        guard let inputs = input.count == 2 ? input.last : Shape.count(input), let weights = Shape.count([inputs + 1, units]) else {
+        guard let inputs = input.count == 2 ? input.last : Shape.count(input),
+              let weights = Shape.count([tied == nil ? inputs + 1 : 1, units]) else {
             throw ShapeError("the layer is too large to build")
         }
         return weights
     }
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
+        try build(name: name, input: input, earlier: [], random: &random)
+    }
+
+    public func build(name: String, input: [Int], earlier: [Block], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
         guard input.count <= 2 else {
             throw ShapeError("dense needs a flat input but gets \(Shape.text(input)); add `flatten` before it")
         }
         guard units > 0 else { throw ShapeError("dense needs at least one unit") }
         let steps = input.count == 2 ? input[0] : nil
-        let dense = Dense(name: name, inputs: input.last!, units: units, steps: steps, random: &random)
-        if let sparsity { try SparseWeights.fix(dense.weight, sparsity: sparsity, random: &random) }
+        let dense: Dense
+        if let tied {
+            let lender = try earlier.lender(tied, of: name, how: "is tied to the kernel of")
+            if sparsity != nil {
+                throw ShapeError("\(name) uses \(tied)'s kernel, and with it its mask: give `sparse` on \(tied)")
+            }
+            dense = try Dense(name: name, tiedTo: lender, inputs: input.last!, units: units, steps: steps)
+        } else {
+            dense = Dense(name: name, inputs: input.last!, units: units, steps: steps, random: &random)
+            if let sparsity { try SparseWeights.fix(dense.weight, sparsity: sparsity, random: &random) }
+        }
         return withActivation(dense, activation)
     }
 }
@@ -43,6 +63,9 @@ extension LayerSpec where Self == DenseSpec {
 /// W `[inputs, units]`, b `[units]`, y `[batch, units]`. On a sequence
 /// `[batch, steps, inputs]` it acts on every step with the same weights
 /// (Keras's `Dense` on a 3-D input), giving `[batch, steps, units]`.
+///
+/// A layer tied to another's kernel multiplies by its transpose: its
+/// `weight` is then the other layer's, stored `[units, inputs]`.
 public final class Dense: Layer {
     public let name: String
     public let kind = "dense"
@@ -50,6 +73,8 @@ public final class Dense: Layer {
     public let outputShape: [Int]
     public let weight: Parameter
     public let bias: Parameter
+    /// Whether `weight` is used transposed (see `DenseSpec.tied`).
+    public let transposesKernel: Bool
     private var input = Tensor(zeros: [0])
 
     public init(name: String, inputs: Int, units: Int, steps: Int? = nil, random: inout RandomGenerator) {
@@ -59,17 +84,39 @@ public final class Dense: Layer {
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(shape: [inputs, units], fanIn: inputs,
                                                                              fanOut: units, random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [units]))
+        transposesKernel = false
     }
 
-    private init(replicating other: Dense) {
+    /// A layer on the transpose of `lender`'s kernel, with a bias of its own
+    /// (`tied`); throws, naming both layers, unless `lender` is a dense layer
+    /// from `units` inputs to `inputs` units.
+    init(name: String, tiedTo lender: Block, inputs: Int, units: Int, steps: Int?) throws(ShapeError) {
+        guard let source = lender.main as? Dense else {
+            throw ShapeError("\(name) is tied to \(lender.name), a \(lender.main.kind) layer: `tied` takes a dense layer's kernel")
+        }
+        let (sourceInputs, sourceUnits) = (source.inputShape.last!, source.outputShape.last!)
+        guard inputs == sourceUnits, units == sourceInputs else {
+            throw ShapeError("\(name) is tied to \(lender.name)'s \(Shape.text([sourceInputs, sourceUnits])) kernel, so it needs "
+                             + "\(sourceUnits) inputs and \(sourceInputs) units, not \(inputs) and \(units)")
+        }
+        self.name = name
+        inputShape = steps.map { [$0, inputs] } ?? [inputs]
+        outputShape = steps.map { [$0, units] } ?? [units]
+        weight = source.weight
+        bias = Parameter(name: "bias", value: Tensor(zeros: [units]))
+        transposesKernel = !source.transposesKernel
+    }
+
+    private init(replicating other: Dense, on parameters: [Parameter]) {
         name = other.name
         inputShape = other.inputShape
         outputShape = other.outputShape
-        weight = other.weight.replica()
-        bias = other.bias.replica()
+        weight = parameters[0]
+        bias = parameters[1]
+        transposesKernel = other.transposesKernel
     }
 
-    public func replica() -> Layer { Dense(replicating: self) }
+    public func replica(on parameters: [Parameter]) -> Layer { Dense(replicating: self, on: parameters) }
 
     public var parameters: [Parameter] { [weight, bias] }
     /// Rows per sample: the steps of a sequence, else 1.
@@ -81,7 +128,9 @@ public final class Dense: Layer {
     /// On a sequence, the same weights at every step: unshared, a copy per step.
     public var unsharedParameters: Int { positions * parameterCount }
 
-    var affine: Affine { Affine(weight: weight, bias: bias, inputs: inputShape.last!, units: outputShape.last!) }
+    var affine: Affine {
+        Affine(weight: weight, bias: bias, inputs: inputShape.last!, units: outputShape.last!, transposesWeight: transposesKernel)
+    }
 
     /// Weights with at least this share of zeros are multiplied through
     /// `SparseColumns` at inference. Measured on one core here (a
@@ -100,7 +149,7 @@ public final class Dense: Layer {
     func sparseWeight() -> SparseColumns? {
         if let checked, checked.version == weight.version { return checked.sparse }
         let zeros = Double(weight.zeroCount) / Double(max(1, weight.value.count))
-        let sparse = zeros >= Dense.sparseInferenceThreshold ? SparseColumns(weight) : nil
+        let sparse = zeros >= Dense.sparseInferenceThreshold ? SparseColumns(weight, transposed: transposesKernel) : nil
         checked = (weight.version, sparse)
         return sparse
     }

@@ -43,7 +43,7 @@ public final class Dropout: Layer {
     }
 
     /// Draws its own masks, from a generator seeded by this layer's.
-    public func replica() -> Layer { Dropout(replicating: self) }
+    public func replica(on _: [Parameter]) -> Layer { Dropout(replicating: self) }
 
     public var multiplyAdds: Int { 0 }
     /// Its output, its mask and the gradient passed back.

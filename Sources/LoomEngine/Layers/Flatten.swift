@@ -25,7 +25,7 @@ public final class Flatten: ReshapingLayer {
         inputShape = input
     }
 
-    public func replica() -> Layer { Flatten(name: name, input: inputShape) }
+    public func replica(on _: [Parameter]) -> Layer { Flatten(name: name, input: inputShape) }
     public var multiplyAdds: Int { 0 }
     /// A reshape: no values of its own.
     public var trainingFloatsPerSample: Int { 0 }

@@ -3,24 +3,20 @@
 /// `ĥ = act(x·W_h + b_h + r·(h·U_h + b'_h))`, `h_t = z·h_{t−1} + (1−z)·ĥ`.
 /// The bias has two rows, for the input and for the recurrent product:
 /// 3·H·(F+H) + 6·H parameters.
-public final class GRU: RecurrentLayer {
+public final class GRU: RecurrentLayer, RecurrentCell {
+    public static let kind = "gru"
+    public static let summary = "A gated recurrent unit layer: an LSTM's gates in fewer weights."
+    public static let gates = [RecurrentGate("update"), RecurrentGate("reset"), RecurrentGate("candidate")]
+    /// The input's bias and the recurrent product's.
+    public static let biasRows = 2
+
     /// Each step's recurrent product with its bias, `[steps, n, 3·units]`:
     /// the reset gate scales its third part, so it is kept apart.
     private var recurrent: [Float] = []
 
-    public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh,
-                returnsSequences: Bool = false, prefix: String = "", random: inout RandomGenerator) throws(ShapeError) {
-        try super.init(name: name, kind: "gru", input: input, units: units, gates: 3, activation: activation,
-                       returnsSequences: returnsSequences, biasShape: [2, 3 * units], prefix: prefix, random: &random)
-    }
+    public var extraFloatsPerSample: Int { 2 * steps * width }
 
-    required init(replicating other: RecurrentLayer) { super.init(replicating: other) }
-
-    override public var gateNames: [String] { ["update", "reset", "candidate"] }
-
-    override var extraFloatsPerSample: Int { 2 * steps * width }
-
-    override func runSteps(batch n: Int) {
+    public func runSteps(batch n: Int) {
         let h = units, w = width
         let recurrentBias = Array(bias.value.storage[w...])
         recurrent = [Float](unsafeUninitializedCapacity: steps * n * w) { buffer, count in
@@ -65,20 +61,9 @@ public final class GRU: RecurrentLayer {
         }
     }
 
-    override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
-        activation.withSlope(Backward(cell: self, dHidden: dHidden, batch: n))
-    }
-
-    private struct Backward: SlopeSpecialised {
-        let cell: GRU, dHidden: [Float], batch: Int
-        func run<S: ActivationSlope>(_ slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
-            cell.backwardSteps(dHidden, batch: batch, slope: slope)
-        }
-    }
-
     /// Backward through time, specialised for the candidate's activation (as
     /// the LSTM's), eight units at a time.
-    fileprivate func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
+    public func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
         let h = units, w = width
         var dx = RecurrentLayer.stepBuffer(steps * n * w), du = RecurrentLayer.stepBuffer(steps * n * w)
         // The hidden state's gradient from the step after.

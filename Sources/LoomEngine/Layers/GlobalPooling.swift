@@ -34,7 +34,7 @@ public final class GlobalPooling: Layer {
         inputShape = input
     }
 
-    public func replica() -> Layer { GlobalPooling(name: name, mode: mode, input: inputShape) }
+    public func replica(on _: [Parameter]) -> Layer { GlobalPooling(name: name, mode: mode, input: inputShape) }
     public var multiplyAdds: Int { positions * features }
     /// Its output, the gradient passed back (the input's size) and the winners.
     public var trainingFloatsPerSample: Int { 2 * features + positions * features }

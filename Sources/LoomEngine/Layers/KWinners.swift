@@ -76,6 +76,8 @@ public final class KWinners: Layer {
     let duty: DutyCycles
     public static let period = 1000
     public var dutyCycles: [Float] { duty.values }
+    /// The duty cycles and their entropy, for `show activations`.
+    public var dutyCycleSummary: DutyCycleSummary? { DutyCycleSummary(dutyCycles: dutyCycles, k: k, group: group) }
 
     /// The last training batch's winners (1 or 0 per value), and how many
     /// times each unit won in it.
@@ -90,7 +92,7 @@ public final class KWinners: Layer {
         self.duty = duty ?? DutyCycles(units: shape.last!)
     }
 
-    public func replica() -> Layer { KWinners(name: name, spec: spec, shape: inputShape, duty: duty) }
+    public func replica(on _: [Parameter]) -> Layer { KWinners(name: name, spec: spec, shape: inputShape, duty: duty) }
     public var multiplyAdds: Int { 0 }
     /// Its output, the winners kept for backward and the gradient passed back.
     public var trainingFloatsPerSample: Int { outputSize * 3 }

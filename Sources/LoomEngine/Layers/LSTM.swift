@@ -2,23 +2,18 @@
 /// `i = σ(x·Wᵢ + h·Uᵢ + bᵢ)` and so on, `c_t = f·c_{t−1} + i·act(…)`,
 /// `h_t = o·act(c_t)`; the forget gate's bias starts at 1. 4·(H·(F+H) + H)
 /// parameters.
-public final class LSTM: RecurrentLayer {
+public final class LSTM: RecurrentLayer, RecurrentCell {
+    public static let kind = "lstm"
+    public static let summary = "A long short-term memory layer: gated memory, the same weights at every step."
+    public static let gates = [RecurrentGate("input"), RecurrentGate("forget", initialBias: 1), RecurrentGate("cell"),
+                               RecurrentGate("output")]
+    public static let biasRows = 1
+
     /// Cell states `[steps + 1, n, units]` and their activations `[steps, n, units]`.
     private var cells: [Float] = []
     private var cellOutputs: [Float] = []
 
-    public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh,
-                returnsSequences: Bool = false, prefix: String = "", random: inout RandomGenerator) throws(ShapeError) {
-        try super.init(name: name, kind: "lstm", input: input, units: units, gates: 4, activation: activation,
-                       returnsSequences: returnsSequences, biasShape: [4 * units], prefix: prefix, random: &random)
-        for j in units..<(2 * units) { bias.value[j] = 1 }  // unit_forget_bias
-    }
-
-    required init(replicating other: RecurrentLayer) { super.init(replicating: other) }
-
-    override public var gateNames: [String] { ["input", "forget", "cell", "output"] }
-
-    override var extraFloatsPerSample: Int { (steps + 1) * units + steps * units }
+    public var extraFloatsPerSample: Int { (steps + 1) * units + steps * units }
 
     /// The gates' functions as `FastMath.logistic` coefficients, when the
     /// candidate's activation is one of them (tanh, sigmoid): σ for i, f and o.
@@ -32,7 +27,7 @@ public final class LSTM: RecurrentLayer {
         return (0..<3).flatMap { k in (0..<4).flatMap { gate in Array(repeating: gate == 2 ? candidate[k] : sigmoid[k], count: units) } }
     }()
 
-    override func runSteps(batch n: Int) {
+    public func runSteps(batch n: Int) {
         let h = units, w = width
         cells = RecurrentLayer.stepBuffer((steps + 1) * n * h, zeroed: n * h)
         cellOutputs = RecurrentLayer.stepBuffer(steps * n * h)
@@ -96,20 +91,9 @@ public final class LSTM: RecurrentLayer {
         }
     }
 
-    override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
-        activation.withSlope(Backward(cell: self, dHidden: dHidden, batch: n))
-    }
-
-    private struct Backward: SlopeSpecialised {
-        let cell: LSTM, dHidden: [Float], batch: Int
-        func run<S: ActivationSlope>(_ slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
-            cell.backwardSteps(dHidden, batch: batch, slope: slope)
-        }
-    }
-
     /// Backward through time, specialised for the cell's activation so its
     /// slopes are computed inside the loop over units.
-    fileprivate func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
+    public func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
         let h = units, w = width
         var dz = RecurrentLayer.stepBuffer(steps * n * w)
         // The hidden and cell states' gradients from the step after, and the

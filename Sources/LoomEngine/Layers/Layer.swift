@@ -6,8 +6,9 @@
 /// Shapes are batch-first; `outputShape` is per sample. What a layer costs
 /// has no default: each declares its multiply-adds, its training memory and
 /// what it would store without sharing, so a new layer cannot inherit a
-/// figure that undercounts it.
-public protocol Layer: AnyObject {
+/// figure that undercounts it. What a layer shows in reports is its
+/// `ReportFacts`.
+public protocol Layer: AnyObject, ReportFacts {
     var name: String { get }
     var kind: String { get }
     var inputShape: [Int] { get }
@@ -30,10 +31,12 @@ public protocol Layer: AnyObject {
     /// convolution's filters copied to every position, a recurrent cell's
     /// weights to every step); the stored count for a layer that shares none.
     var unsharedParameters: Int { get }
-    /// The same layer with its own caches and gradients, its parameters'
-    /// weights shared (see `Parameter.replica`): training runs shards of a
-    /// batch through replicas side by side.
-    func replica() -> Layer
+    /// The same layer with its own caches, on `parameters` instead of its
+    /// own: one for each of `self.parameters`, in that order and of the same
+    /// shapes. A model's replica passes each parameter's `Parameter.replica`
+    /// (training runs shards of a batch through replicas side by side); a
+    /// block that shares another's weights passes that block's very objects.
+    func replica(on parameters: [Parameter]) -> Layer
     /// After a training step, on the model's layer: `shards` holds this
     /// layer and its replicas' copies, in shard order, so state that follows
     /// the batch (k-winners' duty cycles) folds in what every shard saw.

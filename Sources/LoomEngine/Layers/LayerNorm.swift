@@ -45,9 +45,8 @@ public final class LayerNorm: Layer {
         self.scale = scale
     }
 
-    public func replica() -> Layer {
-        LayerNorm(name: name, shape: inputShape, epsilon: epsilon,
-                  scale: FeatureScale(gamma: scale.gamma.replica(), beta: scale.beta.replica()))
+    public func replica(on parameters: [Parameter]) -> Layer {
+        LayerNorm(name: name, shape: inputShape, epsilon: epsilon, scale: FeatureScale(gamma: parameters[0], beta: parameters[1]))
     }
 
     public var parameters: [Parameter] { [scale.gamma, scale.beta] }

@@ -14,9 +14,18 @@ public protocol LayerSpec: Sendable {
     /// activation where it has one. Throws, naming the problem, when the
     /// line does not fit `input`.
     func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer]
+    /// `build` with the model's blocks so far at hand, for a line that uses
+    /// a parameter of one of them (a dense layer `tied` to another's
+    /// kernel); `Sequential.add` builds through this. A line that makes all
+    /// its own parameters need not implement it.
+    func build(name: String, input: [Int], earlier: [Block], random: inout RandomGenerator) throws(ShapeError) -> [Layer]
 }
 
 extension LayerSpec {
+    public func build(name: String, input: [Int], earlier: [Block], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
+        try build(name: name, input: input, random: &random)
+    }
+
     /// A layer followed by its activation, unless that is `linear`.
     func withActivation(_ layer: Layer, _ function: ActivationFunction) -> [Layer] {
         function == .linear ? [layer] : [layer, Activation(name: layer.name, function: function, shape: layer.outputShape)]
@@ -33,4 +42,16 @@ public struct Window: Sendable, Equatable {
     }
     public var area: Int { height * width }
     public var text: String { "\(height)x\(width)" }
+}
+
+extension Array where Element == Block {
+    /// The block called `name`, whose parameters block `user` takes (`how`:
+    /// "shares the parameters of"); throws, naming both, when no block
+    /// before `user` is called that.
+    public func lender(_ name: String, of user: String, how: String) throws(ShapeError) -> Block {
+        guard let block = first(where: { $0.name == name }) else {
+            throw ShapeError("\(user) \(how) `\(name)`, but no layer before it is called `\(name)`")
+        }
+        return block
+    }
 }

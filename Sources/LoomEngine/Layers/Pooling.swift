@@ -76,7 +76,7 @@ public final class Pooling2D: Layer {
         stride = other.stride
     }
 
-    public func replica() -> Layer { Pooling2D(replicating: self) }
+    public func replica(on _: [Parameter]) -> Layer { Pooling2D(replicating: self) }
 
     public var multiplyAdds: Int { outputSize * size.area }
     /// Its output, the gradient passed back (the input's size) and, for max

@@ -2,11 +2,60 @@
 import Glibc
 #endif
 
-/// What the recurrent layers (`SimpleRNN`, `LSTM`, `GRU`) share: the same
+/// One gate of a recurrent cell, in the order of the kernels' column blocks.
+public struct RecurrentGate: Sendable, Equatable {
+    /// What reports call it: `forget` (`show weights` draws one grid per gate).
+    public let name: String
+    /// The value its bias starts at: 1 for an LSTM's forget gate (Keras's
+    /// `unit_forget_bias`), 0 for the others; set in the bias's first row.
+    public let initialBias: Float
+
+    public init(_ name: String, initialBias: Float = 0) {
+        self.name = name
+        self.initialBias = initialBias
+    }
+}
+
+/// A recurrent cell: what one file (`LSTM.swift`) states once — its keyword,
+/// its gates, its bias rows — and its steps forward and backward. None has a
+/// default, so a cell cannot forget one; `RecurrentLayer` and the extension
+/// below run everything around the steps. A new cell is a final subclass of
+/// `RecurrentLayer` conforming to this, listed in `RecurrentCells.all`.
+public protocol RecurrentCell: RecurrentLayer, Layer {
+    /// The keyword of its lines, its layers' kind and its blocks' prefix: `lstm`.
+    static var kind: String { get }
+    /// One line of what the cell is, for `help`.
+    static var summary: String { get }
+    /// The gates, in the order of the kernels' column blocks: their count
+    /// is the kernels' width in units.
+    static var gates: [RecurrentGate] { get }
+    /// Rows of the bias, in Keras's layout: 1, or 2 where the recurrent
+    /// product has a bias of its own (GRU's `reset_after`), and then
+    /// `backwardSteps` returns its gradient apart.
+    static var biasRows: Int { get }
+    /// Floats a training sample keeps beyond the gates and states (an LSTM's cell states).
+    var extraFloatsPerSample: Int { get }
+    /// The steps t = 0, 1, …: reads `projections`, writes the activated
+    /// gates back into them and the states `states[t + 1]`.
+    func runSteps(batch n: Int)
+    /// The steps backwards from the last, given each step's hidden state
+    /// gradient (time-major), specialised for the activation's slope `S`:
+    /// the gradients of the input projection and, where the cell keeps the
+    /// recurrent product apart (two bias rows), of it; nil when they are the same.
+    func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?)
+}
+
+/// Every recurrent cell, in the order `help` lists them: a new cell is its
+/// file and its entry here.
+public enum RecurrentCells {
+    public static let all: [any RecurrentCell.Type] = [SimpleRNN.self, LSTM.self, GRU.self]
+}
+
+/// What the recurrent cells (`SimpleRNN`, `LSTM`, `GRU`) share: the same
 /// weights at every time step of a sequence `[batch, steps, features]`
 /// (parameter sharing across time), in Keras's layouts — `kernel`
 /// `[features, gates·units]`, `recurrentKernel` `[units, gates·units]` — and
-/// the plumbing around each cell's own step.
+/// the plumbing around each cell's own steps.
 ///
 /// Inside, sequences are time-major (`[steps, batch, …]`), so every step's
 /// slice is contiguous and a whole sequence's products are single GEMMs: the
@@ -15,25 +64,25 @@ import Glibc
 /// gradients of all steps are one product each after them. Per step only the
 /// recurrent product `h_{t−1}·U` runs, and the gates' nonlinearities loop
 /// over the whole batch.
-public class RecurrentLayer: Layer {
+public class RecurrentLayer {
     public let name: String
-    public let kind: String
+    /// The cell: what its file states (kind, gates, bias rows).
+    public let cell: any RecurrentCell.Type
     public let inputShape: [Int]
     public let outputShape: [Int]
     public let units: Int
     public let activation: ActivationFunction
     /// Every step's output (Keras `return_sequences`), or only the last.
     public let returnsSequences: Bool
-    public let kernel: Parameter
-    public let recurrentKernel: Parameter
-    public let bias: Parameter
-    /// Gates per unit: 1 (simple RNN), 3 (GRU), 4 (LSTM).
-    let gates: Int
+    public private(set) var kernel: Parameter
+    public private(set) var recurrentKernel: Parameter
+    public private(set) var bias: Parameter
+    /// Columns of the kernels: gates · units.
+    public let width: Int
 
+    public var kind: String { cell.kind }
     public var steps: Int { inputShape[0] }
     public var features: Int { inputShape[1] }
-    /// Columns of the kernels: `gates · units`.
-    public var width: Int { gates * units }
 
     /// The last training batch, time-major: its inputs `[steps, n, features]`,
     /// each step's gate values `[steps, n, gates·units]` (the input
@@ -44,101 +93,60 @@ public class RecurrentLayer: Layer {
     var states: [Float] = []
     var batch = 0
 
-    /// `prefix` names the parameters apart where two cells share a block
-    /// (a bidirectional layer's `forward.` and `backward.`).
-    init(name: String, kind: String, input: [Int], units: Int, gates: Int, activation: ActivationFunction,
-         returnsSequences: Bool, biasShape: [Int], prefix: String, random: inout RandomGenerator) throws(ShapeError) {
+    /// A `cell` of `units`, initialised as Keras does: Glorot-uniform kernel,
+    /// orthogonal recurrent kernel, each gate's bias at its `initialBias`.
+    /// `prefix` names the parameters apart where two cells share a block (a
+    /// bidirectional layer's `forward.` and `backward.`).
+    required init(cell: any RecurrentCell.Type, name: String, input: [Int], units: Int, activation: ActivationFunction,
+                  returnsSequences: Bool, prefix: String, random: inout RandomGenerator) throws(ShapeError) {
         guard input.count == 2, input[0] > 0, input[1] > 0 else {
-            throw ShapeError("\(kind) needs an input of steps×features, like 10x1, not \(Shape.text(input))")
+            throw ShapeError("\(cell.kind) needs an input of steps×features, like 10x1, not \(Shape.text(input))")
         }
-        guard units > 0 else { throw ShapeError("\(kind) needs at least one unit") }
-        guard activation != .softmax else { throw ShapeError("\(kind) takes tanh, relu, sigmoid or linear, not softmax") }
+        guard units > 0 else { throw ShapeError("\(cell.kind) needs at least one unit") }
+        guard activation != .softmax else { throw ShapeError("\(cell.kind) takes tanh, relu, sigmoid or linear, not softmax") }
         self.name = name
-        self.kind = kind
+        self.cell = cell
         inputShape = input
         outputShape = returnsSequences ? [input[0], units] : [units]
         self.units = units
-        self.gates = gates
         self.activation = activation
         self.returnsSequences = returnsSequences
-        let width = gates * units
+        let width = cell.gates.count * units
+        self.width = width
         kernel = Parameter(name: prefix + "kernel", value: Initializer.glorotUniform(shape: [input[1], width], fanIn: input[1],
                                                                               fanOut: width, random: &random))
         recurrentKernel = Parameter(name: prefix + "recurrent_kernel", value: Initializer.orthogonal(rows: units, columns: width,
                                                                                              random: &random))
-        bias = Parameter(name: prefix + "bias", value: Tensor(zeros: biasShape))
+        bias = Parameter(name: prefix + "bias", value: Tensor(zeros: cell.biasRows == 1 ? [width] : [cell.biasRows, width]))
+        for (g, gate) in cell.gates.enumerated() where gate.initialBias != 0 {
+            for j in 0..<units { bias.value[g * units + j] = gate.initialBias }
+        }
     }
 
-    /// A replica: the same weights (see `Parameter.replica`), its own caches.
+    /// The same layer on the same parameters, with caches of its own.
     required init(replicating other: RecurrentLayer) {
         name = other.name
-        kind = other.kind
+        cell = other.cell
         inputShape = other.inputShape
         outputShape = other.outputShape
         units = other.units
-        gates = other.gates
         activation = other.activation
         returnsSequences = other.returnsSequences
-        kernel = other.kernel.replica()
-        recurrentKernel = other.recurrentKernel.replica()
-        bias = other.bias.replica()
+        kernel = other.kernel
+        recurrentKernel = other.recurrentKernel
+        bias = other.bias
+        width = other.width
     }
-
-    public func replica() -> Layer { replicated() }
-    func replicated() -> RecurrentLayer { type(of: self).init(replicating: self) }
 
     public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
     /// The input projection and the recurrent product at every step.
     public var multiplyAdds: Int { steps * (features + units) * width }
-    /// The same cell's weights copied to every step: an unrolled network.
-    public var unsharedParameters: Int { steps * parameterCount }
-    /// Kept for backward: the inputs, the gates and the states of every step;
-    /// in backward the same again for their gradients; and the output.
-    public var trainingFloatsPerSample: Int {
-        2 * (steps * features + steps * width + (steps + 1) * units) + outputSize + extraFloatsPerSample
-    }
     /// Per-step products of 8 rows cost more in calls than they save in
-    /// threads: measured on the seed LSTM, shards of 16 are ~5% faster on one
+    /// threads: measured on the LSTM on sine waves, shards of 16 are ~5% faster on one
     /// thread and ~12% on two.
     public var minimumShard: Int { 16 }
-    /// What a cell keeps beyond the gates and states (an LSTM's cell states).
-    var extraFloatsPerSample: Int { 0 }
 
-    // MARK: what reports read
-
-    /// The gates, in the order of the kernels' column blocks.
-    public var gateNames: [String] { [] }
-
-    /// Gate `g`'s columns of a `[rows, gates·units]` kernel: `rows × units`, row-major.
-    public func gateColumns(of p: Parameter, gate g: Int) -> [Float] {
-        let rows = p.value.count / width
-        var out = [Float](repeating: 0, count: rows * units)
-        for r in 0..<rows { for j in 0..<units { out[r * units + j] = p.value[r * width + g * units + j] } }
-        return out
-    }
-
-    /// What the layer does with `x` step by step, without training: the
-    /// hidden state `[n, steps, units]` and the activated gates `[n, steps,
-    /// gates·units]` at every step, whatever the layer returns.
-    public func trace(_ x: Tensor) -> (states: Tensor, gates: Tensor) {
-        let n = x.batch
-        _ = forward(x, training: false)
-        let states = RecurrentLayer.transpose(Array(self.states[(n * units)...]), outer: steps, inner: n, width: units)
-        let gates = RecurrentLayer.transpose(projections, outer: steps, inner: n, width: width)
-        return (Tensor(shape: [n, steps, units], storage: states), Tensor(shape: [n, steps, width], storage: gates))
-    }
-
-    // MARK: forward
-
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        let n = x.batch
-        batch = n
-        inputs = RecurrentLayer.transpose(x.storage, outer: n, inner: steps, width: features)
-        projections = project(inputs, rows: steps * n)
-        states = RecurrentLayer.stepBuffer((steps + 1) * n * units, zeroed: n * units)
-        runSteps(batch: n)
-        return output(batch: n)
-    }
+    // MARK: the steps' plumbing
 
     /// x·W + b for `rows` time-major rows: every step's input projection at once.
     func project(_ x: [Float], rows: Int) -> [Float] {
@@ -156,10 +164,6 @@ public class RecurrentLayer: Layer {
         }
         return p
     }
-
-    /// The cell's steps, t = 0, 1, …: reads `projections`, writes the
-    /// activated gates back into them and the states `states[t + 1]`.
-    func runSteps(batch n: Int) {}
 
     /// `c ← c + h·U` for the `n` rows of a hidden state `h`: the one product
     /// a step runs. `into` holds `n × gates·units` values.
@@ -183,21 +187,11 @@ public class RecurrentLayer: Layer {
         return Tensor(shape: [n, units], storage: Array(states[(steps * n * units)...]))
     }
 
-    // MARK: backward
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        let dInput = backwardThroughTime(dy)
-        return Tensor(shape: [batch] + inputShape, storage: inputGradient(dInput))
-    }
-
-    public func addParameterGradients(_ dy: Tensor) { _ = backwardThroughTime(dy) }
-
-    /// The steps backwards, then the weights' gradients of all steps at
-    /// once; returns the gradient of the input projection, `[steps, n, width]`.
-    func backwardThroughTime(_ dy: Tensor) -> [Float] {
-        let n = batch
-        let (dInput, dRecurrent) = backwardSteps(hiddenGradient(dy), batch: n)
-        let rows = steps * n
+    /// The weights' gradients of all steps at once, from the gradients of
+    /// the input projection and, where the cell keeps it apart, of the
+    /// recurrent product (`[steps, n, width]` each).
+    func addWeightGradients(input dInput: [Float], recurrent dRecurrent: [Float]?) {
+        let rows = steps * batch
         kernel.gradient.storage.withUnsafeMutableBufferPointer { dw in
             inputs.withUnsafeBufferPointer { x in
                 dInput.withUnsafeBufferPointer { g in
@@ -224,14 +218,7 @@ public class RecurrentLayer: Layer {
                 dRecurrent.withUnsafeBufferPointer { RecurrentLayer.addRows($0, rows: rows, width: width, into: db.baseAddress! + width) }
             }
         }
-        return dInput
     }
-
-    /// The cell's steps backwards from the last, given each step's hidden
-    /// state gradient (time-major): the gradients of the input projection
-    /// and, where the cell keeps the recurrent product apart (GRU), of it;
-    /// nil when they are the same.
-    func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) { ([], nil) }
 
     /// dy as the gradient of every step's hidden state, time-major: zero but
     /// for the last step unless the layer returns its sequences.
@@ -313,36 +300,117 @@ public class RecurrentLayer: Layer {
         case .linear, .softmax: if UnsafePointer(y) != x { y.update(from: x, count: count) }
         }
     }
+}
 
-    /// The activation's derivative at each of `count` outputs `y`: one
-    /// switch for the run, so the loops that use it stay plain arithmetic.
-    func slopes(_ y: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int) {
-        activation.withSlope(Slopes(y: y, d: d, count: count))
+/// What every cell does around its steps: `Layer`'s forward and backward,
+/// its memory and its replicas.
+extension RecurrentCell {
+    public var trainingFloatsPerSample: Int {
+        2 * (steps * features + steps * width + (steps + 1) * units) + outputSize + extraFloatsPerSample
+    }
+    /// The same cell's weights copied to every step: an unrolled network.
+    public var unsharedParameters: Int { steps * parameterCount }
+    public var unrollsOverSteps: Bool { true }
+
+    public func replica(on parameters: [Parameter]) -> Layer { replicated(on: parameters) }
+    /// The same cell on `parameters` (its kernel, recurrent kernel and bias), with caches of its own.
+    func replicated(on parameters: [Parameter]) -> Self {
+        let copy = Self(replicating: self)
+        (copy.kernel, copy.recurrentKernel, copy.bias) = (parameters[0], parameters[1], parameters[2])
+        return copy
     }
 
-    private struct Slopes: SlopeSpecialised {
-        let y: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, count: Int
-        func run<S: ActivationSlope>(_: S.Type) {
-            @inline(__always) func values(from i: Int, lanes k: Int) { Vector.store(S.slope(Vector.load(y + i, lanes: k)), d + i, lanes: k) }
-            var i = 0
-            while i + 8 <= count { values(from: i, lanes: 8); i += 8 }
-            if i < count { values(from: i, lanes: count - i) }
+    /// A cell of `units` on `input` (steps × features); see `RecurrentLayer.init`.
+    public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh, returnsSequences: Bool = false,
+                prefix: String = "", random: inout RandomGenerator) throws(ShapeError) {
+        try self.init(cell: Self.self, name: name, input: input, units: units, activation: activation,
+                      returnsSequences: returnsSequences, prefix: prefix, random: &random)
+    }
+
+    // MARK: what reports show
+
+    /// One grid per gate: its input kernel's rows above its recurrent
+    /// kernel's, a column per unit.
+    public var weightGrids: [ReportGrid] { gateGrids(label: "") }
+
+    /// The gate grids, titled `NAME LABELGATE gate: …`.
+    func gateGrids(label: String) -> [ReportGrid] {
+        let (f, h) = (features, units)
+        return Self.gates.enumerated().map { g, gate in
+            let values = gateColumns(of: kernel, gate: g) + gateColumns(of: recurrentKernel, gate: g)
+            return ReportGrid(title: "\(name) \(label)\(gate.name) gate: rows 1–\(f) input kernel, \(f + 1)–\(f + h) recurrent kernel; "
+                                + "a column per unit", rows: f + h, columns: h, values: values.map(Double.init))
         }
+    }
+
+    /// Gate `g`'s columns of a `[rows, gates·units]` kernel: `rows × units`, row-major.
+    func gateColumns(of p: Parameter, gate g: Int) -> [Float] {
+        let rows = p.value.count / width
+        var out = [Float](repeating: 0, count: rows * units)
+        for r in 0..<rows { for j in 0..<units { out[r * units + j] = p.value[r * width + g * units + j] } }
+        return out
+    }
+
+    /// What the layer does with `x` step by step, without training: the
+    /// hidden state and the activated gates at every step, whatever the
+    /// layer returns.
+    public func trace(_ x: Tensor) -> RecurrentTrace? {
+        let n = x.batch
+        _ = forward(x, training: false)
+        let states = RecurrentLayer.transpose(Array(self.states[(n * units)...]), outer: steps, inner: n, width: units)
+        let gates = RecurrentLayer.transpose(projections, outer: steps, inner: n, width: width)
+        return RecurrentTrace(states: Tensor(shape: [n, steps, units], storage: states),
+                              gates: Tensor(shape: [n, steps, width], storage: gates), gateNames: Self.gates.map(\.name))
+    }
+
+    // MARK: forward and backward
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        let n = x.batch
+        batch = n
+        inputs = RecurrentLayer.transpose(x.storage, outer: n, inner: steps, width: features)
+        projections = project(inputs, rows: steps * n)
+        states = RecurrentLayer.stepBuffer((steps + 1) * n * units, zeroed: n * units)
+        runSteps(batch: n)
+        return output(batch: n)
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let dInput = backwardThroughTime(dy)
+        return Tensor(shape: [batch] + inputShape, storage: inputGradient(dInput))
+    }
+
+    public func addParameterGradients(_ dy: Tensor) { _ = backwardThroughTime(dy) }
+
+    /// The steps backwards, then the weights' gradients of all steps at
+    /// once; returns the gradient of the input projection, `[steps, n, width]`.
+    func backwardThroughTime(_ dy: Tensor) -> [Float] {
+        let (dInput, dRecurrent) = activation.withSlope(BackwardSteps(cell: self, dHidden: hiddenGradient(dy), batch: batch))
+        addWeightGradients(input: dInput, recurrent: dRecurrent)
+        return dInput
     }
 }
 
-/// `rnn`, `lstm` and `gru` lines: the cell, its units and activation, and
-/// whether every step's output is returned.
+/// A cell's `backwardSteps` specialised for its activation's slope.
+private struct BackwardSteps<Cell: RecurrentCell>: SlopeSpecialised {
+    let cell: Cell, dHidden: [Float], batch: Int
+    func run<S: ActivationSlope>(_ slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
+        cell.backwardSteps(dHidden, batch: batch, slope: slope)
+    }
+}
+
+/// `rnn`, `lstm` and `gru` lines (a line for each of `RecurrentCells.all`):
+/// the cell, its units and activation, and whether every step's output is
+/// returned.
 public struct RecurrentSpec: LayerSpec, Equatable {
-    public enum Cell: String, Sendable, CaseIterable { case rnn, lstm, gru }
-    public var cell: Cell
+    public var cell: any RecurrentCell.Type
     public var units: Int
     public var activation: ActivationFunction
     public var returnsSequences: Bool
     /// A second cell reads the sequence backwards; their outputs are concatenated.
     public var bidirectional: Bool
 
-    public init(cell: Cell, units: Int, activation: ActivationFunction = .tanh, returnsSequences: Bool = false,
+    public init(cell: any RecurrentCell.Type, units: Int, activation: ActivationFunction = .tanh, returnsSequences: Bool = false,
                 bidirectional: Bool = false) {
         self.cell = cell
         self.units = units
@@ -351,14 +419,18 @@ public struct RecurrentSpec: LayerSpec, Equatable {
         self.bidirectional = bidirectional
     }
 
-    public var blockPrefix: String { cell.rawValue }
-    var gates: Int { [Cell.rnn: 1, .lstm: 4, .gru: 3][cell]! }
+    public static func == (a: RecurrentSpec, b: RecurrentSpec) -> Bool {
+        a.cell == b.cell && a.units == b.units && a.activation == b.activation && a.returnsSequences == b.returnsSequences
+            && a.bidirectional == b.bidirectional
+    }
+
+    public var blockPrefix: String { cell.kind }
 
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
-        let width = gates * units
+        let width = cell.gates.count * units
         guard let features = input.last,
               let weights = Shape.count([features + units, width]),
-              let total = Shape.count([weights + width * (cell == .gru ? 2 : 1), bidirectional ? 2 : 1])
+              let total = Shape.count([weights + width * cell.biasRows, bidirectional ? 2 : 1])
         else { throw ShapeError("the layer is too large to build") }
         return total
     }
@@ -369,14 +441,8 @@ public struct RecurrentSpec: LayerSpec, Equatable {
                               backward: try cell(name: name, input: input, prefix: "backward.", random: &random))]
     }
 
-    func cell(name: String, input: [Int], prefix: String, random: inout RandomGenerator) throws(ShapeError) -> RecurrentLayer {
-        switch cell {
-        case .rnn: return try SimpleRNN(name: name, input: input, units: units, activation: activation,
-                                        returnsSequences: returnsSequences, prefix: prefix, random: &random)
-        case .lstm: return try LSTM(name: name, input: input, units: units, activation: activation,
-                                    returnsSequences: returnsSequences, prefix: prefix, random: &random)
-        case .gru: return try GRU(name: name, input: input, units: units, activation: activation,
-                                  returnsSequences: returnsSequences, prefix: prefix, random: &random)
-        }
+    func cell(name: String, input: [Int], prefix: String, random: inout RandomGenerator) throws(ShapeError) -> any RecurrentCell {
+        try cell.init(name: name, input: input, units: units, activation: activation, returnsSequences: returnsSequences,
+                      prefix: prefix, random: &random)
     }
 }

@@ -47,7 +47,7 @@ public final class Reshape: ReshapingLayer {
         outputShape = output
     }
 
-    public func replica() -> Layer { Reshape(name: name, input: inputShape, output: outputShape) }
+    public func replica(on _: [Parameter]) -> Layer { Reshape(name: name, input: inputShape, output: outputShape) }
     public var multiplyAdds: Int { 0 }
     /// A view: no values of its own.
     public var trainingFloatsPerSample: Int { 0 }

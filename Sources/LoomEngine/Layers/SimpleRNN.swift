@@ -1,18 +1,16 @@
 /// A simple recurrent layer (Keras `SimpleRNN`):
 /// `h_t = act(x_t·W + h_{t−1}·U + b)`, the same W, U and b at every step.
 /// H·(F+H) + H parameters.
-public final class SimpleRNN: RecurrentLayer {
-    public init(name: String, input: [Int], units: Int, activation: ActivationFunction = .tanh,
-                returnsSequences: Bool = false, prefix: String = "", random: inout RandomGenerator) throws(ShapeError) {
-        try super.init(name: name, kind: "rnn", input: input, units: units, gates: 1, activation: activation,
-                       returnsSequences: returnsSequences, biasShape: [units], prefix: prefix, random: &random)
-    }
+public final class SimpleRNN: RecurrentLayer, RecurrentCell {
+    public static let kind = "rnn"
+    public static let summary = "A simple recurrent layer: the same weights at every time step."
+    /// The state is the one gate: its activated projection.
+    public static let gates = [RecurrentGate("state")]
+    public static let biasRows = 1
 
-    required init(replicating other: RecurrentLayer) { super.init(replicating: other) }
+    public var extraFloatsPerSample: Int { 0 }
 
-    override public var gateNames: [String] { ["state"] }
-
-    override func runSteps(batch n: Int) {
+    public func runSteps(batch n: Int) {
         let h = units
         for t in 0..<steps {
             projections.withUnsafeMutableBufferPointer { p in
@@ -24,7 +22,7 @@ public final class SimpleRNN: RecurrentLayer {
         }
     }
 
-    override func backwardSteps(_ dHidden: [Float], batch n: Int) -> (input: [Float], recurrent: [Float]?) {
+    public func backwardSteps<S: ActivationSlope>(_ dHidden: [Float], batch n: Int, slope: S.Type) -> (input: [Float], recurrent: [Float]?) {
         let h = units
         var dz = RecurrentLayer.stepBuffer(steps * n * h)
         var dhNext = [Float](repeating: 0, count: n * h)
@@ -35,7 +33,7 @@ public final class SimpleRNN: RecurrentLayer {
                     dHidden.withUnsafeBufferPointer { dh in
                         dhNext.withUnsafeBufferPointer { next in
                             let hidden = dh.baseAddress! + t * n * h, next = next.baseAddress!
-                            slopes(p.baseAddress! + t * n * h, into: d0, count: n * h)
+                            SimpleRNN.slopes(p.baseAddress! + t * n * h, into: d0, count: n * h, slope: S.self)
                             for k in 0..<(n * h) { d0[k] *= hidden[k] + next[k] }
                         }
                     }
@@ -44,5 +42,14 @@ public final class SimpleRNN: RecurrentLayer {
             }
         }
         return (dz, nil)
+    }
+
+    /// The activation's derivative at each of `count` outputs `y`, eight at a time.
+    private static func slopes<S: ActivationSlope>(_ y: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int,
+                                                   slope: S.Type) {
+        @inline(__always) func values(from i: Int, lanes k: Int) { Vector.store(S.slope(Vector.load(y + i, lanes: k)), d + i, lanes: k) }
+        var i = 0
+        while i + 8 <= count { values(from: i, lanes: 8); i += 8 }
+        if i < count { values(from: i, lanes: count - i) }
     }
 }

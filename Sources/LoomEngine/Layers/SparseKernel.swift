@@ -14,14 +14,18 @@ struct SparseColumns {
     /// The weight's `Parameter.version` this copy was made from.
     let version: Int
 
-    init(_ weight: Parameter) {
-        let (n, m) = (weight.value.shape[0], weight.value.shape[1])
+    /// The copy of `weight`, or with `transposed` of its transpose (a
+    /// weight stored `[outputs, inputs]`: a dense layer tied to another's kernel).
+    init(_ weight: Parameter, transposed: Bool = false) {
+        let (n, m) = transposed ? (weight.value.shape[1], weight.value.shape[0]) : (weight.value.shape[0], weight.value.shape[1])
+        // Where input i's weight for output j is stored.
+        let (inputStride, outputStride) = transposed ? (1, n) : (m, 1)
         var start = [0], rows: [Int32] = [], values: [Float] = []
         weight.value.storage.withUnsafeBufferPointer { w in
             for j in 0..<m {
-                for i in 0..<n where w[i * m + j] != 0 {
+                for i in 0..<n where w[i * inputStride + j * outputStride] != 0 {
                     rows.append(Int32(i))
-                    values.append(w[i * m + j])
+                    values.append(w[i * inputStride + j * outputStride])
                 }
                 start.append(rows.count)
             }

@@ -53,9 +53,13 @@ public enum SparseWeights {
         }
     }
 
-    /// The weights that pruning and `sparse` act on: every parameter of rank
-    /// 2 or more (kernels and recurrent kernels; not biases).
+    /// The weights that pruning and `sparse` act on: every trainable
+    /// parameter of rank 2 or more (kernels and recurrent kernels; not
+    /// biases), each once however many of the layers share it.
     public static func prunable(_ layers: [Layer]) -> [Parameter] {
-        layers.flatMap(\.parameters).filter { $0.trainable && $0.value.shape.count >= 2 }
+        var seen: Set<ObjectIdentifier> = []
+        return layers.flatMap(\.parameters).filter {
+            $0.trainable && $0.value.shape.count >= 2 && seen.insert(ObjectIdentifier($0)).inserted
+        }
     }
 }

@@ -1,4 +1,4 @@
-/// `threshold EPS`: the seed's sparse activation, `a = z` where `|z| ≥ ε`
+/// `threshold EPS`: the thresholding network's sparse activation, `a = z` where `|z| ≥ ε`
 /// and 0 elsewhere; the gradient passes where a unit is kept.
 public struct ThresholdSpec: LayerSpec, Equatable {
     public var epsilon: Float
@@ -27,7 +27,7 @@ public final class Threshold: Layer {
         inputShape = shape
     }
 
-    public func replica() -> Layer { Threshold(name: name, epsilon: epsilon, shape: inputShape) }
+    public func replica(on _: [Parameter]) -> Layer { Threshold(name: name, epsilon: epsilon, shape: inputShape) }
     public var multiplyAdds: Int { 0 }
     /// Its output (kept for backward) and the gradient passed back.
     public var trainingFloatsPerSample: Int { outputSize * 2 }

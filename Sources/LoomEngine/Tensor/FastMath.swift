@@ -1,7 +1,8 @@
 /// exp, the sigmoid and tanh without calls into libm, branch-free so loops
 /// over them vectorise: the recurrent layers spend most of a step in them
 /// (libm's `tanhf` alone took two thirds of an LSTM's training time).
-/// Accurate to a few units in the last place (tested against libm).
+/// Within 1, 2.5 and 3 units in the last place of libm's exp (on
+/// [−87.33, 88]), sigmoid and tanh (where |tanh x| ≥ 0.5): FastMathTests.
 public enum FastMath {
     /// eˣ, as `exp(_: Lanes)` computes it (one lane of it, so it gives the
     /// bits the loops below give).
@@ -11,7 +12,7 @@ public enum FastMath {
     @inline(__always)
     public static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 
-    /// tanh x = 1 − 2 / (e²ˣ + 1): exact at the ends (±1), within 1e-7 absolute near 0.
+    /// tanh x = 1 − 2 / (e²ˣ + 1): exact at the ends (±1), within 1.5e-7 absolute near 0.
     @inline(__always)
     public static func tanh(_ x: Float) -> Float { 1 - 2 / (exp(2 * x) + 1) }
 }

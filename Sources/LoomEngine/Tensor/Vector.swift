@@ -2,7 +2,7 @@
 /// SIMD8 so they vectorise whatever the optimiser decides about aliasing and
 /// conditional loads; a scalar tail handles what is left.
 public enum Vector {
-    typealias Lanes = SIMD8<Float>
+    public typealias Lanes = SIMD8<Float>
 
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>) -> Lanes {

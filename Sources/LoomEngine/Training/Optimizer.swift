@@ -48,6 +48,9 @@ public final class Optimizer {
     }
 
     /// One step over the trainable `parameters`; masked weights stay zero.
+    /// Each parameter comes once (as in a model's table,
+    /// `Sequential.parameters`), its gradient the sum of all its uses;
+    /// moments are kept by identity.
     public func step(_ parameters: [Parameter]) {
         steps += 1
         let t = Float(steps)

@@ -4,20 +4,35 @@ public struct Block {
     public let name: String
     public let spec: any LayerSpec
     public let layers: [Layer]
+    /// The block whose parameters this one uses as its own (`share`), nil
+    /// for a block that makes its own.
+    public let sharedFrom: String?
+    /// The parameters the block stores: those of its layers that no earlier
+    /// block uses. A block that shares stores none, a tied one its bias.
+    public let ownParameters: [Parameter]
     public var main: Layer { layers[0] }
     public var outputShape: [Int] { layers.last!.outputShape }
+    /// Every parameter the block's layers use, its own and those it takes from earlier blocks.
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
-    public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
+    /// The weights the block stores (see `ownParameters`).
+    public var parameterCount: Int { ownParameters.reduce(0) { $0 + $1.value.count } }
     /// What the block's connections would store without sharing.
     public var unsharedParameters: Int { layers.reduce(0) { $0 + $1.unsharedParameters } }
     public var multiplyAdds: Int { layers.reduce(0) { $0 + $1.multiplyAdds } }
 }
 
 /// A sequential model: blocks applied in order to batch-first tensors.
+///
+/// The model keeps its parameters in one table, by identity: a layer may use
+/// an earlier layer's parameter (`share`, `tied`), and the model still holds,
+/// updates, masks, counts and saves it once.
 public final class Sequential {
     public let name: String
     public let inputShape: [Int]
     public private(set) var blocks: [Block] = []
+    /// Every parameter once, in the order the blocks first use them.
+    public private(set) var parameters: [Parameter] = []
+    private var tabled: Set<ObjectIdentifier> = []
     public var random: RandomGenerator
     private var counters: [String: Int] = [:]
 
@@ -44,15 +59,24 @@ public final class Sequential {
         inputShape = other.inputShape
         random = other.random
         maxParameters = other.maxParameters
-        blocks = other.blocks.map { Block(name: $0.name, spec: $0.spec, layers: $0.layers.map { $0.replica() }) }
+        parameters = other.parameters.map { $0.replica() }
+        tabled = Set(parameters.map(ObjectIdentifier.init))
+        // Each parameter replicated once: layers that share one share its replica.
+        let replicas = Dictionary(uniqueKeysWithValues: zip(other.parameters.map(ObjectIdentifier.init), parameters))
+        func replicated(_ ps: [Parameter]) -> [Parameter] { ps.map { replicas[ObjectIdentifier($0)]! } }
+        blocks = other.blocks.map { block in
+            Block(name: block.name, spec: block.spec, layers: block.layers.map { $0.replica(on: replicated($0.parameters)) },
+                  sharedFrom: block.sharedFrom, ownParameters: replicated(block.ownParameters))
+        }
     }
 
-    /// The model with every layer replicated (see `Layer.replica`).
+    /// The model with every layer replicated (see `Layer.replica(on:)`) and
+    /// every parameter replicated once (see `Parameter.replica`).
     public func replica() -> Sequential { Sequential(replicating: self) }
 
     public var outputShape: [Int] { blocks.last?.outputShape ?? inputShape }
     public var layers: [Layer] { blocks.flatMap(\.layers) }
-    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    /// The weights the model stores, each shared parameter once.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
     /// The block named `name` (`conv1`, `dense2`, or a name given with `as`).
@@ -60,7 +84,10 @@ public final class Sequential {
 
     /// Adds a layer on the current output; fails, naming the problem, when
     /// the layer does not fit it. `name` overrides kind-and-position naming.
-    public func add(_ spec: some LayerSpec, name given: String? = nil) throws(ShapeError) {
+    /// With `sharing`, the layer uses the parameters of the earlier block so
+    /// named (`share`): a layer of the same kind whose parameters have the
+    /// same shapes.
+    public func add(_ spec: some LayerSpec, name given: String? = nil, sharing lenderName: String? = nil) throws(ShapeError) {
         let prefix = spec.blockPrefix
         counters[prefix, default: 0] += 1
         let name = given ?? "\(prefix)\(counters[prefix]!)"
@@ -69,8 +96,61 @@ public final class Sequential {
         guard needed <= maxParameters else {
             throw ShapeError("\(name) would need \(needed) weights, more than the memory limit allows (\(maxParameters))")
         }
-        blocks.append(Block(name: name, spec: spec, layers: try spec.build(name: name, input: outputShape, random: &random)))
+        var layers: [Layer]
+        if let lenderName {
+            let lender = try blocks.lender(lenderName, of: name, how: "shares the parameters of")
+            let lent = lender.parameters.reduce(0) { $0 + $1.value.count }
+            // Checked before building, so a line far larger than its lender allocates nothing.
+            guard needed <= lent else {
+                throw ShapeError("\(name) cannot share \(lender.name)'s parameters: it needs \(needed) weights, "
+                                 + "\(lender.name) has \(lent)")
+            }
+            layers = try spec.build(name: name, input: outputShape, earlier: blocks, random: &random)
+            layers = try share(lender, with: layers, of: name)
+        } else {
+            layers = try spec.build(name: name, input: outputShape, earlier: blocks, random: &random)
+        }
+        var own: [Parameter] = []
+        for p in layers.flatMap(\.parameters) where tabled.insert(ObjectIdentifier(p)).inserted { own.append(p) }
+        parameters += own
+        blocks.append(Block(name: name, spec: spec, layers: layers, sharedFrom: lenderName, ownParameters: own))
         planned = nil
+    }
+
+    /// `layers`, just built for block `name`, on `lender`'s parameters in
+    /// place of their own; throws, naming both blocks, unless they are the
+    /// same kind of layer with parameters of the same shapes.
+    private func share(_ lender: Block, with layers: [Layer], of name: String) throws(ShapeError) -> [Layer] {
+        let lent = lender.parameters, own = layers.flatMap(\.parameters)
+        guard !lent.isEmpty else { throw ShapeError("\(name) cannot share \(lender.name)'s parameters: it has none") }
+        guard layers[0].kind == lender.main.kind else {
+            throw ShapeError("\(name) cannot share \(lender.name)'s parameters: \(name) is \(layers[0].kind), "
+                             + "\(lender.name) is \(lender.main.kind)")
+        }
+        guard lender.ownParameters.isEmpty || lender.ownParameters.count == lent.count else {
+            throw ShapeError("\(name) cannot share \(lender.name)'s parameters: \(lender.name) uses a kernel of another layer's "
+                             + "(`tied`); tie \(name) to that layer instead")
+        }
+        if own.contains(where: { tabled.contains(ObjectIdentifier($0)) }) {
+            throw ShapeError("\(name) already uses a parameter of another layer, so it cannot also share \(lender.name)'s")
+        }
+        for (mine, theirs) in zip(own, lent) where mine.value.shape != theirs.value.shape || mine.name != theirs.name {
+            throw ShapeError("\(name) cannot share \(lender.name)'s parameters: its \(mine.name) is "
+                             + "\(Shape.text(mine.value.shape)), \(lender.name)'s \(theirs.name) is \(Shape.text(theirs.value.shape))")
+        }
+        guard own.count == lent.count else {
+            throw ShapeError("\(name) cannot share \(lender.name)'s parameters: it has \(own.count), \(lender.name) has \(lent.count)")
+        }
+        if own.contains(where: { $0.mask != nil }) {
+            throw ShapeError("\(name) uses \(lender.name)'s weights, and with them their masks: give `sparse` on \(lender.name)")
+        }
+        var rest = lent[...]
+        return layers.map { layer in
+            let count = layer.parameters.count
+            guard count > 0 else { return layer }
+            defer { rest = rest.dropFirst(count) }
+            return layer.replica(on: Array(rest.prefix(count)))
+        }
     }
 
     /// The layers as forward and backward run them. Where relu feeds max

@@ -71,7 +71,7 @@ public enum Layers {
         .family("dropout", DropoutSpec(rate: 0), summary: "Drops units at random while training.", example: "dropout 0.5", [
             .number("rate", \.rate, in: .belowOne, positional: true, placeholder: "F", "the share of units dropped in training"),
         ]),
-    ] + RecurrentSpec.Cell.allCases.map(recurrent) + [
+    ] + RecurrentCells.all.map(recurrent) + [
         .family("threshold", ThresholdSpec(epsilon: 0),
                 summary: "Keeps activations with |z| ≥ EPS, zeroes the rest.", example: "threshold 0.1", [
             .number("epsilon", \.epsilon, in: .nonNegative, positional: true, placeholder: "EPS", "the cut-off"),
@@ -110,16 +110,8 @@ public enum Layers {
         ])
     }
 
-    static func summary(of cell: RecurrentSpec.Cell) -> String {
-        switch cell {
-        case .rnn: return "A simple recurrent layer: the same weights at every time step."
-        case .lstm: return "A long short-term memory layer: gated memory, the same weights at every step."
-        case .gru: return "A gated recurrent unit layer: an LSTM's gates in fewer weights."
-        }
-    }
-
-    static func recurrent(_ cell: RecurrentSpec.Cell) -> LayerBinding {
-        .family(cell.rawValue, RecurrentSpec(cell: cell, units: 1), summary: summary(of: cell), example: "\(cell.rawValue) 50 tanh",
+    static func recurrent(_ cell: any RecurrentCell.Type) -> LayerBinding {
+        .family(cell.kind, RecurrentSpec(cell: cell, units: 1), summary: cell.summary, example: "\(cell.kind) 50 tanh",
                 owns: { $0.cell == cell }, [
             .integer("units", \.units, in: 1...65536, positional: true, "hidden units"),
             activation(\.activation, default: .tanh),

@@ -12,8 +12,8 @@ struct StatementBinding: Sendable {
         case handler(Handler)
         /// Built, and gives a result (`r = evaluate …`).
         case result(ResultHandler)
-        /// A block the parser turns into a statement of its own (`model … { }`).
-        case block
+        /// A block form (`model … { }`), which reads and runs itself.
+        case block(BlockForm)
     }
 
     let signature: Signature
@@ -44,7 +44,13 @@ struct StatementBinding: Sendable {
         StatementBinding(signature: signature, kind: .result(handler))
     }
 
-    static func block(_ signature: Signature) -> StatementBinding {
-        StatementBinding(signature: signature, kind: .block)
+    static func block(_ form: BlockForm) -> StatementBinding {
+        StatementBinding(signature: form.signature, kind: .block(form))
+    }
+
+    /// The block form the entry declares, if it is one.
+    var block: BlockForm? {
+        if case .block(let form) = kind { return form }
+        return nil
     }
 }

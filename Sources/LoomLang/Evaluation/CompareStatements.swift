@@ -34,11 +34,8 @@ extension Evaluator {
             let started = Monotonic.now
             let e = Metrics.evaluate(model, on: data, loss: loss)
             let perSample = (Monotonic.now - started) / Double(max(1, data.count))
-            let blocks = model.sparsity(on: probe)
-            let measured = blocks.filter { $0.zeroActivations != nil }
-            let outputs = measured.reduce(0.0) { $0 + Double($1.units) }
-            let zeroActivations = outputs > 0 ? measured.reduce(0.0) { $0 + $1.zeroActivations! * Double($1.units) } / outputs : 0
-            let nonzero = model.parameters.reduce(0) { $0 + $1.value.count - $1.zeroCount }
+            let sparsity = model.sparsity(on: probe)
+            let zeroActivations = sparsity.zeroActivations ?? 0, nonzero = sparsity.total.nonzeroWeights
             let unshared = model.blocks.reduce(0) { $0 + $1.unsharedParameters }, madds = model.blocks.reduce(0) { $0 + $1.multiplyAdds }
             let sharing = Double(unshared) / Double(max(1, model.parameterCount))
             let score = classes ? e.accuracy ?? 0 : e.meanSquaredError ?? e.loss

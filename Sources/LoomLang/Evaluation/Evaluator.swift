@@ -44,14 +44,9 @@ final class Evaluator {
                 try run(command)
             case .keep(let name, let command, _):
                 try keep(name, command)
-            case .model(let name, let layers, let range):
-                try defineModel(name: name, layers: layers, range: range)
-            case .loop(let name, let values, let body, let range):
-                try loop(name, over: values, body, at: range)
-            case .timed(let body, _):
-                try timed(body)
-            case .quiet(let body, _):
-                try quietly(body)
+            default:
+                // A block (`model`, `for`, …): the form that read it runs it.
+                try Blocks.run(statement, in: self)
             }
         }
         return result
@@ -61,8 +56,10 @@ final class Evaluator {
 
     /// Runs a statement through its form's handler (see `Statements`).
     func run(_ c: Command) throws(LoomError) {
-        // Every form but the blocks the parser owns has a handler (tested form by form).
-        guard let handler = Statements.handlers[c.signature.title] else { preconditionFailure("no handler for \(c.signature.title)") }
+        // Every form but the blocks, which the parser reads through their own form, has a handler.
+        guard let handler = Statements.handlers[c.signature.title] else {
+            throw LoomError(.syntax, "`\(c.signature.keyword)` starts a line of its own, with its block", at: c.range)
+        }
         try handler(self, Arguments(command: c, evaluator: self))
     }
 

@@ -10,14 +10,6 @@ extension Evaluator {
         try object(expr, ModelState.self)
     }
 
-    /// `model NAME { … }`: builds the layers in order, checking that each
-    /// fits the output of the one before.
-    func defineModel(name: String, layers: [Command], range: SourceRange) throws(LoomError) {
-        let model = try buildModel(name: name, layers: layers, range: range)
-        session.define(name, .object(ModelState(model: model)))
-        show(summaryTable(model).bundle(width: session.width))
-    }
-
     /// The model a block defines, built and checked but not yet named in the session.
     func buildModel(name: String, layers: [Command], range: SourceRange) throws(LoomError) -> Sequential {
         guard let first = layers.first, first.signature.keyword == "input" else {
@@ -65,7 +57,7 @@ extension Evaluator {
                           columns: [.init("layer"), .init("output"), .init("params", .right), .init("unshared", .right),
                                     .init("dense", .right), .init("sharing", .right), .init("MACs", .right)],
                           note: "params: stored weights and biases. unshared: the same connections without sharing "
-                            + (model.layers.contains { $0 is RecurrentLayer }
+                            + (model.layers.contains { $0.unrollsOverSteps }
                                ? "(a locally connected layer; a recurrent layer unrolled, a copy of its weights per step). "
                                : "(a locally connected layer). ")
                             + "dense: a fully connected layer between the same input and "
@@ -75,7 +67,8 @@ extension Evaluator {
         for block in model.blocks {
             let stored = block.parameterCount, unshared = block.unsharedParameters, madds = block.multiplyAdds
             let out = block.outputShape
-            let dense = stored > 0 ? input.reduce(1, *) * out.reduce(1, *) + out.reduce(1, *) : 0
+            // A layer with connections (even on another layer's weights) against a fully connected one.
+            let dense = unshared > 0 ? input.reduce(1, *) * out.reduce(1, *) + out.reduce(1, *) : 0
             table.append([block.name, Shape.text(out), NumberFormat.grouped(stored), NumberFormat.grouped(unshared),
                           NumberFormat.grouped(dense), stored > 0 ? sharing(unshared, stored) : "", NumberFormat.grouped(madds)])
             totals = (totals.stored + stored, totals.unshared + unshared, totals.dense + dense, totals.madds + madds)

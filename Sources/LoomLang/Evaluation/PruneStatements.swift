@@ -35,13 +35,12 @@ extension Evaluator {
     /// was defined; masked weights stay zero, the optimizer starts afresh.
     func rewind(_ a: Arguments) throws(LoomError) {
         let state = try a.model("model")
-        var kept = 0
         for (p, initial) in zip(state.model.parameters, state.initialWeights) {
             p.value = Tensor(shape: p.value.shape, storage: initial)
             p.applyMask()
-            kept += p.value.count - (p.mask?.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } ?? 0)
         }
         state.optimizer = nil
+        let kept = state.model.trainableParameters
         show(MimeBundle(text: "Rewound \(state.model.name): \(NumberFormat.grouped(kept)) surviving weights and biases "
                         + "back to their initial values"))
     }
@@ -73,9 +72,7 @@ extension Evaluator {
 
 extension ModelState {
     /// The share of the model's weights and biases that are exactly zero.
-    var weightSparsity: Double {
-        Double(model.parameters.reduce(0) { $0 + $1.zeroCount }) / Double(max(1, model.parameterCount))
-    }
+    var weightSparsity: Double { model.weightSparsity }
 
     /// An evaluation in the current pruning round (the unpruned round is made on the first).
     func record(_ evaluation: PruningRound) {

@@ -72,7 +72,7 @@ extension ModelState {
     public func field(_ name: String) -> Value? {
         switch name {
         case "params": return .number(Double(model.parameterCount))
-        case "nonzero": return .number(Double(model.parameters.reduce(0) { $0 + $1.value.count - $1.zeroCount }))
+        case "nonzero": return .number(Double(model.nonzeroParameters))
         case "epochs": return .number(Double(epochsTrained))
         case "layers": return .number(Double(model.blocks.count))
         default: return nil

@@ -48,16 +48,11 @@ extension ModelState: SavedKind {
 
     public func savedFile(as name: String) -> SavedFile? { saved.file }
 
-    /// Weights named `layer.kernel` and `layer.bias`; the definition (as a
-    /// `model` block Loom reads back) and the epochs trained in the metadata.
+    /// Weights named `layer.kernel` and `layer.bias` (see
+    /// `Sequential.weightTensors`); the definition (as a `model` block Loom
+    /// reads back) and the epochs trained in the metadata.
     var saved: SavedObject {
-        var tensors: [(name: String, tensor: Tensor)] = []
-        for block in model.blocks {
-            for p in block.parameters {
-                tensors.append(("\(block.name).\(p.name)", p.value))
-                if let mask = p.mask { tensors.append(("\(block.name).\(p.name).mask", Tensor(shape: p.value.shape, storage: mask))) }
-            }
-        }
+        let tensors = model.weightTensors
         return SavedObject(format: Self.format, tensors: tensors,
                            metadata: [("loom.definition", definition), ("loom.epochs", String(epochsTrained))],
                            summary: "\(model.name) (\(NumberFormat.grouped(model.parameterCount)) parameters, \(tensors.count) tensors)")
@@ -88,25 +83,7 @@ extension ModelState: SavedKind {
             throw LoomError(.value, "\(path): its metadata holds no model block", at: range)
         }
         let model = try evaluator.buildModel(name: name, layers: layers, range: range)
-        for block in model.blocks {
-            for p in block.parameters {
-                let key = "\(block.name).\(p.name)"
-                guard let tensor = tensors[key] else { throw LoomError(.value, "\(path) has no tensor \(key)", at: range) }
-                guard tensor.shape == p.value.shape else {
-                    throw LoomError(.value, "\(path): \(key) is \(Shape.text(tensor.shape)), the layer needs "
-                                    + Shape.text(p.value.shape), at: range)
-                }
-                p.value = tensor
-                // A pruned or sparse weight's mask, one tensor beside it.
-                if let mask = tensors[key + ".mask"] {
-                    guard mask.shape == tensor.shape, mask.storage.allSatisfy({ $0 == 0 || $0 == 1 }) else {
-                        throw LoomError(.value, "\(path): \(key).mask must be 0s and 1s of \(Shape.text(tensor.shape))", at: range)
-                    }
-                    try? p.setMask(mask.storage)
-                }
-                p.markChanged()
-            }
-        }
+        do { try model.load(weights: tensors, source: path) } catch { throw LoomError(.value, error.message, at: range) }
         let state = ModelState(model: model)
         state.epochsTrained = Int(metadata["loom.epochs"] ?? "") ?? 0
         return state

@@ -97,9 +97,7 @@ public final class SessionCodes: SessionObject {
     public static let noun = "set of codes"
 
     public lazy var relativeError: Double = SparseCoding.relativeError(signals, codes, dictionary.dictionary)
-    public var meanNonzeros: Double {
-        Double(codes.nonzerosPerSample.reduce(0, +)) / Double(max(1, codes.samples))
-    }
+    public var meanNonzeros: Double { codes.meanNonzeros }
 
     public var describe: String {
         "\(NumberFormat.grouped(codes.samples)) codes of \(dataName) over \(dictionaryName) (\(coder)): "

@@ -39,21 +39,21 @@ extension Evaluator {
             return try showCodedSample(c, name: name, sample: try a.integer("sample", within: 1...max(1, c.codes.samples)))
         }
         let codes = c.codes
-        let nonzeros = codes.nonzerosPerSample, usage = codes.usage
+        let usage = codes.usage
         var table = Table(title: "\(name): \(c.dataName) coded over \(c.dictionaryName) by \(c.coder)",
                           columns: [.init("measure"), .init("value", .right)])
         table.append(["samples", NumberFormat.grouped(codes.samples)])
         table.append(["relative error ‖X − CD‖/‖X‖", NumberFormat.fixed(c.relativeError, decimals: 4)])
         table.append(["nonzeros per code, mean", NumberFormat.fixed(c.meanNonzeros, decimals: 2)])
-        table.append(["nonzeros per code, max", String(nonzeros.max() ?? 0)])
+        table.append(["nonzeros per code, max", String(codes.maxNonzeros)])
         table.append(["zeros", NumberFormat.percent(codes.zeroFraction)])
-        table.append(["atoms used", "\(usage.filter { $0 > 0 }.count) of \(codes.atoms)"])
+        table.append(["atoms used", "\(codes.atomsUsed) of \(codes.atoms)"])
         if codes.dependentStops > 0 { table.append(["stopped on dependent atoms", NumberFormat.grouped(codes.dependentStops)]) }
         table.append(["time to code", duration(c.seconds)])
         var figures = [table.bundle(width: session.width)]
-        if let steps = codes.residualByStep, steps.count > 2, steps[0] > 0 {
-            figures.append(plot(LinePlot([(name: "relative error", values: steps.dropFirst().map { ($0 / steps[0]).squareRoot() })],
-                               title: "relative error against nonzeros per code (1 to \(steps.count - 1))",
+        if let errors = codes.relativeErrorByStep, errors.count > 1 {
+            figures.append(plot(LinePlot([(name: "relative error", values: errors)],
+                               title: "relative error against nonzeros per code (1 to \(errors.count))",
                                xLabel: "nonzeros", height: 8)))
         }
         figures.append(plot(Histogram(usage.map(Double.init), bins: 10,
@@ -72,25 +72,17 @@ extension Evaluator {
     /// One sample: the original beside its reconstruction, then each of its
     /// atoms times its weight (they add up to the reconstruction).
     func showCodedSample(_ c: SessionCodes, name: String, sample: Int) throws(LoomError) -> MimeBundle {
-        let i = sample - 1, d = c.dictionary, n = d.dictionary.length
-        let code = Array(c.codes.code(i))
-        let used = code.indices.filter { code[$0] != 0 }.sorted { abs(code[$0]) > abs(code[$1]) }
-        let original = Array(c.signals.storage[(i * n)..<((i + 1) * n)])
-        var rebuilt = [Float](repeating: 0, count: n)
-        for k in used { for (t, v) in d.dictionary.atom(k).enumerated() { rebuilt[t] += code[k] * v } }
-        let residual = zip(original, rebuilt).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
-        let energy = original.reduce(0.0) { $0 + Double($1) * Double($1) }
-        let error = energy > 0 ? (residual / energy).squareRoot() : 0
-        show(plot(ImageGrid(rowsOf: imageRows(original + rebuilt, d), shape: d.imageShape, labels: ["sample", "rebuilt"],
-                            title: "\(name) sample \(sample): \(used.count) atom(s), relative error "
-                                + NumberFormat.fixed(error, decimals: 4) + (d.centered ? " (centred)" : ""), maxSide: 14)))
-        guard !used.isEmpty else { return MimeBundle(text: "(the code is all zeros)") }
-        let weighted = used.flatMap { k in d.dictionary.atom(k).map { $0 * code[k] } }
-        let sum = used.enumerated().map { j, k in
-            let w = NumberFormat.short(Double(abs(code[k])), significant: 3) + "·a\(k + 1)"
-            return j == 0 ? (code[k] < 0 ? "−" : "") + w : (code[k] < 0 ? " − " : " + ") + w
+        let d = c.dictionary
+        let coded = CodedSample(sample: sample - 1, codes: c.codes, dictionary: d.dictionary, signals: c.signals)
+        show(plot(ImageGrid(rowsOf: imageRows(coded.signal + coded.rebuilt, d), shape: d.imageShape, labels: ["sample", "rebuilt"],
+                            title: "\(name) sample \(sample): \(coded.terms.count) atom(s), relative error "
+                                + NumberFormat.fixed(coded.relativeError, decimals: 4) + (d.centered ? " (centred)" : ""), maxSide: 14)))
+        guard !coded.terms.isEmpty else { return MimeBundle(text: "(the code is all zeros)") }
+        let sum = coded.terms.enumerated().map { j, term in
+            let w = NumberFormat.short(Double(abs(term.weight)), significant: 3) + "·a\(term.atom + 1)"
+            return j == 0 ? (term.weight < 0 ? "−" : "") + w : (term.weight < 0 ? " − " : " + ") + w
         }.joined()
-        return plot(ImageGrid(rowsOf: imageRows(weighted, d), shape: d.imageShape, labels: used.map { "a\($0 + 1)" },
+        return plot(ImageGrid(rowsOf: imageRows(coded.weightedAtoms, d), shape: d.imageShape, labels: coded.terms.map { "a\($0.atom + 1)" },
                               title: "rebuilt = \(sum): each atom times its weight", maxSide: 14))
     }
 }

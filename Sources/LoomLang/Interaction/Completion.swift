@@ -12,8 +12,8 @@ enum Completer {
         while lineStart > 0, scalars[lineStart - 1] != "\n" { lineStart -= 1 }
         let before = String(String.UnicodeScalarView(scalars[lineStart..<start]))
         let words = before.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        let inBlock = openBraces(in: String(String.UnicodeScalarView(scalars[0..<lineStart]))) > 0
-        let candidates = self.candidates(words: words, inBlock: inBlock, session: session) + partNames(prefix, in: session)
+        let block = openBlock(in: String(String.UnicodeScalarView(scalars[0..<lineStart])))
+        let candidates = self.candidates(words: words, in: block, session: session) + partNames(prefix, in: session)
         var seen = Set<String>()
         let matches = candidates.filter { $0.hasPrefix(prefix) && $0 != prefix || ($0 == prefix && !prefix.isEmpty) }
             .filter { seen.insert($0).inserted }
@@ -25,12 +25,14 @@ enum Completer {
         c == "_" || c == "." || c.properties.isAlphabetic || ("0"..."9").contains(c)
     }
 
-    /// The words that may come next after `words` on a line.
-    static func candidates(words: [String], inBlock: Bool, session: Session) -> [String] {
+    /// The words that may come next after `words` on a line, inside `block`'s braces if any.
+    static func candidates(words: [String], in block: BlockForm.Body?, session: Session) -> [String] {
+        let closing = block == nil ? [] : ["}"]
         guard let first = words.first, first != "?" else {
-            return inBlock ? Layers.keywords + ["}"] : Statements.keywords + session.names + (words.isEmpty ? [] : Layers.keywords)
+            if block == .layers { return Layers.keywords + closing }
+            return Statements.keywords + session.names + (words.isEmpty ? closing : Layers.keywords)
         }
-        var forms = inBlock ? Layers.all.filter { $0.keyword == first } : Statements.forms(of: first)
+        var forms = block == .layers ? Layers.all.filter { $0.keyword == first } : Statements.forms(of: first)
         if forms.isEmpty { return session.names }
         // A form without a second word among forms with one (`show NAME`).
         let bare = forms.contains(where: \.bindsName) ? nil : forms.first { $0.subword == nil }
@@ -88,12 +90,22 @@ enum Completer {
         return object.partNames.map { String(prefix[...dot]) + $0 }
     }
 
-    /// `{` minus `}` outside strings and comments.
-    static func openBraces(in code: String) -> Int {
-        guard let tokens = try? Lexer.tokenize(code) else { return 0 }
-        return tokens.reduce(0) { n, t in
-            t.kind == .symbol("{") ? n + 1 : t.kind == .symbol("}") ? n - 1 : n
+    /// What the innermost brace left open in `code` holds, as the block form
+    /// whose keyword last came before it on its line declares (a brace after
+    /// no block's keyword counts as a model's).
+    static func openBlock(in code: String) -> BlockForm.Body? {
+        guard let tokens = try? Lexer.tokenize(code) else { return nil }
+        var open: [BlockForm.Body] = []
+        var form: BlockForm?
+        for t in tokens {
+            switch t.kind {
+            case .newline: form = nil
+            case .symbol("{"): open.append(form?.body ?? .layers)
+            case .symbol("}"): _ = open.popLast()
+            default: if let word = t.word, let block = Blocks.form(of: word) { form = block }
+            }
         }
+        return open.last
     }
 }
 

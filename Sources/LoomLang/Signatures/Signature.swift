@@ -220,21 +220,24 @@ public struct Signature: Sendable, Equatable {
     public var bindsName: Bool
     public var category: Category
     public var parameters: [Parameter]
+    /// What a block form's usage shows after its parameters (`{ LAYERS }`).
+    public var body: String?
     public var summary: String
     public var example: String
 
-    public init(_ keyword: String, _ category: Category, _ parameters: [Parameter] = [],
+    public init(_ keyword: String, _ category: Category, _ parameters: [Parameter] = [], body: String? = nil,
                 summary: String, example: String) {
-        self.init(keyword, nil, binds: false, category, parameters, summary: summary, example: example)
+        self.init(keyword, nil, binds: false, category, parameters, body: body, summary: summary, example: example)
     }
 
     public init(_ keyword: String, _ subword: String?, binds: Bool = false, _ category: Category,
-                _ parameters: [Parameter] = [], summary: String, example: String) {
+                _ parameters: [Parameter] = [], body: String? = nil, summary: String, example: String) {
         self.keyword = keyword
         self.subword = subword
         self.bindsName = binds
         self.category = category
         self.parameters = parameters
+        self.body = body
         self.summary = summary
         self.example = example
     }
@@ -248,7 +251,7 @@ public struct Signature: Sendable, Equatable {
         if bindsName { parts.append("NAME =") }
         if let subword { parts.append(subword) }
         parts += parameters.map(\.usage).filter { !$0.isEmpty }
-        if keyword == "model" && subword == nil { parts.append("{ LAYERS }") }
+        if let body { parts.append(body) }
         return parts.joined(separator: " ")
     }
 

@@ -63,26 +63,14 @@ public enum Statements {
                   example: "set memory 4096")) { e, a throws(LoomError) in try e.setMemory(a) },
         .bind(Signature("sleep", .session, [Parameter("seconds", .number, required: true, positional: true, "how long")],
                   summary: "Waits, and can be interrupted.", example: "sleep 0.5")) { e, a throws(LoomError) in try e.sleep(a) },
-        .block(Signature("for", .session, [
-            Parameter("name", .newName, required: true, positional: true, placeholder: "NAME in", "the name each value is bound to"),
-            Parameter("values", .expressions, required: true, positional: true, placeholder: "V1 V2 … { … }",
-                      "numbers, percentages, strings or names (a model, a data set), then the body in braces"),
-        ], summary: "Runs the body once per value: sweeps over sizes, sparsities, models.",
-        example: "for k in 5% 10% 20% {\n  print \"winners\" k\n}")),
+        .block(Blocks.loop),
         .bind(Signature("record", .session, [
             Parameter("table", .word, required: true, positional: true, placeholder: "NAME", "the results table (made on first use)"),
             Parameter("values", .columns, required: true, positional: true, "the row: a value per column"),
         ], summary: "Appends a row to a results table, for sweeps: `show table` draws it, `save` writes it as CSV.",
         example: "record runs k=10% acc=0.93")) { e, a throws(LoomError) in try e.record(a) },
-        .block(Signature("quiet", .session, [
-            Parameter("block", .expressions, required: true, positional: true, placeholder: "{ … }", "the statements, in braces"),
-        ], summary: "Runs statements without showing their tables, plots and progress (prints, warnings and errors still show).",
-        example: "quiet {\n  x = 1\n}")),
-        .block(Signature("time", .session, [
-            Parameter("statement", .expressions, required: true, positional: true, placeholder: "STATEMENT | { … }",
-                      "a statement on the same line, or several in braces"),
-        ], summary: "Runs a statement (or a block in braces) and prints how long it took, as IPython's %time does.",
-        example: "time sleep 0.1")),
+        .block(Blocks.quiet),
+        .block(Blocks.time),
         .bind(Signature("exit", .session, summary: "Asks the front end to close: `jupyter console` quits (notebooks ignore it, as with IPython).",
                   example: "exit")) { e, _ in e.output.askExit() },
         .bind(Signature("quit", .session, summary: "The same as `exit`.", example: "quit")) { e, _ in e.output.askExit() },
@@ -138,9 +126,7 @@ public enum Statements {
     ]
 
     static let models: [StatementBinding] = [
-        .block(Signature("model", .models, [Parameter("name", .newName, required: true, positional: true, "the model's name")],
-                  summary: "Defines a sequential model, one layer a line, in braces.",
-                  example: "model m {\n  input 28x28x1\n  flatten\n  dense 10 softmax\n}")),
+        .block(Blocks.model),
         .bind(Signature("model", "copy", binds: true, .models, [
             Parameter("model", .reference(.object(ModelState.self)), required: true, positional: true, "the model to copy"),
             Parameter("fresh", .flag, "new initial weights from the seed instead of the model's (its masks are kept)"),

@@ -42,6 +42,8 @@ public enum Statement: Sendable, Equatable {
     case keep(name: String, command: Command, range: SourceRange)
     case expression(Expr)
     case command(Command)
+    // The block forms' statements, each read and run by its form (Blocks/).
+    /// `model NAME { … }`: a model's layers.
     case model(name: String, layers: [Command], range: SourceRange)
     /// `for NAME in V1 V2 … { … }`: the body once per value.
     indirect case loop(name: String, values: [Expr], body: [Statement], range: SourceRange)

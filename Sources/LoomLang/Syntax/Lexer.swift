@@ -156,7 +156,7 @@ struct Lexer {
             }
             i += 1
             if c == quote { break }
-            if c == "\\", let e = peek() {
+            if c == "\\", let e = peek(), e != "\n" {
                 i += 1
                 switch e {
                 case "n": value.append("\n")

@@ -76,27 +76,12 @@ public struct Parser {
             let value = try parseExpression()
             return .assignment(name: word, value: value, range: first.range.through(value.range))
         }
-        if word == "model" {
-            // `model NEW = copy M` is a statement; `model NAME {` a block.
-            if isSymbol(peek(2), "=") { return .command(try parseCommand(Statements.forms(of: "model").filter(\.bindsName))) }
-            return try parseModel()
-        }
-        if word == "for" { return try parseLoop() }
-        if word == "quiet" {
+        if let block = Blocks.form(of: word) {
+            // A keyword with a block and `KEYWORD NAME = …` forms: `model NEW = copy M` is a statement.
+            let named = Statements.forms(of: word).filter(\.bindsName)
+            if !named.isEmpty, isSymbol(peek(2), "=") { return .command(try parseCommand(named)) }
             let keyword = advance()
-            guard isSymbol(peek, "{") else { throw unexpected(peek, expected: "`{` to open the block (`quiet {`)") }
-            let (body, close) = try parseBody(of: "quiet", at: keyword)
-            return .quiet(body: body, range: keyword.range.through(close.range))
-        }
-        if word == "time" {
-            let keyword = advance()
-            if isSymbol(peek, "{") {
-                let (body, close) = try parseBody(of: "time", at: keyword)
-                return .timed(body: body, range: keyword.range.through(close.range))
-            }
-            guard !atLineEnd else { throw LoomError(.syntax, "`time` needs a statement after it, or a block in braces", at: peek.range) }
-            let statement = try parseStatement()
-            return .timed(body: [statement], range: keyword.range.through(statement.range))
+            return try block.parse(&self, keyword)
         }
         let forms = Statements.forms(of: word)
         if !forms.isEmpty { return .command(try parseCommand(forms)) }
@@ -287,91 +272,6 @@ public struct Parser {
             if atLineEnd { throw unexpected(t, expected: "a value for \(p.name)") }
             return try parseExpression()
         }
-    }
-
-    // MARK: model blocks
-
-    mutating func parseModel() throws(LoomError) -> Statement {
-        let keyword = advance()
-        let nameToken = peek
-        guard let name = nameToken.word else { throw unexpected(nameToken, expected: "the model's name") }
-        _ = advance()
-        let open = peek
-        guard isSymbol(open, "{") else { throw unexpected(open, expected: "`{` to open the layers") }
-        _ = advance()
-        var layers: [Command] = []
-        while true {
-            skipNewlines()
-            if isSymbol(peek, "}") { break }
-            guard peek.kind != .end else {
-                throw LoomError(.syntax, "the layers of `\(name)` are not closed; add `}` on a line of its own",
-                                at: open.range)
-            }
-            let t = peek
-            guard let word = t.word, let form = Layers.form(of: word) else {
-                if case .name(let parts) = t.kind {
-                    throw LoomError(.syntax, "unknown layer `\(parts.joined(separator: "."))`", at: t.range,
-                                    suggestion: closest(to: parts.joined(separator: "."), in: Layers.keywords))
-                }
-                throw unexpected(t, expected: "a layer (\(Layers.keywords.joined(separator: ", ")))")
-            }
-            var arguments: [String: Expr] = [:]
-            _ = advance()
-            try parseArguments(of: form, into: &arguments)
-            layers.append(Command(signature: form, arguments: arguments, range: t.range.through(tokens[max(0, i - 1)].range)))
-            guard atLineEnd || isSymbol(peek, "}") else {
-                throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the layer", at: peek.range)
-            }
-        }
-        let close = advance()
-        return .model(name: name, layers: layers, range: keyword.range.through(close.range))
-    }
-
-    /// `for NAME in V1 V2 … {`, then statements a line each, then `}`.
-    mutating func parseLoop() throws(LoomError) -> Statement {
-        let keyword = advance()
-        let nameToken = peek
-        guard let name = nameToken.word, !nameToken.text.contains(".") else {
-            throw unexpected(nameToken, expected: "a name for the loop's value (`for k in 1 2 3 {`)")
-        }
-        if Statements.keywords.contains(name) || Layers.keywords.contains(name) {
-            throw LoomError(.syntax, "`\(name)` is a statement word and cannot name a variable", at: nameToken.range)
-        }
-        _ = advance()
-        guard peek.word == "in" else { throw unexpected(peek, expected: "`in` after `for \(name)`") }
-        _ = advance()
-        var values: [Expr] = []
-        while !isSymbol(peek, "{") {
-            guard !atLineEnd else {
-                throw LoomError(.syntax, values.isEmpty ? "`for \(name) in` needs values, then `{`" : "expected `{` to open the loop's body",
-                                at: peek.range)
-            }
-            values.append(try parseExpression())
-        }
-        guard !values.isEmpty else { throw LoomError(.syntax, "`for \(name) in` needs values before `{`", at: peek.range) }
-        let (body, close) = try parseBody(of: "for \(name)", at: keyword)
-        return .loop(name: name, values: values, body: body, range: keyword.range.through(close.range))
-    }
-
-    /// `{`, statements a line each, `}`: the body of a loop or a timed block.
-    /// Blocks inside blocks count towards the nesting limit like parentheses.
-    mutating func parseBody(of what: String, at keyword: Token) throws(LoomError) -> ([Statement], Token) {
-        let open = advance()
-        try enter(at: keyword)
-        defer { nesting -= 1 }
-        var body: [Statement] = []
-        while true {
-            skipNewlines()
-            if isSymbol(peek, "}") { break }
-            guard peek.kind != .end else {
-                throw LoomError(.syntax, "the body of `\(what)` is not closed; add `}` on a line of its own", at: open.range)
-            }
-            body.append(try parseStatement())
-            guard atLineEnd || isSymbol(peek, "}") else {
-                throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the statement", at: peek.range)
-            }
-        }
-        return (body, advance())
     }
 
     // MARK: expressions

@@ -1,0 +1,61 @@
+/// What a layer shows of itself in reports, as values: the language draws
+/// them (`show weights`, `show filters`, `show activations`) and computes
+/// nothing. Every layer has the defaults below; a layer with more to show
+/// (a convolution's filters, a recurrent cell's gates, k-winners' duty
+/// cycles) states it beside its forward and backward.
+public protocol ReportFacts {
+    /// The grids `show weights` draws, in order, each with its title;
+    /// empty for a layer without weights.
+    var weightGrids: [ReportGrid] { get }
+    /// Its filters as small images (`show filters`); nil for a layer without.
+    var filterImages: FilterImages? { get }
+    /// How often each unit has won in training; nil for a layer that does
+    /// not track it.
+    var dutyCycleSummary: DutyCycleSummary? { get }
+    /// Its steps on `x` (the block's input): the hidden states and each
+    /// gate's mean at every step; nil for a layer without steps.
+    func trace(_ x: Tensor) -> RecurrentTrace?
+    /// Whether its unshared count is its weights copied to every step of a
+    /// sequence (a recurrent layer unrolled), as the sharing summary explains.
+    var unrollsOverSteps: Bool { get }
+}
+
+/// A matrix a report draws, with its title: weights as a heatmap, or a
+/// pattern (which entries are nonzero: a mask) as a spy plot.
+public struct ReportGrid: Sendable, Equatable {
+    public enum Kind: Sendable { case values, pattern }
+    public let title: String
+    public let kind: Kind
+    public let rows: Int
+    public let columns: Int
+    /// `rows × columns`, row-major.
+    public let values: [Double]
+
+    public init(title: String, kind: Kind = .values, rows: Int, columns: Int, values: [Double]) {
+        precondition(values.count == rows * columns, "ReportGrid: \(values.count) values for \(rows)x\(columns)")
+        self.title = title
+        self.kind = kind
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+    }
+}
+
+extension Layer {
+    /// The first parameter (the kernel) as rows × its last dimension (a
+    /// convolution's kernel: a row per kh·kw·C, a column per filter), then,
+    /// where it is pruned or sparse, its mask: the weights that train.
+    public var weightGrids: [ReportGrid] {
+        guard let kernel = parameters.first else { return [] }
+        let columns = kernel.value.shape.last!, rows = kernel.value.count / columns
+        let weights = ReportGrid(title: "\(name) weights, \(Shape.text(kernel.value.shape))", rows: rows, columns: columns,
+                                 values: kernel.value.storage.map(Double.init))
+        guard let mask = kernel.mask else { return [weights] }
+        return [weights, ReportGrid(title: "\(name)'s mask: the weights that train", kind: .pattern, rows: rows, columns: columns,
+                                    values: mask.map(Double.init))]
+    }
+    public var filterImages: FilterImages? { nil }
+    public var dutyCycleSummary: DutyCycleSummary? { nil }
+    public func trace(_ x: Tensor) -> RecurrentTrace? { nil }
+    public var unrollsOverSteps: Bool { false }
+}
