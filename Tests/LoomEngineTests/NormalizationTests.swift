@@ -124,4 +124,22 @@ final class NormalizationTests: XCTestCase {
         XCTAssertNotEqual(bn.parameters[0].value.storage, [1, 1, 1], "γ is trained")
         XCTAssertEqual(bn.parameters.map(\.name), ["gamma", "beta", "moving_mean", "moving_variance"])
     }
+
+    /// A batch whose loss is not a number is not applied (`Trainer`'s
+    /// divergence stop): the moving figures stay those of the step before,
+    /// as the weights do, even though the batch's own figures are finite.
+    func testADivergedBatchLeavesTheMovingFiguresAlone() throws {
+        let model = try Sequential(name: "m", inputShape: [3], random: RandomGenerator(seed: 4))
+        try model.add(BatchNormSpec(momentum: 0))
+        try model.add(.dense(units: 1, activation: .linear))
+        let bn = try XCTUnwrap(model.layers.first as? BatchNorm)
+        let targets = Tensor(shape: [8, 1], repeating: .nan)
+        var shuffle = RandomGenerator(seed: 1)
+        let outcome = Trainer.fit(model, on: Dataset(inputs: randomTensor([8, 3]), targets: .values(targets)),
+                                  options: FitOptions(epochs: 1, batchSize: 4, loss: .mse),
+                                  optimizer: Optimizer(.sgd), random: &shuffle, clock: { 0 })
+        XCTAssertEqual(outcome.diverged?.batch, 1)
+        XCTAssertEqual(bn.movingMean.value.storage, [0, 0, 0])
+        XCTAssertEqual(bn.movingVariance.value.storage, [1, 1, 1])
+    }
 }

@@ -101,7 +101,7 @@ final class SharedParameterTests: XCTestCase {
 
         for bidirectional in [false, true] {
             let sequence = try Sequential(name: "s", inputShape: [4, 6], random: RandomGenerator(seed: 14))
-            let cell = RecurrentSpec(cell: .lstm, units: 3, returnsSequences: true, bidirectional: bidirectional)
+            let cell = RecurrentSpec(cell: LSTM.self, units: 3, returnsSequences: true, bidirectional: bidirectional)
             try sequence.add(.dense(units: 3, activation: .linear))
             try sequence.add(cell)
             let width = bidirectional ? 6 : 3
@@ -194,8 +194,8 @@ final class SharedParameterTests: XCTestCase {
                         optimizer: Optimizer(.adam), random: &shuffle, clock: { 0 })
         for i in 0..<18 { XCTAssertEqual(kernel.value[i] == 0, mask[i] == 0, "kernel[\(i)]") }
         let sparsity = model.sparsity()
-        XCTAssertEqual(sparsity.map(\.weights), [18 + 3, 6])
-        XCTAssertEqual(sparsity.map(\.zeroWeights), [9, 0])
+        XCTAssertEqual(sparsity.blocks.map(\.weights), [18 + 3, 6])
+        XCTAssertEqual(sparsity.blocks.map(\.zeroWeights), [9, 0])
     }
 
     /// Saved once under its first block's name and loaded back shared: the

@@ -121,9 +121,13 @@ final class BindingTests: LoomTestCase {
         XCTAssertEqual(message("threshold -0.5"), "epsilon must be 0 or more, not -0.5")
         XCTAssertEqual(message("conv2d 3 3 stride 65"), "stride must be between 1 and 64, not 65")
         XCTAssertEqual(message("dense 3 sparse 100%"), "sparse must be at least 0% and below 100%, not 100%")
+        XCTAssertEqual(message("layernorm epsilon 0"), "epsilon must be above 0, not 0")
     }
 
     func testArgumentsTakeDefaultsFromTheSignatureAndCheckRanges() {
+        XCTAssertEqual(error("seed 1e16")?.value, "the seed must be between -9000000000000000 and 9000000000000000, not 1e+16")
+        XCTAssertEqual(error("data g = glyphs n 20 size 8\nsplit g train 1")?.value, "train must be above 0% and below 100%, not 1")
+        XCTAssertEqual(error("sleep -1")?.value, "seconds must be between 0 and 86400, not -1")
         XCTAssertEqual(error("set threads 0")?.value, "threads must be between 1 and 256, not 0")
         XCTAssertEqual(error("set width 5")?.value, "width must be between 20 and 1000, not 5")
         XCTAssertEqual(error("data g = glyphs n 2.5")?.value, "n must be a whole number, not 2.5")

@@ -325,7 +325,8 @@ final class RegressionTests: LoomTestCase {
 extension ModelStatementTests {
     func testLearningRatesAFloatCannotHoldAndDivergenceAreErrors() {
         run(small)
-        XCTAssertEqual(error("train m on g.train lr 1e300")?.value, "lr must be a positive number a float32 holds (below 3.4e38)")
+        XCTAssertEqual(error("train m on g.train lr 1e300")?.value, "lr must be above 0 and at most 3.4e+38, not 1e+300")
+        XCTAssertEqual(error("train m on g.train lr 0")?.value, "lr must be above 0 and at most 3.4e+38, not 0")
         let e = error("train m on g.train epochs 3 optimizer sgd lr 1e30 loss mse")
         XCTAssertTrue(e?.value.hasPrefix("training stopped at epoch 1") ?? false, e?.value ?? "")
         guard case .ok = run("evaluate m on g.test") else { return XCTFail("the model is unusable") }

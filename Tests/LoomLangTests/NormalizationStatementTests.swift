@@ -33,7 +33,7 @@ final class NormalizationStatementTests: LoomTestCase {
     func testBadOptionsAreRefusedWithTheirBounds() {
         XCTAssertEqual(error("model m {\n  input 4\n  batchnorm momentum 1\n}")?.value,
                        "momentum must be at least 0 and below 1, not 1")
-        XCTAssertEqual(error("model m {\n  input 4\n  layernorm epsilon 0\n}")?.value, "epsilon must be 1e-12 or more, not 0")
+        XCTAssertEqual(error("model m {\n  input 4\n  layernorm epsilon 0\n}")?.value, "epsilon must be above 0, not 0")
         XCTAssertEqual(error("model m {\n  input 1\n  layernorm\n}")?.value,
                        "`layernorm` does not fit here: layernorm needs at least two features on its last axis, not 1")
     }

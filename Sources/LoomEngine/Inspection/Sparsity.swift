@@ -60,9 +60,11 @@ extension Sequential {
     public func sparsity(on inputs: Tensor? = nil) -> ModelSparsity {
         let outputs = inputs.map(blockOutputs)
         return ModelSparsity(blocks: blocks.enumerated().map { i, block in
-            // A shared parameter counts once, in the block that stores it.
-            var b = BlockSparsity(name: block.name, weights: block.parameterCount,
-                                  zeroWeights: block.ownParameters.reduce(0) { $0 + $1.zeroCount })
+            // A shared parameter counts once, in the block that stores it;
+            // state a layer keeps for itself (batchnorm's moving figures) is no weight.
+            let weights = block.ownParameters.filter(\.trainable)
+            var b = BlockSparsity(name: block.name, weights: weights.reduce(0) { $0 + $1.value.count },
+                                  zeroWeights: weights.reduce(0) { $0 + $1.zeroCount })
             if let outputs { b.measure(outputs[i]) }
             return b
         })

@@ -74,9 +74,9 @@ public class RecurrentLayer {
     public let activation: ActivationFunction
     /// Every step's output (Keras `return_sequences`), or only the last.
     public let returnsSequences: Bool
-    public private(set) var kernel: Parameter
-    public private(set) var recurrentKernel: Parameter
-    public private(set) var bias: Parameter
+    public internal(set) var kernel: Parameter
+    public internal(set) var recurrentKernel: Parameter
+    public internal(set) var bias: Parameter
     /// Columns of the kernels: gates · units.
     public let width: Int
 

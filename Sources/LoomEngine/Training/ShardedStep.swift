@@ -18,6 +18,8 @@ final class ShardedStep {
     let model: Sequential
     /// Replicas for shards 1, 2, …; shard 0 runs on the model itself.
     private var replicas: [Sequential] = []
+    /// How many shards the last `run` used, for `finish`.
+    private var shardsOfLastRun = 0
 
     init(model: Sequential) { self.model = model }
 
@@ -68,13 +70,21 @@ final class ShardedStep {
             }
         }
         addShardGradients(modelParameters)
-        let layers = models.map(\.layers)
-        for (i, layer) in layers[0].enumerated() { layer.finishStep(shards: layers.map { $0[i] }) }
+        shardsOfLastRun = count
         // Let go of the shared weights, so the optimizer updates them in place.
         for shard in 1..<max(1, count) {
             for copy in modelParameters[shard] { copy.value = Tensor(shape: [0], storage: []) }
         }
         return results.reduce(Result(), +)
+    }
+
+    /// After a step whose update is applied: state that follows the batch
+    /// (k-winners' duty cycles, batch normalisation's moving figures) folds
+    /// in what every shard of the last `run` saw. A batch whose loss is not
+    /// finite is not applied, so it is not folded in either.
+    func finish() {
+        let layers = ([model] + replicas.prefix(max(0, shardsOfLastRun - 1))).map(\.layers)
+        for (i, layer) in layers[0].enumerated() { layer.finishStep(shards: layers.map { $0[i] }) }
     }
 
     private static func step(_ model: Sequential, _ x: Tensor, targets: BatchTargets, batch: Int, loss: Loss,

@@ -171,6 +171,7 @@ public enum Trainer {
                     return finish(Outcome(history: history, interrupted: false, diverged: (epoch, b + 1)))
                 }
                 total = total + result
+                step.finish()
                 optimizer.step(model.parameters)
                 seen += indices.count
                 let m = means(total, seen: seen, data: data, loss: options.loss)

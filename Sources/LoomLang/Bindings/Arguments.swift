@@ -69,16 +69,15 @@ struct Arguments {
     func optionalInteger(_ name: String, within limit: ClosedRange<Int>? = nil, as label: String? = nil) throws(LoomError) -> Int? {
         guard let v = try value(name) else { return nil }
         let what = label ?? name
-        guard case .number(let x) = v, x == x.rounded(), abs(x) < 9e15 else {
+        guard case .number(let x) = v, x == x.rounded() else {
             throw LoomError(.type, "\(what) must be a whole number, not \(v.display)", at: range(of: name))
         }
-        let n = Int(x)
         let bounds = limit ?? signature.parameter(named: name)?.bounds?.integers ?? Int(-9e15)...Int(9e15)
-        guard bounds.contains(n) else {
-            throw LoomError(.value, "\(what) must be between \(bounds.lowerBound) and \(bounds.upperBound), not \(n)",
+        guard x >= Double(bounds.lowerBound), x <= Double(bounds.upperBound) else {
+            throw LoomError(.value, "\(what) must be between \(bounds.lowerBound) and \(bounds.upperBound), not \(v.display)",
                             at: range(of: name))
         }
-        return n
+        return Int(x)
     }
 
     func integer(_ name: String, within limit: ClosedRange<Int>? = nil, as label: String? = nil) throws(LoomError) -> Int {

@@ -80,7 +80,7 @@ extension Field {
                draw: { random in
                    // Round values, the very small ones too: what users write, and what a writer may get wrong.
                    let x = Float([0.001, 0.01, 0.1, 0.25, 1, 1e-5, 2.5e-7][random.below(7)]) * Float(1 + random.below(9))
-                   return bounds.contains(Double(x)) ? x : Float(bounds.lower)
+                   return bounds.contains(Double(x)) ? x : Float(bounds.lower + (bounds.excludesLower ? 0.5 : 0))
                })
     }
 
@@ -112,7 +112,7 @@ extension Field {
     /// A window (`3x3`, or `3` for a square), positional.
     static func window(_ name: String, _ path: WritableKeyPath<Spec, Window> & Sendable, default value: Window? = nil,
                        _ doc: String) -> Field {
-        .value(parameter(name, .shape, positional: true, hasDefault: value.map { String($0.height) }, doc),
+        .value(parameter(name, .shape, positional: true, hasDefault: value.map { $0.height == $0.width ? String($0.height) : $0.text }, doc),
                path, default: value, read: { a throws(LoomError) in try a.window(name) }, text: \.text,
                draw: { random in Window(1 + random.below(5), 1 + random.below(5)) })
     }

@@ -99,7 +99,7 @@ public enum Layers {
     }
 
     static func epsilon<S>(_ path: WritableKeyPath<S, Float> & Sendable) -> Field<S> {
-        .number("epsilon", path, in: Bounds(lower: 1e-12), default: 0.001, "added to the variance before its square root")
+        .number("epsilon", path, in: .positive, default: 0.001, "added to the variance before its square root")
     }
 
     static func pooling(_ keyword: String, _ mode: Pooling2D.Mode, summary: String) -> LayerBinding {

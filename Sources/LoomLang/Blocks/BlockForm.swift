@@ -44,6 +44,7 @@ public enum Blocks {
         for form in all {
             if try form.run(evaluator, statement) { return }
         }
+        throw LoomError(.syntax, "no block form runs this statement", at: statement.range)
     }
 }
 

@@ -38,7 +38,6 @@ extension Evaluator {
         let n = try a.integer("n")
         let size = try a.integer("size")
         let noise = try a.number("noise")
-        guard (0...1).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 1", at: a.range(of: "noise")) }
         try checkMemory(bytes: n * size * size * 4, what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
         guard let data = make(n, size, Float(noise), &session.random, Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the \(noun) were made", at: a.range)
@@ -51,7 +50,6 @@ extension Evaluator {
         let n = try a.integer("n"), steps = try a.integer("steps")
         let classes = try a.integer("classes")
         let noise = try a.number("noise")
-        guard (0...10).contains(noise) else { throw LoomError(.value, "noise must be between 0 and 10", at: a.range(of: "noise")) }
         try checkMemory(bytes: n * (steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.sines(count: n, steps: steps, classes: classes, noise: Float(noise),
                                          target: try a.choice("target", Sequences.SineTarget.self), random: &session.random,
@@ -83,10 +81,6 @@ extension Evaluator {
     func split(_ a: Arguments) throws(LoomError) {
         let data = try a.dataset("data")
         let fraction = try a.number("train")
-        guard fraction > 0, fraction < 1 else {
-            throw LoomError(.value, "train must be a fraction between 0 and 1 (or a percentage), not \(fraction)",
-                            at: a.range(of: "train"))
-        }
         let (train, test) = data.split(train: fraction, random: &session.random)
         let base = try a.name("data")
         session.define(base + ".train", .object(SessionDataset(train)))

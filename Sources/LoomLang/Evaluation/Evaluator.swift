@@ -44,8 +44,8 @@ final class Evaluator {
                 try run(command)
             case .keep(let name, let command, _):
                 try keep(name, command)
-            default:
-                // A block (`model`, `for`, …): the form that read it runs it.
+            case .model, .loop, .timed, .quiet:
+                // A block: the form that read it runs it.
                 try Blocks.run(statement, in: self)
             }
         }

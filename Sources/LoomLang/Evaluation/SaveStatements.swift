@@ -58,7 +58,8 @@ extension ModelState: SavedKind {
                            summary: "\(model.name) (\(NumberFormat.grouped(model.parameterCount)) parameters, \(tensors.count) tensors)")
     }
 
-    /// The model as a `model` block: every option spelt out, every layer named.
+    /// The model as a `model` block, every layer named: each line as its
+    /// family's fields write it (options at their defaults left out).
     var definition: String {
         var lines = ["model \(model.name) {", "  input \(Shape.text(model.inputShape))"]
         for block in model.blocks {

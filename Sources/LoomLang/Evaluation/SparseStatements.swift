@@ -37,7 +37,6 @@ extension Evaluator {
             }
             coding = .sparsity(t)
         case (nil, let alpha?):
-            guard alpha > 0 else { throw LoomError(.value, "alpha must be positive", at: a.range(of: "alpha")) }
             guard method == .online else {
                 throw LoomError(.value, "\(method.rawValue) codes with OMP: give `sparsity T`, or learn with the lasso by "
                                 + "`method online`", at: a.range(of: "alpha"))
@@ -52,9 +51,6 @@ extension Evaluator {
         let iterations = try a.integer("iterations")
         let batch = try a.integer("batch")
         let tolerance = try a.number("tolerance")
-        guard (0..<1).contains(tolerance) else {
-            throw LoomError(.value, "tolerance must be a share of the cost, at least 0 and below 1", at: a.range(of: "tolerance"))
-        }
         let sampleSize = data.inputs.sampleSize
         try checkMemory(bytes: (data.count * (atoms + 2 * sampleSize) + atoms * atoms) * 4,
                         what: "codes of \(data.count) samples over \(atoms) atoms", at: a.range)
@@ -195,14 +191,12 @@ extension Evaluator {
             guard let alpha = try a.optionalNumber("alpha") else {
                 throw LoomError(.syntax, "lasso needs `alpha A`, the L1 penalty", at: a.range)
             }
-            guard alpha >= 0 else { throw LoomError(.value, "alpha must be at least 0", at: a.range(of: "alpha")) }
             return (.lasso(alpha: alpha, positive: positive), "lasso alpha \(NumberFormat.short(alpha))" + (positive ? " positive" : ""))
         case .threshold:
             try refuse("sparsity", "omp"); try refuse("error", "omp"); try refuse("alpha", "lasso")
             guard let cut = try a.optionalNumber("threshold") else {
                 throw LoomError(.syntax, "threshold needs its cut-off: `threshold X`", at: a.range)
             }
-            guard cut >= 0 else { throw LoomError(.value, "threshold must be at least 0", at: a.range(of: "threshold")) }
             return (.threshold(cut, positive: positive), "threshold \(NumberFormat.short(cut))" + (positive ? " positive" : ""))
         }
     }

@@ -64,9 +64,6 @@ extension Evaluator {
         }
         if loss == .bce { try checkBinaryCrossEntropy(model, on: [data] + (validation.map { [$0] } ?? []), at: a.range) }
         let lr = try a.optionalNumber("lr").map(Float.init)
-        if let lr, !(lr > 0) || !lr.isFinite {
-            throw LoomError(.value, "lr must be a positive number a float32 holds (below 3.4e38)", at: a.range(of: "lr"))
-        }
         try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: a.range)
         var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: try a.choice("monitor", Monitor.self),
                                  schedule: try schedule(a))

@@ -100,53 +100,63 @@ public struct Referent: Sendable, Equatable {
 }
 
 /// The values a number may take, declared beside its parameter: `help` and
-/// the reference show them, `Arguments` checks them, the fuzzers draw from
-/// them.
+/// the reference show them, `Arguments` checks them, the layer fields draw
+/// from them.
 public struct Bounds: Sendable, Equatable {
     public var lower: Double
     public var upper: Double
+    /// Whether `lower` itself is left out (a learning rate is above 0).
+    public var excludesLower: Bool
     /// Whether `upper` itself is left out (a dropout rate is below 1).
     public var excludesUpper: Bool
 
     public init(_ range: ClosedRange<Int>) {
-        self.init(lower: Double(range.lowerBound), upper: Double(range.upperBound), excludesUpper: false)
+        self.init(lower: Double(range.lowerBound), upper: Double(range.upperBound))
     }
 
-    public init(lower: Double, upper: Double = .infinity, excludesUpper: Bool = false) {
+    public init(lower: Double, upper: Double = .infinity, excludesLower: Bool = false, excludesUpper: Bool = false) {
         self.lower = lower
         self.upper = upper
+        self.excludesLower = excludesLower
         self.excludesUpper = excludesUpper
     }
 
     /// Zero or more.
     public static let nonNegative = Bounds(lower: 0)
+    /// Above zero.
+    public static let positive = Bounds(lower: 0, excludesLower: true)
     /// From 0 up to, but not including, 1.
     public static let belowOne = Bounds(lower: 0, upper: 1, excludesUpper: true)
+    /// Between 0 and 1, both left out.
+    public static let withinOne = Bounds(lower: 0, upper: 1, excludesLower: true, excludesUpper: true)
 
     public func contains(_ x: Double) -> Bool {
-        x >= lower && (excludesUpper ? x < upper : x <= upper)
+        (excludesLower ? x > lower : x >= lower) && (excludesUpper ? x < upper : x <= upper)
     }
 
     /// The whole numbers within, as `Int`s (clamped to what an `Int` holds).
     var integers: ClosedRange<Int> {
-        let top = excludesUpper ? upper.nextDown.rounded(.down) : upper
-        return Int(max(lower.rounded(.up), -9e15))...Int(min(top, 9e15))
+        let bottom = excludesLower ? lower.nextUp.rounded(.up) : lower.rounded(.up)
+        let top = excludesUpper ? upper.nextDown.rounded(.down) : upper.rounded(.down)
+        return Int(max(bottom, -9e15))...Int(min(top, 9e15))
     }
 
-    /// `1 to 256`, `0 or more`, `0 to below 1`, digits grouped (`1 to
-    /// 1,000,000`); a share as percentages (`0% to below 100%`).
+    /// `1 to 256`, `0 or more`, `above 0`, `0 to below 1`, digits grouped
+    /// (`1 to 1,000,000`); a share as percentages (`0% to below 100%`).
     public func text(asPercent: Bool = false) -> String {
         let (from, to) = (Bounds.number(lower, grouped: true, asPercent), Bounds.number(upper, grouped: true, asPercent))
-        if upper == .infinity { return "\(from) or more" }
-        return excludesUpper ? "\(from) to below \(to)" : "\(from) to \(to)"
+        let start = excludesLower ? "above \(from)" : from
+        if upper == .infinity { return excludesLower ? start : "\(from) or more" }
+        return "\(start) to \(excludesUpper ? "below " : "")\(to)"
     }
 
     /// What a value outside must be: `between 1 and 256`, `0 or more`,
-    /// `at least 0% and below 100%`.
+    /// `above 0 and below 1`, `at least 0% and below 100%`.
     func requirement(asPercent: Bool = false) -> String {
-        let (from, to) = (Bounds.number(lower, asPercent), Bounds.number(upper, asPercent))
-        if upper == .infinity { return "\(from) or more" }
-        return excludesUpper ? "at least \(from) and below \(to)" : "between \(from) and \(to)"
+        let (from, to) = (Bounds.number(lower, grouped: false, asPercent), Bounds.number(upper, grouped: false, asPercent))
+        if upper == .infinity { return excludesLower ? "above \(from)" : "\(from) or more" }
+        if !excludesLower && !excludesUpper { return "between \(from) and \(to)" }
+        return (excludesLower ? "above \(from)" : "at least \(from)") + (excludesUpper ? " and below \(to)" : " and at most \(to)")
     }
 
     static func number(_ x: Double, grouped: Bool = false, _ asPercent: Bool) -> String {
