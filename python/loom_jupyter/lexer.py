@@ -15,7 +15,7 @@ STATEMENTS = (
 )
 LAYERS = (
     "input", "dense", "conv2d", "maxpool", "avgpool", "conv1d", "maxpool1d", "globalpool", "flatten", "reshape",
-    "dropout", "rnn", "lstm", "gru", "threshold", "kwta", "activity",
+    "batchnorm", "layernorm", "dropout", "rnn", "lstm", "gru", "threshold", "kwta", "activity",
 )
 # The second words of statements (`data d = csv`, `show filters`) and option words.
 FORMS = (
