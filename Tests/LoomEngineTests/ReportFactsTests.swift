@@ -177,4 +177,34 @@ final class ReportFactsTests: XCTestCase {
         codes.residualByStep = [0, 0]
         XCTAssertNil(codes.relativeErrorByStep)
     }
+
+    /// A 3x3 convolution of 32 filters on 28x28x1: 26·26 positions × 320
+    /// weights unshared against 320 stored; the fully connected layer
+    /// between the same shapes holds 784 × 21,632 weights and 21,632
+    /// biases; pooling and flatten have no connections; an LSTM is unrolled.
+    func testTheSharingSummaryCountsWhatEachBlockWouldStoreUnshared() throws {
+        let model = try Sequential(name: "m", inputShape: [28, 28, 1], random: RandomGenerator(seed: 1))
+        try model.add(Conv2DSpec(filters: 32, kernel: Window(3, 3), activation: .relu, stride: 1, padding: .valid))
+        try model.add(PoolingSpec(mode: .max, size: Window(2, 2), stride: nil))
+        try model.add(.flatten)
+        try model.add(.dense(units: 10, activation: .softmax))
+        let summary = model.sharingSummary
+        XCTAssertEqual(summary.blocks.map(\.name), ["conv1", "pool1", "flatten1", "dense1"])
+        let conv = summary.blocks[0]
+        XCTAssertEqual([conv.stored, conv.unshared, conv.dense, conv.multiplyAdds],
+                       [320, 26 * 26 * 320, 784 * 21_632 + 21_632, 26 * 26 * 32 * 9])
+        XCTAssertEqual(conv.sharing, 676)
+        XCTAssertEqual([summary.blocks[1].dense, summary.blocks[2].dense], [0, 0])
+        XCTAssertNil(summary.blocks[1].sharing)
+        XCTAssertEqual(summary.blocks[3].dense, 13 * 13 * 32 * 10 + 10)
+        XCTAssertEqual(summary.total.stored, 320 + 13 * 13 * 32 * 10 + 10)
+        XCTAssertEqual(summary.total.unshared, 26 * 26 * 320 + 13 * 13 * 32 * 10 + 10)
+        XCTAssertFalse(summary.unrollsOverSteps)
+
+        let sequence = try Sequential(name: "s", inputShape: [10, 1], random: RandomGenerator(seed: 1))
+        try sequence.add(RecurrentSpec(cell: LSTM.self, units: 4))
+        XCTAssertTrue(sequence.sharingSummary.unrollsOverSteps)
+        // 10 steps, each a copy of the cell's (1 + 4 + 1) · 16 weights.
+        XCTAssertEqual(sequence.sharingSummary.total.unshared, 10 * 6 * 16)
+    }
 }

@@ -36,12 +36,11 @@ extension Evaluator {
             let perSample = (Monotonic.now - started) / Double(max(1, data.count))
             let sparsity = model.sparsity(on: probe)
             let zeroActivations = sparsity.zeroActivations ?? 0, nonzero = sparsity.total.nonzeroWeights
-            let unshared = model.blocks.reduce(0) { $0 + $1.unsharedParameters }, madds = model.blocks.reduce(0) { $0 + $1.multiplyAdds }
-            let sharing = Double(unshared) / Double(max(1, model.parameterCount))
+            let total = model.sharingSummary.total
             let score = classes ? e.accuracy ?? 0 : e.meanSquaredError ?? e.loss
             let epochSeconds = state.history.isEmpty ? nil : state.history.reduce(0) { $0 + $1.seconds } / Double(state.history.count)
             cells.append([NumberFormat.grouped(model.parameterCount), NumberFormat.grouped(nonzero),
-                          NumberFormat.short(sharing, significant: 3) + "×", NumberFormat.grouped(madds),
+                          sharingText(total.sharing ?? 0), NumberFormat.grouped(total.multiplyAdds),
                           classes ? NumberFormat.percent(score, decimals: 2) : NumberFormat.fixed(score, decimals: 4),
                           NumberFormat.fixed(e.loss, decimals: 4), NumberFormat.percent(zeroActivations),
                           NumberFormat.fixed(perSample * 1000, decimals: 4) + " ms",

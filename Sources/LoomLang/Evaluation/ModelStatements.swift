@@ -53,36 +53,28 @@ extension Evaluator {
     /// connections would cost unshared (locally connected), what a fully
     /// connected layer between the same input and output would cost.
     func summaryTable(_ model: Sequential) -> Table {
+        let summary = model.sharingSummary
         var table = Table(title: "Model \(model.name): input \(Shape.text(model.inputShape))",
                           columns: [.init("layer"), .init("output"), .init("params", .right), .init("unshared", .right),
                                     .init("dense", .right), .init("sharing", .right), .init("MACs", .right)],
                           note: "params: stored weights and biases. unshared: the same connections without sharing "
-                            + (model.layers.contains { $0.unrollsOverSteps }
+                            + (summary.unrollsOverSteps
                                ? "(a locally connected layer; a recurrent layer unrolled, a copy of its weights per step). "
                                : "(a locally connected layer). ")
                             + "dense: a fully connected layer between the same input and "
                             + "output. sharing: unshared ÷ params. MACs: multiply-adds per sample.")
-        var totals = (stored: 0, unshared: 0, dense: 0, madds: 0)
-        var input = model.inputShape
-        for block in model.blocks {
-            let stored = block.parameterCount, unshared = block.unsharedParameters, madds = block.multiplyAdds
-            let out = block.outputShape
-            // A layer with connections (even on another layer's weights) against a fully connected one.
-            let dense = unshared > 0 ? input.reduce(1, *) * out.reduce(1, *) + out.reduce(1, *) : 0
-            table.append([block.name, Shape.text(out), NumberFormat.grouped(stored), NumberFormat.grouped(unshared),
-                          NumberFormat.grouped(dense), stored > 0 ? sharing(unshared, stored) : "", NumberFormat.grouped(madds)])
-            totals = (totals.stored + stored, totals.unshared + unshared, totals.dense + dense, totals.madds + madds)
-            input = out
+        func cells(_ row: SharingRow) -> [String] {
+            [row.name, row.outputShape.isEmpty ? "" : Shape.text(row.outputShape), NumberFormat.grouped(row.stored),
+             NumberFormat.grouped(row.unshared), NumberFormat.grouped(row.dense), row.sharing.map(sharingText) ?? "",
+             NumberFormat.grouped(row.multiplyAdds)]
         }
-        table.footer = ["total", "", NumberFormat.grouped(totals.stored), NumberFormat.grouped(totals.unshared),
-                        NumberFormat.grouped(totals.dense), totals.stored > 0 ? sharing(totals.unshared, totals.stored) : "",
-                        NumberFormat.grouped(totals.madds)]
+        for row in summary.blocks { table.append(cells(row)) }
+        table.footer = cells(summary.total)
         return table
     }
 
-    func sharing(_ unshared: Int, _ stored: Int) -> String {
-        NumberFormat.short(Double(unshared) / Double(stored), significant: 3) + "×"
-    }
+    /// `36×`
+    func sharingText(_ factor: Double) -> String { NumberFormat.short(factor, significant: 3) + "×" }
 
     func summary(_ a: Arguments) throws(LoomError) {
         show(summaryTable(try a.model("model").model).bundle(width: session.width))
