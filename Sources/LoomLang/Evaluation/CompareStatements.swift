@@ -38,7 +38,7 @@ extension Evaluator {
             let zeroActivations = sparsity.zeroActivations ?? 0, nonzero = sparsity.total.nonzeroWeights
             let total = model.sharingSummary.total
             let score = classes ? e.accuracy ?? 0 : e.meanSquaredError ?? e.loss
-            let epochSeconds = state.history.isEmpty ? nil : state.history.reduce(0) { $0 + $1.seconds } / Double(state.history.count)
+            let epochSeconds = state.history.meanEpochSeconds
             cells.append([NumberFormat.grouped(model.parameterCount), NumberFormat.grouped(nonzero),
                           sharingText(total.sharing ?? 0), NumberFormat.grouped(total.multiplyAdds),
                           classes ? NumberFormat.percent(score, decimals: 2) : NumberFormat.fixed(score, decimals: 4),

@@ -17,12 +17,9 @@ extension Evaluator {
         let d = try sparseDictionary(try a.expression("dictionary"))
         let first = try a.integer("first")
         let count = d.dictionary.count
-        var order = Array(0..<count)
+        let order = d.usage.map(SparseCodes.atomsByUse) ?? Array(0..<count)
         var title = "\(name): \(count) atoms of \(Shape.text(d.sampleShape))"
-        if let usage = d.usage {
-            order.sort { usage[$0] != usage[$1] ? usage[$0] > usage[$1] : $0 < $1 }
-            title += ", the most used first"
-        }
+        if d.usage != nil { title += ", the most used first" }
         let shown = Array(order.prefix(first))
         if shown.count < count { title += " (the first \(shown.count))" }
         let values = shown.flatMap { d.dictionary.atom($0) }
