@@ -101,6 +101,28 @@ final class SavedStateTests: LoomTestCase {
         XCTAssertNil(loom.session["bad"])
     }
 
+    /// A model trained to reconstruct its inputs is measured that way after
+    /// `load`, with its loss, as before `save`.
+    func testALoadedAutoencoderStillMeasuresReconstructions() {
+        ok("""
+            seed 4
+            data pix = patches n 64 size 6
+            model ae {
+              input 6x6x1
+              flatten
+              dense 12 relu
+              dense 36 sigmoid
+              reshape 6x6x1
+            }
+            train ae on pix target inputs loss bce epochs 2
+            save ae "\(path).safetensors"
+            load back "\(path).safetensors"
+            """)
+        let original = shown("evaluate ae on pix"), loaded = shown("evaluate back on pix")
+        XCTAssertTrue(original.contains("loss (bce)"), original)
+        XCTAssertEqual(loaded.replacingOccurrences(of: "back on", with: "ae on"), original)
+    }
+
     let pruned = """
         seed 2
         data g = glyphs n 120 size 8

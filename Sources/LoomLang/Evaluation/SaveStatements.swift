@@ -75,11 +75,13 @@ extension ModelState: SavedKind {
 
     /// Weights named `layer.kernel` and `layer.bias`, masks and the layers'
     /// state (see `Sequential.weightTensors`); the definition (as a `model`
-    /// block Loom reads back), the epochs trained and any pruning rounds in
-    /// the metadata. Not the initial weights: a loaded model cannot `rewind`.
+    /// block Loom reads back), the epochs trained, the loss of a model trained
+    /// to reconstruct its inputs and any pruning rounds in the metadata. Not
+    /// the initial weights: a loaded model cannot `rewind`.
     var saved: SavedObject {
         let tensors = model.weightTensors
         var metadata = [("loom.definition", definition), ("loom.epochs", String(epochsTrained))]
+        if let loss = reconstructionLoss { metadata.append((Self.reconstructionKey, loss.rawValue)) }
         if !pruning.isEmpty { metadata.append((Self.pruningKey, PruningRound.text(pruning))) }
         return SavedObject(format: Self.format, tensors: tensors, metadata: metadata,
                            summary: "\(model.name) (\(NumberFormat.grouped(model.parameterCount)) parameters, \(tensors.count) tensors)")
@@ -114,6 +116,12 @@ extension ModelState: SavedKind {
         do { try model.load(weights: tensors, source: path) } catch { throw LoomError(.value, error.message, at: range) }
         let state = ModelState(model: model, initialWeights: nil)
         state.epochsTrained = Int(metadata["loom.epochs"] ?? "") ?? 0
+        if let name = metadata[reconstructionKey] {
+            guard let loss = Loss(rawValue: name) else {
+                throw LoomError(.value, "\(path): \(reconstructionKey) names no loss Loom knows (`\(name)`)", at: range)
+            }
+            state.reconstructionLoss = loss
+        }
         if let text = metadata[pruningKey] {
             guard let rounds = PruningRound.read(text) else {
                 throw LoomError(.value, "\(path): its pruning rounds (\(pruningKey)) do not read", at: range)
@@ -124,6 +132,8 @@ extension ModelState: SavedKind {
     }
 
     static let pruningKey = "loom.pruning"
+    /// The loss `evaluate`, `compare` and `predict` measure reconstructions with (`ModelState.reconstructionLoss`).
+    static let reconstructionKey = "loom.reconstruction"
 }
 
 extension PruningRound {
