@@ -44,6 +44,18 @@ final class SavedStateTests: LoomTestCase {
         return text.joined(separator: "\n")
     }
 
+    /// The file `save` wrote at `path`.
+    func savedFile() throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        try SafeTensors.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(path).safetensors"))), source: path)
+    }
+
+    /// Writes `tensors` and `metadata` beside it, as an older or a damaged file.
+    func writeOld(_ tensors: [String: Tensor], _ metadata: [String: String]) throws {
+        let bytes = SafeTensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                       metadata: metadata.sorted { $0.key < $1.key })
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(path)-old.safetensors"))
+    }
+
     func model(_ name: String) -> Sequential? {
         guard case .object(let state as ModelState)? = loom.session[name] else { return nil }
         return state.model
@@ -82,19 +94,14 @@ final class SavedStateTests: LoomTestCase {
     /// a file whose state is out of range is refused, naming the tensor.
     func testFilesWithoutStateLoadAndBadStateIsRefused() throws {
         ok(boosted + "\nsave m \"\(path).safetensors\"")
-        let saved = try SafeTensors.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(path).safetensors"))), source: "m")
-        func write(_ tensors: [String: Tensor]) throws {
-            let bytes = SafeTensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                           metadata: saved.metadata.sorted { $0.key < $1.key })
-            try Data(bytes).write(to: URL(fileURLWithPath: "\(path)-old.safetensors"))
-        }
-        try write(saved.tensors.filter { !$0.key.hasPrefix("kwta1.") })
+        let saved = try savedFile()
+        try writeOld(saved.tensors.filter { !$0.key.hasPrefix("kwta1.") }, saved.metadata)
         ok("load old \"\(path)-old.safetensors\"")
         XCTAssertEqual(state("old")["kwta1.duty_cycles"], [Float](repeating: 0, count: 32))
         XCTAssertEqual(model("old")?.parameters.map(\.value.storage), model("m")?.parameters.map(\.value.storage))
         var bad = saved.tensors
         bad["kwta1.duty_cycles"] = Tensor(shape: [32], repeating: 2)
-        try write(bad)
+        try writeOld(bad, saved.metadata)
         let e = error("load bad \"\(path)-old.safetensors\"")
         XCTAssertEqual(e?.name, "ValueError")
         XCTAssertTrue(e?.value.contains("kwta1.duty_cycles must be 32 values from 0") ?? false, e?.value ?? "")
@@ -149,10 +156,8 @@ final class SavedStateTests: LoomTestCase {
         ok("model c = copy q")
         XCTAssertEqual(shown("show pruning c").replacingOccurrences(of: "rounds of c", with: "rounds of p"), original)
 
-        let saved = try SafeTensors.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(path).safetensors"))), source: "p")
-        let bytes = SafeTensors.encode(saved.tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                       metadata: saved.metadata.filter { $0.key != "loom.pruning" }.sorted { $0.key < $1.key })
-        try Data(bytes).write(to: URL(fileURLWithPath: "\(path)-old.safetensors"))
+        let saved = try savedFile()
+        try writeOld(saved.tensors, saved.metadata.filter { $0.key != "loom.pruning" })
         ok("load old \"\(path)-old.safetensors\"")
         let zeros = Double(try XCTUnwrap(model("old")).parameters.reduce(0) { $0 + $1.zeroCount })
             / Double(try XCTUnwrap(model("old")).parameterCount)
