@@ -151,14 +151,17 @@ public final class KWinners: Layer {
     /// Numenta's update over the shards' samples together:
     /// duty ← (duty·(period − n) + wins ÷ appearances) ÷ period, where a
     /// unit appears once per sample in a dense output and once per location
-    /// in an image, and the period grows to 1,000 samples from the start.
+    /// in an image, and the period grows to 1,000 samples from the start. A
+    /// batch larger than the period is the period (each duty cycle stays a
+    /// share, at most 1).
     public func finishStep(shards: [Layer]) {
         let all = shards.compactMap { $0 as? KWinners }
         let n = all.reduce(0) { $0 + $1.batch }
         guard n > 0 else { return }
         // Whole numbers up to 1,000 plus a batch: exact in a Float.
-        let period = min(samples.value.storage[0] + Float(n), Float(KWinners.period))
-        samples.value.storage[0] = period
+        let seen = min(samples.value.storage[0] + Float(n), Float(KWinners.period))
+        samples.value.storage[0] = seen
+        let period = max(seen, Float(n))
         let appearances = Float(inputShape.reduce(1, *) / units)
         var values = duty.value.storage
         for j in 0..<units {
