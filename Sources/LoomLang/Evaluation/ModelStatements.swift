@@ -83,9 +83,10 @@ extension Evaluator {
 
 extension Evaluator {
     /// `model NEW = copy M [fresh]`: the same layers (by their definition),
-    /// the same weights and masks — or, with `fresh`, new initial weights
-    /// under the same masks — and the same epochs, history and pruning
-    /// rounds. Nothing is shared: training one leaves the other as it was.
+    /// the same weights, masks and layer state (k-winners' duty cycles) —
+    /// or, with `fresh`, new initial weights under the same masks and fresh
+    /// state — and the same epochs, history and pruning rounds. Nothing is
+    /// shared: training one leaves the other as it was.
     func copyModel(_ a: Arguments) throws(LoomError) {
         let source = try a.model("model")
         let name = try a.name("name")
@@ -97,15 +98,13 @@ extension Evaluator {
         let saved = session.random
         let model = try buildModel(name: name, layers: layers, range: a.range)
         if !fresh { session.random = saved }
-        for (from, to) in zip(source.model.parameters, model.parameters) {
-            if !fresh { to.value = from.value }
-            if let mask = from.mask {
-                try? to.setMask(mask)
-                to.applyMask()
-            }
-            to.markChanged()
+        if fresh {
+            for (from, to) in zip(source.model.parameters, model.parameters) where from.mask != nil { try? to.setMask(from.mask) }
+        } else {
+            // What `save` keeps and `load` reads back: weights, masks, the layers' state.
+            do { try model.load(weightsOf: source.model) } catch { throw LoomError(.value, error.message, at: a.range) }
         }
-        let copy = ModelState(model: model, initialWeights: fresh ? nil : source.initialWeights)
+        let copy = fresh ? ModelState(model: model) : ModelState(model: model, initialWeights: source.initialWeights)
         copy.epochsTrained = source.epochsTrained
         copy.history = source.history
         copy.reconstructionLoss = source.reconstructionLoss

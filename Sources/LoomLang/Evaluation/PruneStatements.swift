@@ -33,9 +33,17 @@ extension Evaluator {
 
     /// `rewind M`: every surviving weight back to its value when the model
     /// was defined; masked weights stay zero, the optimizer starts afresh.
+    /// A loaded model (or a copy of one) has no known initial values: refused.
     func rewind(_ a: Arguments) throws(LoomError) {
         let state = try a.model("model")
-        for (p, initial) in zip(state.model.parameters, state.initialWeights) {
+        guard let initialWeights = state.initialWeights else {
+            let name = state.model.name
+            throw LoomError(.value, "`\(name)` has no initial weights to rewind to: it was loaded from a file (or copied from a "
+                            + "loaded model), which holds trained weights, not the ones training started from; rewind a model "
+                            + "defined in this session, or `model \(name)2 = copy \(name) fresh` for new initial weights under its masks",
+                            at: a.range)
+        }
+        for (p, initial) in zip(state.model.parameters, initialWeights) {
             p.value = Tensor(shape: p.value.shape, storage: initial)
             p.applyMask()
         }
@@ -50,7 +58,13 @@ extension Evaluator {
     func showPruning(_ a: Arguments) throws(LoomError) -> MimeBundle {
         let state = try a.model("model")
         guard state.pruning.count > 1 else {
-            return MimeBundle(text: "`\(state.model.name)` has not been pruned yet: `prune \(state.model.name) 50%` starts a schedule")
+            let name = state.model.name, zeros = state.weightSparsity
+            // Masks with no rounds recorded: `sparse` layers, or a file saved without its rounds.
+            guard zeros > 0, state.model.parameters.contains(where: { $0.mask != nil }) else {
+                return MimeBundle(text: "`\(name)` has not been pruned yet: `prune \(name) 50%` starts a schedule")
+            }
+            return MimeBundle(text: "`\(name)` has no pruning rounds recorded; its masks leave \(NumberFormat.percent(zeros)) "
+                              + "of its weights and biases zero. `prune \(name) 50%` starts a schedule")
         }
         var table = Table(title: "pruning rounds of \(state.model.name)",
                           columns: [.init("round", .right), .init("zero weights", .right), .init("accuracy", .right),

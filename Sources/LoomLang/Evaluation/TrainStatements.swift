@@ -77,7 +77,10 @@ extension Evaluator {
                             + (reconstructs ? "the inputs" : "values") + " (monitor loss)", at: a.range(of: "monitor"))
         }
         let checkpoint = a.given("checkpoint") ? try a.string("checkpoint") : nil
+        // Before any epoch runs: a checkpoint that cannot be written would fail only after one.
+        if let checkpoint { try checkWritable("the checkpoint", at: checkpoint, range: a.range(of: "checkpoint")) }
         var checkpointError: LoomError?
+        var checkpointHolds: Int?
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
@@ -107,7 +110,10 @@ extension Evaluator {
             // The best model so far, written whole or not at all.
             guard let checkpoint, checkpointError == nil else { return }
             state.epochsTrained = alreadyTrained + record.epoch
-            do { try self.write(state.saved, to: checkpoint) } catch {
+            do {
+                try self.write(state.saved, to: checkpoint)
+                checkpointHolds = record.epoch
+            } catch {
                 checkpointError = LoomError(.io, "cannot write the checkpoint \(error)", at: a.range(of: "checkpoint"))
             }
             state.epochsTrained = alreadyTrained
@@ -120,7 +126,8 @@ extension Evaluator {
                 + (state.history.allSatisfy { $0.validationLoss != nil }
                    ? [(name: "validation loss", values: state.history.map { $0.validationLoss! })] : [])
             bundles = [historyTable(outcome.history, firstEpoch: first, notes: fitNotes(outcome, options, validation != nil,
-                                                                                         first: first, checkpoint: checkpoint)),
+                                                                                         first: first, checkpoint: checkpoint,
+                                                                                         holding: checkpointHolds)),
                        LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
                         .bundle(svg: session.drawsSVG, width: session.width)]
         }
@@ -166,8 +173,11 @@ extension Evaluator {
         return form.make(numbers)
     }
 
-    /// Under the history table: the best epoch, why training stopped, what was restored and saved.
-    func fitNotes(_ o: Trainer.Outcome, _ options: FitOptions, _ validated: Bool, first: Int, checkpoint: String?) -> [String] {
+    /// Under the history table: the best epoch, why training stopped, what
+    /// was restored, and the epoch the checkpoint holds (`holding`: the last
+    /// one written, nil when none was).
+    func fitNotes(_ o: Trainer.Outcome, _ options: FitOptions, _ validated: Bool, first: Int, checkpoint: String?,
+                  holding: Int?) -> [String] {
         guard options.earlyStopping != nil || checkpoint != nil, let best = o.bestEpoch else { return [] }
         let figure = (validated ? "validation " : "training ") + options.monitor.rawValue
         var notes = ["best epoch: \(first + best) (by the \(figure))"]
@@ -175,7 +185,7 @@ extension Evaluator {
             notes.append("stopped early after epoch \(first + stopped): no better \(figure) in \(patience) epoch(s)")
         }
         if o.restored { notes.append("the weights are those of epoch \(first + best)") }
-        if let checkpoint { notes.append("checkpoint: \(checkpoint) holds epoch \(first + best)") }
+        if let checkpoint, let holding { notes.append("checkpoint: \(checkpoint) holds epoch \(first + holding)") }
         return notes
     }
 
