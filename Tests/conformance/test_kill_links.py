@@ -92,7 +92,7 @@ def test_a_killed_inplace_run_leaves_valid_json_and_the_other_link_untouched(tmp
     os.unlink(notebook)
     os.link(other, notebook)
     # Kills spread over the run's second half, where the notebook is written.
-    for fraction in (0.5, 0.65, 0.8, 0.9, 0.97):
+    for fraction in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98):
         process = subprocess.Popen([LOOM, "run", str(notebook), "--inplace", "-q"])
         time.sleep(duration * fraction)
         process.send_signal(signal.SIGKILL)
