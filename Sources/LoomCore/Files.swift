@@ -87,10 +87,10 @@ public enum Files {
     /// existing file's permissions (a new one gets `mode`, less the umask),
     /// and refuses what it should not replace: anything but a regular file, a
     /// read-only file, a loop of symlinks. A file with other hard links gets a
-    /// new inode, as an editor's save gives it: the other links keep the
-    /// previous bytes (rewriting in place would leave every link truncated
-    /// when the write is killed). Temporaries of killed earlier writes in the
-    /// folder are removed first.
+    /// new inode, as with `sed -i` and many editors' saves: the other links
+    /// keep the previous bytes (rewriting in place would leave every link
+    /// truncated when the write is killed). Temporaries of killed earlier
+    /// writes in the folder are removed first.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
         let target = try resolvedLinks(path)
         var info = stat()
