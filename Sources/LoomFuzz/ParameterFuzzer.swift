@@ -42,7 +42,11 @@ public enum ParameterFuzzer {
     static func isLiteral(_ e: Expr) -> Bool {
         switch e.kind {
         case .number, .percent, .string: return true
-        case .negate(let inner): if case .number = inner.kind { return true }; if case .percent = inner.kind { return true }; return false
+        case .negate(let inner):
+            switch inner.kind {
+            case .number, .percent: return true
+            default: return false
+            }
         case .array(let items): return items.allSatisfy(isLiteral)
         default: return false
         }
