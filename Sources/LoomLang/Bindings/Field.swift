@@ -72,11 +72,14 @@ extension Field {
                draw: { drawInteger(range, &$0) })
     }
 
-    /// A whole number from `range`, or nothing.
+    /// A whole number from `range`, or nothing; `narrowed` when the handler
+    /// checks it against a range within, which only the session knows
+    /// (`Request.integer(_:within:)`), so its message names that range.
     static func optionalInteger(_ name: String, _ path: WritableKeyPath<Spec, Int?> & Sendable, in range: ClosedRange<Int>,
-                                placeholder: String? = nil, _ doc: String) -> Field {
+                                narrowed: Bool = false, placeholder: String? = nil, _ doc: String) -> Field {
         .optional(Parameter(name, .integer, in: range, placeholder: placeholder, doc), path,
-                  read: { a throws(LoomError) in try a.optionalInteger(name) }, text: String.init, draw: { drawInteger(range, &$0) })
+                  read: { a throws(LoomError) in try a.optionalInteger(name, bounded: !narrowed) }, text: String.init,
+                  draw: { drawInteger(range, &$0) })
     }
 
     /// A number within `bounds`, kept as a `Float`.

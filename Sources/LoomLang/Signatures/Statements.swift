@@ -307,7 +307,7 @@ public enum Statements {
         .bind(Signature("show", "codes", .sparse, summary: "Relative error, nonzeros, atom usage, a spy plot and the learning curve of sparse codes.",
                         example: "show codes C"), CodesRequest(), [
             .name("codes", \.codes, .reference(.object(SessionCodes.self)), "sparse codes"),
-            .optionalInteger("sample", \.sample, in: 1...1_000_000_000, placeholder: "I",
+            .optionalInteger("sample", \.sample, in: 1...1_000_000_000, narrowed: true, placeholder: "I",
                              "one sample (from 1): original, rebuilt, and its atoms with their weights"),
         ]) { e, a throws(LoomError) in e.show(try e.showCodes(a)) },
     ]
