@@ -2,8 +2,8 @@ import LoomCore
 import LoomEngine
 import LoomRender
 
-/// One option of a layer line, bound to a property of the engine's spec by
-/// key path. Its parameter (name, kind, bounds or choices, default, doc) is
+/// One argument of a layer line or a statement, bound by key path to a
+/// property of the engine's spec or of the statement's request. Its parameter (name, kind, bounds or choices, default, doc) is
 /// what parsing, checking, `help`, completion and the reference read; the
 /// same declaration sets the property from a line, writes it back as words
 /// of the line (so `save` and `load` round-trip by construction), and draws a

@@ -275,18 +275,10 @@ public enum Statements {
             .number("tolerance", \.tolerance, in: .belowOne, default: 0, "stop once an iteration improves the cost by less than this share"),
             .flag("center", \.center, "take each sample's mean off first (and when coding with it)"),
         ]) { e, a throws(LoomError) in try e.learnDictionary(a) },
-        .bind(Signature("dictionary", "csv", binds: true, .sparse, summary: "Reads a dictionary learned elsewhere (scikit-learn's components_), one atom a row.",
-                        example: "dictionary D = csv \"atoms.csv\" shape 8x8"), DictionaryFile(), [
-            .string("path", \.path, "the CSV file, one atom a row (a header line is skipped)"),
-            .shape("shape", \.shape, "the shape of one sample, e.g. 8x8"),
-            .flag("center", \.center, "the atoms code samples with their mean taken off"),
-        ]) { e, a throws(LoomError) in try e.readDictionary(a) },
-        .bind(Signature("dictionary", "npy", binds: true, .sparse, summary: "Reads a dictionary from a NumPy array, one atom a row (np.save(path, model.components_)).",
-                        example: "dictionary D = npy \"atoms.npy\" shape 8x8"), DictionaryFile(), [
-            .string("path", \.path, "the .npy array, atoms × values"),
-            .shape("shape", \.shape, "the shape of one sample, e.g. 8x8"),
-            .flag("center", \.center, "the atoms code samples with their mean taken off"),
-        ]) { e, a throws(LoomError) in try e.readDictionary(a) },
+        dictionaryFile("csv", "the CSV file, one atom a row (a header line is skipped)",
+                       summary: "Reads a dictionary learned elsewhere (scikit-learn's components_), one atom a row."),
+        dictionaryFile("npy", "the .npy array, atoms × values",
+                       summary: "Reads a dictionary from a NumPy array, one atom a row (np.save(path, model.components_))."),
         .bind(Signature("codes", "encode", binds: true, .sparse, summary: "Codes signals sparsely over a dictionary: OMP, the lasso or soft thresholding.",
                         example: "codes C = encode pix with D omp sparsity 5"), EncodeRequest(), [
             .name("data", \.data, dataArgument, placeholder: "DATA", "the signals"),
@@ -311,6 +303,16 @@ public enum Statements {
                              "one sample (from 1): original, rebuilt, and its atoms with their weights"),
         ]) { e, a throws(LoomError) in e.show(try e.showCodes(a)) },
     ]
+
+    /// `dictionary NAME = csv PATH …` and `npy PATH …`: atoms read from a file.
+    static func dictionaryFile(_ format: String, _ pathDoc: String, summary: String) -> StatementBinding {
+        .bind(Signature("dictionary", format, binds: true, .sparse, summary: summary,
+                        example: "dictionary D = \(format) \"atoms.\(format)\" shape 8x8"), DictionaryFile(), [
+            .string("path", \.path, pathDoc),
+            .shape("shape", \.shape, "the shape of one sample, e.g. 8x8"),
+            .flag("center", \.center, "the atoms code samples with their mean taken off"),
+        ]) { e, a throws(LoomError) in try e.readDictionary(a) }
+    }
 
     /// A random valid line of the form `title` (`train`, `show codes`),
     /// drawn from its fields; `given` sets some arguments' words by parameter
