@@ -116,6 +116,17 @@ final class BindingTests: LoomTestCase {
         XCTAssertEqual(Statements.randomLine("show codes", given: ["codes": "C", "sample": nil], random: &random), "show codes C")
     }
 
+    /// Handlers find an argument's name through the field bound to the
+    /// property they read: their messages name the option as written.
+    func testHandlersNameArgumentsThroughTheirFields() {
+        run("data pix = patches n 30 size 4\ndictionary D = learn pix atoms 4 sparsity 2 iterations 1\n"
+            + "codes C = encode pix with D omp sparsity 2\nrecord runs k=1 acc=0.5")
+        XCTAssertEqual(error("show codes C sample 31")?.value, "sample must be between 1 and 30, not 31")
+        XCTAssertEqual(error("show codes C sample 0")?.value, "sample must be between 1 and 30, not 0")
+        XCTAssertEqual(error("codes E = encode pix with D threshold 0.1 error 0.1")?.value, "`error` goes with omp, not threshold")
+        XCTAssertEqual(error("show table runs x k")?.value, "`show table` needs y")
+    }
+
     /// Options at their defaults are left out of the line; positional
     /// values always stand, in order.
     func testWrittenLinesLeaveOutDefaults() throws {

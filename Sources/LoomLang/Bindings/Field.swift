@@ -3,8 +3,9 @@ import LoomEngine
 import LoomRender
 
 /// One argument of a layer line or a statement, bound by key path to a
-/// property of the engine's spec or of the statement's request. Its parameter (name, kind, bounds or choices, default, doc) is
-/// what parsing, checking, `help`, completion and the reference read; the
+/// property of the engine's spec or of the statement's request. Its
+/// parameter (name, kind, bounds or choices, default, doc) is what
+/// parsing, checking, `help`, completion and the reference read; the
 /// same declaration sets the property from a line, writes it back as words
 /// of the line (so `save` and `load` round-trip by construction), and draws a
 /// random valid value (for the round-trip test and the model fuzzer).
