@@ -76,8 +76,8 @@ extension Evaluator {
     /// `36×`
     func sharingText(_ factor: Double) -> String { NumberFormat.short(factor, significant: 3) + "×" }
 
-    func summary(_ a: Arguments) throws(LoomError) {
-        show(summaryTable(try a.model("model").model).bundle(width: session.width))
+    func summary(_ a: Request<ModelRequest>) throws(LoomError) {
+        show(summaryTable(try modelState(a.model.expr).model).bundle(width: session.width))
     }
 }
 
@@ -87,10 +87,10 @@ extension Evaluator {
     /// or, with `fresh`, new initial weights under the same masks and fresh
     /// state — and the same epochs, history and pruning rounds. Nothing is
     /// shared: training one leaves the other as it was.
-    func copyModel(_ a: Arguments) throws(LoomError) {
-        let source = try a.model("model")
-        let name = try a.name("name")
-        let fresh = a.flag("fresh")
+    func copyModel(_ a: Request<CopyRequest>) throws(LoomError) {
+        let source = try modelState(a.model.expr)
+        let name = a.defined
+        let fresh = a.fresh
         guard case .model(_, let layers, _)? = try? Parser.parse(source.definition).first else {
             preconditionFailure("a model's definition always parses")
         }
@@ -110,7 +110,7 @@ extension Evaluator {
         copy.reconstructionLoss = source.reconstructionLoss
         copy.pruning = source.pruning
         session.define(name, .object(copy))
-        show(MimeBundle(text: "\(name): a copy of \(try a.name("model"))" + (fresh ? " with fresh initial weights" : "")
+        show(MimeBundle(text: "\(name): a copy of \(a.model.text)" + (fresh ? " with fresh initial weights" : "")
                         + ", \(copy.describe)"))
     }
 }

@@ -8,15 +8,15 @@ import Glibc
 extension Evaluator {
     /// `save NAME PATH`: any object that can be saved, as safetensors with
     /// its format and the rest of what rebuilds it in the metadata.
-    func save(_ a: Arguments) throws(LoomError) {
-        let name = try a.name("name"), expr = try a.expression("name")
+    func save(_ a: Request<FileRequest>) throws(LoomError) {
+        let name = a.name.text, expr = a.name.expr
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
         guard case .object(let object) = item, let file = object.savedFile(as: name) else {
             throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models, data sets, dictionaries and results tables", at: expr.range)
         }
-        let path = try a.string("path")
+        let path = a.path
         do { try Files.writeAtomically(file.bytes, to: path) } catch {
-            throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
+            throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: \.path))
         }
         show(MimeBundle(text: "Saved \(file.summary) to \(path)"))
     }
@@ -51,15 +51,15 @@ extension Evaluator {
 
     /// `load NAME PATH`: the kind the file's format names rebuilds the object;
     /// the name is bound only once everything in the file has been checked.
-    func load(_ a: Arguments) throws(LoomError) {
-        let (bytes, path) = try fileBytes(a, "path")
+    func load(_ a: Request<FileRequest>) throws(LoomError) {
+        let (bytes, path) = try fileBytes(a, \.path)
         let decoded: (tensors: [String: Tensor], metadata: [String: String])
         do { decoded = try SafeTensors.decode(bytes, source: path) } catch { throw LoomError(.value, error.message, at: a.range) }
         guard let kind = decoded.metadata[SavedKinds.formatKey].flatMap(SavedKinds.kind(for:)) else {
             throw LoomError(.value, "\(path) holds tensors but no Loom model definition; Loom loads files made by `save`",
                             at: a.range)
         }
-        let name = try a.name("name")
+        let name = a.name.text
         let object = try kind.restore(tensors: decoded.tensors, metadata: decoded.metadata, name: name, path: path,
                                       evaluator: self, at: a.range)
         session.define(name, .object(object))
