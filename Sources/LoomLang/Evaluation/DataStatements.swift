@@ -99,25 +99,6 @@ extension Evaluator {
         return images(of: d, samples: first, labels: labels, title: text).map(plot) ?? MimeBundle(text: text)
     }
 
-    /// What the running statement may still allocate: the session's limit
-    /// less what its other names hold.
-    var memoryBudget: Int { max(0, session.memoryLimit - session.heldBytes(excluding: defining)) }
-
-    /// Refuses, before allocating, what would not fit in memory beside what
-    /// the session holds already.
-    func checkMemory(bytes: Int, what: String, at range: SourceRange) throws(LoomError) {
-        let limit = session.memoryLimit, held = session.heldBytes(excluding: defining)
-        guard bytes > limit - held else { return }
-        let needed = "\(what) would need \(NumberFormat.bytes(bytes))"
-        if held == 0 || bytes > limit {
-            throw LoomError(.value, "\(needed), more than the \(NumberFormat.bytes(limit)) Loom allows (`set memory` raises it)",
-                            at: range)
-        }
-        throw LoomError(.value, "\(needed), and the session holds \(NumberFormat.bytes(held)) of the "
-                        + "\(NumberFormat.bytes(limit)) Loom allows: `list` shows what each name holds, `delete NAME` frees it, "
-                        + "`set memory` raises the limit", at: range)
-    }
-
     func fileBytes(_ a: Arguments, _ name: String) throws(LoomError) -> (bytes: [UInt8], path: String) {
         let path = try a.string(name)
         do { return (try Files.read(path, atMost: memoryBudget, shouldStop: Evaluator.interrupted), path) } catch {

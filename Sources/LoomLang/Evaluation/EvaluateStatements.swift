@@ -12,6 +12,7 @@ extension Evaluator {
         let data = try targets(a.dataset("on"), reconstructs)
         try check(data, fits: state.model, at: try a.expression("on").range)
         let loss: Loss = reconstructs ? reconstructionLoss(state) : state.model.endsInSoftmax ? .crossentropy : .mse
+        try checkPrediction(state.model, samples: data.count, at: a.range)
         guard let e = Metrics.evaluate(state.model, on: data, loss: loss, shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "evaluation stopped by the user; nothing was measured", at: a.range)
         }
@@ -49,6 +50,8 @@ extension Evaluator {
         let data = try targets(a.dataset("on"), reconstructs)
         try check(data, fits: state.model, at: try a.expression("on").range)
         let n = try a.integer("first")
+        let samples = a.flag("mistakes") ? data.count : min(n, data.count)
+        try checkPrediction(state.model, samples: samples, copying: data.inputs.sampleSize, at: a.range)
         if reconstructs {
             if a.flag("mistakes") {
                 throw LoomError(.value, "`mistakes` needs class labels; `\(state.model.name)` reconstructs its inputs",
