@@ -76,8 +76,11 @@ public struct SparseDictionary: Sendable, Equatable {
                     let m = min(rows, count - first)
                     GEMM.multiply(d.baseAddress! + first * length, d.baseAddress!, transposeB: true, into: g.baseAddress!,
                                   m: m, n: count, k: length)
-                    for r in 0..<m {
-                        for j in (first + r + 1)..<count { largest = max(largest, abs(g[r * count + j])) }
+                    // Each row right of the diagonal: BLAS finds its largest |entry|.
+                    for r in 0..<m where first + r + 1 < count {
+                        let right = g.baseAddress! + r * count + first + r + 1
+                        let j = Int(cblas_isamax(Int32(count - first - r - 1), right, 1))
+                        largest = max(largest, abs(right[j]))
                     }
                 }
             }

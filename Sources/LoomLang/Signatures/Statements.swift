@@ -59,7 +59,7 @@ public enum Statements {
         .bind(Signature("set", "memory", .session,
                   [Parameter("mib", .integer, required: true, positional: true, in: 16...1_048_576, placeholder: "MIB",
                              "mebibytes the session's names may hold in all")],
-                  summary: "Sets the memory limit for everything the session holds: data sets, models with their optimizer state, dictionaries, codes (default: half the machine's memory).",
+                  summary: "Sets the memory limit for everything the session holds and allocates: data sets, models with their optimizer state, training and inference batches, dictionaries and their Gram matrix, codes, values, results tables (default: half the machine's memory).",
                   example: "set memory 4096")) { e, a throws(LoomError) in try e.setMemory(a) },
         .bind(Signature("sleep", .session, [Parameter("seconds", .number, required: true, positional: true, in: Bounds(lower: 0, upper: 86_400), "how long")],
                   summary: "Waits, and can be interrupted.", example: "sleep 0.5")) { e, a throws(LoomError) in try e.sleep(a) },
