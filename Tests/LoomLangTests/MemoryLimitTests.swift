@@ -112,6 +112,20 @@ final class HostileDictionaryStatementTests: LoomTestCase {
         }
     }
 
+    /// Comparing 200,000 atoms pairwise takes minutes: an interrupt stops
+    /// it, and nothing is defined.
+    func testReadingAHugeDictionaryStopsWhenAsked() throws {
+        let path = file("many.npy")
+        defer { unlink(path) }
+        try MemoryLimitTests.npy((0..<200_000).map { Float($0 % 7) - 3.5 }, shape: "(200000, 1)").write(to: URL(fileURLWithPath: path))
+        let stopper = Thread { Thread.sleep(forTimeInterval: 0.3); interruptFlag.store(true, ordering: .relaxed) }
+        stopper.start()
+        let started = Date()
+        XCTAssertEqual(error("dictionary d = npy \"\(path)\"")?.name, "Interrupted")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertNil(loom.session["d"])
+    }
+
     func testSamplesWithoutValuesAreRefused() throws {
         let path = file("empty.npy")
         defer { unlink(path) }

@@ -66,13 +66,18 @@ public struct SparseDictionary: Sendable, Equatable {
     /// atoms (almost) repeat each other, so codes over them are ambiguous.
     /// Computed a band of rows of DDᵀ at a time, so it needs no memory in
     /// proportion to the Gram matrix (40,000 atoms: 40 MB, not 6.4 GB).
-    public var coherence: Float {
+    public var coherence: Float { coherence(shouldStop: { false })! }
+
+    /// The same, nil when `shouldStop` (asked between bands) said stop: a
+    /// million atoms take minutes.
+    public func coherence(shouldStop: () -> Bool) -> Float? {
         let rows = Self.coherenceRows
         var band = [Float](repeating: 0, count: min(count, rows) * count)
         var largest: Float = 0
-        atoms.withUnsafeBufferPointer { d in
+        let finished = atoms.withUnsafeBufferPointer { d in
             band.withUnsafeMutableBufferPointer { g in
                 for first in stride(from: 0, to: count, by: rows) {
+                    if shouldStop() { return false }
                     let m = min(rows, count - first)
                     GEMM.multiply(d.baseAddress! + first * length, d.baseAddress!, transposeB: true, into: g.baseAddress!,
                                   m: m, n: count, k: length)
@@ -83,9 +88,10 @@ public struct SparseDictionary: Sendable, Equatable {
                         largest = max(largest, abs(right[j]))
                     }
                 }
+                return true
             }
         }
-        return largest
+        return finished ? largest : nil
     }
 
     /// The signals the codes stand for, C·D (`samples` × `length`).

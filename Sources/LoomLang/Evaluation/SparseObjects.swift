@@ -176,7 +176,10 @@ extension SessionDictionary: SavedKind {
             evaluator.output.stream(.stderr, "note: \(scaled) of the \(count) atoms in \(source) were not of unit norm; "
                                     + "they were scaled to it\n")
         }
-        if count > 1, dictionary.coherence > 0.9999 {
+        guard let coherence = dictionary.coherence(shouldStop: Evaluator.interrupted) else {
+            throw LoomError(.interrupted, "interrupted by the user while comparing the atoms of \(source); nothing was defined", at: range)
+        }
+        if count > 1, coherence > 0.9999 {
             evaluator.output.stream(.stderr, "note: two atoms in \(source) are the same up to sign; OMP will use at most one of them\n")
         }
         return dictionary
