@@ -38,7 +38,7 @@ extension Evaluator {
         let n = try a.integer("n")
         let size = try a.integer("size")
         let noise = try a.number("noise")
-        try checkMemory(bytes: n * size * size * 4, what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
+        try checkMemory(bytes: MemoryAccount.product(n, size, size, 4), what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
         guard let data = make(n, size, Float(noise), &session.random, Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the \(noun) were made", at: a.range)
         }
@@ -50,7 +50,7 @@ extension Evaluator {
         let n = try a.integer("n"), steps = try a.integer("steps")
         let classes = try a.integer("classes")
         let noise = try a.number("noise")
-        try checkMemory(bytes: n * (steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
+        try checkMemory(bytes: MemoryAccount.product(n, steps + 1, 4), what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.sines(count: n, steps: steps, classes: classes, noise: Float(noise),
                                          target: try a.choice("target", Sequences.SineTarget.self), random: &session.random,
                                          shouldStop: Evaluator.interrupted) else {
@@ -62,7 +62,7 @@ extension Evaluator {
     /// `data NAME = adding [n N] [steps T]`
     func makeAdding(_ a: Arguments) throws(LoomError) {
         let n = try a.integer("n"), steps = try a.integer("steps")
-        try checkMemory(bytes: n * (2 * steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
+        try checkMemory(bytes: MemoryAccount.product(n, 2 * steps + 1, 4), what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.adding(count: n, steps: steps, random: &session.random,
                                           shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the sequences were made", at: a.range)

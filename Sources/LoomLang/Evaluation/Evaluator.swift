@@ -29,6 +29,8 @@ final class Evaluator {
     /// Runs `statements`; returns the value of a final bare expression.
     func run(_ statements: [Statement]) throws(LoomError) -> MimeBundle? {
         var result: MimeBundle?
+        // What a statement replaces counts as freed only while it runs.
+        defer { defining = nil }
         for statement in statements {
             result = nil
             // A cell of a million statements stops between two of them.
