@@ -8,7 +8,7 @@ final class HostileDictionaryTests: XCTestCase {
     /// Norms past the largest float (3e38 twice) or whose inverse is past
     /// it (1e-45) are scaled in double precision, to unit norm.
     func testAtomsWhoseNormAFloatCannotHoldAreNormalized() {
-        var d = SparseDictionary(atoms: [3e38, 3e38, 3e38, -3e38, 1e-45, 0, 3, 4], count: 4, length: 2)
+        var d = SparseDictionary(atoms: [3e38, 3e38, 3e38, -3e38, .leastNonzeroMagnitude, 0, 3, 4], count: 4, length: 2)
         XCTAssertFalse(d.norms[0].isFinite)
         XCTAssertEqual(d.normalize(), 4)
         let half = Float(0.5).squareRoot()
