@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Jupyter
 import LoomCore
 import LoomEngine
@@ -18,6 +21,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// `loom run -p NAME VALUE` (see `ParameterFuzzer`): a parameter that is
     /// not refused must become exactly one assignment of exactly its value.
     case parameter
+    /// A dictionary file: atoms in an .npy file (input starting with its
+    /// magic), else a saved dictionary; read, shown, saved and loaded back,
+    /// used to code and to learn from, under a 64 MiB memory limit.
+    case dictionary
 
     /// Runs one input; true when the format's reader accepted it (an error
     /// is an answer too: only a crash is a failure).
@@ -54,7 +61,31 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let outcome = ParameterFuzzer.check(bytes)
             if case .violation(let what) = outcome { preconditionFailure("a parameter injects: \(what)") }
             return outcome == .exact
+        case .dictionary:
+            return FuzzTarget.dictionaryFile(bytes)
         }
+    }
+
+    /// Runs the statements that read and use a dictionary file on `bytes`,
+    /// written to a scratch file; true when the file was read as a dictionary.
+    static func dictionaryFile(_ bytes: [UInt8]) -> Bool {
+        let npy = bytes.starts(with: [0x93] + Array("NUMPY".utf8))
+        let path = "/tmp/loom-fuzz-\(getpid())." + (npy ? "npy" : "safetensors")
+        defer { unlink(path); unlink(path + ".saved") }
+        guard (try? Files.writeAtomically(bytes, to: path)) != nil else { return false }
+        let loom = LoomInterpreter(frontEnd: .terminal)
+        let output = DiscardedOutput()
+        for setting in ["set memory 64", "set threads 1", "set progress off"] { _ = loom.execute(setting, output: output) }
+        let read = npy ? "dictionary d = npy \"\(path)\"" : "load d \"\(path)\""
+        guard case .ok = loom.execute(read, output: output) else { return false }
+        var uses = ["d", "show atoms d first 6", "save d \"\(path).saved\"", "load e \"\(path).saved\"", "show atoms e"]
+        if npy {
+            uses += ["data x = npy \"\(path)\"", "codes c = encode x with d omp sparsity 2", "show codes c sample 1",
+                     "codes t = encode x with d threshold 0.1", "dictionary f = learn x atoms 2 sparsity 1 iterations 2",
+                     "dictionary g = learn x atoms 2 alpha 0.1 method online iterations 1 center"]
+        }
+        for code in uses { _ = loom.execute(code, output: output) }
+        return true
     }
 
     /// Bytes as frames: split at each 0xFF 0x00 pair (the fuzzer learns it).
@@ -109,6 +140,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .parameter:
             return ["5", "-1e-3", "10%", "[5%, 10%, 20%]", "say \"hi\"\\now\nand\tthen", "ks\u{0}[1, 'a', [2.5, \"b\"]]",
                     "\u{0600}\"", "名前\u{0}値", "[1] print 2"].map { Array($0.utf8) }
+        case .dictionary:
+            let atoms = (1...12).flatMap { withUnsafeBytes(of: Float($0 % 5) - 1.5) { Array($0) } }
+            let saved = SafeTensors.encode([("atoms", Tensor(shape: [3, 4], storage: (0..<12).map { Float($0 % 7) - 2 }))],
+                                           metadata: [("loom.format", "loom-dictionary-1"), ("loom.shape", "2x2"),
+                                                      ("loom.centered", "false"), ("loom.origin", "fuzz"), ("loom.costs", "0.5,0.25")])
+            return [FuzzTarget.npy(descr: "<f4", shape: "(3, 4)", data: atoms), saved]
         case .csv:
             return ["a,b,c,label\n1,2,3,0\n4,5,6,1\n", "1,2,3,4,setosa\n5,6,7,8,virginica\n", "0.5,1e3,-2,1\r\n"].map { Array($0.utf8) }
         }

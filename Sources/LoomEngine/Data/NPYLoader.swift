@@ -68,6 +68,9 @@ public enum NPYLoader {
         let (shape, values) = try array(samples, source: samplesSource)
         guard shape.count >= 1, shape[0] > 0 else { throw DataError("\(samplesSource) holds no samples") }
         let sample = shape.count == 1 ? [1] : Array(shape.dropFirst())
+        guard sample.allSatisfy({ $0 > 0 }) else {
+            throw DataError("\(samplesSource) holds \(shape[0]) samples of \(Shape.text(sample)): no values in each")
+        }
         let inputs = Tensor(shape: [shape[0]] + sample, storage: values)
         if let labels {
             let (labelShape, labelValues) = try array(labels, source: labelsSource)
@@ -83,6 +86,9 @@ public enum NPYLoader {
             }
             guard targetValues.allSatisfy(\.isFinite) else { throw DataError("\(labelsSource): a target is not a finite number") }
             let one = targetShape.count == 1 ? [1] : Array(targetShape.dropFirst())
+            guard one.allSatisfy({ $0 > 0 }) else {
+                throw DataError("\(labelsSource): targets of \(Shape.text(one)) hold no values")
+            }
             return Dataset(inputs: inputs, targets: .values(Tensor(shape: [shape[0]] + one, storage: targetValues)))
         }
         return Dataset(inputs: inputs, targets: .none)

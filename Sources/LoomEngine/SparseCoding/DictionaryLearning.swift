@@ -1,3 +1,5 @@
+import LoomCore
+
 /// Learning a dictionary whose atoms code a set of signals sparsely:
 /// alternate coding the signals with the atoms fixed and updating the atoms
 /// with the codes fixed. Three methods share the loop, the start (distinct
@@ -66,6 +68,16 @@ public enum DictionaryLearning {
         public var interrupted: Bool
         /// Stopped because an iteration improved the cost by less than the tolerance.
         public var converged: Bool
+    }
+
+    /// The bytes `learn` allocates for `samples` signals of `length` values:
+    /// the codes and correlations of every sample (twice over: an
+    /// iteration keeps the last one's to fall back on), the residuals, the
+    /// Gram matrix and MOD's (or the online method's) atoms-by-atoms system.
+    public static func learningBytes(samples: Int, length: Int, _ options: Options) -> Int {
+        let k = options.atoms
+        return MemoryAccount.product(4, MemoryAccount.sum(MemoryAccount.product(samples, MemoryAccount.sum(3 * k, 2 * length, 4)),
+                                                          MemoryAccount.product(2, k, k), MemoryAccount.product(2, k, length)))
     }
 
     /// Learns `options.atoms` atoms from the rows of `signals`. `progress` is

@@ -1,4 +1,5 @@
 import CBLAS
+import LoomCore
 
 /// How a signal is coded over a dictionary.
 public enum SparseEncoder: Sendable, Equatable {
@@ -45,6 +46,18 @@ public enum SparseCoding {
             }
             return true
         }
+    }
+
+    /// The bytes `encode` allocates for `samples` signals over `dictionary`:
+    /// the Gram matrix, the correlations and the codes, each thread's OMP
+    /// factor, and the residuals an error measure takes of the codes after.
+    public static func encodingBytes(samples: Int, over dictionary: SparseDictionary, _ encoder: SparseEncoder) -> Int {
+        let k = dictionary.count, n = dictionary.length
+        var steps = 0
+        if case .omp(let sparsity, _) = encoder { steps = min(sparsity ?? min(k, n), k) }
+        return MemoryAccount.sum(dictionary.gramBytes, MemoryAccount.product(samples, k, 8),
+                                 MemoryAccount.product(samples, n + 4, 4),
+                                 MemoryAccount.product(max(1, Parallel.threads), MemoryAccount.sum(MemoryAccount.product(steps, steps), 3 * k), 4))
     }
 
     /// Codes each row of `signals` (`[samples, …]`, each sample `dictionary.length`

@@ -238,13 +238,13 @@ public final class Sequential {
     }
 
     /// Outputs for many samples, `batchSize` at a time, without training.
-    public func predict(_ x: Tensor, batchSize: Int = 256) -> Tensor {
+    public func predict(_ x: Tensor, batchSize: Int = Sequential.inferenceBatch) -> Tensor {
         predict(x, batchSize: batchSize, shouldStop: { false })!
     }
 
     /// The outputs for `x`, a batch at a time; nil when `shouldStop` (asked
     /// between batches) said stop.
-    public func predict(_ x: Tensor, batchSize: Int = 256, shouldStop: () -> Bool) -> Tensor? {
+    public func predict(_ x: Tensor, batchSize: Int = Sequential.inferenceBatch, shouldStop: () -> Bool) -> Tensor? {
         let n = x.batch
         var out: [Float] = []
         out.reserveCapacity(n * outputShape.reduce(1, *))

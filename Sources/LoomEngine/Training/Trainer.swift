@@ -137,14 +137,6 @@ public enum Trainer {
         public var restored = false
     }
 
-    /// Memory a fit needs beyond the model's weights and optimizer state:
-    /// what every layer keeps for a batch, and the gradients of the replicas
-    /// that run its shards.
-    public static func batchBytes(_ model: Sequential, batchSize: Int) -> Int {
-        let perSample = model.layers.reduce(0) { $0 + $1.trainingFloatsPerSample }
-        return perSample * batchSize * 4 + (ShardedStep.shards(batch: batchSize, model: model) - 1) * model.parameterCount * 4
-    }
-
     public static func fit(_ model: Sequential, on data: Dataset, options: FitOptions,
                            optimizer: Optimizer, validation: Dataset? = nil,
                            random: inout RandomGenerator, clock: () -> Double,

@@ -20,13 +20,18 @@ extension Evaluator {
         let data = targets(given, reconstructs)
         for (expr, (_, state)) in zip(exprs, states) { try check(data, fits: state.model, at: expr.range) }
         let classes = data.classes > 0
+        let probed = min(data.count, 512)
+        for (expr, (_, state)) in zip(exprs, states) {
+            try checkPrediction(state.model, samples: data.count, at: expr.range)
+            try checkForwardPass(state.model, samples: probed, at: expr.range)
+        }
         // A column per model, a row per measure: it fits the page for a handful of models.
         let measures = ["stored", "nonzero", "sharing", "mult-adds", classes ? "accuracy" : "mse", "loss", "zero act.",
                         "infer/sample", "train/epoch"]
         var cells: [[String]] = []
         var bars: [(label: String, value: Double)] = []
         var figures: [(String, Value?)] = []
-        let probe = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
+        let probe = data.inputs.gathering(samples: Array(0..<probed))
         for (name, state) in states {
             let model = state.model
             let loss: Loss = reconstructs ? reconstructionLoss(state) : model.endsInSoftmax ? .crossentropy : .mse

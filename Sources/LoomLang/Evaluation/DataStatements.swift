@@ -38,7 +38,7 @@ extension Evaluator {
         let n = a.n
         let size = a.size
         let noise = a.noise
-        try checkMemory(bytes: n * size * size * 4, what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
+        try checkMemory(bytes: MemoryAccount.product(n, size, size, 4), what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
         guard let data = make(n, size, Float(noise), &session.random, Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the \(noun) were made", at: a.range)
         }
@@ -50,7 +50,7 @@ extension Evaluator {
         let n = a.n, steps = a.steps
         let classes = a.classes
         let noise = a.noise
-        try checkMemory(bytes: n * (steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
+        try checkMemory(bytes: MemoryAccount.product(n, steps + 1, 4), what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.sines(count: n, steps: steps, classes: classes, noise: Float(noise),
                                          target: a.target, random: &session.random,
                                          shouldStop: Evaluator.interrupted) else {
@@ -62,7 +62,7 @@ extension Evaluator {
     /// `data NAME = adding [n N] [steps T]`
     func makeAdding(_ a: Request<SequenceData>) throws(LoomError) {
         let n = a.n, steps = a.steps
-        try checkMemory(bytes: n * (2 * steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
+        try checkMemory(bytes: MemoryAccount.product(n, 2 * steps + 1, 4), what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.adding(count: n, steps: steps, random: &session.random,
                                           shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the sequences were made", at: a.range)
@@ -97,25 +97,6 @@ extension Evaluator {
         let first = Array(0..<min(10, d.count))
         let labels = d.labels.isEmpty ? [] : first.map { d.classNames == nil ? "label \(d.labels[$0])" : d.className(d.labels[$0]) }
         return images(of: d, samples: first, labels: labels, title: text).map(plot) ?? MimeBundle(text: text)
-    }
-
-    /// What the running statement may still allocate: the session's limit
-    /// less what its other names hold.
-    var memoryBudget: Int { max(0, session.memoryLimit - session.heldBytes(excluding: defining)) }
-
-    /// Refuses, before allocating, what would not fit in memory beside what
-    /// the session holds already.
-    func checkMemory(bytes: Int, what: String, at range: SourceRange) throws(LoomError) {
-        let limit = session.memoryLimit, held = session.heldBytes(excluding: defining)
-        guard bytes > limit - held else { return }
-        let needed = "\(what) would need \(NumberFormat.bytes(bytes))"
-        if held == 0 || bytes > limit {
-            throw LoomError(.value, "\(needed), more than the \(NumberFormat.bytes(limit)) Loom allows (`set memory` raises it)",
-                            at: range)
-        }
-        throw LoomError(.value, "\(needed), and the session holds \(NumberFormat.bytes(held)) of the "
-                        + "\(NumberFormat.bytes(limit)) Loom allows: `list` shows what each name holds, `delete NAME` frees it, "
-                        + "`set memory` raises the limit", at: range)
     }
 
     func fileBytes<S>(_ a: Request<S>, _ file: KeyPath<S, String>) throws(LoomError) -> (bytes: [UInt8], path: String) {

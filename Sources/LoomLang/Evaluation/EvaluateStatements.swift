@@ -12,6 +12,7 @@ extension Evaluator {
         let data = try targets(dataset(a.on.expr), reconstructs)
         try check(data, fits: state.model, at: a.on.range)
         let loss: Loss = reconstructs ? reconstructionLoss(state) : state.model.endsInSoftmax ? .crossentropy : .mse
+        try checkPrediction(state.model, samples: data.count, at: a.range)
         guard let e = Metrics.evaluate(state.model, on: data, loss: loss, shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "evaluation stopped by the user; nothing was measured", at: a.range)
         }
@@ -49,6 +50,8 @@ extension Evaluator {
         let data = try targets(dataset(a.on.expr), reconstructs)
         try check(data, fits: state.model, at: a.on.range)
         let n = a.first
+        let samples = a.mistakes ? data.count : min(n, data.count)
+        try checkPrediction(state.model, samples: samples, copying: data.inputs.sampleSize, at: a.range)
         if reconstructs {
             if a.mistakes {
                 throw LoomError(.value, "`mistakes` needs class labels; `\(state.model.name)` reconstructs its inputs",

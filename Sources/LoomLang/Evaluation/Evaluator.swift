@@ -13,7 +13,10 @@ final class Evaluator {
     var output: OutputSink
     /// The name the running statement defines (`data d = …`), whose old
     /// object's memory is freed by the replacement; nil for other statements.
-    var defining: String?
+    var defining: String? {
+        get { session.memory.replacing }
+        set { session.memory.replacing = newValue }
+    }
 
     /// Whether the user asked to stop: what long loops in the engine poll.
     static let interrupted: @Sendable () -> Bool = { interruptFlag.load(ordering: .relaxed) }
@@ -26,6 +29,8 @@ final class Evaluator {
     /// Runs `statements`; returns the value of a final bare expression.
     func run(_ statements: [Statement]) throws(LoomError) -> MimeBundle? {
         var result: MimeBundle?
+        // What a statement replaces counts as freed only while it runs.
+        defer { defining = nil }
         for statement in statements {
             result = nil
             // A cell of a million statements stops between two of them.
@@ -35,7 +40,9 @@ final class Evaluator {
             defining = statement.definedName
             switch statement {
             case .assignment(let name, let expr, _):
-                session.define(name, .value(try evaluate(expr)))
+                let value = try evaluate(expr)
+                try checkMemory(value, named: name, at: statement.range)
+                session.define(name, .value(value))
             case .expression(let expr):
                 let displays = try self.displays(of: expr)
                 displays.dropLast().forEach(show)
@@ -148,8 +155,8 @@ final class Evaluator {
     }
 
     func arithmetic(_ op: Character, _ a: Value, _ b: Value, at range: SourceRange) throws(LoomError) -> Value {
-        if op == "+", case .string(let x) = a { return .string(x + b.display) }
-        if op == "+", case .string(let y) = b { return .string(a.display + y) }
+        if op == "+", case .string(let x) = a { return .string(try joined(x, b.display, at: range)) }
+        if op == "+", case .string(let y) = b { return .string(try joined(a.display, y, at: range)) }
         guard let x = a.numeric, let y = b.numeric else {
             throw LoomError(.type, "cannot apply `\(op)` to a \(a.typeName) and a \(b.typeName)", at: range)
         }

@@ -15,14 +15,27 @@ public final class SessionTable: SessionObject {
     public func display(as name: String, width: Int) -> [MimeBundle] { [table(as: name, width: width)] }
     /// The rows as CSV.
     public func savedFile(as name: String) -> SavedFile? { SavedFile(bytes: Array(csv.utf8), summary: "\(name) (\(describe)) as CSV") }
-    public var bytes: Int { rows.reduce(0) { $0 + $1.reduce(0) { $0 + ($1?.bytes ?? 0) } } }
+    /// Every cell's slot, empty ones too (a column added late widens every
+    /// row), and what the values hold; kept as rows are added.
+    public private(set) var bytes = 0
+    static let slotBytes = MemoryLayout<Value?>.stride
     public var fieldNames: [String] { ["rows"] }
     public func field(_ name: String) -> Value? { name == "rows" ? .number(Double(rows.count)) : nil }
     public var partNames: [String] { [] }
     public func describePart(_ name: String) -> String? { nil }
 
+    /// What appending `row` adds to `bytes`: its values, a slot per column
+    /// in the new row, and per new column its name and a slot in every earlier row.
+    func growth(_ row: [(column: String, value: Value)]) -> Int {
+        let added = row.filter { !columns.contains($0.column) }
+        let slots = MemoryAccount.sum(MemoryAccount.product(rows.count, added.count), columns.count + added.count)
+        return MemoryAccount.sum(MemoryAccount.product(slots, SessionTable.slotBytes), row.reduce(0) { $0 + $1.value.bytes },
+                                 added.reduce(0) { $0 + 16 + $1.column.utf8.count })
+    }
+
     /// Appends a row; a column seen for the first time is added, empty in earlier rows.
     func append(_ row: [(column: String, value: Value)]) {
+        bytes += growth(row)
         for (column, _) in row where !columns.contains(column) {
             columns.append(column)
             for r in rows.indices { rows[r].append(nil) }
@@ -80,6 +93,8 @@ extension Evaluator {
             }
             row.append((word, try evaluate(expr)))
         }
+        try checkMemory(bytes: table.growth(row), what: "a row of `\(name)` (\(NumberFormat.grouped(table.rows.count)) rows of "
+                        + "\(NumberFormat.grouped(table.columns.count)) columns)", at: a.range)
         table.append(row)
         if session[name] == nil { session.define(name, .object(table)) }
     }

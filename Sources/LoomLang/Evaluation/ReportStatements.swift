@@ -78,6 +78,7 @@ extension Evaluator {
         if let expr = a.on?.expr {
             let data = try dataset(expr)
             try check(inputs: data, fit: model, at: expr.range)
+            try checkForwardPass(model, samples: min(data.count, 512), at: expr.range)
             inputs = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
         }
         let sparsity = model.sparsity(on: inputs)
@@ -133,6 +134,7 @@ extension Evaluator {
         try check(inputs: data, fit: state.model, at: a.on.range)
         let n = a.first
         let index = state.model.blocks.firstIndex { $0.name == block.name }!
+        try checkForwardPass(state.model, samples: min(data.count, 256), at: a.on.range)
         let measured = data.inputs.gathering(samples: Array(0..<min(data.count, 256)))
         let input = state.model.input(toBlock: index, for: measured)
         if let trace = block.main.trace(input) { return recurrentActivations(block.name, trace, first: n) }

@@ -53,6 +53,8 @@ extension Evaluator {
     /// the name is bound only once everything in the file has been checked.
     func load(_ a: Request<FileRequest>) throws(LoomError) {
         let (bytes, path) = try fileBytes(a, \.path)
+        // The file and the tensors decoded from it, side by side.
+        try checkMemory(bytes: MemoryAccount.product(bytes.count, 2), what: path, at: a.range)
         let decoded: (tensors: [String: Tensor], metadata: [String: String])
         do { decoded = try SafeTensors.decode(bytes, source: path) } catch { throw LoomError(.value, error.message, at: a.range) }
         guard let kind = decoded.metadata[SavedKinds.formatKey].flatMap(SavedKinds.kind(for:)) else {

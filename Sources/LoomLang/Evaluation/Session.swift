@@ -126,8 +126,15 @@ public final class Session {
     public var progress = ProgressDisplay.Mode.display
     public var width = 80
     public var threads: Int
-    /// The most memory (bytes) the session's names may hold in all; half the machine's by default.
-    public var memoryLimit = Session.defaultMemoryLimit
+    /// The one account every allocation asks (see `MemoryAccount`).
+    public private(set) lazy var memory = MemoryAccount(limit: Session.defaultMemoryLimit) { [unowned self] in
+        self.heldBytes(excluding: $0)
+    }
+    /// The most memory (bytes) the session may hold and allocate in all; half the machine's by default.
+    public var memoryLimit: Int {
+        get { memory.limit }
+        set { memory.limit = newValue }
+    }
     public static var defaultMemoryLimit: Int { max(256 << 20, Machine.physicalMemory / 2) }
     public var random: RandomGenerator
 

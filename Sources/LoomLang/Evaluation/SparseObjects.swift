@@ -128,19 +128,35 @@ extension SessionDictionary: SavedKind {
         guard let atoms = tensors["atoms"], atoms.shape.count == 2, atoms.shape[0] > 0, atoms.shape[1] > 0 else {
             throw LoomError(.value, "\(path) does not hold a dictionary's atoms (a 2-D tensor `atoms`)", at: range)
         }
-        let dims = (metadata["loom.shape"] ?? "").split(separator: "x").compactMap { Int($0) }
-        let shape = dims.isEmpty || dims.reduce(1, *) != atoms.shape[1] ? [atoms.shape[1]] : dims
+        let shape = try sampleShape(metadata["loom.shape"], length: atoms.shape[1], source: path, at: range)
         let dictionary = try checkedDictionary(atoms.storage, count: atoms.shape[0], length: atoms.shape[1], source: path,
                                                at: range, evaluator: evaluator)
-        let costs = (metadata["loom.costs"] ?? "").split(separator: ",").compactMap { Double($0) }
+        // A learning curve holds relative errors: finite and not negative.
+        let costs = (metadata["loom.costs"] ?? "").split(separator: ",").compactMap { Double($0) }.filter { $0.isFinite && $0 >= 0 }
         return SessionDictionary(dictionary, sampleShape: shape, centered: metadata["loom.centered"] == "true",
                                  origin: metadata["loom.origin"] ?? "loaded from \(path)", costs: costs)
     }
 
-    /// Atoms from outside, checked: finite, none all zeros; scaled to unit
-    /// norm with a note when they were not.
+    /// The sample shape a saved dictionary's `loom.shape` names: positive
+    /// sizes holding `length` values in all; one row of `length` when absent.
+    static func sampleShape(_ text: String?, length: Int, source: String, at range: SourceRange) throws(LoomError) -> [Int] {
+        guard let text, !text.isEmpty else { return [length] }
+        let dims = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+        guard dims.allSatisfy({ $0 > 0 }), Shape.count(dims) == length else {
+            throw LoomError(.value, "\(source): loom.shape `\(text.prefix(40))` is not a shape of positive sizes holding the "
+                            + "\(length) values of an atom", at: range)
+        }
+        return dims
+    }
+
+    /// Atoms from outside, checked: some atoms of some values, all finite,
+    /// none all zeros; scaled to unit norm with a note when they were not.
     static func checkedDictionary(_ values: [Float], count: Int, length: Int, source: String, at range: SourceRange,
                                   evaluator: Evaluator) throws(LoomError) -> SparseDictionary {
+        guard count > 0, length > 0, values.count == count * length else {
+            throw LoomError(.value, "\(source) holds \(count) atoms of \(length) values: a dictionary needs atoms with values",
+                            at: range)
+        }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw LoomError(.value, "\(source): atom \(bad / length + 1) holds a value that is not a finite number", at: range)
         }
@@ -149,12 +165,21 @@ extension SessionDictionary: SavedKind {
             throw LoomError(.value, "\(source): atom \(zero + 1) is all zeros, so it cannot be scaled to unit norm", at: range)
         }
         // Atoms already of unit norm (as `save` writes them) are kept bit for bit.
-        let scaled = dictionary.norms.contains { abs($0 - 1) > 1e-5 } ? dictionary.normalize()! : 0
+        var scaled = 0
+        if dictionary.norms.contains(where: { abs($0 - 1) > 1e-5 }) {
+            guard let count = dictionary.normalize() else {
+                throw LoomError(.value, "\(source): an atom cannot be scaled to unit norm", at: range)
+            }
+            scaled = count
+        }
         if scaled > 0 {
             evaluator.output.stream(.stderr, "note: \(scaled) of the \(count) atoms in \(source) were not of unit norm; "
                                     + "they were scaled to it\n")
         }
-        if count > 1, dictionary.coherence > 0.9999 {
+        guard let coherence = dictionary.coherence(shouldStop: Evaluator.interrupted) else {
+            throw LoomError(.interrupted, "interrupted by the user while comparing the atoms of \(source); nothing was defined", at: range)
+        }
+        if count > 1, coherence > 0.9999 {
             evaluator.output.stream(.stderr, "note: two atoms in \(source) are the same up to sign; OMP will use at most one of them\n")
         }
         return dictionary

@@ -16,9 +16,21 @@ extension Evaluator {
         return try finite(dictionary.signals(data), at: range)
     }
 
+    /// `x` when every sample is finite and small enough to code: coding
+    /// squares a sample's norm in single precision, so it must stay below
+    /// the square root of the largest float (about 1.8e19).
     func finite(_ x: Tensor, at range: SourceRange) throws(LoomError) -> Tensor {
         if let bad = x.storage.firstIndex(where: { !$0.isFinite }) {
             throw LoomError(.value, "sample \(bad / max(1, x.sampleSize) + 1) holds a value that is not a finite number", at: range)
+        }
+        let n = x.sampleSize
+        for i in 0..<x.batch {
+            let squared = x.storage[(i * n)..<((i + 1) * n)].reduce(0.0) { $0 + Double($1) * Double($1) }
+            guard squared < Double(Float.greatestFiniteMagnitude) else {
+                throw LoomError(.value, "sample \(i + 1) is too large to code in single precision (its norm is "
+                                + "\(NumberFormat.short(squared.squareRoot(), significant: 3)); it must stay below 1.8e19): scale the data",
+                                at: range)
+            }
         }
         return x
     }
@@ -52,8 +64,11 @@ extension Evaluator {
         let batch = a.batch
         let tolerance = a.tolerance
         let sampleSize = data.inputs.sampleSize
-        try checkMemory(bytes: (data.count * (atoms + 2 * sampleSize) + atoms * atoms) * 4,
-                        what: "codes of \(data.count) samples over \(atoms) atoms", at: a.range)
+        guard data.count > 0 else { throw LoomError(.value, "`\(a.data.text)` holds no samples to learn from", at: dataExpr.range) }
+        let options = DictionaryLearning.Options(atoms: atoms, coding: coding, method: method, iterations: iterations,
+                                                 batch: batch, tolerance: tolerance)
+        try checkMemory(bytes: DictionaryLearning.learningBytes(samples: data.count, length: sampleSize, options),
+                        what: "learning \(atoms) atoms from \(NumberFormat.grouped(data.count)) samples", at: a.range)
         let centered = a.center
         let x = try finite(centered ? SessionDictionary.centering(data.inputs.reshaped([data.count, sampleSize]))
                                     : data.inputs.reshaped([data.count, sampleSize]), at: dataExpr.range)
@@ -63,8 +78,6 @@ extension Evaluator {
         let started = Monotonic.now
         var bar = ProgressBar(label: "\(method.rawValue)", total: iterations, unit: "iteration")
         progress.show(bar, force: true)
-        let options = DictionaryLearning.Options(atoms: atoms, coding: coding, method: method, iterations: iterations,
-                                                 batch: batch, tolerance: tolerance)
         let result = DictionaryLearning.learn(x, options, random: &session.random,
                                               shouldStop: Evaluator.interrupted) { n, cost in
             bar.completed = n
@@ -117,8 +130,9 @@ extension Evaluator {
         } catch { throw LoomError(.value, error.message, at: a.range) }
         let count = rows.count, length = rows.inputs.sampleSize
         let shape = a.shape ?? [length]
-        guard shape.reduce(1, *) == length else {
-            throw LoomError(.value, "shape \(Shape.text(shape)) holds \(shape.reduce(1, *)) values but the atoms in \(path) have \(length)",
+        guard Shape.count(shape) == length else {
+            throw LoomError(.value, "shape \(Shape.text(shape)) holds \(Shape.count(shape).map(NumberFormat.grouped) ?? "too many") values "
+                            + "but the atoms in \(path) have \(length)",
                             at: a.range(of: \.shape))
         }
         let dictionary = try SessionDictionary.checkedDictionary(rows.inputs.storage, count: count, length: length, source: path,
@@ -136,9 +150,10 @@ extension Evaluator {
         let dataName = a.data.text
         let x = try signals(try dataset(a.data.expr), for: dictionary, name: dictionaryName, at: a.data.range)
         let (encoder, coder) = try sparseEncoder(a, atoms: dictionary.dictionary.count)
-        try checkMemory(bytes: x.batch * dictionary.dictionary.count * 12, what: "\(x.batch) codes over "
-                        + "\(dictionary.dictionary.count) atoms", at: a.range)
         Parallel.setThreads(session.threads)
+        try checkMemory(bytes: SparseCoding.encodingBytes(samples: x.batch, over: dictionary.dictionary, encoder),
+                        what: "\(NumberFormat.grouped(x.batch)) codes over \(NumberFormat.grouped(dictionary.dictionary.count)) atoms "
+                            + "with their Gram matrix", at: a.range)
         let started = Monotonic.now
         guard let codes = SparseCoding.encode(x, with: dictionary.dictionary, encoder,
                                               shouldStop: Evaluator.interrupted) else {

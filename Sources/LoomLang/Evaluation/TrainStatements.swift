@@ -64,7 +64,8 @@ extension Evaluator {
         }
         if loss == .bce { try checkBinaryCrossEntropy(model, on: [data] + (validation.map { [$0] } ?? []), at: a.range) }
         let lr = a.lr.map(Float.init)
-        try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: a.range)
+        try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch, validationSamples: validation?.count ?? 0),
+                        what: "a batch of \(batch)" + (validation == nil ? "" : " and evaluating the validation data"), at: a.range)
         var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: a.monitor,
                                  schedule: a.schedule)
         if let patience = a.patience {

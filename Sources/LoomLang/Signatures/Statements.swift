@@ -65,7 +65,7 @@ public enum Statements {
             .integer("n", \.value, in: 1...256, positional: true, as: "threads", "threads for BLAS and the engine"),
         ]) { e, a throws(LoomError) in try e.setThreads(a) },
         .bind(Signature("set", "memory", .session,
-                        summary: "Sets the memory limit for everything the session holds: data sets, models with their optimizer state, dictionaries, codes (default: half the machine's memory).",
+                        summary: "Sets the memory limit for everything the session holds and allocates: data sets, models with their optimizer state, training and inference batches, dictionaries and their Gram matrix, codes, values, results tables (default: half the machine's memory).",
                         example: "set memory 4096"), Setting(value: 0), [
             .integer("mib", \.value, in: 16...1_048_576, positional: true, placeholder: "MIB", "mebibytes the session's names may hold in all"),
         ]) { e, a throws(LoomError) in try e.setMemory(a) },

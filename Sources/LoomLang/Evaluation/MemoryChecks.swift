@@ -1,0 +1,62 @@
+import LoomCore
+import LoomEngine
+import LoomRender
+
+/// The evaluator's side of the session's `MemoryAccount`: each statement
+/// that allocates asks it through these before allocating, and a refusal
+/// becomes an error at the statement that names what needed how much.
+extension Evaluator {
+    /// What the running statement may still allocate: the session's limit
+    /// less what its other names hold.
+    var memoryBudget: Int { session.memory.available }
+
+    /// Refuses, before allocating, what would not fit in memory beside what
+    /// the session holds already.
+    func checkMemory(bytes: Int, what: @autoclosure () -> String, at range: SourceRange) throws(LoomError) {
+        do { try session.memory.require(bytes, for: what()) } catch { throw memoryError(error, at: range) }
+    }
+
+    /// A refusal as the user reads it: what needed how much, beside what is
+    /// held, and how to make room.
+    func memoryError(_ e: MemoryError, at range: SourceRange) -> LoomError {
+        let needed = "\(e.what) would need \(NumberFormat.bytes(e.bytes))"
+        if e.held == 0 || e.bytes > e.limit {
+            return LoomError(.value, "\(needed), more than the \(NumberFormat.bytes(e.limit)) Loom allows (`set memory` raises it)",
+                             at: range)
+        }
+        return LoomError(.value, "\(needed), and the session holds \(NumberFormat.bytes(e.held)) of the "
+                         + "\(NumberFormat.bytes(e.limit)) Loom allows: `list` shows what each name holds, `delete NAME` frees it, "
+                         + "`set memory` raises the limit", at: range)
+    }
+
+    /// A value about to be held under `name`. Numbers are too small to count.
+    func checkMemory(_ value: Value, named name: String, at range: SourceRange) throws(LoomError) {
+        switch value {
+        case .number, .percent: return
+        default: try checkMemory(bytes: value.bytes, what: "`\(name)` (a \(value.typeName))", at: range)
+        }
+    }
+
+    /// `a + b` of strings, refused before the joined string is made when it would not fit.
+    func joined(_ a: String, _ b: String, at range: SourceRange) throws(LoomError) -> String {
+        try checkMemory(bytes: MemoryAccount.sum(a.utf8.count, b.utf8.count, 16), what: "joining strings of "
+                        + "\(NumberFormat.grouped(a.utf8.count)) and \(NumberFormat.grouped(b.utf8.count)) bytes", at: range)
+        return a + b
+    }
+
+    /// A prediction (`evaluate`, `predict`, `compare`) by `model` over
+    /// `samples` samples, a batch at a time; `copying` values a sample when
+    /// the samples are gathered into a copy first.
+    func checkPrediction(_ model: Sequential, samples: Int, copying: Int = 0, at range: SourceRange) throws(LoomError) {
+        try checkMemory(bytes: MemoryAccount.sum(model.predictionBytes(samples: samples), MemoryAccount.product(samples, copying, 4)),
+                        what: "running `\(model.name)` on \(NumberFormat.grouped(samples)) samples, "
+                            + "\(min(samples, Sequential.inferenceBatch)) at a time", at: range)
+    }
+
+    /// A forward pass of `model` over `samples` samples at once, every block's
+    /// output kept (`show sparsity … on`, `show activations`).
+    func checkForwardPass(_ model: Sequential, samples: Int, at range: SourceRange) throws(LoomError) {
+        try checkMemory(bytes: model.forwardBytes(samples: samples),
+                        what: "`\(model.name)`'s outputs on \(NumberFormat.grouped(samples)) samples", at: range)
+    }
+}

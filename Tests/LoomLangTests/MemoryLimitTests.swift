@@ -1,0 +1,91 @@
+import Foundation
+import LoomCore
+import LoomEngine
+import LoomLang
+import XCTest
+
+/// `set memory` bounds every path that allocates in proportion to its input,
+/// asked before allocating: inference batches, dictionaries' Gram matrices and
+/// codes, values, results tables.
+final class MemoryLimitTests: LoomTestCase {
+    /// A model whose training batch of 4 fits in 64 MiB, but whose inference
+    /// batch of 256 needs hundreds.
+    let wideConvolution = """
+        set memory 64
+        data g = glyphs n 300 size 64
+        model m {
+          input 64x64x1
+          conv2d 32 3x3
+          flatten
+          dense 10 softmax
+        }
+        """
+
+    func refusal(_ code: String) -> String { error(code)?.value ?? "(no error)" }
+
+    func testInferenceBatchesAreCheckedAgainstTheLimit() {
+        guard case .ok = run(wideConvolution) else { return XCTFail("\(texts())") }
+        guard case .ok = run("train m on g epochs 1 batch 4") else { return XCTFail("a batch of 4 fits") }
+        for statement in ["evaluate m on g", "compare m on g", "predict m on g mistakes", "show sparsity m on g",
+                          "show activations m.conv1 on g", "train m on g epochs 1 batch 4 validate g"] {
+            let text = refusal(statement)
+            XCTAssertTrue(text.contains("would need") && text.contains("MiB") && text.contains("64 MiB Loom allows"),
+                          "\(statement): \(text)")
+        }
+        XCTAssertTrue(refusal("evaluate m on g").hasPrefix("running `m` on 300 samples, 256 at a time would need 4"))
+        // A few samples fit.
+        guard case .ok = run("data few = glyphs n 4 size 64\nevaluate m on few\nshow activations m.conv1 on few") else {
+            return XCTFail("4 samples fit")
+        }
+    }
+
+    /// 10,000 one-value atoms: reading them needs no Gram matrix (400 MB);
+    /// coding one sample over them asks for it, and is refused.
+    func testTheGramMatrixIsCountedAndNeverMadeOnLoad() throws {
+        let atoms = NSTemporaryDirectory() + "loom-ones-\(getpid()).npy", sample = atoms + ".sample.npy"
+        defer { unlink(atoms); unlink(sample) }
+        try Self.npy([Float](repeating: 1, count: 10_000), shape: "(10000, 1)").write(to: URL(fileURLWithPath: atoms))
+        try Self.npy([2], shape: "(1, 1)").write(to: URL(fileURLWithPath: sample))
+        run("set memory 64")
+        guard case .ok = run("dictionary d = npy \"\(atoms)\"\ndata x = npy \"\(sample)\"") else { return XCTFail("\(texts())") }
+        let text = refusal("codes c = encode x with d omp sparsity 1")
+        XCTAssertTrue(text.hasPrefix("1 codes over 10,000 atoms with their Gram matrix would need 38"), text)
+        XCTAssertNil(loom.session["c"])
+    }
+
+    func testStringsStopGrowingAtTheLimit() {
+        run("set memory 64\ns = \"0123456789abcdef\"")
+        var doublings = 0
+        while case .ok = run("s = s + s") { doublings += 1; if doublings == 24 { break } }
+        XCTAssertEqual(doublings, 21, "16 B doubled 21 times is 32 MiB; 64 MiB is refused")
+        XCTAssertTrue(refusal("s = s + s").hasPrefix("joining strings of 33,554,432 and 33,554,432 bytes would need 64 MiB"))
+        XCTAssertTrue(refusal("t = s + \"0123456789abcdef\"").contains("and the session holds 32 MiB of the 64 MiB"))
+        XCTAssertTrue(refusal("l = [s, s]").contains("`l` (a list) would need 64 MiB"))
+        XCTAssertEqual(value("s = \"short\"\ns"), "short")
+    }
+
+    /// A column added per row grows a table by its rows each time: counted,
+    /// empty cells too, and refused at the limit.
+    func testTablesAreCountedEmptyCellsIncluded() {
+        run("set memory 16")
+        var rows = 0
+        while case .ok = run("record t c\(rows)=\(rows)") { rows += 1; if rows > 5000 { break } }
+        let text = refusal("record t c\(rows)=1")
+        XCTAssertTrue(text.hasPrefix("a row of `t` (\(rows) rows of \(rows) columns) would need"), text)
+        XCTAssertTrue(text.contains("of the 16 MiB Loom allows"), text)
+        // Quadratic growth: rows × columns slots reach 16 MiB well before 5,000 rows.
+        XCTAssertGreaterThan(rows, 500)
+        XCTAssertLessThan(rows, 1000)
+        guard case .object(let table as SessionTable)? = loom.session["t"] else { return XCTFail() }
+        XCTAssertGreaterThanOrEqual(table.bytes, rows * rows * MemoryLayout<Value?>.stride)
+        XCTAssertLessThanOrEqual(table.bytes, 16 << 20)
+    }
+
+    static func npy(_ values: [Float], shape: String) -> Data {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }\n"
+        let n = header.utf8.count
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8)
+        for f in values { for k in 0..<4 { bytes.append(UInt8((f.bitPattern >> (8 * UInt32(k))) & 0xFF)) } }
+        return Data(bytes)
+    }
+}
