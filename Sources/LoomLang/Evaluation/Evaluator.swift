@@ -129,6 +129,10 @@ final class Evaluator {
             if step.op == "+", case .string(var text) = value {
                 value = .number(0)  // lets `text` be the only owner of its buffer
                 text += operand.display
+                if text.utf8.count > session.memoryLimit {
+                    throw LoomError(.value, "this string would hold \(NumberFormat.bytes(text.utf8.count)), more than the "
+                                    + "\(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)", at: step.operand.range)
+                }
                 value = .string(text)
             } else {
                 value = try arithmetic(step.op, value, operand, at: first.range.through(step.operand.range))
