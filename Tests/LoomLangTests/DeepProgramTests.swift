@@ -115,14 +115,16 @@ final class OneLineBlockTests: LoomTestCase {
         let copy = error("model train = copy m")
         XCTAssertEqual(copy?.value, "`train` is a statement word and cannot be a name")
         XCTAssertEqual(copy?.traceback[1], "  --> line 1, column 7")
-        XCTAssertEqual(error("model dense {\n  input 4\n}")?.value, "`dense` is a layer word and cannot name a model")
+        XCTAssertEqual(error("model print {\n  input 4\n}")?.value, "`print` is a statement word and cannot name a model")
+        XCTAssertEqual(error("dense = 3")?.value, "`dense` is a layer word and cannot name a variable")
         XCTAssertEqual(error("data print = glyphs n 10")?.value, "`print` is a statement word and cannot be a name")
         XCTAssertEqual(error("load save \"x.safetensors\"")?.value, "`save` is a statement word and cannot be a name")
         let record = error("record train a=1")
         XCTAssertEqual(record?.value, "`train` is a statement word and cannot name a results table")
         XCTAssertEqual(record?.traceback[1], "  --> line 1, column 8")
+        // A layer word starts no line outside a model: it may name a model (as a tutorial's does).
         // A layer's own name names a part of its model, and may be any word.
-        guard case .ok = run("model n {\n  input 4\n  dense 2 as train\n}") else { return XCTFail() }
+        guard case .ok = run("model dense {\n  input 4\n  dense 2 as train\n}\nmodel d2 = copy dense") else { return XCTFail() }
         XCTAssertEqual(value("model fine = copy m\nfine.params"), "10")
     }
 }

@@ -69,4 +69,47 @@ final class TextWidthTests: XCTestCase {
             XCTAssertLessThanOrEqual(abs(back - x), 1e-11 * x, "1e-\(e) shown as \(text)")
         }
     }
+
+    /// Narrowing a table one column a step, the widest of its kind first:
+    /// the reference the table's narrowing in runs must match.
+    func referenceWidths(_ table: Table, width: Int) -> [Int] {
+        let n = table.columns.count
+        let all = [table.columns.map(\.title)] + table.rows
+        var widths = (0..<n).map { i in all.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
+        let budget = max(n * 2, width - (3 * n + 1))
+        while widths.reduce(0, +) > budget {
+            let wrapping = widths.indices.filter { table.columns[$0].wraps && widths[$0] > 12 }
+            let text = widths.indices.filter { table.columns[$0].alignment == .left && widths[$0] > 4 }
+            let candidates = !wrapping.isEmpty ? wrapping : !text.isEmpty ? text : Array(widths.indices)
+            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }), widths[widest] > 1 else { break }
+            widths[widest] -= 1
+        }
+        return widths
+    }
+
+    func testTablesNarrowAsOneColumnAStepWould() {
+        var random = SplitMix64(seed: 11)
+        func below(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
+        for _ in 0..<3000 {
+            let n = 1 + below(5)
+            let columns = (0..<n).map { _ in Table.Column("c", below(2) == 0 ? .left : .right, wraps: below(2) == 0) }
+            let rows = (0..<(1 + below(3))).map { _ in (0..<n).map { _ in String(repeating: "x", count: below(4) == 0 ? below(200) : below(30)) } }
+            let table = Table(columns: columns, rows: rows)
+            let width = below(120)
+            // The top border: each column's width plus its two spaces of padding.
+            let border = table.text(width: width).split(separator: "\n")[0].dropFirst().dropLast()
+            let shown = border.split(separator: "┬", omittingEmptySubsequences: false).map { $0.count - 2 }
+            XCTAssertEqual(shown, referenceWidths(table, width: width), "\(rows.map { $0.map(\.count) }) at \(width)")
+        }
+    }
+
+    /// A 4 MB cell is narrowed to the page at once, not a column a step.
+    func testAFourMegabyteCellFitsThePageQuickly() {
+        let start = Monotonic.now
+        let table = Table(columns: [.init("name"), .init("value", wraps: true)],
+                          rows: [["s", String(repeating: "y", count: 4 << 20)], ["t", String(repeating: "abc ", count: 1 << 20)]])
+        let text = table.text(width: 80)
+        XCTAssertTrue(text.split(separator: "\n").allSatisfy { $0.count <= 80 })
+        XCTAssertLessThan(Monotonic.now - start, 10)
+    }
 }

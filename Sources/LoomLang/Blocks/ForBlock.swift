@@ -25,7 +25,7 @@ extension Parser {
         guard let name = nameToken.word, !nameToken.text.contains(".") else {
             throw unexpected(nameToken, expected: "a name for the loop's value (`for k in 1 2 3 {`)")
         }
-        try Parser.refuseWord(name, naming: "a variable", at: nameToken.range)
+        try Parser.refuseWord(name, naming: "a variable", layers: true, at: nameToken.range)
         _ = advance()
         guard peek.word == "in" else { throw unexpected(peek, expected: "`in` after `for \(name)`") }
         _ = advance()

@@ -64,7 +64,7 @@ public struct Parser {
             return .expression(try parseExpression())
         }
         if isSymbol(peek(1), "=") {
-            try Parser.refuseWord(word, naming: "a variable", at: first.range)
+            try Parser.refuseWord(word, naming: "a variable", layers: true, at: first.range)
             _ = advance(); _ = advance()
             // `r = evaluate m on d` keeps a statement's result.
             if let keyword = peek.word, !Statements.forms(of: keyword).isEmpty {
@@ -95,11 +95,14 @@ public struct Parser {
         return .expression(try parseExpression())
     }
 
-    /// Refuses a statement's or a layer's word as a new name of the session:
-    /// the name would read as that statement at the start of a line.
+    /// Refuses a statement's word as a new name of the session: the name
+    /// would read as that statement at the start of a line (`train` alone
+    /// would not show a model `train`). Layer words, which start no line
+    /// outside a model, may name objects (`model dense { … }`), not variables.
     /// `what`: what the name would name ("a model"), nil for any name.
-    static func refuseWord(_ name: String, naming what: String? = nil, at range: SourceRange?) throws(LoomError) {
-        guard Statements.keywordSet.contains(name) || Layers.keywordSet.contains(name) else { return }
+    static func refuseWord(_ name: String, naming what: String? = nil, layers: Bool = false,
+                           at range: SourceRange?) throws(LoomError) {
+        guard Statements.keywordSet.contains(name) || (layers && Layers.keywordSet.contains(name)) else { return }
         let kind = Statements.keywordSet.contains(name) ? "statement" : "layer"
         throw LoomError(.syntax, "`\(name)` is a \(kind) word and cannot " + (what.map { "name \($0)" } ?? "be a name"), at: range)
     }
