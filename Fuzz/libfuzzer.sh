@@ -8,7 +8,7 @@
 set -eu
 seconds=${1:?seconds per target}
 shift
-targets=${*:-loom json wire safetensors npy idx csv deep}
+targets=${*:-loom json wire safetensors npy idx csv parameter deep}
 swift=${SWIFT:-swift}
 flags=${SWIFTFLAGS:-}
 corpus=.build/fuzz-corpus
