@@ -8,7 +8,7 @@
 set -eu
 seconds=${1:?seconds per target}
 shift
-targets=${*:-loom json wire safetensors npy idx csv parameter dictionary}
+targets=${*:-loom json wire safetensors npy idx csv parameter dictionary deep}
 swift=${SWIFT:-swift}
 flags=${SWIFTFLAGS:-}
 corpus=.build/fuzz-corpus

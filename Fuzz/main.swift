@@ -24,9 +24,11 @@ print("models: \(models.cases) cases, \(models.errors) ended in an error, \(mode
 for (kind, n) in models.errorKinds.sorted(by: { $0.value > $1.value }).prefix(8) { print("  \(n)× \(kind)") }
 let coding = FuzzRunner.programs(count: cases / 10, seed: seed, kind: .sparseCoding, before: keepCase)
 print("sparse coding: \(coding.cases) cases, \(coding.errors) ended in an error, \(coding.hangs.count) hangs")
+let deep = FuzzRunner.programs(count: cases / 100, seed: seed, kind: .deep, before: keepCase)
+print("deep programs: \(deep.cases) cases, \(deep.errors) ended in an error, \(deep.hangs.count) hangs")
 let differing = FuzzRunner.threadIndependence(count: cases / 100, seed: seed)
 print("thread independence: \(cases / 100) models trained on 1 and 2 threads, \(differing.count) differ")
-let hangs = programs.hangs + models.hangs + coding.hangs
+let hangs = programs.hangs + models.hangs + coding.hangs + deep.hangs
 for hang in hangs.prefix(5) { print("hang:\n\(hang)\n") }
 for difference in differing.prefix(5) { print("differs: \(difference)") }
 exit(hangs.isEmpty && differing.isEmpty ? 0 : 1)

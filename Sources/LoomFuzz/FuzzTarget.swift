@@ -25,6 +25,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// magic), else a saved dictionary; read, shown, saved and loaded back,
     /// used to code and to learn from, under a 64 MiB memory limit.
     case dictionary
+    /// A program `DeepPrograms` writes from the bytes (long chains, deep and
+    /// self-sharing lists and the statements that walk them), run in a session.
+    case deep
 
     /// Runs one input; true when the format's reader accepted it (an error
     /// is an answer too: only a crash is a failure).
@@ -63,6 +66,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             return outcome == .exact
         case .dictionary:
             return FuzzTarget.dictionaryFile(bytes)
+        case .deep:
+            // The least memory there is keeps every list, and so every walk over one, short.
+            let loom = LoomInterpreter(frontEnd: .terminal), sink = DiscardedOutput()
+            _ = loom.execute("set memory 16", output: sink)
+            if case .ok = loom.execute(DeepPrograms.program(from: bytes), output: sink) { return true }
+            return false
         }
     }
 
@@ -146,6 +155,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                                            metadata: [("loom.format", "loom-dictionary-1"), ("loom.shape", "2x2"),
                                                       ("loom.centered", "false"), ("loom.origin", "fuzz"), ("loom.costs", "0.5,0.25")])
             return [FuzzTarget.npy(descr: "<f4", shape: "(3, 4)", data: atoms), saved]
+        case .deep:
+            // A 201-term sum; a list doubled 11 times, printed; one nested 101 deep, listed and deleted;
+            // loops on one line; a string of 101 joins in a list, printed; brackets 120 deep.
+            return [[0, 0, 0, 50, 0, 0, 1, 0], [1, 2, 10, 6, 0], [2, 1, 0, 50, 6, 1, 6, 2], [0, 4, 3],
+                    [1, 5, 0, 100, 6, 0], [0, 3, 120, 0]]
         case .csv:
             return ["a,b,c,label\n1,2,3,0\n4,5,6,1\n", "1,2,3,4,setosa\n5,6,7,8,virginica\n", "0.5,1e3,-2,1\r\n"].map { Array($0.utf8) }
         }

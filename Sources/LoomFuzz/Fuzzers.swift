@@ -85,7 +85,11 @@ public struct Fuzzer {
 }
 
 /// What `FuzzRunner.programs` draws.
-public enum ProgramKind: Sendable { case mutated, models, sparseCoding }
+public enum ProgramKind: Sendable {
+    case mutated, models, sparseCoding
+    /// Long chains and deep or self-sharing values (`DeepPrograms`).
+    case deep
+}
 
 /// Runs fuzz cases and counts outcomes.
 public enum FuzzRunner {
@@ -118,6 +122,7 @@ public enum FuzzRunner {
             case .mutated: source = fuzzer.program()
             case .models: source = fuzzer.modelProgram()
             case .sparseCoding: source = fuzzer.codingProgram()
+            case .deep: source = fuzzer.deepProgram()
             }
             before(source)
             let started = Monotonic.now

@@ -125,7 +125,7 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(c.signature.title, "train")
         XCTAssertEqual(c.argument("model")?.name, ["cnn"])
         XCTAssertEqual(c.argument("on")?.name, ["digits", "train"])
-        guard case .binary("*", _, _)? = c.argument("epochs")?.kind else { return XCTFail("epochs not an expression") }
+        guard case .chain(_, let rest)? = c.argument("epochs")?.kind, rest.map(\.op) == ["*"] else { return XCTFail("epochs not an expression") }
         XCTAssertEqual(c.argument("lr")?.kind, .number(0.001))
     }
 
@@ -147,8 +147,8 @@ final class ParserTests: XCTestCase {
     }
 
     func testArithmeticPrecedence() throws {
-        guard case .expression(let e) = try parse("1 + 2 * 3")[0], case .binary("+", _, let right) = e.kind,
-              case .binary("*", _, _) = right.kind else { return XCTFail("wrong precedence") }
+        guard case .expression(let e) = try parse("1 + 2 * 3")[0], case .chain(_, let sum) = e.kind, sum.map(\.op) == ["+"],
+              case .chain(_, let product) = sum[0].operand.kind, product.map(\.op) == ["*"] else { return XCTFail("wrong precedence") }
     }
 
     func testMisspeltStatementSuggestsTheWord() {

@@ -97,7 +97,7 @@ extension Field {
                   spec[keyPath: path] = (0..<(required ? 1 : 0) + random.below(3)).map { i in
                       let value = random.below(2) == 0 ? Expr(kind: .number(Double(random.below(100)) / 4), range: Name().range)
                           : Expr(kind: .string("s\(random.below(10))"), range: Name().range)
-                      return kind == .columns ? Expr(kind: .binary("=", Expr(kind: .name(["c\(i)"]), range: value.range), value),
+                      return kind == .columns ? Expr(kind: .column(Expr(kind: .name(["c\(i)"]), range: value.range), value),
                                                      range: value.range) : value
                   }
               },
@@ -166,8 +166,9 @@ extension Expr {
         case .string(let s): return Field<Int>.quoted(s)
         case .name(let parts): return parts.joined(separator: ".")
         case .negate(let e): return "-" + e.source
-        case .binary("=", let l, let r): return l.source + "=" + r.source
-        case .binary(let op, let l, let r): return "(\(l.source) \(op) \(r.source))"
+        case .column(let l, let r): return l.source + "=" + r.source
+        // A chain is flat: its terms are written in a loop, in one pair of parentheses.
+        case .chain(let first, let rest): return "(" + first.source + rest.map { " \($0.op) " + $0.operand.source }.joined() + ")"
         case .list(let items): return items.map(\.source).joined(separator: " ")
         case .array(let items): return "[" + items.map(\.source).joined(separator: ", ") + "]"
         case .flag: return ""

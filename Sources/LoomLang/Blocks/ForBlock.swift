@@ -25,9 +25,7 @@ extension Parser {
         guard let name = nameToken.word, !nameToken.text.contains(".") else {
             throw unexpected(nameToken, expected: "a name for the loop's value (`for k in 1 2 3 {`)")
         }
-        if Statements.keywords.contains(name) || Layers.keywords.contains(name) {
-            throw LoomError(.syntax, "`\(name)` is a statement word and cannot name a variable", at: nameToken.range)
-        }
+        try Parser.refuseWord(name, naming: "a variable", layers: true, at: nameToken.range)
         _ = advance()
         guard peek.word == "in" else { throw unexpected(peek, expected: "`in` after `for \(name)`") }
         _ = advance()
@@ -59,9 +57,9 @@ extension Evaluator {
         for expr in values {
             if let parts = expr.name, case .object(let object)? = session[parts.joined(separator: ".")] {
                 items.append((.object(object), parts.joined(separator: ".")))
-            } else if case .list(let values) = try evaluate(expr) {
+            } else if case .list(let list) = try evaluate(expr) {
                 // A list (`[5%, 10%]`, or a name holding one) gives each of its values.
-                items += values.map { (.value($0), $0.display) }
+                items += list.items.map { (.value($0), $0.display) }
             } else {
                 let value = try evaluate(expr)
                 items.append((.value(value), value.display))

@@ -21,6 +21,7 @@ extension Parser {
     mutating func parseModel(at keyword: Token) throws(LoomError) -> Statement {
         let nameToken = peek
         guard let name = nameToken.word else { throw unexpected(nameToken, expected: "the model's name") }
+        try Parser.refuseWord(name, naming: "a model", at: nameToken.range)
         _ = advance()
         let open = peek
         guard isSymbol(open, "{") else { throw unexpected(open, expected: "`{` to open the layers") }

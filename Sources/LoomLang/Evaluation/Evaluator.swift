@@ -105,7 +105,7 @@ final class Evaluator {
         case .array(let items):
             var values: [Value] = []
             for item in items { values.append(try evaluate(item)) }
-            return .list(values)
+            return .list(try checked(ValueList(values), at: e.range))
         case .name(let parts):
             return try value(of: parts, at: e.range)
         case .negate(let inner):
@@ -115,27 +115,55 @@ final class Evaluator {
             case .percent(let p): return .percent(-p)
             default: throw LoomError(.type, "cannot negate a \(v.typeName)", at: e.range)
             }
-        case .binary:
-            return try evaluateChain(e)
+        case .chain(let first, let rest):
+            return try evaluateChain(first, rest)
+        case .column(_, let value):
+            return try evaluate(value)
         }
     }
 
-    /// `a + b - c …` as the parser builds it, a left-deep tree, folded in a
-    /// loop: a 10,000-term sum takes no more stack than one term (right
-    /// operands nest only as deep as parentheses may).
+    /// `a + b - c …`, one flat chain, folded left to right in a loop: a
+    /// 200,000-term sum takes no more stack than one term. A string grows
+    /// in place, so a long chain of strings costs its length, not its square.
     @inline(never)
-    func evaluateChain(_ e: Expr) throws(LoomError) -> Value {
-        var spine: [(op: Character, right: Expr, range: SourceRange)] = []
-        var node = e
-        while case .binary(let op, let left, let right) = node.kind {
-            spine.append((op, right, node.range))
-            node = left
-        }
-        var value = try evaluate(node)
-        for (op, right, range) in spine.reversed() {
-            value = try arithmetic(op, value, try evaluate(right), at: range)
+    func evaluateChain(_ first: Expr, _ rest: [Expr.Operation]) throws(LoomError) -> Value {
+        var value = try evaluate(first)
+        for (n, step) in rest.enumerated() {
+            if n % 4096 == 4095, interruptFlag.load(ordering: .relaxed) {
+                throw LoomError(.interrupted, "stopped by the user while the expression was evaluated", at: step.operand.range)
+            }
+            let operand = try evaluate(step.operand)
+            if step.op == "+", case .string(var text) = value {
+                value = .number(0)  // lets `text` be the only owner of its buffer
+                text += operand.display
+                if text.utf8.count > session.memoryLimit {
+                    throw LoomError(.value, "this string would hold \(NumberFormat.bytes(text.utf8.count)), more than the "
+                                    + "\(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)", at: step.operand.range)
+                }
+                value = .string(text)
+            } else {
+                value = try arithmetic(step.op, value, operand, at: first.range.through(step.operand.range))
+            }
         }
         return value
+    }
+
+    /// `list` if it is within the bounds every list keeps (depth, values,
+    /// the session's memory), which keep every walk over it short.
+    func checked(_ list: ValueList, at range: SourceRange) throws(LoomError) -> ValueList {
+        if list.depth > ValueList.maximumDepth {
+            throw LoomError(.value, "lists nest at most \(ValueList.maximumDepth) deep (lists inside lists); this one would be \(list.depth)",
+                            at: range)
+        }
+        if list.values > ValueList.maximumValues {
+            throw LoomError(.value, "a list holds at most \(NumberFormat.grouped(ValueList.maximumValues)) values, counting those of "
+                            + "the lists inside it each time they appear; this one would hold \(NumberFormat.grouped(list.values))", at: range)
+        }
+        if list.bytes > session.memoryLimit {
+            throw LoomError(.value, "this list would hold \(NumberFormat.bytes(list.bytes)), counting the lists inside it each time "
+                            + "they appear; more than the \(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)", at: range)
+        }
+        return list
     }
 
     /// What a name holds, or an object's field (`m.params`). Kept out of

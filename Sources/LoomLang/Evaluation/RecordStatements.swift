@@ -63,9 +63,7 @@ public final class SessionTable: SessionObject {
 
     /// RFC 4180 CSV: a header, then a row per record; numbers in full.
     var csv: String {
-        func quoted(_ s: String) -> String {
-            s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
-        }
+        let quoted = SessionTable.csvField
         let lines = [columns.map(quoted)] + rows.map { $0.map { v -> String in
             switch v {
             case .number(let x)?: return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
@@ -78,16 +76,35 @@ public final class SessionTable: SessionObject {
     }
 }
 
+extension SessionTable {
+    /// A CSV field as RFC 4180 writes it: in quotes, quotes doubled, when it
+    /// holds a comma, a quote, a CR or an LF. Read scalar by scalar: a CR LF
+    /// pair, or a quote a combining mark follows, is one `Character` and
+    /// would slip past a test of characters.
+    static func csvField(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        var out = String.UnicodeScalarView()
+        out.append("\"")
+        for scalar in s.unicodeScalars {
+            if scalar == "\"" { out.append("\"") }
+            out.append(scalar)
+        }
+        out.append("\"")
+        return String(out)
+    }
+}
+
 extension Evaluator {
     /// `record NAME COL=EXPR …`: a row appended to the results table NAME
     /// (made on first use).
     func record(_ a: Request<RecordRequest>) throws(LoomError) {
         let name = a.table.text
+        if session[name] == nil { try Parser.refuseWord(name, naming: "a results table", at: a.table.range) }
         let table = session[name] == nil ? SessionTable() : try object(a.table.expr, SessionTable.self)
         let pairs = a.values
         var row: [(column: String, value: Value)] = []
         for pair in pairs {
-            guard case .binary("=", let column, let expr) = pair.kind, let word = column.name?.first else { continue }
+            guard case .column(let column, let expr) = pair.kind, let word = column.name?.first else { continue }
             if row.contains(where: { $0.column == word }) {
                 throw LoomError(.value, "column `\(word)` is given twice", at: pair.range)
             }
@@ -116,10 +133,17 @@ extension Evaluator {
         }
         let x = try column(\.x), y = try column(\.y)
         let by = a.by != nil ? try column(\.by) : nil
+        // Groups in the order their labels first appear, found by label in one pass.
         var groups: [(label: String, rows: [[Value?]])] = []
+        var groupOfLabel: [String: Int] = [:]
         for row in table.rows {
             let label = by.flatMap { row[$0] }.map(SessionTable.text) ?? table.columns[y]
-            if let g = groups.firstIndex(where: { $0.label == label }) { groups[g].rows.append(row) } else { groups.append((label, [row])) }
+            if let g = groupOfLabel[label] {
+                groups[g].rows.append(row)
+            } else {
+                groupOfLabel[label] = groups.count
+                groups.append((label, [row]))
+            }
         }
         var series: [(name: String, values: [Double])] = []
         for g in groups {

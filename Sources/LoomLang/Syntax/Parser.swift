@@ -64,9 +64,7 @@ public struct Parser {
             return .expression(try parseExpression())
         }
         if isSymbol(peek(1), "=") {
-            if Statements.keywordSet.contains(word) || Layers.keywordSet.contains(word) {
-                throw LoomError(.syntax, "`\(word)` is a statement word and cannot name a variable", at: first.range)
-            }
+            try Parser.refuseWord(word, naming: "a variable", layers: true, at: first.range)
             _ = advance(); _ = advance()
             // `r = evaluate m on d` keeps a statement's result.
             if let keyword = peek.word, !Statements.forms(of: keyword).isEmpty {
@@ -97,6 +95,18 @@ public struct Parser {
         return .expression(try parseExpression())
     }
 
+    /// Refuses a statement's word as a new name of the session: the name
+    /// would read as that statement at the start of a line (`train` alone
+    /// would not show a model `train`). Layer words, which start no line
+    /// outside a model, may name objects (`model dense { … }`), not variables.
+    /// `what`: what the name would name ("a model"), nil for any name.
+    static func refuseWord(_ name: String, naming what: String? = nil, layers: Bool = false,
+                           at range: SourceRange?) throws(LoomError) {
+        guard Statements.keywordSet.contains(name) || (layers && Layers.keywordSet.contains(name)) else { return }
+        let kind = Statements.keywordSet.contains(name) ? "statement" : "layer"
+        throw LoomError(.syntax, "`\(name)` is a \(kind) word and cannot " + (what.map { "name \($0)" } ?? "be a name"), at: range)
+    }
+
     var atLineEndAfterFirstToken: Bool {
         let k = peek(1).kind
         return k == .newline || k == .end
@@ -117,6 +127,7 @@ public struct Parser {
             guard let name = nameToken.word else {
                 throw unexpected(nameToken, expected: "a name to define (`\(forms[0].keyword) NAME = …`)")
             }
+            try Parser.refuseWord(name, at: nameToken.range)
             _ = advance()
             guard isSymbol(peek, "=") else { throw unexpected(peek, expected: "`=`") }
             _ = advance()
@@ -211,6 +222,8 @@ public struct Parser {
             return Expr(kind: .list(items), range: first.range.through(items.last!.range))
         case .newName, .word:
             guard let word = t.word else { throw unexpected(t, expected: "a name for \(p.name)") }
+            // A layer's own name (`as`) names a part of its model, not a name of the session.
+            if p.kind == .newName, p.name != Layers.name.name { try Parser.refuseWord(word, at: t.range) }
             _ = advance()
             return Expr(kind: .name([word]), range: t.range)
         case .reference:
@@ -233,7 +246,7 @@ public struct Parser {
             return Expr(kind: .flag, range: (nameToken ?? t).range)
         case .expressions:
             var items: [Expr] = []
-            while !atLineEnd {
+            while !atLineEnd && !isSymbol(peek, "}") {
                 items.append(try parseExpression())
                 if isSymbol(peek, ",") { _ = advance() }
             }
@@ -253,16 +266,15 @@ public struct Parser {
             }
             return Expr(kind: .list(items), range: t.range.through(items.last!.range))
         case .columns:
-            // Each pair is kept as `=` applied to the column's name and its value.
             var pairs: [Expr] = []
-            while !atLineEnd {
+            while !atLineEnd && !isSymbol(peek, "}") {
                 let column = peek
                 guard let word = column.word, isSymbol(peek(1), "=") else {
                     throw unexpected(column, expected: "COLUMN=VALUE (like `acc=r.accuracy`)")
                 }
                 _ = advance(); _ = advance()
                 let value = try parseExpression()
-                pairs.append(Expr(kind: .binary("=", Expr(kind: .name([word]), range: column.range), value),
+                pairs.append(Expr(kind: .column(Expr(kind: .name([word]), range: column.range), value),
                                   range: column.range.through(value.range)))
                 if isSymbol(peek, ",") { _ = advance() }
             }
@@ -277,23 +289,30 @@ public struct Parser {
     // MARK: expressions
 
     mutating func parseExpression() throws(LoomError) -> Expr {
-        var left = try parseTerm()
+        let first = try parseTerm()
+        var rest: [Expr.Operation] = []
         while case .symbol(let op) = peek.kind, op == "+" || op == "-" {
             _ = advance()
-            let right = try parseTerm()
-            left = Expr(kind: .binary(op, left, right), range: left.range.through(right.range))
+            rest.append(Expr.Operation(op: op, operand: try parseTerm()))
         }
-        return left
+        return chain(first, rest)
     }
 
     mutating func parseTerm() throws(LoomError) -> Expr {
-        var left = try parseUnary()
+        let first = try parseUnary()
+        var rest: [Expr.Operation] = []
         while case .symbol(let op) = peek.kind, op == "*" || op == "/" {
             _ = advance()
-            let right = try parseUnary()
-            left = Expr(kind: .binary(op, left, right), range: left.range.through(right.range))
+            rest.append(Expr.Operation(op: op, operand: try parseUnary()))
         }
-        return left
+        return chain(first, rest)
+    }
+
+    /// Operands joined by operators of one precedence as one flat node (a
+    /// single operand as itself), however many terms: no tree per term.
+    func chain(_ first: Expr, _ rest: [Expr.Operation]) -> Expr {
+        guard let last = rest.last else { return first }
+        return Expr(kind: .chain(first, rest), range: first.range.through(last.operand.range))
     }
 
     mutating func parseUnary() throws(LoomError) -> Expr {

@@ -22,10 +22,11 @@ public struct LinePlot: Plot {
     static let markers: [Character] = ["•", "×", "+", "o", "◆", "#"]
 
     var range: (min: Double, max: Double)? { Scale.range(series.flatMap(\.values)) }
+    /// The longest series' count: computed once per drawing (it walks every series).
     var length: Int { series.map(\.values.count).max() ?? 0 }
 
-    /// The dot of value `v` at index `i` on a canvas of `width` × `height` dots.
-    func dot(_ i: Int, _ v: Double, width: Int, height: Int, top hi: Double, span: Double) -> (Int, Int) {
+    /// The dot of value `v` at index `i` of `length` on a canvas of `width` × `height` dots.
+    func dot(_ i: Int, of length: Int, _ v: Double, width: Int, height: Int, top hi: Double, span: Double) -> (Int, Int) {
         let x = length > 1 ? Int((Double(i) / Double(length - 1) * Double(width - 1)).rounded()) : 0
         return (x, Int(((hi - v) / span * Double(height - 1)).rounded()))
     }
@@ -33,13 +34,13 @@ public struct LinePlot: Plot {
     /// One series as braille dots joined by lines; several as one marker per
     /// series, a character each.
     func drawing(columns: Int, low lo: Double, high hi: Double) -> [String] {
-        let span = hi > lo ? hi - lo : 1
+        let span = hi > lo ? hi - lo : 1, length = self.length
         if series.count == 1 {
             var canvas = BrailleCanvas(columns: columns, rows: height)
             var previous: (Int, Int)?
             for (i, v) in series[0].values.enumerated() {
                 guard v.isFinite else { previous = nil; continue }
-                let p = dot(i, v, width: canvas.dotWidth, height: canvas.dotHeight, top: hi, span: span)
+                let p = dot(i, of: length, v, width: canvas.dotWidth, height: canvas.dotHeight, top: hi, span: span)
                 if let previous { canvas.line(from: previous, to: p) } else { canvas.set(p.0, p.1) }
                 previous = p
             }
@@ -48,7 +49,7 @@ public struct LinePlot: Plot {
         var canvas = GlyphCanvas(columns: columns, rows: height)
         for (k, s) in series.enumerated() {
             for (i, v) in s.values.enumerated() where v.isFinite {
-                let p = dot(i, v, width: canvas.dotWidth, height: canvas.dotHeight, top: hi, span: span)
+                let p = dot(i, of: length, v, width: canvas.dotWidth, height: canvas.dotHeight, top: hi, span: span)
                 canvas.set(p.0, p.1, glyph: LinePlot.markers[k % LinePlot.markers.count])
             }
         }
@@ -84,7 +85,7 @@ public struct LinePlot: Plot {
         var svg = SVG(width: w, height: h)
         if let title { svg.text(left, 16, title) }
         guard let (lo, hi) = range, length > 0 else { return svg.with { $0.text(left, top + 20, "(no finite values)") } }
-        let span = hi > lo ? hi - lo : 1
+        let span = hi > lo ? hi - lo : 1, length = self.length
         let plotW = w - left - right, plotH = h - top - bottom
         svg.line(left, top, left, top + plotH)
         svg.line(left, top + plotH, left + plotW, top + plotH)

@@ -59,11 +59,20 @@ public enum NumberFormat {
     static func scientific(_ x: Double, significant: Int) -> String {
         var exponent = Int(abs(x).log10Floor)
         var mantissa = x
-        var p = 1.0
-        for _ in 0..<abs(exponent) { p *= 10 }
-        mantissa = exponent >= 0 ? x / p : x * p
+        // 10^324 overflows to infinity: a subnormal (down to 5e-324) is
+        // scaled by 10^308 and then by the rest, each factor finite.
+        var p = 1.0, rest = 1.0
+        for _ in 0..<min(abs(exponent), 308) { p *= 10 }
+        for _ in 308..<max(308, abs(exponent)) { rest *= 10 }
+        mantissa = exponent >= 0 ? x / p : x * p * rest
         if abs(mantissa) >= 10 { mantissa /= 10; exponent += 1 }
-        let m = trimZeros(fixed(mantissa, decimals: max(0, significant - 1)))
+        var m = fixed(mantissa, decimals: max(0, significant - 1))
+        // 9.9999… rounded up to 10: one digit before the point, the exponent one more.
+        if m.hasPrefix("10") || m.hasPrefix("-10") {
+            exponent += 1
+            m = fixed(mantissa / 10, decimals: max(0, significant - 1))
+        }
+        m = trimZeros(m)
         let e = String(abs(exponent))
         return m + "e" + (exponent < 0 ? "-" : "+") + (e.count < 2 ? "0" + e : e)
     }

@@ -53,15 +53,7 @@ public struct Table: Sendable, Equatable {
         let all = [columns.map(\.title)] + rows + (footer.map { [$0] } ?? [])
         var widths = (0..<n).map { i in all.map { TextWidth.of(cell($0, i)) }.max() ?? 0 }
         // Borders and padding take 3 columns per cell plus one.
-        let budget = max(n * 2, width - (3 * n + 1))
-        // Narrow the wrapping (prose) columns first, then text, numbers last.
-        while widths.reduce(0, +) > budget {
-            let wrapping = widths.indices.filter { columns[$0].wraps && widths[$0] > 12 }
-            let text = widths.indices.filter { columns[$0].alignment == .left && widths[$0] > 4 }
-            let candidates = !wrapping.isEmpty ? wrapping : !text.isEmpty ? text : Array(widths.indices)
-            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }), widths[widest] > 1 else { break }
-            widths[widest] -= 1
-        }
+        narrow(&widths, to: max(n * 2, width - (3 * n + 1)))
         func line(_ left: String, _ mid: String, _ right: String) -> String {
             left + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: mid) + right
         }
@@ -91,6 +83,32 @@ public struct Table: Sendable, Equatable {
         out.append(line("└", "┴", "┘"))
         if let note { out += TextWidth.wrap(note, to: max(20, width)) }
         return out.joined(separator: "\n")
+    }
+
+    /// Narrows the wrapping (prose) columns first, then text, numbers last:
+    /// a column at a time, the widest of its kind (the first of equals), as
+    /// if by one column a step, but a run of equal steps at once — a cell of
+    /// 4 MB is not narrowed four million times.
+    func narrow(_ widths: inout [Int], to budget: Int) {
+        var total = widths.reduce(0, +)
+        while total > budget {
+            let wrapping = widths.indices.filter { columns[$0].wraps && widths[$0] > 12 }
+            let text = widths.indices.filter { columns[$0].alignment == .left && widths[$0] > 4 }
+            let (candidates, least) = !wrapping.isEmpty ? (wrapping, 12) : !text.isEmpty ? (text, 4) : (Array(widths.indices), 1)
+            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }), widths[widest] > 1 else { break }
+            // The columns as wide as the widest lose one each in turn, down to the next width of their kind.
+            let top = widths[widest]
+            let tied = candidates.filter { widths[$0] == top }
+            let next = max(least, candidates.filter { widths[$0] < top }.map { widths[$0] }.max() ?? 0)
+            let rounds = min(top - next, (total - budget) / tied.count)
+            if rounds > 0 {
+                for i in tied { widths[i] -= rounds }
+                total -= rounds * tied.count
+            } else {
+                widths[widest] -= 1
+                total -= 1
+            }
+        }
     }
 
     // MARK: HTML

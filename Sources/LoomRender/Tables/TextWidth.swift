@@ -17,28 +17,40 @@ public enum TextWidth {
     }
 
     /// `s` broken into lines of at most `width` columns, at spaces where it
-    /// can be, mid-word where a word is longer than the line.
+    /// can be, mid-word where a word is longer than the line. One pass over
+    /// the characters, counting as it goes: a 4 MB string wraps in linear time.
     public static func wrap(_ s: String, to width: Int) -> [String] {
         guard width > 0, s.count > width else { return [s] }
         var lines: [String] = []
-        var current = ""
-        for word in s.split(separator: " ", omittingEmptySubsequences: true) {
-            var word = Substring(word)
-            while word.count > width {
-                if !current.isEmpty { lines.append(current); current = "" }
-                lines.append(String(word.prefix(width)))
-                word = word.dropFirst(width)
-            }
-            if current.isEmpty {
-                current = String(word)
-            } else if current.count + 1 + word.count <= width {
+        var current = "", currentCount = 0
+        var word = "", wordCount = 0
+        /// A whole word (at most `width` long by now) joins the line or starts the next.
+        func place() {
+            guard wordCount > 0 else { return }
+            if currentCount == 0 {
+                (current, currentCount) = (word, wordCount)
+            } else if currentCount + 1 + wordCount <= width {
                 current += " " + word
+                currentCount += 1 + wordCount
             } else {
                 lines.append(current)
-                current = String(word)
+                (current, currentCount) = (word, wordCount)
             }
+            (word, wordCount) = ("", 0)
         }
-        if !current.isEmpty || lines.isEmpty { lines.append(current) }
+        for c in s {
+            if c == " " { place(); continue }
+            if wordCount == width {
+                // Longer than a line: its first `width` characters are a line of their own.
+                if currentCount > 0 { lines.append(current); (current, currentCount) = ("", 0) }
+                lines.append(word)
+                (word, wordCount) = ("", 0)
+            }
+            word.append(c)
+            wordCount += 1
+        }
+        place()
+        if currentCount > 0 || lines.isEmpty { lines.append(current) }
         return lines
     }
 }
