@@ -1,3 +1,4 @@
+import CMalloc
 import CZeroMQ
 import LoomCore
 import Synchronization
@@ -23,6 +24,8 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     let shellDelivery = DeliveryLog(channel: "shell")
     let controlDelivery = DeliveryLog(channel: "control")
     let stopping = Atomic<Bool>(false)
+    /// Messages dropped from stdin; only the control thread touches it.
+    private var stdinDropped = 0
     private var dispatcher: Dispatcher?
 
     /// Binds every socket of `connection`; fails with the endpoint that could
@@ -35,7 +38,7 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
             let endpoint = connection.endpoint(port)
             do {
                 let socket = try ZeroMQSocket(context, kind)
-                socket.setOption(ZMQ_MAXMSGSIZE, Int64(1 << 30))
+                socket.limitInbound(to: WireMessage.maximumBytes)
                 try socket.bind(endpoint)
                 return socket
             } catch {
@@ -50,6 +53,9 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         // A reply that cannot be delivered fails instead of vanishing, so it is
         // logged (the heartbeat's echo keeps ZeroMQ's silent drop).
         for socket in [shell, control] { socket.setOption(ZMQ_ROUTER_MANDATORY, Int32(1)) }
+        // Loom never asks for input: what arrives on stdin is read and dropped
+        // as it comes (`serveControl`), and little of it may wait meanwhile.
+        stdin.setOption(ZMQ_RCVHWM, Int32(16))
         let signer = self.signer
         do {
             iopub = try IOPubPublisher(context: context, endpoint: connection.endpoint(connection.iopubPort)) { topic in
@@ -79,7 +85,6 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         dispatcher.announceStarting()
         serveShell(dispatcher)
         shell.close()
-        stdin.close()
         controlThread.join()
         heartbeatThread.join()
         iopub.join()
@@ -128,11 +133,40 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         }
     }
 
+    /// Answers control requests and empties stdin, both on this thread, so
+    /// neither waits for a running cell.
     func serveControl(_ dispatcher: Dispatcher) {
-        defer { control.close() }
+        defer {
+            control.close()
+            stdin.close()
+        }
         while !stopping.load(ordering: .relaxed) {
-            guard let request = receive(on: control, .control, wait: true) else { continue }
+            let ready: [Bool]
+            do { ready = try ZeroMQSocket.poll([control, stdin], timeoutMilliseconds: -1) } catch {
+                if error.isTerminated { stopping.store(true, ordering: .relaxed) } else { KernelLog.error("control: \(error)") }
+                continue
+            }
+            if ready[1] { discardStdin() }
+            guard ready[0], let request = receive(on: control, .control, wait: false) else { continue }
             if case .shutdown = dispatcher.handle(request, on: .control) { beginShutdown() }
+        }
+    }
+
+    /// Drops what a client sent on stdin: this kernel sends no
+    /// `input_request`, so nothing there answers anything, and kept unread
+    /// it would stay in memory after the client left.
+    func discardStdin() {
+        do {
+            let (messages, bytes) = try stdin.discardQueued()
+            guard messages > 0 else { return }
+            let before = stdinDropped
+            stdinDropped += messages
+            if before == 0 || before / 1000 != stdinDropped / 1000 {  // the first, then one line per thousand
+                KernelLog.warning("stdin: dropped \(stdinDropped) message(s) so far, \(bytes) bytes just now (this kernel asks for no input)")
+            }
+            if bytes >= 1 << 20 { malloc_trim(0) }
+        } catch {
+            if error.isTerminated { stopping.store(true, ordering: .relaxed) } else { KernelLog.error("stdin: \(error)") }
         }
     }
 
