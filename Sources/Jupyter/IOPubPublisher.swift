@@ -38,8 +38,8 @@ final class IOPubPublisher: @unchecked Sendable {
         self.welcome = welcome
     }
 
-    func start() {
-        thread = BackgroundThread { [self] in run() }
+    func start() throws(ThreadError) {
+        thread = try BackgroundThread { [self] in run() }
     }
 
     /// Queues a message; any thread.

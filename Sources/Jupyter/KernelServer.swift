@@ -76,12 +76,22 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         let dispatcher = Dispatcher(interpreter: interpreter, transport: self, history: history,
                                     builder: builder, implementationVersion: implementationVersion)
         self.dispatcher = dispatcher
-        iopub.start()
-        let heartbeatThread = BackgroundThread { [heartbeat] in
-            heartbeat.echoForever()
-            heartbeat.close()
+        let heartbeatThread: BackgroundThread, controlThread: BackgroundThread
+        do {
+            try iopub.start()
+            heartbeatThread = try BackgroundThread { [heartbeat] in
+                heartbeat.echoForever()
+                heartbeat.close()
+            }
+            controlThread = try BackgroundThread { [self] in serveControl(dispatcher) }
+        } catch {
+            KernelLog.error("the kernel cannot serve: \(error)")
+            context.shutdown()  // ends whichever thread did start
+            iopub.join()
+            for socket in [shell, stdin, control, heartbeat] { socket.close() }
+            context.terminate()
+            return 1
         }
-        let controlThread = BackgroundThread { [self] in serveControl(dispatcher) }
         dispatcher.announceStarting()
         serveShell(dispatcher)
         shell.close()
@@ -218,10 +228,14 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         stopping.store(true, ordering: .relaxed)
         interruptFlag.store(true, ordering: .relaxed)
         context.shutdown()
-        _ = BackgroundThread {
-            sleep(5)
-            KernelLog.warning("a cell did not stop within 5 s of shutdown; exiting")
-            _exit(0)
+        do {
+            _ = try BackgroundThread {
+                sleep(5)
+                KernelLog.warning("a cell did not stop within 5 s of shutdown; exiting")
+                _exit(0)
+            }
+        } catch {
+            KernelLog.warning("a cell that does not stop will keep the kernel from exiting: \(error)")
         }
     }
 }

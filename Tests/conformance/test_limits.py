@@ -2,11 +2,15 @@
 stdin that nobody asks for, and the threads `set threads` can get."""
 
 import json
+import os
+import resource
+import subprocess
 import time
 
+import nbformat
 import zmq
 
-from conftest import RunningKernel, wait_for
+from conftest import LOOM, RunningKernel, wait_for
 from test_protocol import kernel_still_answers
 from test_reliability import rss_kib
 
@@ -74,3 +78,115 @@ def test_a_message_whose_frames_add_up_past_the_limit_is_dropped(tmp_path):
         kernel_still_answers(kernel)
     finally:
         kernel.stop()
+
+
+def loom_run(*args, timeout=30, **kw):
+    return subprocess.run([LOOM, "run", *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def cap_address_space(mib):
+    """A `preexec_fn` capping the child's address space, as `ulimit -v` does."""
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (mib * MIB, mib * MIB))
+
+
+def test_loom_run_refuses_fifos_and_devices_before_reading(tmp_path):
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        result = loom_run(path, timeout=10, preexec_fn=cap_address_space(2048))
+        assert result.returncode == 2, (path, result.returncode, result.stderr[-500:])
+        assert "not a regular file" in result.stderr, result.stderr
+
+
+def test_loom_run_refuses_a_notebook_over_the_size_limit(tmp_path):
+    huge = tmp_path / "huge.ipynb"
+    with open(huge, "wb") as f:
+        f.truncate(513 * MIB)  # sparse: no disk used
+    result = loom_run(huge, preexec_fn=cap_address_space(2048))
+    assert result.returncode == 2, result.stderr[-500:]
+    assert "513 MiB, larger than the 512 MiB a notebook may be" in result.stderr
+
+
+def test_loom_run_records_many_prints_as_one_output_in_little_memory(tmp_path):
+    digits = "0 1 2 3 4 5 6 7 8 9"
+    loops = "".join(f"for i{k} in {digits} {{\n" for k in range(5)) + "for k in 0 1 {\nprint i4\n}\n" + "}\n" * 5
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(loops), nbformat.v4.new_code_cell('print "after"')]
+    source = tmp_path / "prints.ipynb"
+    nbformat.write(nb, str(source))
+    out = tmp_path / "out.ipynb"
+    started = time.time()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", LOOM, "run", str(source), "-o", str(out), "-q"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-500:]
+    peak_kib = int(result.stderr.strip().splitlines()[-1])
+    print(f"\n200,000 prints: {time.time() - started:.1f} s, peak {peak_kib // 1024} MiB, "
+          f"notebook {out.stat().st_size // 1024} KiB")
+    ran = nbformat.read(str(out), as_version=4)
+    first = ran.cells[0].outputs
+    assert len(first) == 1 and first[0].output_type == "stream"
+    assert first[0].text == "".join(f"{d}\n{d}\n" for d in range(10)) * 10_000
+    assert ran.cells[1].outputs[0].text == "after\n"
+    assert peak_kib < 100 * 1024
+
+
+TRAIN_ON_MANY_THREADS = """set threads {threads}
+data g = glyphs n 300 size 12
+model m {{
+  input 12x12x1
+  flatten
+  dense 32 relu
+  dense 10 softmax
+}}
+train m on g epochs 1 batch 64
+print "trained"
+"""
+
+
+def loom_eval(source, preexec_fn, timeout=30):
+    try:
+        return subprocess.run([LOOM, "eval", "-"], input=source, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=preexec_fn, cwd="/")
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"still running after {timeout} s: {(e.stderr or b'')[-500:]!r}")
+
+
+def threads_of(uid):
+    """Every thread of every process of `uid`: what `ulimit -u` counts."""
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat(f"/proc/{pid}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            pass
+    return count
+
+
+def few_processes():
+    """A `preexec_fn` leaving room for about ten more threads under `ulimit -u`
+    (which does not bind root: as root, run as nobody)."""
+    uid = 65534 if os.geteuid() == 0 else os.geteuid()
+    limit = threads_of(uid) + 10
+
+    def limit_processes():
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+        if os.geteuid() == 0:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+    return limit_processes
+
+
+def test_threads_past_a_process_limit_fall_back_to_those_started():
+    result = loom_eval(TRAIN_ON_MANY_THREADS.format(threads=64), few_processes())
+    assert result.returncode == 0, result.stderr[-1000:]
+    assert "trained" in result.stdout
+    assert "threads could be started" in result.stderr and "`ulimit -u`" in result.stderr, result.stderr
+
+
+def test_threads_past_an_address_space_cap_fall_back_to_those_started():
+    result = loom_eval(TRAIN_ON_MANY_THREADS.format(threads=256), cap_address_space(2048))
+    assert result.returncode == 0, result.stderr[-1000:]
+    assert "trained" in result.stdout
+    assert "threads could be started" in result.stderr, result.stderr

@@ -57,7 +57,7 @@ extension Evaluator {
         let centered = a.flag("center")
         let x = try finite(centered ? SessionDictionary.centering(data.inputs.reshaped([data.count, sampleSize]))
                                     : data.inputs.reshaped([data.count, sampleSize]), at: dataExpr.range)
-        Parallel.setThreads(session.threads)
+        useThreads(session.threads)
 
         let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress)
         let started = Monotonic.now
@@ -138,7 +138,7 @@ extension Evaluator {
         let (encoder, coder) = try sparseEncoder(a, atoms: dictionary.dictionary.count)
         try checkMemory(bytes: x.batch * dictionary.dictionary.count * 12, what: "\(x.batch) codes over "
                         + "\(dictionary.dictionary.count) atoms", at: a.range)
-        Parallel.setThreads(session.threads)
+        useThreads(session.threads)
         let started = Monotonic.now
         guard let codes = SparseCoding.encode(x, with: dictionary.dictionary, encoder,
                                               shouldStop: Evaluator.interrupted) else {
