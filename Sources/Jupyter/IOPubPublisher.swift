@@ -38,8 +38,15 @@ final class IOPubPublisher: @unchecked Sendable {
         self.welcome = welcome
     }
 
+    /// Starts the thread that owns the sockets; without it, closes them
+    /// here, so the context can end.
     func start() throws(ThreadError) {
-        thread = try BackgroundThread { [self] in run() }
+        do { thread = try BackgroundThread { [self] in run() } } catch {
+            publisher.close()
+            inbox.close()
+            outbox.withLock { $0.close() }
+            throw error
+        }
     }
 
     /// Queues a message; any thread.

@@ -24,6 +24,8 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     let shellDelivery = DeliveryLog(channel: "shell")
     let controlDelivery = DeliveryLog(channel: "control")
     let stopping = Atomic<Bool>(false)
+    /// ZeroMQ's I/O and reaper threads, heartbeat, control and iopub.
+    static let threadsNeeded = 5
     /// Messages dropped from stdin; only the control thread touches it.
     private var stdinDropped = 0
     private var dispatcher: Dispatcher?
@@ -31,6 +33,11 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     /// Binds every socket of `connection`; fails with the endpoint that could
     /// not be bound (a port in use, an address not on this machine).
     public init(connection: ConnectionInfo, builder: MessageBuilder = MessageBuilder()) throws(ConnectionError) {
+        // ZeroMQ aborts the process when it cannot start its own threads, so
+        // they are checked for first.
+        if ThreadProbe.startable(KernelServer.threadsNeeded, mapping: 0, spare: 0) < KernelServer.threadsNeeded {
+            throw .noThreads(ThreadError(reason: "the system refused one"))
+        }
         self.connection = connection
         self.signer = Signer(key: connection.key)
         self.builder = builder

@@ -6,6 +6,7 @@ import Glibc
 /// or on address space (`ulimit -v`) was reached.
 public struct ThreadError: Error, CustomStringConvertible, Equatable {
     public let reason: String
+    public init(reason: String) { self.reason = reason }
     public var description: String {
         "cannot start a thread: \(reason) (a limit on processes or address space, `ulimit -u` or `ulimit -v`, was reached)"
     }

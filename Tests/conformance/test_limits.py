@@ -4,13 +4,15 @@ stdin that nobody asks for, and the threads `set threads` can get."""
 import json
 import os
 import resource
+import shutil
 import subprocess
+import tempfile
 import time
 
 import nbformat
 import zmq
 
-from conftest import LOOM, RunningKernel, wait_for
+from conftest import LOOM, wait_for
 from test_protocol import kernel_still_answers
 from test_reliability import rss_kib
 
@@ -27,57 +29,45 @@ def raw_socket(kernel, port_name):
     return sock
 
 
-def test_unread_stdin_frames_are_dropped_not_kept(tmp_path):
-    kernel = RunningKernel(tmp_path)
-    try:
-        baseline = rss_kib(kernel.process.pid)
-        sock = raw_socket(kernel, "stdin_port")
-        frame = b"x" * (10 * MIB)
-        for _ in range(12):
-            sock.send(frame)
-        sock.close()  # waits (linger) until everything is sent
-        assert wait_for(lambda: "stdin: dropped 1 message(s)" in kernel.log_text(), timeout=10), kernel.log_text()
-        time.sleep(1)
-        grown = rss_kib(kernel.process.pid) - baseline
-        peak = rss_kib(kernel.process.pid, "VmHWM") - baseline
-        print(f"\n120 MB sent on stdin: the kernel grew {grown // 1024} MiB (peak {peak // 1024} MiB)")
-        assert grown < 40 * 1024, f"the kernel kept {grown // 1024} MiB of unread stdin"
-        kernel_still_answers(kernel)
-    finally:
-        kernel.stop()
+def test_unread_stdin_frames_are_dropped_not_kept(kernel):
+    baseline = rss_kib(kernel.process.pid)
+    sock = raw_socket(kernel, "stdin_port")
+    frame = b"x" * (10 * MIB)
+    for _ in range(12):
+        sock.send(frame)
+    sock.close()  # waits (linger) until everything is sent
+    assert wait_for(lambda: "stdin: dropped 1 message(s)" in kernel.log_text(), timeout=10), kernel.log_text()
+    time.sleep(1)
+    grown = rss_kib(kernel.process.pid) - baseline
+    peak = rss_kib(kernel.process.pid, "VmHWM") - baseline
+    print(f"\n120 MB sent on stdin: the kernel grew {grown // 1024} MiB (peak {peak // 1024} MiB)")
+    assert grown < 40 * 1024, f"the kernel kept {grown // 1024} MiB of unread stdin"
+    kernel_still_answers(kernel)
 
 
-def test_a_frame_over_the_limit_is_refused_on_every_socket(tmp_path):
-    kernel = RunningKernel(tmp_path)
-    try:
-        for port in ("shell_port", "control_port", "stdin_port"):
-            sock = raw_socket(kernel, port)
-            sock.send(b"y" * (LIMIT + 1))  # ZeroMQ disconnects this peer before storing it
-            sock.close()
-        sock = raw_socket(kernel, "shell_port")
-        sock.send(b"small and malformed")
-        assert wait_for(lambda: "dropped a message on shell" in kernel.log_text(), timeout=10)
-        time.sleep(0.5)
-        log = kernel.log_text()
-        assert log.count("dropped a message on shell") == 1, log  # the small one only
-        assert "stdin: dropped" not in log, log
+def test_a_frame_over_the_limit_is_refused_on_every_socket(kernel):
+    for port in ("shell_port", "control_port", "stdin_port"):
+        sock = raw_socket(kernel, port)
+        sock.send(b"y" * (LIMIT + 1))  # ZeroMQ disconnects this peer before storing it
         sock.close()
-        kernel_still_answers(kernel)
-    finally:
-        kernel.stop()
+    sock = raw_socket(kernel, "shell_port")
+    sock.send(b"small and malformed")
+    assert wait_for(lambda: "dropped a message on shell" in kernel.log_text(), timeout=10)
+    time.sleep(0.5)
+    log = kernel.log_text()
+    assert log.count("dropped a message on shell") == 1, log  # the small one only
+    assert "stdin: dropped" not in log, log
+    sock.close()
+    kernel_still_answers(kernel)
 
 
-def test_a_message_whose_frames_add_up_past_the_limit_is_dropped(tmp_path):
-    kernel = RunningKernel(tmp_path)
-    try:
-        sock = raw_socket(kernel, "shell_port")
-        part = b"z" * (LIMIT // 2)
-        sock.send_multipart([b"<IDS|MSG>", b"", b"{}", b"{}", b"{}", part, part, b"!"])
-        assert wait_for(lambda: "over the limit of 16777216" in kernel.log_text(), timeout=10), kernel.log_text()
-        sock.close()
-        kernel_still_answers(kernel)
-    finally:
-        kernel.stop()
+def test_a_message_whose_frames_add_up_past_the_limit_is_dropped(kernel):
+    sock = raw_socket(kernel, "shell_port")
+    part = b"z" * (LIMIT // 2)
+    sock.send_multipart([b"<IDS|MSG>", b"", b"{}", b"{}", b"{}", part, part, b"!"])
+    assert wait_for(lambda: "over the limit of 16777216" in kernel.log_text(), timeout=10), kernel.log_text()
+    sock.close()
+    kernel_still_answers(kernel)
 
 
 def loom_run(*args, timeout=30, **kw):
@@ -163,11 +153,11 @@ def threads_of(uid):
     return count
 
 
-def few_processes():
-    """A `preexec_fn` leaving room for about ten more threads under `ulimit -u`
+def few_processes(more=10):
+    """A `preexec_fn` leaving room for `more` threads under `ulimit -u`
     (which does not bind root: as root, run as nobody)."""
     uid = 65534 if os.geteuid() == 0 else os.geteuid()
-    limit = threads_of(uid) + 10
+    limit = threads_of(uid) + more
 
     def limit_processes():
         resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
@@ -190,3 +180,21 @@ def test_threads_past_an_address_space_cap_fall_back_to_those_started():
     assert result.returncode == 0, result.stderr[-1000:]
     assert "trained" in result.stdout
     assert "threads could be started" in result.stderr, result.stderr
+
+
+def test_a_kernel_without_the_threads_it_needs_says_so_and_exits():
+    from jupyter_client.connect import write_connection_file
+
+    folder = tempfile.mkdtemp(prefix="loom-limits-")
+    try:
+        os.chmod(folder, 0o755)
+        connection = os.path.join(folder, "kernel.json")
+        write_connection_file(connection, key=b"k", ip="127.0.0.1")
+        os.chmod(connection, 0o644)
+        # Room for the main thread and OpenBLAS's first one, not for ZeroMQ's.
+        result = subprocess.run([LOOM, "kernel", "-f", connection], capture_output=True, text=True, timeout=10,
+                                preexec_fn=few_processes(more=3), cwd="/")
+        assert result.returncode == 2, result.stderr[-1000:]
+        assert "the kernel needs 5 threads: cannot start a thread" in result.stderr, result.stderr
+    finally:
+        shutil.rmtree(folder)
