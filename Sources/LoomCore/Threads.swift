@@ -64,22 +64,19 @@ public enum ThreadProbe {
                 let mapping = reserve(bytes)
                 if mapping != nil { gate.withLock { $0.mapped += 1 } }
                 started.withLock { $0 = true }
-                while !gate.withLock({ $0.release }) { pause(milliseconds: 1) }
+                while !gate.withLock({ $0.release }) { pause() }
                 if let mapping { release(mapping, bytes) }
             }) else { break }
             probes.append(probe)
-            while !started.withLock({ $0 }) { pause(milliseconds: 1) }
+            while !started.withLock({ $0 }) { pause() }
             if gate.withLock({ $0.mapped }) < probes.count { break }
         }
         gate.withLock { $0.release = true }
         probes.forEach { $0.join() }
         // A joined thread still counts against `ulimit -u` for a moment, until
         // the system has reaped it: wait (a second at most) until it has.
-        var waited = 0
-        while threadsInProcess() > threadsBefore && waited < 1000 {
-            pause(milliseconds: 1)
-            waited += 1
-        }
+        let deadline = Monotonic.now + 1
+        while threadsInProcess() > threadsBefore && Monotonic.now < deadline { pause() }
         return gate.withLock { $0.mapped }
     }
 
@@ -105,8 +102,9 @@ public enum ThreadProbe {
         munmap(mapping, max(bytes, 1))
     }
 
-    private static func pause(milliseconds: Int) {
-        var ts = timespec(tv_sec: 0, tv_nsec: milliseconds * 1_000_000)
+    /// A short wait for another thread (50 µs).
+    private static func pause() {
+        var ts = timespec(tv_sec: 0, tv_nsec: 50_000)
         nanosleep(&ts, nil)
     }
 }
