@@ -32,7 +32,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "LoomFuzz", dependencies: ["Jupyter", "LoomLang", "LoomEngine", "LoomCore"]),
+        .target(name: "LoomFuzz", dependencies: ["Jupyter", "LoomLang", "LoomEngine", "LoomCore", "LoomNotebook"]),
         .executableTarget(name: "loom-fuzz", dependencies: ["LoomFuzz"], path: "Fuzz", exclude: ["LibFuzzer", "libfuzzer.sh", "sanitize.sh"]),
         // libFuzzer's entry point with -DLIBFUZZER (`make fuzz-coverage`); a corpus replayer otherwise.
         .executableTarget(name: "loom-libfuzzer", dependencies: ["LoomFuzz"], path: "Fuzz/LibFuzzer",

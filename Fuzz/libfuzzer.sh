@@ -8,7 +8,7 @@
 set -eu
 seconds=${1:?seconds per target}
 shift
-targets=${*:-loom json wire safetensors npy idx csv}
+targets=${*:-loom json wire safetensors npy idx csv parameter}
 swift=${SWIFT:-swift}
 flags=${SWIFTFLAGS:-}
 corpus=.build/fuzz-corpus

@@ -79,25 +79,33 @@ public enum Files {
         String(decoding: try read(path), as: UTF8.self)
     }
 
-    /// Writes `bytes` to `path` as users' tools do, and so that a reader never
-    /// sees half a file: through a symlink to its target; keeping an existing
-    /// file's permissions (a new one gets `mode`, less the umask); refusing to
-    /// replace anything but a regular file (a device, a FIFO, a directory).
-    /// The bytes go to a temporary file beside the target — a name nobody can
-    /// guess, created with `O_EXCL` — which is renamed over it, and removed on
-    /// any failure; leftovers of a killed earlier write are cleaned up first.
-    /// A file with other hard links is written in place instead, so the links
-    /// keep seeing it (as nbconvert and papermill do).
+    /// Writes `bytes` to `path` so that a reader, or a kill at any moment,
+    /// finds either the old file or the whole new one: the bytes go to a
+    /// temporary file beside the target (`mkstemp`, `O_EXCL`), are synced, and
+    /// the temporary is renamed over the target (removed on any failure).
+    /// As users' tools do, it writes through a symlink to its target, keeps an
+    /// existing file's permissions (a new one gets `mode`, less the umask),
+    /// and refuses what it should not replace: anything but a regular file, a
+    /// read-only file, a loop of symlinks. A file with other hard links gets a
+    /// new inode, as with `sed -i` and many editors' saves: the other links
+    /// keep the previous bytes (rewriting in place would leave every link
+    /// truncated when the write is killed). Temporaries of killed earlier
+    /// writes in the folder are removed first.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
-        let target = resolvedLinks(path)
+        let target = try resolvedLinks(path)
         var info = stat()
         let exists = stat(target, &info) == 0
+        if !exists, Glibc.errno != ENOENT { throw .errno(path) }
         if exists, info.st_mode & S_IFMT != S_IFREG {
             throw FileError(path: path, reason: "not a regular file (a directory, FIFO or device); Loom only replaces files")
         }
-        if exists, info.st_nlink > 1 { return try writeInPlace(bytes, to: target) }
-        removeLeftovers(of: target)
-        var template = Array((temporaryPrefix(of: target) + "XXXXXX").utf8CString)
+        if exists, info.st_mode & 0o222 == 0 {
+            throw FileError(path: path, reason: "read-only (mode \(String(info.st_mode & 0o7777, radix: 8))); Loom does not "
+                            + "replace a file protected from writing: make it writable (chmod u+w) or write elsewhere")
+        }
+        if exists, access(target, W_OK) != 0 { throw .errno(path) }
+        removeLeftovers(in: folder(of: target))
+        var template = Array((temporaryPrefix(of: target) + "\(getpid())-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .errno(target) }
         let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -115,22 +123,36 @@ public enum Files {
         if rename(temporary, target) != 0 { let e = FileError.errno(path); unlink(temporary); throw e }
     }
 
-    /// `.NAME.loom-tmp-` in the target's folder: hidden, and recognisable as ours.
+    /// What temporary files are called: `.NAME.loom-tmp-PID-XXXXXX` beside the
+    /// target, hidden, recognisable as Loom's, and naming the process writing it.
+    static let temporaryMarker = ".loom-tmp-"
+
+    /// `FOLDER/.NAME.loom-tmp-`, the name cut short enough that the whole
+    /// temporary name fits the file system's 255 bytes.
     static func temporaryPrefix(of target: String) -> String {
         let slash = target.lastIndex(of: "/")
-        let folder = slash.map { String(target[...$0]) } ?? ""
         let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        return folder + "." + name + ".loom-tmp-"
+        var kept = String.UnicodeScalarView()
+        var length = 0
+        for scalar in name.unicodeScalars {
+            length += String(scalar).utf8.count
+            if length > 200 { break }
+            kept.append(scalar)
+        }
+        return (slash.map { String(target[...$0]) } ?? "") + "." + String(kept) + temporaryMarker
     }
 
-    /// Temporary files of an earlier write to `target` that was killed
-    /// (older than ten minutes, so a write still going on is left alone).
-    static func removeLeftovers(of target: String) {
-        let prefix = temporaryPrefix(of: target)
-        let slash = prefix.lastIndex(of: "/")
-        let folder = slash.map { String(prefix[..<$0]) } ?? "."
-        let namePrefix = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
-        guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return }
+    /// The folder holding `path`: `a/b` for `a/b/c`, `/` for `/c`, `.` for `c`.
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Removes temporary files of Loom writes in `folder` that were killed:
+    /// those whose process is gone, and those older than ten minutes that
+    /// name no process (a write still going on is left alone).
+    static func removeLeftovers(in folder: String) {
+        guard let dir = opendir(folder) else { return }
         defer { closedir(dir) }
         let now = time(nil)
         while let entry = readdir(dir) {
@@ -138,15 +160,24 @@ public enum Files {
             // name, so copying the whole `d_name` array reads past it.
             let name = String(cString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
                 .assumingMemoryBound(to: CChar.self))
-            guard name.hasPrefix(namePrefix) else { continue }
-            let full = (folder.isEmpty ? "" : folder + "/") + name
+            guard name.hasPrefix("."), let marker = name.ranges(of: temporaryMarker).last else { continue }
+            let full = (folder == "/" ? "" : folder) + "/" + name
             var info = stat()
-            if lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG, now - info.st_mtim.tv_sec > 600 { unlink(full) }
+            guard lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            let writer = name[marker.upperBound...].split(separator: "-").first.flatMap { pid_t($0) }
+            let abandoned: Bool
+            if let writer, writer > 0 {
+                abandoned = writer != getpid() && kill(writer, 0) != 0 && Glibc.errno == ESRCH
+            } else {
+                abandoned = now - info.st_mtim.tv_sec > 600
+            }
+            if abandoned { unlink(full) }
         }
     }
 
-    /// `path` with every symlink followed (a dangling link's target is where a new file goes).
-    static func resolvedLinks(_ path: String) -> String {
+    /// `path` with every symlink followed (a dangling link's target is where
+    /// a new file goes); a loop, or more than 40 links in a row, is an error.
+    static func resolvedLinks(_ path: String) throws(FileError) -> String {
         var current = path
         for _ in 0..<40 {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -159,7 +190,7 @@ public enum Files {
                 current = (current.lastIndex(of: "/").map { String(current[...$0]) } ?? "") + link
             }
         }
-        return current
+        throw FileError(path: path, reason: "a loop of symbolic links (or more than 40 in a row) that never reaches a file")
     }
 
     static func currentUmask() -> mode_t {
@@ -179,14 +210,6 @@ public enum Files {
             written += n
         }
         return nil
-    }
-
-    /// Truncates and rewrites a file with several hard links, so every link sees the new bytes.
-    static func writeInPlace(_ bytes: [UInt8], to target: String) throws(FileError) {
-        let fd = open(target, O_WRONLY | O_TRUNC)
-        guard fd >= 0 else { throw .errno(target) }
-        if let error = writeAll(bytes, to: fd, path: target) { close(fd); throw error }
-        if fsync(fd) != 0 || close(fd) != 0 { throw .errno(target) }
     }
 
     /// Appends to `path`, creating it if needed.

@@ -15,6 +15,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Wire framing and message parsing (frames separated by `<IDS|MSG>`-style markers, see `frames`).
     case wire
     case safetensors, npy, idx, csv
+    /// `loom run -p NAME VALUE` (see `ParameterFuzzer`): a parameter that is
+    /// not refused must become exactly one assignment of exactly its value.
+    case parameter
 
     /// Runs one input; true when the format's reader accepted it (an error
     /// is an answer too: only a crash is a failure).
@@ -46,6 +49,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .csv:
             _ = try? CSVLoader.load(bytes: bytes, label: .first, shape: [2, 2], source: "fuzz")
             return (try? CSVLoader.load(bytes: bytes, source: "fuzz")) != nil
+        case .parameter:
+            // A wrong assignment is a finding: it stops the run as a crash does.
+            let outcome = ParameterFuzzer.check(bytes)
+            if case .violation(let what) = outcome { preconditionFailure("a parameter injects: \(what)") }
+            return outcome == .exact
         }
     }
 
@@ -98,6 +106,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [1, 2, 3, 4, 5, 6, 7, 8]
             let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 2, 1, 0]
             return [[UInt8(255 * images.count / (images.count + labels.count))] + images + labels]
+        case .parameter:
+            return ["5", "-1e-3", "10%", "[5%, 10%, 20%]", "say \"hi\"\\now\nand\tthen", "ks\u{0}[1, 'a', [2.5, \"b\"]]",
+                    "\u{0600}\"", "名前\u{0}値", "[1] print 2"].map { Array($0.utf8) }
         case .csv:
             return ["a,b,c,label\n1,2,3,0\n4,5,6,1\n", "1,2,3,4,setosa\n5,6,7,8,virginica\n", "0.5,1e3,-2,1\r\n"].map { Array($0.utf8) }
         }

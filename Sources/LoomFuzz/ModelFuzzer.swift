@@ -63,12 +63,11 @@ extension Fuzzer {
         lines.append("}")
         let loss = softmax && random.below(3) > 0 ? "crossentropy" : "mse"
         let validated = random.below(2) == 0
-        let control = [validated && random.below(2) == 0 ? " patience \(1 + random.below(2))" : "",
-                       random.below(3) == 0 ? " restore" : "", random.below(3) == 0 ? " monitor \(pick(["loss", "accuracy"]))" : "",
-                       random.below(3) == 0 ? " schedule \(Schedules.random(&random))" : ""].joined()
-        lines.append("h = train m on g.train epochs \(1 + random.below(3)) batch \(1 + random.below(40))"
-                     + " optimizer \(pick(OptimizerKind.allCases.map(\.rawValue))) loss \(loss)"
-                     + (validated ? " validate g.test" : "") + control)
+        // The rest of train's options (batch, optimizer, patience, monitor,
+        // restore, schedule) are drawn from its declared fields.
+        lines.append("h = " + statement("train", ["model": "m", "on": "g.train", "epochs": String(1 + random.below(3)), "loss": loss,
+                                                   "validate": validated ? "g.test" : nil, "lr": nil, "target": nil,
+                                                   "checkpoint": nil]))
         lines += ["r = evaluate m on g.test", "record runs loss=r.loss epochs=h.epochs params=m.params",
                   "show sparsity m on g.test", "predict m on g.test first 3 mistakes", "summary m"]
         if random.below(3) == 0 {
@@ -78,8 +77,9 @@ extension Fuzzer {
         if random.below(3) == 0 {
             lines.append("prune m \(random.below(100))%" + (random.below(2) == 0 ? " global" : ""))
             if random.below(2) == 0 { lines.append("rewind m") }
-            lines += ["train m on g.train epochs 1 batch \(1 + random.below(40)) loss \(loss)", "evaluate m on g.test",
-                      "show pruning m"]
+            lines += [statement("train", ["model": "m", "on": "g.train", "epochs": "1", "loss": loss, "validate": nil, "lr": nil,
+                                          "target": nil, "checkpoint": nil, "patience": nil, "restore": nil]),
+                      "evaluate m on g.test", "show pruning m"]
         }
         if body.contains(where: { $0.hasPrefix("conv2d") }) { lines.append("show filters m.conv1") }
         lines.append("show histogram m.dense1")
@@ -125,20 +125,26 @@ extension Fuzzer {
                      random.below(5) == 0 ? "data p = glyphs n \(n) size 8" : "data p = patches n \(n) size \(size)"]
         let method = pick(DictionaryLearning.Method.allCases)
         let sparsity = random.below(10) == 0 ? atoms + 1 : 1 + random.below(atoms)
-        var learn = "dictionary D = learn p atoms \(atoms) method \(method.rawValue) iterations \(1 + random.below(3))"
-        learn += method == .online && random.below(2) == 0 ? " alpha 0.0\(1 + random.below(9))" : " sparsity \(sparsity)"
-        if method == .online { learn += " batch \(1 + random.below(50))" }
-        if random.below(3) == 0 { learn += " tolerance 0.0\(random.below(10))" }
-        if random.below(2) == 0 { learn += " center" }
+        // Iterations, batch, tolerance and centring are drawn from learn's declared fields.
+        let online = method == .online && random.below(2) == 0
+        let learn = statement("dictionary learn", ["name": "D", "data": "p", "atoms": String(atoms), "method": method.rawValue,
+                                                   "alpha": online ? "0.0\(1 + random.below(9))" : nil,
+                                                   "sparsity": online ? nil : String(sparsity)])
         let positive = random.below(3) == 0 ? " positive" : ""
         let coder = pick(["omp sparsity \(sparsity)", "omp error 0.\(random.below(10))", "lasso alpha 0.0\(random.below(10))\(positive)",
                           "threshold 0.\(random.below(10))\(positive)"])
-        lines += [learn, "codes C = encode p with D \(coder)", "show atoms D first \(1 + random.below(20))", "show codes C",
+        lines += [learn, "codes C = encode p with D \(coder)", statement("show atoms", ["dictionary": "D"]), "show codes C",
                   "show codes C sample \(1 + random.below(n + 2))", "list", "D", "C"]
         return lines.joined(separator: "\n")
     }
 
     mutating func pick<T>(_ choices: [T]) -> T { choices[random.below(choices.count)] }
+
+    /// A line of the form `title` with random values its fields allow, the
+    /// arguments in `given` set (nil leaves one out).
+    mutating func statement(_ title: String, _ given: [String: String?]) -> String {
+        Statements.randomLine(title, given: given, random: &random) ?? title
+    }
 }
 
 extension FuzzRunner {

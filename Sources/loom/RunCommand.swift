@@ -49,9 +49,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if output != nil && inplace { throw ValidationError("give either -o or --inplace, not both") }
         if parameter.count % 2 != 0 { throw ValidationError("-p takes a NAME and a VALUE") }
-        for name in stride(from: 0, to: parameter.count, by: 2).map({ parameter[$0] }) where !Parameters.isName(name) {
-            throw ValidationError("'\(name)' is not a Loom name: use letters, digits and _")
-        }
+        do { try Parameters.check(parameters, reserved: reservedWords) } catch { throw ValidationError(error.description) }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 
@@ -62,11 +60,13 @@ struct RunCommand: ParsableCommand {
             TerminalOutput.write(2, "loom run: \(error)\n")
             throw ExitCode(2)
         }
-        let pairs = stride(from: 0, to: parameter.count, by: 2).map { (name: parameter[$0], value: parameter[$0 + 1]) }
-        for name in Parameters.unknown(pairs, in: book) {
+        for name in Parameters.unknown(parameters, in: book) {
             TerminalOutput.write(2, "loom run: warning: the parameters cell does not define `\(name)`; it is set anyway\n")
         }
-        Parameters.inject(pairs, into: &book)
+        do { try Parameters.inject(parameters, into: &book, reserved: reservedWords) } catch {
+            TerminalOutput.write(2, "loom run: \(error)\n")
+            throw ExitCode(2)
+        }
         let runner = NotebookRunner(interpreter: LoomInterpreter())
         // The cells see the notebook's folder as their working directory; the
         // caller's is back before the notebook is written.
@@ -101,6 +101,14 @@ struct RunCommand: ParsableCommand {
         }
         if !failures.isEmpty && !allowErrors { throw ExitCode(1) }
     }
+
+    /// The `-p NAME VALUE` pairs.
+    var parameters: [(name: String, value: String)] {
+        stride(from: 0, to: parameter.count - 1, by: 2).map { (name: parameter[$0], value: parameter[$0 + 1]) }
+    }
+
+    /// Words that begin statements and layers cannot name a parameter.
+    var reservedWords: Set<String> { Set(Statements.keywords + Layers.keywords) }
 
     func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

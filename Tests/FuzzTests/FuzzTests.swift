@@ -49,6 +49,16 @@ final class FuzzTests: XCTestCase {
         XCTAssertEqual(FuzzRunner.threadIndependence(count: 50, seed: 12, threads: 3), [])
     }
 
+    /// Random values and names for `loom run -p`, built from the pieces that
+    /// broke escaping (CR LF, a quote joined to U+0600, brackets): each is
+    /// refused or becomes exactly one assignment of exactly its value.
+    func testParametersBecomeExactlyOneAssignmentOfTheirValue() {
+        XCTAssertEqual(ParameterFuzzer.random(count: 20_000, seed: 24), [])
+        XCTAssertEqual(ParameterFuzzer.check(name: "ks", value: "[1]\r\nprint \"INJECTED\""), .refused)
+        XCTAssertEqual(ParameterFuzzer.check(name: "s", value: "\u{0600}\"\nprint \"INJECTED\"\n\""), .exact)
+        XCTAssertEqual(ParameterFuzzer.check(name: "ks", value: "[5%, 'a\\'b', [-1e3]]"), .exact)
+    }
+
     func testRandomAndDamagedFramesAreRejectedNotFatal() {
         let report = FuzzRunner.wire(count: 30_000, seed: 7)
         XCTAssertEqual(report.cases, 30_000)

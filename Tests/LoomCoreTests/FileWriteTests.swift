@@ -57,22 +57,78 @@ final class FileWriteTests: XCTestCase {
         XCTAssertThrowsError(try Files.writeAtomically(Array("x".utf8), to: folder))
     }
 
-    func testAHardLinkedFileIsWrittenInPlace() throws {
+    /// A rename gives the target a new inode, as an editor's save does: the
+    /// other link keeps the previous bytes, whole (a rewrite in place left
+    /// both links truncated when it was killed).
+    func testAHardLinkedFileIsReplacedAndItsOtherLinkKeepsTheOldBytes() throws {
         let a = folder + "/a.ipynb", b = folder + "/b.ipynb"
         try "one".write(toFile: a, atomically: false, encoding: .utf8)
         XCTAssertEqual(link(a, b), 0)
+        var before = stat()
+        XCTAssertEqual(stat(a, &before), 0)
         try Files.writeAtomically(Array("two".utf8), to: a)
-        XCTAssertEqual(text(b), "two", "the other link sees the new notebook")
+        XCTAssertEqual(text(a), "two")
+        XCTAssertEqual(text(b), "one", "the other link keeps the previous notebook")
+        var after = stat()
+        XCTAssertEqual(stat(a, &after), 0)
+        XCTAssertNotEqual(after.st_ino, before.st_ino, "the new bytes are a new file renamed into place")
+        XCTAssertEqual(entries(), ["a.ipynb", "b.ipynb"])
     }
 
-    func testLeftoversOfAKilledWriteAreCleanedUp() throws {
-        let target = folder + "/nb.ipynb"
-        let stale = folder + "/.nb.ipynb.loom-tmp-AbC123", recent = folder + "/.nb.ipynb.loom-tmp-XyZ789"
-        try "half".write(toFile: stale, atomically: false, encoding: .utf8)
-        try "busy".write(toFile: recent, atomically: false, encoding: .utf8)
+    func testAReadOnlyFileIsRefusedAndKept() throws {
+        let locked = folder + "/locked.safetensors"
+        try "kept".write(toFile: locked, atomically: false, encoding: .utf8)
+        chmod(locked, 0o444)
+        XCTAssertThrowsError(try Files.writeAtomically(Array("new".utf8), to: locked)) { error in
+            XCTAssertEqual((error as? FileError)?.path, locked)
+            XCTAssertTrue((error as? FileError)?.reason.hasPrefix("read-only (mode 444)") ?? false, "\(error)")
+        }
+        XCTAssertEqual(text(locked), "kept")
+        XCTAssertEqual(mode(locked), 0o444)
+        XCTAssertEqual(entries(), ["locked.safetensors"], "no temporary file is left")
+    }
+
+    func testALoopOfSymlinksIsRefusedAndStaysALoop() throws {
+        let a = folder + "/a.ipynb", b = folder + "/b.ipynb"
+        XCTAssertEqual(symlink("b.ipynb", a), 0)
+        XCTAssertEqual(symlink("a.ipynb", b), 0)
+        XCTAssertThrowsError(try Files.writeAtomically(Array("x".utf8), to: a)) { error in
+            XCTAssertTrue((error as? FileError)?.reason.contains("loop of symbolic links") ?? false, "\(error)")
+        }
+        var info = stat()
+        XCTAssertEqual(lstat(a, &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFLNK, "the link is still a link")
+        // A loop in a folder of the path, too.
+        XCTAssertEqual(symlink("d2", folder + "/d1"), 0)
+        XCTAssertEqual(symlink("d1", folder + "/d2"), 0)
+        XCTAssertThrowsError(try Files.writeAtomically(Array("x".utf8), to: folder + "/d1/nb.ipynb"))
+        XCTAssertEqual(entries(), ["a.ipynb", "b.ipynb", "d1", "d2"])
+    }
+
+    /// A temporary names the process writing it: one whose process is gone is
+    /// removed by the next write in its folder at once; one of a live process
+    /// is a write in progress and is kept; an old one naming no process goes.
+    func testTemporariesOfKilledWritesAreRemovedByTheNextWrite() throws {
+        var child: pid_t = 0
+        var arguments: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        XCTAssertEqual(posix_spawn(&child, "/bin/true", nil, nil, &arguments, nil), 0)
+        free(arguments[0])
+        var status: Int32 = 0
+        waitpid(child, &status, 0)
+        let dead = folder + "/.ck.safetensors.loom-tmp-\(child)-AbC123"
+        let live = folder + "/.nb.ipynb.loom-tmp-\(getppid())-XyZ789"
+        let oldStyle = folder + "/.nb.ipynb.loom-tmp-Qq1234", recentOldStyle = folder + "/.nb.ipynb.loom-tmp-Rr5678"
+        for path in [dead, live, oldStyle, recentOldStyle] { try "half".write(toFile: path, atomically: false, encoding: .utf8) }
         var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
-        XCTAssertEqual(utimensat(AT_FDCWD, stale, &times, 0), 0)
-        try Files.writeAtomically(Array("whole".utf8), to: target)
-        XCTAssertEqual(entries(), [".nb.ipynb.loom-tmp-XyZ789", "nb.ipynb"], "an hour-old leftover goes; a fresh one may be a write in progress")
+        XCTAssertEqual(utimensat(AT_FDCWD, oldStyle, &times, 0), 0)
+        try Files.writeAtomically(Array("whole".utf8), to: folder + "/nb.ipynb")
+        XCTAssertEqual(entries(), [".nb.ipynb.loom-tmp-\(getppid())-XyZ789", ".nb.ipynb.loom-tmp-Rr5678", "nb.ipynb"])
+    }
+
+    /// The temporary's name is cut short so that it fits the 255 bytes a name may have.
+    func testAFileWithALongNameIsWritten() throws {
+        let long = folder + "/" + String(repeating: "é", count: 120) + ".ipynb"  // 246 bytes
+        try Files.writeAtomically(Array("x".utf8), to: long)
+        XCTAssertEqual(text(long), "x")
     }
 }

@@ -207,4 +207,21 @@ final class ReportFactsTests: XCTestCase {
         // 10 steps, each a copy of the cell's (1 + 4 + 1) · 16 weights.
         XCTAssertEqual(sequence.sharingSummary.total.unshared, 10 * 6 * 16)
     }
+
+    /// Three codes over four atoms: atom 2 is used by all three, atoms 0 and
+    /// 3 by one each (tied: by index), atom 1 by none.
+    func testAtomsAreOrderedByUseThenIndex() {
+        let codes = SparseCodes(values: [1, 0, 2, 0,
+                                         0, 0, 3, 0,
+                                         0, 0, -1, 4], samples: 3, atoms: 4)
+        XCTAssertEqual(codes.usage, [1, 0, 3, 1])
+        XCTAssertEqual(SparseCodes.atomsByUse(codes.usage), [2, 0, 3, 1])
+    }
+
+    /// The mean of the epochs' times; nothing before an epoch ran.
+    func testMeanEpochTimeIsTheMeanOfTheEpochs() {
+        let epochs = [1.5, 0.5, 2.5].enumerated().map { EpochRecord(epoch: $0.offset + 1, loss: 1, seconds: $0.element) }
+        XCTAssertEqual(epochs.meanEpochSeconds ?? -1, 1.5, accuracy: 1e-12)
+        XCTAssertNil([EpochRecord]().meanEpochSeconds)
+    }
 }

@@ -106,6 +106,7 @@ final class SquaredActivity: Layer {
     let inputShape: [Int]
     var outputShape: [Int] { inputShape }
     var parameters: [Parameter] { [] }
+    var state: [LayerState] { [] }
     let lambda: Float
     private var input = Tensor(zeros: [0]), batch = 1
 

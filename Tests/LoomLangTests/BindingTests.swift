@@ -95,6 +95,38 @@ final class BindingTests: LoomTestCase {
         }
     }
 
+    /// Every statement form, with random values its fields allow: the
+    /// written line reads back through the same fields and is written the
+    /// same way, so no field is read into one property and written from another.
+    func testEveryStatementFormRoundTripsWithRandomValues() throws {
+        var random = SplitMix64(seed: 23)
+        var lines = Set<String>()
+        for form in Statements.all {
+            for _ in 0..<100 {
+                // Block forms read their bodies themselves and have no fields.
+                guard let line = Statements.randomLine(form.title, random: &random) else { break }
+                XCTAssertTrue(line.hasPrefix(form.keyword), line)
+                XCTAssertEqual(try Statements.rewrite(line), line, "\(form.title): \(line)")
+                lines.insert(line)
+            }
+        }
+        XCTAssertGreaterThan(lines.count, 2000, "the draws vary")
+        // Arguments the fuzzers set are written as given; nil leaves one out.
+        XCTAssertEqual(Statements.randomLine("split", given: ["data": "g", "train": "0.5"], random: &random), "split g train 0.5")
+        XCTAssertEqual(Statements.randomLine("show codes", given: ["codes": "C", "sample": nil], random: &random), "show codes C")
+    }
+
+    /// Handlers find an argument's name through the field bound to the
+    /// property they read: their messages name the option as written.
+    func testHandlersNameArgumentsThroughTheirFields() {
+        run("data pix = patches n 30 size 4\ndictionary D = learn pix atoms 4 sparsity 2 iterations 1\n"
+            + "codes C = encode pix with D omp sparsity 2\nrecord runs k=1 acc=0.5")
+        XCTAssertEqual(error("show codes C sample 31")?.value, "sample must be between 1 and 30, not 31")
+        XCTAssertEqual(error("show codes C sample 0")?.value, "sample must be between 1 and 30, not 0")
+        XCTAssertEqual(error("codes E = encode pix with D threshold 0.1 error 0.1")?.value, "`error` goes with omp, not threshold")
+        XCTAssertEqual(error("show table runs x k")?.value, "`show table` needs y")
+    }
+
     /// Options at their defaults are left out of the line; positional
     /// values always stand, in order.
     func testWrittenLinesLeaveOutDefaults() throws {

@@ -63,16 +63,74 @@ final class NotebookTests: XCTestCase {
 
     func testParametersGoAfterTheTaggedCellAndReplaceOldOnes() throws {
         var nb = try notebook([code("a = 1"), code("epochs = 3", tags: ["parameters"]), code("epochs")])
-        Parameters.inject([("epochs", "5"), ("path", "data \"x\".csv"), ("keep", "10%")], into: &nb)
-        Parameters.inject([("epochs", "6")], into: &nb)
+        try Parameters.inject([("epochs", "5"), ("path", "data \"x\".csv"), ("keep", "10%")], into: &nb, reserved: reserved)
+        try Parameters.inject([("epochs", "6")], into: &nb, reserved: reserved)
         let tags = nb.cells.map { Notebook.tags($0) }
         XCTAssertEqual(tags, [[], ["parameters"], ["injected-parameters"], []])
         XCTAssertEqual(Notebook.text(nb.cells[2]["source"]), "# Parameters\nepochs = 6")
         var fresh = try notebook([code("x")])
-        Parameters.inject([("path", "data \"x\".csv"), ("keep", "10%")], into: &fresh)
+        try Parameters.inject([("path", "data \"x\".csv"), ("keep", "10%")], into: &fresh, reserved: reserved)
         XCTAssertEqual(Notebook.text(fresh.cells[0]["source"]), "# Parameters\npath = \"data \\\"x\\\".csv\"\nkeep = 10%")
         _ = NotebookRunner(interpreter: LoomInterpreter()).run(&nb)
         XCTAssertEqual(nb.cells[3]["outputs"]?.arrayValue?.first?["data"]?["text/plain"], "6")
+    }
+
+    let reserved = Set(Statements.keywords + Layers.keywords)
+
+    /// What the injected cell prints for `print NAME` after it, and whether it
+    /// ran anything else.
+    func printed(_ name: String, _ value: String) throws -> [String] {
+        var nb = try notebook([code(.string("print \(name)"))])
+        try Parameters.inject([(name, value)], into: &nb, reserved: reserved)
+        XCTAssertTrue(NotebookRunner(interpreter: LoomInterpreter()).run(&nb).isEmpty)
+        return nb.cells.flatMap { $0["outputs"]?.arrayValue ?? [] }.compactMap { $0["text"]?.stringValue }
+    }
+
+    /// The lexer reads Unicode scalars: a quote that joins a prepended U+0600
+    /// into one Character is still a quote, and is escaped.
+    func testAQuoteJoinedToTheCharacterBeforeItIsEscaped() throws {
+        let value = "\u{0600}\"\nprint \"INJECTED\"\n\""
+        XCTAssertEqual(try printed("s", value), [value + "\n"])
+        XCTAssertEqual(try Parameters.source([("s", value)], reserved: reserved),
+                       "# Parameters\ns = \"\u{0600}\\\"\\nprint \\\"INJECTED\\\"\\n\\\"\"")
+    }
+
+    func testControlCharactersInAValueAreRefused() {
+        for (value, shown) in [("[1]\r\nprint \"INJECTED\"", "U+000D at character 4"), ("a\u{0}", "U+0000 at character 2"),
+                               ("\u{1B}[2J", "U+001B at character 1"), ("a\u{2028}b", "U+2028"), ("\u{85}", "U+0085")] {
+            XCTAssertThrowsError(try Parameters.source([("ks", value)], reserved: reserved)) { error in
+                let text = (error as? ParameterError)?.description ?? ""
+                XCTAssertTrue(text.hasPrefix("the value of `ks` holds a control character, \(shown)"), text)
+            }
+        }
+        XCTAssertEqual(try Parameters.source([("s", "a\tb\nc")], reserved: reserved), "# Parameters\ns = \"a\\tb\\nc\"")
+    }
+
+    func testNamesFollowTheLanguagesRule() throws {
+        for (name, message) in [("x = 1\nprint \"INJ\"\ny", "'x = 1<U+000A>print \"INJ\"<U+000A>y' is not a Loom name"),
+                                ("1a", "'1a' is not a Loom name"), ("", "'' is not a Loom name"), ("a.b", "'a.b' is not a Loom name"),
+                                ("train", "`train` is a statement word"), ("dense", "`dense` is a statement word")] {
+            XCTAssertThrowsError(try Parameters.source([(name, "1")], reserved: reserved)) { error in
+                XCTAssertTrue(((error as? ParameterError)?.description ?? "").hasPrefix(message), "\(error)")
+            }
+        }
+        XCTAssertEqual(try printed("größe_2", "3"), ["3\n"])
+    }
+
+    /// A list is read as literals and written back item by item; anything
+    /// else in brackets is a string.
+    func testListValuesAreLiteralsOrText() throws {
+        func injected(_ value: String) throws -> String {
+            String(try Parameters.source([("ks", value)], reserved: reserved).dropFirst("# Parameters\nks = ".count))
+        }
+        XCTAssertEqual(try injected("[5%,  'a\\'b',[1, -2e3], []]"), #"[5%, "a'b", [1, -2e3], []]"#)
+        XCTAssertEqual(try injected("[a, b]"), #""[a, b]""#)
+        XCTAssertEqual(try injected("[1] print 2 [3]"), #""[1] print 2 [3]""#)
+        XCTAssertEqual(try injected("[1, 2"), #""[1, 2""#)
+        XCTAssertEqual(try injected("nan"), #""nan""#)
+        XCTAssertEqual(try injected("0x10"), #""0x10""#)
+        XCTAssertEqual(try injected("-.5e+3%"), "-.5e+3%")
+        XCTAssertEqual(try printed("ks", "[5%, \"a b\", [1, 2]]"), ["[5%, a b, [1, 2]]\n"])
     }
 
     func testWritesLikeNbformatAndReadsBack() throws {

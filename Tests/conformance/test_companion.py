@@ -90,3 +90,55 @@ def test_nbconvert_html_highlights_loom(tmp_path):
     html = (tmp_path / "00-loom-basics.html").read_text()
     assert '<span class="k">print</span>' in html
     assert '<span class="c1">#' in html or '<span class="s2">' in html
+
+
+# Pieces that have broken escaping: quotes, backslashes, line ends, a mark
+# that joins the next character (U+0600), joiners, combining marks, list
+# punctuation, statement words.
+PIECES = ['"', "'", "\\", "\n", "\r", "\r\n", "\t", "\u0600", "\u0301", "\u200d", "\u2028", "\x85", "\x00", "\x1b",
+          "[", "]", ",", " ", "#", "=", "%", "-", ".", "5", "x", 'print "INJECTED"', "train", "é", "名", "\\n", "{", "}"]
+
+
+def loom_name(name):
+    """Loom's rule, stated independently: a letter or _, then letters, _ and ASCII digits; no statement word."""
+    from loom_jupyter.papermill import RESERVED
+    return (bool(name) and (name[0] == "_" or name[0].isalpha())
+            and all(c == "_" or c.isalpha() or c in "0123456789" for c in name) and name not in RESERVED)
+
+
+def test_random_names_and_values_become_exactly_their_assignments():
+    """Seeded random strings through the translator; Loom itself then reads the
+    cell and prints each value back, which must be exactly the value given."""
+    import random
+    from loom_jupyter.papermill import LoomTranslator
+    rng = random.Random(24)
+    accepted = {}
+    for i in range(400):
+        value = "".join(rng.choice(PIECES) for _ in range(rng.randrange(8)))
+        name = "".join(rng.choice(PIECES) for _ in range(rng.randrange(3))) if i % 3 == 0 else ""
+        name = ("v" if i % 2 else "") + name + f"_{i}"
+        try:
+            cell = LoomTranslator.codify({name: value})
+        except PapermillException as error:
+            assert not loom_name(name) or any(c in value for c in "\r\x00\x1b\x85\u2028"), (name, value, error)
+            continue
+        assert loom_name(name), name
+        accepted[name] = value
+    assert len(accepted) > 50
+    cell = LoomTranslator.codify(accepted)
+    program = cell + "".join(f'print "<{i}>"\nprint {name}\n' for i, name in enumerate(accepted))
+    result = subprocess.run([LOOM, "eval", "-"], input=program.encode(), capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == "".join(f"<{i}>\n{value}\n" for i, value in enumerate(accepted.values()))
+
+
+def test_names_loom_cannot_read_are_refused():
+    from loom_jupyter.papermill import RESERVED, LoomTranslator
+    for name in ('x = 1\nprint "INJ"\ny', "1x", "", "a.b", "a b", "train", "dense"):
+        with pytest.raises(PapermillException, match="not a Loom name|statement word"):
+            LoomTranslator.codify({name: 1})
+    with pytest.raises(PapermillException, match="parameter `s`: .* U\\+000D at character 4"):
+        LoomTranslator.codify({"s": '[1]\r\nprint "INJECTED"'})
+    assert LoomTranslator.codify({"größe_2": "\u0600\""}) == '# Parameters\ngröße_2 = "\u0600\\""\n'
+    # The words refused are exactly Loom's statement and layer words.
+    assert RESERVED == statement_and_layer_words()

@@ -166,6 +166,8 @@ def test_timeout_interrupts_a_long_cell(tmp_path):
     (["-o", "x.ipynb", "--inplace"], "either -o or --inplace"),
     (["-p", "epochs"], "NAME and a VALUE"),
     (["-p", "1bad", "3"], "not a Loom name"),
+    (["-p", "train", "3"], "`train` is a statement word"),
+    (["-p", "ks", '[1]\r\nprint "INJECTED"'], "the value of `ks` holds a control character, U+000D at character 4"),
 ])
 def test_bad_arguments_are_refused(tmp_path, args, message):
     result = loom_run(SAMPLE, *args)
@@ -215,6 +217,17 @@ def test_a_parameter_can_be_a_list_for_a_sweep(tmp_path):
     ran = nbformat.read(str(out), as_version=4)
     printed = "".join(o.get("text", "") for c in ran.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert printed == "k 5%\nk 10%\nk 20%\n"
+
+
+def test_a_quote_joined_to_the_character_before_it_stays_in_the_string(tmp_path):
+    """U+0600 and a quote make one grapheme; the lexer reads them as two scalars, and the quote is escaped."""
+    source = write_notebook(tmp_path / "nb.ipynb", ["print s"])
+    value = '\u0600"\nprint "INJECTED"\n"'
+    out = tmp_path / "out.ipynb"
+    result = loom_run(source, "-o", out, "-q", "-p", "s", value)
+    assert result.returncode == 0, result.stderr
+    printed = "".join(o.get("text", "") for c in nbformat.read(str(out), as_version=4).cells for o in c.get("outputs", []))
+    assert printed == value + "\n"
 
 
 def test_numbers_and_deep_nesting_in_metadata_are_written_back_as_read(tmp_path):

@@ -4,24 +4,77 @@ Values become Loom literals, as `loom run -p` writes them: numbers stay
 numbers, strings are quoted with Loom's escapes, lists become `[a, b]`
 (what a `for` loop sweeps over), booleans 1 and 0. Loom has no null and no
 dictionaries, so those are refused with a message rather than written wrong.
+
+Each parameter becomes exactly one assignment of exactly its value: a name
+must be a Loom variable name, and strings are escaped one code point at a
+time, with control characters other than newline and tab refused.
 """
 
 import math
 import re
+import unicodedata
 
 from papermill.engines import NBClientEngine
 from papermill.exceptions import PapermillException
 from papermill.models import Parameter
 from papermill.translators import Translator, papermill_translators
 
+from .lexer import LAYERS, STATEMENTS
+
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*(#\s*(.*))?$")
+
+
+# Words that begin statements and layers cannot name a variable (`in` can:
+# it only joins a `for` loop's name to its values).
+RESERVED = frozenset(STATEMENTS + LAYERS) - {"in"}
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
+
+
+def _is_name_start(char):
+    return char == "_" or char.isalpha()
+
+
+def check_name(name):
+    """Refuses what Loom could not read as one variable name, as `loom run -p` does."""
+    if not (isinstance(name, str) and name and _is_name_start(name[0])
+            and all(_is_name_start(c) or c in "0123456789" for c in name)):
+        raise PapermillException(f"{name!r} is not a Loom name: use letters, digits and _, starting with a letter or _")
+    if name in RESERVED:
+        raise PapermillException(f"`{name}` is a statement word and cannot name a variable")
+
+
+def _refused(char):
+    """Control characters (but newline and tab), line and paragraph separators, lone surrogates."""
+    category = unicodedata.category(char)
+    return (category == "Cc" and char not in "\n\t") or category in ("Zl", "Zp", "Cs")
 
 
 class LoomTranslator(Translator):
     @classmethod
     def translate_escaped_str(cls, str_val):
-        escaped = str(str_val).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-        return f'"{escaped}"'
+        text = str(str_val)
+        for position, char in enumerate(text, 1):
+            if _refused(char):
+                raise PapermillException(f"a Loom parameter is text without control characters; this one holds "
+                                         f"U+{ord(char):04X} at character {position}")
+        return '"' + "".join(_ESCAPES.get(char, char) for char in text) + '"'
+
+    @classmethod
+    def assign(cls, name, str_val):
+        check_name(name)
+        return f"{name} = {str_val}"
+
+    @classmethod
+    def codify(cls, parameters, comment="Parameters"):
+        """The injected cell: the comment, then one assignment a parameter; an error names its parameter."""
+        lines = [cls.comment(comment)]
+        for name, value in parameters.items():
+            check_name(name)
+            try:
+                lines.append(cls.assign(name, cls.translate(value)))
+            except PapermillException as error:
+                raise PapermillException(f"parameter `{name}`: {error}") from None
+        return "\n".join(lines) + "\n"
 
     @classmethod
     def translate_str(cls, val):
@@ -36,10 +89,14 @@ class LoomTranslator(Translator):
         return "1" if val else "0"
 
     @classmethod
+    def translate_int(cls, val):
+        return str(int(val))  # an int subclass's own text (an enum's name) is not a number
+
+    @classmethod
     def translate_float(cls, val):
         if not math.isfinite(val):
             raise PapermillException(f"Loom numbers are finite; {val!r} cannot be a parameter")
-        return repr(val)
+        return repr(float(val))
 
     @classmethod
     def translate_dict(cls, val):

@@ -18,6 +18,7 @@ public final class Activation: Layer {
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
     public var parameters: [Parameter] { [] }
+    public var state: [LayerState] { [] }
     private var output = Tensor(zeros: [0])
 
     public init(name: String, function: ActivationFunction, shape: [Int]) {

@@ -21,6 +21,7 @@ public final class ActivityL1: Layer {
     public var kind: String { "activity" }
     public var outputShape: [Int] { inputShape }
     public var parameters: [Parameter] { [] }
+    public var state: [LayerState] { [] }
     /// The last step's input and its whole batch's size.
     private var input = Tensor(zeros: [0])
     private var batch = 1

@@ -68,6 +68,7 @@ public final class BatchNorm: Layer {
     }
 
     public var parameters: [Parameter] { [scale.gamma, scale.beta, movingMean, movingVariance] }
+    public var state: [LayerState] { [] }
     var features: Int { inputShape.last! }
     /// The normalisation and the scale at inference: two per value.
     public var multiplyAdds: Int { 2 * outputSize }

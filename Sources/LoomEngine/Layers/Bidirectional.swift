@@ -17,6 +17,7 @@ public final class Bidirectional: Layer {
     public var inputShape: [Int] { forward.inputShape }
     public var outputShape: [Int] { forward.outputShape.dropLast() + [2 * forward.units] }
     public var parameters: [Parameter] { forward.parameters + backward.parameters }
+    public var state: [LayerState] { forward.state + backward.state }
     public var multiplyAdds: Int { forward.multiplyAdds + backward.multiplyAdds }
     public var trainingFloatsPerSample: Int {
         forward.trainingFloatsPerSample + backward.trainingFloatsPerSample + 2 * inputShape.reduce(1, *) + 2 * outputSize

@@ -89,6 +89,7 @@ public final class OnSequence: Layer {
 
     public var name: String { inner.name }
     public var parameters: [Parameter] { inner.parameters }
+    public var state: [LayerState] { inner.state }
     public var multiplyAdds: Int { inner.multiplyAdds }
     public var trainingFloatsPerSample: Int { inner.trainingFloatsPerSample }
     public var unsharedParameters: Int { inner.unsharedParameters }

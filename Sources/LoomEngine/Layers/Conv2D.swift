@@ -118,6 +118,7 @@ public final class Conv2D: Layer {
     public func replica(on parameters: [Parameter]) -> Layer { Conv2D(replicating: self, on: parameters) }
 
     public var parameters: [Parameter] { [weight, bias] }
+    public var state: [LayerState] { [] }
     var patchSize: Int { kernel.height * kernel.width * inputShape[2] }
     var positions: Int { outputShape[0] * outputShape[1] }
     public var multiplyAdds: Int { positions * patchSize * outputShape[2] }

@@ -119,6 +119,7 @@ public final class Dense: Layer {
     public func replica(on parameters: [Parameter]) -> Layer { Dense(replicating: self, on: parameters) }
 
     public var parameters: [Parameter] { [weight, bias] }
+    public var state: [LayerState] { [] }
     /// Rows per sample: the steps of a sequence, else 1.
     var positions: Int { inputShape.count == 2 ? inputShape[0] : 1 }
     public var multiplyAdds: Int { positions * inputShape.last! * outputShape.last! }

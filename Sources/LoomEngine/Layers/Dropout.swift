@@ -23,6 +23,7 @@ public final class Dropout: Layer {
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
     public var parameters: [Parameter] { [] }
+    public var state: [LayerState] { [] }
     private var mask: [Float] = []
     /// Draws come from the model's generator, so runs repeat.
     var random: RandomGenerator

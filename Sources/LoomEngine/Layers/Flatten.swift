@@ -19,6 +19,7 @@ public final class Flatten: ReshapingLayer {
     public let inputShape: [Int]
     public var outputShape: [Int] { [inputShape.reduce(1, *)] }
     public var parameters: [Parameter] { [] }
+    public var state: [LayerState] { [] }
 
     public init(name: String, input: [Int]) {
         self.name = name

@@ -23,6 +23,7 @@ public final class GlobalPooling: Layer {
     public var kind: String { "globalpool" }
     public var outputShape: [Int] { [features] }
     public var parameters: [Parameter] { [] }
+    public var state: [LayerState] { [] }
     var features: Int { inputShape.last! }
     var positions: Int { inputShape.dropLast().reduce(1, *) }
     /// For max: where each (sample, feature)'s maximum came from, as a position.

@@ -66,16 +66,14 @@ public final class KWinners: Layer {
     public var k: Int { spec.k.resolved(group: group) }
     public var inferenceK: Int { (spec.inference ?? spec.k).resolved(group: group) }
 
-    /// How often each unit won, over the last `period` samples; shared with
-    /// the replicas, updated once per step (`finishStep`).
-    final class DutyCycles {
-        var values: [Float]
-        var seen = 0
-        init(units: Int) { values = [Float](repeating: 0, count: units) }
-    }
-    let duty: DutyCycles
+    /// How often each unit won, over the last `period` samples, and how many
+    /// samples that is (up to `period`): the layer's state (`Layer.state`),
+    /// shared with the replicas, updated once per step (`finishStep`).
+    let duty: LayerState
+    let samples: LayerState
     public static let period = 1000
-    public var dutyCycles: [Float] { duty.values }
+    public var state: [LayerState] { [duty, samples] }
+    public var dutyCycles: [Float] { duty.value.storage }
     /// The duty cycles and their entropy, for `show activations`.
     public var dutyCycleSummary: DutyCycleSummary? { DutyCycleSummary(dutyCycles: dutyCycles, k: k, group: group) }
 
@@ -85,14 +83,23 @@ public final class KWinners: Layer {
     private var wins: [Int] = []
     private var batch = 0
 
-    init(name: String, spec: KWinnersSpec, shape: [Int], duty: DutyCycles? = nil) {
+    init(name: String, spec: KWinnersSpec, shape: [Int]) {
         self.name = name
         self.spec = spec
         inputShape = shape
-        self.duty = duty ?? DutyCycles(units: shape.last!)
+        duty = LayerState(name: "duty_cycles", value: Tensor(zeros: [shape.last!]), valid: 0...1)
+        samples = LayerState(name: "duty_samples", value: Tensor(zeros: [1]), valid: 0...Float(KWinners.period))
     }
 
-    public func replica(on _: [Parameter]) -> Layer { KWinners(name: name, spec: spec, shape: inputShape, duty: duty) }
+    private init(replicating other: KWinners) {
+        name = other.name
+        spec = other.spec
+        inputShape = other.inputShape
+        duty = other.duty
+        samples = other.samples
+    }
+
+    public func replica(on _: [Parameter]) -> Layer { KWinners(replicating: self) }
     public var multiplyAdds: Int { 0 }
     /// Its output, the winners kept for backward and the gradient passed back.
     public var trainingFloatsPerSample: Int { outputSize * 3 }
@@ -102,7 +109,7 @@ public final class KWinners: Layer {
     var boostFactors: [Float] {
         guard spec.boost > 0 else { return [Float](repeating: 1, count: units) }
         let share = Float(k) / Float(group)
-        return duty.values.map { expf(spec.boost * (share - $0)) }
+        return duty.value.storage.map { expf(spec.boost * (share - $0)) }
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -144,18 +151,24 @@ public final class KWinners: Layer {
     /// Numenta's update over the shards' samples together:
     /// duty ← (duty·(period − n) + wins ÷ appearances) ÷ period, where a
     /// unit appears once per sample in a dense output and once per location
-    /// in an image, and the period grows to 1,000 samples from the start.
+    /// in an image, and the period grows to 1,000 samples from the start. A
+    /// batch larger than the period is the period (each duty cycle stays a
+    /// share, at most 1).
     public func finishStep(shards: [Layer]) {
         let all = shards.compactMap { $0 as? KWinners }
         let n = all.reduce(0) { $0 + $1.batch }
         guard n > 0 else { return }
-        duty.seen += n
-        let period = Float(min(KWinners.period, duty.seen))
+        // Whole numbers up to 1,000 plus a batch: exact in a Float.
+        let seen = min(samples.value.storage[0] + Float(n), Float(KWinners.period))
+        samples.value.storage[0] = seen
+        let period = max(seen, Float(n))
         let appearances = Float(inputShape.reduce(1, *) / units)
+        var values = duty.value.storage
         for j in 0..<units {
             let won = Float(all.reduce(0) { $0 + $1.wins[j] })
-            duty.values[j] = (duty.values[j] * max(0, period - Float(n)) + won / appearances) / period
+            values[j] = (values[j] * max(0, period - Float(n)) + won / appearances) / period
         }
+        duty.value.storage = values
         for layer in all { layer.batch = 0 }
     }
 }

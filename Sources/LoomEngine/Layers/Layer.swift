@@ -14,6 +14,10 @@ public protocol Layer: AnyObject, ReportFacts {
     var inputShape: [Int] { get }
     var outputShape: [Int] { get }
     var parameters: [Parameter] { get }
+    /// What the layer updates itself beyond its parameters and which changes
+    /// its outputs (see `LayerState`); empty for most layers. No default, so
+    /// a layer that keeps such state cannot leave it out of `save` and `copy`.
+    var state: [LayerState] { get }
     func forward(_ input: Tensor, training: Bool) -> Tensor
     /// The training forward pass, with the step a layer may add a penalty
     /// to; by default `forward(input, training: true)`.

@@ -50,6 +50,7 @@ public final class LayerNorm: Layer {
     }
 
     public var parameters: [Parameter] { [scale.gamma, scale.beta] }
+    public var state: [LayerState] { [] }
     var features: Int { inputShape.last! }
     /// The mean, the variance, the normalisation and the scale: about four per value.
     public var multiplyAdds: Int { 4 * outputSize }

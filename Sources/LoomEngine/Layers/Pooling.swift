@@ -45,6 +45,7 @@ public final class Pooling2D: Layer {
     public let size: Window
     public let stride: Int
     public var parameters: [Parameter] { [] }
+    public var state: [LayerState] { [] }
     /// For max pooling, where each output of the last training batch came
     /// from: the input's offset within its sample, per output value.
     private var winners: [Int32] = []

@@ -139,6 +139,7 @@ public class RecurrentLayer {
     }
 
     public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
+    public var state: [LayerState] { [] }
     /// The input projection and the recurrent product at every step.
     public var multiplyAdds: Int { steps * (features + units) * width }
     /// Per-step products of 8 rows cost more in calls than they save in

@@ -40,6 +40,7 @@ public final class Reshape: ReshapingLayer {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public var parameters: [Parameter] { [] }
+    public var state: [LayerState] { [] }
 
     public init(name: String, input: [Int], output: [Int]) {
         self.name = name

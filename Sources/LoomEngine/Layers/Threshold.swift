@@ -18,6 +18,7 @@ public final class Threshold: Layer {
     public var kind: String { "threshold" }
     public var outputShape: [Int] { inputShape }
     public var parameters: [Parameter] { [] }
+    public var state: [LayerState] { [] }
     /// The last training batch's output, whose nonzeros say where the gradient passes.
     private var kept = Tensor(zeros: [0])
 

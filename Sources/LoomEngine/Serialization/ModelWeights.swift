@@ -1,6 +1,8 @@
-/// A model's weights as named tensors, the part of a saved model the
-/// safetensors file holds (the definition that rebuilds the layers, and with
-/// them any sharing, travels in its metadata).
+/// A model's weights and its layers' state as named tensors, the part of a
+/// saved model the safetensors file holds (the definition that rebuilds the
+/// layers, and with them any sharing, travels in its metadata). `save`,
+/// `load` and `copy` all go through `weightTensors` and `load(weights:)`,
+/// so they keep the same things.
 extension Sequential {
     /// Every parameter once, named for the block that stores it
     /// (`dense1.kernel`), in the model's order: a parameter another block
@@ -9,23 +11,37 @@ extension Sequential {
         blocks.flatMap { block in block.ownParameters.map { ("\(block.name).\($0.name)", $0) } }
     }
 
+    /// Every layer's state (`Layer.state`: k-winners' duty cycles), named
+    /// for its block (`kwta1.duty_cycles`), in the model's order.
+    public var namedState: [(name: String, state: LayerState)] {
+        blocks.flatMap { block in block.layers.flatMap(\.state).map { ("\(block.name).\($0.name)", $0) } }
+    }
+
     /// The weights to save: each parameter once under its name, and a mask
-    /// as `NAME.mask` right after its weights. A model that shares nothing
-    /// gives one tensor per parameter of every block, as it always has.
+    /// as `NAME.mask` right after its weights; then the layers' state. A
+    /// model that shares nothing gives one tensor per parameter of every
+    /// block, as it always has.
     public var weightTensors: [(name: String, tensor: Tensor)] {
         var tensors: [(name: String, tensor: Tensor)] = []
         for (name, p) in namedParameters {
             tensors.append((name, p.value))
             if let mask = p.mask { tensors.append(("\(name).mask", Tensor(shape: p.value.shape, storage: mask))) }
         }
-        return tensors
+        return tensors + namedState.map { ($0.name, $0.state.value) }
+    }
+
+    /// Takes the weights, masks and state of `other`, a model built from the
+    /// same definition: exactly what saving `other` and loading it gives.
+    public func load(weightsOf other: Sequential) throws(DataError) {
+        try load(weights: Dictionary(other.weightTensors, uniquingKeysWith: { first, _ in first }), source: other.name)
     }
 
     /// Sets the weights and masks from tensors named as `weightTensors`
     /// names them. Each parameter is read once, so blocks that share it
     /// share the loaded values. Throws, naming `source` and the tensor, when
     /// one is missing or has the wrong shape, or a mask holds other than 0s
-    /// and 1s; tensors the model does not use are ignored.
+    /// and 1s; tensors the model does not use are ignored. A layer's state
+    /// missing from the file (saved before it was kept) stays as built.
     public func load(weights tensors: [String: Tensor], source: String) throws(DataError) {
         for (name, p) in namedParameters {
             guard let tensor = tensors[name] else { throw DataError("\(source) has no tensor \(name)") }
@@ -40,6 +56,14 @@ extension Sequential {
                 try? p.setMask(mask.storage)
             }
             p.markChanged()
+        }
+        for (name, state) in namedState {
+            guard let tensor = tensors[name] else { continue }
+            guard tensor.shape == state.value.shape, tensor.storage.allSatisfy(state.valid.contains) else {
+                throw DataError("\(source): \(name) must be \(Shape.text(state.value.shape)) values from "
+                                + "\(state.valid.lowerBound) to \(state.valid.upperBound)")
+            }
+            state.value = tensor
         }
     }
 }

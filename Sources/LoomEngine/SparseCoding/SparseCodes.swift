@@ -45,6 +45,12 @@ public struct SparseCodes: Sendable, Equatable {
         return counts
     }
 
+    /// Atom indices by how many codes use each (`usage`), the most used
+    /// first and ties by index: the order `show atoms` draws them in.
+    public static func atomsByUse(_ usage: [Int]) -> [Int] {
+        Array(usage.indices).sorted { usage[$0] != usage[$1] ? usage[$0] > usage[$1] : $0 < $1 }
+    }
+
     /// The share of entries that are zero.
     public var zeroFraction: Double {
         guard !values.isEmpty else { return 1 }

@@ -21,6 +21,24 @@ public struct EpochRecord: Sendable, Equatable {
     public var seconds: Double
     /// The learning rate this epoch ran with (a schedule changes it).
     public var learningRate: Double?
+
+    public init(epoch: Int, loss: Double, accuracy: Double? = nil, meanAbsoluteError: Double? = nil,
+                meanSquaredError: Double? = nil, penalty: Double = 0, seconds: Double) {
+        self.epoch = epoch
+        self.loss = loss
+        self.accuracy = accuracy
+        self.meanAbsoluteError = meanAbsoluteError
+        self.meanSquaredError = meanSquaredError
+        self.penalty = penalty
+        self.seconds = seconds
+    }
+}
+
+extension Collection where Element == EpochRecord {
+    /// The mean time an epoch took, or nil before any epoch ran.
+    public var meanEpochSeconds: Double? {
+        isEmpty ? nil : reduce(0) { $0 + $1.seconds } / Double(count)
+    }
 }
 
 /// Where a running fit is: for progress displays.

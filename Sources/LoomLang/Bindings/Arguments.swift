@@ -1,9 +1,10 @@
 import LoomEngine
 
-/// A statement's or layer's arguments, read with the types its signature
-/// gives them. An option left out takes the signature's default (the one
-/// `help` shows), so a default is written once; whole numbers are checked
-/// against a range; a choice becomes a case of the enum it lists.
+/// A statement's or layer's arguments as its fields read them (see
+/// `Field`), with the types its signature gives them. An option left out
+/// takes the signature's default (the one `help` shows), so a default is
+/// written once; numbers are checked against their declared bounds; a
+/// choice becomes a case of the enum it lists.
 struct Arguments {
     let command: Command
     let evaluator: Evaluator
@@ -20,13 +21,6 @@ struct Arguments {
             throw LoomError(.syntax, "`\(signature.title)` needs \(name)", at: range)
         }
         return expr
-    }
-
-    /// The dotted name given for `name` (`digits.train`).
-    func name(_ name: String) throws(LoomError) -> String {
-        let expr = try expression(name)
-        guard let parts = expr.name else { throw LoomError(.type, "\(name) must be a name", at: expr.range) }
-        return parts.joined(separator: ".")
     }
 
     /// The value given for `name`, else its default from the signature; nil
@@ -62,17 +56,17 @@ struct Arguments {
         return x
     }
 
-    /// A whole number within the parameter's declared bounds, and within
-    /// `limit` where only the session knows the range (a sample of these
-    /// codes); `label` names it in messages when the parameter's name would
+    /// A whole number within the parameter's declared bounds (unless the
+    /// handler checks a narrower range only the session knows: `bounded`
+    /// false); `label` names it in messages when the parameter's name would
     /// not (`threads` for `set threads N`).
-    func optionalInteger(_ name: String, within limit: ClosedRange<Int>? = nil, as label: String? = nil) throws(LoomError) -> Int? {
+    func optionalInteger(_ name: String, as label: String? = nil, bounded: Bool = true) throws(LoomError) -> Int? {
         guard let v = try value(name) else { return nil }
         let what = label ?? name
         guard case .number(let x) = v, x == x.rounded() else {
             throw LoomError(.type, "\(what) must be a whole number, not \(v.display)", at: range(of: name))
         }
-        let bounds = limit ?? signature.parameter(named: name)?.bounds?.integers ?? Int(-9e15)...Int(9e15)
+        let bounds = (bounded ? signature.parameter(named: name)?.bounds?.integers : nil) ?? Int(-9e15)...Int(9e15)
         guard x >= Double(bounds.lowerBound), x <= Double(bounds.upperBound) else {
             throw LoomError(.value, "\(what) must be between \(bounds.lowerBound) and \(bounds.upperBound), not \(v.display)",
                             at: range(of: name))
@@ -80,8 +74,8 @@ struct Arguments {
         return Int(x)
     }
 
-    func integer(_ name: String, within limit: ClosedRange<Int>? = nil, as label: String? = nil) throws(LoomError) -> Int {
-        guard let n = try optionalInteger(name, within: limit, as: label) else {
+    func integer(_ name: String, as label: String? = nil) throws(LoomError) -> Int {
+        guard let n = try optionalInteger(name, as: label) else {
             throw LoomError(.syntax, "`\(signature.title)` needs \(name)", at: range)
         }
         return n
@@ -154,9 +148,4 @@ struct Arguments {
         default: throw LoomError(.type, "\(name) takes two dimensions, like 3x3", at: range(of: name))
         }
     }
-
-    // MARK: session objects
-
-    func dataset(_ name: String) throws(LoomError) -> Dataset { try evaluator.dataset(try expression(name)) }
-    func model(_ name: String) throws(LoomError) -> ModelState { try evaluator.modelState(try expression(name)) }
 }

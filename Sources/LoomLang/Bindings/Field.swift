@@ -2,9 +2,10 @@ import LoomCore
 import LoomEngine
 import LoomRender
 
-/// One option of a layer line, bound to a property of the engine's spec by
-/// key path. Its parameter (name, kind, bounds or choices, default, doc) is
-/// what parsing, checking, `help`, completion and the reference read; the
+/// One argument of a layer line or a statement, bound by key path to a
+/// property of the engine's spec or of the statement's request. Its
+/// parameter (name, kind, bounds or choices, default, doc) is what
+/// parsing, checking, `help`, completion and the reference read; the
 /// same declaration sets the property from a line, writes it back as words
 /// of the line (so `save` and `load` round-trip by construction), and draws a
 /// random valid value (for the round-trip test and the model fuzzer).
@@ -15,6 +16,9 @@ struct Field<Spec>: Sendable {
     /// when it is left out (an option at its default, an unset flag).
     let write: @Sendable (Spec) -> String?
     let draw: @Sendable (inout Spec, inout SplitMix64) -> Void
+    /// Whether the field is bound to the property `path` names (what
+    /// `Request.range(of:)` and `given` look fields up by).
+    var holds: @Sendable (AnyKeyPath) -> Bool = { _ in false }
 }
 
 extension Field {
@@ -31,23 +35,26 @@ extension Field {
                   if parameter.positional { return text(v) }
                   return v == value ? nil : "\(parameter.name) \(text(v))"
               },
-              draw: { spec, random in spec[keyPath: path] = random.below(4) == 0 ? value ?? draw(&random) : draw(&random) })
+              draw: { spec, random in spec[keyPath: path] = random.below(4) == 0 ? value ?? draw(&random) : draw(&random) },
+              holds: { $0 == path })
     }
 
-    /// An option that may be left out (nil): written as `NAME VALUE` when set.
+    /// An option that may be left out (nil): written as `NAME VALUE` when set
+    /// (a positional one as its value alone); one the form requires is always drawn.
     static func optional<V: Equatable & Sendable>(_ parameter: Parameter, _ path: WritableKeyPath<Spec, V?> & Sendable,
                                                   read: @escaping @Sendable (Arguments) throws(LoomError) -> V?,
                                                   text: @escaping @Sendable (V) -> String,
                                                   draw: @escaping @Sendable (inout SplitMix64) -> V) -> Field {
         Field(parameter: parameter,
               read: { a, spec throws(LoomError) in spec[keyPath: path] = try read(a) },
-              write: { spec in spec[keyPath: path].map { "\(parameter.name) \(text($0))" } },
-              draw: { spec, random in spec[keyPath: path] = random.below(2) == 0 ? nil : draw(&random) })
+              write: { spec in spec[keyPath: path].map { parameter.positional ? text($0) : "\(parameter.name) \(text($0))" } },
+              draw: { spec, random in spec[keyPath: path] = !parameter.required && random.below(2) == 0 ? nil : draw(&random) },
+              holds: { $0 == path })
     }
 
     /// A parameter written when required and given (a positional one), or
     /// with a default (an option).
-    private static func parameter(_ name: String, _ kind: ParameterKind, positional: Bool, hasDefault: String?,
+    static func parameter(_ name: String, _ kind: ParameterKind, positional: Bool, hasDefault: String?,
                                   bounds: Bounds? = nil, placeholder: String? = nil, _ doc: String) -> Parameter {
         Parameter(name, kind, required: hasDefault == nil, positional: positional, default: hasDefault, in: bounds,
                   placeholder: placeholder, doc)
@@ -56,19 +63,24 @@ extension Field {
     // MARK: kinds
 
     /// A whole number from `range`.
+    /// `label` names it in messages where its name would not (`threads` for `set threads N`).
     static func integer(_ name: String, _ path: WritableKeyPath<Spec, Int> & Sendable, in range: ClosedRange<Int>,
-                        positional: Bool = false, default value: Int? = nil, placeholder: String? = nil, _ doc: String) -> Field {
+                        positional: Bool = false, default value: Int? = nil, placeholder: String? = nil, as label: String? = nil,
+                        _ doc: String) -> Field {
         .value(parameter(name, .integer, positional: positional, hasDefault: value.map(String.init), bounds: Bounds(range),
                          placeholder: placeholder, doc),
-               path, default: value, read: { a throws(LoomError) in try a.integer(name) }, text: String.init,
+               path, default: value, read: { a throws(LoomError) in try a.integer(name, as: label) }, text: String.init,
                draw: { drawInteger(range, &$0) })
     }
 
-    /// A whole number from `range`, or nothing.
+    /// A whole number from `range`, or nothing; `narrowed` when the handler
+    /// checks it against a range within, which only the session knows
+    /// (`Request.integer(_:within:)`), so its message names that range.
     static func optionalInteger(_ name: String, _ path: WritableKeyPath<Spec, Int?> & Sendable, in range: ClosedRange<Int>,
-                                placeholder: String? = nil, _ doc: String) -> Field {
+                                narrowed: Bool = false, placeholder: String? = nil, _ doc: String) -> Field {
         .optional(Parameter(name, .integer, in: range, placeholder: placeholder, doc), path,
-                  read: { a throws(LoomError) in try a.optionalInteger(name) }, text: String.init, draw: { drawInteger(range, &$0) })
+                  read: { a throws(LoomError) in try a.optionalInteger(name, bounded: !narrowed) }, text: String.init,
+                  draw: { drawInteger(range, &$0) })
     }
 
     /// A number within `bounds`, kept as a `Float`.
@@ -106,7 +118,8 @@ extension Field {
         Field(parameter: Parameter(name, .flag, doc),
               read: { a, spec throws(LoomError) in spec[keyPath: path] = a.flag(name) },
               write: { spec in spec[keyPath: path] ? name : nil },
-              draw: { spec, random in spec[keyPath: path] = random.below(2) == 0 })
+              draw: { spec, random in spec[keyPath: path] = random.below(2) == 0 },
+              holds: { $0 == path })
     }
 
     /// A window (`3x3`, or `3` for a square), positional.

@@ -7,15 +7,16 @@ extension Evaluator {
     /// what is left after pruning, what sharing saves, what a sample costs,
     /// how well they do on DATA, how sparse their activations are there, and
     /// how long they take — then accuracy (or MSE) against stored parameters.
-    func compare(_ a: Arguments) throws(LoomError) -> SessionResult {
-        guard case .list(let exprs)? = a.command.argument("models")?.kind, !exprs.isEmpty else {
+    func compare(_ a: Request<CompareRequest>) throws(LoomError) -> SessionResult {
+        let exprs = a.models.map(\.expr)
+        guard !exprs.isEmpty else {
             throw LoomError(.syntax, "`compare` needs models: compare M1 M2 on DATA", at: a.range)
         }
-        let given = try a.dataset("on")
+        let given = try dataset(a.on.expr)
         var states: [(name: String, state: ModelState)] = []
         for expr in exprs { states.append((expr.name!.joined(separator: "."), try modelState(expr))) }
         // Reconstructions when asked, or when a model was trained to make them.
-        let reconstructs = a.given("target") || states.contains { $0.state.reconstructionLoss != nil }
+        let reconstructs = a.target != nil || states.contains { $0.state.reconstructionLoss != nil }
         let data = targets(given, reconstructs)
         for (expr, (_, state)) in zip(exprs, states) { try check(data, fits: state.model, at: expr.range) }
         let classes = data.classes > 0
@@ -38,7 +39,7 @@ extension Evaluator {
             let zeroActivations = sparsity.zeroActivations ?? 0, nonzero = sparsity.total.nonzeroWeights
             let total = model.sharingSummary.total
             let score = classes ? e.accuracy ?? 0 : e.meanSquaredError ?? e.loss
-            let epochSeconds = state.history.isEmpty ? nil : state.history.reduce(0) { $0 + $1.seconds } / Double(state.history.count)
+            let epochSeconds = state.history.meanEpochSeconds
             cells.append([NumberFormat.grouped(model.parameterCount), NumberFormat.grouped(nonzero),
                           sharingText(total.sharing ?? 0), NumberFormat.grouped(total.multiplyAdds),
                           classes ? NumberFormat.percent(score, decimals: 2) : NumberFormat.fixed(score, decimals: 4),
@@ -48,7 +49,7 @@ extension Evaluator {
             bars.append(("\(name) (\(NumberFormat.grouped(model.parameterCount)))", classes ? score * 100 : score))
             figures.append(("\(name)_" + (classes ? "accuracy" : "mse"), classes ? .percent(score) : .number(score)))
         }
-        var table = Table(title: "\(states.count) models on \(try a.name("on"))",
+        var table = Table(title: "\(states.count) models on \(a.on.text)",
                           columns: [.init("")] + states.map { .init($0.name, .right) },
                           note: "stored: weights and biases kept; nonzero: not pruned or masked; sharing: what the layers "
                             + "would store without sharing ÷ what they store; mult-adds: per sample; zero act.: the share "
@@ -58,6 +59,6 @@ extension Evaluator {
         let chart = plot(BarChart(bars, title: (classes ? "accuracy, %" : "mean squared error") + ", by model (stored parameters)") {
             classes ? NumberFormat.short($0, significant: 3) + "%" : NumberFormat.short($0, significant: 4)
         })
-        return result("comparison on \(try a.name("on"))", figures, showing: [table.bundle(width: session.width), chart])
+        return result("comparison on \(a.on.text)", figures, showing: [table.bundle(width: session.width), chart])
     }
 }

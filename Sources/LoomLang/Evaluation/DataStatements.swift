@@ -18,14 +18,14 @@ extension Evaluator {
     func dataset(_ expr: Expr) throws(LoomError) -> Dataset { try object(expr, SessionDataset.self).data }
 
     /// `data NAME = glyphs [n N] [size S] [noise X]`
-    func makeGlyphs(_ a: Arguments) throws(LoomError) {
+    func makeGlyphs(_ a: Request<Images>) throws(LoomError) {
         try makeImages(a, noun: "images") { n, size, noise, random, stop in
             Glyphs.make(count: n, size: size, noise: noise, random: &random, shouldStop: stop)
         }
     }
 
     /// `data NAME = patches [n N] [size S] [noise X]`
-    func makePatches(_ a: Arguments) throws(LoomError) {
+    func makePatches(_ a: Request<Images>) throws(LoomError) {
         try makeImages(a, noun: "patches") { n, size, noise, random, stop in
             Patches.make(count: n, size: size, noise: noise, random: &random, shouldStop: stop)
         }
@@ -33,11 +33,11 @@ extension Evaluator {
 
     /// Synthetic square images from `n`, `size` and `noise`, checked against
     /// memory first; interruptible (`make` returns nil when it stopped).
-    func makeImages(_ a: Arguments, noun: String,
+    func makeImages(_ a: Request<Images>, noun: String,
                     _ make: (Int, Int, Float, inout RandomGenerator, () -> Bool) -> Dataset?) throws(LoomError) {
-        let n = try a.integer("n")
-        let size = try a.integer("size")
-        let noise = try a.number("noise")
+        let n = a.n
+        let size = a.size
+        let noise = a.noise
         try checkMemory(bytes: n * size * size * 4, what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
         guard let data = make(n, size, Float(noise), &session.random, Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the \(noun) were made", at: a.range)
@@ -46,13 +46,13 @@ extension Evaluator {
     }
 
     /// `data NAME = sines [n N] [steps T] [classes K] [noise X] [target classes|next]`
-    func makeSines(_ a: Arguments) throws(LoomError) {
-        let n = try a.integer("n"), steps = try a.integer("steps")
-        let classes = try a.integer("classes")
-        let noise = try a.number("noise")
+    func makeSines(_ a: Request<SequenceData>) throws(LoomError) {
+        let n = a.n, steps = a.steps
+        let classes = a.classes
+        let noise = a.noise
         try checkMemory(bytes: n * (steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.sines(count: n, steps: steps, classes: classes, noise: Float(noise),
-                                         target: try a.choice("target", Sequences.SineTarget.self), random: &session.random,
+                                         target: a.target, random: &session.random,
                                          shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "interrupted by the user before the sequences were made", at: a.range)
         }
@@ -60,8 +60,8 @@ extension Evaluator {
     }
 
     /// `data NAME = adding [n N] [steps T]`
-    func makeAdding(_ a: Arguments) throws(LoomError) {
-        let n = try a.integer("n"), steps = try a.integer("steps")
+    func makeAdding(_ a: Request<SequenceData>) throws(LoomError) {
+        let n = a.n, steps = a.steps
         try checkMemory(bytes: n * (2 * steps + 1) * 4, what: "\(n) sequences of \(steps) steps", at: a.range)
         guard let data = Sequences.adding(count: n, steps: steps, random: &session.random,
                                           shouldStop: Evaluator.interrupted) else {
@@ -71,18 +71,18 @@ extension Evaluator {
     }
 
     /// Binds the data set a `data NAME = …` statement made, and shows it.
-    func define(_ a: Arguments, _ data: Dataset) throws(LoomError) {
-        let name = try a.name("name")
+    func define<S>(_ a: Request<S>, _ data: Dataset) throws(LoomError) {
+        let name = a.defined
         session.define(name, .object(SessionDataset(data)))
         show(datasetSummary(name, data))
     }
 
     /// `split NAME [train F]`: NAME.train and NAME.test.
-    func split(_ a: Arguments) throws(LoomError) {
-        let data = try a.dataset("data")
-        let fraction = try a.number("train")
+    func split(_ a: Request<SplitRequest>) throws(LoomError) {
+        let data = try dataset(a.data.expr)
+        let fraction = a.train
         let (train, test) = data.split(train: fraction, random: &session.random)
-        let base = try a.name("data")
+        let base = a.data.text
         session.define(base + ".train", .object(SessionDataset(train)))
         session.define(base + ".test", .object(SessionDataset(test)))
         var table = Table(title: "split \(base)", columns: [.init("part"), .init("samples", .right), .init("per class")])
@@ -118,39 +118,42 @@ extension Evaluator {
                         + "`set memory` raises the limit", at: range)
     }
 
-    func fileBytes(_ a: Arguments, _ name: String) throws(LoomError) -> (bytes: [UInt8], path: String) {
-        let path = try a.string(name)
+    func fileBytes<S>(_ a: Request<S>, _ file: KeyPath<S, String>) throws(LoomError) -> (bytes: [UInt8], path: String) {
+        try fileBytes(a[dynamicMember: file], at: a.range(of: file))
+    }
+
+    func fileBytes(_ path: String, at range: SourceRange) throws(LoomError) -> (bytes: [UInt8], path: String) {
         do { return (try Files.read(path, atMost: memoryBudget, shouldStop: Evaluator.interrupted), path) } catch {
             if error.isInterrupted {
-                throw LoomError(.interrupted, "interrupted by the user while reading \(path); nothing was defined", at: a.range(of: name))
+                throw LoomError(.interrupted, "interrupted by the user while reading \(path); nothing was defined", at: range)
             }
-            throw LoomError(.io, "cannot read \(error.description)", at: a.range(of: name))
+            throw LoomError(.io, "cannot read \(error.description)", at: range)
         }
     }
 
     /// `data NAME = csv PATH [label …] [shape DIMS] [scale X]`, `idx`, `npy`.
-    func loadData(_ a: Arguments) throws(LoomError) {
+    func loadData(_ a: Request<FileData>) throws(LoomError) {
         let data: Dataset
         do {
             switch a.signature.subword {
             case "csv":
-                let (bytes, path) = try fileBytes(a, "path")
+                let (bytes, path) = try fileBytes(a, \.path)
                 try checkMemory(bytes: bytes.count * 2, what: path, at: a.range)
-                data = try CSVLoader.load(bytes: bytes, label: try a.choice("label", CSVLoader.LabelColumn.self),
-                                          shape: try a.optionalShape("shape"), scale: Float(try a.number("scale")), source: path,
+                data = try CSVLoader.load(bytes: bytes, label: a.label,
+                                          shape: a.shape, scale: Float(a.scale), source: path,
                                           shouldStop: Evaluator.interrupted)
             case "idx":
-                let (images, imagesPath) = try fileBytes(a, "images")
-                let (labels, labelsPath) = try fileBytes(a, "labels")
+                let (images, imagesPath) = try fileBytes(a, \.path)
+                let (labels, labelsPath) = try fileBytes(a.labels ?? "", at: a.range(of: \.labels))
                 try checkMemory(bytes: images.count * 4, what: imagesPath, at: a.range)
                 data = try IDXLoader.load(images: images, labels: labels, imagesSource: imagesPath, labelsSource: labelsPath)
             default:
-                let (samples, samplesPath) = try fileBytes(a, "path")
-                if a.given("labels") && a.given("targets") {
-                    throw LoomError(.value, "give `labels` (classes) or `targets` (values), not both", at: a.range(of: "targets"))
+                let (samples, samplesPath) = try fileBytes(a, \.path)
+                if a.labels != nil && a.targets != nil {
+                    throw LoomError(.value, "give `labels` (classes) or `targets` (values), not both", at: a.range(of: \.targets))
                 }
-                let labels = a.given("labels") ? try fileBytes(a, "labels") : nil
-                let targets = a.given("targets") ? try fileBytes(a, "targets") : nil
+                let labels = try a.labels.map { path throws(LoomError) in try fileBytes(path, at: a.range(of: \.labels)) }
+                let targets = try a.targets.map { path throws(LoomError) in try fileBytes(path, at: a.range(of: \.targets)) }
                 try checkMemory(bytes: samples.count * 2 + (targets?.bytes.count ?? 0), what: samplesPath, at: a.range)
                 data = try NPYLoader.load(samples: samples, labels: labels?.bytes, targets: targets?.bytes,
                                           samplesSource: samplesPath, labelsSource: labels?.path ?? targets?.path ?? "")

@@ -6,17 +6,17 @@ extension Evaluator {
     /// `evaluate M on DATA`: the loss and accuracy with a confusion matrix
     /// for class labels, the loss with squared and absolute errors for values
     /// and reconstructions.
-    func evaluate(_ a: Arguments) throws(LoomError) -> SessionResult {
-        let state = try a.model("model")
-        let reconstructs = reconstructs(a, state)
-        let data = try targets(a.dataset("on"), reconstructs)
-        try check(data, fits: state.model, at: try a.expression("on").range)
+    func evaluate(_ a: Request<MeasureRequest>) throws(LoomError) -> SessionResult {
+        let state = try modelState(a.model.expr)
+        let reconstructs = reconstructs(a.target, state)
+        let data = try targets(dataset(a.on.expr), reconstructs)
+        try check(data, fits: state.model, at: a.on.range)
         let loss: Loss = reconstructs ? reconstructionLoss(state) : state.model.endsInSoftmax ? .crossentropy : .mse
         guard let e = Metrics.evaluate(state.model, on: data, loss: loss, shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "evaluation stopped by the user; nothing was measured", at: a.range)
         }
-        state.record(PruningRound(sparsity: state.weightSparsity, data: try a.name("on"), accuracy: e.accuracy, loss: e.loss))
-        var summary = Table(title: "\(state.model.name) on \(try a.name("on"))",
+        state.record(PruningRound(sparsity: state.weightSparsity, data: a.on.text, accuracy: e.accuracy, loss: e.loss))
+        var summary = Table(title: "\(state.model.name) on \(a.on.text)",
                             columns: [.init("metric"), .init("value", .right)])
         summary.append(["loss (\(loss.rawValue))", NumberFormat.fixed(e.loss, decimals: 4)])
         if let accuracy = e.accuracy { summary.append(["accuracy", NumberFormat.percent(accuracy, decimals: 2)]) }
@@ -33,7 +33,7 @@ extension Evaluator {
             }
             bundles.append(confusion.bundle(width: session.width))
         }
-        return result("evaluation of \(state.model.name) on \(try a.name("on"))",
+        return result("evaluation of \(state.model.name) on \(a.on.text)",
                       [("loss", .number(e.loss)), ("accuracy", e.accuracy.map { .percent($0) }),
                        ("mse", e.meanSquaredError.map { .number($0) }), ("mae", e.meanAbsoluteError.map { .number($0) }),
                        ("samples", .number(Double(data.count)))], showing: bundles)
@@ -43,23 +43,23 @@ extension Evaluator {
     /// with `mistakes`, only the misclassified samples, with their images.
     /// For real-valued targets, predicted beside true values; for an
     /// autoencoder, its reconstructions.
-    func predict(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let state = try a.model("model")
-        let reconstructs = reconstructs(a, state)
-        let data = try targets(a.dataset("on"), reconstructs)
-        try check(data, fits: state.model, at: try a.expression("on").range)
-        let n = try a.integer("first")
+    func predict(_ a: Request<MeasureRequest>) throws(LoomError) -> MimeBundle {
+        let state = try modelState(a.model.expr)
+        let reconstructs = reconstructs(a.target, state)
+        let data = try targets(dataset(a.on.expr), reconstructs)
+        try check(data, fits: state.model, at: a.on.range)
+        let n = a.first
         if reconstructs {
-            if a.flag("mistakes") {
+            if a.mistakes {
                 throw LoomError(.value, "`mistakes` needs class labels; `\(state.model.name)` reconstructs its inputs",
-                                at: a.range(of: "mistakes"))
+                                at: a.range(of: \.mistakes))
             }
             return predictReconstructions(state.model, data, first: n)
         }
         if case .values(let targets) = data.targets {
             return predictValues(state.model, data.inputs, targets, first: n)
         }
-        let onlyMistakes = a.flag("mistakes")
+        let onlyMistakes = a.mistakes
         let candidates = onlyMistakes ? Array(0..<data.count) : Array(0..<min(n, data.count))
         let output = state.model.predict(data.inputs.gathering(samples: candidates))
         let predicted = Metrics.predictedClasses(output)

@@ -60,7 +60,7 @@ final class Evaluator {
         guard let handler = Statements.handlers[c.signature.title] else {
             throw LoomError(.syntax, "`\(c.signature.keyword)` starts a line of its own, with its block", at: c.range)
         }
-        try handler(self, Arguments(command: c, evaluator: self))
+        try handler(self, c)
     }
 
     func show(_ bundle: MimeBundle) { output.display(bundle, displayID: nil, update: false) }

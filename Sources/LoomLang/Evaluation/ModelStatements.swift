@@ -76,20 +76,21 @@ extension Evaluator {
     /// `36×`
     func sharingText(_ factor: Double) -> String { NumberFormat.short(factor, significant: 3) + "×" }
 
-    func summary(_ a: Arguments) throws(LoomError) {
-        show(summaryTable(try a.model("model").model).bundle(width: session.width))
+    func summary(_ a: Request<ModelRequest>) throws(LoomError) {
+        show(summaryTable(try modelState(a.model.expr).model).bundle(width: session.width))
     }
 }
 
 extension Evaluator {
     /// `model NEW = copy M [fresh]`: the same layers (by their definition),
-    /// the same weights and masks — or, with `fresh`, new initial weights
-    /// under the same masks — and the same epochs, history and pruning
-    /// rounds. Nothing is shared: training one leaves the other as it was.
-    func copyModel(_ a: Arguments) throws(LoomError) {
-        let source = try a.model("model")
-        let name = try a.name("name")
-        let fresh = a.flag("fresh")
+    /// the same weights, masks and layer state (k-winners' duty cycles) —
+    /// or, with `fresh`, new initial weights under the same masks and fresh
+    /// state — and the same epochs, history and pruning rounds. Nothing is
+    /// shared: training one leaves the other as it was.
+    func copyModel(_ a: Request<CopyRequest>) throws(LoomError) {
+        let source = try modelState(a.model.expr)
+        let name = a.defined
+        let fresh = a.fresh
         guard case .model(_, let layers, _)? = try? Parser.parse(source.definition).first else {
             preconditionFailure("a model's definition always parses")
         }
@@ -97,21 +98,19 @@ extension Evaluator {
         let saved = session.random
         let model = try buildModel(name: name, layers: layers, range: a.range)
         if !fresh { session.random = saved }
-        for (from, to) in zip(source.model.parameters, model.parameters) {
-            if !fresh { to.value = from.value }
-            if let mask = from.mask {
-                try? to.setMask(mask)
-                to.applyMask()
-            }
-            to.markChanged()
+        if fresh {
+            for (from, to) in zip(source.model.parameters, model.parameters) where from.mask != nil { try? to.setMask(from.mask) }
+        } else {
+            // What `save` keeps and `load` reads back: weights, masks, the layers' state.
+            do { try model.load(weightsOf: source.model) } catch { throw LoomError(.value, error.message, at: a.range) }
         }
-        let copy = ModelState(model: model, initialWeights: fresh ? nil : source.initialWeights)
+        let copy = fresh ? ModelState(model: model) : ModelState(model: model, initialWeights: source.initialWeights)
         copy.epochsTrained = source.epochsTrained
         copy.history = source.history
         copy.reconstructionLoss = source.reconstructionLoss
         copy.pruning = source.pruning
         session.define(name, .object(copy))
-        show(MimeBundle(text: "\(name): a copy of \(try a.name("model"))" + (fresh ? " with fresh initial weights" : "")
+        show(MimeBundle(text: "\(name): a copy of \(a.model.text)" + (fresh ? " with fresh initial weights" : "")
                         + ", \(copy.describe)"))
     }
 }

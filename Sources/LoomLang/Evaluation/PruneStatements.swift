@@ -5,18 +5,18 @@ import LoomRender
 extension Evaluator {
     /// `prune M P% [layer L] [global]`: masks the smallest weights (see
     /// `SparseWeights.prune`); shows the model's sparsity afterwards.
-    func prune(_ a: Arguments) throws(LoomError) {
-        let state = try a.model("model")
-        let fraction = try a.number("amount")
+    func prune(_ a: Request<PruneRequest>) throws(LoomError) {
+        let state = try modelState(a.model.expr)
+        let fraction = a.amount
         guard fraction >= 0, fraction < 1 else {
             throw LoomError(.value, "prune takes a share from 0% to below 100%, not \(NumberFormat.percent(fraction))",
-                            at: a.range(of: "amount"))
+                            at: a.range(of: \.amount))
         }
         var blocks = state.model.blocks
-        if a.given("layer") {
-            let name = try a.name("layer")
+        if let layer = a.layer {
+            let name = layer.text
             guard let block = state.model.block(named: name) else {
-                throw LoomError(.name, "`\(state.model.name)` has no layer `\(name)`", at: a.range(of: "layer"),
+                throw LoomError(.name, "`\(state.model.name)` has no layer `\(name)`", at: layer.range,
                                 suggestion: closest(to: name, in: state.model.blocks.map(\.name)))
             }
             blocks = [block]
@@ -24,18 +24,26 @@ extension Evaluator {
         let weights = SparseWeights.prunable(blocks.flatMap(\.layers))
         guard !weights.isEmpty else { throw LoomError(.value, "nothing to prune: no layer here has weights", at: a.range) }
         if state.pruning.isEmpty { state.pruning.append(PruningRound(sparsity: state.weightSparsity)) }
-        SparseWeights.prune(weights, fraction: fraction, global: a.flag("global"))
+        SparseWeights.prune(weights, fraction: fraction, global: a.global)
         state.pruning.append(PruningRound(sparsity: state.weightSparsity))
-        let how = a.flag("global") ? "globally" : "per layer"
+        let how = a.global ? "globally" : "per layer"
         show(sparsityTable(state.model.sparsity(), title: "\(state.model.name) pruned to \(NumberFormat.percent(fraction)) "
                            + "of its weights \(how)").bundle(width: session.width))
     }
 
     /// `rewind M`: every surviving weight back to its value when the model
     /// was defined; masked weights stay zero, the optimizer starts afresh.
-    func rewind(_ a: Arguments) throws(LoomError) {
-        let state = try a.model("model")
-        for (p, initial) in zip(state.model.parameters, state.initialWeights) {
+    /// A loaded model (or a copy of one) has no known initial values: refused.
+    func rewind(_ a: Request<ModelRequest>) throws(LoomError) {
+        let state = try modelState(a.model.expr)
+        guard let initialWeights = state.initialWeights else {
+            let name = state.model.name
+            throw LoomError(.value, "`\(name)` has no initial weights to rewind to: it was loaded from a file (or copied from a "
+                            + "loaded model), which holds trained weights, not the ones training started from; rewind a model "
+                            + "defined in this session, or `model \(name)2 = copy \(name) fresh` for new initial weights under its masks",
+                            at: a.range)
+        }
+        for (p, initial) in zip(state.model.parameters, initialWeights) {
             p.value = Tensor(shape: p.value.shape, storage: initial)
             p.applyMask()
         }
@@ -47,10 +55,16 @@ extension Evaluator {
 
     /// `show pruning M`: the rounds' sparsity and evaluations, and accuracy
     /// (or loss) against the rounds.
-    func showPruning(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let state = try a.model("model")
+    func showPruning(_ a: Request<ModelRequest>) throws(LoomError) -> MimeBundle {
+        let state = try modelState(a.model.expr)
         guard state.pruning.count > 1 else {
-            return MimeBundle(text: "`\(state.model.name)` has not been pruned yet: `prune \(state.model.name) 50%` starts a schedule")
+            let name = state.model.name, zeros = state.weightSparsity
+            // Masks with no rounds recorded: `sparse` layers, or a file saved without its rounds.
+            guard zeros > 0, state.model.parameters.contains(where: { $0.mask != nil }) else {
+                return MimeBundle(text: "`\(name)` has not been pruned yet: `prune \(name) 50%` starts a schedule")
+            }
+            return MimeBundle(text: "`\(name)` has no pruning rounds recorded; its masks leave \(NumberFormat.percent(zeros)) "
+                              + "of its weights and biases zero. `prune \(name) 50%` starts a schedule")
         }
         var table = Table(title: "pruning rounds of \(state.model.name)",
                           columns: [.init("round", .right), .init("zero weights", .right), .init("accuracy", .right),

@@ -15,8 +15,8 @@ extension Evaluator {
     /// Whether `evaluate`, `compare` or `predict` measure `state`'s
     /// reconstructions: when asked with `target inputs`, or when the model
     /// was last trained that way (as a Keras model keeps its compiled loss).
-    func reconstructs(_ a: Arguments, _ state: ModelState) -> Bool {
-        a.given("target") || state.reconstructionLoss != nil
+    func reconstructs(_ target: TargetChoice?, _ state: ModelState) -> Bool {
+        target != nil || state.reconstructionLoss != nil
     }
 
     /// The loss `evaluate` and `compare` report for a reconstruction: the

@@ -68,10 +68,10 @@ public final class SessionTable: SessionObject {
 extension Evaluator {
     /// `record NAME COL=EXPR …`: a row appended to the results table NAME
     /// (made on first use).
-    func record(_ a: Arguments) throws(LoomError) {
-        let name = try a.name("table")
-        let table = session[name] == nil ? SessionTable() : try object(try a.expression("table"), SessionTable.self)
-        guard case .list(let pairs)? = a.command.argument("values")?.kind else { return }
+    func record(_ a: Request<RecordRequest>) throws(LoomError) {
+        let name = a.table.text
+        let table = session[name] == nil ? SessionTable() : try object(a.table.expr, SessionTable.self)
+        let pairs = a.values
         var row: [(column: String, value: Value)] = []
         for pair in pairs {
             guard case .binary("=", let column, let expr) = pair.kind, let word = column.name?.first else { continue }
@@ -86,21 +86,21 @@ extension Evaluator {
 
     /// `show table NAME [x COL y COL [by COL]]`: the rows, and a line plot of
     /// one column against another (a series per value of `by`).
-    func showTable(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let name = try a.name("table")
-        let table = try object(try a.expression("table"), SessionTable.self)
+    func showTable(_ a: Request<TableRequest>) throws(LoomError) -> MimeBundle {
+        let name = a.table.text
+        let table = try object(a.table.expr, SessionTable.self)
         let rows = table.table(as: name, width: session.width)
-        guard a.given("x") || a.given("y") else { return rows }
-        func column(_ option: String) throws(LoomError) -> Int {
-            let word = try a.name(option)
+        guard a.x != nil || a.y != nil else { return rows }
+        func column(_ option: KeyPath<TableRequest, Name?>) throws(LoomError) -> Int {
+            let word = try a.required(option).text
             guard let index = table.columns.firstIndex(of: word) else {
                 throw LoomError(.name, "`\(name)` has no column `\(word)`; its columns: \(table.columns.joined(separator: ", "))",
                                 at: a.range(of: option), suggestion: closest(to: word, in: table.columns))
             }
             return index
         }
-        let x = try column("x"), y = try column("y")
-        let by = a.given("by") ? try column("by") : nil
+        let x = try column(\.x), y = try column(\.y)
+        let by = a.by != nil ? try column(\.by) : nil
         var groups: [(label: String, rows: [[Value?]])] = []
         for row in table.rows {
             let label = by.flatMap { row[$0] }.map(SessionTable.text) ?? table.columns[y]
@@ -113,7 +113,7 @@ extension Evaluator {
                 // A row without this column leaves a gap.
                 guard let cell = row[y] else { values.append(.nan); continue }
                 guard let v = cell.numeric else {
-                    throw LoomError(.type, "column `\(table.columns[y])` holds a value that is not a number", at: a.range(of: "y"))
+                    throw LoomError(.type, "column `\(table.columns[y])` holds a value that is not a number", at: a.range(of: \.y))
                 }
                 values.append(v)
             }

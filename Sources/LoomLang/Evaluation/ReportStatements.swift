@@ -32,8 +32,8 @@ extension Evaluator {
     /// `ReportFacts.weightGrids`): its kernel as a heatmap (conv kernels as
     /// rows of kh·kw·C, one column per filter) and its mask beside it, or a
     /// recurrent cell's gates one by one.
-    func showWeights(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let (block, _) = try weights(try a.expression("layer"))
+    func showWeights(_ a: Request<LayerRequest>) throws(LoomError) -> MimeBundle {
+        let (block, _) = try weights(a.layer.expr)
         var plots = block.main.weightGrids.map { grid in
             let matrix = Matrix(rows: grid.rows, columns: grid.columns, values: grid.values)
             switch grid.kind {
@@ -42,7 +42,7 @@ extension Evaluator {
             }
         }
         guard let last = plots.popLast() else {
-            throw LoomError(.value, "`\(block.name)` (\(block.main.kind)) has no weights to draw", at: a.range(of: "layer"))
+            throw LoomError(.value, "`\(block.name)` (\(block.main.kind)) has no weights to draw", at: a.layer.range)
         }
         plots.forEach(show)
         return last
@@ -50,11 +50,11 @@ extension Evaluator {
 
     /// `show filters M.LAYER`: each filter of a convolution as a small image,
     /// on one shared scale (averaged over input channels when there are several).
-    func showFilters(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let (block, _) = try weights(try a.expression("layer"))
+    func showFilters(_ a: Request<LayerRequest>) throws(LoomError) -> MimeBundle {
+        let (block, _) = try weights(a.layer.expr)
         guard let filters = block.main.filterImages else {
             throw LoomError(.value, "`\(block.name)` is a \(block.main.kind) layer; filters belong to conv2d layers",
-                            at: a.range(of: "layer"))
+                            at: a.layer.range)
         }
         let images = filters.images.map { Matrix(rows: filters.height, columns: filters.width, values: $0) }
         let note = filters.channels > 1 ? ", each the mean over \(filters.channels) input channels" : ""
@@ -63,8 +63,8 @@ extension Evaluator {
     }
 
     /// `show histogram M.LAYER`
-    func showHistogram(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let (block, kernel) = try weights(try a.expression("layer"))
+    func showHistogram(_ a: Request<LayerRequest>) throws(LoomError) -> MimeBundle {
+        let (block, kernel) = try weights(a.layer.expr)
         return plot(Histogram(kernel.value.storage.map(Double.init), bins: 12, title: "\(block.name) weights"))
     }
 
@@ -72,10 +72,10 @@ extension Evaluator {
     /// the weights that remain; on DATA (the first 512 samples) the share of
     /// zero activations, the mean active units, dead and always-on units;
     /// then both sparsities per layer as bars.
-    func showSparsity(_ a: Arguments) throws(LoomError) -> SessionResult {
-        let model = try a.model("model").model
+    func showSparsity(_ a: Request<SparsityRequest>) throws(LoomError) -> SessionResult {
+        let model = try modelState(a.model.expr).model
         var inputs: Tensor?
-        if let expr = a.command.argument("on") {
+        if let expr = a.on?.expr {
             let data = try dataset(expr)
             try check(inputs: data, fit: model, at: expr.range)
             inputs = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
@@ -127,11 +127,11 @@ extension Evaluator {
     /// `show activations M.LAYER on DATA [first N]`: a recurrent layer's
     /// steps (see `ReportFacts.trace`), or the block's outputs and which of
     /// them are zero, with a k-winners layer's duty cycles.
-    func showActivations(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let (state, block) = try layer(try a.expression("layer"))
-        let data = try a.dataset("on")
-        try check(inputs: data, fit: state.model, at: try a.expression("on").range)
-        let n = try a.integer("first")
+    func showActivations(_ a: Request<ActivationsRequest>) throws(LoomError) -> MimeBundle {
+        let (state, block) = try layer(a.layer.expr)
+        let data = try dataset(a.on.expr)
+        try check(inputs: data, fit: state.model, at: a.on.range)
+        let n = a.first
         let index = state.model.blocks.firstIndex { $0.name == block.name }!
         let measured = data.inputs.gathering(samples: Array(0..<min(data.count, 256)))
         let input = state.model.input(toBlock: index, for: measured)

@@ -51,7 +51,7 @@ extension Evaluator {
             throw LoomError(.type, "`\(c.signature.title)` gives no result to keep; `\(name) = …` keeps the results of "
                             + forms.joined(separator: ", "), at: c.range)
         }
-        session.define(name, .object(try run(self, Arguments(command: c, evaluator: self))))
+        session.define(name, .object(try run(self, c)))
     }
 
     /// `NAME.FIELD` of an object: a model's `params`, a result's `accuracy`.

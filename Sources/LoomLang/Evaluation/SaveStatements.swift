@@ -1,21 +1,46 @@
 import LoomCore
 import LoomEngine
 import LoomRender
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Evaluator {
     /// `save NAME PATH`: any object that can be saved, as safetensors with
     /// its format and the rest of what rebuilds it in the metadata.
-    func save(_ a: Arguments) throws(LoomError) {
-        let name = try a.name("name"), expr = try a.expression("name")
+    func save(_ a: Request<FileRequest>) throws(LoomError) {
+        let name = a.name.text, expr = a.name.expr
         guard let item = session[name] else { throw unknownName(name, at: expr.range) }
         guard case .object(let object) = item, let file = object.savedFile(as: name) else {
             throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models, data sets, dictionaries and results tables", at: expr.range)
         }
-        let path = try a.string("path")
+        let path = a.path
         do { try Files.writeAtomically(file.bytes, to: path) } catch {
-            throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: "path"))
+            throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: \.path))
         }
         show(MimeBundle(text: "Saved \(file.summary) to \(path)"))
+    }
+
+    /// Checks, before any work, that `what` (`the checkpoint`) can be
+    /// written at `path`: the path names a file, not a folder, in a folder
+    /// that exists and can be written, and an existing file there can be
+    /// written too.
+    func checkWritable(_ what: String, at path: String, range: SourceRange?) throws(LoomError) {
+        func refuse(_ reason: String) -> LoomError { LoomError(.io, "cannot write \(what) \(path): \(reason)", at: range) }
+        guard !path.isEmpty else { throw LoomError(.io, "\(what) needs a file name, not an empty one", at: range) }
+        let folder = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+        var info = stat()
+        guard stat(folder, &info) == 0 else {
+            throw refuse(errno == ENOENT ? "there is no folder \(folder)" : String(cString: strerror(errno)))
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw refuse("\(folder) is not a folder") }
+        guard access(folder, W_OK) == 0 else { throw refuse("the folder \(folder) is not writable") }
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw refuse(String(cString: strerror(errno)))
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw refuse("it is a folder, FIFO or device, not a file") }
+        guard access(path, W_OK) == 0 else { throw refuse("the file is read-only") }
     }
 
     /// An object as safetensors, through a temporary file and a rename (a
@@ -26,15 +51,15 @@ extension Evaluator {
 
     /// `load NAME PATH`: the kind the file's format names rebuilds the object;
     /// the name is bound only once everything in the file has been checked.
-    func load(_ a: Arguments) throws(LoomError) {
-        let (bytes, path) = try fileBytes(a, "path")
+    func load(_ a: Request<FileRequest>) throws(LoomError) {
+        let (bytes, path) = try fileBytes(a, \.path)
         let decoded: (tensors: [String: Tensor], metadata: [String: String])
         do { decoded = try SafeTensors.decode(bytes, source: path) } catch { throw LoomError(.value, error.message, at: a.range) }
         guard let kind = decoded.metadata[SavedKinds.formatKey].flatMap(SavedKinds.kind(for:)) else {
             throw LoomError(.value, "\(path) holds tensors but no Loom model definition; Loom loads files made by `save`",
                             at: a.range)
         }
-        let name = try a.name("name")
+        let name = a.name.text
         let object = try kind.restore(tensors: decoded.tensors, metadata: decoded.metadata, name: name, path: path,
                                       evaluator: self, at: a.range)
         session.define(name, .object(object))
@@ -48,13 +73,17 @@ extension ModelState: SavedKind {
 
     public func savedFile(as name: String) -> SavedFile? { saved.file }
 
-    /// Weights named `layer.kernel` and `layer.bias` (see
-    /// `Sequential.weightTensors`); the definition (as a `model` block Loom
-    /// reads back) and the epochs trained in the metadata.
+    /// Weights named `layer.kernel` and `layer.bias`, masks and the layers'
+    /// state (see `Sequential.weightTensors`); the definition (as a `model`
+    /// block Loom reads back), the epochs trained, the loss of a model trained
+    /// to reconstruct its inputs and any pruning rounds in the metadata. Not
+    /// the initial weights: a loaded model cannot `rewind`.
     var saved: SavedObject {
         let tensors = model.weightTensors
-        return SavedObject(format: Self.format, tensors: tensors,
-                           metadata: [("loom.definition", definition), ("loom.epochs", String(epochsTrained))],
+        var metadata = [("loom.definition", definition), ("loom.epochs", String(epochsTrained))]
+        if let loss = reconstructionLoss { metadata.append((Self.reconstructionKey, loss.rawValue)) }
+        if !pruning.isEmpty { metadata.append((Self.pruningKey, PruningRound.text(pruning))) }
+        return SavedObject(format: Self.format, tensors: tensors, metadata: metadata,
                            summary: "\(model.name) (\(NumberFormat.grouped(model.parameterCount)) parameters, \(tensors.count) tensors)")
     }
 
@@ -85,9 +114,52 @@ extension ModelState: SavedKind {
         }
         let model = try evaluator.buildModel(name: name, layers: layers, range: range)
         do { try model.load(weights: tensors, source: path) } catch { throw LoomError(.value, error.message, at: range) }
-        let state = ModelState(model: model)
+        let state = ModelState(model: model, initialWeights: nil)
         state.epochsTrained = Int(metadata["loom.epochs"] ?? "") ?? 0
+        if let name = metadata[reconstructionKey] {
+            guard let loss = Loss(rawValue: name) else {
+                throw LoomError(.value, "\(path): \(reconstructionKey) names no loss Loom knows (`\(name)`)", at: range)
+            }
+            state.reconstructionLoss = loss
+        }
+        if let text = metadata[pruningKey] {
+            guard let rounds = PruningRound.read(text) else {
+                throw LoomError(.value, "\(path): its pruning rounds (\(pruningKey)) do not read", at: range)
+            }
+            state.pruning = rounds
+        }
         return state
+    }
+
+    static let pruningKey = "loom.pruning"
+    /// The loss `evaluate`, `compare` and `predict` measure reconstructions with (`ModelState.reconstructionLoss`).
+    static let reconstructionKey = "loom.reconstruction"
+}
+
+extension PruningRound {
+    /// Rounds as a JSON array of `{"sparsity", "data", "accuracy", "loss"}`
+    /// (figures not measured left out), for a saved model's metadata.
+    static func text(_ rounds: [PruningRound]) -> String {
+        let items = rounds.map { r -> JSON in
+            var members: [(String, JSON)] = [("sparsity", .double(r.sparsity))]
+            if let data = r.data { members.append(("data", .string(data))) }
+            if let accuracy = r.accuracy { members.append(("accuracy", .double(accuracy))) }
+            if let loss = r.loss { members.append(("loss", .double(loss))) }
+            return .object(JSONObject(members))
+        }
+        return String(decoding: JSON.array(items).serialized(), as: UTF8.self)
+    }
+
+    /// The rounds `text` wrote; nil when the text is not such an array.
+    static func read(_ text: String) -> [PruningRound]? {
+        guard let items = (try? JSON.parse(text))?.arrayValue else { return nil }
+        var rounds: [PruningRound] = []
+        for item in items {
+            guard let sparsity = item["sparsity"]?.doubleValue, (0...1).contains(sparsity) else { return nil }
+            rounds.append(PruningRound(sparsity: sparsity, data: item["data"]?.stringValue,
+                                       accuracy: item["accuracy"]?.doubleValue, loss: item["loss"]?.doubleValue))
+        }
+        return rounds
     }
 }
 

@@ -53,19 +53,25 @@ public final class ModelState: SessionObject {
     /// its weights' sparsity and the last evaluation made in that round.
     public var pruning: [PruningRound] = []
 
-    /// Every parameter's values when the model was defined (or loaded): what `rewind` returns to.
-    public let initialWeights: [[Float]]
+    /// Every parameter's values when the model was defined: what `rewind`
+    /// returns to. Nil when they are unknown: a saved file holds the trained
+    /// weights, not the ones training started from.
+    public let initialWeights: [[Float]]?
 
-    /// `initialWeights` defaults to the model's weights now.
-    public init(model: Sequential, initialWeights: [[Float]]? = nil) {
+    /// A model whose initial weights are its weights now.
+    public convenience init(model: Sequential) {
+        self.init(model: model, initialWeights: model.parameters.map(\.value.storage))
+    }
+
+    public init(model: Sequential, initialWeights: [[Float]]?) {
         self.model = model
-        self.initialWeights = initialWeights ?? model.parameters.map(\.value.storage)
+        self.initialWeights = initialWeights
     }
 
     public static let kind = "model"
     public static let noun = "model"
     /// Its weights with their gradients and optimizer moments, and the weights it was defined with.
-    public var bytes: Int { model.parameterCount * Sequential.bytesPerWeight + initialWeights.reduce(0) { $0 + 4 * $1.count } }
+    public var bytes: Int { model.parameterCount * Sequential.bytesPerWeight + (initialWeights ?? []).reduce(0) { $0 + 4 * $1.count } }
     public var describe: String {
         "\(model.blocks.count) layers, \(model.parameterCount) parameters" + (epochsTrained > 0 ? ", trained \(epochsTrained) epochs" : "")
     }

@@ -8,22 +8,20 @@ import Glibc
 /// The session's statements: output, settings, names, waiting.
 extension Evaluator {
     /// `print …` and `warn …`: the values, separated by spaces.
-    func write(_ stream: OutputStream, _ a: Arguments) throws(LoomError) {
+    func write(_ stream: OutputStream, _ a: Request<Values>) throws(LoomError) {
         var parts: [String] = []
-        if case .list(let items)? = a.command.argument("values")?.kind {
-            for item in items { parts.append(try evaluate(item).display) }
-        }
+        for item in a.values { parts.append(try evaluate(item).display) }
         output.stream(stream, parts.isEmpty ? "\n" : parts.joined(separator: " ") + "\n")
     }
 
-    func seed(_ a: Arguments) throws(LoomError) {
-        let n = try a.integer("n", as: "the seed")
+    func seed(_ a: Request<Setting<Int>>) throws(LoomError) {
+        let n = a.value
         session.random = RandomGenerator(seed: UInt64(bitPattern: Int64(n)))
     }
 
-    func help(_ a: Arguments) throws(LoomError) {
-        let topic = a.command.argument("topic")?.name?.joined(separator: ".")
-        show(try Help.bundle(for: topic, width: session.width, range: a.command.argument("topic")?.range))
+    func help(_ a: Request<Topic>) throws(LoomError) {
+        let topic = a.topic?.text
+        show(try Help.bundle(for: topic, width: session.width, range: a.topic?.range))
         if topic == "plots" {
             for bundle in Help.plotExamples(width: session.width, svg: session.drawsSVG) { show(bundle) }
         }
@@ -31,8 +29,8 @@ extension Evaluator {
 
     /// `show NAME`: what a line holding only NAME shows, each as a display.
     /// A name nobody defined may be a misspelt form (`show filtres`).
-    func showName(_ a: Arguments) throws(LoomError) {
-        let expr = try a.expression("name"), name = try a.name("name")
+    func showName(_ a: Request<NameRequest>) throws(LoomError) {
+        let expr = a.name.expr, name = a.name.text
         let forms = Statements.forms(of: "show").compactMap(\.subword)
         if session[name] == nil, expr.name?.count == 1, let suggestion = closest(to: name, in: session.names + forms) {
             throw LoomError(.name, "unknown name `\(name)`", at: expr.range, suggestion: suggestion)
@@ -40,19 +38,19 @@ extension Evaluator {
         try displays(of: expr).forEach(show)
     }
 
-    func delete(_ a: Arguments) throws(LoomError) {
-        let name = try a.name("name")
-        guard session.delete(name) else { throw unknownName(name, at: try a.expression("name").range) }
+    func delete(_ a: Request<NameRequest>) throws(LoomError) {
+        let name = a.name.text
+        guard session.delete(name) else { throw unknownName(name, at: a.name.range) }
     }
 
-    func setPlots(_ a: Arguments) throws(LoomError) { session.plotStyle = try a.choice("style", PlotStyle.self) }
+    func setPlots(_ a: Request<Setting<PlotStyle>>) throws(LoomError) { session.plotStyle = a.value }
 
-    func setWidth(_ a: Arguments) throws(LoomError) {
-        session.width = try a.integer("columns", as: "width")
+    func setWidth(_ a: Request<Setting<Int>>) throws(LoomError) {
+        session.width = a.value
     }
 
-    func setThreads(_ a: Arguments) throws(LoomError) {
-        useThreads(try a.integer("n", as: "threads"))
+    func setThreads(_ a: Request<Setting<Int>>) throws(LoomError) {
+        useThreads(a.value)
     }
 
     /// Starts `n` threads for the engine and BLAS; when the system starts
@@ -66,14 +64,14 @@ extension Evaluator {
         }
     }
 
-    func setMemory(_ a: Arguments) throws(LoomError) {
-        session.memoryLimit = try a.integer("mib") * 1_048_576
+    func setMemory(_ a: Request<Setting<Int>>) throws(LoomError) {
+        session.memoryLimit = a.value * 1_048_576
     }
 
     /// `sleep SECONDS`: short steps, checking the interrupt flag between
     /// them; more than a second shows its progress, updated in place.
-    func sleep(_ a: Arguments) throws(LoomError) {
-        let seconds = try a.number("seconds"), range = a.range
+    func sleep(_ a: Request<Setting<Double>>) throws(LoomError) {
+        let seconds = a.value, range = a.range
         let steps = Int((seconds * 100).rounded())
         var bar = ProgressBar(label: "sleep", total: steps, unit: "step")
         let progress = seconds > 1 ? ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress) : nil

@@ -12,17 +12,14 @@ extension Evaluator {
 
     /// `show atoms D [first N]`: the atoms as images on one shared scale,
     /// the most used first when codes have been made with it.
-    func showAtoms(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let name = try a.name("dictionary")
-        let d = try sparseDictionary(try a.expression("dictionary"))
-        let first = try a.integer("first")
+    func showAtoms(_ a: Request<AtomsRequest>) throws(LoomError) -> MimeBundle {
+        let name = a.dictionary.text
+        let d = try sparseDictionary(a.dictionary.expr)
+        let first = a.first
         let count = d.dictionary.count
-        var order = Array(0..<count)
+        let order = d.usage.map(SparseCodes.atomsByUse) ?? Array(0..<count)
         var title = "\(name): \(count) atoms of \(Shape.text(d.sampleShape))"
-        if let usage = d.usage {
-            order.sort { usage[$0] != usage[$1] ? usage[$0] > usage[$1] : $0 < $1 }
-            title += ", the most used first"
-        }
+        if d.usage != nil { title += ", the most used first" }
         let shown = Array(order.prefix(first))
         if shown.count < count { title += " (the first \(shown.count))" }
         let values = shown.flatMap { d.dictionary.atom($0) }
@@ -32,11 +29,11 @@ extension Evaluator {
 
     /// `show codes C [sample I]`: how well and how sparsely C codes its data;
     /// with `sample`, one sample rebuilt from its atoms.
-    func showCodes(_ a: Arguments) throws(LoomError) -> MimeBundle {
-        let name = try a.name("codes")
-        let c = try sparseCodes(try a.expression("codes"))
-        if a.given("sample") {
-            return try showCodedSample(c, name: name, sample: try a.integer("sample", within: 1...max(1, c.codes.samples)))
+    func showCodes(_ a: Request<CodesRequest>) throws(LoomError) -> MimeBundle {
+        let name = a.codes.text
+        let c = try sparseCodes(a.codes.expr)
+        if let sample = try a.integer(\.sample, within: 1...max(1, c.codes.samples)) {
+            return try showCodedSample(c, name: name, sample: sample)
         }
         let codes = c.codes
         let usage = codes.usage

@@ -24,37 +24,37 @@ extension Evaluator {
     }
 
     /// `dictionary NAME = learn DATA atoms K (sparsity T | alpha A) [method …] [iterations N] [batch B] [tolerance X] [center]`
-    func learnDictionary(_ a: Arguments) throws(LoomError) {
-        let dataExpr = try a.expression("data")
-        let data = try a.dataset("data")
-        let atoms = try a.integer("atoms")
-        let method = try a.choice("method", DictionaryLearning.Method.self)
+    func learnDictionary(_ a: Request<LearnRequest>) throws(LoomError) {
+        let dataExpr = a.data.expr
+        let data = try dataset(a.data.expr)
+        let atoms = a.atoms
+        let method = a.method
         let coding: DictionaryLearning.Coding
-        switch (try a.optionalInteger("sparsity"), try a.optionalNumber("alpha")) {
+        switch (a.sparsity, a.alpha) {
         case (let t?, nil):
             guard t <= atoms else {
-                throw LoomError(.value, "sparsity \(t) is more than the \(atoms) atoms to learn", at: a.range(of: "sparsity"))
+                throw LoomError(.value, "sparsity \(t) is more than the \(atoms) atoms to learn", at: a.range(of: \.sparsity))
             }
             coding = .sparsity(t)
         case (nil, let alpha?):
             guard method == .online else {
                 throw LoomError(.value, "\(method.rawValue) codes with OMP: give `sparsity T`, or learn with the lasso by "
-                                + "`method online`", at: a.range(of: "alpha"))
+                                + "`method online`", at: a.range(of: \.alpha))
             }
             coding = .lasso(alpha: alpha)
         case (nil, nil):
             throw LoomError(.syntax, "`dictionary learn` needs `sparsity T` (nonzeros per code) or `alpha A` (a lasso penalty)",
                             at: a.range)
         case (_?, _?):
-            throw LoomError(.value, "give `sparsity` (OMP) or `alpha` (lasso), not both", at: a.range(of: "alpha"))
+            throw LoomError(.value, "give `sparsity` (OMP) or `alpha` (lasso), not both", at: a.range(of: \.alpha))
         }
-        let iterations = try a.integer("iterations")
-        let batch = try a.integer("batch")
-        let tolerance = try a.number("tolerance")
+        let iterations = a.iterations
+        let batch = a.batch
+        let tolerance = a.tolerance
         let sampleSize = data.inputs.sampleSize
         try checkMemory(bytes: (data.count * (atoms + 2 * sampleSize) + atoms * atoms) * 4,
                         what: "codes of \(data.count) samples over \(atoms) atoms", at: a.range)
-        let centered = a.flag("center")
+        let centered = a.center
         let x = try finite(centered ? SessionDictionary.centering(data.inputs.reshaped([data.count, sampleSize]))
                                     : data.inputs.reshaped([data.count, sampleSize]), at: dataExpr.range)
         useThreads(session.threads)
@@ -77,7 +77,7 @@ extension Evaluator {
             throw LoomError(.interrupted, "learning stopped by the user before its first iteration finished; nothing was defined",
                             at: a.range)
         }
-        let name = try a.name("name"), dataName = try a.name("data")
+        let name = a.defined, dataName = a.data.text
         let codingText: String
         switch coding {
         case .sparsity(let t): codingText = "sparsity \(t)"
@@ -107,8 +107,8 @@ extension Evaluator {
 
     /// `dictionary NAME = csv PATH [shape DIMS]` or `npy PATH [shape DIMS]`:
     /// atoms learned elsewhere, one a row.
-    func readDictionary(_ a: Arguments) throws(LoomError) {
-        let (bytes, path) = try fileBytes(a, "path")
+    func readDictionary(_ a: Request<DictionaryFile>) throws(LoomError) {
+        let (bytes, path) = try fileBytes(a, \.path)
         try checkMemory(bytes: bytes.count * 2, what: path, at: a.range)
         let rows: Dataset
         do {
@@ -116,25 +116,25 @@ extension Evaluator {
                 : try NPYLoader.load(samples: bytes, labels: nil, samplesSource: path, labelsSource: "")
         } catch { throw LoomError(.value, error.message, at: a.range) }
         let count = rows.count, length = rows.inputs.sampleSize
-        let shape = try a.optionalShape("shape") ?? [length]
+        let shape = a.shape ?? [length]
         guard shape.reduce(1, *) == length else {
             throw LoomError(.value, "shape \(Shape.text(shape)) holds \(shape.reduce(1, *)) values but the atoms in \(path) have \(length)",
-                            at: a.range(of: "shape"))
+                            at: a.range(of: \.shape))
         }
         let dictionary = try SessionDictionary.checkedDictionary(rows.inputs.storage, count: count, length: length, source: path,
                                                                   at: a.range, evaluator: self)
-        let name = try a.name("name")
-        let object = SessionDictionary(dictionary, sampleShape: shape, centered: a.flag("center"), origin: "read from \(path)")
+        let name = a.defined
+        let object = SessionDictionary(dictionary, sampleShape: shape, centered: a.center, origin: "read from \(path)")
         session.define(name, .object(object))
         show(MimeBundle(text: "\(name): \(object.describe)"))
     }
 
     /// `codes NAME = encode DATA with DICT [omp|lasso|threshold] …`
-    func encode(_ a: Arguments) throws(LoomError) {
-        let dictionaryName = try a.name("with")
-        let dictionary = try sparseDictionary(try a.expression("with"))
-        let dataName = try a.name("data")
-        let x = try signals(try a.dataset("data"), for: dictionary, name: dictionaryName, at: try a.expression("data").range)
+    func encode(_ a: Request<EncodeRequest>) throws(LoomError) {
+        let dictionaryName = a.with.text
+        let dictionary = try sparseDictionary(a.with.expr)
+        let dataName = a.data.text
+        let x = try signals(try dataset(a.data.expr), for: dictionary, name: dictionaryName, at: a.data.range)
         let (encoder, coder) = try sparseEncoder(a, atoms: dictionary.dictionary.count)
         try checkMemory(bytes: x.batch * dictionary.dictionary.count * 12, what: "\(x.batch) codes over "
                         + "\(dictionary.dictionary.count) atoms", at: a.range)
@@ -145,7 +145,7 @@ extension Evaluator {
             throw LoomError(.interrupted, "coding stopped by the user; nothing was defined", at: a.range)
         }
         let seconds = Monotonic.now - started
-        let name = try a.name("name")
+        let name = a.defined
         let object = SessionCodes(codes, dictionary: dictionary, dictionaryName: dictionaryName, dataName: dataName,
                                   signals: x, coder: coder, seconds: seconds)
         dictionary.usage = codes.usage
@@ -160,41 +160,41 @@ extension Evaluator {
 
     /// The coder the options name, and how to write it: `threshold X` picks
     /// thresholding, `alpha` the lasso, else OMP.
-    func sparseEncoder(_ a: Arguments, atoms: Int) throws(LoomError) -> (SparseEncoder, String) {
-        let named = a.given("method") ? try a.choice("method", SparseMethod.self) : nil
-        let method = named ?? (a.given("threshold") ? .threshold : a.given("alpha") ? .lasso : .omp)
-        let positive = a.flag("positive")
-        func refuse(_ option: String, _ methods: String) throws(LoomError) {
+    func sparseEncoder(_ a: Request<EncodeRequest>, atoms: Int) throws(LoomError) -> (SparseEncoder, String) {
+        let named = a.method
+        let method = named ?? (a.threshold != nil ? .threshold : a.alpha != nil ? .lasso : .omp)
+        let positive = a.positive
+        func refuse(_ option: PartialKeyPath<EncodeRequest>, _ methods: String) throws(LoomError) {
             if a.given(option) {
-                throw LoomError(.value, "`\(option)` goes with \(methods), not \(method.rawValue)", at: a.range(of: option))
+                throw LoomError(.value, "`\(a.optionName(of: option))` goes with \(methods), not \(method.rawValue)", at: a.range(of: option))
             }
         }
         switch method {
         case .omp:
-            try refuse("alpha", "lasso"); try refuse("threshold", "threshold"); try refuse("positive", "lasso and threshold")
-            let sparsity = try a.optionalInteger("sparsity")
-            let error = try a.optionalNumber("error")
+            try refuse(\.alpha, "lasso"); try refuse(\.threshold, "threshold"); try refuse(\.positive, "lasso and threshold")
+            let sparsity = a.sparsity
+            let error = a.error
             guard sparsity != nil || error != nil else {
                 throw LoomError(.syntax, "omp needs `sparsity T` (nonzeros per code) or `error E` (the relative error to reach)",
                                 at: a.range)
             }
             if let sparsity, sparsity > atoms {
-                throw LoomError(.value, "sparsity \(sparsity) is more than the dictionary's \(atoms) atoms", at: a.range(of: "sparsity"))
+                throw LoomError(.value, "sparsity \(sparsity) is more than the dictionary's \(atoms) atoms", at: a.range(of: \.sparsity))
             }
             if let error, !(0..<1).contains(error) {
-                throw LoomError(.value, "error is a relative error, at least 0 and below 1", at: a.range(of: "error"))
+                throw LoomError(.value, "error is a relative error, at least 0 and below 1", at: a.range(of: \.error))
             }
             let text = ["omp"] + (sparsity.map { ["sparsity \($0)"] } ?? []) + (error.map { ["error \(NumberFormat.short($0))"] } ?? [])
             return (.omp(sparsity: sparsity, relativeError: error), text.joined(separator: " "))
         case .lasso:
-            try refuse("sparsity", "omp"); try refuse("error", "omp"); try refuse("threshold", "threshold")
-            guard let alpha = try a.optionalNumber("alpha") else {
+            try refuse(\.sparsity, "omp"); try refuse(\.error, "omp"); try refuse(\.threshold, "threshold")
+            guard let alpha = a.alpha else {
                 throw LoomError(.syntax, "lasso needs `alpha A`, the L1 penalty", at: a.range)
             }
             return (.lasso(alpha: alpha, positive: positive), "lasso alpha \(NumberFormat.short(alpha))" + (positive ? " positive" : ""))
         case .threshold:
-            try refuse("sparsity", "omp"); try refuse("error", "omp"); try refuse("alpha", "lasso")
-            guard let cut = try a.optionalNumber("threshold") else {
+            try refuse(\.sparsity, "omp"); try refuse(\.error, "omp"); try refuse(\.alpha, "lasso")
+            guard let cut = a.threshold else {
                 throw LoomError(.syntax, "threshold needs its cut-off: `threshold X`", at: a.range)
             }
             return (.threshold(cut, positive: positive), "threshold \(NumberFormat.short(cut))" + (positive ? " positive" : ""))

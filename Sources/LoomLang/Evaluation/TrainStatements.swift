@@ -45,39 +45,42 @@ extension Evaluator {
 
     /// `train M on DATA …`: the fit loop with a live progress line; ends with
     /// the per-epoch table and the loss curve.
-    func train(_ a: Arguments) throws(LoomError) -> SessionResult {
-        let state = try a.model("model")
+    func train(_ a: Request<TrainRequest>) throws(LoomError) -> SessionResult {
+        let state = try modelState(a.model.expr)
         let model = state.model
-        let reconstructs = a.given("target")
-        let data = try targets(a.dataset("on"), reconstructs)
-        try check(data, fits: model, at: try a.expression("on").range)
-        let validation = a.given("validate") ? try targets(a.dataset("validate"), reconstructs) : nil
-        if let validation { try check(validation, fits: model, at: try a.expression("validate").range) }
-        let epochs = try a.integer("epochs")
-        let batch = try a.integer("batch")
-        let kind = try a.choice("optimizer", OptimizerKind.self)
+        let reconstructs = a.target != nil
+        let data = try targets(dataset(a.on.expr), reconstructs)
+        try check(data, fits: model, at: a.on.range)
+        let validation = try a.validate.map { v throws(LoomError) in targets(try dataset(v.expr), reconstructs) }
+        if let validation { try check(validation, fits: model, at: a.range(of: \.validate)) }
+        let epochs = a.epochs
+        let batch = a.batch
+        let kind = a.optimizer
         // A reconstruction has no classes: its loss is mse unless another is given.
-        let loss = reconstructs && !a.given("loss") ? .mse : try a.choice("loss", Loss.self)
+        let loss = reconstructs && !a.given(\.loss) ? .mse : a.loss
         if loss == .crossentropy && !model.endsInSoftmax {
             throw LoomError(.value, "crossentropy needs probabilities: end `\(model.name)` with a softmax layer, or use `loss mse`",
                             at: a.range)
         }
         if loss == .bce { try checkBinaryCrossEntropy(model, on: [data] + (validation.map { [$0] } ?? []), at: a.range) }
-        let lr = try a.optionalNumber("lr").map(Float.init)
+        let lr = a.lr.map(Float.init)
         try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch), what: "a batch of \(batch)", at: a.range)
-        var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: try a.choice("monitor", Monitor.self),
-                                 schedule: try schedule(a))
-        if let patience = try a.optionalInteger("patience") {
-            options.earlyStopping = EarlyStopping(patience: patience, restoreBest: a.flag("restore"))
-        } else if a.flag("restore") {
+        var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: a.monitor,
+                                 schedule: a.schedule)
+        if let patience = a.patience {
+            options.earlyStopping = EarlyStopping(patience: patience, restoreBest: a.restore)
+        } else if a.restore {
             options.earlyStopping = EarlyStopping(patience: Int.max / 2, restoreBest: true)
         }
         if options.monitor == .accuracy, data.classes == 0 {
             throw LoomError(.value, "`monitor accuracy` needs class labels; these targets are "
-                            + (reconstructs ? "the inputs" : "values") + " (monitor loss)", at: a.range(of: "monitor"))
+                            + (reconstructs ? "the inputs" : "values") + " (monitor loss)", at: a.range(of: \.monitor))
         }
-        let checkpoint = a.given("checkpoint") ? try a.string("checkpoint") : nil
+        let checkpoint = a.checkpoint
+        // Before any epoch runs: a checkpoint that cannot be written would fail only after one.
+        if let checkpoint { try checkWritable("the checkpoint", at: checkpoint, range: a.range(of: \.checkpoint)) }
         var checkpointError: LoomError?
+        var checkpointHolds: Int?
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
@@ -107,8 +110,11 @@ extension Evaluator {
             // The best model so far, written whole or not at all.
             guard let checkpoint, checkpointError == nil else { return }
             state.epochsTrained = alreadyTrained + record.epoch
-            do { try self.write(state.saved, to: checkpoint) } catch {
-                checkpointError = LoomError(.io, "cannot write the checkpoint \(error)", at: a.range(of: "checkpoint"))
+            do {
+                try self.write(state.saved, to: checkpoint)
+                checkpointHolds = record.epoch
+            } catch {
+                checkpointError = LoomError(.io, "cannot write the checkpoint \(error)", at: a.range(of: \.checkpoint))
             }
             state.epochsTrained = alreadyTrained
         })
@@ -120,7 +126,8 @@ extension Evaluator {
                 + (state.history.allSatisfy { $0.validationLoss != nil }
                    ? [(name: "validation loss", values: state.history.map { $0.validationLoss! })] : [])
             bundles = [historyTable(outcome.history, firstEpoch: first, notes: fitNotes(outcome, options, validation != nil,
-                                                                                         first: first, checkpoint: checkpoint)),
+                                                                                         first: first, checkpoint: checkpoint,
+                                                                                         holding: checkpointHolds)),
                        LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
                         .bundle(svg: session.drawsSVG, width: session.width)]
         }
@@ -147,27 +154,11 @@ extension Evaluator {
         return kept
     }
 
-    /// `schedule step EVERY FACTOR`, `schedule cosine`, `schedule warmup N`
-    /// (the forms of `Schedules`): positive numbers, whole where they count epochs.
-    func schedule(_ a: Arguments) throws(LoomError) -> LearningRateSchedule? {
-        guard case .list(let items)? = a.command.argument("schedule")?.kind, let word = items.first?.name?.first,
-              let form = Schedules.form(word) else { return nil }
-        var numbers: [Double] = []
-        for (e, number) in zip(items.dropFirst(), form.numbers) {
-            guard let x = try evaluate(e).numeric, x.isFinite, x > 0 else {
-                throw LoomError(.value, "a schedule takes positive numbers", at: e.range)
-            }
-            guard x < 1e9 else { throw LoomError(.value, "\(number.name) must be below 1,000,000,000", at: e.range) }
-            guard !number.whole || x == x.rounded() else {
-                throw LoomError(.value, "`\(form.usage)`: \(number.name) is a whole number of epochs", at: e.range)
-            }
-            numbers.append(x)
-        }
-        return form.make(numbers)
-    }
-
-    /// Under the history table: the best epoch, why training stopped, what was restored and saved.
-    func fitNotes(_ o: Trainer.Outcome, _ options: FitOptions, _ validated: Bool, first: Int, checkpoint: String?) -> [String] {
+    /// Under the history table: the best epoch, why training stopped, what
+    /// was restored, and the epoch the checkpoint holds (`holding`: the last
+    /// one written, nil when none was).
+    func fitNotes(_ o: Trainer.Outcome, _ options: FitOptions, _ validated: Bool, first: Int, checkpoint: String?,
+                  holding: Int?) -> [String] {
         guard options.earlyStopping != nil || checkpoint != nil, let best = o.bestEpoch else { return [] }
         let figure = (validated ? "validation " : "training ") + options.monitor.rawValue
         var notes = ["best epoch: \(first + best) (by the \(figure))"]
@@ -175,7 +166,7 @@ extension Evaluator {
             notes.append("stopped early after epoch \(first + stopped): no better \(figure) in \(patience) epoch(s)")
         }
         if o.restored { notes.append("the weights are those of epoch \(first + best)") }
-        if let checkpoint { notes.append("checkpoint: \(checkpoint) holds epoch \(first + best)") }
+        if let checkpoint, let holding { notes.append("checkpoint: \(checkpoint) holds epoch \(first + holding)") }
         return notes
     }
 

@@ -1,0 +1,70 @@
+import LoomEngine
+import LoomRender
+
+// What each statement form's fields fill (see `Statements`): one small
+// struct per shape of arguments, shared by the forms that take it. The
+// values here are blanks that reading a line overwrites; defaults are
+// declared once, on the fields.
+
+/// `print`, `warn`: values, evaluated in order when written.
+struct Values: Sendable { var values: [Expr] = [] }
+/// One setting or number: `seed N`, `set width N`, `sleep X`.
+struct Setting<V: Sendable>: Sendable { var value: V }
+struct Topic: Sendable { var topic: Name? }
+/// `delete NAME`, `show NAME`.
+struct NameRequest: Sendable { var name = Name() }
+struct RecordRequest: Sendable { var table = Name(), values: [Expr] = [] }
+
+/// `data … = csv`, `idx` and `npy`: a file of samples, and perhaps of labels or targets.
+struct FileData: Sendable {
+    var path = "", labels: String?, targets: String?
+    var label = CSVLoader.LabelColumn.last, shape: [Int]?, scale = 0.0
+}
+
+/// `glyphs`, `patches`: square images.
+struct Images: Sendable { var n = 0, size = 0, noise = 0.0 }
+/// `sines`, `adding`: sequences.
+struct SequenceData: Sendable { var n = 0, steps = 0, classes = 0, noise = 0.0, target = Sequences.SineTarget.classes }
+struct SplitRequest: Sendable { var data = Name(), train = 0.0 }
+
+/// `summary`, `rewind`, `show pruning`.
+struct ModelRequest: Sendable { var model = Name() }
+struct CopyRequest: Sendable { var model = Name(), fresh = false }
+
+/// `target inputs`: measure (or train on) reconstructions of the inputs.
+enum TargetChoice: String, Sendable, CaseIterable { case inputs }
+
+struct TrainRequest: Sendable {
+    var model = Name(), on = Name(), epochs = 0, batch = 0, optimizer = OptimizerKind.adam, lr: Double?
+    var loss = Loss.crossentropy, target: TargetChoice?, validate: Name?
+    var patience: Int?, monitor = Monitor.loss, restore = false, checkpoint: String?, schedule: LearningRateSchedule?
+}
+
+/// `evaluate`, `predict`: a model on data.
+struct MeasureRequest: Sendable { var model = Name(), on = Name(), first = 0, mistakes = false, target: TargetChoice? }
+struct CompareRequest: Sendable { var models: [Name] = [], on = Name(), target: TargetChoice? }
+struct PruneRequest: Sendable { var model = Name(), amount = 0.0, layer: Name?, global = false }
+/// `save`, `load`: a name and a file.
+struct FileRequest: Sendable { var name = Name(), path = "" }
+
+/// `show weights`, `filters`, `histogram`: a model's layer.
+struct LayerRequest: Sendable { var layer = Name() }
+struct SparsityRequest: Sendable { var model = Name(), on: Name? }
+struct TableRequest: Sendable { var table = Name(), x: Name?, y: Name?, by: Name? }
+struct ActivationsRequest: Sendable { var layer = Name(), on = Name(), first = 0 }
+
+struct LearnRequest: Sendable {
+    var data = Name(), atoms = 0, sparsity: Int?, alpha: Double?, method = DictionaryLearning.Method.ksvd
+    var iterations = 0, batch = 0, tolerance = 0.0, center = false
+}
+
+/// `dictionary … = csv` and `npy`: atoms from a file.
+struct DictionaryFile: Sendable { var path = "", shape: [Int]?, center = false }
+
+struct EncodeRequest: Sendable {
+    var data = Name(), with = Name(), method: SparseMethod?
+    var sparsity: Int?, error: Double?, alpha: Double?, threshold: Double?, positive = false
+}
+
+struct AtomsRequest: Sendable { var dictionary = Name(), first = 0 }
+struct CodesRequest: Sendable { var codes = Name(), sample: Int? }
