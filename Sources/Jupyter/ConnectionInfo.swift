@@ -81,12 +81,14 @@ public enum ConnectionError: Error, CustomStringConvertible, Equatable {
     case unreadable(String)
     case invalid(String)
     case bindFailed(endpoint: String, reason: String)
+    case noThreads(ThreadError)
 
     public var description: String {
         switch self {
         case .unreadable(let s): return "cannot read the connection file: \(s)"
         case .invalid(let s): return "bad connection file: \(s)"
         case .bindFailed(let endpoint, let reason): return "cannot listen on \(endpoint): \(reason)"
+        case .noThreads(let error): return "the kernel needs \(KernelServer.threadsNeeded) threads: \(error)"
         }
     }
 }

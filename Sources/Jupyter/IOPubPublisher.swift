@@ -20,6 +20,7 @@ final class IOPubPublisher: @unchecked Sendable {
     init(context: ZeroMQContext, endpoint: String, welcome: @escaping @Sendable (String) -> [[UInt8]]) throws(ZeroMQError) {
         publisher = try ZeroMQSocket(context, .xpub)
         publisher.setOption(ZMQ_XPUB_VERBOSE, Int32(1))
+        publisher.limitInbound(to: WireMessage.maximumBytes)  // subscriptions come in
         // ZeroMQ's default high-water mark, as ipykernel: past 1,000 messages
         // queued for a subscriber that does not read, its messages are dropped
         // rather than held (stream text is coalesced, so that is 64 MiB at most).
@@ -37,8 +38,15 @@ final class IOPubPublisher: @unchecked Sendable {
         self.welcome = welcome
     }
 
-    func start() {
-        thread = BackgroundThread { [self] in run() }
+    /// Starts the thread that owns the sockets; without it, closes them
+    /// here, so the context can end.
+    func start() throws(ThreadError) {
+        do { thread = try BackgroundThread { [self] in run() } } catch {
+            publisher.close()
+            inbox.close()
+            outbox.withLock { $0.close() }
+            throw error
+        }
     }
 
     /// Queues a message; any thread.

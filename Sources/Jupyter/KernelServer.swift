@@ -1,3 +1,4 @@
+import CMalloc
 import CZeroMQ
 import LoomCore
 import Synchronization
@@ -23,11 +24,20 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
     let shellDelivery = DeliveryLog(channel: "shell")
     let controlDelivery = DeliveryLog(channel: "control")
     let stopping = Atomic<Bool>(false)
+    /// ZeroMQ's I/O and reaper threads, heartbeat, control and iopub.
+    static let threadsNeeded = 5
+    /// Messages dropped from stdin; only the control thread touches it.
+    private var stdinDropped = 0
     private var dispatcher: Dispatcher?
 
     /// Binds every socket of `connection`; fails with the endpoint that could
     /// not be bound (a port in use, an address not on this machine).
     public init(connection: ConnectionInfo, builder: MessageBuilder = MessageBuilder()) throws(ConnectionError) {
+        // ZeroMQ aborts the process when it cannot start its own threads, so
+        // they are checked for first.
+        if ThreadProbe.startable(KernelServer.threadsNeeded, mapping: 0, spare: 0) < KernelServer.threadsNeeded {
+            throw .noThreads(ThreadError(reason: "the system refused one"))
+        }
         self.connection = connection
         self.signer = Signer(key: connection.key)
         self.builder = builder
@@ -35,7 +45,7 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
             let endpoint = connection.endpoint(port)
             do {
                 let socket = try ZeroMQSocket(context, kind)
-                socket.setOption(ZMQ_MAXMSGSIZE, Int64(1 << 30))
+                socket.limitInbound(to: WireMessage.maximumBytes)
                 try socket.bind(endpoint)
                 return socket
             } catch {
@@ -50,6 +60,9 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         // A reply that cannot be delivered fails instead of vanishing, so it is
         // logged (the heartbeat's echo keeps ZeroMQ's silent drop).
         for socket in [shell, control] { socket.setOption(ZMQ_ROUTER_MANDATORY, Int32(1)) }
+        // Loom never asks for input: what arrives on stdin is read and dropped
+        // as it comes (`serveControl`), and little of it may wait meanwhile.
+        stdin.setOption(ZMQ_RCVHWM, Int32(16))
         let signer = self.signer
         do {
             iopub = try IOPubPublisher(context: context, endpoint: connection.endpoint(connection.iopubPort)) { topic in
@@ -70,16 +83,25 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         let dispatcher = Dispatcher(interpreter: interpreter, transport: self, history: history,
                                     builder: builder, implementationVersion: implementationVersion)
         self.dispatcher = dispatcher
-        iopub.start()
-        let heartbeatThread = BackgroundThread { [heartbeat] in
-            heartbeat.echoForever()
-            heartbeat.close()
+        let heartbeatThread: BackgroundThread, controlThread: BackgroundThread
+        do {
+            try iopub.start()
+            heartbeatThread = try BackgroundThread { [heartbeat] in
+                heartbeat.echoForever()
+                heartbeat.close()
+            }
+            controlThread = try BackgroundThread { [self] in serveControl(dispatcher) }
+        } catch {
+            KernelLog.error("the kernel cannot serve: \(error)")
+            context.shutdown()  // ends whichever thread did start
+            iopub.join()
+            for socket in [shell, stdin, control, heartbeat] { socket.close() }
+            context.terminate()
+            return 1
         }
-        let controlThread = BackgroundThread { [self] in serveControl(dispatcher) }
         dispatcher.announceStarting()
         serveShell(dispatcher)
         shell.close()
-        stdin.close()
         controlThread.join()
         heartbeatThread.join()
         iopub.join()
@@ -128,11 +150,40 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         }
     }
 
+    /// Answers control requests and empties stdin, both on this thread, so
+    /// neither waits for a running cell.
     func serveControl(_ dispatcher: Dispatcher) {
-        defer { control.close() }
+        defer {
+            control.close()
+            stdin.close()
+        }
         while !stopping.load(ordering: .relaxed) {
-            guard let request = receive(on: control, .control, wait: true) else { continue }
+            let ready: [Bool]
+            do { ready = try ZeroMQSocket.poll([control, stdin], timeoutMilliseconds: -1) } catch {
+                if error.isTerminated { stopping.store(true, ordering: .relaxed) } else { KernelLog.error("control: \(error)") }
+                continue
+            }
+            if ready[1] { discardStdin() }
+            guard ready[0], let request = receive(on: control, .control, wait: false) else { continue }
             if case .shutdown = dispatcher.handle(request, on: .control) { beginShutdown() }
+        }
+    }
+
+    /// Drops what a client sent on stdin: this kernel sends no
+    /// `input_request`, so nothing there answers anything, and kept unread
+    /// it would stay in memory after the client left.
+    func discardStdin() {
+        do {
+            let (messages, bytes) = try stdin.discardQueued()
+            guard messages > 0 else { return }
+            let before = stdinDropped
+            stdinDropped += messages
+            if before == 0 || before / 1000 != stdinDropped / 1000 {  // the first, then one line per thousand
+                KernelLog.warning("stdin: dropped \(stdinDropped) message(s) so far, \(bytes) bytes just now (this kernel asks for no input)")
+            }
+            if bytes >= 1 << 20 { malloc_trim(0) }
+        } catch {
+            if error.isTerminated { stopping.store(true, ordering: .relaxed) } else { KernelLog.error("stdin: \(error)") }
         }
     }
 
@@ -184,10 +235,14 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         stopping.store(true, ordering: .relaxed)
         interruptFlag.store(true, ordering: .relaxed)
         context.shutdown()
-        _ = BackgroundThread {
-            sleep(5)
-            KernelLog.warning("a cell did not stop within 5 s of shutdown; exiting")
-            _exit(0)
+        do {
+            _ = try BackgroundThread {
+                sleep(5)
+                KernelLog.warning("a cell did not stop within 5 s of shutdown; exiting")
+                _exit(0)
+            }
+        } catch {
+            KernelLog.warning("a cell that does not stop will keep the kernel from exiting: \(error)")
         }
     }
 }

@@ -14,6 +14,10 @@ public struct WireMessage: Sendable, Equatable {
     public static let delimiter = Array("<IDS|MSG>".utf8)
     /// More routing identities than any real client sends.
     static let maxIdentities = 64
+    /// The most bytes one received message may hold, over all its frames
+    /// (a 16 MiB cell is far past any notebook's). Every kernel socket is
+    /// limited to it, so no peer, signed or not, can make one frame larger.
+    public static let maximumBytes = 16 << 20
 
     public init(identities: [[UInt8]] = [], signature: [UInt8] = [], header: [UInt8], parentHeader: [UInt8],
                 metadata: [UInt8], content: [UInt8], buffers: [[UInt8]] = []) {

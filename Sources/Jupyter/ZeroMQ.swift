@@ -34,6 +34,8 @@ public final class ZeroMQContext: @unchecked Sendable {
 public final class ZeroMQSocket: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
     public private(set) var isClosed = false
+    /// The most bytes one received message may hold, over all its frames.
+    public private(set) var inboundLimit = Int.max
 
     public enum Kind {
         case router, pub, xpub, sub, dealer, req, rep, push, pull
@@ -72,6 +74,15 @@ public final class ZeroMQSocket: @unchecked Sendable {
         bytes.withUnsafeBytes { _ = zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
     }
 
+    /// Bounds what a peer can make this socket hold: a frame over `bytes`
+    /// disconnects its sender (ZeroMQ's `ZMQ_MAXMSGSIZE`, checked before the
+    /// frame is stored), and `receiveFrames` drops a message whose frames
+    /// together exceed it, reading the rest without keeping it.
+    public func limitInbound(to bytes: Int) {
+        inboundLimit = bytes
+        setOption(ZMQ_MAXMSGSIZE, Int64(bytes))
+    }
+
     public func bind(_ endpoint: String) throws(ZeroMQError) {
         if zmq_bind(handle, endpoint) != 0 { throw ZeroMQError(operation: "bind \(endpoint)", errno: zmq_errno()) }
     }
@@ -89,12 +100,15 @@ public final class ZeroMQSocket: @unchecked Sendable {
     }
 
     /// Receives every frame of one message. With `wait: false`, returns nil
-    /// when nothing is queued. Interrupted calls (EINTR) are retried.
+    /// when nothing is queued. Interrupted calls (EINTR) are retried. A
+    /// message over `inboundLimit` is read to its end, kept nowhere, and
+    /// reported as `EMSGSIZE`.
     public func receiveFrames(wait: Bool = true) throws(ZeroMQError) -> [[UInt8]]? {
         guard !isClosed else { throw ZeroMQError(operation: "receive", errno: ENOTSOCK) }
         var frames: [[UInt8]] = []
         var more = true
         var first = true
+        var total = 0
         while more {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
@@ -108,7 +122,10 @@ public final class ZeroMQSocket: @unchecked Sendable {
                 throw ZeroMQError(operation: "receive", errno: e)
             }
             let size = zmq_msg_size(&message)
-            if let data = zmq_msg_data(&message), size > 0 {
+            total += size
+            if total > inboundLimit {
+                frames = []
+            } else if let data = zmq_msg_data(&message), size > 0 {
                 frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
             } else {
                 frames.append([])
@@ -116,7 +133,36 @@ public final class ZeroMQSocket: @unchecked Sendable {
             more = zmq_msg_more(&message) != 0
             first = false
         }
+        if total > inboundLimit {
+            throw ZeroMQError(operation: "received a message of \(total) bytes, over the limit of \(inboundLimit); dropped", errno: EMSGSIZE)
+        }
         return frames
+    }
+
+    /// Reads every message queued now, frame by frame, keeping none; returns
+    /// how many messages and bytes there were. For a channel whose messages
+    /// the kernel never asks for.
+    public func discardQueued() throws(ZeroMQError) -> (messages: Int, bytes: Int) {
+        guard !isClosed else { throw ZeroMQError(operation: "receive", errno: ENOTSOCK) }
+        var messages = 0, bytes = 0
+        var more = false
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            // The rest of a message is waited for; a new one is not.
+            let flags: Int32 = more ? 0 : ZMQ_DONTWAIT
+            var rc = zmq_msg_recv(&message, handle, flags)
+            while rc < 0 && zmq_errno() == EINTR { rc = zmq_msg_recv(&message, handle, flags) }
+            if rc < 0 {
+                let e = zmq_errno()
+                if e == EAGAIN && !more { return (messages, bytes) }
+                throw ZeroMQError(operation: "receive", errno: e)
+            }
+            bytes += zmq_msg_size(&message)
+            more = zmq_msg_more(&message) != 0
+            if !more { messages += 1 }
+        }
     }
 
     /// Sends one message, waiting while the socket's queue is full. A closed

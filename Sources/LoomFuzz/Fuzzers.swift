@@ -127,7 +127,8 @@ public enum FuzzRunner {
             before(source)
             let started = Monotonic.now
             let done = Atomic<Bool>(false)
-            let watchdog = BackgroundThread {
+            // Without a thread to time it (the system refused one), a case runs untimed.
+            let watchdog = try? BackgroundThread {
                 while !done.load(ordering: .relaxed) {
                     if Monotonic.now - started > budget { interruptFlag.store(true, ordering: .relaxed) }
                     var ts = timespec(tv_sec: 0, tv_nsec: 2_000_000)
@@ -143,7 +144,7 @@ public enum FuzzRunner {
                 report.errorKinds[kind, default: 0] += 1
             }
             done.store(true, ordering: .relaxed)
-            watchdog.join()
+            watchdog?.join()
             if Monotonic.now - started > budget + 1 { report.hangs.append(source) }
             _ = loom.complete(source, cursor: source.unicodeScalars.count / 2)
             _ = loom.inspect(source, cursor: source.unicodeScalars.count / 2, detailLevel: 0)

@@ -1,4 +1,7 @@
 import LoomCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Jupyter notebook (nbformat 4) held as its JSON, so every field Loom does
 /// not know — metadata, attachments, cell ids, Markdown and raw cells — is
@@ -14,9 +17,19 @@ public struct Notebook: Sendable, Equatable {
         self.json = json
     }
 
+    /// The largest notebook `read` takes: parsing holds several times a
+    /// file's size, and Jupyter's server takes no larger upload.
+    public static let maximumBytes = 512 << 20
+
+    /// Reads a regular file only, checked before it is opened (a FIFO would
+    /// block, a device like /dev/zero never ends), of `maximumBytes` at most.
     public static func read(_ path: String) throws(NotebookError) -> Notebook {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) > maximumBytes {
+            throw .unreadable("\(path): \(Int(info.st_size) >> 20) MiB, larger than the \(maximumBytes >> 20) MiB a notebook may be")
+        }
         let bytes: [UInt8]
-        do { bytes = try Files.read(path) } catch { throw .unreadable(error.description) }
+        do { bytes = try Files.read(path, atMost: maximumBytes) } catch { throw .unreadable(error.description) }
         let value: JSON
         do { value = try JSON.parse(bytes) } catch { throw .invalid("\(path): \(error)") }
         guard case .object(let object) = value else { throw .invalid("\(path): not a JSON object") }

@@ -90,17 +90,24 @@ public final class NotebookRunner {
         guard let seconds, seconds > 0 else { return body() }
         let done = Atomic<Bool>(false)
         let fired = Atomic<Bool>(false)
-        let watchdog = BackgroundThread {
-            let deadline = Monotonic.now + seconds
-            while !done.load(ordering: .relaxed) {
-                if Monotonic.now >= deadline {
-                    fired.store(true, ordering: .relaxed)
-                    interruptFlag.store(true, ordering: .relaxed)
-                    return
+        let watchdog: BackgroundThread
+        do {
+            watchdog = try BackgroundThread {
+                let deadline = Monotonic.now + seconds
+                while !done.load(ordering: .relaxed) {
+                    if Monotonic.now >= deadline {
+                        fired.store(true, ordering: .relaxed)
+                        interruptFlag.store(true, ordering: .relaxed)
+                        return
+                    }
+                    var ts = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+                    nanosleep(&ts, nil)
                 }
-                var ts = timespec(tv_sec: 0, tv_nsec: 5_000_000)
-                nanosleep(&ts, nil)
             }
+        } catch {
+            // A cell given a timeout runs only while it can be timed.
+            let message = "the cell's timeout cannot be kept: \(error)"
+            return .error(ExecutionError(name: "CellTimeoutError", value: message, traceback: ["CellTimeoutError: " + message]))
         }
         let result = body()
         done.store(true, ordering: .relaxed)
@@ -115,31 +122,59 @@ public final class NotebookRunner {
     }
 }
 
-/// Collects a cell's outputs as nbformat output objects.
+/// Collects a cell's outputs as nbformat output objects. Consecutive writes
+/// to one stream are one output, as the kernel sends them coalesced (until
+/// any other message of the cell): a million prints are one text, not a
+/// million outputs.
 final class OutputRecorder: OutputSink {
-    private(set) var outputs: [JSONObject] = []
+    private var recorded: [JSONObject] = []
     private var clearBeforeNext = false
     private var displays: [String: [Int]] = [:]
+    /// The stream the last output is, while writes to it go on; its text is
+    /// kept apart and grows in place until another output closes it.
+    private var openStream: LoomCore.OutputStream?
+    private var openText = ""
+
+    var outputs: [JSONObject] {
+        closeStream()
+        return recorded
+    }
 
     func append(_ output: JSONObject, displayID: String? = nil) {
-        if clearBeforeNext { outputs = []; displays = [:]; clearBeforeNext = false }
-        if let displayID { displays[displayID, default: []].append(outputs.count) }
-        outputs.append(output)
+        closeStream()
+        if clearBeforeNext { recorded = []; displays = [:]; clearBeforeNext = false }
+        if let displayID { displays[displayID, default: []].append(recorded.count) }
+        recorded.append(output)
+    }
+
+    private func closeStream() {
+        guard openStream != nil else { return }
+        recorded[recorded.count - 1]["text"] = .string(openText)
+        openStream = nil
+        openText = ""
     }
 
     /// nbclient records no pager payloads, so neither does a headless run.
     func page(_ bundle: MimeBundle) {}
 
     func stream(_ stream: LoomCore.OutputStream, _ text: String) {
-        append(["output_type": "stream", "name": .string(stream.rawValue), "text": .string(text)])
+        if openStream == stream && !clearBeforeNext {
+            openText += text
+            return
+        }
+        append(["output_type": "stream", "name": .string(stream.rawValue), "text": ""])
+        openStream = stream
+        openText = text
     }
 
     func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {
         if update, let displayID {
             // An update replaces every output shown under that id, in place.
+            // It ends a run of writes, as the kernel sends the text before it.
+            closeStream()
             for i in displays[displayID] ?? [] {
-                outputs[i]["data"] = .object(bundle.data)
-                outputs[i]["metadata"] = .object(bundle.metadata)
+                recorded[i]["data"] = .object(bundle.data)
+                recorded[i]["metadata"] = .object(bundle.metadata)
             }
             return
         }
@@ -148,6 +183,6 @@ final class OutputRecorder: OutputSink {
     }
 
     func clearOutput(wait: Bool) {
-        if wait { clearBeforeNext = true } else { outputs = []; displays = [:] }
+        if wait { clearBeforeNext = true } else { closeStream(); recorded = []; displays = [:] }
     }
 }

@@ -41,14 +41,18 @@ struct KernelCommand: ParsableCommand {
     func watchParent() {
         guard getenv("JPY_PARENT_PID") != nil else { return }
         let parent = getppid()
-        _ = BackgroundThread {
-            while true {
-                sleep(1)
-                if getppid() != parent {
-                    KernelLog.warning("the process that started the kernel is gone; exiting")
-                    _exit(0)
+        do {
+            _ = try BackgroundThread {
+                while true {
+                    sleep(1)
+                    if getppid() != parent {
+                        KernelLog.warning("the process that started the kernel is gone; exiting")
+                        _exit(0)
+                    }
                 }
             }
+        } catch {
+            KernelLog.warning("the kernel will not notice if the process that started it dies: \(error)")
         }
     }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -20,10 +19,21 @@ public enum Parallel {
 
     public static var threads: Int { count.load(ordering: .relaxed) }
 
-    /// Sets the engine's threads and BLAS's.
-    public static func setThreads(_ n: Int) {
-        count.store(max(1, n), ordering: .relaxed)
-        BLAS.setThreads(n)
+    /// Sets the engine's threads and BLAS's, starting any they lack; returns
+    /// how many there are: fewer than `n` when the system refuses more
+    /// (`ulimit -u`, `ulimit -v`), never a wait. The engine's loops run on
+    /// one thread per core at most, as Dispatch's did; chunks do not change.
+    @discardableResult
+    public static func setThreads(_ n: Int) -> Int {
+        let wanted = max(1, n)
+        let workersWanted = min(wanted, Machine.cores) - 1
+        let workers = WorkerPool.shared.start(workersWanted)
+        let blas = BLAS.startThreads(wanted)  // OpenBLAS's own limit alone does not lower the count
+        let got = min(workers < workersWanted ? workers + 1 : wanted,
+                      blas < min(wanted, BLAS.maximumThreads) ? blas : wanted)
+        count.store(got, ordering: .relaxed)
+        BLAS.setThreads(got)
+        return got
     }
 
     /// Calls `body(range)` on disjoint chunks covering `0..<items`, on up to
@@ -36,20 +46,10 @@ public enum Parallel {
             if items > 0 { body(0..<items) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let task = UnsafeSendableClosure(body)
-            DispatchQueue.concurrentPerform(iterations: n) { k in
-                pthread_setspecific(insideChunk, UnsafeRawPointer(bitPattern: 1))
-                task.call((items * k / n)..<(items * (k + 1) / n))
-                pthread_setspecific(insideChunk, nil)
-            }
+        WorkerPool.shared.run(n) { k in
+            pthread_setspecific(insideChunk, UnsafeRawPointer(bitPattern: 1))
+            body((items * k / n)..<(items * (k + 1) / n))
+            pthread_setspecific(insideChunk, nil)
         }
     }
-}
-
-/// Lets a non-escaping body run on Dispatch's workers: every caller waits for
-/// all of them, and each chunk touches only its own items.
-private struct UnsafeSendableClosure: @unchecked Sendable {
-    let call: (Range<Int>) -> Void
-    init(_ call: @escaping (Range<Int>) -> Void) { self.call = call }
 }

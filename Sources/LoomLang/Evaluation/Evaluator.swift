@@ -135,11 +135,9 @@ final class Evaluator {
             let operand = try evaluate(step.operand)
             if step.op == "+", case .string(var text) = value {
                 value = .number(0)  // lets `text` be the only owner of its buffer
-                text += operand.display
-                if text.utf8.count > session.memoryLimit {
-                    throw LoomError(.value, "this string would hold \(NumberFormat.bytes(text.utf8.count)), more than the "
-                                    + "\(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)", at: step.operand.range)
-                }
+                let addition = operand.display
+                try checkJoining(text, addition, at: first.range.through(step.operand.range))
+                text += addition
                 value = .string(text)
             } else {
                 value = try arithmetic(step.op, value, operand, at: first.range.through(step.operand.range))
@@ -159,10 +157,7 @@ final class Evaluator {
             throw LoomError(.value, "a list holds at most \(NumberFormat.grouped(ValueList.maximumValues)) values, counting those of "
                             + "the lists inside it each time they appear; this one would hold \(NumberFormat.grouped(list.values))", at: range)
         }
-        if list.bytes > session.memoryLimit {
-            throw LoomError(.value, "this list would hold \(NumberFormat.bytes(list.bytes)), counting the lists inside it each time "
-                            + "they appear; more than the \(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)", at: range)
-        }
+        try checkMemory(bytes: list.bytes, what: "this list, counting the lists inside it each time they appear,", at: range)
         return list
     }
 

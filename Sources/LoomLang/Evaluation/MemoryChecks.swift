@@ -39,9 +39,14 @@ extension Evaluator {
 
     /// `a + b` of strings, refused before the joined string is made when it would not fit.
     func joined(_ a: String, _ b: String, at range: SourceRange) throws(LoomError) -> String {
+        try checkJoining(a, b, at: range)
+        return a + b
+    }
+
+    /// Refuses joining `a` and `b` when the joined string would not fit.
+    func checkJoining(_ a: String, _ b: String, at range: SourceRange) throws(LoomError) {
         try checkMemory(bytes: MemoryAccount.sum(a.utf8.count, b.utf8.count, 16), what: "joining strings of "
                         + "\(NumberFormat.grouped(a.utf8.count)) and \(NumberFormat.grouped(b.utf8.count)) bytes", at: range)
-        return a + b
     }
 
     /// A prediction (`evaluate`, `predict`, `compare`) by `model` over

@@ -50,9 +50,18 @@ extension Evaluator {
     }
 
     func setThreads(_ a: Request<Setting<Int>>) throws(LoomError) {
-        let n = a.value
-        session.threads = n
-        Parallel.setThreads(n)
+        useThreads(a.value)
+    }
+
+    /// Starts `n` threads for the engine and BLAS; when the system starts
+    /// fewer, the session keeps those and says so, rather than waiting.
+    func useThreads(_ n: Int) {
+        let got = Parallel.setThreads(n)
+        session.threads = got
+        if got < n {
+            output.stream(.stderr, "note: only \(got) of \(n) threads could be started (the system's limit on processes "
+                          + "or address space, `ulimit -u` or `ulimit -v`); using \(got)\n")
+        }
     }
 
     func setMemory(_ a: Request<Setting<Int>>) throws(LoomError) {

@@ -72,7 +72,7 @@ extension Evaluator {
         let centered = a.center
         let x = try finite(centered ? SessionDictionary.centering(data.inputs.reshaped([data.count, sampleSize]))
                                     : data.inputs.reshaped([data.count, sampleSize]), at: dataExpr.range)
-        Parallel.setThreads(session.threads)
+        useThreads(session.threads)
 
         let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress)
         let started = Monotonic.now
@@ -150,7 +150,7 @@ extension Evaluator {
         let dataName = a.data.text
         let x = try signals(try dataset(a.data.expr), for: dictionary, name: dictionaryName, at: a.data.range)
         let (encoder, coder) = try sparseEncoder(a, atoms: dictionary.dictionary.count)
-        Parallel.setThreads(session.threads)
+        useThreads(session.threads)
         try checkMemory(bytes: SparseCoding.encodingBytes(samples: x.batch, over: dictionary.dictionary, encoder),
                         what: "\(NumberFormat.grouped(x.batch)) codes over \(NumberFormat.grouped(dictionary.dictionary.count)) atoms "
                             + "with their Gram matrix", at: a.range)

@@ -85,7 +85,7 @@ extension Evaluator {
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
-        Parallel.setThreads(session.threads)
+        useThreads(session.threads)
         state.reconstructionLoss = reconstructs ? loss : nil
 
         let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress)
