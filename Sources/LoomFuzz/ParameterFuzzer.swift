@@ -15,7 +15,7 @@ public enum ParameterFuzzer {
     }
 
     /// The words `loom run` keeps from naming a parameter.
-    static let reserved = Set(Statements.keywords + Layers.keywords)
+    static let reserved = Statements.wordsNoVariableMayUse
 
     public static func check(name: String, value: String) -> Outcome {
         guard let source = try? Parameters.source([(name, value)], reserved: reserved) else { return .refused }

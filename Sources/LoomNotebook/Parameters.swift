@@ -47,7 +47,7 @@ public enum Parameters {
                                      + "starting with a letter or _")
             }
             guard !reserved.contains(name) else {
-                throw ParameterError(description: "`\(name)` is a statement word and cannot name a variable")
+                throw ParameterError(description: "`\(name)` is a statement or layer word and cannot name a variable")
             }
             if let at = value.unicodeScalars.firstIndex(where: isRefused) {
                 let scalar = value.unicodeScalars[at]

@@ -108,7 +108,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// Words that begin statements and layers cannot name a parameter.
-    var reservedWords: Set<String> { Set(Statements.keywords + Layers.keywords) }
+    var reservedWords: Set<String> { Statements.wordsNoVariableMayUse }
 
     func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

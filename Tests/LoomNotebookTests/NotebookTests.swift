@@ -75,7 +75,7 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(nb.cells[3]["outputs"]?.arrayValue?.first?["data"]?["text/plain"], "6")
     }
 
-    let reserved = Set(Statements.keywords + Layers.keywords)
+    let reserved = Statements.wordsNoVariableMayUse
 
     /// What the injected cell prints for `print NAME` after it, and whether it
     /// ran anything else.
@@ -109,7 +109,7 @@ final class NotebookTests: XCTestCase {
     func testNamesFollowTheLanguagesRule() throws {
         for (name, message) in [("x = 1\nprint \"INJ\"\ny", "'x = 1<U+000A>print \"INJ\"<U+000A>y' is not a Loom name"),
                                 ("1a", "'1a' is not a Loom name"), ("", "'' is not a Loom name"), ("a.b", "'a.b' is not a Loom name"),
-                                ("train", "`train` is a statement word"), ("dense", "`dense` is a statement word")] {
+                                ("train", "`train` is a statement or layer word"), ("dense", "`dense` is a statement or layer word")] {
             XCTAssertThrowsError(try Parameters.source([(name, "1")], reserved: reserved)) { error in
                 XCTAssertTrue(((error as? ParameterError)?.description ?? "").hasPrefix(message), "\(error)")
             }

@@ -135,7 +135,7 @@ def test_random_names_and_values_become_exactly_their_assignments():
 def test_names_loom_cannot_read_are_refused():
     from loom_jupyter.papermill import RESERVED, LoomTranslator
     for name in ('x = 1\nprint "INJ"\ny', "1x", "", "a.b", "a b", "train", "dense"):
-        with pytest.raises(PapermillException, match="not a Loom name|statement word"):
+        with pytest.raises(PapermillException, match="not a Loom name|statement or layer word"):
             LoomTranslator.codify({name: 1})
     with pytest.raises(PapermillException, match="parameter `s`: .* U\\+000D at character 4"):
         LoomTranslator.codify({"s": '[1]\r\nprint "INJECTED"'})

@@ -166,7 +166,7 @@ def test_timeout_interrupts_a_long_cell(tmp_path):
     (["-o", "x.ipynb", "--inplace"], "either -o or --inplace"),
     (["-p", "epochs"], "NAME and a VALUE"),
     (["-p", "1bad", "3"], "not a Loom name"),
-    (["-p", "train", "3"], "`train` is a statement word"),
+    (["-p", "train", "3"], "`train` is a statement or layer word"),
     (["-p", "ks", '[1]\r\nprint "INJECTED"'], "the value of `ks` holds a control character, U+000D at character 4"),
 ])
 def test_bad_arguments_are_refused(tmp_path, args, message):

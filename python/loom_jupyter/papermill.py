@@ -40,7 +40,7 @@ def check_name(name):
             and all(_is_name_start(c) or c in "0123456789" for c in name)):
         raise PapermillException(f"{name!r} is not a Loom name: use letters, digits and _, starting with a letter or _")
     if name in RESERVED:
-        raise PapermillException(f"`{name}` is a statement word and cannot name a variable")
+        raise PapermillException(f"`{name}` is a statement or layer word and cannot name a variable")
 
 
 def _refused(char):

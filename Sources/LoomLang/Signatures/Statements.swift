@@ -203,7 +203,7 @@ public enum Statements {
             .optionalName("layer", \.layer, .word, placeholder: "LAYER", "only this layer"),
             .flag("global", \.global, "one magnitude cut across all layers, so layers end with different shares"),
         ]) { e, a throws(LoomError) in try e.prune(a) },
-        .bind(Signature("rewind", .models, summary: "Resets the weights that survived pruning to their initial values (the lottery-ticket procedure).",
+        .bind(Signature("rewind", .models, summary: "Resets the weights that survived pruning to their initial values (the lottery-ticket procedure); a loaded model has none to return to.",
                         example: "rewind wide"), ModelRequest(), [
             .name("model", \.model, modelArgument, "the model"),
         ]) { e, a throws(LoomError) in try e.rewind(a) },
@@ -344,6 +344,10 @@ public enum Statements {
 
     /// The keywords as a set, for the parser's look-ups on every line.
     static let keywordSet = Set(keywords)
+
+    /// The words no variable may use: those that begin statements, and
+    /// layers (which may name objects, never variables).
+    public static let wordsNoVariableMayUse = keywordSet.union(Layers.keywordSet)
 
     /// The forms of each keyword, computed once.
     static let formsByKeyword: [String: [Signature]] = Dictionary(grouping: all, by: \.keyword)
