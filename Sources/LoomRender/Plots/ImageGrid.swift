@@ -18,7 +18,8 @@ public struct ImageGrid: Plot {
     /// a dictionary's atoms, a layer's activation maps.
     public init(rowsOf matrix: Matrix, shape: (rows: Int, columns: Int), labels: [String] = [], title: String? = nil,
                 maxSide: Int = 28) {
-        precondition(shape.rows * shape.columns == matrix.columns, "ImageGrid: rows of \(matrix.columns) are not \(shape)")
+        precondition(shape.rows > 0 && shape.columns > 0 && shape.rows * shape.columns == matrix.columns,
+                     "ImageGrid: rows of \(matrix.columns) are not \(shape)")
         let size = matrix.columns
         self.init((0..<matrix.rows).map { r in
             Matrix(rows: shape.rows, columns: shape.columns, values: Array(matrix.values[(r * size)..<((r + 1) * size)]))
