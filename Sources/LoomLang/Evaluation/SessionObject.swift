@@ -64,7 +64,7 @@ public struct SavedObject {
 }
 
 /// A kind `load` can rebuild from a file `save` wrote.
-protocol SavedKind: SessionObject {
+protocol SavedKind: SessionObject, SendableMetatype {
     /// The value of the file's `loom.format` metadata for this kind.
     static var format: String { get }
     /// What `save` writes as safetensors.
