@@ -207,11 +207,13 @@ public enum Statements {
                         example: "rewind wide"), ModelRequest(), [
             .name("model", \.model, modelArgument, "the model"),
         ]) { e, a throws(LoomError) in try e.rewind(a) },
-        .bind(Signature("save", .models, summary: "Saves a model or dictionary as safetensors.", example: "save cnn \"cnn.safetensors\""), FileRequest(), [
-            .name("name", \.name, .reference(.anyObject), "a model or dictionary"),
-            .string("path", \.path, "the .safetensors file"),
+        .bind(Signature("save", .models, summary: "Saves a model, data set or dictionary as safetensors, or a results table as CSV.",
+                        example: "save cnn \"cnn.safetensors\""), FileRequest(), [
+            .name("name", \.name, .reference(.anyObject), "a model, data set, dictionary or results table"),
+            .string("path", \.path, "the file: safetensors, or CSV for a results table"),
         ]) { e, a throws(LoomError) in try e.save(a) },
-        .bind(Signature("load", .models, summary: "Loads a model or dictionary saved with `save`.", example: "load cnn \"cnn.safetensors\""), FileRequest(), [
+        .bind(Signature("load", .models, summary: "Loads a model, data set or dictionary saved with `save`.",
+                        example: "load cnn \"cnn.safetensors\""), FileRequest(), [
             .name("name", \.name, .newName, "the name to load into"),
             .string("path", \.path, "the .safetensors file"),
         ]) { e, a throws(LoomError) in try e.load(a) },
