@@ -17,10 +17,11 @@ let package = Package(
         .systemLibrary(name: "CSodium", path: "Sources/CSodium"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
 
         .target(name: "LoomCore"),
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
-        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "LoomCore"]),
+        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
         .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),

@@ -104,11 +104,20 @@ extension Evaluator {
     }
 
     func fileBytes(_ path: String, at range: SourceRange) throws(LoomError) -> (bytes: [UInt8], path: String) {
-        do { return (try Files.read(path, atMost: memoryBudget, shouldStop: Evaluator.interrupted), path) } catch {
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path, atMost: memoryBudget, shouldStop: Evaluator.interrupted) } catch {
             if error.isInterrupted {
                 throw LoomError(.interrupted, "interrupted by the user while reading \(path); nothing was defined", at: range)
             }
             throw LoomError(.io, "cannot read \(error.description)", at: range)
+        }
+        do {
+            return (try Gzip.decompressIfNeeded(bytes, atMost: memoryBudget, source: path, shouldStop: Evaluator.interrupted), path)
+        } catch {
+            if error.isInterrupted {
+                throw LoomError(.interrupted, "interrupted by the user while reading \(path); nothing was defined", at: range)
+            }
+            throw LoomError(.value, error.message, at: range)
         }
     }
 
