@@ -21,14 +21,14 @@ enum PGMReader {
         let layout = try read(bytes, source: source)
         let count = layout.width * layout.height
         var grey = [Float](repeating: 0, count: count)
-        let scale = 1 / Float(layout.maxval)
+        let maxval = Float(layout.maxval)
         if layout.binary {
             let wide = layout.maxval > 255
             for i in 0..<count {
                 let value = wide ? Int(bytes[layout.dataStart + 2 * i]) << 8 | Int(bytes[layout.dataStart + 2 * i + 1])
                     : Int(bytes[layout.dataStart + i])
                 guard value <= layout.maxval else { throw tooLarge(value, at: i, layout, source) }
-                grey[i] = Float(value) * scale
+                grey[i] = Float(value) / maxval
             }
         } else {
             var scanner = Scanner(bytes: bytes, position: layout.dataStart)
@@ -37,7 +37,7 @@ enum PGMReader {
                     throw DataError("\(source): the PGM file ends after \(i) of its \(count) values (truncated file?)")
                 }
                 guard value <= layout.maxval else { throw tooLarge(value, at: i, layout, source) }
-                grey[i] = Float(value) * scale
+                grey[i] = Float(value) / maxval
             }
         }
         let pixels = channels == 1 ? grey : grey.flatMap { [$0, $0, $0] }

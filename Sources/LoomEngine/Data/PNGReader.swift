@@ -17,6 +17,8 @@ enum PNGReader {
     static func decode(_ bytes: [UInt8], header: PictureHeader, channels: Int, source: String) throws(DataError) -> Picture {
         let raw = try reading(bytes, source: source) { image throws(DataError) in
             image.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
+            // 16-bit values are stored as encoded, like 8-bit ones (libpng would otherwise take them as linear).
+            image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
             var raw = [UInt8](repeating: 0, count: header.pixelCount * channels)
             let finished = raw.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
             guard finished != 0, image.warning_or_error & 0x03 <= 1 else {
@@ -24,8 +26,7 @@ enum PNGReader {
             }
             return raw
         }
-        let scale: Float = 1 / 255
-        return Picture(width: header.width, height: header.height, channels: channels, pixels: raw.map { Float($0) * scale })
+        return Picture(width: header.width, height: header.height, channels: channels, pixels: raw.map { Float($0) / 255 })
     }
 
     /// `body` on a `png_image` whose header is read, while libpng may still
