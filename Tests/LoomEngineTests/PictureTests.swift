@@ -34,6 +34,12 @@ final class PictureTests: XCTestCase {
         }
     }
 
+    func testPGMOfTwoBytesAValueIsBigEndianAndDividedByItsLargestValue() throws {
+        let picture = try decode("wide-p5.pgm")
+        XCTAssertEqual([picture.width, picture.height], [4, 3])
+        XCTAssertEqual(picture.pixels, (0..<12).map { Float($0 * 83 % 1001) / 1000 })
+    }
+
     func testColourPNGKeepsItsChannelsOrBecomesGrey() throws {
         let rgb = try decode("rgb8.png", channels: 3)
         XCTAssertEqual(rgb.pixels, (0..<18).map { Float($0 * 29 % 256) / 255 })

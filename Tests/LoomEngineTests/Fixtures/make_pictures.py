@@ -57,6 +57,8 @@ png("interlaced.png", 7, 6, 8, 0, None, interlace=1, raw=raw)
 
 (out / "grey8-p5.pgm").write_bytes(b"P5\n# a comment\n7 6\n255\n" + grey.tobytes())
 (out / "grey16-p5.pgm").write_bytes(b"P5 7 6 65535\n" + b"".join(struct.pack(">H", int(v) * 257) for v in grey.flat))
+# Two bytes a value, big-endian, the largest value 1000: values i·83 mod 1001.
+(out / "wide-p5.pgm").write_bytes(b"P5 4 3 1000\n" + b"".join(struct.pack(">H", i * 83 % 1001) for i in range(12)))
 (out / "grey-p2.pgm").write_text("P2\n7 6\n# largest value\n255\n" + "\n".join(" ".join(map(str, r)) for r in grey) + "\n")
 
 image = grey / 255
