@@ -83,7 +83,9 @@ extension Evaluator {
             throw LoomError(.value, "whiten takes samples of up to 1,024 values (32x32 grey); these have \(NumberFormat.grouped(d))",
                             at: range)
         }
-        try checkMemory(bytes: Whitening.bytes(samples: n, features: d), what: "whitening \(NumberFormat.grouped(n)) samples", at: range)
+        // The samples in hand are bound to no name yet, so they are counted here.
+        try checkMemory(bytes: MemoryAccount.sum(data.bytes, Whitening.bytes(samples: n, features: d)),
+                        what: "whitening \(NumberFormat.grouped(n)) samples", at: range)
         try reading(at: range) { () throws(DataError) in try Whitening.zca(&data.inputs.storage, samples: n, features: d) }
     }
 
@@ -106,7 +108,7 @@ extension Evaluator {
             files += names.map { (Files.joined(classFolder, $0), label) }
         }
         let channels = a.colour ? 3 : 1
-        var width = 0, height = 0, pixels: [Float] = []
+        var width = 0, height = 0, pixels: [Float] = [], reserved = 0
         for (i, file) in files.enumerated() {
             if Evaluator.interrupted() {
                 throw LoomError(.interrupted, "interrupted by the user while reading \(file.path); nothing was defined", at: range)
@@ -115,15 +117,16 @@ extension Evaluator {
             let header = try reading(at: range) { () throws(DataError) in try PictureFile.header(bytes, source: file.path) }
             if i == 0 {
                 (width, height) = try imageSize(a, first: header)
-                try checkMemory(bytes: MemoryAccount.product(files.count, width, height, channels, 4),
-                                what: "\(NumberFormat.grouped(files.count)) images of \(width)x\(height)x\(channels)", at: a.range)
+                reserved = MemoryAccount.product(files.count, width, height, channels, 4)
+                try checkMemory(bytes: reserved, what: "\(NumberFormat.grouped(files.count)) images of \(width)x\(height)x\(channels)",
+                                at: a.range)
                 pixels.reserveCapacity(files.count * width * height * channels)
             } else if a.size == nil, header.width != width || header.height != height {
                 throw LoomError(.value, "\(file.path) is \(header.width)x\(header.height), but \(files[0].path) is \(width)x\(height): "
                                 + "give `size WxH` to resize them all", at: range)
             }
             let picture = try reading(at: range) { () throws(DataError) in
-                try PictureFile.decode(bytes, channels: channels, atMost: memoryBudget, source: file.path)
+                try PictureFile.decode(bytes, channels: channels, atMost: max(0, memoryBudget - reserved), source: file.path)
             }
             pixels += picture.resized(width: width, height: height).pixels
         }
