@@ -39,41 +39,47 @@ public enum PhotoPatches {
         var starts: [Int] = [0]
         for c in counts { starts.append(starts.last! + c) }
         return Tensor(shape: [n, size, size, channels], writingEvery: { out in
-            func copy(_ position: Int, into slot: Int) {
-                // The picture holding `position`: the last whose run starts at or before it.
-                var lo = 0, hi = pictures.count - 1
-                while lo < hi {
-                    let mid = (lo + hi + 1) / 2
-                    if starts[mid] <= position { lo = mid } else { hi = mid - 1 }
-                }
-                copyPatch(pictures[lo], index: position - starts[lo], size: size, stride: stride,
-                          into: out.baseAddress! + slot * patchValues)
-            }
             if let positions {
-                for (slot, position) in positions.enumerated() { copy(position, into: slot) }
+                for (slot, position) in positions.enumerated() {
+                    // The picture holding `position`: the last whose run starts at or before it.
+                    var lo = 0, hi = pictures.count - 1
+                    while lo < hi {
+                        let mid = (lo + hi + 1) / 2
+                        if starts[mid] <= position { lo = mid } else { hi = mid - 1 }
+                    }
+                    pictures[lo].pixels.withUnsafeBufferPointer { pixels in
+                        copyPatch(pixels.baseAddress!, of: pictures[lo], index: position - starts[lo], size: size, stride: stride,
+                                  into: out.baseAddress! + slot * patchValues)
+                    }
+                }
             } else {
                 var slot = 0
-                for picture in pictures {
-                    let perPicture = count(width: picture.width, height: picture.height, size: size, stride: stride)
-                    for index in 0..<perPicture {
-                        copyPatch(picture, index: index, size: size, stride: stride, into: out.baseAddress! + slot * patchValues)
-                        slot += 1
+                for (picture, count) in zip(pictures, counts) {
+                    picture.pixels.withUnsafeBufferPointer { pixels in
+                        for index in 0..<count {
+                            copyPatch(pixels.baseAddress!, of: picture, index: index, size: size, stride: stride,
+                                      into: out.baseAddress! + (slot + index) * patchValues)
+                        }
                     }
+                    slot += count
                 }
             }
         })
     }
 
     /// Copies patch `index` of one picture (row-major over its positions), row by row.
-    static func copyPatch(_ picture: Picture, index: Int, size: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
+    @inline(__always)
+    static func copyPatch(_ pixels: UnsafePointer<Float>, of picture: Picture, index: Int, size: Int, stride: Int,
+                          into out: UnsafeMutablePointer<Float>) {
         let across = (picture.width - size) / stride + 1
         let top = (index / across) * stride, left = (index % across) * stride
-        let rowValues = size * picture.channels
-        picture.pixels.withUnsafeBufferPointer { pixels in
-            for r in 0..<size {
-                let from = pixels.baseAddress! + ((top + r) * picture.width + left) * picture.channels
-                (out + r * rowValues).update(from: from, count: rowValues)
-            }
+        let rowValues = size * picture.channels, pictureRow = picture.width * picture.channels
+        var from = pixels + (top * picture.width + left) * picture.channels
+        var to = out
+        for _ in 0..<size {
+            for i in 0..<rowValues { to[i] = from[i] }
+            from += pictureRow
+            to += rowValues
         }
     }
 
