@@ -11,7 +11,7 @@ PYTHON     ?= python3
 VENV       := .venv
 RELEASE    := .build/release
 LOOM       := $(RELEASE)/loom
-SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev zlib1g-dev
+SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev zlib1g-dev libpng-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials fuzz sanitize soak kernelspec
@@ -81,7 +81,8 @@ $(BENCH_VENV)/.installed: Benchmarks/requirements.txt
 	$(BENCH_VENV)/bin/pip install -q $${wheel:-torch}
 	@touch $@
 
-## Benchmarks, side by side: the kernel against ipykernel, CNN and recurrent training against PyTorch and Keras.
+## Benchmarks, side by side: the kernel against ipykernel, CNN and recurrent training against PyTorch and Keras,
+## sparse coding and patch extraction against scikit-learn.
 bench: deps build $(BENCH_VENV)/.installed
 	$(SWIFT) build -c release $(SWIFTFLAGS) --product kernel-bench
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python Benchmarks/kernel_bench.py
@@ -89,6 +90,7 @@ bench: deps build $(BENCH_VENV)/.installed
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/rnn_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/sparse_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/coding_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/patch_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py
 
 ## Long fuzz run: 100,000 mutated programs, 100,000 damaged messages, 10,000

@@ -18,10 +18,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
         .target(name: "LoomCore"),
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
-        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "LoomCore"]),
+        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
         .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),

@@ -30,8 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
 DIGITS = ROOT / "notebooks" / "data" / "digits.csv"
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-USER_ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+ONE_THREAD, USER_ENV = machine.ONE_THREAD, machine.USER_ENV
 RUNS = 5
 
 PYTHON = r"""

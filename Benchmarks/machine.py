@@ -1,9 +1,15 @@
 """What a benchmark ran on, for its first line: Loom's version with the BLAS
 kernel OpenBLAS picked, and the processor (its name, widest SIMD, cores), so
-figures from different machines are told apart."""
+figures from different machines are told apart; and the environments they
+run in."""
 
 import os
 import subprocess
+
+# The environment of a user's machine: without this machine's OpenBLAS pins.
+USER_ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+# One thread for every Python numerical library.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def processor():

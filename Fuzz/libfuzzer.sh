@@ -8,7 +8,7 @@
 set -eu
 seconds=${1:?seconds per target}
 shift
-targets=${*:-loom json wire safetensors npy idx csv gzip tar npz parameter dictionary deep}
+targets=${*:-loom json wire safetensors npy idx csv gzip tar npz parameter dictionary picture deep}
 swift=${SWIFT:-swift}
 flags=${SWIFTFLAGS:-}
 corpus=.build/fuzz-corpus
@@ -27,6 +27,7 @@ build $swift build -c release --product loom-libfuzzer --scratch-path .build/fuz
 cp Tests/LoomEngineTests/Fixtures/*.safetensors "$corpus/safetensors/"
 cp Tests/LoomEngineTests/Fixtures/*.tar.gz "$corpus/tar/"
 cp Tests/LoomEngineTests/Fixtures/*.npz "$corpus/npz/"
+cp Tests/LoomEngineTests/Fixtures/pictures/*.png Tests/LoomEngineTests/Fixtures/pictures/*.pgm "$corpus/picture/"
 
 failed=""
 for target in $targets; do

@@ -156,10 +156,7 @@ public enum Files {
         defer { closedir(dir) }
         let now = time(nil)
         while let entry = readdir(dir) {
-            // The name is read in place: readdir's entry is only as long as its
-            // name, so copying the whole `d_name` array reads past it.
-            let name = String(cString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
-                .assumingMemoryBound(to: CChar.self))
+            let name = entryName(entry)
             guard name.hasPrefix("."), let marker = name.ranges(of: temporaryMarker).last else { continue }
             let full = (folder == "/" ? "" : folder) + "/" + name
             var info = stat()

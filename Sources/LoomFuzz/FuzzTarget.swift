@@ -31,6 +31,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// magic), else a saved dictionary; read, shown, saved and loaded back,
     /// used to code and to learn from, under a 64 MiB memory limit.
     case dictionary
+    /// A PNG or PGM file: its header, its pixels grey and in colour (at most
+    /// 64 MiB of them), their patches and a resized copy.
+    case picture
     /// A program `DeepPrograms` writes from the bytes (long chains, deep and
     /// self-sharing lists and the statements that walk them), run in a session.
     case deep
@@ -75,6 +78,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             return outcome == .exact
         case .dictionary:
             return FuzzTarget.dictionaryFile(bytes)
+        case .picture:
+            return FuzzTarget.picture(bytes)
         case .deep:
             // The least memory there is keeps every list, and so every walk over one, short.
             let loom = LoomInterpreter(frontEnd: .terminal), sink = DiscardedOutput()
@@ -104,6 +109,21 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
         for code in uses { _ = loom.execute(code, output: output) }
         return true
+    }
+
+    /// Decodes `bytes` as a picture both ways and uses what comes out.
+    static func picture(_ bytes: [UInt8]) -> Bool {
+        guard (try? PictureFile.header(bytes, source: "fuzz")) != nil else { return false }
+        var decoded = false
+        for channels in [1, 3] {
+            guard let picture = try? PictureFile.decode(bytes, channels: channels, atMost: 64 << 20, source: "fuzz") else { continue }
+            decoded = true
+            if picture.width >= 2, picture.height >= 2, picture.width * picture.height <= 1 << 16 {
+                _ = PhotoPatches.extract(from: [picture], size: 2, stride: 1 + picture.width % 3)
+            }
+            _ = picture.resized(width: 3, height: 2)
+        }
+        return decoded
     }
 
     /// Bytes as frames: split at each 0xFF 0x00 pair (the fuzzer learns it).
@@ -181,6 +201,21 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             // loops on one line; a string of 101 joins in a list, printed; brackets 120 deep.
             return [[0, 0, 0, 50, 0, 0, 1, 0], [1, 2, 10, 6, 0], [2, 1, 0, 50, 6, 1, 6, 2], [0, 4, 3],
                     [1, 5, 0, 100, 6, 0], [0, 3, 120, 0]]
+        case .picture:
+            let rgb: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00,
+                                0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0x12, 0x16, 0xF1, 0x4D, 0x00,
+                                0x00, 0x00, 0x1D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0x90, 0xB5, 0x0A, 0x2F, 0x99, 0xB8,
+                                0xEE, 0xF4, 0x0B, 0x06, 0x56, 0x25, 0xFB, 0x98, 0xCA, 0x69, 0x9B, 0x2F, 0xBC, 0x05, 0x00, 0x44, 0xED,
+                                0x08, 0x56, 0xBD, 0x9E, 0xD2, 0xDD, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60,
+                                0x82]
+            let palette: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+                                    0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x02, 0x02, 0x03, 0x00, 0x00, 0x00, 0x18, 0xFA, 0x75,
+                                    0x7E, 0x00, 0x00, 0x00, 0x0C, 0x50, 0x4C, 0x54, 0x45, 0x00, 0x00, 0x00, 0x55, 0x55, 0x55, 0xAA,
+                                    0xAA, 0xAA, 0xFF, 0xFF, 0xFF, 0xC1, 0x7F, 0x62, 0xD1, 0x00, 0x00, 0x00, 0x0E, 0x49, 0x44, 0x41,
+                                    0x54, 0x78, 0x9C, 0x63, 0x90, 0x96, 0x66, 0x90, 0x96, 0x06, 0x00, 0x01, 0x4A, 0x00, 0x6D, 0x3E,
+                                    0xAD, 0xBD, 0xD4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+            return [rgb, palette, Array("P5 3 2 255\n".utf8) + [0, 9, 99, 199, 254, 255],
+                    Array("P5 2 2 1000\n".utf8) + [0, 1, 3, 232, 0, 7, 1, 0], Array("P2\n# c\n3 2\n9\n0 1 2\n3 4 9\n".utf8)]
         case .csv:
             return ["a,b,c,label\n1,2,3,0\n4,5,6,1\n", "1,2,3,4,setosa\n5,6,7,8,virginica\n", "0.5,1e3,-2,1\r\n"].map { Array($0.utf8) }
         }

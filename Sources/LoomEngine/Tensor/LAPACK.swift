@@ -64,4 +64,23 @@ public enum LAPACK {
         for j in 0..<n where signs[j] < 0 { for i in 0..<m { q[j * m + i] = -q[j * m + i] } }
         return q
     }
+
+    /// The eigenvalues (ascending) and eigenvectors of a symmetric n×n
+    /// matrix, in double precision: vector k is row k of `vectors`. Nil when
+    /// LAPACK's iteration does not converge.
+    public static func symmetricEigen(_ a: [Double], n: Int) -> (values: [Double], vectors: [Double])? {
+        precondition(a.count == n * n && n > 0, "symmetricEigen: \(a.count) values for \(n)x\(n)")
+        var vectors = a
+        var values = [Double](repeating: 0, count: n)
+        var (size, info, query) = (Int32(n), Int32(0), Int32(-1))
+        var workSize: Double = 0
+        // Column-major output: eigenvector k is column k, so row k as row-major.
+        vectors.withUnsafeMutableBufferPointer { dsyev_("V", "U", &size, $0.baseAddress!, &size, &values, &workSize, &query, &info, 1, 1) }
+        var work = [Double](repeating: 0, count: max(1, Int(workSize)))
+        var length = Int32(work.count)
+        BLAS.singleThreaded {
+            vectors.withUnsafeMutableBufferPointer { dsyev_("V", "U", &size, $0.baseAddress!, &size, &values, &work, &length, &info, 1, 1) }
+        }
+        return info == 0 ? (values, vectors) : nil
+    }
 }

@@ -122,6 +122,22 @@ struct Arguments {
         return s
     }
 
+    /// One path or a list of them, at least one.
+    func paths(_ name: String) throws(LoomError) -> [String] {
+        let value = try value(name)
+        if case .string(let s)? = value { return [s] }
+        if case .list(let list)? = value, !list.items.isEmpty {
+            var paths: [String] = []
+            for item in list.items {
+                guard case .string(let s) = item else { break }
+                paths.append(s)
+            }
+            if paths.count == list.items.count { return paths }
+        }
+        throw LoomError(.type, "\(name) must be a path or a list of paths, like \"photo.png\" or [\"a.png\", \"b.png\"]",
+                        at: range(of: name))
+    }
+
     // MARK: shapes
 
     /// A shape with positive dimensions (`28x28x1`, or one number).

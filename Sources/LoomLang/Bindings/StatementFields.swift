@@ -53,6 +53,14 @@ extension Field {
                   read: { a throws(LoomError) in a.given(name) ? try a.string(name) : nil }, text: quoted, draw: drawPath)
     }
 
+    /// Paths, or nothing: one string or a list of them (`["a.png", "b.png"]`).
+    static func optionalPaths(_ name: String, _ path: WritableKeyPath<Spec, [String]?> & Sendable, _ doc: String) -> Field {
+        .optional(Parameter(name, .string, placeholder: "PATH|[PATH, …]", doc), path,
+                  read: { a throws(LoomError) in a.given(name) ? try a.paths(name) : nil },
+                  text: { $0.count == 1 ? quoted($0[0]) : "[" + $0.map(quoted).joined(separator: ", ") + "]" },
+                  draw: { random in (0...random.below(2)).map { _ in drawPath(&random) } })
+    }
+
     /// A number within `bounds`, or a share (`.fraction`: `0.8` or `80%`).
     static func number(_ name: String, _ path: WritableKeyPath<Spec, Double> & Sendable, _ kind: ParameterKind = .number,
                        in bounds: Bounds? = nil, positional: Bool = false, default value: Double? = nil,

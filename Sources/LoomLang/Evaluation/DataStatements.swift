@@ -19,30 +19,20 @@ extension Evaluator {
 
     /// `data NAME = glyphs [n N] [size S] [noise X]`
     func makeGlyphs(_ a: Request<Images>) throws(LoomError) {
-        try makeImages(a, noun: "images") { n, size, noise, random, stop in
+        try define(a, try makeImages(n: a.n, size: a.size, noise: a.noise, noun: "images", at: a.range) { n, size, noise, random, stop in
             Glyphs.make(count: n, size: size, noise: noise, random: &random, shouldStop: stop)
-        }
+        })
     }
 
-    /// `data NAME = patches [n N] [size S] [noise X]`
-    func makePatches(_ a: Request<Images>) throws(LoomError) {
-        try makeImages(a, noun: "patches") { n, size, noise, random, stop in
-            Patches.make(count: n, size: size, noise: noise, random: &random, shouldStop: stop)
-        }
-    }
-
-    /// Synthetic square images from `n`, `size` and `noise`, checked against
+    /// `n` synthetic square images of `size` and `noise`, checked against
     /// memory first; interruptible (`make` returns nil when it stopped).
-    func makeImages(_ a: Request<Images>, noun: String,
-                    _ make: (Int, Int, Float, inout RandomGenerator, () -> Bool) -> Dataset?) throws(LoomError) {
-        let n = a.n
-        let size = a.size
-        let noise = a.noise
-        try checkMemory(bytes: MemoryAccount.product(n, size, size, 4), what: "\(n) \(noun) of \(size)x\(size)", at: a.range)
+    func makeImages(n: Int, size: Int, noise: Double, noun: String, at range: SourceRange,
+                    _ make: (Int, Int, Float, inout RandomGenerator, () -> Bool) -> Dataset?) throws(LoomError) -> Dataset {
+        try checkMemory(bytes: MemoryAccount.product(n, size, size, 4), what: "\(n) \(noun) of \(size)x\(size)", at: range)
         guard let data = make(n, size, Float(noise), &session.random, Evaluator.interrupted) else {
-            throw LoomError(.interrupted, "interrupted by the user before the \(noun) were made", at: a.range)
+            throw LoomError(.interrupted, "interrupted by the user before the \(noun) were made", at: range)
         }
-        try define(a, data)
+        return data
     }
 
     /// `data NAME = sines [n N] [steps T] [classes K] [noise X] [target classes|next]`

@@ -24,8 +24,14 @@ struct FileData: Sendable {
 /// `npz`: an archive of arrays, picked by key.
 struct ArchiveData: Sendable { var path = "", samples: String?, labels: String?, targets: String? }
 
-/// `glyphs`, `patches`: square images.
+/// `glyphs`: square images.
 struct Images: Sendable { var n = 0, size = 0, noise = 0.0 }
+/// `patches`: synthetic, or cut from photographs (`from`).
+struct PatchData: Sendable {
+    var from: [String]?, n = 0, size = 0, stride: Int?, noise = 0.0, center = false, whiten = false, colour = false
+}
+/// `images`: a folder of photographs, a subfolder per class.
+struct ImageFolderData: Sendable { var path = "", size: [Int]?, colour = false }
 /// `sines`, `adding`: sequences.
 struct SequenceData: Sendable { var n = 0, steps = 0, classes = 0, noise = 0.0, target = Sequences.SineTarget.classes }
 struct SplitRequest: Sendable { var data = Name(), train = 0.0 }

@@ -134,12 +134,30 @@ public enum Statements {
             .integer("steps", \.steps, in: 2...10_000, default: 50, "time steps per sequence"),
         ]) { e, a throws(LoomError) in try e.makeAdding(a) },
         .bind(Signature("data", "patches", binds: true, .data,
-                        summary: "Makes synthetic grey-level image patches (edges, lines, corners, ramps, gratings), for dictionary learning.",
-                        example: "data pix = patches n 2000 size 8"), Images(), [
-            .integer("n", \.n, in: 1...1_000_000, default: 1000, "how many patches"),
+                        summary: "Image patches for dictionary learning: synthetic ones (edges, lines, corners, ramps, gratings), "
+                            + "or cut from photographs (PNG, PGM) at every position, as scikit-learn's extract_patches_2d cuts them.",
+                        example: "data pix = patches n 2000 size 8"), PatchData(), [
+            .optionalPaths("from", \.from, "photographs to cut the patches from: a PNG or PGM file, a list of them, "
+                           + "or a folder (its PNG and PGM files, sorted by name)"),
+            .integer("n", \.n, in: 1...1_000_000, default: 1000,
+                     "how many patches; from photographs, N picked at random (every patch when left out)"),
             .integer("size", \.size, in: 2...64, default: 8, "the side of each square patch"),
-            .number("noise", \.noise, in: Bounds(lower: 0, upper: 1), default: 0.02, "the standard deviation of the pixel noise"),
+            .optionalInteger("stride", \.stride, in: 1...64, placeholder: "N",
+                             "from photographs: the step between patches, across and down (default 1: every position)"),
+            .number("noise", \.noise, in: Bounds(lower: 0, upper: 1), default: 0.02, "synthetic patches: the standard deviation of the pixel noise"),
+            .flag("center", \.center, "take each patch's own mean off it"),
+            .flag("whiten", \.whiten, "ZCA-whiten the patches, as Coates and Ng do: covariance near the identity, edges sharpened"),
+            .flag("colour", \.colour, "from photographs: keep red, green and blue (3 channels) instead of converting to grey"),
         ]) { e, a throws(LoomError) in try e.makePatches(a) },
+        .bind(Signature("data", "images", binds: true, .data,
+                        summary: "Loads labelled photographs (PNG, PGM) from a folder with one subfolder per class, "
+                            + "as Keras's image_dataset_from_directory: the sorted subfolder names are the class names.",
+                        example: "data pets = images \"photos/\" size 64x64"), ImageFolderData(), [
+            .string("path", \.path, "the folder: one subfolder per class, named as the class"),
+            .shape("size", \.size, "WxH: every image resized to this width and height, bilinearly "
+                   + "(without it, every image must have the first one's size)"),
+            .flag("colour", \.colour, "keep red, green and blue (3 channels) instead of converting to grey"),
+        ]) { e, a throws(LoomError) in try e.loadImageFolder(a) },
         .bind(Signature("split", .data, summary: "Splits a data set into NAME.train and NAME.test (stratified, seeded).",
                         example: "split digits train 0.8"), SplitRequest(), [
             .name("data", \.data, .reference(.object(SessionDataset.self)), "the data set to split"),
