@@ -16,6 +16,25 @@ final class FuzzTests: XCTestCase {
         XCTAssertFalse(FuzzTarget.json.run(Array("{".utf8)))
     }
 
+    /// Every cut of each archive seed, and a byte flipped every 7 bytes,
+    /// ends in a value or an error (a trap would end the test run).
+    func testArchiveReadersSurviveCutsAndFlips() {
+        for target in [FuzzTarget.gzip, .tar, .npz] {
+            var refused = 0
+            for seed in target.seeds {
+                for cut in stride(from: 0, to: seed.count, by: max(1, seed.count / 500)) where !target.run(Array(seed.prefix(cut))) {
+                    refused += 1
+                }
+                for at in stride(from: 0, to: seed.count, by: 7) {
+                    var flipped = seed
+                    flipped[at] ^= 0x5A
+                    target.run(flipped)
+                }
+            }
+            XCTAssertGreaterThan(refused, 0, target.rawValue)
+        }
+    }
+
     func testMutatedProgramsEndInAResultOrAnErrorNeverAHang() {
         let report = FuzzRunner.programs(count: 1500, seed: 2026)
         XCTAssertEqual(report.cases, 1500)

@@ -34,6 +34,9 @@ public enum Gzip {
 /// zlib's inflate over a whole buffer: gzip (`windowBits` 31) or raw deflate
 /// (−15, as zip archives store it), growing the output as it fills.
 public enum Inflater {
+    /// Deflate expands at most 1032 to 1 (258 bytes from each 2-bit code).
+    public static let maximumRatio = 1032
+
     /// Raw deflate data (a zip entry) expected to expand to `size` bytes.
     public static func raw(_ bytes: ArraySlice<UInt8>, size: Int, source: String) throws(DataError) -> [UInt8] {
         let out = try run(Array(bytes), windowBits: -15, atMost: size, source: source, what: "deflate",
@@ -51,7 +54,8 @@ public enum Inflater {
         var stream = z_stream()
         guard loom_inflate_init(&stream, windowBits) == Z_OK else { throw DataError("\(source): zlib could not start") }
         defer { inflateEnd(&stream) }
-        let hint = sizeHint ?? max(Gzip.recordedSize(bytes), 4 * bytes.count)
+        // A forged size cannot make the first allocation larger than the data can expand to.
+        let hint = min(sizeHint ?? max(Gzip.recordedSize(bytes), 4 * bytes.count), maximumRatio * bytes.count)
         var out = [UInt8](repeating: 0, count: max(1 << 16, min(hint, limit)))
         var produced = 0
         var status = Z_OK

@@ -46,10 +46,11 @@ extension Field {
                read: { a throws(LoomError) in try a.string(name) }, text: quoted, draw: drawPath)
     }
 
-    /// A string that may be left out, or that a form requires where another shares its request (`idx … labels`).
+    /// A string that may be left out, or that a form requires where another shares its request (`idx … labels`);
+    /// a path unless `placeholder` says what else (`KEY`).
     static func optionalString(_ name: String, _ path: WritableKeyPath<Spec, String?> & Sendable, required: Bool = false,
-                               _ doc: String) -> Field {
-        .optional(Parameter(name, .string, required: required, doc), path,
+                               placeholder: String? = nil, _ doc: String) -> Field {
+        .optional(Parameter(name, .string, required: required, placeholder: placeholder, doc), path,
                   read: { a throws(LoomError) in a.given(name) ? try a.string(name) : nil }, text: quoted, draw: drawPath)
     }
 

@@ -106,12 +106,12 @@ public enum Statements {
             .optionalString("targets", \.targets, "a .npy array of real-valued targets, one row per sample (regression)"),
         ]) { e, a throws(LoomError) in try e.loadData(a) },
         .bind(Signature("data", "npz", binds: true, .data,
-                        summary: "Loads a NumPy .npz archive: Keras's `x_train y_train x_test y_test` as NAME.train and NAME.test, its only array as samples, or the arrays named.",
+                        summary: "Loads a NumPy .npz archive: Keras's `x_train y_train x_test y_test` as NAME.train and NAME.test (byte images scaled to [0, 1] as `idx` reads them), its only array as samples, or the arrays named (their keys as strings).",
                         example: "data m = npz \"mnist.npz\""), ArchiveData(), [
             .string("path", \.path, "the .npz archive"),
-            .optionalString("samples", \.samples, "the key of the samples array"),
-            .optionalString("labels", \.labels, "the key of the class labels, one per sample"),
-            .optionalString("targets", \.targets, "the key of the real-valued targets, one row per sample (regression)"),
+            .optionalString("samples", \.samples, placeholder: "KEY", "the samples array's name in the archive (a string)"),
+            .optionalString("labels", \.labels, placeholder: "KEY", "the class labels' array, one per sample"),
+            .optionalString("targets", \.targets, placeholder: "KEY", "the real-valued targets' array, one row per sample (regression)"),
         ]) { e, a throws(LoomError) in try e.loadArchive(a) },
         .bind(Signature("data", "glyphs", binds: true, .data, summary: "Makes synthetic 10-class digit-like images.",
                         example: "data digits = glyphs n 3000 size 28"), Images(), [

@@ -6,7 +6,7 @@ repository's root: python3 Tests/LoomEngineTests/Fixtures/make_archives.py):
   numpy.savez_compressed writes them (deflated; numpy's ZIP64 local headers);
 - arrays.npz: float32 samples, int64 labels and float64 targets, stored
   (numpy.savez);
-- zip64.npz: one float32 array under every ZIP64 field a reader meets past
+- zip64.npz: one float32 array, deflated, under every ZIP64 field a reader meets past
   4 GiB (sizes and offset in the central directory's extra field, the ZIP64
   end record and its locator), built by hand and checked with numpy.load;
 - names-gnu.tar.gz (a GNU long name, a directory, a short name),
@@ -39,11 +39,13 @@ np.savez(here / "arrays.npz",
 
 
 def zip64(path, name, data):
-    """A stored entry whose central record defers its sizes and offset to ZIP64 fields."""
+    """A deflated entry whose central record defers its sizes and offset to ZIP64 fields."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed = deflate.compress(data) + deflate.flush()
     name, crc, full = name.encode(), zlib.crc32(data), 0xFFFFFFFF
-    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0) + name + data
-    extra = struct.pack("<HHQQQ", 1, 24, len(data), len(data), 0)
-    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0, crc, full, full, len(name), len(extra),
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 8, 0, 0, crc, len(packed), len(data), len(name), 0) + name + packed
+    extra = struct.pack("<HHQQQ", 1, 24, len(data), len(packed), 0)
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 8, 0, 0, crc, full, full, len(name), len(extra),
                           0, 0, 0, 0, full) + name + extra
     record = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, 1, 1, len(central), len(local))
     locator = struct.pack("<IIQI", 0x07064B50, 0, len(local) + len(central), 1)

@@ -23,10 +23,6 @@ public struct ZipArchive: Sendable {
     let bytes: [UInt8]
     let source: String
 
-    /// Deflate expands at most 1032 to 1: an entry claiming more is corrupt,
-    /// and refusing it keeps a forged size from allocating memory.
-    static let deflateRatio = 1032
-
     /// Whether `bytes` start as a zip archive does (a local header, or the
     /// end record of an empty archive).
     public static func isArchive(_ bytes: [UInt8]) -> Bool {
@@ -93,7 +89,8 @@ public struct ZipArchive: Sendable {
             }
             out = Array(data)
         case 8:
-            guard entry.size / ZipArchive.deflateRatio <= entry.compressedSize else {
+            // An entry claiming more than deflate can give is corrupt; refusing it keeps a forged size from allocating.
+            guard entry.size / Inflater.maximumRatio <= entry.compressedSize else {
                 throw DataError("\(what) claims \(entry.size) bytes from \(entry.compressedSize), more than deflate can expand")
             }
             out = try Inflater.raw(data, size: entry.size, source: "\(source) (\(entry.name))")
