@@ -7,6 +7,7 @@ extension Evaluator {
     /// what is left after pruning, what sharing saves, what a sample costs,
     /// how well they do on DATA, how sparse their activations are there, and
     /// how long they take — then accuracy (or MSE) against stored parameters.
+    /// With `noise P%`, every model sees the same corrupted copy.
     func compare(_ a: Request<CompareRequest>) throws(LoomError) -> SessionResult {
         let exprs = a.models.map(\.expr)
         guard !exprs.isEmpty else {
@@ -17,14 +18,16 @@ extension Evaluator {
         for expr in exprs { states.append((expr.name!.joined(separator: "."), try modelState(expr))) }
         // Reconstructions when asked, or when a model was trained to make them.
         let reconstructs = a.target != nil || states.contains { $0.state.reconstructionLoss != nil }
-        let data = targets(given, reconstructs)
-        for (expr, (_, state)) in zip(exprs, states) { try check(data, fits: state.model, at: expr.range) }
-        let classes = data.classes > 0
-        let probed = min(data.count, 512)
+        let clean = targets(given, reconstructs)
+        for (expr, (_, state)) in zip(exprs, states) { try check(clean, fits: state.model, at: expr.range) }
+        let classes = clean.classes > 0
+        let probed = min(clean.count, 512)
         for (expr, (_, state)) in zip(exprs, states) {
-            try checkPrediction(state.model, samples: data.count, at: expr.range)
+            try checkPrediction(state.model, samples: clean.count, at: expr.range)
             try checkForwardPass(state.model, samples: probed, at: expr.range)
         }
+        let data = try withNoise(clean, a.noise, at: a.range(of: \.noise))
+        let noise = noiseNote(a.noise, given: a.given(\.noise))
         // A column per model, a row per measure: it fits the page for a handful of models.
         let measures = ["stored", "nonzero", "sharing", "mult-adds", classes ? "accuracy" : "mse", "loss", "zero act.",
                         "infer/sample", "train/epoch"]
@@ -54,16 +57,18 @@ extension Evaluator {
             bars.append(("\(name) (\(NumberFormat.grouped(model.parameterCount)))", classes ? score * 100 : score))
             figures.append(("\(name)_" + (classes ? "accuracy" : "mse"), classes ? .percent(score) : .number(score)))
         }
-        var table = Table(title: "\(states.count) models on \(a.on.text)",
+        var table = Table(title: "\(states.count) models on \(a.on.text)\(noise)",
                           columns: [.init("")] + states.map { .init($0.name, .right) },
                           note: "stored: weights and biases kept; nonzero: not pruned or masked; sharing: what the layers "
                             + "would store without sharing ÷ what they store; mult-adds: per sample; zero act.: the share "
                             + "of zero outputs over all layers (on up to 512 samples); infer/sample: a forward pass; "
                             + "train/epoch: the mean over the epochs trained.")
         for (row, measure) in measures.enumerated() { table.append([measure] + cells.map { $0[row] }) }
-        let chart = plot(BarChart(bars, title: (classes ? "accuracy, %" : "mean squared error") + ", by model (stored parameters)") {
+        let chart = plot(BarChart(bars, title: (classes ? "accuracy" : "mean squared error") + noise
+                                  + (classes ? ", %" : "") + ", by model (stored parameters)") {
             classes ? NumberFormat.short($0, significant: 3) + "%" : NumberFormat.short($0, significant: 4)
         })
-        return result("comparison on \(a.on.text)", figures, showing: [table.bundle(width: session.width), chart])
+        if !noise.isEmpty { figures.append(("noise", .percent(a.noise))) }
+        return result("comparison on \(a.on.text)\(noise)", figures, showing: [table.bundle(width: session.width), chart])
     }
 }

@@ -3,21 +3,26 @@ import LoomEngine
 import LoomRender
 
 extension Evaluator {
-    /// `evaluate M on DATA`: the loss and accuracy with a confusion matrix
-    /// for class labels, the loss with squared and absolute errors for values
-    /// and reconstructions.
+    /// `evaluate M on DATA [noise P%]`: the loss and accuracy with a
+    /// confusion matrix for class labels, the loss with squared and absolute
+    /// errors for values and reconstructions. An evaluation with noise is not
+    /// the pruning round's (`show pruning` keeps clean ones).
     func evaluate(_ a: Request<MeasureRequest>) throws(LoomError) -> SessionResult {
         let state = try modelState(a.model.expr)
         let reconstructs = reconstructs(a.target, state)
-        let data = try targets(dataset(a.on.expr), reconstructs)
-        try check(data, fits: state.model, at: a.on.range)
+        let clean = try targets(dataset(a.on.expr), reconstructs)
+        try check(clean, fits: state.model, at: a.on.range)
         let loss: Loss = reconstructs ? reconstructionLoss(state) : state.model.endsInSoftmax ? .crossentropy : .mse
-        try checkPrediction(state.model, samples: data.count, at: a.range)
+        try checkPrediction(state.model, samples: clean.count, at: a.range)
+        let data = try withNoise(clean, a.noise, at: a.range(of: \.noise))
         guard let e = Metrics.evaluate(state.model, on: data, loss: loss, shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "evaluation stopped by the user; nothing was measured", at: a.range)
         }
-        state.record(PruningRound(sparsity: state.weightSparsity, data: a.on.text, accuracy: e.accuracy, loss: e.loss))
-        var summary = Table(title: "\(state.model.name) on \(a.on.text)",
+        if a.noise == 0 {
+            state.record(PruningRound(sparsity: state.weightSparsity, data: a.on.text, accuracy: e.accuracy, loss: e.loss))
+        }
+        let noise = noiseNote(a.noise, given: a.given(\.noise))
+        var summary = Table(title: "\(state.model.name) on \(a.on.text)\(noise)",
                             columns: [.init("metric"), .init("value", .right)])
         summary.append(["loss (\(loss.rawValue))", NumberFormat.fixed(e.loss, decimals: 4)])
         if let accuracy = e.accuracy { summary.append(["accuracy", NumberFormat.percent(accuracy, decimals: 2)]) }
@@ -34,10 +39,28 @@ extension Evaluator {
             }
             bundles.append(confusion.bundle(width: session.width))
         }
-        return result("evaluation of \(state.model.name) on \(a.on.text)",
+        return result("evaluation of \(state.model.name) on \(a.on.text)\(noise)",
                       [("loss", .number(e.loss)), ("accuracy", e.accuracy.map { .percent($0) }),
                        ("mse", e.meanSquaredError.map { .number($0) }), ("mae", e.meanAbsoluteError.map { .number($0) }),
-                       ("samples", .number(Double(data.count)))], showing: bundles)
+                       ("samples", .number(Double(data.count))), ("noise", noise.isEmpty ? nil : .percent(a.noise))],
+                      showing: bundles)
+    }
+
+    /// `data` with `fraction` of each sample's values replaced (`noise P%`,
+    /// see `InputNoise`), drawn from a generator the session's random state
+    /// seeds, so a seeded notebook corrupts the same values each run; `data`
+    /// itself, with no draw, when `fraction` is 0.
+    func withNoise(_ data: Dataset, _ fraction: Double, at range: SourceRange) throws(LoomError) -> Dataset {
+        guard fraction > 0 else { return data }
+        try checkMemory(bytes: InputNoise.bytes(for: data.inputs),
+                        what: "a copy of \(NumberFormat.grouped(data.count)) samples with noise", at: range)
+        var random = RandomGenerator(seed: session.random.next())
+        return data.corrupted(by: InputNoise(fraction: fraction), random: &random)
+    }
+
+    /// ` with 20% noise`, for titles, when the line gave `noise`; empty otherwise.
+    func noiseNote(_ fraction: Double, given: Bool) -> String {
+        given ? " with \(Value.percent(fraction).display) noise" : ""
     }
 
     /// `predict M on DATA [first N] [mistakes]`: predictions beside labels;

@@ -40,9 +40,9 @@ struct TrainRequest: Sendable {
     var patience: Int?, monitor = Monitor.loss, restore = false, checkpoint: String?, schedule: LearningRateSchedule?
 }
 
-/// `evaluate`, `predict`: a model on data.
-struct MeasureRequest: Sendable { var model = Name(), on = Name(), first = 0, mistakes = false, target: TargetChoice? }
-struct CompareRequest: Sendable { var models: [Name] = [], on = Name(), target: TargetChoice? }
+/// `evaluate`, `predict`: a model on data (`noise`: the share of each sample's values replaced, see `InputNoise`).
+struct MeasureRequest: Sendable { var model = Name(), on = Name(), first = 0, mistakes = false, target: TargetChoice?, noise = 0.0 }
+struct CompareRequest: Sendable { var models: [Name] = [], on = Name(), target: TargetChoice?, noise = 0.0 }
 struct PruneRequest: Sendable { var model = Name(), amount = 0.0, layer: Name?, global = false }
 /// `save`, `load`: a name and a file.
 struct FileRequest: Sendable { var name = Name(), path = "" }

@@ -143,6 +143,14 @@ public enum Statements {
     static let modelArgument = ParameterKind.reference(.object(ModelState.self))
     static let layerArgument = ParameterKind.reference(.part(of: ModelState.self))
 
+    /// `evaluate`'s and `compare`'s `noise P%`: the noise test (`InputNoise`).
+    static func noiseField<S>(_ path: WritableKeyPath<S, Double> & Sendable) -> Field<S> {
+        .number("noise", path, .fraction, in: Bounds(lower: 0, upper: 1), default: 0, placeholder: "P%",
+                "measure on a copy with P% of each sample's values (rounded) replaced by random ones, the noise test of "
+                + "Ahmad and Scheinkman (2019): positions chosen without replacement, values uniform between the data's "
+                + "least and greatest value, drawn from the random state `seed` fixes")
+    }
+
     static let models: [StatementBinding] = [
         .block(Blocks.model),
         .bind(Signature("model", "copy", binds: true, .models,
@@ -180,12 +188,14 @@ public enum Statements {
             .name("model", \.model, modelArgument, "the model"),
             .name("on", \.on, dataArgument, positional: false, placeholder: "DATA", "the data"),
             .optionalChoice("target", \.target, "`inputs`: measure reconstructions (the default for a model trained with `target inputs`)"),
+            noiseField(\.noise),
         ]) { e, a throws(LoomError) in try e.evaluate(a) },
         .result(Signature("compare", .models, summary: "Models side by side: stored and nonzero parameters, sharing, cost, accuracy, sparsity and time.",
                           example: "compare cnn wide on digits.test"), CompareRequest(), [
             .names("models", \.models, .references(.object(ModelState.self)), placeholder: "M1 M2 …", "the models"),
             .name("on", \.on, dataArgument, positional: false, placeholder: "DATA", "the data to measure them on"),
             .optionalChoice("target", \.target, "`inputs`: measure reconstructions (the default when a model was trained with `target inputs`)"),
+            noiseField(\.noise),
         ]) { e, a throws(LoomError) in try e.compare(a) },
         .bind(Signature("predict", .models, summary: "Predictions beside labels; for values, beside the true values; for an autoencoder, its reconstructions.",
                         example: "predict cnn on digits.test first 5"), MeasureRequest(), [
