@@ -82,10 +82,14 @@ extension Evaluator {
         let data = try dataset(a.data.expr)
         let fraction = a.train
         let (train, test) = data.split(train: fraction, random: &session.random)
-        let base = a.data.text
+        defineParts(a.data.text, train: train, test: test, title: "split \(a.data.text)")
+    }
+
+    /// Binds BASE.train and BASE.test, and shows a table of their samples and per-class counts.
+    func defineParts(_ base: String, train: Dataset, test: Dataset, title: String) {
         session.define(base + ".train", .object(SessionDataset(train)))
         session.define(base + ".test", .object(SessionDataset(test)))
-        var table = Table(title: "split \(base)", columns: [.init("part"), .init("samples", .right), .init("per class")])
+        var table = Table(title: title, columns: [.init("part"), .init("samples", .right), .init("per class")])
         table.append(["\(base).train", NumberFormat.grouped(train.count), train.classCounts.map(String.init).joined(separator: " ")])
         table.append(["\(base).test", NumberFormat.grouped(test.count), test.classCounts.map(String.init).joined(separator: " ")])
         show(table.bundle(width: session.width))
