@@ -105,6 +105,14 @@ public enum Statements {
             .optionalString("labels", \.labels, "a .npy array of class labels, one per sample"),
             .optionalString("targets", \.targets, "a .npy array of real-valued targets, one row per sample (regression)"),
         ]) { e, a throws(LoomError) in try e.loadData(a) },
+        .bind(Signature("data", "npz", binds: true, .data,
+                        summary: "Loads a NumPy .npz archive: Keras's `x_train y_train x_test y_test` as NAME.train and NAME.test, its only array as samples, or the arrays named.",
+                        example: "data m = npz \"mnist.npz\""), ArchiveData(), [
+            .string("path", \.path, "the .npz archive"),
+            .optionalString("samples", \.samples, "the key of the samples array"),
+            .optionalString("labels", \.labels, "the key of the class labels, one per sample"),
+            .optionalString("targets", \.targets, "the key of the real-valued targets, one row per sample (regression)"),
+        ]) { e, a throws(LoomError) in try e.loadArchive(a) },
         .bind(Signature("data", "glyphs", binds: true, .data, summary: "Makes synthetic 10-class digit-like images.",
                         example: "data digits = glyphs n 3000 size 28"), Images(), [
             .integer("n", \.n, in: 1...1_000_000, default: 1000, "how many images"),
