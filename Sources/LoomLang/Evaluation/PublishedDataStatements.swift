@@ -2,8 +2,9 @@ import LoomCore
 import LoomEngine
 import LoomRender
 
-/// Data sets published under a name (MNIST, Fashion-MNIST): their files
-/// found in the folder a line names, else in the cache.
+/// Data sets published under a name (MNIST, Fashion-MNIST, CIFAR-10): their
+/// files found in the folder a line names, else in the cache, where missing
+/// ones are downloaded.
 extension Evaluator {
     /// `data NAME = mnist [fashion] [n N] [path DIR]`: NAME.train and NAME.test.
     func loadMNIST(_ a: Request<PublishedData>) throws(LoomError) {
@@ -26,6 +27,26 @@ extension Evaluator {
             }
         }
         defineParts(a.defined, train: parts[0], test: parts[1], title: "\(entry.title) from \(folder(for: entry, given: a.path))")
+    }
+
+    /// `data NAME = cifar10 [n N] [path DIR]`: NAME.train and NAME.test from
+    /// the extracted batch files when the folder holds them, else the archive.
+    func loadCIFAR10(_ a: Request<PublishedData>) throws(LoomError) {
+        let entry = Catalog.cifar10
+        let folder = folder(for: entry, given: a.path)
+        let extracted = [folder, folder + "/cifar-10-batches-bin"].first { Files.exists($0 + "/" + CIFAR10.testFile) }
+        let source: String
+        if let extracted { source = extracted } else { source = try publishedFiles(entry, a)[0] }
+        try checkMemory(bytes: CIFAR10.bytesNeeded, what: "CIFAR-10's images", at: a.range)
+        var parts: (train: Dataset, test: Dataset)
+        do { parts = try CIFAR10.load(path: source, atMost: memoryBudget, shouldStop: Evaluator.interrupted) } catch {
+            if error.isInterrupted {
+                throw LoomError(.interrupted, "interrupted by the user while reading \(source); nothing was defined", at: a.range)
+            }
+            throw LoomError(.value, error.message, at: a.range)
+        }
+        if let n = a.n { parts = (parts.train.firstStratified(n), parts.test.firstStratified(n)) }
+        defineParts(a.defined, train: parts.train, test: parts.test, title: "\(entry.title) from \(source)")
     }
 
     /// The folder `entry`'s files are read from: the line's `path`, else the cache's.
