@@ -18,10 +18,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
+        // libcurl, loaded with dlopen on the first download (nothing linked; see its shim).
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
 
         .target(name: "LoomCore"),
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
-        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "LoomCore"]),
+        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CSodium", "CCurl", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
         .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),

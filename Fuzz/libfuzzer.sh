@@ -8,7 +8,7 @@
 set -eu
 seconds=${1:?seconds per target}
 shift
-targets=${*:-loom json wire safetensors npy idx csv parameter dictionary deep}
+targets=${*:-loom json wire safetensors npy idx csv gzip tar npz parameter dictionary deep}
 swift=${SWIFT:-swift}
 flags=${SWIFTFLAGS:-}
 corpus=.build/fuzz-corpus
@@ -25,6 +25,8 @@ build $swift build -c release --product loom-libfuzzer --scratch-path .build/fuz
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLIBFUZZER
 .build/release/loom-libfuzzer seed "$corpus"
 cp Tests/LoomEngineTests/Fixtures/*.safetensors "$corpus/safetensors/"
+cp Tests/LoomEngineTests/Fixtures/*.tar.gz "$corpus/tar/"
+cp Tests/LoomEngineTests/Fixtures/*.npz "$corpus/npz/"
 
 failed=""
 for target in $targets; do

@@ -2,8 +2,8 @@
 //
 // Built with libFuzzer (`make fuzz-coverage`, `-sanitize=fuzzer,address
 // -DLIBFUZZER`), the process is a libFuzzer binary for the target named by
-// LOOM_FUZZ_TARGET (loom, json, wire, safetensors, npy, idx, csv, parameter,
-// dictionary, deep).
+// LOOM_FUZZ_TARGET (loom, json, wire, safetensors, npy, idx, csv, gzip, tar,
+// npz, parameter, dictionary, deep).
 // Built plainly, it replays inputs and writes seeds:
 //   loom-libfuzzer seed DIR          one corpus folder per target, from the seeds
 //   loom-libfuzzer run TARGET FILE…  each file through the target

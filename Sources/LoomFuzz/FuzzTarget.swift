@@ -18,6 +18,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Wire framing and message parsing (frames separated by `<IDS|MSG>`-style markers, see `frames`).
     case wire
     case safetensors, npy, idx, csv
+    /// gzip through zlib, at most 16 MiB out.
+    case gzip
+    /// A tar archive (gzip or plain): every entry read, then CIFAR-10's loader over it.
+    case tar
+    /// A NumPy .npz archive (zip): every entry read and CRC-checked, then loaded as a data set.
+    case npz
     /// `loom run -p NAME VALUE` (see `ParameterFuzzer`): a parameter that is
     /// not refused must become exactly one assignment of exactly its value.
     case parameter
@@ -59,6 +65,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .csv:
             _ = try? CSVLoader.load(bytes: bytes, label: .first, shape: [2, 2], source: "fuzz")
             return (try? CSVLoader.load(bytes: bytes, source: "fuzz")) != nil
+        case .gzip: return ArchiveInputs.gzip(bytes)
+        case .tar: return ArchiveInputs.tar(bytes)
+        case .npz: return ArchiveInputs.npz(bytes)
         case .parameter:
             // A wrong assignment is a finding: it stops the run as a crash does.
             let outcome = ParameterFuzzer.check(bytes)
@@ -146,6 +155,18 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [1, 2, 3, 4, 5, 6, 7, 8]
             let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 2, 1, 0]
             return [[UInt8(255 * images.count / (images.count + labels.count))] + images + labels]
+        case .gzip:
+            // `printf 'hello loom\n' | gzip -n`
+            return [[0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xCB, 0x48, 0xCD, 0xC9, 0xC9, 0x57, 0xC8,
+                     0xC9, 0xCF, 0xCF, 0xE5, 0x02, 0x00, 0x2B, 0xFA, 0x95, 0xBD, 0x0B, 0x00, 0x00, 0x00]]
+        case .tar:
+            return [ArchiveInputs.tarFile([("a.txt", Array("hello\n".utf8)), ("folder/b.bin", [0, 1, 2])]), ArchiveInputs.cifar]
+        case .npz:
+            let images = FuzzTarget.npy(descr: "|u1", shape: "(2, 2, 2)", data: [0, 64, 128, 255, 1, 2, 3, 4])
+            let labels = FuzzTarget.npy(descr: "|u1", shape: "(2,)", data: [0, 1])
+            return [ArchiveInputs.zipFile([("x_train.npy", images), ("y_train.npy", labels), ("x_test.npy", images),
+                                           ("y_test.npy", labels)]),
+                    ArchiveInputs.zipFile([("arr_0.npy", FuzzTarget.npy(descr: "<f4", shape: "(1, 2)", data: [0, 0, 128, 63, 0, 0, 0, 64]))])]
         case .parameter:
             return ["5", "-1e-3", "10%", "[5%, 10%, 20%]", "say \"hi\"\\now\nand\tthen", "ks\u{0}[1, 'a', [2.5, \"b\"]]",
                     "\u{0600}\"", "名前\u{0}値", "[1] print 2"].map { Array($0.utf8) }

@@ -19,6 +19,7 @@ final class MNISTStatementTests: LoomTestCase {
     override func tearDown() {
         try? FileManager.default.removeItem(atPath: folder)
         unsetenv("LOOM_DATA")
+        unsetenv("LOOM_DATA_MIRRORS")
         super.tearDown()
     }
 
@@ -153,5 +154,36 @@ final class MNISTStatementTests: LoomTestCase {
         e = try XCTUnwrap(error("data m = mnist path \"\(folder)\""))
         XCTAssertTrue(e.value.contains(path), e.value)
         XCTAssertTrue(e.value.contains("cut short"), e.value)
+    }
+
+    /// Offline (a refused port, a host that cannot resolve): the error names
+    /// the files still missing, each URL tried and why, and the folder; the
+    /// files already in the cache are not fetched again, and nothing is kept.
+    func testOfflineErrorNamesFilesURLsAndFolder() throws {
+        try writeSet(in: folder + "/mnist", trainLabels: trainLabels, testLabels: testLabels, compressed: true)
+        for name in ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+            try FileManager.default.removeItem(atPath: folder + "/mnist/" + name)
+        }
+        setenv("LOOM_DATA", folder, 1)
+        setenv("LOOM_DATA_MIRRORS", "http://127.0.0.1:1/ http://loom-mirror.invalid/mnist", 1)
+        let e = try XCTUnwrap(error("data m = mnist"))
+        XCTAssertEqual(e.name, "IOError")
+        let lines = e.value.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "MNIST: cannot download t10k-images-idx3-ubyte.gz; tried")
+        XCTAssertTrue(lines[1].hasPrefix("  http://127.0.0.1:1/t10k-images-idx3-ubyte.gz: "), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix("  http://loom-mirror.invalid/mnist/t10k-images-idx3-ubyte.gz: "), lines[2])
+        XCTAssertTrue(lines[3].hasPrefix("Put t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (from any of those mirrors"), lines[3])
+        XCTAssertTrue(lines[3].contains("in \(folder)/mnist"), lines[3])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder + "/mnist").sorted(),
+                       ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"], "nothing partial is kept")
+        XCTAssertTrue(out.displays.contains { $0.plainText?.hasPrefix("downloading t10k-images-idx3-ubyte.gz") == true },
+                      "a progress bar is shown")
+    }
+
+    func testMirrorsMustBeHTTP() throws {
+        setenv("LOOM_DATA", folder, 1)
+        setenv("LOOM_DATA_MIRRORS", "file:///etc/", 1)
+        let e = try XCTUnwrap(error("data m = mnist"))
+        XCTAssertEqual(e.value, "$LOOM_DATA_MIRRORS: `file:///etc/` is not an http:// or https:// URL")
     }
 }

@@ -35,7 +35,7 @@ public struct CatalogEntry: Sendable {
 
 /// The data sets Loom knows by name, with their publishers' checksums.
 /// The SHA-256 sums and sizes are those TensorFlow Datasets records for
-/// the same files (`url_checksums/mnist.txt`, `fashion_mnist.txt`).
+/// the same files (`url_checksums/mnist.txt`, `fashion_mnist.txt`, `cifar10.txt`).
 public enum Catalog {
     /// LeCun and Cortes's handwritten digits, in torchvision's mirror order
     /// (its S3 copy, then LeCun's site) and then TensorFlow's bucket.
@@ -76,4 +76,14 @@ public enum Catalog {
         ],
         classNames: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"])
+
+    /// Krizhevsky's CIFAR-10, the binary version, from its author's site
+    /// (the one place it is published); the archive names its classes.
+    public static let cifar10 = CatalogEntry(
+        title: "CIFAR-10", folder: "cifar-10",
+        files: [
+            PublishedFile(name: "cifar-10-binary.tar.gz",
+                          sha256: "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", bytes: 170_052_171),
+        ],
+        mirrors: ["https://www.cs.toronto.edu/~kriz/"])
 }

@@ -49,6 +49,12 @@ public enum NPYLoader {
         return (shape, (0..<(bytes.count - start) / size).map { read(start + $0 * size) })
     }
 
+    /// Whether an .npy file holds unsigned bytes (`|u1`), as images are kept.
+    static func holdsBytes(_ bytes: [UInt8]) -> Bool {
+        let header = String(decoding: bytes.prefix(256), as: UTF8.self)
+        return field("descr", in: header).map { $0.trimmingCharacters("'\" ") } == "|u1"
+    }
+
     /// The text of `key`'s value in a Python dict literal.
     static func field(_ key: String, in header: String) -> String? {
         guard let keyRange = header.range(of: "'\(key)'") else { return nil }

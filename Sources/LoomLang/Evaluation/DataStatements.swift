@@ -85,7 +85,7 @@ extension Evaluator {
         defineParts(a.data.text, train: train, test: test, title: "split \(a.data.text)")
     }
 
-    /// Binds BASE.train and BASE.test, and shows a table of their samples and per-class counts.
+    /// Binds `base.train` and `base.test`, and shows their sizes per class.
     func defineParts(_ base: String, train: Dataset, test: Dataset, title: String) {
         session.define(base + ".train", .object(SessionDataset(train)))
         session.define(base + ".test", .object(SessionDataset(test)))
@@ -93,6 +93,31 @@ extension Evaluator {
         table.append(["\(base).train", NumberFormat.grouped(train.count), train.classCounts.map(String.init).joined(separator: " ")])
         table.append(["\(base).test", NumberFormat.grouped(test.count), test.classCounts.map(String.init).joined(separator: " ")])
         show(table.bundle(width: session.width))
+    }
+
+    /// `data NAME = npz PATH [samples KEY] [labels KEY] [targets KEY]`: one
+    /// data set, or NAME.train and NAME.test from Keras's four arrays.
+    func loadArchive(_ a: Request<ArchiveData>) throws(LoomError) {
+        let (bytes, path) = try fileBytes(a, \.path)
+        let plan = try loading(a) { () throws(DataError) in
+            try NPZLoader.plan(bytes, samples: a.samples, labels: a.labels, targets: a.targets, source: path)
+        }
+        try checkMemory(bytes: plan.bytesNeeded, what: path, at: a.range)
+        let budget = memoryBudget
+        switch try loading(a, { () throws(DataError) in try plan.load(atMost: budget) }) {
+        case .one(let data): try define(a, data)
+        case .split(let train, let test): defineParts(a.defined, train: train, test: test, title: "\(a.defined) from \(path)")
+        }
+    }
+
+    /// What an engine loader returns; its error as the user reads it.
+    func loading<S, T>(_ a: Request<S>, _ load: () throws(DataError) -> T) throws(LoomError) -> T {
+        do { return try load() } catch {
+            if error.isInterrupted {
+                throw LoomError(.interrupted, "interrupted by the user while loading the data; nothing was defined", at: a.range)
+            }
+            throw LoomError(.value, error.message, at: a.range)
+        }
     }
 
     func datasetSummary(_ name: String, _ d: Dataset) -> MimeBundle {

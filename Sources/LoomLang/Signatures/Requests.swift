@@ -21,6 +21,9 @@ struct FileData: Sendable {
     var label = CSVLoader.LabelColumn.last, shape: [Int]?, scale = 0.0
 }
 
+/// `npz`: an archive of arrays, picked by key.
+struct ArchiveData: Sendable { var path = "", samples: String?, labels: String?, targets: String? }
+
 /// `glyphs`, `patches`: square images.
 struct Images: Sendable { var n = 0, size = 0, noise = 0.0 }
 /// `sines`, `adding`: sequences.

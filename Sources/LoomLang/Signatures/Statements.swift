@@ -105,6 +105,14 @@ public enum Statements {
             .optionalString("labels", \.labels, "a .npy array of class labels, one per sample"),
             .optionalString("targets", \.targets, "a .npy array of real-valued targets, one row per sample (regression)"),
         ]) { e, a throws(LoomError) in try e.loadData(a) },
+        .bind(Signature("data", "npz", binds: true, .data,
+                        summary: "Loads a NumPy .npz archive: Keras's `x_train y_train x_test y_test` as NAME.train and NAME.test, its only array as samples, or the arrays named.",
+                        example: "data m = npz \"mnist.npz\""), ArchiveData(), [
+            .string("path", \.path, "the .npz archive"),
+            .optionalString("samples", \.samples, "the key of the samples array"),
+            .optionalString("labels", \.labels, "the key of the class labels, one per sample"),
+            .optionalString("targets", \.targets, "the key of the real-valued targets, one row per sample (regression)"),
+        ]) { e, a throws(LoomError) in try e.loadArchive(a) },
         .bind(Signature("data", "glyphs", binds: true, .data, summary: "Makes synthetic 10-class digit-like images.",
                         example: "data digits = glyphs n 3000 size 28"), Images(), [
             .integer("n", \.n, in: 1...1_000_000, default: 1000, "how many images"),
@@ -134,13 +142,22 @@ public enum Statements {
         ]) { e, a throws(LoomError) in try e.makePatches(a) },
         .bind(Signature("data", "mnist", binds: true, .data,
                         summary: "Loads MNIST (or Fashion-MNIST) as NAME.train and NAME.test, 60,000 and 10,000 images as Keras "
-                        + "splits them, from a folder or the cache (`$LOOM_DATA`, else ~/.cache/loom/datasets).",
+                        + "splits them, from a folder or the cache (`$LOOM_DATA`, else ~/.cache/loom/datasets; downloaded when missing).",
                         example: "data m = mnist n 1000 path \"data/mnist\""), PublishedData(), [
             .flag("fashion", \.fashion, "Zalando's Fashion-MNIST (ten kinds of clothing, named) instead of the digits"),
             .optionalInteger("n", \.n, in: 1...1_000_000, placeholder: "N",
                              "take the first N of each part, stratified (each class as even a share as the part allows, in file order)"),
             .optionalString("path", \.path, "a folder holding the four IDX files (`.gz` or not), read as they are"),
         ]) { e, a throws(LoomError) in try e.loadMNIST(a) },
+        .bind(Signature("data", "cifar10", binds: true, .data,
+                        summary: "Loads CIFAR-10 (binary version) as NAME.train and NAME.test, 50,000 and 10,000 colour images "
+                        + "of 32x32 in ten named classes, from a folder or the cache (downloaded when missing).",
+                        example: "data c = cifar10 n 1000 path \"data/cifar\""), PublishedData(), [
+            .optionalInteger("n", \.n, in: 1...1_000_000, placeholder: "N",
+                             "take the first N of each part, stratified (each class as even a share as the part allows, in file order)"),
+            .optionalString("path", \.path,
+                            "a folder holding cifar-10-binary.tar.gz (or .tar), or the batch files it extracts to, read as they are"),
+        ]) { e, a throws(LoomError) in try e.loadCIFAR10(a) },
         .bind(Signature("split", .data, summary: "Splits a data set into NAME.train and NAME.test (stratified, seeded).",
                         example: "split digits train 0.8"), SplitRequest(), [
             .name("data", \.data, .reference(.object(SessionDataset.self)), "the data set to split"),
