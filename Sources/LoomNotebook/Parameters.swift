@@ -8,8 +8,10 @@ public struct ParameterError: Error, CustomStringConvertible, Equatable {
 
 /// Parameters as papermill injects them: a new cell tagged
 /// `injected-parameters`, holding Loom assignments, right after the cell
-/// tagged `parameters` (or first, when there is none). A cell injected by an
-/// earlier run is replaced.
+/// tagged `parameters` (or first, when there is none, of which papermill
+/// warns: `hasParametersCell`). A cell injected by an earlier run is
+/// replaced; unlike papermill, which keeps it where it was, the new one goes
+/// after the `parameters` cell, so that cell's defaults never override it.
 ///
 /// Each parameter becomes exactly one assignment of exactly its value: names
 /// are checked against Loom's rule, values are escaped one Unicode scalar at a
@@ -30,6 +32,13 @@ public enum Parameters {
         let at = cells.firstIndex { Notebook.tags($0).contains("parameters") }.map { $0 + 1 } ?? 0
         cells.insert(cell, at: at)
         notebook.cells = cells
+    }
+
+    /// Whether a cell is tagged `parameters`. Without one the parameters go in
+    /// a first cell, and papermill warns "Input notebook does not contain a
+    /// cell with tag 'parameters'".
+    public static func hasParametersCell(_ notebook: Notebook) -> Bool {
+        notebook.cells.contains { Notebook.tags($0).contains("parameters") }
     }
 
     /// The injected cell's text: `# Parameters`, then `NAME = VALUE` for each.

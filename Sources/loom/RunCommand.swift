@@ -60,6 +60,10 @@ struct RunCommand: ParsableCommand {
             TerminalOutput.write(2, "loom run: \(error)\n")
             throw ExitCode(2)
         }
+        if !parameters.isEmpty, !Parameters.hasParametersCell(book) {
+            TerminalOutput.write(2, "loom run: warning: input notebook \(notebook) does not contain a cell with tag 'parameters'; "
+                                 + "the parameters are set in a cell injected at the top\n")
+        }
         for name in Parameters.unknown(parameters, in: book) {
             TerminalOutput.write(2, "loom run: warning: the parameters cell does not define `\(name)`; it is set anyway\n")
         }

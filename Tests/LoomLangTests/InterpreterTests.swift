@@ -178,7 +178,7 @@ extension InterpreterTests {
         XCTAssertEqual(error("x = 1 + evaluate")?.value,
                        "`evaluate` is a statement, not a value: it goes at the start of a line (`help evaluate`)")
         // `x = evaluate …` keeps a result, and says what it lacks.
-        XCTAssertEqual(error("x = evaluate")?.value, "`evaluate` needs MODEL: evaluate NAME on DATA [target inputs]")
+        XCTAssertEqual(error("x = evaluate")?.value, "`evaluate` needs MODEL: evaluate NAME on DATA [target inputs] [noise P%]")
         XCTAssertEqual(error("x = lstm + 1")?.name, "NameError")
         run("epochs = 3")
         XCTAssertEqual(error("epoch + 1")?.value, "unknown name `epoch`; did you mean `epochs`?")

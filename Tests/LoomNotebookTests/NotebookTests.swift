@@ -75,6 +75,19 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(nb.cells[3]["outputs"]?.arrayValue?.first?["data"]?["text/plain"], "6")
     }
 
+    /// Without a cell tagged `parameters` (an injected one is not), the
+    /// parameters go first and `loom run` warns, as papermill does.
+    func testANotebookWithoutAParametersCellIsToldApartAndGetsTheParametersFirst() throws {
+        var nb = try notebook([code("epochs = 3"), code("print epochs")])
+        XCTAssertFalse(Parameters.hasParametersCell(nb))
+        try Parameters.inject([("epochs", "7")], into: &nb, reserved: reserved)
+        XCTAssertEqual(nb.cells.map { Notebook.tags($0) }, [["injected-parameters"], [], []])
+        XCTAssertFalse(Parameters.hasParametersCell(nb), "the injected cell is not a parameters cell")
+        _ = NotebookRunner(interpreter: LoomInterpreter()).run(&nb)
+        XCTAssertEqual(nb.cells[2]["outputs"]?.arrayValue?.first?["text"], "3\n", "the notebook's own assignment comes after")
+        XCTAssertTrue(Parameters.hasParametersCell(try notebook([code("a = 1"), code("epochs = 3", tags: ["parameters"])])))
+    }
+
     let reserved = Statements.wordsNoVariableMayUse
 
     /// What the injected cell prints for `print NAME` after it, and whether it

@@ -103,6 +103,20 @@ def test_parameters_are_injected_after_the_parameters_cell(tmp_path):
     assert tags.count(["injected-parameters"]) == 1
 
 
+def test_a_notebook_without_a_parameters_cell_is_warned_about_and_still_runs(tmp_path):
+    source = write_notebook(tmp_path / "plain.ipynb", ["print \"epochs:\" epochs"])
+    out = tmp_path / "run.ipynb"
+    result = loom_run(source, "-o", out, "-p", "epochs", "4")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: input notebook {source} does not contain a cell with tag 'parameters'" in result.stderr
+    nb = nbformat.read(str(out), as_version=4)
+    assert nb.cells[0].metadata.tags == ["injected-parameters"]
+    assert nb.cells[1].outputs[0].text == "epochs: 4\n"
+    # No parameters, no warning; a notebook with a parameters cell, none either.
+    assert "tag 'parameters'" not in loom_run(out, "-o", tmp_path / "again.ipynb").stderr
+    assert "tag 'parameters'" not in loom_run(SAMPLE, "-o", tmp_path / "sample.ipynb", "-p", "epochs", "2").stderr
+
+
 def test_a_parameter_the_parameters_cell_does_not_define_is_warned_about(tmp_path):
     out = tmp_path / "run.ipynb"
     result = loom_run(SAMPLE, "-o", out, "-p", "epochs", "3", "-p", "lerning_rate", "0.1")
