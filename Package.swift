@@ -19,10 +19,12 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // libcurl, loaded with dlopen on the first download (nothing linked; see its shim).
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
 
         .target(name: "LoomCore"),
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
-        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "LoomCore"]),
+        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "CSodium", "CCurl", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
         .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),

@@ -104,11 +104,7 @@ public enum Files {
                             + "replace a file protected from writing: make it writable (chmod u+w) or write elsewhere")
         }
         if exists, access(target, W_OK) != 0 { throw .errno(path) }
-        removeLeftovers(in: folder(of: target))
-        var template = Array((temporaryPrefix(of: target) + "\(getpid())-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw .errno(target) }
-        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let (fd, temporary) = try makeTemporary(beside: target)
         func fail(_ error: FileError) -> FileError {
             close(fd)
             unlink(temporary)
@@ -121,6 +117,18 @@ public enum Files {
         if fsync(fd) != 0 { throw fail(.errno(temporary)) }
         if close(fd) != 0 { unlink(temporary); throw .errno(temporary) }
         if rename(temporary, target) != 0 { let e = FileError.errno(path); unlink(temporary); throw e }
+    }
+
+    /// A new, empty temporary file beside `target`, open for writing, named as
+    /// `writeAtomically` names its own, so one a killed process leaves is
+    /// removed by the next write in the folder (those of killed earlier writes
+    /// are removed first). The caller renames it over the target or unlinks it.
+    public static func makeTemporary(beside target: String) throws(FileError) -> (fd: Int32, path: String) {
+        removeLeftovers(in: folder(of: target))
+        var template = Array((temporaryPrefix(of: target) + "\(getpid())-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw .errno(target) }
+        return (fd, String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
     /// What temporary files are called: `.NAME.loom-tmp-PID-XXXXXX` beside the

@@ -35,6 +35,8 @@ struct ImageFolderData: Sendable { var path = "", size: [Int]?, colour = false }
 /// `sines`, `adding`: sequences.
 struct SequenceData: Sendable { var n = 0, steps = 0, classes = 0, noise = 0.0, target = Sequences.SineTarget.classes }
 struct SplitRequest: Sendable { var data = Name(), train = 0.0 }
+/// `mnist`: a published data set from a folder, the cache or its mirrors.
+struct PublishedData: Sendable { var fashion = false, n: Int?, path: String? }
 
 /// `summary`, `rewind`, `show pruning`.
 struct ModelRequest: Sendable { var model = Name() }

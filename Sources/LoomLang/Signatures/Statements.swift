@@ -158,6 +158,24 @@ public enum Statements {
                    + "(without it, every image must have the first one's size)"),
             .flag("colour", \.colour, "keep red, green and blue (3 channels) instead of converting to grey"),
         ]) { e, a throws(LoomError) in try e.loadImageFolder(a) },
+        .bind(Signature("data", "mnist", binds: true, .data,
+                        summary: "Loads MNIST (or Fashion-MNIST) as NAME.train and NAME.test, 60,000 and 10,000 images as Keras "
+                        + "splits them, from a folder or the cache (`$LOOM_DATA`, else ~/.cache/loom/datasets; downloaded when missing).",
+                        example: "data m = mnist n 1000 path \"data/mnist\""), PublishedData(), [
+            .flag("fashion", \.fashion, "Zalando's Fashion-MNIST (ten kinds of clothing, named) instead of the digits"),
+            .optionalInteger("n", \.n, in: 1...1_000_000, placeholder: "N",
+                             "take the first N of each part, stratified (each class as even a share as the part allows, in file order)"),
+            .optionalString("path", \.path, "a folder holding the four IDX files (`.gz` or not), read as they are"),
+        ]) { e, a throws(LoomError) in try e.loadMNIST(a) },
+        .bind(Signature("data", "cifar10", binds: true, .data,
+                        summary: "Loads CIFAR-10 (binary version) as NAME.train and NAME.test, 50,000 and 10,000 colour images "
+                        + "of 32x32 in ten named classes, from a folder or the cache (downloaded when missing).",
+                        example: "data c = cifar10 n 1000 path \"data/cifar\""), PublishedData(), [
+            .optionalInteger("n", \.n, in: 1...1_000_000, placeholder: "N",
+                             "take the first N of each part, stratified (each class as even a share as the part allows, in file order)"),
+            .optionalString("path", \.path,
+                            "a folder holding cifar-10-binary.tar.gz (or .tar), or the batch files it extracts to, read as they are"),
+        ]) { e, a throws(LoomError) in try e.loadCIFAR10(a) },
         .bind(Signature("split", .data, summary: "Splits a data set into NAME.train and NAME.test (stratified, seeded).",
                         example: "split digits train 0.8"), SplitRequest(), [
             .name("data", \.data, .reference(.object(SessionDataset.self)), "the data set to split"),
