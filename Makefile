@@ -82,7 +82,8 @@ $(BENCH_VENV)/.installed: Benchmarks/requirements.txt
 	@touch $@
 
 ## Benchmarks, side by side: the kernel against ipykernel, CNN and recurrent training against PyTorch and Keras,
-## sparse coding and patch extraction against scikit-learn.
+## sparse coding and patch extraction against scikit-learn, and loading
+## Fashion-MNIST (Debian's dataset-fashion-mnist) against Keras and torchvision.
 bench: deps build $(BENCH_VENV)/.installed
 	$(SWIFT) build -c release $(SWIFTFLAGS) --product kernel-bench
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python Benchmarks/kernel_bench.py
@@ -92,6 +93,8 @@ bench: deps build $(BENCH_VENV)/.installed
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/coding_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/patch_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py
+	@dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq dataset-fashion-mnist || true
+	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/dataset_bench.py
 
 ## Long fuzz run: 100,000 mutated programs, 100,000 damaged messages, 10,000
 ## random models, and 1,000 models trained on one and on two threads; then

@@ -27,4 +27,19 @@ public enum Machine {
         _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)
         #endif
     }()
+
+    /// Asks the kernel to back the whole 2 MiB pages inside `buffer` with huge
+    /// pages (where transparent huge pages are on `madvise`, as on Debian):
+    /// first touching a large fresh buffer then faults once per 2 MiB instead
+    /// of once per 4 KiB. Call before writing it; a hint only.
+    public static func preferHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+        #if os(Linux)
+        let huge = 2 << 20
+        guard let base = buffer.baseAddress, buffer.count >= 2 * huge else { return }
+        let start = (Int(bitPattern: base) + huge - 1) / huge * huge
+        let end = (Int(bitPattern: base) + buffer.count) / huge * huge
+        guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(aligned, end - start, MADV_HUGEPAGE)
+        #endif
+    }
 }

@@ -25,10 +25,30 @@ public enum IDXLoader {
             throw DataError("\(source): the header promises \(Shape.text(shape)) values of \(size) byte(s), "
                             + "but the file holds \(bytes.count - start) bytes of data")
         }
+        if bytes[2] == 0x08 { return (shape, scaledBytes(bytes, from: start, count: count)) }
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count { values[i] = read(start + i * size) }
-        if bytes[2] == 0x08 { for i in 0..<count { values[i] /= 255 } }
         return (shape, values)
+    }
+
+    /// Unsigned bytes (MNIST's pixels) as `Float(b) / 255`, through a table
+    /// of the 256 quotients: the same values as dividing each, in one pass
+    /// over memory that is not zeroed first (a full MNIST is 47 million),
+    /// on huge pages and the engine's threads.
+    static func scaledBytes(_ bytes: [UInt8], from start: Int, count: Int) -> [Float] {
+        let table = (0..<256).map { Float($0) / 255 }
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            Machine.preferHugePages(UnsafeMutableRawBufferPointer(out))
+            bytes.withUnsafeBufferPointer { input in
+                table.withUnsafeBufferPointer { quotient in
+                    // Split across the engine's threads: first touches of fresh pages dominate.
+                    Parallel.chunks(count, minimumChunk: 1 << 22) { range in
+                        for i in range { out[i] = quotient[Int(input[start + i])] }
+                    }
+                }
+            }
+            initialized = count
+        }
     }
 
     /// Images (N×H×W, or N×H×W×C) and labels (N) files as a data set.

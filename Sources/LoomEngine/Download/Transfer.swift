@@ -57,11 +57,30 @@ final class Transfer {
     /// `report` gets the bytes received so far, from this thread.
     static func get(_ url: String, into fd: Int32, limit: Int, curl: Curl,
                     report: (Int) -> Void, shouldStop: () -> Bool) -> Outcome {
-        withoutActuallyEscaping(report) { report in
-            withoutActuallyEscaping(shouldStop) { shouldStop in
-                Transfer(fd: fd, limit: limit, report: report, shouldStop: shouldStop).run(url, curl.api)
+        withSIGPIPEBlocked {
+            withoutActuallyEscaping(report) { report in
+                withoutActuallyEscaping(shouldStop) { shouldStop in
+                    Transfer(fd: fd, limit: limit, report: report, shouldStop: shouldStop).run(url, curl.api)
+                }
             }
         }
+    }
+
+    /// Runs `body` with SIGPIPE blocked on this thread, then takes any it
+    /// raised: a TLS write to a peer that hung up raises one, which would end
+    /// `loom eval` or `loom run` (only the kernel ignores it), and libcurl
+    /// leaves signals alone here (`NOSIGNAL`, as threaded programs need).
+    static func withSIGPIPEBlocked<T>(_ body: () -> T) -> T {
+        var pipe = sigset_t(), previous = sigset_t()
+        sigemptyset(&pipe)
+        sigaddset(&pipe, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipe, &previous)
+        defer {
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&pipe, nil, &now) == SIGPIPE {}
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        return body()
     }
 
     private func run(_ url: String, _ c: loom_curl) -> Outcome {
