@@ -81,8 +81,11 @@ final class MNISTStatementTests: LoomTestCase {
         XCTAssertEqual(train.inputs.storage[1], 1)
         XCTAssertEqual(train.inputs.storage[5], 0.2)
         XCTAssertNil(train.classNames)
-        let table = try XCTUnwrap(texts().last)
+        let table = try XCTUnwrap(texts().first { $0.contains("m.train │") }, "\(texts())")
         XCTAssertTrue(table.contains("m.train │      12 │ 2 6 2 2"), table)
+        let picture = try XCTUnwrap(out.displays.last)
+        XCTAssertTrue(picture.plainText?.hasPrefix("the first of m.train\n") == true, "the training part's first samples are drawn")
+        XCTAssertNotNil(picture["image/svg+xml"])
         XCTAssertTrue(table.contains("m.test  │       6 │ 1 1 2 2"), table)
         XCTAssertNil(dataset("m"), "only the parts are defined")
     }
@@ -115,7 +118,7 @@ final class MNISTStatementTests: LoomTestCase {
         XCTAssertEqual(train.classNames?.first, "T-shirt/top")
         XCTAssertEqual(train.classNames?[7], "Sneaker")
         XCTAssertEqual(train.className(9), "Ankle boot")
-        XCTAssertTrue(texts().last?.contains("Fashion-MNIST from \(folder)") == true)
+        XCTAssertTrue(texts().contains { $0.contains("Fashion-MNIST from \(folder)") }, "\(texts())")
     }
 
     /// Without `path`, the cache: `$LOOM_DATA/mnist`, `$LOOM_DATA/fashion-mnist`.

@@ -72,17 +72,19 @@ extension Evaluator {
         let data = try dataset(a.data.expr)
         let fraction = a.train
         let (train, test) = data.split(train: fraction, random: &session.random)
-        defineParts(a.data.text, train: train, test: test, title: "split \(a.data.text)")
+        defineParts(a.data.text, train: train, test: test, title: "split \(a.data.text)", drawing: false)
     }
 
-    /// Binds `base.train` and `base.test`, and shows their sizes per class.
-    func defineParts(_ base: String, train: Dataset, test: Dataset, title: String) {
+    /// Binds `base.train` and `base.test`, shows their sizes per class and,
+    /// when `drawing` (a loaded data set, not a split), the first training samples.
+    func defineParts(_ base: String, train: Dataset, test: Dataset, title: String, drawing: Bool = true) {
         session.define(base + ".train", .object(SessionDataset(train)))
         session.define(base + ".test", .object(SessionDataset(test)))
         var table = Table(title: title, columns: [.init("part"), .init("samples", .right), .init("per class")])
         table.append(["\(base).train", NumberFormat.grouped(train.count), train.classCounts.map(String.init).joined(separator: " ")])
         table.append(["\(base).test", NumberFormat.grouped(test.count), test.classCounts.map(String.init).joined(separator: " ")])
         show(table.bundle(width: session.width))
+        if drawing, let picture = firstSamples(of: train, title: "the first of \(base).train") { show(picture) }
     }
 
     /// `data NAME = npz PATH [samples KEY] [labels KEY] [targets KEY]`: one
@@ -113,9 +115,15 @@ extension Evaluator {
     func datasetSummary(_ name: String, _ d: Dataset) -> MimeBundle {
         let names = d.classNames.map { " (" + $0.prefix(10).joined(separator: ", ") + ($0.count > 10 ? ", …" : "") + ")" } ?? ""
         let text = "\(name): \(NumberFormat.grouped(d.count)) samples of \(Shape.text(d.sampleShape)), \(d.targets.phrase)\(names)"
+        return firstSamples(of: d, title: text) ?? MimeBundle(text: text)
+    }
+
+    /// A data set's first ten samples drawn with their labels; nil when its
+    /// samples are not grey images.
+    func firstSamples(of d: Dataset, title: String) -> MimeBundle? {
         let first = Array(0..<min(10, d.count))
         let labels = d.labels.isEmpty ? [] : first.map { d.classNames == nil ? "label \(d.labels[$0])" : d.className(d.labels[$0]) }
-        return images(of: d, samples: first, labels: labels, title: text).map(plot) ?? MimeBundle(text: text)
+        return images(of: d, samples: first, labels: labels, title: title).map(plot)
     }
 
     func fileBytes<S>(_ a: Request<S>, _ file: KeyPath<S, String>) throws(LoomError) -> (bytes: [UInt8], path: String) {
