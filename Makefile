@@ -11,7 +11,7 @@ PYTHON     ?= python3
 VENV       := .venv
 RELEASE    := .build/release
 LOOM       := $(RELEASE)/loom
-SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev zlib1g-dev libpng-dev
+SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev zlib1g-dev libpng-dev libcurl4
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials fuzz sanitize soak kernelspec
