@@ -53,6 +53,33 @@ public enum SparseWeights {
         }
     }
 
+    /// N:M structured pruning (as `torch.ao.pruning.WeightNormSparsifier`
+    /// with `sparse_block_shape (1, M)`): each unit's inputs (a weight's rows,
+    /// a convolution's im2col rows `kh·kw·C` with the channels fastest) go in
+    /// blocks of `block` consecutive rows, and each block keeps its `kept`
+    /// largest magnitudes (a short last block too, at most `kept`); the rest
+    /// become masked zeros. Masked weights stay masked, so a block ends with
+    /// min(kept, its nonzeros) nonzeros; equal magnitudes go to the lower index.
+    public static func prune(_ parameters: [Parameter], keeping kept: Int, of block: Int) {
+        guard kept >= 1, block > kept else { return }
+        for parameter in parameters {
+            let units = parameter.value.shape.last!, fanIn = parameter.value.count / units
+            var mask = parameter.mask ?? [Float](repeating: 1, count: parameter.value.count)
+            var order: [Int] = []
+            order.reserveCapacity(block)
+            for u in 0..<units {
+                for start in stride(from: 0, to: fanIn, by: block) {
+                    order = Array(start..<min(start + block, fanIn)).map { $0 * units + u }
+                    // Masked weights count as magnitude 0.
+                    let magnitude = { (i: Int) -> Float in mask[i] == 0 ? 0 : abs(parameter.value[i]) }
+                    order.sort { magnitude($0) > magnitude($1) || (magnitude($0) == magnitude($1) && $0 < $1) }
+                    for i in order.dropFirst(kept) { mask[i] = 0 }
+                }
+            }
+            try? parameter.setMask(mask)
+        }
+    }
+
     /// The weights that pruning and `sparse` act on: every trainable
     /// parameter of rank 2 or more (kernels and recurrent kernels; not
     /// biases), each once however many of the layers share it.

@@ -72,6 +72,18 @@ extension Field {
                draw: { drawNumber(kind, bounds, &$0) })
     }
 
+    /// A share or an N:M pattern (`prune`'s amount), positional.
+    static func pruneAmount(_ name: String, _ path: WritableKeyPath<Spec, PruneAmount> & Sendable, placeholder: String,
+                            _ doc: String) -> Field {
+        .value(parameter(name, .shareOrPattern, positional: true, hasDefault: nil, placeholder: placeholder, doc), path,
+               default: nil, read: { a throws(LoomError) in try a.pruneAmount(name) }, text: \.text,
+               draw: { random in
+                   guard random.below(2) == 0 else { return .share(drawNumber(.fraction, nil, &random)) }
+                   let kept = 1 + random.below(4)
+                   return .pattern(kept: kept, block: kept + 1 + random.below(8))
+               })
+    }
+
     /// A number within `bounds`, or nothing.
     static func optionalNumber(_ name: String, _ path: WritableKeyPath<Spec, Double?> & Sendable, in bounds: Bounds? = nil,
                                placeholder: String? = nil, _ doc: String) -> Field {
@@ -156,6 +168,27 @@ extension Arguments {
         let expr = try expression(name)
         guard let parts = expr.name else { throw LoomError(.type, "\(name) must be a name", at: expr.range) }
         return Name(parts: parts, range: expr.range)
+    }
+
+    /// A share (`80%`, `0.8`) or an N:M pattern with 1 ≤ N < M ≤ 1024; a bad
+    /// pattern's error points at the number at fault (at the whole for N ≥ M).
+    func pruneAmount(_ name: String) throws(LoomError) -> PruneAmount {
+        let expr = try expression(name)
+        guard case .list(let parts) = expr.kind, parts.count == 2 else { return .share(try number(name)) }
+        var numbers: [Int] = []
+        for (part, least) in zip(parts, [1, 2]) {
+            let value = try evaluator.evaluate(part)
+            guard case .number(let x) = value, x == x.rounded(), x >= Double(least), x <= Double(PruneAmount.largestBlock) else {
+                throw LoomError(.value, "an N:M pattern takes whole numbers with 1 ≤ N < M ≤ \(PruneAmount.largestBlock), "
+                                + "like 2:4; \(numbers.isEmpty ? "N" : "M") is \(value.display)", at: part.range)
+            }
+            numbers.append(Int(x))
+        }
+        guard numbers[0] < numbers[1] else {
+            throw LoomError(.value, "an N:M pattern keeps N of every M weights, so N must be below M, not \(numbers[0]):\(numbers[1]); "
+                            + "like 2:4", at: expr.range)
+        }
+        return .pattern(kept: numbers[0], block: numbers[1])
     }
 
     /// The items of a list argument (`print`'s values, `compare`'s models, a schedule's words); none when left out.

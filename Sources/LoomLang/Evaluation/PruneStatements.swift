@@ -3,15 +3,36 @@ import LoomEngine
 import LoomRender
 
 extension Evaluator {
-    /// `prune M P% [layer L] [global]`: masks the smallest weights (see
-    /// `SparseWeights.prune`); shows the model's sparsity afterwards.
+    /// `prune M P% [layer L] [global]` or `prune M N:M [layer L]`: masks the
+    /// smallest weights (see `SparseWeights.prune`); shows the model's sparsity afterwards.
     func prune(_ a: Request<PruneRequest>) throws(LoomError) {
         let state = try modelState(a.model.expr)
-        let fraction = a.amount
+        let fraction: Double
+        switch a.amount {
+        case .share(let share): fraction = share
+        case .pattern(let kept, let block):
+            if a.global {
+                throw LoomError(.value, "an N:M pattern holds within each unit's inputs, so it takes no `global`",
+                                at: a.range(of: \.global))
+            }
+            let weights = try prunableWeights(a, in: state)
+            return pruned(state, title: "pruned to \(kept):\(block) (each unit keeps \(kept) of every \(block) consecutive inputs)") {
+                SparseWeights.prune(weights, keeping: kept, of: block)
+            }
+        }
         guard fraction >= 0, fraction < 1 else {
             throw LoomError(.value, "prune takes a share from 0% to below 100%, not \(NumberFormat.percent(fraction))",
                             at: a.range(of: \.amount))
         }
+        let weights = try prunableWeights(a, in: state)
+        let how = a.global ? "globally" : "per layer"
+        pruned(state, title: "pruned to \(NumberFormat.percent(fraction)) of its weights \(how)") {
+            SparseWeights.prune(weights, fraction: fraction, global: a.global)
+        }
+    }
+
+    /// The weights `prune` acts on: the named layer's, else the whole model's; refused when there are none.
+    private func prunableWeights(_ a: Request<PruneRequest>, in state: ModelState) throws(LoomError) -> [LoomEngine.Parameter] {
         var blocks = state.model.blocks
         if let layer = a.layer {
             let name = layer.text
@@ -23,12 +44,15 @@ extension Evaluator {
         }
         let weights = SparseWeights.prunable(blocks.flatMap(\.layers))
         guard !weights.isEmpty else { throw LoomError(.value, "nothing to prune: no layer here has weights", at: a.range) }
+        return weights
+    }
+
+    /// One pruning round: `prune` masks the weights; the round is recorded and the model's sparsity shown.
+    private func pruned(_ state: ModelState, title: String, _ prune: () -> Void) {
         if state.pruning.isEmpty { state.pruning.append(PruningRound(sparsity: state.weightSparsity)) }
-        SparseWeights.prune(weights, fraction: fraction, global: a.global)
+        prune()
         state.pruning.append(PruningRound(sparsity: state.weightSparsity))
-        let how = a.global ? "globally" : "per layer"
-        show(sparsityTable(state.model.sparsity(), title: "\(state.model.name) pruned to \(NumberFormat.percent(fraction)) "
-                           + "of its weights \(how)").bundle(width: session.width))
+        show(sparsityTable(state.model.sparsity(), title: "\(state.model.name) \(title)").bundle(width: session.width))
     }
 
     /// `rewind M`: every surviving weight back to its value when the model

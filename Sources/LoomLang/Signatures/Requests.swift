@@ -54,7 +54,25 @@ struct TrainRequest: Sendable {
 /// `evaluate`, `predict`: a model on data (`noise`: the share of each sample's values replaced, see `InputNoise`).
 struct MeasureRequest: Sendable { var model = Name(), on = Name(), first = 0, mistakes = false, target: TargetChoice?, noise = 0.0 }
 struct CompareRequest: Sendable { var models: [Name] = [], on = Name(), target: TargetChoice?, noise = 0.0 }
-struct PruneRequest: Sendable { var model = Name(), amount = 0.0, layer: Name?, global = false }
+struct PruneRequest: Sendable { var model = Name(), amount = PruneAmount.share(0), layer: Name?, global = false }
+
+/// What `prune` takes: a share of the weights to zero (`80%`), or an N:M
+/// pattern (`2:4`: N kept of every M consecutive inputs of each unit).
+enum PruneAmount: Sendable, Equatable {
+    case share(Double)
+    case pattern(kept: Int, block: Int)
+
+    /// The widest block a pattern takes.
+    static let largestBlock = 1024
+
+    /// As a line writes it: `0.8`, `2:4`.
+    var text: String {
+        switch self {
+        case .share(let f): return Field<Int>.numberText(f)
+        case .pattern(let n, let m): return "\(n):\(m)"
+        }
+    }
+}
 /// `save`, `load`: a name and a file.
 struct FileRequest: Sendable { var name = Name(), path = "" }
 

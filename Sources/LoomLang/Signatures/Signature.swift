@@ -13,6 +13,8 @@ public enum ParameterKind: Sendable, Equatable {
     case fraction
     /// A count or a share: `10` or `10%`.
     case countOrPercent
+    /// A share or an N:M pattern: `80%` or `2:4` (`prune`).
+    case shareOrPattern
     /// A shape: `28x28x1`, or one number for a square (`3` is `3x3`).
     case shape
     case string
@@ -52,6 +54,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .integer: return "N"
         case .fraction: return "F"
         case .countOrPercent: return "K|K%"
+        case .shareOrPattern: return "P%|N:M"
         case .shape: return "DIMS"
         case .string: return "PATH"
         case .choice(let options): return options.joined(separator: "|")

@@ -250,10 +250,13 @@ public enum Statements {
             .optionalChoice("target", \.target,
                             "`inputs`: reconstructions beside their inputs (the default for a model trained with `target inputs`)"),
         ]) { e, a throws(LoomError) in e.show(try e.predict(a)) },
-        .bind(Signature("prune", .models, summary: "Magnitude pruning: the smallest weights become zeros that hold through later training.",
+        .bind(Signature("prune", .models, summary: "Magnitude pruning: the smallest weights (or all but the N largest of every M, `2:4`) become zeros that hold through later training.",
                         example: "prune wide 80%"), PruneRequest(), [
             .name("model", \.model, modelArgument, "the model"),
-            .number("amount", \.amount, .fraction, positional: true, placeholder: "P%", "the share of each layer's weights that will be zero"),
+            .pruneAmount("amount", \.amount, placeholder: "P%|N:M",
+                         "the share of each layer's weights that will be zero; or `N:M`: each unit keeps the N largest of every M "
+                         + "consecutive inputs (a conv2d's inputs run kernel row, column, channel, the channels fastest; a short "
+                         + "last block keeps at most N)"),
             .optionalName("layer", \.layer, .word, placeholder: "LAYER", "only this layer"),
             .flag("global", \.global, "one magnitude cut across all layers, so layers end with different shares"),
         ]) { e, a throws(LoomError) in try e.prune(a) },

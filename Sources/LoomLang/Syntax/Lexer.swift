@@ -71,7 +71,7 @@ struct Lexer {
         if Lexer.isLetter(c) { return lexName(start, col) }
         if Lexer.isDigit(c) || (c == "." && Lexer.isDigit(peek(1))) { return try lexNumber(start, col) }
         if c == "\"" || c == "'" { return try lexString(quote: c, start, col) }
-        if "=+-*/(){}[],".unicodeScalars.contains(c) {
+        if "=+-*/(){}[],:".unicodeScalars.contains(c) {
             i += 1
             return Token(kind: .symbol(Character(c)), range: range(from: start, column: col), text: String(c))
         }

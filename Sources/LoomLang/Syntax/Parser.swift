@@ -280,6 +280,15 @@ public struct Parser {
             }
             guard let first = pairs.first else { throw unexpected(t, expected: "COLUMN=VALUE pairs") }
             return Expr(kind: .list(pairs), range: first.range.through(pairs.last!.range))
+        case .shareOrPattern:
+            // `80%`, or `N:M` kept as the list of its two numbers.
+            if atLineEnd { throw unexpected(t, expected: "a share like 80% or a pattern like 2:4 for \(p.name)") }
+            let first = try parseExpression()
+            guard isSymbol(peek, ":") else { return first }
+            _ = advance()
+            if atLineEnd { throw unexpected(peek, expected: "M after `:` (a pattern like 2:4)") }
+            let second = try parseUnary()
+            return Expr(kind: .list([first, second]), range: first.range.through(second.range))
         case .number, .integer, .fraction, .countOrPercent, .shape, .string:
             if atLineEnd { throw unexpected(t, expected: "a value for \(p.name)") }
             return try parseExpression()

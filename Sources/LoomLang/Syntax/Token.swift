@@ -28,7 +28,7 @@ public enum TokenKind: Sendable, Equatable {
     /// `28x28x1`.
     case shape([Int])
     case string(String)
-    case symbol(Character)  // = + - * / ( ) { } ,
+    case symbol(Character)  // = + - * / ( ) { } , :
     case newline
     case end
 
