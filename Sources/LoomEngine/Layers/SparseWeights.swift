@@ -65,14 +65,15 @@ public enum SparseWeights {
         for parameter in parameters {
             let units = parameter.value.shape.last!, fanIn = parameter.value.count / units
             var mask = parameter.mask ?? [Float](repeating: 1, count: parameter.value.count)
+            // Masked weights count as magnitude 0.
+            let magnitudes = zip(parameter.value.storage, mask).map { $1 == 0 ? 0 : abs($0) }
             var order: [Int] = []
             order.reserveCapacity(block)
             for u in 0..<units {
                 for start in stride(from: 0, to: fanIn, by: block) {
-                    order = Array(start..<min(start + block, fanIn)).map { $0 * units + u }
-                    // Masked weights count as magnitude 0.
-                    let magnitude = { (i: Int) -> Float in mask[i] == 0 ? 0 : abs(parameter.value[i]) }
-                    order.sort { magnitude($0) > magnitude($1) || (magnitude($0) == magnitude($1) && $0 < $1) }
+                    order.removeAll(keepingCapacity: true)
+                    for row in start..<min(start + block, fanIn) { order.append(row * units + u) }
+                    order.sort { magnitudes[$0] > magnitudes[$1] || (magnitudes[$0] == magnitudes[$1] && $0 < $1) }
                     for i in order.dropFirst(kept) { mask[i] = 0 }
                 }
             }
