@@ -241,5 +241,5 @@ enum SparseMethod: String, CaseIterable { case omp, lasso, ista, fista, threshol
 extension Evaluator {
     /// ISTA's and FISTA's iteration cap and relative-change tolerance when not given.
     static let proximalIterations = 1000
-    static let proximalTolerance = 1e-5
+    static let proximalTolerance = 1e-4
 }
