@@ -57,15 +57,21 @@ final class ProximalGradientTests: XCTestCase {
         }
     }
 
-    /// On the digits over an overcomplete dictionary (more samples than a
-    /// chunk): ISTA and FISTA land on coordinate descent's objective to 1e-5
-    /// relative and on its support.
+    /// The first 300 digits (two chunks) over an overcomplete dictionary.
+    func digitsProblem() throws -> (x: Tensor, d: SparseDictionary) {
+        let all = try digits()
+        return (Tensor(shape: [300, 64], storage: Array(all.storage[0..<(300 * 64)])), randomDictionary(atoms: 80, length: 64, seed: 21))
+    }
+
+    /// On the digits: ISTA and FISTA land on coordinate descent's objective
+    /// to 1e-5 relative and on its support.
     func testISTAAndFISTAReachCoordinateDescentOnTheDigits() throws {
-        let x = try digits()
-        let d = randomDictionary(atoms: 80, length: 64, seed: 21)
+        let (x, d) = try digitsProblem()
         let cd = try XCTUnwrap(SparseCoding.encode(x, with: d, .lasso(alpha: 5, positive: false, tolerance: 1e-12)))
         let best = objective(x, cd, d, alpha: 5)
-        for encoder in [ista(5, iterations: 50_000, tolerance: 1e-8), fista(5, iterations: 50_000, tolerance: 1e-8)] {
+        // FISTA's momentum keeps the codes moving at the rounding of single
+        // precision, so its tolerance stays well above float's 6e-8.
+        for encoder in [ista(5, iterations: 20_000, tolerance: 1e-8), fista(5, iterations: 20_000, tolerance: 1e-6)] {
             let codes = try XCTUnwrap(SparseCoding.encode(x, with: d, encoder))
             XCTAssertEqual(objective(x, codes, d, alpha: 5), best, accuracy: 1e-5 * best, "\(encoder)")
             var differences = 0
@@ -74,20 +80,23 @@ final class ProximalGradientTests: XCTestCase {
         }
     }
 
-    /// ISTA never raises the objective; FISTA reaches ISTA's objective at
-    /// 200 iterations in fewer than half as many; the objective by iteration
-    /// starts at ½Σ‖x‖² from zero codes.
+    /// ISTA never raises the objective and starts at ½Σ‖x‖² from zero codes;
+    /// FISTA comes within 1e-6 of the optimum in under half of ISTA's iterations
+    /// (46 against 110).
     func testISTADescendsAndFISTAIsFaster() throws {
-        let x = try digits()
-        let d = randomDictionary(atoms: 80, length: 64, seed: 21)
-        let slow = try XCTUnwrap(SparseCoding.encode(x, with: d, ista(5, iterations: 200))?.objectiveByIteration)
-        let fast = try XCTUnwrap(SparseCoding.encode(x, with: d, fista(5, iterations: 200))?.objectiveByIteration)
-        XCTAssertEqual(slow.count, 201)
+        let (x, d) = try digitsProblem()
+        let cd = try XCTUnwrap(SparseCoding.encode(x, with: d, .lasso(alpha: 5, positive: false, tolerance: 1e-12)))
+        let best = objective(x, cd, d, alpha: 5)
+        let target = best * (1 + 1e-6)
+        let slow = try XCTUnwrap(SparseCoding.encode(x, with: d, ista(5, iterations: 300))?.objectiveByIteration)
+        let fast = try XCTUnwrap(SparseCoding.encode(x, with: d, fista(5, iterations: 300))?.objectiveByIteration)
+        XCTAssertEqual(slow.count, 301)
         let energy = x.storage.reduce(0.0) { $0 + Double($1) * Double($1) } / 2
         XCTAssertEqual(slow[0], energy, accuracy: 1e-6 * energy)
         for (a, b) in zip(slow, slow.dropFirst()) { XCTAssertLessThanOrEqual(b, a * (1 + 1e-7), "ISTA's objective rose") }
-        let reached = try XCTUnwrap(fast.firstIndex { $0 <= slow.last! }, "FISTA never reached ISTA's objective")
-        XCTAssertLessThan(reached, 100, "FISTA took \(reached) iterations to do ISTA's 200")
+        let istaSteps = try XCTUnwrap(slow.firstIndex { $0 <= target }, "ISTA never came within 1e-6")
+        let fistaSteps = try XCTUnwrap(fast.firstIndex { $0 <= target }, "FISTA never came within 1e-6")
+        XCTAssertLessThan(fistaSteps * 2, istaSteps, "FISTA \(fistaSteps) iterations, ISTA \(istaSteps)")
     }
 
     /// The tolerance ends the iterations early; zero iterations' worth of
