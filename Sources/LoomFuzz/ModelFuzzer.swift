@@ -132,6 +132,7 @@ extension Fuzzer {
                                                    "sparsity": online ? nil : String(sparsity)])
         let positive = random.below(3) == 0 ? " positive" : ""
         let coder = pick(["omp sparsity \(sparsity)", "omp error 0.\(random.below(10))", "lasso alpha 0.0\(random.below(10))\(positive)",
+                          "\(pick(["ista", "fista"])) alpha 0.0\(random.below(10)) iterations \(1 + random.below(40))\(positive)",
                           "threshold 0.\(random.below(10))\(positive)"])
         lines += [learn, "codes C = encode p with D \(coder)", statement("show atoms", ["dictionary": "D"]), "show codes C",
                   "show codes C sample \(1 + random.below(n + 2))", "list", "D", "C"]

@@ -60,6 +60,34 @@ final class SparseCodingStatementTests: LoomTestCase {
         XCTAssertTrue(texts().contains { $0.contains("rebuilt = ") })
     }
 
+    /// ISTA and FISTA through the language: the objective and iterations in
+    /// the summary and in `show codes`, FISTA lower than ISTA at the same
+    /// iterations, and their options refused elsewhere.
+    func testISTAAndFISTAReportTheirObjective() {
+        run(pix + "dictionary D = learn pix atoms 32 sparsity 3 iterations 3")
+        guard case .ok = run("codes I = encode pix with D ista alpha 0.05 iterations 20 tolerance 0"),
+              let ista = texts().first(where: { $0.hasPrefix("I: ") }) else { return XCTFail(texts().joined(separator: "\n")) }
+        XCTAssertTrue(ista.contains("(ista alpha 0.05 iterations 20 tolerance 0)"), ista)
+        XCTAssertTrue(ista.contains("after 20 iteration(s)"), ista)
+        guard case .ok = run("codes F = encode pix with D fista alpha 0.05 iterations 20 tolerance 0"),
+              let fista = texts().first(where: { $0.hasPrefix("F: ") }) else { return XCTFail(texts().joined(separator: "\n")) }
+        let (i, f) = (figure("objective", in: ista), figure("objective", in: fista))
+        XCTAssertNotNil(i)
+        XCTAssertLessThan(f ?? .infinity, i ?? 0, "FISTA's objective at 20 iterations below ISTA's")
+        guard case .ok(let last) = run("show codes F") else { return XCTFail() }
+        let all = texts() + [last?.plainText ?? ""]
+        let report = all.first { $0.contains("objective ½‖X − CD‖² + alpha‖C‖₁") }
+        XCTAssertEqual(figure("│ iterations", in: report), 20)
+        XCTAssertEqual(figure("objective ½‖X − CD‖² + alpha‖C‖₁", in: report), f)
+        XCTAssertTrue(all.contains { $0.contains("objective by iteration (1 to 20)") })
+        XCTAssertTrue(error("codes C = encode pix with D fista")?.value.contains("fista needs `alpha A`") ?? false)
+        XCTAssertTrue(error("codes C = encode pix with D lasso alpha 0.1 iterations 5")?.value
+            .contains("`iterations` goes with ista and fista, not lasso") ?? false)
+        XCTAssertTrue(error("codes C = encode pix with D omp sparsity 2 tolerance 0.1")?.value
+            .contains("`tolerance` goes with ista and fista, not omp") ?? false)
+        XCTAssertTrue(error("codes C = encode pix with D ista alpha 0.1 sparsity 2")?.value.contains("`sparsity` goes with omp") ?? false)
+    }
+
     func testCodingErrorsPointAtTheProblem() {
         run(pix + "data wide = patches n 10 size 6\ndictionary D = learn pix atoms 16 sparsity 2 iterations 1")
         XCTAssertTrue(error("codes C = encode wide with D omp sparsity 2")?.value.contains("the atoms of `D` have 64") ?? false)

@@ -9,6 +9,10 @@ public struct SparseCodes: Sendable, Equatable {
     /// (index 0: Σᵢ‖xᵢ‖²) and after each step, a sample that stopped early
     /// counting its last residual; the error against the number of nonzeros.
     public var residualByStep: [Double]?
+    /// For ISTA and FISTA: the objective Σᵢ ½‖xᵢ − αᵢᵀD‖² + λ‖αᵢ‖₁ before
+    /// the first iteration and after each, a chunk of samples that stopped
+    /// early counting its last; its count less one is the iterations used.
+    public var objectiveByIteration: [Double]?
     /// Samples whose OMP coding stopped before its target because the next
     /// atom was a linear combination of the ones already chosen.
     public var dependentStops = 0

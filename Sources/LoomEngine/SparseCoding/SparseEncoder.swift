@@ -12,6 +12,10 @@ public enum SparseEncoder: Sendable, Equatable {
     /// `sparse_encode` convention), by coordinate descent on the Gram matrix
     /// until the duality gap is below `tolerance`·‖x‖².
     case lasso(alpha: Double, positive: Bool, tolerance: Double)
+    /// The same lasso by proximal gradient, all samples of a chunk at once:
+    /// ISTA, or FISTA when `accelerated`. Stops after `iterations` or once the
+    /// codes' relative change in one iteration is at most `tolerance`.
+    case proximalGradient(alpha: Double, positive: Bool, accelerated: Bool, iterations: Int, tolerance: Double)
     /// Soft thresholding of Dx: αₖ = sign(cₖ)·max(|cₖ| − cut, 0).
     case threshold(Double, positive: Bool)
 
@@ -50,18 +54,21 @@ public enum SparseCoding {
 
     /// The bytes `encode` allocates for `samples` signals over `dictionary`:
     /// the Gram matrix, the correlations and the codes, each thread's OMP
-    /// factor, and the residuals an error measure takes of the codes after.
+    /// factor or proximal gradient's three chunk-sized buffers, and the
+    /// residuals an error measure takes of the codes after.
     public static func encodingBytes(samples: Int, over dictionary: SparseDictionary, _ encoder: SparseEncoder) -> Int {
         let k = dictionary.count, n = dictionary.length
         var steps = 0
         if case .omp(let sparsity, _) = encoder { steps = min(sparsity ?? min(k, n), k) }
+        var perThread = MemoryAccount.sum(MemoryAccount.product(steps, steps), 3 * k)
+        if case .proximalGradient = encoder { perThread = MemoryAccount.product(3 * chunk, k) }
         return MemoryAccount.sum(dictionary.gramBytes, MemoryAccount.product(samples, k, 8),
                                  MemoryAccount.product(samples, n + 4, 4),
-                                 MemoryAccount.product(max(1, Parallel.threads), MemoryAccount.sum(MemoryAccount.product(steps, steps), 3 * k), 4))
+                                 MemoryAccount.product(max(1, Parallel.threads), perThread, 4))
     }
 
     /// Codes each row of `signals` (`[samples, …]`, each sample `dictionary.length`
-    /// values). `warmStart` (lasso only) starts from earlier codes.
+    /// values). `warmStart` (the lasso by either solver) starts from earlier codes.
     /// `shouldStop` is asked between chunks of samples; nil when it said stop.
     public static func encode(_ signals: Tensor, with dictionary: SparseDictionary, _ encoder: SparseEncoder,
                               warmStart: SparseCodes? = nil, shouldStop: () -> Bool = { false }) -> SparseCodes? {
@@ -78,6 +85,9 @@ public enum SparseCoding {
         case .lasso(let alpha, let positive, let tolerance):
             return LassoCD.encode(problem, alpha: alpha, positive: positive, tolerance: tolerance,
                                   warmStart: warmStart, shouldStop: shouldStop)
+        case .proximalGradient(let alpha, let positive, let accelerated, let iterations, let tolerance):
+            return ProximalGradient.encode(problem, alpha: alpha, positive: positive, accelerated: accelerated,
+                                           iterations: iterations, tolerance: tolerance, warmStart: warmStart, shouldStop: shouldStop)
         case .threshold(let cut, let positive):
             return softThreshold(problem, cut: Float(cut), positive: positive)
         }

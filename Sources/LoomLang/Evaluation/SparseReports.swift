@@ -46,12 +46,20 @@ extension Evaluator {
         table.append(["zeros", NumberFormat.percent(codes.zeroFraction)])
         table.append(["atoms used", "\(codes.atomsUsed) of \(codes.atoms)"])
         if codes.dependentStops > 0 { table.append(["stopped on dependent atoms", NumberFormat.grouped(codes.dependentStops)]) }
+        if let objectives = codes.objectiveByIteration, let last = objectives.last {
+            table.append(["objective ½‖X − CD‖² + alpha‖C‖₁", NumberFormat.short(last, significant: 6)])
+            table.append(["iterations", NumberFormat.grouped(objectives.count - 1)])
+        }
         table.append(["time to code", duration(c.seconds)])
         var figures = [table.bundle(width: session.width)]
         if let errors = codes.relativeErrorByStep, errors.count > 1 {
             figures.append(plot(LinePlot([(name: "relative error", values: errors)],
                                title: "relative error against nonzeros per code (1 to \(errors.count))",
                                xLabel: "nonzeros", height: 8)))
+        }
+        if let objectives = codes.objectiveByIteration, objectives.count > 2 {
+            figures.append(plot(LinePlot([(name: "objective", values: Array(objectives.dropFirst()))],
+                                         title: "objective by iteration (1 to \(objectives.count - 1))", xLabel: "iteration", height: 8)))
         }
         figures.append(plot(Histogram(usage.map(Double.init), bins: 10,
                             title: "atom usage: how many atoms (bars) are used by how many codes (bins)")))

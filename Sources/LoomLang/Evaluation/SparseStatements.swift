@@ -143,7 +143,7 @@ extension Evaluator {
         show(MimeBundle(text: "\(name): \(object.describe)"))
     }
 
-    /// `codes NAME = encode DATA with DICT [omp|lasso|threshold] …`
+    /// `codes NAME = encode DATA with DICT [omp|lasso|ista|fista|threshold] …`
     func encode(_ a: Request<EncodeRequest>) throws(LoomError) {
         let dictionaryName = a.with.text
         let dictionary = try sparseDictionary(a.with.expr)
@@ -166,6 +166,9 @@ extension Evaluator {
         dictionary.usage = codes.usage
         session.define(name, .object(object))
         var text = "\(name): \(object.describe), in \(duration(seconds))"
+        if let objectives = codes.objectiveByIteration, let last = objectives.last {
+            text += "\nobjective \(NumberFormat.short(last, significant: 6)) after \(NumberFormat.grouped(objectives.count - 1)) iteration(s)"
+        }
         if codes.dependentStops > 0 {
             text += "\nnote: \(NumberFormat.grouped(codes.dependentStops)) sample(s) stopped before their target: the next atom "
                 + "was a combination of those already chosen (coherence \(NumberFormat.fixed(Double(dictionary.dictionary.coherence), decimals: 4)))"
@@ -187,6 +190,7 @@ extension Evaluator {
         switch method {
         case .omp:
             try refuse(\.alpha, "lasso"); try refuse(\.threshold, "threshold"); try refuse(\.positive, "lasso and threshold")
+            try refuse(\.iterations, "ista and fista"); try refuse(\.tolerance, "ista and fista")
             let sparsity = a.sparsity
             let error = a.error
             guard sparsity != nil || error != nil else {
@@ -201,14 +205,23 @@ extension Evaluator {
             }
             let text = ["omp"] + (sparsity.map { ["sparsity \($0)"] } ?? []) + (error.map { ["error \(NumberFormat.short($0))"] } ?? [])
             return (.omp(sparsity: sparsity, relativeError: error), text.joined(separator: " "))
-        case .lasso:
+        case .lasso, .ista, .fista:
             try refuse(\.sparsity, "omp"); try refuse(\.error, "omp"); try refuse(\.threshold, "threshold")
             guard let alpha = a.alpha else {
-                throw LoomError(.syntax, "lasso needs `alpha A`, the L1 penalty", at: a.range)
+                throw LoomError(.syntax, "\(method.rawValue) needs `alpha A`, the L1 penalty", at: a.range)
             }
-            return (.lasso(alpha: alpha, positive: positive), "lasso alpha \(NumberFormat.short(alpha))" + (positive ? " positive" : ""))
+            let text = "\(method.rawValue) alpha \(NumberFormat.short(alpha))" + (positive ? " positive" : "")
+            guard method != .lasso else {
+                try refuse(\.iterations, "ista and fista"); try refuse(\.tolerance, "ista and fista")
+                return (.lasso(alpha: alpha, positive: positive), text)
+            }
+            let iterations = a.iterations ?? Evaluator.proximalIterations, tolerance = a.tolerance ?? Evaluator.proximalTolerance
+            return (.proximalGradient(alpha: alpha, positive: positive, accelerated: method == .fista, iterations: iterations,
+                                      tolerance: tolerance),
+                    text + (a.iterations.map { " iterations \($0)" } ?? "") + (a.tolerance.map { " tolerance \(NumberFormat.short($0))" } ?? ""))
         case .threshold:
             try refuse(\.sparsity, "omp"); try refuse(\.error, "omp"); try refuse(\.alpha, "lasso")
+            try refuse(\.iterations, "ista and fista"); try refuse(\.tolerance, "ista and fista")
             guard let cut = a.threshold else {
                 throw LoomError(.syntax, "threshold needs its cut-off: `threshold X`", at: a.range)
             }
@@ -223,4 +236,10 @@ extension Evaluator {
 }
 
 /// The coders `encode` offers.
-enum SparseMethod: String, CaseIterable { case omp, lasso, threshold }
+enum SparseMethod: String, CaseIterable { case omp, lasso, ista, fista, threshold }
+
+extension Evaluator {
+    /// ISTA's and FISTA's iteration cap and relative-change tolerance when not given.
+    static let proximalIterations = 1000
+    static let proximalTolerance = 1e-4
+}

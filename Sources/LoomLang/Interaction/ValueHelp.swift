@@ -41,6 +41,8 @@ enum ValueHelp {
         "online": "method: online dictionary learning (Mairal et al.), mini-batches with running statistics; works with the lasso",
         "omp": "coder: orthogonal matching pursuit, a few atoms picked greedily and refitted by least squares",
         "lasso": "coder: the lasso, min ½‖x − αD‖² + alpha‖α‖₁, by coordinate descent",
+        "ista": "coder: the lasso by proximal gradient, a step of 1/L then soft thresholding, all samples at once",
+        "fista": "coder: the lasso by ISTA with Beck and Teboulle's momentum, far fewer iterations for the same objective",
         "threshold": "coder: soft thresholding of the correlations Dx (one matrix product)",
         // session settings
         "auto": "plots: vector figures beside the text in notebooks, text alone in a terminal (the default)",

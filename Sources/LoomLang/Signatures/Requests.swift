@@ -93,6 +93,7 @@ struct DictionaryFile: Sendable { var path = "", shape: [Int]?, center = false }
 struct EncodeRequest: Sendable {
     var data = Name(), with = Name(), method: SparseMethod?
     var sparsity: Int?, error: Double?, alpha: Double?, threshold: Double?, positive = false
+    var iterations: Int?, tolerance: Double?
 }
 
 struct AtomsRequest: Sendable { var dictionary = Name(), first = 0 }
