@@ -28,9 +28,11 @@ extension Fuzzer {
         var lines: [String] = []
         for _ in 0..<random.below(6) {
             for _ in 0..<8 {
-                let line = layerLine(pick(Fuzzer.builtLayers).keyword)
+                // Now and then a line on an earlier layer's weights (`share`, `tied`).
+                let borrowed = random.below(4) == 0 ? borrowingLine(on: trial) : nil
+                let line = borrowed ?? layerLine(pick(Fuzzer.builtLayers).keyword)
                 guard let spec = try? Layers.spec(line) else { continue }
-                if random.below(16) == 0 || (try? trial.add(spec)) != nil {
+                if random.below(16) == 0 || (try? trial.add(spec, sharing: Layers.sharedLayer(line))) != nil {
                     lines.append(line)
                     break
                 }
@@ -39,6 +41,20 @@ extension Fuzzer {
         if trial.outputShape.count != 1 { lines.append("flatten") }
         lines.append("dense \(classes) \(outputActivation)")
         return lines
+    }
+
+    /// A line that uses an earlier layer's weights: the same line with
+    /// `share LAYER`, or for a dense layer one `tied` to its kernel (which
+    /// fits only where the output has as many values as the lender's units).
+    mutating func borrowingLine(on trial: Sequential) -> String? {
+        let lenders = trial.blocks.filter { !$0.ownParameters.isEmpty && $0.borrowing == nil }
+        guard !lenders.isEmpty else { return nil }
+        let lender = pick(lenders)
+        if let dense = lender.main as? Dense, random.below(2) == 0 {
+            return Layers.definition(of: DenseSpec(units: dense.inputShape.last!, activation: pick(ActivationFunction.allCases),
+                                                   tied: lender.name))
+        }
+        return Layers.definition(of: lender.spec).map { "\($0) share \(lender.name)" }
     }
 
     /// Images (glyphs) or, half the time, sequences (sines) to train on, and
@@ -98,12 +114,12 @@ extension Fuzzer {
         let softmax = random.below(4) > 0
         let lines = layerLines(input: shape, classes: classes,
                                outputActivation: softmax ? "softmax" : pick(Fuzzer.activations))
-        let specs = lines.compactMap { try? Layers.spec($0) }
+        let specs = lines.compactMap { line in (try? Layers.spec(line)).map { ($0, Layers.sharedLayer(line)) } }
         let seed = random.next()
         let model = { () -> Sequential in
             let m = try! Sequential(name: "m", inputShape: shape, random: RandomGenerator(seed: seed))
             // Layers whose input does not fit are left out.
-            for spec in specs { try? m.add(spec) }
+            for (spec, lender) in specs { try? m.add(spec, sharing: lender) }
             return m
         }
         let n = 1 + random.below(70)
@@ -134,7 +150,7 @@ extension Fuzzer {
         let coder = pick(["omp sparsity \(sparsity)", "omp error 0.\(random.below(10))", "lasso alpha 0.0\(random.below(10))\(positive)",
                           "\(pick(["ista", "fista"])) alpha 0.0\(random.below(10)) iterations \(1 + random.below(40))\(positive)",
                           "threshold 0.\(random.below(10))\(positive)"])
-        lines += [learn, "codes C = encode p with D \(coder)", statement("show atoms", ["dictionary": "D"]), "show codes C",
+        lines += [learn, "codes C = encode p with D \(coder)", statement("show atoms", ["source": "D"]), "show codes C",
                   "show codes C sample \(1 + random.below(n + 2))", "list", "D", "C"]
         return lines.joined(separator: "\n")
     }

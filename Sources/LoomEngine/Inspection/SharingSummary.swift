@@ -12,6 +12,16 @@ public struct SharingRow: Sendable, Equatable {
     /// 0 for a block without connections (pooling, flatten).
     public let dense: Int
     public let multiplyAdds: Int
+    /// The earlier block whose parameters this one uses, and how; nil for a
+    /// block on parameters of its own.
+    public var borrows: Borrowing? = nil
+
+    /// A block on another's parameters: all of them (`share`), or its
+    /// kernel transposed beside a bias of its own (`tied`).
+    public enum Borrowing: Sendable, Equatable {
+        case shares(String)
+        case tied(String)
+    }
 
     /// unshared ÷ stored; nil for a block that stores nothing.
     public var sharing: Double? { stored > 0 ? Double(unshared) / Double(stored) : nil }
@@ -38,12 +48,21 @@ extension Sequential {
             // A layer with connections (even on another layer's weights) against a fully connected one.
             rows.append(SharingRow(name: block.name, outputShape: block.outputShape, stored: block.parameterCount,
                                    unshared: unshared, dense: unshared > 0 ? input.reduce(1, *) * outputs + outputs : 0,
-                                   multiplyAdds: block.multiplyAdds))
+                                   multiplyAdds: block.multiplyAdds, borrows: block.borrowing))
             input = block.outputShape
         }
         let total = SharingRow(name: "total", outputShape: [], stored: rows.reduce(0) { $0 + $1.stored },
                                unshared: rows.reduce(0) { $0 + $1.unshared }, dense: rows.reduce(0) { $0 + $1.dense },
                                multiplyAdds: rows.reduce(0) { $0 + $1.multiplyAdds })
         return SharingSummary(blocks: rows, total: total, unrollsOverSteps: layers.contains { $0.unrollsOverSteps })
+    }
+}
+
+extension Block {
+    /// Whose parameters the block uses (`share`, `tied`), nil for its own.
+    public var borrowing: SharingRow.Borrowing? {
+        if let lender = sharedFrom { return .shares(lender) }
+        if let lender = (spec as? DenseSpec)?.tied { return .tied(lender) }
+        return nil
     }
 }

@@ -43,8 +43,12 @@ extension Sequential {
     /// and 1s; tensors the model does not use are ignored. A layer's state
     /// missing from the file (saved before it was kept) stays as built.
     public func load(weights tensors: [String: Tensor], source: String) throws(DataError) {
+        try checkSharing(of: tensors, source: source)
         for (name, p) in namedParameters {
-            guard let tensor = tensors[name] else { throw DataError("\(source) has no tensor \(name)") }
+            guard let tensor = tensors[name] else {
+                let borrowed = sharingNote(name, in: tensors)
+                throw DataError("\(source) has no tensor \(name)" + (borrowed.isEmpty ? "" : ": \(borrowed)"))
+            }
             guard tensor.shape == p.value.shape else {
                 throw DataError("\(source): \(name) is \(Shape.text(tensor.shape)), the layer needs \(Shape.text(p.value.shape))")
             }
@@ -65,5 +69,30 @@ extension Sequential {
             }
             state.value = tensor
         }
+    }
+
+    /// Throws when `tensors` hold a weight of their own for a parameter this
+    /// model takes from another block (`share`, `tied`): the file was saved
+    /// from a model that shares differently, and loading would drop it silently.
+    func checkSharing(of tensors: [String: Tensor], source: String) throws(DataError) {
+        for block in blocks {
+            let own = Set(block.ownParameters.map(ObjectIdentifier.init))
+            for p in block.parameters where !own.contains(ObjectIdentifier(p)) && tensors["\(block.name).\(p.name)"] != nil {
+                let owner = namedParameters.first { $0.parameter === p }?.name ?? p.name
+                throw DataError("\(source) stores \(block.name).\(p.name), but \(block.name) uses \(owner) in this model: "
+                                + "the file was saved from a model that shares its weights differently")
+            }
+        }
+    }
+
+    /// For a parameter the file lacks (`dense2.kernel`): when the file holds
+    /// nothing at all of that block, most likely it shared another block's
+    /// weights in the model saved; empty otherwise.
+    private func sharingNote(_ name: String, in tensors: [String: Tensor]) -> String {
+        guard let dot = name.lastIndex(of: ".") else { return "" }
+        let prefix = name[...dot]
+        guard !tensors.keys.contains(where: { $0.hasPrefix(prefix) }) else { return "" }
+        return "nothing of \(name[..<dot]) is stored, as when it shares another layer's weights in the model saved; "
+            + "load the file with the definition it was saved with"
     }
 }

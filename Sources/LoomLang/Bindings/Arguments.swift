@@ -14,6 +14,8 @@ struct Arguments {
 
     func given(_ name: String) -> Bool { command.argument(name) != nil }
     func range(of name: String) -> SourceRange? { command.argument(name)?.range ?? command.range }
+    /// The word given for `name` (a layer's name in `share h1`), nil when left out.
+    func word(_ name: String) -> String? { command.argument(name)?.name?.joined(separator: ".") }
 
     /// The expression given for `name`; for parameters the parser requires.
     func expression(_ name: String) throws(LoomError) -> Expr {

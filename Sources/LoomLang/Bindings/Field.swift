@@ -143,6 +143,16 @@ extension Field {
                   read: { a throws(LoomError) in a.given(name) ? try a.count(name) : nil }, text: countText, draw: drawCount)
     }
 
+    /// An earlier layer's name, or nothing (`tied h1`). Drawn as nothing: which
+    /// names fit depends on the lines before, which the model fuzzer knows.
+    static func layerName(_ name: String, _ path: WritableKeyPath<Spec, String?> & Sendable, _ doc: String) -> Field {
+        Field(parameter: Parameter(name, .word, placeholder: "LAYER", doc),
+              read: { a, spec throws(LoomError) in spec[keyPath: path] = a.word(name) },
+              write: { spec in spec[keyPath: path].map { "\(name) \($0)" } },
+              draw: { spec, _ in spec[keyPath: path] = nil },
+              holds: { $0 == path })
+    }
+
     /// A word the line must hold that the spec does not keep (`activity l1`:
     /// the one penalty there is).
     static func word(_ name: String, _ word: String, _ doc: String) -> Field {

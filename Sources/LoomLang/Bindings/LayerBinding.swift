@@ -19,11 +19,13 @@ struct LayerBinding: Sendable {
 
     /// The family `keyword`, whose lines start from `blank` and set `fields`
     /// in order. `owns` tells its specs from those of families sharing the
-    /// spec type (`maxpool` and `avgpool` are both `PoolingSpec`s).
+    /// spec type (`maxpool` and `avgpool` are both `PoolingSpec`s); a family
+    /// with weights `shares` (takes `share LAYER`).
     static func family<S: LayerSpec & Equatable>(_ keyword: String, _ blank: S, summary: String, example: String,
                                                  owns: @escaping @Sendable (S) -> Bool = { _ in true },
-                                                 _ fields: [Field<S>]) -> LayerBinding {
-        let signature = Signature(keyword, .layers, fields.map(\.parameter) + [Layers.name], summary: summary, example: example)
+                                                 _ fields: [Field<S>], shares: Bool = false) -> LayerBinding {
+        let common = shares ? [Layers.share, Layers.name] : [Layers.name]
+        let signature = Signature(keyword, .layers, fields.map(\.parameter) + common, summary: summary, example: example)
         @Sendable func mine(_ spec: any LayerSpec) -> S? { (spec as? S).flatMap { owns($0) ? $0 : nil } }
         return LayerBinding(
             signature: signature,

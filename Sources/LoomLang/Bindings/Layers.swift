@@ -5,6 +5,10 @@ import LoomRender
 /// Every layer a `model` block can hold, each family bound to its engine spec.
 public enum Layers {
     static let name = Parameter("as", .newName, placeholder: "NAME", "a name for the layer (default: kind and position)")
+    /// `share LAYER`, on the families with weights: the layer uses an earlier layer's
+    /// parameters. Not a field of the spec: the model resolves it (`Sequential.add(_:sharing:)`).
+    static let share = Parameter("share", .word, placeholder: "LAYER",
+                                 "use an earlier layer's weights and biases, the same objects (same kind and shapes)")
 
     /// The first line of every model: one sample's shape. `defineModel` reads it.
     static let input = Signature("input", .layers, [Parameter("shape", .shape, required: true, positional: true, "one sample's shape")],
@@ -16,7 +20,8 @@ public enum Layers {
             .integer("units", \.units, in: 1...1_000_000, positional: true, "output units"),
             activation(\.activation, default: .linear),
             .percent("sparse", \.sparsity, sparseDoc),
-        ]),
+            .layerName("tied", \.tied, "use an earlier dense layer's kernel, transposed, with a bias of its own (a tied decoder)"),
+        ], shares: true),
         .family("conv2d", Conv2DSpec(filters: 1, kernel: Window(1, 1), activation: .linear, stride: 1, padding: .valid),
                 summary: "A 2-D convolution: the same filters at every position (parameter sharing).",
                 example: "conv2d 32 3x3 relu", [
@@ -26,7 +31,7 @@ public enum Layers {
             .integer("stride", \.stride, in: 1...64, default: 1, "the step between windows"),
             .choice("padding", \.padding, default: .valid, "`same` keeps the spatial size"),
             .percent("sparse", \.sparsity, sparseDoc),
-        ]),
+        ], shares: true),
         pooling("maxpool", .max, summary: "The maximum of each window."),
         pooling("avgpool", .average, summary: "The mean of each window."),
         .family("conv1d", Conv1DSpec(filters: 1, kernel: 1),
@@ -37,7 +42,7 @@ public enum Layers {
             activation(\.activation, default: .linear),
             .integer("stride", \.stride, in: 1...64, default: 1, "the step between windows"),
             .choice("padding", \.padding, default: .valid, "`same` keeps the number of steps"),
-        ]),
+        ], shares: true),
         .family("maxpool1d", MaxPool1DSpec(size: 2, stride: nil),
                 summary: "The maximum of each window of steps.", example: "maxpool1d 2", [
             .integer("size", \.size, in: 1...4096, positional: true, default: 2, "steps per window"),
@@ -67,7 +72,7 @@ public enum Layers {
                 summary: "Normalises each sample's features to mean 0 and variance 1, then scales and shifts them "
                     + "(Keras's LayerNormalization).", example: "layernorm", [
             epsilon(\.epsilon),
-        ]),
+        ], shares: true),
         .family("dropout", DropoutSpec(rate: 0), summary: "Drops units at random while training.", example: "dropout 0.5", [
             .number("rate", \.rate, in: .belowOne, positional: true, placeholder: "F", "the share of units dropped in training"),
         ]),
@@ -117,7 +122,7 @@ public enum Layers {
             activation(\.activation, default: .tanh),
             .flag("sequences", \.returnsSequences, "return the whole sequence, not just the last step"),
             .flag("bidirectional", \.bidirectional, "a second cell reads the sequence backwards; the outputs are concatenated"),
-        ])
+        ], shares: true)
     }
 
     public static let all: [Signature] = [input] + bindings.map(\.signature)
@@ -141,6 +146,12 @@ public enum Layers {
             throw LoomError(.syntax, "`\(line)` is not one layer line")
         }
         return try Evaluator(session: Session(), output: DiscardedOutput()).layerSpec(layer)
+    }
+
+    /// The layer a line's `share LAYER` names, nil when it has none.
+    public static func sharedLayer(_ line: String) -> String? {
+        guard case .model(_, let layers, _)? = try? Parser.parse("model m {\n  \(line)\n}").first else { return nil }
+        return layers.first?.argument(share.name)?.name?.joined(separator: ".")
     }
 
     /// A spec as a model line: its family's writer.

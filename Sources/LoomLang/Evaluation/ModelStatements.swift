@@ -24,6 +24,7 @@ extension Evaluator {
         for layer in layers.dropFirst() {
             let spec = try layerSpec(layer)
             let given = layer.argument("as")?.name?.joined(separator: ".")
+            let lender = layer.argument(Layers.share.name)?.name?.joined(separator: ".")
             let needed: Int
             do { needed = try spec.parameterCount(input: model.outputShape) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` is too large to build", at: layer.range)
@@ -31,7 +32,7 @@ extension Evaluator {
             let (bytes, overflow) = needed.multipliedReportingOverflow(by: Sequential.bytesPerWeight)
             try checkMemory(bytes: overflow ? Int.max : bytes, what: "`\(layer.signature.keyword)` (\(NumberFormat.grouped(needed)) weights)",
                             at: layer.range)
-            do { try model.add(spec, name: given) } catch {
+            do { try model.add(spec, name: given, sharing: lender) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` does not fit here: \(error.message)", at: layer.range)
             }
         }
@@ -62,11 +63,12 @@ extension Evaluator {
                                ? "(a locally connected layer; a recurrent layer unrolled, a copy of its weights per step). "
                                : "(a locally connected layer). ")
                             + "dense: a fully connected layer between the same input and "
-                            + "output. sharing: unshared ÷ params. MACs: multiply-adds per sample.")
+                            + "output. sharing: unshared ÷ params. MACs: multiply-adds per sample."
+                            + (summary.blocks.contains { $0.borrows != nil } ? " " + Self.borrowingNote : ""))
         func cells(_ row: SharingRow) -> [String] {
             [row.name, row.outputShape.isEmpty ? "" : Shape.text(row.outputShape), NumberFormat.grouped(row.stored),
-             NumberFormat.grouped(row.unshared), NumberFormat.grouped(row.dense), row.sharing.map(sharingText) ?? "",
-             NumberFormat.grouped(row.multiplyAdds)]
+             NumberFormat.grouped(row.unshared), NumberFormat.grouped(row.dense), row.borrows.map(borrowingText)
+                ?? row.sharing.map(sharingText) ?? "", NumberFormat.grouped(row.multiplyAdds)]
         }
         for row in summary.blocks { table.append(cells(row)) }
         table.footer = cells(summary.total)
@@ -75,6 +77,17 @@ extension Evaluator {
 
     /// `36×`
     func sharingText(_ factor: Double) -> String { NumberFormat.short(factor, significant: 3) + "×" }
+
+    /// `shares h1`, `tied h1`: a block on another block's parameters.
+    func borrowingText(_ borrowing: SharingRow.Borrowing) -> String {
+        switch borrowing {
+        case .shares(let lender): return "shares \(lender)"
+        case .tied(let lender): return "tied \(lender)"
+        }
+    }
+
+    static let borrowingNote = "shares L: the layer uses L's weights and biases; tied L: L's kernel transposed, with a bias "
+        + "of its own. A parameter is stored and counted once, in the layer that makes it; the total's sharing counts every use."
 
     func summary(_ a: Request<ModelRequest>) throws(LoomError) {
         show(summaryTable(try modelState(a.model.expr).model).bundle(width: session.width))

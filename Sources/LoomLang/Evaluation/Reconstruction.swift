@@ -65,20 +65,49 @@ extension Evaluator {
     func predictReconstructions(_ model: Sequential, _ data: Dataset, first n: Int) -> MimeBundle {
         let table = predictValues(model, data.inputs, data.inputs, first: n)
         let samples = Array(0..<min(n, data.count))
-        let output = model.predict(data.inputs.gathering(samples: samples))
         let shape = data.sampleShape
         guard shape.count == 3, shape[2] == 1, !samples.isEmpty else { return table }
-        let inputs = data.inputs.gathering(samples: samples), size = inputs.sampleSize
-        var values: [Double] = []
-        values.reserveCapacity(2 * samples.count * size)
-        for row in samples.indices {
-            values += inputs.storage[(row * size)..<((row + 1) * size)].map(Double.init)
-            values += output.storage[(row * size)..<((row + 1) * size)].map(Double.init)
-        }
-        let grid = ImageGrid(rowsOf: Matrix(rows: 2 * samples.count, columns: size, values: values), shape: (shape[0], shape[1]),
-                             labels: samples.flatMap { ["\($0) in", "\($0) out"] },
-                             title: "inputs (in) beside their reconstructions (out)", maxSide: 14)
         show(table)
-        return plot(grid)
+        return plot(reconstructionGrid(model, data, samples: samples, title: "inputs (in) beside their reconstructions (out)"))
+    }
+
+    /// `show reconstructions M on DATA [first N]`: the first N inputs beside
+    /// what `M` makes of them, as images (a flat sample of a square length
+    /// as a square, a colour image as the mean of its channels).
+    func showReconstructions(_ a: Request<ReconstructionsRequest>) throws(LoomError) -> MimeBundle {
+        let model = try modelState(a.model.expr).model
+        let data = try dataset(a.on.expr).reconstructing
+        try check(data, fits: model, at: a.range)
+        let samples = Array(0..<min(a.first, data.count))
+        try checkPrediction(model, samples: samples.count, copying: 4 * data.inputs.sampleSize, at: a.range)
+        guard !samples.isEmpty else { return MimeBundle(text: "`\(a.on.text)` has no samples to reconstruct") }
+        return plot(reconstructionGrid(model, data, samples: samples,
+                                       title: "\(a.model.text) on \(a.on.text): inputs (in) beside their reconstructions (out)"))
+    }
+
+    /// `samples` of `data` and `model`'s outputs for them in pairs, each as
+    /// an image (see `pictureShape`; channels averaged).
+    func reconstructionGrid(_ model: Sequential, _ data: Dataset, samples: [Int], title: String) -> ImageGrid {
+        let inputs = data.inputs.gathering(samples: samples)
+        let output = model.predict(inputs), size = inputs.sampleSize
+        let shape = data.sampleShape
+        let channels = shape.count == 3 ? shape[2] : 1
+        let picture = pictureShape(channels > 1 ? Array(shape.prefix(2)) : shape)
+        /// A sample's values as one picture: each pixel its channels' mean.
+        func pixels(_ values: ArraySlice<Float>) -> [Double] {
+            guard channels > 1 else { return values.map(Double.init) }
+            return stride(from: values.startIndex, to: values.endIndex, by: channels).map { start in
+                Double(values[start..<(start + channels)].reduce(0, +)) / Double(channels)
+            }
+        }
+        var values: [Double] = []
+        values.reserveCapacity(2 * samples.count * size / channels)
+        for row in samples.indices {
+            values += pixels(inputs.storage[(row * size)..<((row + 1) * size)])
+            values += pixels(output.storage[(row * size)..<((row + 1) * size)])
+        }
+        return ImageGrid(rowsOf: Matrix(rows: 2 * samples.count, columns: size / channels, values: values), shape: picture,
+                         labels: samples.flatMap { ["\($0) in", "\($0) out"] },
+                         title: title + (channels > 1 ? " (the mean of \(channels) channels)" : ""), maxSide: 14)
     }
 }

@@ -34,11 +34,18 @@ extension Evaluator {
     /// recurrent cell's gates one by one.
     func showWeights(_ a: Request<LayerRequest>) throws(LoomError) -> MimeBundle {
         let (block, _) = try weights(a.layer.expr)
+        // A layer on another's parameters draws those, once more, and says whose they are.
+        let whose: String
+        switch block.borrowing {
+        case .shares(let lender): whose = " (\(lender)'s, shared)"
+        case .tied(let lender): whose = " (\(lender)'s kernel, used transposed)"
+        case nil: whose = ""
+        }
         var plots = block.main.weightGrids.map { grid in
             let matrix = Matrix(rows: grid.rows, columns: grid.columns, values: grid.values)
             switch grid.kind {
-            case .values: return plot(Heatmap(matrix, title: grid.title))
-            case .pattern: return plot(SpyPlot(matrix, title: grid.title))
+            case .values: return plot(Heatmap(matrix, title: grid.title + whose))
+            case .pattern: return plot(SpyPlot(matrix, title: grid.title + whose))
             }
         }
         guard let last = plots.popLast() else {

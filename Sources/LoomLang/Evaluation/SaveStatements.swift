@@ -90,14 +90,16 @@ extension ModelState: SavedKind {
     }
 
     /// The model as a `model` block, every layer named: each line as its
-    /// family's fields write it (options at their defaults left out).
+    /// family's fields write it (options at their defaults left out), with
+    /// `share LAYER` where it uses another layer's parameters.
     var definition: String {
         var lines = ["model \(model.name) {", "  input \(Shape.text(model.inputShape))"]
         for block in model.blocks {
             guard let text = Layers.definition(of: block.spec) else {
                 preconditionFailure("no layer binding writes \(type(of: block.spec))")
             }
-            lines.append("  \(text) as \(block.name)")
+            let share = block.sharedFrom.map { " \(Layers.share.name) \($0)" } ?? ""
+            lines.append("  \(text)\(share) as \(block.name)")
         }
         return (lines + ["}"]).joined(separator: "\n")
     }

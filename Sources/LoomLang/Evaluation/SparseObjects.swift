@@ -57,15 +57,17 @@ public final class SessionDictionary: SessionObject {
         return x
     }
 
-    /// An atom or sample of `sampleShape` as an image: height × width of an
-    /// image shape, a square for a square length, else one row.
-    var imageShape: (rows: Int, columns: Int) {
-        let shape = sampleShape
-        if shape.count >= 2, shape.dropFirst(2).allSatisfy({ $0 == 1 }) { return (shape[0], shape[1]) }
-        let n = dictionary.length
-        let side = Int(Double(n).squareRoot().rounded())
-        return side * side == n ? (side, side) : (1, n)
-    }
+    /// An atom or sample of `sampleShape` as an image (see `pictureShape`).
+    var imageShape: (rows: Int, columns: Int) { pictureShape(sampleShape) }
+}
+
+/// A sample of `shape` as an image: height × width of an image shape, a
+/// square for a square length, else one row.
+func pictureShape(_ shape: [Int]) -> (rows: Int, columns: Int) {
+    if shape.count >= 2, shape.dropFirst(2).allSatisfy({ $0 == 1 }) { return (shape[0], shape[1]) }
+    let n = shape.reduce(1, *)
+    let side = Int(Double(n).squareRoot().rounded())
+    return side * side == n ? (side, side) : (1, n)
 }
 
 /// Codes of a data set over a dictionary, with what made them.

@@ -11,10 +11,21 @@ extension Evaluator {
     }
 
     /// `show atoms D [first N]`: the atoms as images on one shared scale,
-    /// the most used first when codes have been made with it.
+    /// the most used first when codes have been made with it. `show atoms
+    /// M.LAYER`: a dense layer's (see `showLayerAtoms`).
     func showAtoms(_ a: Request<AtomsRequest>) throws(LoomError) -> MimeBundle {
-        let name = a.dictionary.text
-        let d = try sparseDictionary(a.dictionary.expr)
+        let name = a.source.text
+        if let parts = a.source.expr.name, parts.count >= 2,
+           case .object(let object)? = session[parts.dropLast().joined(separator: ".")], object is ModelState {
+            return try showLayerAtoms(a)
+        }
+        if let parts = a.source.expr.name, case .object(let object)? = session[parts.joined(separator: ".")],
+           let state = object as? ModelState {
+            let dense = state.model.blocks.filter { $0.main is Dense }.map { "\(name).\($0.name)" }
+            throw LoomError(.type, "`\(name)` is a model: name one of its dense layers"
+                            + (dense.isEmpty ? " (it has none)" : " (\(dense.joined(separator: ", ")))"), at: a.source.range)
+        }
+        let d = try sparseDictionary(a.source.expr)
         let first = a.first
         let count = d.dictionary.count
         let order = d.usage.map(SparseCodes.atomsByUse) ?? Array(0..<count)
@@ -24,6 +35,25 @@ extension Evaluator {
         if shown.count < count { title += " (the first \(shown.count))" }
         let values = shown.flatMap { d.dictionary.atom($0) }
         return plot(ImageGrid(rowsOf: imageRows(values, d), shape: d.imageShape, labels: shown.map { "a\($0 + 1)" },
+                              title: title, maxSide: 14))
+    }
+
+    /// `show atoms M.LAYER [first N]`: a dense layer's weights as images of
+    /// the model's input, on one shared scale: an encoder's units or a
+    /// decoder's inputs (a tied decoder shows its encoder's).
+    func showLayerAtoms(_ a: Request<AtomsRequest>) throws(LoomError) -> MimeBundle {
+        let (state, block) = try layer(a.source.expr)
+        let atoms: LayerAtoms
+        do { atoms = try state.model.atoms(of: block) } catch { throw LoomError(.value, error.message, at: a.source.range) }
+        let shown = min(a.first, atoms.count)
+        let input = Shape.text(state.model.inputShape)
+        var title = atoms.role == .encoder
+            ? "\(a.source.text): \(atoms.count) units' weights from the \(input) input"
+            : "\(a.source.text): \(atoms.count) inputs' weights to the \(input) output"
+        if shown < atoms.count { title += " (the first \(shown))" }
+        let prefix = atoms.role == .encoder ? "u" : "in"
+        return plot(ImageGrid(rowsOf: Matrix(rows: shown, columns: atoms.length, values: atoms.values.prefix(shown * atoms.length).map(Double.init)),
+                              shape: pictureShape(state.model.inputShape), labels: (0..<shown).map { "\(prefix)\($0 + 1)" },
                               title: title, maxSide: 14))
     }
 

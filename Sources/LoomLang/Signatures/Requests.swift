@@ -96,5 +96,8 @@ struct EncodeRequest: Sendable {
     var iterations: Int?, tolerance: Double?
 }
 
-struct AtomsRequest: Sendable { var dictionary = Name(), first = 0 }
+/// `show atoms D` or `show atoms M.LAYER`.
+struct AtomsRequest: Sendable { var source = Name(), first = 0 }
+/// `show reconstructions M on DATA`.
+struct ReconstructionsRequest: Sendable { var model = Name(), on = Name(), first = 0 }
 struct CodesRequest: Sendable { var codes = Name(), sample: Int? }

@@ -317,6 +317,12 @@ public enum Statements {
             .name("on", \.on, dataArgument, positional: false, placeholder: "DATA", "the input data"),
             .integer("first", \.first, in: 1...100, default: 3, "how many samples to draw"),
         ]) { e, a throws(LoomError) in e.show(try e.showActivations(a)) },
+        .bind(Signature("show", "reconstructions", .reports, summary: "An autoencoder's inputs beside its reconstructions, as images.",
+                        example: "show reconstructions ae on digits.test first 8"), ReconstructionsRequest(), [
+            .name("model", \.model, modelArgument, "a model whose outputs have the input's shape"),
+            .name("on", \.on, dataArgument, positional: false, placeholder: "DATA", "the inputs"),
+            .integer("first", \.first, in: 1...100, default: 8, "how many samples to draw"),
+        ]) { e, a throws(LoomError) in e.show(try e.showReconstructions(a)) },
     ]
 
     static let sparse: [StatementBinding] = [
@@ -354,9 +360,12 @@ public enum Statements {
             .optionalNumber("threshold", \.threshold, in: .nonNegative, "threshold: the cut-off for soft thresholding of Dx"),
             .flag("positive", \.positive, "lasso, ista, fista and threshold: only nonnegative coefficients"),
         ]) { e, a throws(LoomError) in try e.encode(a) },
-        .bind(Signature("show", "atoms", .sparse, summary: "A dictionary's atoms as an image grid, the most used first once codes have been made with it.",
+        .bind(Signature("show", "atoms", .sparse, summary: "A dictionary's atoms as an image grid, the most used first once codes "
+                            + "have been made with it; or a dense layer's weights as images of the input (an encoder's units, a decoder's inputs).",
                         example: "show atoms D"), AtomsRequest(), [
-            .name("dictionary", \.dictionary, .reference(.object(SessionDictionary.self)), "a dictionary"),
+            .name("source", \.source, .reference(.anyObject), placeholder: "D|M.LAYER",
+                  "a dictionary, or a dense layer on the model's input (its units' weights) or with outputs of the input's size "
+                  + "(its inputs' weights)"),
             .integer("first", \.first, in: 1...100_000, default: 49, "how many atoms to draw"),
         ]) { e, a throws(LoomError) in e.show(try e.showAtoms(a)) },
         .bind(Signature("show", "codes", .sparse, summary: "Relative error, nonzeros, atom usage, a spy plot and the learning curve of sparse codes.",

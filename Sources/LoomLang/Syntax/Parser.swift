@@ -185,7 +185,8 @@ public struct Parser {
             guard nextPositional < positionals.count else {
                 let options = form.parameters.filter { arguments[$0.name] == nil && !$0.positional }.map(\.name)
                 let what = options.isEmpty ? "nothing more" : "one of \(options.joined(separator: ", "))"
-                throw LoomError(.syntax, "unexpected \(t.kind.describe); `\(form.title)` takes \(what) here",
+                throw LoomError(.syntax, "unexpected \(t.kind.describe); `\(form.title)` takes \(what) here"
+                                + Parser.ownerNote(t.word, besides: form),
                                 at: t.range, suggestion: t.word.flatMap { closest(to: $0, in: options) })
             }
             let p = positionals[nextPositional]
@@ -197,6 +198,15 @@ public struct Parser {
                 : "`\(missing.name) \(missing.placeholder ?? missing.kind.placeholder)`"
             throw LoomError(.syntax, "`\(form.title)` needs \(what): \(form.usage)", at: peek.range)
         }
+    }
+
+    /// For a layer line given another family's option (`conv2d … tied c`):
+    /// which families take it, so the error says where the word belongs.
+    static func ownerNote(_ word: String?, besides form: Signature) -> String {
+        guard form.category == .layers, let word else { return "" }
+        let owners = Layers.all.filter { $0.keyword != form.keyword && $0.parameter(named: word).map { !$0.positional } == true }
+        guard !owners.isEmpty, owners.count <= 3 else { return "" }
+        return " (`\(word)` belongs to " + owners.map { "`\($0.keyword)`" }.joined(separator: ", ") + ")"
     }
 
     /// A positional parameter's own name may also introduce it
