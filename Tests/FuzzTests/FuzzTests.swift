@@ -63,6 +63,14 @@ final class FuzzTests: XCTestCase {
         XCTAssertLessThan(report.errors, 150, "\(report.errorKinds)")
     }
 
+    /// The model fuzzer draws layers on earlier layers' weights among its lines.
+    func testTheModelFuzzerDrawsSharedAndTiedLayers() {
+        var fuzzer = Fuzzer(seed: 29)
+        let programs = (0..<200).map { _ in fuzzer.modelProgram() }
+        XCTAssertGreaterThan(programs.filter { $0.contains(" share ") }.count, 5)
+        XCTAssertGreaterThan(programs.filter { $0.contains(" tied ") }.count, 5)
+    }
+
     func testRandomModelsTrainToTheSameWeightsOnAnyThreadCount() {
         XCTAssertEqual(FuzzRunner.threadIndependence(count: 150, seed: 11, threads: 2), [])
         XCTAssertEqual(FuzzRunner.threadIndependence(count: 50, seed: 12, threads: 3), [])

@@ -6,15 +6,7 @@ import XCTest
 /// use): `share` adds the copies' gradients, `tied` adds the decoder's
 /// transposed. Also checked by finite differences for the layers the other
 /// sharing tests do not cover (conv1d, gru), and the atoms `show atoms` draws.
-final class SharedGradientSumTests: XCTestCase {
-    var random = RandomGenerator(seed: 23)
-
-    func randomTensor(_ shape: [Int]) -> Tensor {
-        var t = Tensor(zeros: shape)
-        for i in 0..<t.count { t[i] = random.nextUnitFloat() * 2 - 1 }
-        return t
-    }
-
+extension SharedParameterTests {
     /// `specs` on `input`, each with the block it shares (nil: its own weights).
     func model(_ input: [Int], _ specs: [(any LayerSpec, String?)], seed: UInt64 = 5) throws -> Sequential {
         let m = try Sequential(name: "m", inputShape: input, random: RandomGenerator(seed: seed))
@@ -78,32 +70,11 @@ final class SharedGradientSumTests: XCTestCase {
         assertClose(shared.blocks[1].parameters[1].gradient.storage, twin.blocks[1].parameters[1].gradient.storage, "dense2.bias")
     }
 
-    /// L = Σ wᵢ·yᵢ against central differences in every stored weight.
+    /// Every stored weight against central differences (`checkGradients`).
     func testSharedConv1DAndGRUWeightsMatchFiniteDifferences() throws {
         let conv = Conv1DSpec(filters: 2, kernel: 2, activation: .tanh, padding: .same)
         let gru = RecurrentSpec(cell: GRU.self, units: 2, returnsSequences: true)
-        let m = try model([4, 2], [(conv, nil), (conv, "conv1d1"), (gru, nil), (gru, "gru1")])
-        let x = randomTensor([2, 4, 2]), w = randomTensor([2] + m.outputShape)
-        func loss() -> Double {
-            let y = m.forward(x, training: false)
-            return (0..<y.count).reduce(0.0) { $0 + Double(y[$1]) * Double(w[$1]) }
-        }
-        for p in m.parameters { p.zeroGradient() }
-        _ = m.forward(x, training: true)
-        m.backward(w)
-        for p in m.parameters {
-            let numerical = numericalGradient(p.value, eps: 1e-2) { v in
-                let saved = p.value
-                p.value = v
-                defer { p.value = saved }
-                return loss()
-            }
-            for i in numerical.indices {
-                let analytic = Double(p.gradient[i])
-                XCTAssertLessThan(abs(analytic - numerical[i]) / max(1, abs(analytic), abs(numerical[i])), 2e-2,
-                                  "\(p.name)[\(i)]: analytic \(analytic), numerical \(numerical[i])")
-            }
-        }
+        checkGradients(try model([4, 2], [(conv, nil), (conv, "conv1d1"), (gru, nil), (gru, "gru1")]), input: randomTensor([2, 4, 2]))
     }
 
     /// An encoder's atom u is column u of its kernel; an untied decoder's atom
