@@ -22,17 +22,27 @@ extension Fuzzer {
     /// A random model body on `input`: up to five lines of any built
     /// family, each redrawn until it fits the shape so far (now and then a
     /// line that does not fit is kept, so shape errors are reached too), then
-    /// `flatten` where needed and a dense output of `classes` units.
+    /// `flatten` where needed and a dense output of `classes` units. Now and
+    /// then a line shares an earlier layer's weights, or a pair of dense lines
+    /// does (`share`, `tied`).
     mutating func layerLines(input: [Int], classes: Int = 10, outputActivation: String) -> [String] {
         guard let trial = try? Sequential(name: "trial", inputShape: input, random: RandomGenerator(seed: 0)) else { return [] }
         var lines: [String] = []
+        /// Adds `line` to the trial under the name the model will give it.
+        func fits(_ line: String) -> Bool {
+            guard let spec = try? Layers.spec(line) else { return false }
+            let name = spec.blockPrefix + String(trial.blocks.filter { $0.spec.blockPrefix == spec.blockPrefix }.count + 1)
+            return (try? trial.add(spec, name: name, sharing: Layers.sharedLayer(line))) != nil
+        }
         for _ in 0..<random.below(6) {
+            if random.below(6) == 0, let pair = borrowingPair(after: trial.outputShape, named: trial.blocks), fits(pair.0), fits(pair.1) {
+                lines += [pair.0, pair.1]
+                continue
+            }
             for _ in 0..<8 {
-                // Now and then a line on an earlier layer's weights (`share`, `tied`).
-                let borrowed = random.below(4) == 0 ? borrowingLine(on: trial) : nil
-                let line = borrowed ?? layerLine(pick(Fuzzer.builtLayers).keyword)
-                guard let spec = try? Layers.spec(line) else { continue }
-                if random.below(16) == 0 || (try? trial.add(spec, sharing: Layers.sharedLayer(line))) != nil {
+                let line = (random.below(4) == 0 ? borrowingLine(on: trial) : nil) ?? layerLine(pick(Fuzzer.builtLayers).keyword)
+                guard (try? Layers.spec(line)) != nil else { continue }
+                if random.below(16) == 0 || fits(line) {
                     lines.append(line)
                     break
                 }
@@ -43,18 +53,37 @@ extension Fuzzer {
         return lines
     }
 
-    /// A line that uses an earlier layer's weights: the same line with
-    /// `share LAYER`, or for a dense layer one `tied` to its kernel (which
-    /// fits only where the output has as many values as the lender's units).
+    /// A line that uses the weights of an earlier layer it fits: the same
+    /// line with `share LAYER` where the output so far is that layer's input,
+    /// or a dense line `tied` to a dense layer with as many units as the
+    /// output so far has values.
     mutating func borrowingLine(on trial: Sequential) -> String? {
+        let output = trial.outputShape
         let lenders = trial.blocks.filter { !$0.ownParameters.isEmpty && $0.borrowing == nil }
-        guard !lenders.isEmpty else { return nil }
-        let lender = pick(lenders)
-        if let dense = lender.main as? Dense, random.below(2) == 0 {
-            return Layers.definition(of: DenseSpec(units: dense.inputShape.last!, activation: pick(ActivationFunction.allCases),
-                                                   tied: lender.name))
+        let shares = lenders.filter { $0.main.inputShape == output }.compactMap { lender in
+            Layers.definition(of: lender.spec).map { "\($0) share \(lender.name)" }
         }
-        return Layers.definition(of: lender.spec).map { "\($0) share \(lender.name)" }
+        let activation = pick(ActivationFunction.allCases)
+        let ties = lenders.compactMap { lender -> String? in
+            guard let dense = lender.main as? Dense, dense.inputShape.count == 1, dense.outputShape == output else { return nil }
+            return Layers.definition(of: DenseSpec(units: dense.inputShape[0], activation: activation, tied: lender.name))
+        }
+        let lines = shares + ties
+        return lines.isEmpty ? nil : pick(lines)
+    }
+
+    /// Two dense lines on a flat or sequence `output`, the second on the
+    /// first's weights: `dense N` then `dense N share` it (N the output's
+    /// width), or `dense K` then `dense N tied` to it (an encoder and its
+    /// tied decoder). nil on an image.
+    mutating func borrowingPair(after output: [Int], named blocks: [Block]) -> (String, String)? {
+        guard output.count <= 2, let width = output.last else { return nil }
+        let first = "dense" + String(blocks.filter { $0.spec.blockPrefix == "dense" }.count + 1)
+        let activations = (pick(Fuzzer.activations), pick(Fuzzer.activations))
+        if random.below(2) == 0 {
+            return ("dense \(width) \(activations.0)", "dense \(width) \(activations.1) share \(first)")
+        }
+        return ("dense \(1 + random.below(8)) \(activations.0)", "dense \(width) \(activations.1) tied \(first)")
     }
 
     /// Images (glyphs) or, half the time, sequences (sines) to train on, and

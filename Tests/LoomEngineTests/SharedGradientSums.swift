@@ -41,7 +41,7 @@ extension SharedParameterTests {
     func testASharedConv1DAndGRUGetTheSumOfTheirUsesGradients() throws {
         let conv = Conv1DSpec(filters: 3, kernel: 2, activation: .tanh, padding: .same)
         let gru = RecurrentSpec(cell: GRU.self, units: 3, returnsSequences: true)
-        let layers: [(any LayerSpec, String?)] = [(conv, nil), (conv, "conv1d1"), (gru, nil), (gru, "gru1")]
+        let layers: [(any LayerSpec, String?)] = [(conv, nil), (conv, "conv1"), (gru, nil), (gru, "gru1")]
         let shared = try model([5, 3], layers)
         let twin = try model([5, 3], layers.map { ($0.0, nil) }, seed: 99)
         XCTAssertEqual(twin.parameters.count, 2 * shared.parameters.count)
@@ -74,14 +74,15 @@ extension SharedParameterTests {
     func testSharedConv1DAndGRUWeightsMatchFiniteDifferences() throws {
         let conv = Conv1DSpec(filters: 2, kernel: 2, activation: .tanh, padding: .same)
         let gru = RecurrentSpec(cell: GRU.self, units: 2, returnsSequences: true)
-        checkGradients(try model([4, 2], [(conv, nil), (conv, "conv1d1"), (gru, nil), (gru, "gru1")]), input: randomTensor([2, 4, 2]))
+        checkGradients(try model([4, 2], [(conv, nil), (conv, "conv1"), (gru, nil), (gru, "gru1")]), input: randomTensor([2, 4, 2]))
     }
 
     /// An encoder's atom u is column u of its kernel; an untied decoder's atom
     /// i is row i of its; a tied decoder's atoms are its encoder's.
     func testAtomsAreAnEncodersColumnsAndADecodersRows() throws {
         let m = try model([6], [(DenseSpec(units: 4, activation: .tanh), nil), (DenseSpec(units: 6, activation: .linear, tied: "dense1"), nil),
-                                (DenseSpec(units: 4, activation: .tanh), nil), (DenseSpec(units: 6, activation: .linear), nil)])
+                                (DenseSpec(units: 4, activation: .tanh), nil), (DenseSpec(units: 6, activation: .linear), nil),
+                                (DenseSpec(units: 3, activation: .tanh), nil), (DenseSpec(units: 5, activation: .tanh), nil)])
         let kernel = m.blocks[0].parameters[0].value, decoderKernel = m.blocks[3].parameters[0].value
         let encoder = try m.atoms(of: m.blocks[0])
         XCTAssertEqual(encoder.role, .encoder)
@@ -93,6 +94,7 @@ extension SharedParameterTests {
         let untied = try m.atoms(of: m.blocks[3])
         XCTAssertEqual(untied.role, .decoder)
         XCTAssertEqual(untied.values, decoderKernel.storage)
-        XCTAssertThrowsError(try m.atoms(of: m.blocks[2]))
+        XCTAssertEqual(try m.atoms(of: m.blocks[2]).role, .encoder, "any layer with the input's size of inputs")
+        XCTAssertThrowsError(try m.atoms(of: m.blocks[5]), "3 to 5 values, and the input has 6")
     }
 }
