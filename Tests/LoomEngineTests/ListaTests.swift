@@ -68,7 +68,7 @@ final class ListaTests: XCTestCase {
         let w = Tensor(shape: y.shape, storage: (0..<y.count).map { _ in random.nextUnitFloat() * 2 - 1 })
         for p in layer.parameters { p.zeroGradient() }
         let dx = layer.backward(w)
-        let eps: Float = 1e-3
+        let eps: Float = 1e-4
         func loss(_ x: Tensor) -> Double {
             let y = layer.forward(x, training: false)
             return (0..<y.count).reduce(0.0) { $0 + Double(y[$1]) * Double(w[$1]) }
@@ -168,13 +168,13 @@ final class CodeUnitTests: XCTestCase {
     func testDeadAndAlwaysOnUnitsAreCountedOverTheSamples() throws {
         let model = try Sequential(name: "m", inputShape: [4], random: RandomGenerator(seed: 0))
         try model.add(ThresholdSpec(epsilon: 0.5))
-        // Unit 0 never passes, unit 1 always, units 2 and 3 sometimes.
+        // Units 0 and 3 never pass, unit 1 always, unit 2 once.
         let x = Tensor(shape: [3, 4], storage: [0.1, 0.9, 0.7, 0.0,
-                                                0.2, -0.8, 0.1, 0.6,
+                                                0.2, -0.8, 0.1, 0.3,
                                                 -0.4, 0.6, 0.0, 0.0])
         let activations = model.blocks[0].activations(on: x)
-        XCTAssertEqual(activations.deadUnits, 1)
+        XCTAssertEqual(activations.deadUnits, 2)
         XCTAssertEqual(activations.alwaysOnUnits, 1)
-        XCTAssertEqual(activations.zeroShare, 7.0 / 12.0, accuracy: 1e-12)
+        XCTAssertEqual(activations.zeroShare, 8.0 / 12.0, accuracy: 1e-12)
     }
 }

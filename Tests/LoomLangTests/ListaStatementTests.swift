@@ -1,6 +1,7 @@
 import LoomCore
 import LoomEngine
 import LoomLang
+import LoomRender
 import XCTest
 
 /// LISTA and the KL sparse autoencoder through the language.
@@ -41,7 +42,7 @@ final class ListaStatementTests: LoomTestCase {
     func testTrainingOnCodesBringsListasCodesNearerThem() throws {
         let code = pix + """
             codes E0 = encode pix with L
-            h = train L on pix target C epochs 20 batch 16 lr 0.003
+            h = train L on pix target C epochs 40 batch 16 lr 0.003
             codes E = encode pix with L
             """
         guard case .ok = run(code) else { return XCTFail("\(String(describing: error(code)))") }
@@ -52,7 +53,7 @@ final class ListaStatementTests: LoomTestCase {
         }
         let before = try distance("E0"), after = try distance("E")
         XCTAssertLessThan(after, 0.7 * before, "squared distance to the lasso's codes: \(before) before, \(after) after")
-        XCTAssertEqual(number("h.epochs"), 20)
+        XCTAssertEqual(number("h.epochs"), 40)
     }
 
     func testSummaryShowsStoredAndUnrolledParameters() {
