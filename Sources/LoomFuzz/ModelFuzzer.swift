@@ -181,6 +181,13 @@ extension Fuzzer {
                           "threshold 0.\(random.below(10))\(positive)"])
         lines += [learn, "codes C = encode p with D \(coder)", statement("show atoms", ["source": "D"]), "show codes C",
                   "show codes C sample \(1 + random.below(n + 2))", "list", "D", "C"]
+        // Now and then a LISTA model from D, fitted to C and coding with it.
+        if random.below(2) == 0 {
+            let input = lines[1].contains("glyphs") ? "8x8x1" : "\(size)x\(size)x1"
+            let alpha = random.below(2) == 0 ? " alpha 0.0\(1 + random.below(9))" : ""
+            lines += ["model L {", "  input \(input)", "  lista \(1 + random.below(5)) from D\(alpha)", "}",
+                      "train L on p target C epochs \(1 + random.below(2))", "codes E = encode p with L", "show codes E", "summary L"]
+        }
         return lines.joined(separator: "\n")
     }
 

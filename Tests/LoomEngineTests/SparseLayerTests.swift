@@ -54,7 +54,7 @@ extension GradientTests {
     func testActivityL1AddsItsPenaltyAndItsGradient() throws {
         let model = try Sequential(name: "m", inputShape: [3], random: RandomGenerator(seed: 2))
         try model.add(.dense(units: 4, activation: .tanh))
-        try model.add(ActivityL1Spec(lambda: 0.05))
+        try model.add(ActivitySpec(penalty: .l1, amount: 0.05))
         try model.add(.dense(units: 2, activation: .softmax))
         var random = RandomGenerator(seed: 3)
         var x = Tensor(zeros: [32, 3])

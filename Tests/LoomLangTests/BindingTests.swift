@@ -27,8 +27,10 @@ final class BindingTests: LoomTestCase {
     func testEveryLayerExampleBuilds() {
         for s in Layers.all where s.keyword != "input" {
             let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3",
-                         "maxpool1d": "10x3", "reshape": "784"][s.keyword] ?? "8x8x3"
-            let code = "model m {\n  input \(input)\n  \(s.example)\n}"
+                         "maxpool1d": "10x3", "reshape": "784", "lista": "8x8x1"][s.keyword] ?? "8x8x3"
+            // `lista … from D` starts from a dictionary of the session.
+            let setup = s.keyword == "lista" ? "data p = patches n 20 size 8\ndictionary D = learn p atoms 4 sparsity 1 iterations 1\n" : ""
+            let code = setup + "model m {\n  input \(input)\n  \(s.example)\n}"
             let result = LoomInterpreter().execute(code, output: CapturedOutput())
             guard case .ok = result else { XCTFail("`\(s.example)` on \(input): \(result)"); continue }
         }

@@ -95,9 +95,11 @@ final class SessionObjectTests: LoomTestCase {
         }
         XCTAssertEqual(names("train "), ["m", "n"], "a model argument")
         XCTAssertEqual(names("compare m "), ["m", "n"], "models, up to the next option")
-        XCTAssertEqual(names("train m on "), ["digits", "pix"], "a data set argument")
-        XCTAssertEqual(names("train m on digits validate "), ["digits", "pix"])
-        XCTAssertEqual(names("codes E = encode pix with "), ["D"], "a dictionary argument")
+        // Codes are data sets too (their data's labels beside them).
+        XCTAssertEqual(names("train m on "), ["C", "digits", "pix"], "a data set argument")
+        XCTAssertEqual(names("train m on digits validate "), ["C", "digits", "pix"])
+        // A dictionary, or a model ending in `lista`.
+        XCTAssertEqual(names("codes E = encode pix with "), ["D", "m", "n"], "a dictionary argument")
         XCTAssertEqual(names("show atoms "), ["D"])
         XCTAssertEqual(names("show codes "), ["C"])
         XCTAssertEqual(names("show table "), ["runs"])

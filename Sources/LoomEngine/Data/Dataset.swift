@@ -79,6 +79,13 @@ public struct Dataset: Sendable {
     /// shuffled and cut at `fraction`, so both parts keep the class balance),
     /// one shuffled cut otherwise.
     public func split(train fraction: Double, random: inout RandomGenerator) -> (train: Dataset, test: Dataset) {
+        let (train, test) = splitIndices(train: fraction, random: &random)
+        return (subset(train), subset(test))
+    }
+
+    /// The samples each part of `split(train:random:)` takes, in its order:
+    /// anything kept beside the samples row by row (codes) splits the same way.
+    public func splitIndices(train fraction: Double, random: inout RandomGenerator) -> (train: [Int], test: [Int]) {
         var groups: [[Int]]
         if case .classes(let labels, _) = targets {
             var byClass: [Int: [Int]] = [:]
@@ -96,7 +103,7 @@ public struct Dataset: Sendable {
         }
         train.shuffle(using: &random)
         test.shuffle(using: &random)
-        return (subset(train), subset(test))
+        return (train, test)
     }
 
     /// Samples per class (empty unless the targets are classes).

@@ -109,6 +109,10 @@ public struct BlockActivations: Sendable, Equatable {
     public let outputs: Tensor
     /// The share of the outputs that are exactly zero.
     public let zeroShare: Double
+    /// Units (values of a sample's output) zero for every sample, and
+    /// nonzero for every one: a code layer's dead and always-on units.
+    public let deadUnits: Int
+    public let alwaysOnUnits: Int
 }
 
 extension Block {
@@ -116,6 +120,9 @@ extension Block {
     public func activations(on input: Tensor) -> BlockActivations {
         var output = input
         for layer in layers { output = layer.forward(output, training: false) }
-        return BlockActivations(outputs: output, zeroShare: Double(output.zeroCount) / Double(max(1, output.count)))
+        var counts = BlockSparsity(name: name, weights: 0, zeroWeights: 0)
+        counts.measure(output)
+        return BlockActivations(outputs: output, zeroShare: Double(output.zeroCount) / Double(max(1, output.count)),
+                                deadUnits: counts.deadUnits ?? 0, alwaysOnUnits: counts.alwaysOnUnits ?? 0)
     }
 }

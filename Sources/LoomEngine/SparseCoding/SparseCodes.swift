@@ -28,6 +28,14 @@ public struct SparseCodes: Sendable, Equatable {
         self.init(values: [Float](repeating: 0, count: samples * atoms), samples: samples, atoms: atoms)
     }
 
+    /// The codes of samples `indices`, in that order (no objective or residual curves: those were the whole set's).
+    public func subset(_ indices: [Int]) -> SparseCodes {
+        var values = [Float]()
+        values.reserveCapacity(indices.count * atoms)
+        for i in indices { values += code(i) }
+        return SparseCodes(values: values, samples: indices.count, atoms: atoms)
+    }
+
     /// Sample `i`'s code.
     public func code(_ i: Int) -> ArraySlice<Float> { values[(i * atoms)..<((i + 1) * atoms)] }
 

@@ -89,10 +89,26 @@ public enum Layers {
             .optionalCount("inference", \.inference, "winners kept when evaluating and predicting (default: k)"),
             .flag("global", \.global, "on an image, k winners over all locations and channels"),
         ]),
-        .family("activity", ActivityL1Spec(lambda: 0),
-                summary: "An L1 penalty on the previous layer's output, for sparse activity.", example: "activity l1 0.001", [
-            .word("penalty", "l1", "the penalty"),
-            .number("lambda", \.lambda, in: .nonNegative, positional: true, placeholder: "LAMBDA", "its weight"),
+        .family("activity", ActivitySpec(penalty: .l1, amount: 0),
+                summary: "A penalty on the previous layer's output for sparse activity: L1 on its values, or (a sparse "
+                    + "autoencoder's, on sigmoid units) the KL divergence of each unit's mean activation over the batch from RHO.",
+                example: "activity l1 0.001", [
+            .choice("penalty", \.penalty, positional: true,
+                    "`l1`: λ·Σ|a|; `kl`: β·Σⱼ KL(ρ‖ρ̂ⱼ), ρ̂ⱼ unit j's mean over the batch (Ng's UFLDL notes; batches then train unsharded)"),
+            .number("amount", \.amount, in: .nonNegative, positional: true, placeholder: "LAMBDA|RHO",
+                    "l1: its weight λ; kl: the mean activation ρ each unit is drawn to, between 0 and 1"),
+            .number("weight", \.weight, in: .nonNegative, default: 1, placeholder: "B", "multiplies the penalty (kl's β)"),
+        ]),
+        .family("lista", ListaSpec(steps: 1, from: ""),
+                summary: "T unrolled ISTA steps whose two matrices and threshold are learned and shared by every step "
+                    + "(LISTA, Gregor and LeCun 2010), started from a dictionary so that, untrained, it is ISTA.",
+                example: "lista 3 from D alpha 0.1", [
+            .integer("steps", \.steps, in: 1...1000, positional: true, placeholder: "T", "unrolled ISTA steps, all on the same weights"),
+            .value(Parameter("from", .reference(.object(SessionDictionary.self)), required: true, placeholder: "DICT",
+                             "the dictionary D it starts from: Wₑ = D, S = DDᵀ, θ = alpha/L (L = λₘₐₓ(DDᵀ), the step 1/L kept fixed)"),
+                   \.from, default: nil, read: { a throws(LoomError) in try a.written("from").text }, text: { $0 },
+                   draw: { random in "D\(random.below(3))" }),
+            .number("alpha", \.alpha, in: .nonNegative, default: 0.1, placeholder: "A", "the L1 penalty the threshold starts from"),
         ]),
     ]
 

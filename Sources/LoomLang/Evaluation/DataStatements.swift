@@ -15,7 +15,17 @@ extension Evaluator {
         return typed
     }
 
-    func dataset(_ expr: Expr) throws(LoomError) -> Dataset { try object(expr, SessionDataset.self).data }
+    /// The data set `expr` names: a data set, or codes as one (`SessionCodes.data`).
+    func dataset(_ expr: Expr) throws(LoomError) -> Dataset {
+        if let codes = codesNamed(expr) { return codes.data }
+        return try object(expr, SessionDataset.self).data
+    }
+
+    /// The codes `expr` names, or nil when it names something else.
+    func codesNamed(_ expr: Expr) -> SessionCodes? {
+        guard let parts = expr.name, case .object(let object)? = session[parts.joined(separator: ".")] else { return nil }
+        return object as? SessionCodes
+    }
 
     /// `data NAME = glyphs [n N] [size S] [noise X]`
     func makeGlyphs(_ a: Request<Images>) throws(LoomError) {
@@ -67,12 +77,21 @@ extension Evaluator {
         show(datasetSummary(name, data))
     }
 
-    /// `split NAME [train F]`: NAME.train and NAME.test.
+    /// `split NAME [train F]`: NAME.train and NAME.test; codes split into
+    /// codes (each part's codes, signals and labels), as their data would.
     func split(_ a: Request<SplitRequest>) throws(LoomError) {
+        let base = a.data.text
         let data = try dataset(a.data.expr)
-        let fraction = a.train
-        let (train, test) = data.split(train: fraction, random: &session.random)
-        defineParts(a.data.text, train: train, test: test, title: "split \(a.data.text)", drawing: false)
+        let (train, test) = data.splitIndices(train: a.train, random: &session.random)
+        guard let codes = codesNamed(a.data.expr) else {
+            defineParts(base, train: data.subset(train), test: data.subset(test), title: "split \(base)", drawing: false)
+            return
+        }
+        let parts = [(base + ".train", train), (base + ".test", test)].map { name, indices in
+            (name, codes.subset(indices, dataName: "\(codes.dataName) (\(name))"))
+        }
+        for (name, part) in parts { session.define(name, .object(part)) }
+        show(partsTable(parts.map { ($0.0, $0.1.data) }, title: "split \(base)"))
     }
 
     /// Binds `base.train` and `base.test`, shows their sizes per class and,
@@ -80,11 +99,17 @@ extension Evaluator {
     func defineParts(_ base: String, train: Dataset, test: Dataset, title: String, drawing: Bool = true) {
         session.define(base + ".train", .object(SessionDataset(train)))
         session.define(base + ".test", .object(SessionDataset(test)))
-        var table = Table(title: title, columns: [.init("part"), .init("samples", .right), .init("per class")])
-        table.append(["\(base).train", NumberFormat.grouped(train.count), train.classCounts.map(String.init).joined(separator: " ")])
-        table.append(["\(base).test", NumberFormat.grouped(test.count), test.classCounts.map(String.init).joined(separator: " ")])
-        show(table.bundle(width: session.width))
+        show(partsTable([(base + ".train", train), (base + ".test", test)], title: title))
         if drawing, let picture = firstSamples(of: train, title: "the first of \(base).train") { show(picture) }
+    }
+
+    /// Each part's name, samples and samples per class.
+    func partsTable(_ parts: [(name: String, data: Dataset)], title: String) -> MimeBundle {
+        var table = Table(title: title, columns: [.init("part"), .init("samples", .right), .init("per class")])
+        for (name, data) in parts {
+            table.append([name, NumberFormat.grouped(data.count), data.classCounts.map(String.init).joined(separator: " ")])
+        }
+        return table.bundle(width: session.width)
     }
 
     /// `data NAME = npz PATH [samples KEY] [labels KEY] [targets KEY]`: one

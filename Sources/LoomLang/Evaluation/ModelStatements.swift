@@ -22,7 +22,7 @@ extension Evaluator {
         }
         model.maxParameters = memoryBudget / Sequential.bytesPerWeight
         for layer in layers.dropFirst() {
-            let spec = try layerSpec(layer)
+            let spec = try withDictionary(layerSpec(layer), at: layer.range)
             let given = layer.argument("as")?.name?.joined(separator: ".")
             let lender = layer.argument(Layers.share.name)?.name?.joined(separator: ".")
             let needed: Int

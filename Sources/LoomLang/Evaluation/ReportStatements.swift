@@ -152,7 +152,9 @@ extension Evaluator {
                           title: "\(block.name) on the first \(shown) samples: a row per sample, a column per unit")))
         let spy = plot(SpyPlot(Matrix(rows: output.batch, columns: width, values: output.storage.map(Double.init)),
                                title: "\(block.name)'s nonzero activations on \(output.batch) samples: "
-                                   + "\(NumberFormat.percent(activations.zeroShare)) zeros"))
+                                   + "\(NumberFormat.percent(activations.zeroShare)) zeros; of \(width) units "
+                                   + "\(activations.deadUnits) dead (zero for every sample), "
+                                   + "\(activations.alwaysOnUnits) always on"))
         guard let duty = block.main.dutyCycleSummary else { return spy }
         show(spy)
         return plot(dutyCycles(block.name, duty))

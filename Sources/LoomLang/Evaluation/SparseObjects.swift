@@ -81,9 +81,13 @@ public final class SessionCodes: SessionObject {
     /// The coder as written: `omp sparsity 5`.
     public let coder: String
     public let seconds: Double
+    /// The targets of the data coded, a sample's beside its code, so the
+    /// codes can be trained and measured on as a data set (`data`).
+    public let targets: Targets
+    public let classNames: [String]?
 
     init(_ codes: SparseCodes, dictionary: SessionDictionary, dictionaryName: String, dataName: String, signals: Tensor,
-         coder: String, seconds: Double) {
+         coder: String, seconds: Double, of data: Dataset) {
         self.codes = codes
         self.dictionary = dictionary
         self.dictionaryName = dictionaryName
@@ -91,6 +95,25 @@ public final class SessionCodes: SessionObject {
         self.signals = signals
         self.coder = coder
         self.seconds = seconds
+        // A reconstruction's targets were the data's inputs, not the codes': none are kept.
+        if case .inputs = data.targets { targets = .none } else { targets = data.targets }
+        classNames = data.classNames
+    }
+
+    /// The codes as a data set: one sample a code (`[samples, atoms]`, the
+    /// codes' storage shared), with the labels or values of the data coded.
+    public var data: Dataset {
+        var data = Dataset(inputs: Tensor(shape: [codes.samples, codes.atoms], storage: codes.values), targets: targets)
+        data.classNames = classNames
+        return data
+    }
+
+    /// The codes of samples `indices` with their signals and targets, made
+    /// the same way (`split C`); `dataName` names the part they came from.
+    func subset(_ indices: [Int], dataName: String) -> SessionCodes {
+        let part = data.subset(indices)
+        return SessionCodes(codes.subset(indices), dictionary: dictionary, dictionaryName: dictionaryName, dataName: dataName,
+                            signals: signals.gathering(samples: indices), coder: coder, seconds: seconds, of: part)
     }
 
     public static let kind = "codes"

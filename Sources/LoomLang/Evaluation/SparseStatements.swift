@@ -143,12 +143,14 @@ extension Evaluator {
         show(MimeBundle(text: "\(name): \(object.describe)"))
     }
 
-    /// `codes NAME = encode DATA with DICT [omp|lasso|ista|fista|threshold] …`
+    /// `codes NAME = encode DATA with DICT [omp|lasso|ista|fista|threshold] …`, or `with L`, a LISTA model
     func encode(_ a: Request<EncodeRequest>) throws(LoomError) {
+        if case .object(let object)? = session[a.with.text], let state = object as? ModelState { return try encode(a, through: state) }
         let dictionaryName = a.with.text
         let dictionary = try sparseDictionary(a.with.expr)
         let dataName = a.data.text
-        let x = try signals(try dataset(a.data.expr), for: dictionary, name: dictionaryName, at: a.data.range)
+        let data = try dataset(a.data.expr)
+        let x = try signals(data, for: dictionary, name: dictionaryName, at: a.data.range)
         let (encoder, coder) = try sparseEncoder(a, atoms: dictionary.dictionary.count)
         useThreads(session.threads)
         try checkMemory(bytes: SparseCoding.encodingBytes(samples: x.batch, over: dictionary.dictionary, encoder),
@@ -162,7 +164,7 @@ extension Evaluator {
         let seconds = Monotonic.now - started
         let name = a.defined
         let object = SessionCodes(codes, dictionary: dictionary, dictionaryName: dictionaryName, dataName: dataName,
-                                  signals: x, coder: coder, seconds: seconds)
+                                  signals: x, coder: coder, seconds: seconds, of: data)
         dictionary.usage = codes.usage
         session.define(name, .object(object))
         var text = "\(name): \(object.describe), in \(duration(seconds))"

@@ -48,8 +48,17 @@ extension Evaluator {
     func train(_ a: Request<TrainRequest>) throws(LoomError) -> SessionResult {
         let state = try modelState(a.model.expr)
         let model = state.model
-        let reconstructs = a.target != nil
-        let data = try targets(dataset(a.on.expr), reconstructs)
+        let reconstructs = a.target?.text == "inputs"
+        var codes: SessionCodes?
+        if let target = a.target, !reconstructs { codes = try sparseCodes(target.expr) }
+        var data = try targets(dataset(a.on.expr), reconstructs)
+        if let codes, let target = a.target {
+            if a.validate != nil {
+                throw LoomError(.value, "`target \(target.text)` holds codes of the training data only: leave out `validate`",
+                                at: a.range(of: \.validate))
+            }
+            data = try codesAsTargets(data, codes, names: (a.on.text, target.text), at: a.range(of: \.target))
+        }
         try check(data, fits: model, at: a.on.range)
         let validation = try a.validate.map { v throws(LoomError) in targets(try dataset(v.expr), reconstructs) }
         if let validation { try check(validation, fits: model, at: a.range(of: \.validate)) }
@@ -57,7 +66,7 @@ extension Evaluator {
         let batch = a.batch
         let kind = a.optimizer
         // A reconstruction has no classes: its loss is mse unless another is given.
-        let loss = reconstructs && !a.given(\.loss) ? .mse : a.loss
+        let loss = (reconstructs || codes != nil) && !a.given(\.loss) ? .mse : a.loss
         if loss == .crossentropy && !model.endsInSoftmax {
             throw LoomError(.value, "crossentropy needs probabilities: end `\(model.name)` with a softmax layer, or use `loss mse`",
                             at: a.range)

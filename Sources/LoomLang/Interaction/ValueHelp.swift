@@ -35,6 +35,7 @@ enum ValueHelp {
         "avg": "globalpool: the mean over all positions (or steps) of each channel",
         "max": "globalpool: the largest value over all positions (or steps) of each channel",
         "l1": "activity: an L1 penalty λ·Σ|a| on the previous layer's outputs",
+        "kl": "activity: the sparse autoencoder's penalty β·Σⱼ KL(ρ‖ρ̂ⱼ) on each unit's mean activation over the batch",
         // sparse coding
         "ksvd": "method: K-SVD, OMP codes then each atom refitted to what the others leave unexplained",
         "mod": "method: MOD, OMP codes then all atoms at once by least squares",

@@ -71,8 +71,8 @@ public enum ParameterKind: Sendable, Equatable {
 /// `.object(ModelState.self)` for `train MODEL`, `.part(of: ModelState.self)`
 /// for `show weights M.LAYER`. Completion offers the names it admits.
 public struct Referent: Sendable, Equatable {
-    /// The kind of object named; nil when any object (or value) will do.
-    let kind: ObjectIdentifier?
+    /// The kinds of object it may name; nil when any object (or value) will do.
+    let kinds: [ObjectIdentifier]?
     /// Whether a plain value (a number, a string) will do too.
     let values: Bool
     /// Whether the name goes on to a part of the object (`cnn.conv1`).
@@ -80,24 +80,29 @@ public struct Referent: Sendable, Equatable {
 
     /// An object of one kind: a model, a data set.
     public static func object(_ kind: any SessionObject.Type) -> Referent {
-        Referent(kind: ObjectIdentifier(kind), values: false, part: false)
+        Referent(kinds: [ObjectIdentifier(kind)], values: false, part: false)
+    }
+
+    /// An object of any of these kinds: data, or codes as data.
+    public static func objects(_ kinds: any SessionObject.Type...) -> Referent {
+        Referent(kinds: kinds.map { ObjectIdentifier($0) }, values: false, part: false)
     }
 
     /// A part of an object of one kind, `NAME.PART`: a model's layer.
     public static func part(of kind: any SessionObject.Type) -> Referent {
-        Referent(kind: ObjectIdentifier(kind), values: false, part: true)
+        Referent(kinds: [ObjectIdentifier(kind)], values: false, part: true)
     }
 
     /// Any object the session holds (`save`).
-    public static let anyObject = Referent(kind: nil, values: false, part: false)
+    public static let anyObject = Referent(kinds: nil, values: false, part: false)
     /// Any name the session holds, a value or an object (`delete`, `show NAME`).
-    public static let anyName = Referent(kind: nil, values: true, part: false)
+    public static let anyName = Referent(kinds: nil, values: true, part: false)
 
     /// Whether a name holding `item` is one to offer (for a part: the object it is part of).
     func admits(_ item: SessionItem) -> Bool {
         switch item {
         case .value: return values
-        case .object(let object): return kind.map { $0 == ObjectIdentifier(type(of: object)) } ?? true
+        case .object(let object): return kinds.map { $0.contains(ObjectIdentifier(type(of: object))) } ?? true
         }
     }
 }

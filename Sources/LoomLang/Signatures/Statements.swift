@@ -178,12 +178,13 @@ public enum Statements {
         ]) { e, a throws(LoomError) in try e.loadCIFAR10(a) },
         .bind(Signature("split", .data, summary: "Splits a data set into NAME.train and NAME.test (stratified, seeded).",
                         example: "split digits train 0.8"), SplitRequest(), [
-            .name("data", \.data, .reference(.object(SessionDataset.self)), "the data set to split"),
+            .name("data", \.data, dataArgument, "the data set to split (codes split into codes)"),
             .number("train", \.train, .fraction, in: .withinOne, default: 0.8, "the share that goes to NAME.train"),
         ]) { e, a throws(LoomError) in try e.split(a) },
     ]
 
-    static let dataArgument = ParameterKind.reference(.object(SessionDataset.self))
+    /// A data set, or codes as one (their data's labels beside them).
+    static let dataArgument = ParameterKind.reference(.objects(SessionDataset.self, SessionCodes.self))
     static let modelArgument = ParameterKind.reference(.object(ModelState.self))
     static let layerArgument = ParameterKind.reference(.part(of: ModelState.self))
 
@@ -217,8 +218,9 @@ public enum Statements {
             .optionalNumber("lr", \.lr, in: Bounds(lower: 0, upper: 3.4e38, excludesLower: true), placeholder: "X", "the learning rate (default: the optimizer's, as in Keras)"),
             .choice("loss", \.loss, default: .crossentropy,
                     "the loss (with `target inputs`: mse unless given; bce needs a sigmoid output and values in [0, 1])"),
-            .optionalChoice("target", \.target,
-                            "`inputs`: learn to reconstruct the inputs (an autoencoder), so data without labels can be trained on"),
+            .optionalName("target", \.target, .reference(.object(SessionCodes.self)), placeholder: "inputs|C",
+                          "`inputs`: learn to reconstruct the inputs (an autoencoder), so data without labels can be trained on; "
+                          + "codes C of DATA: learn to output them (a `lista` layer: `train L on DATA target C`)"),
             .optionalName("validate", \.validate, dataArgument, placeholder: "DATA", "data to validate on after each epoch"),
             .optionalInteger("patience", \.patience, in: 1...100_000, placeholder: "N",
                              "stop after N epochs without a better monitored figure (early stopping)"),
@@ -344,10 +346,11 @@ public enum Statements {
                        summary: "Reads a dictionary learned elsewhere (scikit-learn's components_), one atom a row."),
         dictionaryFile("npy", "the .npy array, atoms × values",
                        summary: "Reads a dictionary from a NumPy array, one atom a row (np.save(path, model.components_))."),
-        .bind(Signature("codes", "encode", binds: true, .sparse, summary: "Codes signals sparsely over a dictionary: OMP, the lasso (coordinate descent, ISTA or FISTA) or soft thresholding.",
+        .bind(Signature("codes", "encode", binds: true, .sparse, summary: "Codes signals sparsely over a dictionary: OMP, the lasso (coordinate descent, ISTA or FISTA) or soft thresholding; or by a LISTA model.",
                         example: "codes C = encode pix with D omp sparsity 5"), EncodeRequest(), [
             .name("data", \.data, dataArgument, placeholder: "DATA", "the signals"),
-            .name("with", \.with, .reference(.object(SessionDictionary.self)), positional: false, placeholder: "DICT", "the dictionary"),
+            .name("with", \.with, .reference(.objects(SessionDictionary.self, ModelState.self)), positional: false, placeholder: "DICT",
+                  "the dictionary, or a model ending in `lista` (its outputs kept as codes, their error measured through the dictionary it started from)"),
             .optionalChoice("method", \.method, positional: true,
                             "the coder (default: threshold when `threshold X` is given, lasso with `alpha`, else omp)"),
             .optionalInteger("sparsity", \.sparsity, in: 1...100_000, placeholder: "T", "omp: nonzeros per code"),
