@@ -26,7 +26,7 @@ final class BindingTests: LoomTestCase {
 
     func testEveryLayerExampleBuilds() {
         for s in Layers.all where s.keyword != "input" {
-            let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3",
+            let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3", "local1d": "10x3",
                          "maxpool1d": "10x3", "reshape": "784"][s.keyword] ?? "8x8x3"
             let code = "model m {\n  input \(input)\n  \(s.example)\n}"
             let result = LoomInterpreter().execute(code, output: CapturedOutput())
