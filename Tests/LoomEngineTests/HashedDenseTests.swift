@@ -52,6 +52,17 @@ final class HashedDenseTests: XCTestCase {
         XCTAssertEqual(Array(WeightHash(rows: 2, columns: 40, buckets: 100).bucket[40..<80]), Array(a.bucket[40..<80]))
     }
 
+    /// A saved layer's real weights mean something only through the hash:
+    /// it is pinned to the values of the formula docs/language.md gives
+    /// for Python (computed there with Python's integers).
+    func testTheHashIsTheDocumentedFormula() {
+        let hash = WeightHash(rows: 784, columns: 400, buckets: 1000)
+        for (i, j, bucket, sign) in [(0, 0, 535, -1), (0, 1, 465, -1), (1, 0, 56, 1), (783, 299, 68, 1), (12, 345, 441, 1)] {
+            XCTAssertEqual(hash.bucket[i * 400 + j], Int32(bucket), "h(\(i), \(j))")
+            XCTAssertEqual(hash.sign[i * 400 + j], Float(sign), "ξ(\(i), \(j))")
+        }
+    }
+
     func testCountsAndRefusals() throws {
         let spec = DenseSpec(units: 300, activation: .relu, hashed: 1000)
         let layer = try XCTUnwrap(try spec.build(name: "dense1", input: [784], random: &random).first as? HashedDense)
