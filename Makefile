@@ -92,6 +92,7 @@ bench: deps build $(BENCH_VENV)/.installed
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/sparse_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/coding_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/patch_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/local_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py
 	@dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq dataset-fashion-mnist || true
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/dataset_bench.py

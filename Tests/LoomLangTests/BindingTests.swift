@@ -26,7 +26,7 @@ final class BindingTests: LoomTestCase {
 
     func testEveryLayerExampleBuilds() {
         for s in Layers.all where s.keyword != "input" {
-            let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3",
+            let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3", "local1d": "10x3",
                          "maxpool1d": "10x3", "reshape": "784", "lista": "8x8x1"][s.keyword] ?? "8x8x3"
             // `lista … from D` starts from a dictionary of the session.
             let setup = s.keyword == "lista" ? "data p = patches n 20 size 8\ndictionary D = learn p atoms 4 sparsity 1 iterations 1\n" : ""

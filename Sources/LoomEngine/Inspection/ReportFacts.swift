@@ -18,6 +18,9 @@ public protocol ReportFacts {
     /// Whether its unshared count is its weights copied to every step of a
     /// sequence (a recurrent layer unrolled), as the sharing summary explains.
     var unrollsOverSteps: Bool { get }
+    /// What its sharing is beyond the counts (an unshared twin, hashed
+    /// weights), for the note under `summary`; nil for most layers.
+    var sharingForm: SharingForm? { get }
 }
 
 /// A matrix a report draws, with its title: weights as a heatmap, or a
@@ -58,4 +61,5 @@ extension Layer {
     public var dutyCycleSummary: DutyCycleSummary? { nil }
     public func trace(_ x: Tensor) -> RecurrentTrace? { nil }
     public var unrollsOverSteps: Bool { false }
+    public var sharingForm: SharingForm? { nil }
 }

@@ -23,8 +23,21 @@ public struct SharingRow: Sendable, Equatable {
         case tied(String)
     }
 
+    /// What the block's sharing is beyond these counts (see `SharingForm`).
+    public var form: SharingForm? = nil
+
     /// unshared ÷ stored; nil for a block that stores nothing.
     public var sharing: Double? { stored > 0 ? Double(unshared) / Double(stored) : nil }
+}
+
+/// What a block's sharing is, beyond its stored and unshared counts.
+public enum SharingForm: Sendable, Equatable {
+    /// A locally connected layer, a convolution's unshared twin: the
+    /// convolution of the same shape stores `convolution` weights and biases,
+    /// one kernel where this stores one per each of `positions`.
+    case unsharedTwin(convolution: Int, positions: Int)
+    /// HashedNets: a `virtual` weight matrix drawn from `real` weights.
+    case hashed(virtual: Int, real: Int)
 }
 
 public struct SharingSummary: Sendable, Equatable {
@@ -48,7 +61,8 @@ extension Sequential {
             // A layer with connections (even on another layer's weights) against a fully connected one.
             rows.append(SharingRow(name: block.name, outputShape: block.outputShape, stored: block.parameterCount,
                                    unshared: unshared, dense: unshared > 0 ? input.reduce(1, *) * outputs + outputs : 0,
-                                   multiplyAdds: block.multiplyAdds, borrows: block.borrowing))
+                                   multiplyAdds: block.multiplyAdds, borrows: block.borrowing,
+                                   form: block.main.sharingForm))
             input = block.outputShape
         }
         let total = SharingRow(name: "total", outputShape: [], stored: rows.reduce(0) { $0 + $1.stored },

@@ -93,6 +93,8 @@ public final class OnSequence: Layer {
     public var multiplyAdds: Int { inner.multiplyAdds }
     public var trainingFloatsPerSample: Int { inner.trainingFloatsPerSample }
     public var unsharedParameters: Int { inner.unsharedParameters }
+    public var weightGrids: [ReportGrid] { inner.weightGrids }
+    public var sharingForm: SharingForm? { inner.sharingForm }
     public func replica(on parameters: [Parameter]) -> Layer { OnSequence(inner.replica(on: parameters), kind: kind) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {

@@ -56,8 +56,8 @@ public final class Conv2D: Layer {
     public let padding: Padding
     public let weight: Parameter
     public let bias: Parameter
-    let padTop: Int
-    let padLeft: Int
+    /// Where the kernel lands at each output position.
+    let grid: PatchGrid
     /// The last training batch's patches, and their gradient: reused from
     /// batch to batch while the batch size holds.
     private var columns: [Float] = []
@@ -70,32 +70,15 @@ public final class Conv2D: Layer {
 
     public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding,
                 random: inout RandomGenerator) throws(ShapeError) {
-        guard input.count == 3 else { throw ShapeError("conv2d needs an input of height×width×channels, not \(Shape.text(input))") }
-        guard filters > 0, kernel.height > 0, kernel.width > 0, stride > 0 else {
-            throw ShapeError("conv2d needs positive filters, kernel and stride")
-        }
-        let (h, w, c) = (input[0], input[1], input[2])
-        let (ho, wo, pt, pl): (Int, Int, Int, Int)
-        switch padding {
-        case .valid:
-            guard h >= kernel.height, w >= kernel.width else {
-                throw ShapeError("a \(kernel.height)x\(kernel.width) kernel does not fit a \(h)x\(w) input")
-            }
-            (ho, wo, pt, pl) = ((h - kernel.height) / stride + 1, (w - kernel.width) / stride + 1, 0, 0)
-        case .same:
-            // As Keras: out = ⌈in / stride⌉, padding split with the extra at the end.
-            let oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride
-            let padH = max((oh - 1) * stride + kernel.height - h, 0), padW = max((ow - 1) * stride + kernel.width - w, 0)
-            (ho, wo, pt, pl) = (oh, ow, padH / 2, padW / 2)
-        }
+        grid = try PatchGrid(layer: "conv2d", input: input, kernel: kernel, stride: stride, padding: padding)
+        guard filters > 0 else { throw ShapeError("conv2d needs positive filters") }
+        let c = input[2]
         self.name = name
         inputShape = input
-        outputShape = [ho, wo, filters]
+        outputShape = [grid.outputHeight, grid.outputWidth, filters]
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
-        padTop = pt
-        padLeft = pl
         let k = kernel.height * kernel.width * c
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(
             shape: [kernel.height, kernel.width, c, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters, random: &random))
@@ -109,8 +92,7 @@ public final class Conv2D: Layer {
         kernel = other.kernel
         stride = other.stride
         padding = other.padding
-        padTop = other.padTop
-        padLeft = other.padLeft
+        grid = other.grid
         weight = parameters[0]
         bias = parameters[1]
     }
@@ -119,8 +101,8 @@ public final class Conv2D: Layer {
 
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [LayerState] { [] }
-    var patchSize: Int { kernel.height * kernel.width * inputShape[2] }
-    var positions: Int { outputShape[0] * outputShape[1] }
+    var patchSize: Int { grid.patchSize }
+    var positions: Int { grid.positions }
     public var multiplyAdds: Int { positions * patchSize * outputShape[2] }
     /// Outputs, and the patches and their gradient.
     public var trainingFloatsPerSample: Int { positions * outputShape[2] * 3 + positions * patchSize * 2 }
@@ -135,7 +117,7 @@ public final class Conv2D: Layer {
         // inside, and nothing else writes the patches.
         var cols = Scratch.take(&columns, count: n * positions * patchSize, reuse: training)
         x.storage.withUnsafeBufferPointer { src in
-            cols.withUnsafeMutableBufferPointer { dst in im2col(src, dst, batch: n) }
+            cols.withUnsafeMutableBufferPointer { dst in grid.im2col(src, dst, batch: n) }
         }
         let y = Tensor(shape: [n] + outputShape) { out in
             cols.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: n * positions, into: out.baseAddress!) }
@@ -161,56 +143,9 @@ public final class Conv2D: Layer {
         }
         var dx = Tensor(zeros: [n] + inputShape)
         patchGradient.withUnsafeBufferPointer { d in
-            dx.storage.withUnsafeMutableBufferPointer { out in col2im(d, out, batch: n) }
+            dx.storage.withUnsafeMutableBufferPointer { out in grid.col2im(d, out, batch: n) }
         }
         columnGradient = patchGradient
         return dx
-    }
-
-    /// Walks every (sample, output position, kernel row) that lands inside the
-    /// input, as runs: in NHWC a kernel row's taps that fall inside the image
-    /// are one contiguous run of `count` floats. `body(patch index, input
-    /// index, count)`.
-    @inline(__always)
-    func forEachRun(samples: Range<Int>, _ body: (Int, Int, Int) -> Void) {
-        let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
-        let (ho, wo) = (outputShape[0], outputShape[1])
-        let (kh, kw, patch) = (kernel.height, kernel.width, patchSize)
-        // Offsets stay far below Int.max (the shapes were checked when the
-        // layer was built), so the arithmetic here wraps instead of trapping.
-        for s in samples {
-            for oy in 0..<ho {
-                let rowStart = (s &* ho &+ oy) &* wo
-                for ky in 0..<kh {
-                    let iy = oy &* stride &+ ky &- padTop
-                    if iy < 0 || iy >= h { continue }
-                    let inputRow = (s &* h &+ iy) &* w
-                    var x0 = -padLeft, patchAt = rowStart &* patch &+ ky &* kw &* c
-                    for _ in 0..<wo {
-                        let first = max(0, -x0), last = min(kw, w &- x0)  // taps [first, last) are inside
-                        if first < last {
-                            body(patchAt &+ first &* c, (inputRow &+ x0 &+ first) &* c, (last &- first) &* c)
-                        }
-                        x0 = x0 &+ stride
-                        patchAt = patchAt &+ patch
-                    }
-                }
-            }
-        }
-    }
-
-    func im2col(_ x: UnsafeBufferPointer<Float>, _ cols: UnsafeMutableBufferPointer<Float>, batch n: Int) {
-        let src = x.baseAddress!, dst = cols.baseAddress!
-        Parallel.chunks(n) { samples in
-            forEachRun(samples: samples) { p, i, count in Vector.copy(src + i, into: dst + p, count: count) }
-        }
-    }
-
-    func col2im(_ cols: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>, batch n: Int) {
-        let src = cols.baseAddress!, dst = dx.baseAddress!
-        // Each sample's patches land only in that sample's input: chunks by sample never collide.
-        Parallel.chunks(n) { samples in
-            forEachRun(samples: samples) { p, i, count in Vector.add(src + p, into: dst + i, count: count) }
-        }
     }
 }

@@ -8,24 +8,34 @@ public struct DenseSpec: LayerSpec, Equatable {
     /// transposed, with a bias of its own (`tied LAYER`: the decoder of a
     /// tied autoencoder); nil for a kernel of its own.
     public var tied: String?
+    /// The real weights a hashed layer draws its virtual matrix from
+    /// (`hashed R`, see `HashedDense`); nil for a kernel of its own.
+    public var hashed: Int?
 
-    public init(units: Int, activation: ActivationFunction, sparsity: Double? = nil, tied: String? = nil) {
+    public init(units: Int, activation: ActivationFunction, sparsity: Double? = nil, tied: String? = nil, hashed: Int? = nil) {
         self.units = units
         self.activation = activation
         self.sparsity = sparsity
         self.tied = tied
+        self.hashed = hashed
     }
 
     public var blockPrefix: String { "dense" }
 
-    /// The kernel and the bias; the bias alone when the kernel is another block's.
+    /// The kernel and the bias; the bias alone when the kernel is another
+    /// block's. A hashed layer's R real weights and bias, and its virtual
+    /// matrix counted as weights: with its gradient and its hash's buckets
+    /// and signs it takes the 16 bytes a weight does.
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
         // On a sequence the weights act on each step's features.
         guard let inputs = input.count == 2 ? input.last : Shape.count(input),
-              let weights = Shape.count([tied == nil ? inputs + 1 : 1, units]) else {
+              let weights = Shape.count([hashed != nil || tied == nil ? inputs + 1 : 1, units]) else {
             throw ShapeError("the layer is too large to build")
         }
-        return weights
+        guard let hashed else { return weights }
+        let (total, overflow) = weights.addingReportingOverflow(hashed)
+        if overflow { throw ShapeError("the layer is too large to build") }
+        return total
     }
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
@@ -38,6 +48,8 @@ public struct DenseSpec: LayerSpec, Equatable {
         }
         guard units > 0 else { throw ShapeError("dense needs at least one unit") }
         let steps = input.count == 2 ? input[0] : nil
+        if let hashed { return withActivation(try hashedLayer(name: name, inputs: input.last!, buckets: hashed, steps: steps,
+                                                              random: &random), activation) }
         let dense: Dense
         if let tied {
             let lender = try earlier.lender(tied, of: name, how: "is tied to the kernel of")
@@ -50,6 +62,23 @@ public struct DenseSpec: LayerSpec, Equatable {
             if let sparsity { try SparseWeights.fix(dense.weight, sparsity: sparsity, random: &random) }
         }
         return withActivation(dense, activation)
+    }
+
+    /// A `HashedDense` on `buckets` real weights: refused with `tied` or
+    /// `sparse`, and with more real weights than the virtual matrix has.
+    private func hashedLayer(name: String, inputs: Int, buckets: Int, steps: Int?,
+                             random: inout RandomGenerator) throws(ShapeError) -> HashedDense {
+        if tied != nil { throw ShapeError("\(name) is hashed, so it has no kernel to tie: give `hashed` or `tied`, not both") }
+        if sparsity != nil {
+            throw ShapeError("\(name) is hashed: its virtual weights share buckets, so `sparse` cannot fix single ones "
+                             + "(prune the real weights instead)")
+        }
+        let virtual = inputs * units
+        guard buckets >= 1, buckets <= virtual else {
+            throw ShapeError("\(name) hashes a \(inputs)x\(units) matrix (\(virtual) virtual weights), so `hashed` takes "
+                             + "1 to \(virtual) real weights, not \(buckets)")
+        }
+        return HashedDense(name: name, inputs: inputs, units: units, buckets: buckets, steps: steps, random: &random)
     }
 }
 

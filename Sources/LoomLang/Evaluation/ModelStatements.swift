@@ -64,7 +64,8 @@ extension Evaluator {
                                : "(a locally connected layer). ")
                             + "dense: a fully connected layer between the same input and "
                             + "output. sharing: unshared ÷ params. MACs: multiply-adds per sample."
-                            + (summary.blocks.contains { $0.borrows != nil } ? " " + Self.borrowingNote : ""))
+                            + (summary.blocks.contains { $0.borrows != nil } ? " " + Self.borrowingNote : "")
+                            + summary.blocks.compactMap(formNote).joined())
         func cells(_ row: SharingRow) -> [String] {
             [row.name, row.outputShape.isEmpty ? "" : Shape.text(row.outputShape), NumberFormat.grouped(row.stored),
              NumberFormat.grouped(row.unshared), NumberFormat.grouped(row.dense), row.borrows.map(borrowingText)
@@ -73,6 +74,21 @@ extension Evaluator {
         for row in summary.blocks { table.append(cells(row)) }
         table.footer = cells(summary.total)
         return table
+    }
+
+    /// A sentence on a block whose sharing the counts alone do not tell.
+    func formNote(_ row: SharingRow) -> String? {
+        switch row.form {
+        case .unsharedTwin(let convolution, let positions)?:
+            return " \(row.name) is a convolution's unshared twin: one of the same shape stores "
+                + "\(NumberFormat.grouped(convolution)) weights and biases, one kernel where \(row.name) keeps one "
+                + "at each of its \(NumberFormat.grouped(positions)) positions (1/\(NumberFormat.grouped(positions)) of its kernels)."
+        case .hashed(let virtual, let real)?:
+            return " \(row.name) is hashed: its \(NumberFormat.grouped(virtual)) virtual weights are drawn from "
+                + "\(NumberFormat.grouped(real)) real ones, each used \(NumberFormat.short(Double(virtual) / Double(real), significant: 3)) "
+                + "times on average."
+        case nil: return nil
+        }
     }
 
     /// `36×`
