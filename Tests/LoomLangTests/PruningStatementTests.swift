@@ -8,7 +8,7 @@ import XCTest
 /// `prune M P% units|filters`, `compact`, `show mask`.
 final class PruningStatementTests: LoomTestCase {
     let path = "/tmp/loom-\(getpid())-pruning"
-    let setup = "seed 4\ndata g = glyphs n 90 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 16 relu\n  dense 12 relu\n  dense 3 softmax\n}"
+    let setup = "seed 4\ndata g = glyphs n 90 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 16 relu\n  dense 12 relu\n  dense 10 softmax\n}"
 
     override func tearDown() {
         for f in ["a", "b", "c"] { unlink("\(path)-\(f).safetensors") }
@@ -33,7 +33,7 @@ final class PruningStatementTests: LoomTestCase {
         XCTAssertTrue(rows[0].contains("sparsity"), table)
         XCTAssertTrue(rows[1].contains("0.0%") && rows[3].contains("80.0%") && rows[4].contains("80.0%"), table)
         let saved = try decode("a")
-        for (key, count) in [("dense1.kernel", 64 * 16), ("dense2.kernel", 16 * 12), ("dense3.kernel", 12 * 3)] {
+        for (key, count) in [("dense1.kernel", 64 * 16), ("dense2.kernel", 16 * 12), ("dense3.kernel", 12 * 10)] {
             XCTAssertEqual(zeros(saved[key]), Int((0.8 * Double(count)).rounded()), key)
         }
         run("show pruning m")
@@ -48,20 +48,20 @@ final class PruningStatementTests: LoomTestCase {
         }
         let saved = try decode("a")
         let keys = ["dense1.kernel", "dense2.kernel", "dense3.kernel"]
-        XCTAssertEqual(keys.reduce(0) { $0 + zeros(saved[$1]) }, Int((0.9 * Double(64 * 16 + 16 * 12 + 12 * 3)).rounded()))
+        XCTAssertEqual(keys.reduce(0) { $0 + zeros(saved[$1]) }, Int((0.9 * Double(64 * 16 + 16 * 12 + 12 * 10)).rounded()))
     }
 
     func testBadSchedulesAreRefusedWhereTheyAreWritten() {
         run(setup)
         let cases: [(String, String, String)] = [
             ("train m on g epochs 3 prune to 90% to 5", "pruning runs from epoch 1 to 5 of this `train`, which has 3 epoch(s)",
-             "line 1, column 23"),
+             "line 1, column 29"),
             ("train m on g epochs 3 prune to 100%", "prune to takes a share from 0% to below 100%", "line 1, column 32"),
-            ("train m on g epochs 3 prune to 50% from 3 to 2", "pruning ends at epoch 2, before it starts at epoch 3", "line 1, column 23"),
+            ("train m on g epochs 3 prune to 50% from 3 to 2", "pruning ends at epoch 2, before it starts at epoch 3", "line 1, column 29"),
             ("train m on g epochs 3 prune to 50% every 0", "every takes a whole number from 1, not 0", "line 1, column 42"),
             ("train m on g epochs 3 prune 50%", "expected `to P%` after prune", "line 1, column 29"),
-            ("train m on g epochs 3 prune to 50% patience 2", "gradual pruning needs every epoch up to 3", "line 1, column 23"),
-            ("train m on g epochs 2 keep epoch 3", "this `train` runs epochs 1 to 2 of `m`, so it cannot keep epoch 3", "line 1, column 23"),
+            ("train m on g epochs 3 prune to 50% patience 2", "gradual pruning needs every epoch up to 3", "line 1, column 29"),
+            ("train m on g epochs 2 keep epoch 3", "this `train` runs epochs 1 to 2 of `m`, so it cannot keep epoch 3", "line 1, column 34"),
         ]
         for (code, message, place) in cases {
             guard let e = error(code) else { XCTFail("\(code) was accepted"); continue }
@@ -106,7 +106,7 @@ final class PruningStatementTests: LoomTestCase {
         guard case .ok = run("compact m\nsummary m") else { return XCTFail("\(error("compact m") as Any)") }
         let summary = try XCTUnwrap(texts().last)
         XCTAssertTrue(summary.contains("(8)") || summary.contains(" 8 "), summary)
-        XCTAssertTrue(texts().contains { $0.hasPrefix("m compacted: 1,283 → 595 parameters") }, "\(texts())")
+        XCTAssertTrue(texts().contains { $0.hasPrefix("m compacted: 1,374 → 644 parameters") }, "\(texts())")
         out = CapturedOutput()
         run("predict m on g first 20")
         XCTAssertEqual(texts(), before)

@@ -11,7 +11,8 @@ public struct CompactionError: Error, Equatable {
 /// pooling, dropout, a batchnorm whose γ and β are zero there); such a
 /// channel is dropped from its layer and the matching inputs from the next
 /// dense or conv2d layer (through flatten and batchnorm), so the outputs
-/// are unchanged and the model smaller and faster.
+/// are unchanged (but for the order BLAS sums in, which follows the shapes)
+/// and the model smaller and faster.
 public struct Compaction {
     /// The compacted model, with the kept weights, masks and layer state.
     public let model: Sequential

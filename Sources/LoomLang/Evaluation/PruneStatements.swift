@@ -1,6 +1,9 @@
 import LoomCore
 import LoomEngine
 import LoomRender
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Evaluator {
     /// `prune M P% [layer L] [global]` or `prune M N:M [layer L]`: masks the
@@ -110,12 +113,13 @@ extension Evaluator {
         let accuracy = evaluated.allSatisfy { $0.accuracy != nil }
         let total = state.model.sparsity().total.weights
         // A loaded round holds its sparsity alone: its nonzero count follows from the model's weights.
-        let nonzero = evaluated.map { Double($0.nonzeroParameters ?? Int(((1 - $0.sparsity) * Double(total)).rounded())) }
+        let nonzero = evaluated.map { $0.nonzeroParameters ?? Int(((1 - $0.sparsity) * Double(total)).rounded()) }
+        // On a log scale, as pruning papers draw it: each halving of the weights is one step along x.
         return plot(LinePlot([(name: accuracy ? "accuracy" : "loss", values: evaluated.map { (accuracy ? $0.accuracy : $0.loss) ?? 0 })],
                              title: "\(accuracy ? "accuracy" : "loss") against nonzero weights and biases (rounds evaluated)",
-                             xLabel: "nonzero parameters", height: 8,
-                             xEnds: (NumberFormat.grouped(Int(nonzero.first!)), NumberFormat.grouped(Int(nonzero.last!))),
-                             xValues: nonzero))
+                             xLabel: "nonzero parameters (log scale)", height: 8,
+                             xEnds: (NumberFormat.grouped(nonzero.first!), NumberFormat.grouped(nonzero.last!)),
+                             xValues: nonzero.map { log2(Double(max(1, $0))) }))
     }
 }
 

@@ -60,7 +60,7 @@ extension Evaluator {
         var table = Table(title: "\(a.model.text) compacted: \(NumberFormat.grouped(state.model.parameterCount)) → "
                           + "\(NumberFormat.grouped(compaction.model.parameterCount)) parameters",
                           columns: [.init("layer"), .init("units or filters", .right), .init("now", .right)],
-                          note: "The next layer's inputs shrink with them; the outputs are unchanged.")
+                          note: "The next layer's inputs shrink with them; the outputs are the same, to float rounding.")
         for s in compaction.shrunk { table.append([s.block, NumberFormat.grouped(s.from), NumberFormat.grouped(s.to)]) }
         show(table.bundle(width: session.width))
     }
