@@ -19,6 +19,15 @@ final class PruningStatementTests: LoomTestCase {
         return try SafeTensors.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: file))), source: file).tensors
     }
 
+    /// Each line fails with an error holding `message`, placed at `place`.
+    func assertRefused(_ cases: [(String, String, String)], file: StaticString = #filePath, line: UInt = #line) {
+        for (code, message, place) in cases {
+            guard let e = error(code) else { XCTFail("\(code) was accepted", file: file, line: line); continue }
+            XCTAssertTrue(e.value.contains(message), "\(code): \(e.value)", file: file, line: line)
+            XCTAssertTrue(e.traceback.joined(separator: "\n").contains(place), "\(code): \(e.traceback)", file: file, line: line)
+        }
+    }
+
     func zeros(_ t: Tensor?) -> Int { t?.storage.filter { $0 == 0 }.count ?? -1 }
 
     /// Per layer from epoch 2 to 3 of 4: the history's sparsity column
@@ -63,11 +72,7 @@ final class PruningStatementTests: LoomTestCase {
             ("train m on g epochs 3 prune to 50% patience 2", "gradual pruning needs every epoch up to 3", "line 1, column 29"),
             ("train m on g epochs 2 keep epoch 3", "this `train` runs epochs 1 to 2 of `m`, so it cannot keep epoch 3", "line 1, column 34"),
         ]
-        for (code, message, place) in cases {
-            guard let e = error(code) else { XCTFail("\(code) was accepted"); continue }
-            XCTAssertTrue(e.value.contains(message), "\(code): \(e.value)")
-            XCTAssertTrue(e.traceback.joined(separator: "\n").contains(place), "\(code): \(e.traceback)")
-        }
+        assertRefused(cases)
     }
 
     /// Late rewinding: the weights a 2-epoch run leaves (same seed, same
@@ -124,11 +129,7 @@ final class PruningStatementTests: LoomTestCase {
             ("prune m 50% units global", "structured pruning ranks the units of each layer by their own norms", "line 1, column 19"),
             ("\nprune m 50% units layer flatten1", "`flatten1` is a flatten layer; `units` prunes dense layers", "line 2, column 13"),
         ]
-        for (code, message, place) in cases {
-            guard let e = error(code) else { XCTFail("\(code) was accepted"); continue }
-            XCTAssertTrue(e.value.contains(message), "\(code): \(e.value)")
-            XCTAssertTrue(e.traceback.joined(separator: "\n").contains(place), "\(code): \(e.traceback)")
-        }
+        assertRefused(cases)
     }
 
     /// `show mask`: a layer never pruned says so; a pruned one is drawn with its share.

@@ -47,35 +47,22 @@ public struct Compaction {
             var blockGathers: [[Int]] = []
             for layer in block.layers {
                 switch layer {
-                case let dense as Dense:
-                    let units = dense.outputShape.last!
-                    let out = Compaction.survivors(of: blocks, at: i, units: units, weight: dense.weight, bias: dense.bias,
-                                                  blocked: &blocked)
-                    let rows = incoming ?? Array(0..<width)
-                    blockGathers += [rows.flatMap { r in out.map { r * units + $0 } }, out]
-                    if out.count < units, var d = spec as? DenseSpec {
-                        d.units = out.count
-                        spec = d
+                case is Dense, is Conv2D:
+                    // Both hold a weight [positions·channels, units] (a dense layer has one position) and a bias [units].
+                    let (weight, bias) = SparseWeights.unitParameters(layer)!
+                    let units = weight.value.shape.last!, channels = layer.inputShape.last!
+                    let positions = weight.value.count / units / channels
+                    let out = Compaction.survivors(of: blocks, at: i, units: units, weight: weight, bias: bias, blocked: &blocked)
+                    let inputs = incoming ?? Array(0..<channels)
+                    blockGathers += [(0..<positions).flatMap { p in
+                        inputs.flatMap { c in out.map { ((p * channels) + c) * units + $0 } }
+                    }, out]
+                    if out.count < units {
+                        spec = Compaction.spec(spec, units: out.count)
                         shrunk.append((block.name, units, out.count))
                     }
                     incoming = out.count < units ? out : nil
                     width = units
-                case let conv as Conv2D:
-                    let filters = conv.outputShape.last!, channels = conv.inputShape.last!
-                    let out = Compaction.survivors(of: blocks, at: i, units: filters, weight: conv.weight, bias: conv.bias,
-                                                  blocked: &blocked)
-                    let inputs = incoming ?? Array(0..<channels)
-                    let positions = conv.kernel.height * conv.kernel.width
-                    blockGathers += [(0..<positions).flatMap { p in
-                        inputs.flatMap { c in out.map { ((p * channels) + c) * filters + $0 } }
-                    }, out]
-                    if out.count < filters, var c = spec as? Conv2DSpec {
-                        c.filters = out.count
-                        spec = c
-                        shrunk.append((block.name, filters, out.count))
-                    }
-                    incoming = out.count < filters ? out : nil
-                    width = filters
                 case let norm as BatchNorm:
                     blockGathers += norm.parameters.map { _ in incoming ?? Array(0..<width) }
                 case let flatten as Flatten:
@@ -129,6 +116,8 @@ public struct Compaction {
         guard removable.contains(true) else { return Array(0..<units) }
         // Follow the channels to their next consumer; without one they are the model's outputs and stay.
         var consumed = false
+        // After a flatten, channel u is every value p·units + u.
+        var positions = 1
         let name = blocks[index].name
         blocked.append("the pruned units of \(name) are the model's outputs")
         walk: for (b, block) in blocks.enumerated().dropFirst(index) {
@@ -140,9 +129,11 @@ public struct Compaction {
                     break walk
                 case let norm as BatchNorm:
                     let (gamma, beta) = (norm.parameters[0].value, norm.parameters[1].value)
-                    for u in 0..<units where gamma[u] != 0 || beta[u] != 0 { removable[u] = false }
-                case is Flatten:
-                    continue
+                    for p in 0..<positions {
+                        for u in 0..<units where gamma[p * units + u] != 0 || beta[p * units + u] != 0 { removable[u] = false }
+                    }
+                case let flatten as Flatten:
+                    positions = Shape.count(flatten.inputShape)! / units
                 default:
                     guard keepsChannelsApart(layer), layer.forward(Tensor(zeros: [1] + layer.inputShape), training: false).zeroCount
                             == layer.outputSize else {
@@ -155,6 +146,19 @@ public struct Compaction {
         }
         let kept = (0..<units).filter { !consumed || !removable[$0] }
         return kept.isEmpty ? [0] : kept
+    }
+
+    /// `spec` with `units` units (dense) or filters (conv2d).
+    static func spec(_ spec: any LayerSpec, units: Int) -> any LayerSpec {
+        if var dense = spec as? DenseSpec {
+            dense.units = units
+            return dense
+        }
+        if var conv = spec as? Conv2DSpec {
+            conv.filters = units
+            return conv
+        }
+        return spec
     }
 
     /// Whether `layer` acts on each channel of the last axis alone (so a
