@@ -84,6 +84,8 @@ extension Evaluator {
             guard !weights.isEmpty else { throw LoomError(.value, "nothing to prune: no layer here has weights", at: a.range(of: \.prune)) }
             hooks.append(GradualPruning(weights: weights, target: p.target, firstEpoch: from, lastEpoch: to, every: p.every,
                                         global: p.global))
+            // Round 0 is the model as training finds it.
+            if state.pruning.isEmpty { state.pruning.append(state.round) }
         }
         guard let keep = a.keep else { return (hooks, nil) }
         guard keep > first, keep <= first + a.epochs else {
@@ -95,13 +97,10 @@ extension Evaluator {
         return (hooks, snapshot)
     }
 
-    /// After a `train` with hooks: the kept epoch stored, and a pruning round recorded when masks moved.
+    /// After a `train` with hooks: the kept epoch stored, and the run recorded as a pruning round.
     func finishPruning(_ state: ModelState, _ a: Request<TrainRequest>, snapshot: EpochSnapshot?, first: Int) {
         if let snapshot, let weights = snapshot.weights { state.keptEpoch = (first + snapshot.epoch, weights) }
-        if a.prune != nil {
-            if state.pruning.isEmpty { state.pruning.append(PruningRound(sparsity: 0)) }
-            state.pruning.append(state.round)
-        }
+        if a.prune != nil { state.pruning.append(state.round) }
     }
 
     /// `rewind M to epoch E`: late rewinding (Frankle et al. 2020) — the
