@@ -108,11 +108,20 @@ extension Fuzzer {
         lines.append("}")
         let loss = softmax && random.below(3) > 0 ? "crossentropy" : "mse"
         let validated = random.below(2) == 0
+        let epochs = 1 + random.below(3)
+        // Now and then gradual pruning (which takes no early stopping) and a kept epoch, within the run's epochs.
+        let gradual = random.below(3) == 0
+        let kept = random.below(3) == 0 ? 1 + random.below(epochs) : nil
+        var options: [String: String?] = ["model": "m", "on": "g.train", "epochs": String(epochs), "loss": loss,
+                                          "validate": validated ? "g.test" : nil, "lr": nil, "target": nil, "checkpoint": nil,
+                                          "keep": kept.map { "epoch \($0)" }]
+        // `.some(nil)` leaves an option out; a key that is absent is drawn.
+        options["prune"] = .some(gradual ? "to \(random.below(100))%" + (random.below(2) == 0 ? " every \(1 + random.below(4))" : "")
+            + (random.below(2) == 0 ? " global" : "") : nil)
+        if gradual { (options["patience"], options["restore"]) = (.some(nil), .some(nil)) }
         // The rest of train's options (batch, optimizer, patience, monitor,
         // restore, schedule) are drawn from its declared fields.
-        lines.append("h = " + statement("train", ["model": "m", "on": "g.train", "epochs": String(1 + random.below(3)), "loss": loss,
-                                                   "validate": validated ? "g.test" : nil, "lr": nil, "target": nil,
-                                                   "checkpoint": nil]))
+        lines.append("h = " + statement("train", options))
         lines += ["r = evaluate m on g.test", "record runs loss=r.loss epochs=h.epochs params=m.params",
                   "show sparsity m on g.test", "predict m on g.test first 3 mistakes", "summary m"]
         if random.below(3) == 0 {
@@ -121,10 +130,14 @@ extension Fuzzer {
         // Now and then a pruning round: prune (per layer or global), retrain, perhaps rewind.
         if random.below(3) == 0 {
             lines.append("prune m \(random.below(100))%" + (random.below(2) == 0 ? " global" : ""))
-            if random.below(2) == 0 { lines.append("rewind m") }
+            if random.below(2) == 0 { lines.append("rewind m" + (kept.map { " to epoch \($0)" } ?? "")) }
             lines += [statement("train", ["model": "m", "on": "g.train", "epochs": "1", "loss": loss, "validate": nil, "lr": nil,
                                           "target": nil, "checkpoint": nil, "patience": nil, "restore": nil]),
                       "evaluate m on g.test", "show pruning m"]
+        }
+        // Whole units pruned and removed, where a hidden dense layer has some.
+        if body.filter({ $0.hasPrefix("dense") }).count > 1, random.below(4) == 0 {
+            lines += ["prune m 50% units", "compact m", "summary m", "evaluate m on g.test"]
         }
         if body.contains(where: { $0.hasPrefix("conv2d") }) { lines.append("show filters m.conv1") }
         lines.append("show histogram m.dense1")

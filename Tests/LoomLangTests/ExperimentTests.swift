@@ -185,7 +185,7 @@ final class RecordTests: LoomTestCase {
 
     /// The new forms complete, inspect and explain themselves from the one table.
     func testNewFormsCompleteAndHaveHelp() {
-        for (prefix, word) in [("compa", "compare"), ("reco", "record"), ("quie", "quiet"), ("tim", "time")] {
+        for (prefix, word) in [("compar", "compare"), ("compac", "compact"), ("reco", "record"), ("quie", "quiet"), ("tim", "time")] {
             XCTAssertEqual(loom.complete(prefix, cursor: prefix.count).matches, [word])
             XCTAssertNotNil(loom.inspect(word, cursor: word.count, detailLevel: 0), word)
             guard case .ok = run("help \(word)") else { return XCTFail(word) }

@@ -69,7 +69,7 @@ final class SessionObjectTests: LoomTestCase {
         let typo = error("show filtres m.dense1")
         XCTAssertEqual(typo?.name, "SyntaxError")
         XCTAssertEqual(typo?.value, "unknown form `filtres` after `show`; expected one of weights, filters, histogram, "
-                       + "sparsity, table, pruning, activations, reconstructions, atoms, codes; did you mean `filters`?")
+                       + "sparsity, table, pruning, mask, activations, reconstructions, atoms, codes; did you mean `filters`?")
         let unknown = error("show filtres")
         XCTAssertEqual(unknown?.name, "NameError")
         XCTAssertEqual(unknown?.value, "unknown name `filtres`; did you mean `filters`?")

@@ -129,7 +129,8 @@ extension SparseStatementTests {
         let rows = table.split(separator: "\n").filter { $0.hasPrefix("│") && !$0.contains("round") }
         XCTAssertEqual(rows.count, 3, table)
         XCTAssertTrue(rows[2].contains("g.test"), table)
-        XCTAssertTrue(texts().last?.contains("accuracy by pruning round") ?? false)
+        XCTAssertTrue(texts().last?.contains("accuracy against nonzero weights and biases") ?? false)
+        XCTAssertTrue(texts().last?.contains("nonzero parameters (log scale)") ?? false)
         XCTAssertEqual(value("show pruning m")?.isEmpty, nil)  // a display, not a value
     }
 

@@ -21,6 +21,9 @@ public struct EpochRecord: Sendable, Equatable {
     public var seconds: Double
     /// The learning rate this epoch ran with (a schedule changes it).
     public var learningRate: Double?
+    /// The share of the pruned weights that are zero after the epoch
+    /// (gradual pruning sets it; nil without).
+    public var sparsity: Double?
 
     public init(epoch: Int, loss: Double, accuracy: Double? = nil, meanAbsoluteError: Double? = nil,
                 meanSquaredError: Double? = nil, penalty: Double = 0, seconds: Double) {
@@ -140,7 +143,7 @@ public enum Trainer {
     public static func fit(_ model: Sequential, on data: Dataset, options: FitOptions,
                            optimizer: Optimizer, validation: Dataset? = nil,
                            random: inout RandomGenerator, clock: () -> Double,
-                           shouldStop: () -> Bool = { false },
+                           shouldStop: () -> Bool = { false }, hooks: [any TrainingHook] = [],
                            progress: (FitProgress) -> Void = { _ in },
                            newBest: (EpochRecord) -> Void = { _ in }) -> Outcome {
         Machine.keepFreedMemory()
@@ -166,6 +169,8 @@ public enum Trainer {
             }
             return o
         }
+        for hook in hooks { hook.fitStarts(batchesPerEpoch: batches) }
+        var steps = 0
         for epoch in 1...max(1, options.epochs) {
             let started = clock()
             let scale = options.schedule?.factor(epoch: epoch, of: options.epochs) ?? 1
@@ -183,6 +188,8 @@ public enum Trainer {
                 total = total + result
                 step.finish()
                 optimizer.step(model.parameters)
+                steps += 1
+                for hook in hooks { hook.afterStep(steps) }
                 seen += indices.count
                 let m = means(total, seen: seen, data: data, loss: options.loss)
                 progress(FitProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches, samplesSeen: seen,
@@ -193,6 +200,7 @@ public enum Trainer {
             var record = EpochRecord(epoch: epoch, loss: total.lossSum / Double(max(1, seen)), accuracy: m.accuracy,
                                      meanAbsoluteError: m.absolute, meanSquaredError: m.squared,
                                      penalty: total.penaltySum / Double(max(1, seen)), seconds: 0)
+            for hook in hooks { hook.afterEpoch(epoch, record: &record) }
             if let validation {
                 let result = Metrics.evaluate(model, on: validation, loss: options.loss)
                 record.validationLoss = result.loss

@@ -138,6 +138,7 @@ extension Evaluator {
         copy.history = source.history
         copy.reconstructionLoss = source.reconstructionLoss
         copy.pruning = source.pruning
+        if !fresh { copy.keptEpoch = source.keptEpoch }
         session.define(name, .object(copy))
         show(MimeBundle(text: "\(name): a copy of \(a.model.text)" + (fresh ? " with fresh initial weights" : "")
                         + ", \(copy.describe)"))

@@ -1,6 +1,9 @@
 import LoomCore
 import LoomEngine
 import LoomRender
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Evaluator {
     /// `prune M P% [layer L] [global]` or `prune M N:M [layer L]`: masks the
@@ -11,6 +14,10 @@ extension Evaluator {
         switch a.amount {
         case .share(let share): fraction = share
         case .pattern(let kept, let block):
+            if let structure = a.structure {
+                throw LoomError(.value, "an N:M pattern keeps weights within units, so it takes no `\(structure.rawValue)`",
+                                at: a.range(of: \.structure))
+            }
             if a.global {
                 throw LoomError(.value, "an N:M pattern holds within each unit's inputs, so it takes no `global`",
                                 at: a.range(of: \.global))
@@ -24,6 +31,7 @@ extension Evaluator {
             throw LoomError(.value, "prune takes a share from 0% to below 100%, not \(NumberFormat.percent(fraction))",
                             at: a.range(of: \.amount))
         }
+        if let structure = a.structure { return try pruneWhole(structure, fraction: fraction, a, in: state) }
         let weights = try prunableWeights(a, in: state)
         let how = a.global ? "globally" : "per layer"
         pruned(state, title: "pruned to \(NumberFormat.percent(fraction)) of its weights \(how)") {
@@ -48,18 +56,19 @@ extension Evaluator {
     }
 
     /// One pruning round: `prune` masks the weights; the round is recorded and the model's sparsity shown.
-    private func pruned(_ state: ModelState, title: String, _ prune: () -> Void) {
-        if state.pruning.isEmpty { state.pruning.append(PruningRound(sparsity: state.weightSparsity)) }
+    func pruned(_ state: ModelState, title: String, _ prune: () -> Void) {
+        if state.pruning.isEmpty { state.pruning.append(state.round) }
         prune()
-        state.pruning.append(PruningRound(sparsity: state.weightSparsity))
+        state.pruning.append(state.round)
         show(sparsityTable(state.model.sparsity(), title: "\(state.model.name) \(title)").bundle(width: session.width))
     }
 
     /// `rewind M`: every surviving weight back to its value when the model
     /// was defined; masked weights stay zero, the optimizer starts afresh.
     /// A loaded model (or a copy of one) has no known initial values: refused.
-    func rewind(_ a: Request<ModelRequest>) throws(LoomError) {
+    func rewind(_ a: Request<RewindRequest>) throws(LoomError) {
         let state = try modelState(a.model.expr)
+        if let epoch = a.to { return try rewind(state, toEpoch: epoch, at: a.range(of: \.to)) }
         guard let initialWeights = state.initialWeights else {
             let name = state.model.name
             throw LoomError(.value, "`\(name)` has no initial weights to rewind to: it was loaded from a file (or copied from a "
@@ -102,9 +111,15 @@ extension Evaluator {
         guard evaluated.count > 1 else { return table.bundle(width: session.width) }
         show(table.bundle(width: session.width))
         let accuracy = evaluated.allSatisfy { $0.accuracy != nil }
+        let total = state.model.sparsity().total.weights
+        // A loaded round holds its sparsity alone: its nonzero count follows from the model's weights.
+        let nonzero = evaluated.map { $0.nonzeroParameters ?? Int(((1 - $0.sparsity) * Double(total)).rounded()) }
+        // On a log scale, as pruning papers draw it: each halving of the weights is one step along x.
         return plot(LinePlot([(name: accuracy ? "accuracy" : "loss", values: evaluated.map { (accuracy ? $0.accuracy : $0.loss) ?? 0 })],
-                             title: "\(accuracy ? "accuracy" : "loss") by pruning round (x: rounds evaluated)", xLabel: "round",
-                             height: 8))
+                             title: "\(accuracy ? "accuracy" : "loss") against nonzero weights and biases (rounds evaluated)",
+                             xLabel: "nonzero parameters (log scale)", height: 8,
+                             xEnds: (NumberFormat.grouped(nonzero.first!), NumberFormat.grouped(nonzero.last!)),
+                             xValues: nonzero.map { log2(Double(max(1, $0))) }))
     }
 }
 
@@ -112,8 +127,16 @@ extension ModelState {
     /// The share of the model's weights and biases that are exactly zero.
     var weightSparsity: Double { model.weightSparsity }
 
+    /// The model as a round records it: its sparsity and nonzero weights and biases.
+    var round: PruningRound {
+        let counts = model.sparsity().total
+        return PruningRound(sparsity: counts.weightSparsity ?? 0, nonzeroParameters: counts.nonzeroWeights)
+    }
+
     /// An evaluation in the current pruning round (the unpruned round is made on the first).
     func record(_ evaluation: PruningRound) {
+        var evaluation = evaluation
+        evaluation.nonzeroParameters = model.nonzeroParameters
         if pruning.isEmpty { pruning.append(evaluation) } else { pruning[pruning.count - 1] = evaluation }
     }
 }

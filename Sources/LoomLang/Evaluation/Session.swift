@@ -58,6 +58,10 @@ public final class ModelState: SessionObject {
     /// weights, not the ones training started from.
     public let initialWeights: [[Float]]?
 
+    /// The weights after one epoch that `train … keep epoch E` kept, for
+    /// late rewinding (`rewind M to epoch E`); nil when none was asked for.
+    public var keptEpoch: (epoch: Int, weights: [[Float]])?
+
     /// A model whose initial weights are its weights now.
     public convenience init(model: Sequential) {
         self.init(model: model, initialWeights: model.parameters.map(\.value.storage))
@@ -71,7 +75,10 @@ public final class ModelState: SessionObject {
     public static let kind = "model"
     public static let noun = "model"
     /// Its weights with their gradients and optimizer moments, and the weights it was defined with.
-    public var bytes: Int { model.parameterCount * Sequential.bytesPerWeight + (initialWeights ?? []).reduce(0) { $0 + 4 * $1.count } }
+    public var bytes: Int {
+        model.parameterCount * Sequential.bytesPerWeight
+            + ((initialWeights ?? []) + (keptEpoch?.weights ?? [])).reduce(0) { $0 + 4 * $1.count }
+    }
     public var describe: String {
         "\(model.blocks.count) layers, \(model.parameterCount) parameters" + (epochsTrained > 0 ? ", trained \(epochsTrained) epochs" : "")
     }
@@ -90,6 +97,9 @@ public final class ModelState: SessionObject {
 public struct PruningRound: Sendable {
     /// The share of the model's weights and biases that are zero.
     public var sparsity: Double
+    /// Weights and biases not zero, when the round recorded them (a loaded
+    /// round has its sparsity alone).
+    public var nonzeroParameters: Int? = nil
     /// The last evaluation in this round: on what, accuracy (classes) and loss.
     public var data: String?
     public var accuracy: Double?

@@ -86,6 +86,7 @@ extension Evaluator {
             throw LoomError(.value, "`monitor accuracy` needs class labels; these targets are "
                             + (reconstructs ? "the inputs" : "values") + " (monitor loss)", at: a.range(of: \.monitor))
         }
+        let (hooks, snapshot) = try pruningHooks(a, state, first: state.epochsTrained)
         let checkpoint = a.checkpoint
         // Before any epoch runs: a checkpoint that cannot be written would fail only after one.
         if let checkpoint { try checkWritable("the checkpoint", at: checkpoint, range: a.range(of: \.checkpoint)) }
@@ -106,7 +107,8 @@ extension Evaluator {
         let outcome = Trainer.fit(model, on: data, options: options,
                                   optimizer: state.optimizer!, validation: validation,
                                   random: &session.random, clock: { Monotonic.now },
-                                  shouldStop: { interruptFlag.load(ordering: .relaxed) || checkpointError != nil }, progress: { p in
+                                  shouldStop: { interruptFlag.load(ordering: .relaxed) || checkpointError != nil }, hooks: hooks,
+                                  progress: { p in
             bar.label = "epoch \(p.epoch)/\(p.epochs)"
             bar.completed = p.batch
             bar.run = ((p.epoch - 1) * p.batches + p.batch, p.epochs * p.batches)
@@ -130,6 +132,7 @@ extension Evaluator {
         })
         state.epochsTrained += outcome.history.count
         state.history += outcome.history
+        finishPruning(state, a, snapshot: snapshot, first: first)
         var bundles: [MimeBundle] = []
         if !outcome.history.isEmpty || !(outcome.interrupted || outcome.diverged != nil) {
             let curves = [(name: "loss", values: state.history.map(\.loss))]
@@ -194,6 +197,7 @@ extension Evaluator {
                     ("val accuracy", { $0.validationAccuracy.map { NumberFormat.percent($0) } }),
                     ("val mse", { $0.validationMeanSquaredError.map(loss) }), ("val mae", { $0.validationMeanAbsoluteError.map(loss) }),
                     ("lr", { $0.learningRate.map { NumberFormat.short($0, significant: 3) } }),
+                    ("sparsity", { $0.sparsity.map { NumberFormat.percent($0) } }),
                     ("time", { NumberFormat.fixed($0.seconds, decimals: 1) + " s" })]
         // A column shows when some epoch has its figure.
         columns = columns.filter { column in history.contains { column.value($0) != nil } }

@@ -50,12 +50,27 @@ struct TrainRequest: Sendable {
     /// `inputs` (a reconstruction) or the name of codes to match.
     var loss = Loss.crossentropy, target: Name?, validate: Name?
     var patience: Int?, monitor = Monitor.loss, restore = false, checkpoint: String?, schedule: LearningRateSchedule?
+    var prune: GradualPruneRequest?, keep: Int?
 }
+
+/// `prune to P% [from E1] [to E2] [every N] [global]` on `train`: gradual
+/// magnitude pruning (see `GradualPruning`); epochs of this `train`, from 1.
+struct GradualPruneRequest: Sendable, Equatable {
+    var target = 0.0, from: Int?, to: Int?, every: Int?, global = false
+}
+
+/// `rewind M [to epoch E]`.
+struct RewindRequest: Sendable { var model = Name(), to: Int? }
 
 /// `evaluate`, `predict`: a model on data (`noise`: the share of each sample's values replaced, see `InputNoise`).
 struct MeasureRequest: Sendable { var model = Name(), on = Name(), first = 0, mistakes = false, target: TargetChoice?, noise = 0.0 }
 struct CompareRequest: Sendable { var models: [Name] = [], on = Name(), target: TargetChoice?, noise = 0.0 }
-struct PruneRequest: Sendable { var model = Name(), amount = PruneAmount.share(0), layer: Name?, global = false }
+struct PruneRequest: Sendable {
+    var model = Name(), amount = PruneAmount.share(0), structure: PruneStructure?, layer: Name?, global = false
+}
+
+/// What structured pruning removes whole: dense units or conv2d filters.
+enum PruneStructure: String, Sendable, CaseIterable { case units, filters }
 
 /// What `prune` takes: a share of the weights to zero (`80%`), or an N:M
 /// pattern (`2:4`: N kept of every M consecutive inputs of each unit).

@@ -31,6 +31,10 @@ public enum ParameterKind: Sendable, Equatable {
     case references(Referent)
     /// A learning-rate schedule: `step EVERY FACTOR`, `cosine`, `warmup N`.
     case schedule
+    /// `to P% [from E1] [to E2] [every N] [global]`: a gradual pruning schedule.
+    case pruneSchedule
+    /// `epoch E`: an epoch of the model's history (`keep epoch 3`, `rewind M to epoch 3`).
+    case epoch
 
     /// The choices an enum's cases name, in their order: the parser accepts
     /// exactly the words the evaluator can turn back into a case.
@@ -63,6 +67,8 @@ public enum ParameterKind: Sendable, Equatable {
         case .columns: return "COL=EXPR…"
         case .references: return "NAME…"
         case .schedule: return Schedules.placeholder
+        case .pruneSchedule: return "to P% [from E1] [to E2] [every N] [global]"
+        case .epoch: return "epoch E"
         }
     }
 }

@@ -228,6 +228,11 @@ public enum Statements {
             .flag("restore", \.restore, "end with the best epoch's weights"),
             .optionalString("checkpoint", \.checkpoint, "a .safetensors file that holds the best model so far, rewritten atomically"),
             .schedule("schedule", \.schedule, "the learning rate by epoch: " + Schedules.choices),
+            .pruneSchedule("prune", \.prune,
+                           "gradual magnitude pruning (Zhu and Gupta's cubic schedule): the kernels reach P% zeros at the end of "
+                           + "epoch E2 (default: the last), starting in epoch E1 (default 1); masks are set at each epoch's end, "
+                           + "or every N steps; per layer, or with `global` one cut over all"),
+            .epoch("keep", \.keep, "keep the weights after this epoch of the model, for `rewind M to epoch E`"),
         ]) { e, a throws(LoomError) in try e.train(a) },
         .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors.",
                           example: "evaluate cnn on digits.test"), MeasureRequest(), [
@@ -259,12 +264,20 @@ public enum Statements {
                          "the share of each layer's weights that will be zero; or `N:M`: each unit keeps the N largest of every M "
                          + "consecutive inputs (a conv2d's inputs run kernel row, column, channel, the channels fastest; a short "
                          + "last block keeps at most N)"),
+            .optionalChoice("structure", \.structure, positional: true,
+                            "`units`: whole dense units by the L2 norm of their incoming weights; `filters`: whole conv2d "
+                            + "filters (every layer but the output layer, unless `layer` names one)"),
             .optionalName("layer", \.layer, .word, placeholder: "LAYER", "only this layer"),
             .flag("global", \.global, "one magnitude cut across all layers, so layers end with different shares"),
         ]) { e, a throws(LoomError) in try e.prune(a) },
-        .bind(Signature("rewind", .models, summary: "Resets the weights that survived pruning to their initial values (the lottery-ticket procedure); a loaded model has none to return to.",
-                        example: "rewind wide"), ModelRequest(), [
+        .bind(Signature("compact", .models, summary: "Removes the units and filters pruned whole (`prune M 50% units`), and the next layer's inputs from them: a smaller, faster model with the same outputs.",
+                        example: "compact wide"), ModelRequest(), [
             .name("model", \.model, modelArgument, "the model"),
+        ]) { e, a throws(LoomError) in try e.compact(a) },
+        .bind(Signature("rewind", .models, summary: "Resets the weights that survived pruning to their initial values (the lottery-ticket procedure), or to those after an epoch `train … keep epoch E` kept (late rewinding); a loaded model has none to return to.",
+                        example: "rewind wide"), RewindRequest(), [
+            .name("model", \.model, modelArgument, "the model"),
+            .epoch("to", \.to, "the epoch whose weights `train … keep epoch E` kept (default: the initial weights)"),
         ]) { e, a throws(LoomError) in try e.rewind(a) },
         .bind(Signature("save", .models, summary: "Saves a model, data set or dictionary as safetensors, or a results table as CSV.",
                         example: "save cnn \"cnn.safetensors\""), FileRequest(), [
@@ -307,10 +320,14 @@ public enum Statements {
             .optionalName("y", \.y, .word, placeholder: "COL", "the column to plot against it"),
             .optionalName("by", \.by, .word, placeholder: "COL", "a line per value of this column"),
         ]) { e, a throws(LoomError) in e.show(try e.showTable(a)) },
-        .bind(Signature("show", "pruning", .reports, summary: "A pruning schedule: each round's sparsity and evaluation, and accuracy by round.",
+        .bind(Signature("show", "pruning", .reports, summary: "A pruning schedule: each round's sparsity and evaluation, and accuracy against nonzero parameters.",
                         example: "show pruning wide"), ModelRequest(), [
             .name("model", \.model, modelArgument, "a pruned model"),
         ]) { e, a throws(LoomError) in e.show(try e.showPruning(a)) },
+        .bind(Signature("show", "mask", .reports, summary: "A layer's pruning mask drawn as kept and pruned weights, with its sparsity.",
+                        example: "show mask wide.dense1"), LayerRequest(), [
+            .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "the layer"),
+        ]) { e, a throws(LoomError) in e.show(try e.showMask(a)) },
         .bind(Signature("show", "activations", .reports,
                         summary: "A layer's activations: units over samples with their sparsity; for a recurrent layer, "
                             + "its state over the steps and its gates' mean activity.",

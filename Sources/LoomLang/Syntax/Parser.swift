@@ -275,6 +275,13 @@ public struct Parser {
                 items.append(try parseUnary())
             }
             return Expr(kind: .list(items), range: t.range.through(items.last!.range))
+        case .pruneSchedule:
+            return try parsePruneSchedule(p, at: t)
+        case .epoch:
+            guard t.word == "epoch" else { throw unexpected(t, expected: "`epoch E` after \(p.name)") }
+            _ = advance()
+            if atLineEnd { throw unexpected(peek, expected: "an epoch after `epoch`") }
+            return try parseUnary()
         case .columns:
             var pairs: [Expr] = []
             while !atLineEnd && !isSymbol(peek, "}") {

@@ -9,14 +9,27 @@ public struct LinePlot: Plot {
     /// What the first and last points stand for, when not 1 and their count
     /// (a sweep's first and last value); points stay evenly spaced.
     public var xEnds: (first: String, last: String)?
+    /// Where each point stands along x, when not evenly spaced: the axis
+    /// runs from the first value to the last, either way (nonzero
+    /// parameters fall from round to round); one per point.
+    public var xValues: [Double]?
 
     public init(_ series: [(name: String, values: [Double])], title: String? = nil, xLabel: String = "step", height: Int = 12,
-                xEnds: (first: String, last: String)? = nil) {
+                xEnds: (first: String, last: String)? = nil, xValues: [Double]? = nil) {
         self.series = series
         self.title = title
         self.xLabel = xLabel
         self.height = max(3, height)
         self.xEnds = xEnds
+        self.xValues = xValues
+    }
+
+    /// Point `i`'s place along the x axis, from 0 to 1.
+    func position(_ i: Int, of length: Int) -> Double {
+        if let xs = xValues, i < xs.count, let a = xs.first, let b = xs.last, a != b, xs.allSatisfy(\.isFinite) {
+            return min(1, max(0, (xs[i] - a) / (b - a)))
+        }
+        return length > 1 ? Double(i) / Double(length - 1) : 0
     }
 
     static let markers: [Character] = ["•", "×", "+", "o", "◆", "#"]
@@ -27,7 +40,7 @@ public struct LinePlot: Plot {
 
     /// The dot of value `v` at index `i` of `length` on a canvas of `width` × `height` dots.
     func dot(_ i: Int, of length: Int, _ v: Double, width: Int, height: Int, top hi: Double, span: Double) -> (Int, Int) {
-        let x = length > 1 ? Int((Double(i) / Double(length - 1) * Double(width - 1)).rounded()) : 0
+        let x = Int((position(i, of: length) * Double(width - 1)).rounded())
         return (x, Int(((hi - v) / span * Double(height - 1)).rounded()))
     }
 
@@ -98,7 +111,7 @@ public struct LinePlot: Plot {
             let colour = SVG.palette[k % SVG.palette.count]
             let points = s.values.enumerated().compactMap { i, v -> (Double, Double)? in
                 guard v.isFinite else { return nil }
-                let x = length > 1 ? Double(i) / Double(length - 1) * plotW : 0
+                let x = position(i, of: length) * plotW
                 return (left + x, top + (hi - v) / span * plotH)
             }
             svg.polyline(points, stroke: colour)
