@@ -70,6 +70,13 @@ extension Evaluator {
         }
         for row in summary.blocks { table.append(cells(row)) }
         table.footer = cells(summary.total)
+        // Clustered kernels get a column of their shared values; other models' tables stay as they were.
+        let clusters = model.blocks.map(clusterCell)
+        guard clusters.contains(where: { !$0.isEmpty }) else { return table }
+        table.columns.append(.init("values", .right))
+        table.rows = zip(table.rows, clusters).map { $0 + [$1] }
+        table.footer?.append("")
+        table.note = (table.note ?? "") + " values: a clustered kernel's shared values × the bits of an index."
         return table
     }
 
@@ -77,7 +84,10 @@ extension Evaluator {
     func sharingText(_ factor: Double) -> String { NumberFormat.short(factor, significant: 3) + "×" }
 
     func summary(_ a: Request<ModelRequest>) throws(LoomError) {
-        show(summaryTable(try modelState(a.model.expr).model).bundle(width: session.width))
+        let state = try modelState(a.model.expr)
+        var table = summaryTable(state.model)
+        table.note = (table.note.map { $0 + " " } ?? "") + storageLine(state)
+        show(table.bundle(width: session.width))
     }
 }
 

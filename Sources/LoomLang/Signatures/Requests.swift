@@ -55,6 +55,8 @@ struct TrainRequest: Sendable {
 struct MeasureRequest: Sendable { var model = Name(), on = Name(), first = 0, mistakes = false, target: TargetChoice?, noise = 0.0 }
 struct CompareRequest: Sendable { var models: [Name] = [], on = Name(), target: TargetChoice?, noise = 0.0 }
 struct PruneRequest: Sendable { var model = Name(), amount = PruneAmount.share(0), layer: Name?, global = false }
+/// `cluster`: a model's kernels (or one layer's) to `count` shared values each.
+struct ClusterRequest: Sendable { var model = Name(), count = 2, layer: Name? }
 
 /// What `prune` takes: a share of the weights to zero (`80%`), or an N:M
 /// pattern (`2:4`: N kept of every M consecutive inputs of each unit).

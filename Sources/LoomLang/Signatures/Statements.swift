@@ -260,6 +260,13 @@ public enum Statements {
             .optionalName("layer", \.layer, .word, placeholder: "LAYER", "only this layer"),
             .flag("global", \.global, "one magnitude cut across all layers, so layers end with different shares"),
         ]) { e, a throws(LoomError) in try e.prune(a) },
+        .bind(Signature("cluster", .models, summary: "Weight clustering: each layer's weights become N shared values (k-means from linear initialisation, as Deep Compression), which later training fine-tunes.",
+                        example: "cluster wide 32"), ClusterRequest(), [
+            .name("model", \.model, modelArgument, "the model"),
+            .integer("values", \.count, in: 1...65536, positional: true, placeholder: "N",
+                     "shared values per layer; pruned weights stay zero, outside them"),
+            .optionalName("layer", \.layer, .word, placeholder: "LAYER", "only this layer"),
+        ]) { e, a throws(LoomError) in try e.cluster(a) },
         .bind(Signature("rewind", .models, summary: "Resets the weights that survived pruning to their initial values (the lottery-ticket procedure); a loaded model has none to return to.",
                         example: "rewind wide"), ModelRequest(), [
             .name("model", \.model, modelArgument, "the model"),
