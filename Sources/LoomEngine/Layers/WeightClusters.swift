@@ -8,8 +8,9 @@
 /// members' gradients (`Optimizer.step`), so the weight never holds more
 /// distinct values than there are centroids.
 public final class WeightClusters {
-    /// The shared values, ascending after clustering; training moves them.
-    public internal(set) var centroids: [Float]
+    /// The shared values, ascending after clustering; training moves them
+    /// (whoever writes them calls `Parameter.applyMask` to pass them on).
+    public var centroids: [Float]
     /// Per weight, its centroid; read only where the mask keeps the weight.
     public let assignment: [UInt32]
 
@@ -26,11 +27,14 @@ public final class WeightClusters {
     /// Bits an index into the codebook takes (at least 1).
     public var bitsPerIndex: Int { Swift.max(1, Int.bitWidth - (centroids.count - 1).leadingZeroBitCount) }
 
-    /// Each centroid's gradient: the sum of its members' (unmasked) gradients,
-    /// accumulated in weight order.
-    func centroidGradient(_ gradient: [Float], mask: [Float]?) -> [Float] {
+    /// Each centroid's gradient: the sum of its members' (kept) gradients in
+    /// `p`, the parameter these clusters belong to, in weight order.
+    public func centroidGradient(of p: Parameter) -> [Float] {
         var sums = [Float](repeating: 0, count: centroids.count)
-        for i in 0..<gradient.count where mask?[i] != 0 { sums[Int(assignment[i])] += gradient[i] }
+        let mask = p.mask
+        p.gradient.storage.withUnsafeBufferPointer { g in
+            for i in 0..<g.count where mask?[i] != 0 { sums[Int(assignment[i])] += g[i] }
+        }
         return sums
     }
 

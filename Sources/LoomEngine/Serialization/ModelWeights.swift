@@ -31,7 +31,8 @@ extension Sequential {
             if let mask = p.mask { tensors.append(("\(name).mask", Tensor(shape: p.value.shape, storage: mask))) }
             if let clusters = p.clusters {
                 tensors.append(("\(name).codebook", Tensor(shape: [clusters.centroids.count], storage: clusters.centroids)))
-                tensors.append(("\(name).codes", Tensor(shape: p.value.shape, storage: clusters.assignment.map(Float.init))))
+                // A closure: `map(Float.init)` on UInt32 picks `Float(bitPattern:)`.
+                tensors.append(("\(name).codes", Tensor(shape: p.value.shape, storage: clusters.assignment.map { Float($0) })))
             }
         }
         return tensors + namedState.map { ($0.name, $0.state.value) }

@@ -88,7 +88,7 @@ public final class Optimizer {
     /// members' gradients (with moments of its own), and the weights take
     /// their centroids' new values, so they stay that many shared values.
     private func stepCentroids(_ clusters: WeightClusters, of p: Parameter, step t: Float) {
-        var gradient = clusters.centroidGradient(p.gradient.storage, mask: p.mask)
+        var gradient = clusters.centroidGradient(of: p)
         let known = moments[ObjectIdentifier(clusters)]
         let state = known?.first.count == clusters.centroids.count ? known! : Moments(count: clusters.centroids.count)
         moments[ObjectIdentifier(clusters)] = state
