@@ -74,7 +74,7 @@ def test_the_documented_reader_rebuilds_clustered_kernels_that_predict_as_loom_d
         assert len(np.unique(kernel[kernel != 0])) <= 8
         assert np.count_nonzero(kernel) == round(0.3 * kernel.size)
     dense_copy(compact, tensors, dense)
-    shown = loom_eval(f'data g = glyphs n 300 size 12\nload a "{compact}"\nload b "{dense}"\n'
-                      'predict a on g first 20\npredict b on g first 20\n')
-    tables = [t for t in shown.split("predictions") if "│" in t]
-    assert len(tables) == 2 and tables[0].replace(" a ", " b ") == tables[1], shown
+    def predictions(path):
+        shown = loom_eval(f'data g = glyphs n 300 size 12\nload m "{path}"\npredict m on g first 20\n')
+        return [line for line in shown.splitlines() if not line.startswith("Loaded")]
+    assert predictions(compact) == predictions(dense)
