@@ -98,6 +98,16 @@ final class ClusterStatementTests: LoomTestCase {
         XCTAssertTrue(table.contains(NumberFormatCheck.grouped(try size("\(path)-pruned.safetensors"))), table)
     }
 
+    /// A best epoch restored brings its centroids back with its weights, so
+    /// training on keeps the weights it restored.
+    func testRestoringTheBestEpochRestoresItsCentroids() throws {
+        ok(define + "\ncluster m 4\nquiet { h = train m on g epochs 6 validate g patience 1 restore optimizer sgd lr 3 }")
+        for (name, p) in kernels("m") {
+            let clusters = try XCTUnwrap(p.clusters)
+            XCTAssertEqual(p.value.storage, clusters.assignment.map { clusters.centroids[Int($0)] }, name)
+        }
+    }
+
     func testACopyKeepsItsClustersAndRewindLiftsThem() throws {
         ok(define + "\ncluster m 5\nmodel c = copy m")
         XCTAssertEqual(kernels("c")[0].1.clusters?.centroids, kernels("m")[0].1.clusters?.centroids)

@@ -38,6 +38,18 @@ public final class WeightClusters {
         return sums
     }
 
+    /// Takes each centroid back from `p`'s weights (the value of its first
+    /// kept member), after the weights were set as a whole: a restored best
+    /// epoch's weights bring their centroids with them.
+    public func adoptCentroids(of p: Parameter) {
+        let mask = p.mask
+        var seen = [Bool](repeating: false, count: centroids.count)
+        for i in 0..<p.value.count where mask?[i] != 0 && !seen[Int(assignment[i])] {
+            seen[Int(assignment[i])] = true
+            centroids[Int(assignment[i])] = p.value[i]
+        }
+    }
+
     /// Writes each kept weight's centroid into `values`; masked ones become 0.
     func write(into values: UnsafeMutableBufferPointer<Float>, mask: [Float]?) {
         for i in 0..<values.count { values[i] = mask?[i] == 0 ? 0 : centroids[Int(assignment[i])] }
