@@ -79,11 +79,14 @@ public enum SafeTensors {
     }
 
     /// Float tensors by name and the metadata, with weights stored in the
-    /// compact layout made whole again (`CompactWeights.unpack`); every range,
-    /// shape and index is checked.
+    /// compact layout made whole again (`CompactWeights.unpack`) and the
+    /// layout left out of the metadata, which now describes whole tensors;
+    /// every range, shape and index is checked.
     public static func decode(_ bytes: [UInt8], source: String) throws(DataError) -> (tensors: [String: Tensor], metadata: [String: String]) {
         let file = try read(bytes, source: source)
-        return (try CompactWeights.unpack(file.tensors, metadata: file.metadata, source: source), file.metadata)
+        var metadata = file.metadata
+        metadata[CompactWeights.layoutKey] = nil
+        return (try CompactWeights.unpack(file.tensors, metadata: file.metadata, source: source), metadata)
     }
 
     /// The tensors as stored (`F32` and `U8`) and the metadata; every range

@@ -55,6 +55,7 @@ extension ModelState {
     /// compact), and the same model with every weight whole and no masks:
     /// what pruning and clustering save.
     var storedBytes: (stored: Int, dense: Int) {
+        let saved = self.saved
         var whole = saved
         whole.tensors = model.namedParameters.map { ($0.name, $0.parameter.value) } + model.namedState.map { ($0.name, $0.state.value) }
         return (saved.fileSize, whole.fileSize)
