@@ -54,7 +54,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             guard let wire = try? WireMessage(frames: FuzzTarget.frames(bytes)) else { return false }
             return (try? Message(wire: wire)) != nil
         case .safetensors:
-            return (try? SafeTensors.decode(bytes, source: "fuzz")) != nil
+            // The compact layout made whole only within 64 MiB, as `load` asks the memory account first.
+            guard let file = try? SafeTensors.read(bytes, source: "fuzz"),
+                  let whole = try? CompactWeights.unpackedBytes(metadata: file.metadata, source: "fuzz"), whole <= 64 << 20
+            else { return false }
+            return (try? CompactWeights.unpack(file.tensors, metadata: file.metadata, source: "fuzz")) != nil
         case .npy:
             return (try? NPYLoader.array(bytes, source: "fuzz")) != nil
         case .idx:
@@ -142,6 +146,18 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         return frames
     }
 
+    /// A 6→5 dense layer's weights in the compact layout: pruned to a third,
+    /// clustered to 3 values, or both.
+    static func compactWeights(pruned: Bool, clustered: Bool) -> [UInt8] {
+        guard let model = try? Sequential(name: "m", inputShape: [6], random: RandomGenerator(seed: 1)),
+              (try? model.add(.dense(units: 5, activation: .linear))) != nil else { return [] }
+        let kernels = SparseWeights.prunable(model.layers)
+        if pruned { SparseWeights.prune(kernels, fraction: 2.0 / 3, global: false) }
+        if clustered { try? WeightClusters.cluster(kernels, count: 3) }
+        let (stored, layout) = CompactWeights.pack(model.weightTensors)
+        return SafeTensors.encode(stored: stored, metadata: [(CompactWeights.layoutKey, layout ?? "{}")])
+    }
+
     /// A version 1.0 .npy file.
     static func npy(descr: String, shape: String, data: [UInt8]) -> [UInt8] {
         var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }".utf8)
@@ -167,7 +183,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             return [message.wire(signedBy: signer).frames.joined(separator: [0xFF, 0x00]).map { $0 }]
         case .safetensors:
             let tensor = Tensor(shape: [2, 3], storage: [1, 2, 3, 4, 5, 6])
-            return [SafeTensors.encode([("w", tensor), ("b", Tensor(shape: [3], storage: [0, 1, 2]))], metadata: [("k", "v")])]
+            return [SafeTensors.encode([("w", tensor), ("b", Tensor(shape: [3], storage: [0, 1, 2]))], metadata: [("k", "v")]),
+                    FuzzTarget.compactWeights(pruned: true, clustered: false), FuzzTarget.compactWeights(pruned: false, clustered: true),
+                    FuzzTarget.compactWeights(pruned: true, clustered: true)]
         case .npy:
             return [FuzzTarget.npy(descr: "<f4", shape: "(2, 3)", data: (1...6).flatMap { withUnsafeBytes(of: Float($0)) { Array($0) } }),
                     FuzzTarget.npy(descr: "|u1", shape: "(3,)", data: [0, 1, 2])]

@@ -35,6 +35,22 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// Weights in the compact layout (pruned, clustered, both), cut short
+    /// and with a byte flipped every 3 bytes (the layout's JSON among them):
+    /// each read ends in a value or an error, and cut files are refused.
+    func testCompactWeightFilesSurviveCutsAndFlips() {
+        let seeds = FuzzTarget.safetensors.seeds.filter { String(decoding: $0, as: UTF8.self).contains("loom.layout") }
+        XCTAssertEqual(seeds.count, 3)
+        for seed in seeds {
+            for cut in 0..<seed.count { XCTAssertFalse(FuzzTarget.safetensors.run(Array(seed.prefix(cut)))) }
+            for at in stride(from: 0, to: seed.count, by: 3) {
+                var flipped = seed
+                flipped[at] ^= 0x5A
+                FuzzTarget.safetensors.run(flipped)
+            }
+        }
+    }
+
     func testMutatedProgramsEndInAResultOrAnErrorNeverAHang() {
         let report = FuzzRunner.programs(count: 1500, seed: 2026)
         XCTAssertEqual(report.cases, 1500)

@@ -2,8 +2,9 @@
 ///
 /// The mask holds 0 where a weight is pruned or fixed-sparse and 1 where it
 /// trains: masked weights, their gradients and their optimizer moments stay
-/// zero through training. A parameter and its replicas (see `replica`) share
-/// one mask and one version.
+/// zero through training. Clusters, when set, make the kept weights a few
+/// shared values (see `WeightClusters`). A parameter and its replicas (see
+/// `replica`) share one mask, one set of clusters and one version.
 public final class Parameter {
     public let name: String
     /// False for state a layer updates itself (batch normalisation's moving
@@ -17,6 +18,7 @@ public final class Parameter {
     /// What a parameter and its replicas hold in common.
     private final class Shared {
         var mask: [Float]?
+        var clusters: WeightClusters?
         var version = 0
     }
 
@@ -53,6 +55,20 @@ public final class Parameter {
         applyMask()
     }
 
+    /// The shared values and each weight's centroid; nil when not clustered.
+    public var clusters: WeightClusters? { shared.clusters }
+
+    /// Sets (or, with nil, lifts) the clusters and writes each kept weight's
+    /// centroid into the weights. Throws when the assignment's length is not
+    /// the weights'.
+    public func setClusters(_ clusters: WeightClusters?) throws(ShapeError) {
+        if let clusters, clusters.assignment.count != value.count {
+            throw ShapeError("clusters for \(clusters.assignment.count) weights on \(name), which has \(value.count)")
+        }
+        shared.clusters = clusters
+        applyMask()
+    }
+
     /// Counts changes to the weights: bumped by every optimizer step, mask and
     /// load, so a copy derived from them (a sparse copy for inference) knows
     /// when it is stale.
@@ -68,9 +84,15 @@ public final class Parameter {
         gradient.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
-    /// Zeroes the masked weights (after an update, or when a mask is set).
+    /// Zeroes the masked weights and sets the others to their centroids when
+    /// clustered (after an update, or when a mask or clusters are set).
     public func applyMask() {
         markChanged()
+        if let clusters {
+            let mask = self.mask
+            value.storage.withUnsafeMutableBufferPointer { clusters.write(into: $0, mask: mask) }
+            return
+        }
         guard mask != nil else { return }
         value.storage.withUnsafeMutableBufferPointer { applyMask(to: $0) }
     }

@@ -17,15 +17,23 @@ extension Sequential {
         blocks.flatMap { block in block.layers.flatMap(\.state).map { ("\(block.name).\($0.name)", $0) } }
     }
 
-    /// The weights to save: each parameter once under its name, and a mask
-    /// as `NAME.mask` right after its weights; then the layers' state. A
-    /// model that shares nothing gives one tensor per parameter of every
-    /// block, as it always has.
+    /// The weights to save: each parameter once under its name, a mask as
+    /// `NAME.mask` right after its weights, clusters as `NAME.codebook` (the
+    /// shared values) and `NAME.codes` (each weight's index into them, as
+    /// floats of the weight's shape); then the layers' state. A model that
+    /// shares nothing gives one tensor per parameter of every block, as it
+    /// always has. `CompactWeights.pack` stores masked and clustered weights
+    /// compactly.
     public var weightTensors: [(name: String, tensor: Tensor)] {
         var tensors: [(name: String, tensor: Tensor)] = []
         for (name, p) in namedParameters {
             tensors.append((name, p.value))
             if let mask = p.mask { tensors.append(("\(name).mask", Tensor(shape: p.value.shape, storage: mask))) }
+            if let clusters = p.clusters {
+                tensors.append(("\(name).codebook", Tensor(shape: [clusters.centroids.count], storage: clusters.centroids)))
+                // A closure: `map(Float.init)` on UInt32 picks `Float(bitPattern:)`.
+                tensors.append(("\(name).codes", Tensor(shape: p.value.shape, storage: clusters.assignment.map { Float($0) })))
+            }
         }
         return tensors + namedState.map { ($0.name, $0.state.value) }
     }
@@ -36,8 +44,24 @@ extension Sequential {
         try load(weights: Dictionary(other.weightTensors, uniquingKeysWith: { first, _ in first }), source: other.name)
     }
 
-    /// Sets the weights and masks from tensors named as `weightTensors`
-    /// names them. Each parameter is read once, so blocks that share it
+    /// The clusters `NAME.codebook` and `NAME.codes` give, nil when there
+    /// are none; throws when either is missing or a code is not a whole
+    /// number naming a centroid.
+    private func clusters(named name: String, in tensors: [String: Tensor], shape: [Int], source: String) throws(DataError) -> WeightClusters? {
+        let (codebook, codes) = (tensors[name + ".codebook"], tensors[name + ".codes"])
+        guard codebook != nil || codes != nil else { return nil }
+        guard let codebook, let codes, codebook.shape.count == 1, codebook.count >= 1, codes.shape == shape,
+              codes.storage.allSatisfy({ $0 >= 0 && $0 < Float(codebook.count) && $0.rounded() == $0 }),
+              let clusters = try? WeightClusters(centroids: codebook.storage, assignment: codes.storage.map { UInt32($0) })
+        else {
+            throw DataError("\(source): \(name).codebook must be a list of values and \(name).codes, of \(Shape.text(shape)), "
+                            + "whole numbers indexing it")
+        }
+        return clusters
+    }
+
+    /// Sets the weights, masks and clusters from tensors named as
+    /// `weightTensors` names them. Each parameter is read once, so blocks that share it
     /// share the loaded values. Throws, naming `source` and the tensor, when
     /// one is missing or has the wrong shape, or a mask holds other than 0s
     /// and 1s; tensors the model does not use are ignored. A layer's state
@@ -59,6 +83,8 @@ extension Sequential {
                 }
                 try? p.setMask(mask.storage)
             }
+            let clusters = try clusters(named: name, in: tensors, shape: tensor.shape, source: source)
+            do { try p.setClusters(clusters) } catch { throw DataError("\(source): \(error.message)") }
             p.markChanged()
         }
         for (name, state) in namedState {

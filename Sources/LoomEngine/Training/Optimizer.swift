@@ -55,6 +55,10 @@ public final class Optimizer {
         steps += 1
         let t = Float(steps)
         for p in parameters where p.trainable {
+            if let clusters = p.clusters {
+                stepCentroids(clusters, of: p, step: t)
+                continue
+            }
             let n = p.value.count
             let state = moments[ObjectIdentifier(p)] ?? Moments(count: n)
             moments[ObjectIdentifier(p)] = state
@@ -78,6 +82,26 @@ public final class Optimizer {
             }
             p.applyMask()
         }
+    }
+
+    /// A clustered weight's step: each centroid moves by the sum of its
+    /// members' gradients (with moments of its own), and the weights take
+    /// their centroids' new values, so they stay that many shared values.
+    private func stepCentroids(_ clusters: WeightClusters, of p: Parameter, step t: Float) {
+        var gradient = clusters.centroidGradient(of: p)
+        let known = moments[ObjectIdentifier(clusters)]
+        let state = known?.first.count == clusters.centroids.count ? known! : Moments(count: clusters.centroids.count)
+        moments[ObjectIdentifier(clusters)] = state
+        clusters.centroids.withUnsafeMutableBufferPointer { c in
+            gradient.withUnsafeMutableBufferPointer { g in
+                state.first.withUnsafeMutableBufferPointer { m in
+                    state.second.withUnsafeMutableBufferPointer { v in
+                        update(c.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!, count: c.count, step: t)
+                    }
+                }
+            }
+        }
+        p.applyMask()
     }
 
     /// The update rule on raw arrays.

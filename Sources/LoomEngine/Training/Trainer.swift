@@ -163,6 +163,7 @@ public enum Trainer {
             if let weights = best?.weights, options.earlyStopping?.restoreBest == true, best!.epoch < history.count {
                 for (p, w) in zip(model.parameters, weights) {
                     p.value = w
+                    p.clusters?.adoptCentroids(of: p)
                     p.markChanged()
                 }
                 o.restored = true

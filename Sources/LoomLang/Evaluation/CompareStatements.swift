@@ -29,7 +29,7 @@ extension Evaluator {
         let data = try withNoise(clean, a.noise, at: a.range(of: \.noise))
         let noise = noiseNote(a.noise, given: a.given(\.noise))
         // A column per model, a row per measure: it fits the page for a handful of models.
-        let measures = ["stored", "nonzero", "sharing", "mult-adds", classes ? "accuracy" : "mse", "loss", "zero act.",
+        let measures = ["stored", "stored bytes", "nonzero", "sharing", "mult-adds", classes ? "accuracy" : "mse", "loss", "zero act.",
                         "infer/sample", "train/epoch"]
         var cells: [[String]] = []
         var bars: [(label: String, value: Double)] = []
@@ -48,7 +48,8 @@ extension Evaluator {
             let total = model.sharingSummary.total
             let score = classes ? e.accuracy ?? 0 : e.meanSquaredError ?? e.loss
             let epochSeconds = state.history.meanEpochSeconds
-            cells.append([NumberFormat.grouped(model.parameterCount), NumberFormat.grouped(nonzero),
+            cells.append([NumberFormat.grouped(model.parameterCount), NumberFormat.grouped(state.storedBytes.stored),
+                          NumberFormat.grouped(nonzero),
                           sharingText(total.sharing ?? 0), NumberFormat.grouped(total.multiplyAdds),
                           classes ? NumberFormat.percent(score, decimals: 2) : NumberFormat.fixed(score, decimals: 4),
                           NumberFormat.fixed(e.loss, decimals: 4), NumberFormat.percent(zeroActivations),
@@ -59,7 +60,8 @@ extension Evaluator {
         }
         var table = Table(title: "\(states.count) models on \(a.on.text)\(noise)",
                           columns: [.init("")] + states.map { .init($0.name, .right) },
-                          note: "stored: weights and biases kept; nonzero: not pruned or masked; sharing: what the layers "
+                          note: "stored: weights and biases kept; stored bytes: the file `save` writes (pruned and clustered "
+                            + "weights compact); nonzero: not pruned or masked; sharing: what the layers "
                             + "would store without sharing ÷ what they store; mult-adds: per sample; zero act.: the share "
                             + "of zero outputs over all layers (on up to 512 samples); infer/sample: a forward pass; "
                             + "train/epoch: the mean over the epochs trained.")

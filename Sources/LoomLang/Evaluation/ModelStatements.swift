@@ -73,6 +73,13 @@ extension Evaluator {
         }
         for row in summary.blocks { table.append(cells(row)) }
         table.footer = cells(summary.total)
+        // Clustered kernels get a column of their shared values; other models' tables stay as they were.
+        let clusters = model.blocks.map(clusterCell)
+        guard clusters.contains(where: { !$0.isEmpty }) else { return table }
+        table.columns.append(.init("values", .right))
+        table.rows = zip(table.rows, clusters).map { $0 + [$1] }
+        table.footer?.append("")
+        table.note = (table.note ?? "") + " values: a clustered kernel's shared values × the bits of an index."
         return table
     }
 
@@ -106,7 +113,10 @@ extension Evaluator {
         + "of its own. A parameter is stored and counted once, in the layer that makes it; the total's sharing counts every use."
 
     func summary(_ a: Request<ModelRequest>) throws(LoomError) {
-        show(summaryTable(try modelState(a.model.expr).model).bundle(width: session.width))
+        let state = try modelState(a.model.expr)
+        var table = summaryTable(state.model)
+        table.note = (table.note.map { $0 + " " } ?? "") + storageLine(state)
+        show(table.bundle(width: session.width))
     }
 }
 

@@ -41,8 +41,13 @@ extension Evaluator {
 
     /// The weights `prune` acts on: the named layer's, else the whole model's; refused when there are none.
     private func prunableWeights(_ a: Request<PruneRequest>, in state: ModelState) throws(LoomError) -> [LoomEngine.Parameter] {
+        try prunableWeights(in: state, layer: a.layer, verb: "prune", at: a.range)
+    }
+
+    /// The kernels `prune` and `cluster` act on: the named layer's, else the whole model's; refused when there are none.
+    func prunableWeights(in state: ModelState, layer: Name?, verb: String, at range: SourceRange) throws(LoomError) -> [LoomEngine.Parameter] {
         var blocks = state.model.blocks
-        if let layer = a.layer {
+        if let layer {
             let name = layer.text
             guard let block = state.model.block(named: name) else {
                 throw LoomError(.name, "`\(state.model.name)` has no layer `\(name)`", at: layer.range,
@@ -51,7 +56,7 @@ extension Evaluator {
             blocks = [block]
         }
         let weights = SparseWeights.prunable(blocks.flatMap(\.layers))
-        guard !weights.isEmpty else { throw LoomError(.value, "nothing to prune: no layer here has weights", at: a.range) }
+        guard !weights.isEmpty else { throw LoomError(.value, "nothing to \(verb): no layer here has weights", at: range) }
         return weights
     }
 
@@ -76,14 +81,16 @@ extension Evaluator {
                             + "defined in this session, or `model \(name)2 = copy \(name) fresh` for new initial weights under its masks",
                             at: a.range)
         }
+        let clustered = state.model.parameters.contains { $0.clusters != nil }
         for (p, initial) in zip(state.model.parameters, initialWeights) {
+            try? p.setClusters(nil)
             p.value = Tensor(shape: p.value.shape, storage: initial)
             p.applyMask()
         }
         state.optimizer = nil
         let kept = state.model.trainableParameters
         show(MimeBundle(text: "Rewound \(state.model.name): \(NumberFormat.grouped(kept)) surviving weights and biases "
-                        + "back to their initial values"))
+                        + "back to their initial values" + (clustered ? ", their clusters lifted" : "")))
     }
 
     /// `show pruning M`: the rounds' sparsity and evaluations, and accuracy

@@ -32,8 +32,9 @@ extension Evaluator {
     /// `ReportFacts.weightGrids`): its kernel as a heatmap (conv kernels as
     /// rows of kh·kw·C, one column per filter) and its mask beside it, or a
     /// recurrent cell's gates one by one.
+    /// A clustered kernel's shared values follow, as a line.
     func showWeights(_ a: Request<LayerRequest>) throws(LoomError) -> MimeBundle {
-        let (block, _) = try weights(a.layer.expr)
+        let (block, kernel) = try weights(a.layer.expr)
         // A layer on another's parameters draws those, once more, and says whose they are.
         let whose: String
         switch block.borrowing {
@@ -52,7 +53,10 @@ extension Evaluator {
             throw LoomError(.value, "`\(block.name)` (\(block.main.kind)) has no weights to draw", at: a.layer.range)
         }
         plots.forEach(show)
-        return last
+        guard let clusters = kernel.clusters else { return last }
+        show(last)
+        return MimeBundle(text: "\(block.name)'s \(clusters.centroids.count) shared values (\(clusters.bitsPerIndex) bits an index): "
+                          + clusters.centroids.map { NumberFormat.short(Double($0), significant: 4) }.joined(separator: ", "))
     }
 
     /// `show filters M.LAYER`: each filter of a convolution as a small image,
@@ -69,10 +73,19 @@ extension Evaluator {
                               title: "\(block.name): \(images.count) filters of \(filters.height)x\(filters.width)\(note)"))
     }
 
-    /// `show histogram M.LAYER`
+    /// `show histogram M.LAYER`; a clustered kernel's as a bar per shared
+    /// value, with the weights it holds (pruned ones left out).
     func showHistogram(_ a: Request<LayerRequest>) throws(LoomError) -> MimeBundle {
         let (block, kernel) = try weights(a.layer.expr)
-        return plot(Histogram(kernel.value.storage.map(Double.init), bins: 12, title: "\(block.name) weights"))
+        guard let clusters = kernel.clusters else {
+            return plot(Histogram(kernel.value.storage.map(Double.init), bins: 12, title: "\(block.name) weights"))
+        }
+        var members = [Int](repeating: 0, count: clusters.centroids.count)
+        for (i, c) in clusters.assignment.enumerated() where kernel.mask?[i] != 0 { members[Int(c)] += 1 }
+        let bars = zip(clusters.centroids, members).map { (label: NumberFormat.short(Double($0), significant: 4), value: Double($1)) }
+        return plot(BarChart(bars, title: "\(block.name): weights per shared value (\(bars.count) values)") {
+            NumberFormat.grouped(Int($0))
+        })
     }
 
     /// `show sparsity M [on DATA]`: per layer, the share of zero weights and

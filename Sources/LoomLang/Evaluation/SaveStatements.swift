@@ -56,7 +56,17 @@ extension Evaluator {
         // The file and the tensors decoded from it, side by side.
         try checkMemory(bytes: MemoryAccount.product(bytes.count, 2), what: path, at: a.range)
         let decoded: (tensors: [String: Tensor], metadata: [String: String])
-        do { decoded = try SafeTensors.decode(bytes, source: path) } catch { throw LoomError(.value, error.message, at: a.range) }
+        let file: (tensors: [String: StoredTensor], metadata: [String: String])
+        let whole: Int?
+        do {
+            file = try SafeTensors.read(bytes, source: path)
+            whole = try CompactWeights.unpackedBytes(metadata: file.metadata, source: path)
+        } catch { throw LoomError(.value, error.message, at: a.range) }
+        // Weights in the compact layout are made whole (floats, mask, codes): counted before they are made.
+        try checkMemory(bytes: whole ?? Int.max, what: "\(path)'s weights made whole", at: a.range)
+        do { decoded = (try CompactWeights.unpack(file.tensors, metadata: file.metadata, source: path), file.metadata) } catch {
+            throw LoomError(.value, error.message, at: a.range)
+        }
         guard let kind = decoded.metadata[SavedKinds.formatKey].flatMap(SavedKinds.kind(for:)) else {
             throw LoomError(.value, "\(path) holds tensors but no Loom model definition; Loom loads files made by `save`",
                             at: a.range)

@@ -56,10 +56,25 @@ public struct SavedObject {
     /// The line `save` prints: what was saved, without the path.
     public var summary: String
 
-    /// The safetensors file, its format and Loom's version in the metadata.
+    /// The safetensors file, its format and Loom's version in the metadata;
+    /// masked and clustered weights in the compact layout (`CompactWeights`).
     var file: SavedFile {
-        let metadata = [(SavedKinds.formatKey, format)] + metadata + [("loom.version", LoomLangVersion.value)]
-        return SavedFile(bytes: SafeTensors.encode(tensors, metadata: metadata), summary: summary)
+        let (stored, metadata) = storedForm
+        return SavedFile(bytes: SafeTensors.encode(stored: stored, metadata: metadata), summary: summary)
+    }
+
+    /// The size of `file`, counted without writing it.
+    var fileSize: Int {
+        let (stored, metadata) = storedForm
+        return SafeTensors.fileSize(stored: stored, metadata: metadata)
+    }
+
+    /// The tensors as stored and the whole metadata, the layout's among it.
+    private var storedForm: (tensors: [(name: String, tensor: StoredTensor)], metadata: [(String, String)]) {
+        let (stored, layout) = CompactWeights.pack(tensors)
+        var metadata = [(SavedKinds.formatKey, format)] + metadata + [("loom.version", LoomLangVersion.value)]
+        if let layout { metadata.append((CompactWeights.layoutKey, layout)) }
+        return (stored, metadata)
     }
 }
 

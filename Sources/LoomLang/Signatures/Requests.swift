@@ -71,6 +71,8 @@ struct PruneRequest: Sendable {
 
 /// What structured pruning removes whole: dense units or conv2d filters.
 enum PruneStructure: String, Sendable, CaseIterable { case units, filters }
+/// `cluster`: a model's kernels (or one layer's) to `count` shared values each.
+struct ClusterRequest: Sendable { var model = Name(), count = 2, layer: Name? }
 
 /// What `prune` takes: a share of the weights to zero (`80%`), or an N:M
 /// pattern (`2:4`: N kept of every M consecutive inputs of each unit).

@@ -270,6 +270,13 @@ public enum Statements {
             .optionalName("layer", \.layer, .word, placeholder: "LAYER", "only this layer"),
             .flag("global", \.global, "one magnitude cut across all layers, so layers end with different shares"),
         ]) { e, a throws(LoomError) in try e.prune(a) },
+        .bind(Signature("cluster", .models, summary: "Weight clustering: each layer's weights become N shared values (k-means from linear initialisation, as Deep Compression), which later training fine-tunes.",
+                        example: "cluster wide 32"), ClusterRequest(), [
+            .name("model", \.model, modelArgument, "the model"),
+            .integer("values", \.count, in: 1...65536, positional: true, placeholder: "N",
+                     "shared values per layer; pruned weights stay zero, outside them"),
+            .optionalName("layer", \.layer, .word, placeholder: "LAYER", "only this layer"),
+        ]) { e, a throws(LoomError) in try e.cluster(a) },
         .bind(Signature("compact", .models, summary: "Removes the units and filters pruned whole (`prune M 50% units`), and the next layer's inputs from them: a smaller, faster model with the same outputs.",
                         example: "compact wide"), ModelRequest(), [
             .name("model", \.model, modelArgument, "the model"),
