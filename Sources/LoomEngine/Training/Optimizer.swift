@@ -31,10 +31,12 @@ public final class Optimizer {
     public let rho: Float = 0.9
     public let epsilon: Float = 1e-7
     public private(set) var steps = 0
-    /// Per-parameter moments, updated in place (a class, so no copy per step).
+    /// Per-parameter moments, updated in place (a class, so no copy per step):
+    /// one per weight, or with `pattern` one per weight of the pattern.
     final class Moments {
         var first: [Float]
         var second: [Float]
+        var pattern: SparsePattern?
         init(count: Int) {
             first = [Float](repeating: 0, count: count)
             second = [Float](repeating: 0, count: count)
@@ -58,6 +60,11 @@ public final class Optimizer {
             let n = p.value.count
             let state = moments[ObjectIdentifier(p)] ?? Moments(count: n)
             moments[ObjectIdentifier(p)] = state
+            state.conform(to: p.sparsePattern, weights: n)
+            if let pattern = p.sparsePattern {
+                stepSparsely(p, pattern, state, step: t)
+                continue
+            }
             if p.mask != nil { p.gradient.storage.withUnsafeMutableBufferPointer { p.applyMask(to: $0) } }
             p.value.storage.withUnsafeMutableBufferPointer { w in
                 p.gradient.storage.withUnsafeBufferPointer { g in
@@ -81,7 +88,7 @@ public final class Optimizer {
     }
 
     /// The update rule on raw arrays.
-    private func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+    func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                         _ v: UnsafeMutablePointer<Float>, count n: Int, step t: Float) {
         let lr = learningRate * rateScale
         switch kind {

@@ -16,6 +16,7 @@ public enum Layers {
             .integer("units", \.units, in: 1...1_000_000, positional: true, "output units"),
             activation(\.activation, default: .linear),
             .percent("sparse", \.sparsity, sparseDoc),
+            .flag("erk", \.erk, erkDoc),
         ]),
         .family("conv2d", Conv2DSpec(filters: 1, kernel: Window(1, 1), activation: .linear, stride: 1, padding: .valid),
                 summary: "A 2-D convolution: the same filters at every position (parameter sharing).",
@@ -26,6 +27,7 @@ public enum Layers {
             .integer("stride", \.stride, in: 1...64, default: 1, "the step between windows"),
             .choice("padding", \.padding, default: .valid, "`same` keeps the spatial size"),
             .percent("sparse", \.sparsity, sparseDoc),
+            .flag("erk", \.erk, erkDoc),
         ]),
         pooling("maxpool", .max, summary: "The maximum of each window."),
         pooling("avgpool", .average, summary: "The mean of each window."),
@@ -92,6 +94,8 @@ public enum Layers {
     ]
 
     static let sparseDoc = "a fixed random mask with this share of zero weights"
+    static let erkDoc = "with `sparse P%`: P% over all the model's `erk` layers together, each layer's density by Erdős–Rényi-Kernel "
+        + "(in proportion to the sum of its kernel's dimensions over their product: small layers denser)"
 
     static func activation<S>(_ path: WritableKeyPath<S, ActivationFunction> & Sendable,
                               default value: ActivationFunction) -> Field<S> {

@@ -132,6 +132,13 @@ extension Field {
                   text: Schedules.text, draw: Schedules.draw)
     }
 
+    /// Dynamic sparse training (`rigl every 50`), read and written by `Rewirings`.
+    static func rewiring(_ name: String, _ path: WritableKeyPath<Spec, Rewiring?> & Sendable, _ doc: String) -> Field {
+        .optional(Parameter(name, .rewiring, doc), path,
+                  read: { a throws(LoomError) in try Rewirings.read(a.items(name), evaluator: a.evaluator) },
+                  text: Rewirings.text, draw: Rewirings.draw)
+    }
+
     // MARK: text and draws
 
     /// A number as a line writes it: `3`, `0.25`, `1e-05`.

@@ -49,6 +49,7 @@ struct TrainRequest: Sendable {
     var model = Name(), on = Name(), epochs = 0, batch = 0, optimizer = OptimizerKind.adam, lr: Double?
     var loss = Loss.crossentropy, target: TargetChoice?, validate: Name?
     var patience: Int?, monitor = Monitor.loss, restore = false, checkpoint: String?, schedule: LearningRateSchedule?
+    var rewire: Rewiring?
 }
 
 /// `evaluate`, `predict`: a model on data (`noise`: the share of each sample's values replaced, see `InputNoise`).

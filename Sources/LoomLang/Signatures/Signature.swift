@@ -31,6 +31,8 @@ public enum ParameterKind: Sendable, Equatable {
     case references(Referent)
     /// A learning-rate schedule: `step EVERY FACTOR`, `cosine`, `warmup N`.
     case schedule
+    /// Dynamic sparse training: `set|rigl [every N] [fraction F]`.
+    case rewiring
 
     /// The choices an enum's cases name, in their order: the parser accepts
     /// exactly the words the evaluator can turn back into a case.
@@ -63,6 +65,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .columns: return "COL=EXPR…"
         case .references: return "NAME…"
         case .schedule: return Schedules.placeholder
+        case .rewiring: return Rewirings.placeholder
         }
     }
 }

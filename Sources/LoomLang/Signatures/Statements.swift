@@ -226,6 +226,7 @@ public enum Statements {
             .flag("restore", \.restore, "end with the best epoch's weights"),
             .optionalString("checkpoint", \.checkpoint, "a .safetensors file that holds the best model so far, rewritten atomically"),
             .schedule("schedule", \.schedule, "the learning rate by epoch: " + Schedules.choices),
+            .rewiring("rewire", \.rewire, Rewirings.doc),
         ]) { e, a throws(LoomError) in try e.train(a) },
         .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors.",
                           example: "evaluate cnn on digits.test"), MeasureRequest(), [
