@@ -6,9 +6,10 @@
 /// (`SparseValues`).
 public final class SparsePattern: @unchecked Sendable {
     /// A weight trains through its pattern from this share of masked weights
-    /// on. Measured on one core (784-2048-2048-10, batch 32): an epoch at 80%
-    /// zeros takes about what the dense one does, at 90% under half of it.
-    public static let threshold = 0.8
+    /// on (so `sparse 80%`, 79.97% zeros on 784 inputs, does). Measured on one
+    /// core (784-2048-2048-10, batch 32, CPU time per epoch against the dense
+    /// one's): 0.78× at 71% zeros, 0.64× at 76%, 0.55× at 80%, 0.32× at 90%.
+    public static let threshold = 0.75
 
     public let inputs: Int
     public let outputs: Int

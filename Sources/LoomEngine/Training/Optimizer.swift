@@ -70,12 +70,7 @@ public final class Optimizer {
                 p.gradient.storage.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
-                            let (wp, gp, mp, vp) = (w.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
-                            // Every weight on its own: split across threads, the same numbers.
-                            Parallel.chunks(n, minimumChunk: 16384) { r in
-                                let at = r.lowerBound
-                                update(wp + at, gp + at, mp + at, vp + at, count: r.count, step: t)
-                            }
+                            update(w, g, m, v, step: t)
                             // A masked weight keeps no moments, so lifting its mask starts it afresh.
                             p.applyMask(to: m)
                             p.applyMask(to: v)
@@ -87,8 +82,19 @@ public final class Optimizer {
         }
     }
 
+    /// The update rule over whole arrays, split across threads: every
+    /// weight on its own, so the same numbers for any thread count.
+    func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ m: UnsafeMutableBufferPointer<Float>,
+                _ v: UnsafeMutableBufferPointer<Float>, step t: Float) {
+        let (wp, gp, mp, vp) = (w.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
+        Parallel.chunks(w.count, minimumChunk: 16384) { r in
+            let at = r.lowerBound
+            update(wp + at, gp + at, mp + at, vp + at, count: r.count, step: t)
+        }
+    }
+
     /// The update rule on raw arrays.
-    func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+    private func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                         _ v: UnsafeMutablePointer<Float>, count n: Int, step t: Float) {
         let lr = learningRate * rateScale
         switch kind {

@@ -13,13 +13,7 @@ extension Optimizer {
         weights.withUnsafeMutableBufferPointer { w in
             gradient.withUnsafeBufferPointer { g in
                 state.first.withUnsafeMutableBufferPointer { m in
-                    state.second.withUnsafeMutableBufferPointer { v in
-                        let (wp, gp, mp, vp) = (w.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
-                        Parallel.chunks(n, minimumChunk: 16384) { r in
-                            let at = r.lowerBound
-                            update(wp + at, gp + at, mp + at, vp + at, count: r.count, step: t)
-                        }
-                    }
+                    state.second.withUnsafeMutableBufferPointer { v in update(w, g, m, v, step: t) }
                 }
             }
         }
