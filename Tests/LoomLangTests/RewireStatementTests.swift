@@ -7,10 +7,19 @@ final class RewireStatementTests: LoomTestCase {
     private let model = "seed 2\ndata g = glyphs n 60 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 40 relu sparse 90% erk\n"
         + "  dense 10 softmax sparse 90% erk\n}"
 
+    /// Runs `code`, which must succeed, and gives the last table it drew.
+    private func lastTable(_ code: String) throws -> String {
+        guard case .ok = run(code) else {
+            XCTFail("failed: \(code)")
+            return ""
+        }
+        return try XCTUnwrap(texts().last { $0.contains("┌") })
+    }
+
     /// The history table counts the mask entries each epoch's rewirings changed.
     func testTrainingWithRewiringShowsTheMaskChangesByEpoch() throws {
-        XCTAssertNotNil(value(model))
-        let history = try XCTUnwrap(value("train m on g epochs 2 batch 8 rewire rigl every 3 fraction 30%"))
+        guard case .ok = run(model) else { return XCTFail("the model") }
+        let history = try lastTable("train m on g epochs 2 batch 8 rewire rigl every 3 fraction 30%")
         XCTAssertTrue(history.contains("rewired"), history)
         let rows = history.split(separator: "\n").filter { $0.contains("│     1 ") || $0.contains("│     2 ") }
         XCTAssertEqual(rows.count, 2, history)
@@ -18,7 +27,7 @@ final class RewireStatementTests: LoomTestCase {
         let counts = rows.map { Int($0.split(separator: "│").map { $0.trimmingCharacters(in: .whitespaces) }[3])! }
         XCTAssertGreaterThan(counts[0], counts[1], history)
         XCTAssertTrue(counts.allSatisfy { $0 > 0 && $0 % 2 == 0 }, "each moved weight is two mask entries: \(history)")
-        XCTAssertFalse(value("train m on g epochs 1 batch 8")!.contains("rewired"), "no column without rewiring")
+        XCTAssertFalse(try lastTable("train m on g epochs 1 batch 8").contains("rewired"), "no column without rewiring")
     }
 
     func testRewiringRefusesModelsWithoutMasksAndBadOptions() throws {
@@ -30,7 +39,7 @@ final class RewireStatementTests: LoomTestCase {
         XCTAssertTrue(error("train s on g rewire set every 0")!.value.contains("whole number from 1"))
         XCTAssertTrue(error("train s on g rewire set every 2.5")!.value.contains("whole number from 1"))
         XCTAssertTrue(error("train s on g rewire rigl fraction 1.5")!.value.contains("at most 1"))
-        XCTAssertNotNil(value("train s on g rewire set fraction 0.5 every 2"), "options in either order")
+        guard case .ok = run("train s on g rewire set fraction 0.5 every 2") else { return XCTFail("options in either order") }
     }
 
     func testERKNeedsOneSparsityAndSparse() throws {
@@ -38,6 +47,6 @@ final class RewireStatementTests: LoomTestCase {
         XCTAssertTrue(withoutSparse.value.contains("give it with `sparse P%`"), withoutSparse.value)
         let mixed = try XCTUnwrap(error("model e {\n  input 10\n  dense 10 relu sparse 50% erk\n  dense 4 sparse 90% erk\n}"))
         XCTAssertTrue(mixed.value.contains("different"), mixed.value)
-        XCTAssertNotNil(value(model))
+        guard case .ok = run(model) else { return XCTFail("one sparsity over erk layers") }
     }
 }
