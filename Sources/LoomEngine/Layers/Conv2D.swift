@@ -7,9 +7,12 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     public var padding: Conv2D.Padding
     /// The share of weights fixed at zero (`sparse P%`), nil for none.
     public var sparsity: Double?
+    /// Whether `sparsity` is spread over the model's `erk` layers (see `Sequential.spreadSparsityByERK`).
+    public var erk: Bool
 
     public init(filters: Int, kernel: Window, activation: ActivationFunction, stride: Int, padding: Conv2D.Padding,
-                sparsity: Double? = nil) {
+                sparsity: Double? = nil, erk: Bool = false) {
+        self.erk = erk
         self.filters = filters
         self.kernel = kernel
         self.activation = activation
@@ -28,9 +31,10 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     }
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
+        if erk && sparsity == nil { throw ShapeError(SparseWeights.erkNeedsSparsity) }
         let conv = try Conv2D(name: name, input: input, filters: filters, kernel: kernel, stride: stride, padding: padding,
                               random: &random)
-        if let sparsity { try SparseWeights.fix(conv.weight, sparsity: sparsity, random: &random) }
+        if let sparsity, !erk { try SparseWeights.fix(conv.weight, sparsity: sparsity, random: &random) }
         return withActivation(conv, activation)
     }
 }

@@ -4,6 +4,8 @@ public struct DenseSpec: LayerSpec, Equatable {
     public var activation: ActivationFunction
     /// The share of weights fixed at zero (`sparse P%`), nil for none.
     public var sparsity: Double?
+    /// Whether `sparsity` is spread over the model's `erk` layers (see `Sequential.spreadSparsityByERK`).
+    public var erk: Bool
     /// The earlier dense block whose kernel this one multiplies by,
     /// transposed, with a bias of its own (`tied LAYER`: the decoder of a
     /// tied autoencoder); nil for a kernel of its own.
@@ -12,7 +14,9 @@ public struct DenseSpec: LayerSpec, Equatable {
     /// (`hashed R`, see `HashedDense`); nil for a kernel of its own.
     public var hashed: Int?
 
-    public init(units: Int, activation: ActivationFunction, sparsity: Double? = nil, tied: String? = nil, hashed: Int? = nil) {
+    public init(units: Int, activation: ActivationFunction, sparsity: Double? = nil, tied: String? = nil, hashed: Int? = nil,
+                erk: Bool = false) {
+        self.erk = erk
         self.units = units
         self.activation = activation
         self.sparsity = sparsity
@@ -47,6 +51,7 @@ public struct DenseSpec: LayerSpec, Equatable {
             throw ShapeError("dense needs a flat input but gets \(Shape.text(input)); add `flatten` before it")
         }
         guard units > 0 else { throw ShapeError("dense needs at least one unit") }
+        if erk && sparsity == nil { throw ShapeError(SparseWeights.erkNeedsSparsity) }
         let steps = input.count == 2 ? input[0] : nil
         if let hashed { return withActivation(try hashedLayer(name: name, inputs: input.last!, buckets: hashed, steps: steps,
                                                               random: &random), activation) }
@@ -59,7 +64,7 @@ public struct DenseSpec: LayerSpec, Equatable {
             dense = try Dense(name: name, tiedTo: lender, inputs: input.last!, units: units, steps: steps)
         } else {
             dense = Dense(name: name, inputs: input.last!, units: units, steps: steps, random: &random)
-            if let sparsity { try SparseWeights.fix(dense.weight, sparsity: sparsity, random: &random) }
+            if let sparsity, !erk { try SparseWeights.fix(dense.weight, sparsity: sparsity, random: &random) }
         }
         return withActivation(dense, activation)
     }
@@ -114,6 +119,7 @@ public final class Dense: Layer {
                                                                              fanOut: units, random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [units]))
         transposesKernel = false
+        weight.trainsSparsely = true
     }
 
     /// A layer on the transpose of `lender`'s kernel, with a bias of its own
@@ -134,6 +140,8 @@ public final class Dense: Layer {
         weight = source.weight
         bias = Parameter(name: "bias", value: Tensor(zeros: [units]))
         transposesKernel = !source.transposesKernel
+        // Used both ways round, the kernel trains densely.
+        weight.trainsSparsely = false
     }
 
     private init(replicating other: Dense, on parameters: [Parameter]) {
@@ -187,6 +195,15 @@ public final class Dense: Layer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if training { input = x }
         let rows = x.batch * positions
+        if training, let values = weight.sparseValues {
+            return Tensor(shape: [x.batch] + outputShape) { out in
+                x.storage.withUnsafeBufferPointer { xs in
+                    bias.value.storage.withUnsafeBufferPointer { b in
+                        SparseProducts.forward(xs.baseAddress!, rows: rows, values: values, bias: b.baseAddress!, into: out.baseAddress!)
+                    }
+                }
+            }
+        }
         if !training, let sparse = sparseWeight() {
             return Tensor(shape: [x.batch] + outputShape) { out in
                 x.storage.withUnsafeBufferPointer { xs in
@@ -203,17 +220,40 @@ public final class Dense: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         addParameterGradients(dy)
+        let values = weight.sparseValues
         return Tensor(shape: [dy.batch] + inputShape) { out in
             dy.storage.withUnsafeBufferPointer {
-                affine.inputGradient($0.baseAddress!, rows: dy.batch * positions, into: out.baseAddress!)
+                if let values {
+                    SparseProducts.inputGradient($0.baseAddress!, rows: dy.batch * positions, values: values, into: out.baseAddress!)
+                } else {
+                    affine.inputGradient($0.baseAddress!, rows: dy.batch * positions, into: out.baseAddress!)
+                }
             }
         }
     }
 
+    /// Through the sparse pattern when the weight trains sparsely (and the
+    /// dense product too when a step asks for the dense gradient).
     public func addParameterGradients(_ dy: Tensor) {
+        let rows = dy.batch * positions
         dy.storage.withUnsafeBufferPointer { g in
             input.storage.withUnsafeBufferPointer { xs in
-                affine.addParameterGradients(x: xs.baseAddress!, dy: g, rows: dy.batch * positions)
+                if let pattern = weight.sparsePattern {
+                    if weight.sparseGradient.count != pattern.count { weight.sparseGradient = [Float](repeating: 0, count: pattern.count) }
+                    weight.sparseGradient.withUnsafeMutableBufferPointer { sparse in
+                        SparseProducts.addWeightGradient(x: xs.baseAddress!, dy: g.baseAddress!, rows: rows, pattern: pattern,
+                                                         into: sparse.baseAddress!)
+                    }
+                    GEMM.addRows(g, rows: rows, into: &bias.gradient.storage)
+                    if weight.denseGradientRequested {
+                        weight.gradient.storage.withUnsafeMutableBufferPointer { dw in
+                            GEMM.multiply(xs.baseAddress!, transposeA: true, g.baseAddress!, into: dw.baseAddress!,
+                                          m: inputShape.last!, n: outputShape.last!, k: rows, beta: 1)
+                        }
+                    }
+                } else {
+                    affine.addParameterGradients(x: xs.baseAddress!, dy: g, rows: rows)
+                }
             }
         }
     }

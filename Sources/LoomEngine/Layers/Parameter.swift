@@ -20,7 +20,16 @@ public final class Parameter {
         var mask: [Float]?
         var clusters: WeightClusters?
         var version = 0
+        var trainsSparsely = false
+        var pattern: SparsePattern?
+        var values: SparseValues?
+        var denseGradientRequested = false
     }
+
+    /// The gradient at `sparsePattern`'s weights, in its order, while the
+    /// weight trains sparsely (then `gradient` is written only in steps that
+    /// request it, see `denseGradientRequested`). One per replica.
+    public var sparseGradient: [Float] = []
 
     public init(name: String, value: Tensor, trainable: Bool = true) {
         self.name = name
@@ -52,6 +61,7 @@ public final class Parameter {
             throw ShapeError("a mask of \(mask.count) values for \(name), which has \(value.count) weights")
         }
         shared.mask = mask
+        updatePattern()
         applyMask()
     }
 
@@ -69,6 +79,57 @@ public final class Parameter {
         applyMask()
     }
 
+    /// Whether the layer using this weight can train it through a
+    /// `SparsePattern` (a dense layer's own kernel, never used transposed):
+    /// it then does once the mask holds `SparsePattern.threshold` of zeros.
+    /// Off by default; setting it off again trains it densely.
+    public var trainsSparsely: Bool {
+        get { shared.trainsSparsely }
+        set {
+            shared.trainsSparsely = newValue
+            updatePattern()
+        }
+    }
+
+    /// The unmasked places the weight trains at, when it trains sparsely.
+    public var sparsePattern: SparsePattern? { shared.pattern }
+
+    /// Whether this step's backward writes the dense `gradient` too (every
+    /// weight's, masked or not): rewiring reads it. Shared with the replicas.
+    public var denseGradientRequested: Bool {
+        get { shared.denseGradientRequested }
+        set { shared.denseGradientRequested = newValue }
+    }
+
+    /// Whether a step writes `gradient`: always unless the weight trains
+    /// sparsely (a clustered weight's centroids read every member's).
+    var keepsDenseGradient: Bool { shared.pattern == nil || shared.denseGradientRequested || shared.clusters != nil }
+
+    private func updatePattern() {
+        shared.values = nil
+        guard shared.trainsSparsely, let mask = shared.mask, value.shape.count == 2, value.count > 0 else {
+            shared.pattern = nil
+            return
+        }
+        let zeros = mask.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+        let sparse = Double(zeros) / Double(mask.count) >= SparsePattern.threshold
+        shared.pattern = sparse ? SparsePattern(mask: mask, inputs: value.shape[0], outputs: value.shape[1]) : nil
+        sparseGradient = []
+    }
+
+    /// The unmasked values of this version of the weights, gathered once and
+    /// read by every replica: call before the replicas run in parallel.
+    public func prepareSparseValues() {
+        guard let pattern = shared.pattern, shared.values?.version != shared.version else { return }
+        shared.values = SparseValues(pattern, weights: value.storage, version: shared.version)
+    }
+
+    /// The values `prepareSparseValues` gathered for the current version.
+    var sparseValues: SparseValues? {
+        guard let values = shared.values, values.version == shared.version, values.pattern === shared.pattern else { return nil }
+        return values
+    }
+
     /// Counts changes to the weights: bumped by every optimizer step, mask and
     /// load, so a copy derived from them (a sparse copy for inference) knows
     /// when it is stale.
@@ -80,8 +141,16 @@ public final class Parameter {
     /// array on every in-place update.)
     public func markChanged() { shared.version &+= 1 }
 
+    /// Zeroes what this step's backward adds into: the dense gradient, the sparse one, or both.
     public func zeroGradient() {
-        gradient.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        if let pattern = shared.pattern {
+            if sparseGradient.count != pattern.count {
+                sparseGradient = [Float](repeating: 0, count: pattern.count)
+            } else {
+                sparseGradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            }
+        }
+        if keepsDenseGradient { gradient.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
     }
 
     /// Zeroes the masked weights and sets the others to their centroids when

@@ -31,10 +31,12 @@ public final class Optimizer {
     public let rho: Float = 0.9
     public let epsilon: Float = 1e-7
     public private(set) var steps = 0
-    /// Per-parameter moments, updated in place (a class, so no copy per step).
+    /// Per-parameter moments, updated in place (a class, so no copy per step):
+    /// one per weight, or with `pattern` one per weight of the pattern.
     final class Moments {
         var first: [Float]
         var second: [Float]
+        var pattern: SparsePattern?
         init(count: Int) {
             first = [Float](repeating: 0, count: count)
             second = [Float](repeating: 0, count: count)
@@ -62,17 +64,17 @@ public final class Optimizer {
             let n = p.value.count
             let state = moments[ObjectIdentifier(p)] ?? Moments(count: n)
             moments[ObjectIdentifier(p)] = state
+            state.conform(to: p.sparsePattern, weights: n)
+            if let pattern = p.sparsePattern {
+                stepSparsely(p, pattern, state, step: t)
+                continue
+            }
             if p.mask != nil { p.gradient.storage.withUnsafeMutableBufferPointer { p.applyMask(to: $0) } }
             p.value.storage.withUnsafeMutableBufferPointer { w in
                 p.gradient.storage.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
-                            let (wp, gp, mp, vp) = (w.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
-                            // Every weight on its own: split across threads, the same numbers.
-                            Parallel.chunks(n, minimumChunk: 16384) { r in
-                                let at = r.lowerBound
-                                update(wp + at, gp + at, mp + at, vp + at, count: r.count, step: t)
-                            }
+                            update(w, g, m, v, step: t)
                             // A masked weight keeps no moments, so lifting its mask starts it afresh.
                             p.applyMask(to: m)
                             p.applyMask(to: v)
@@ -102,6 +104,17 @@ public final class Optimizer {
             }
         }
         p.applyMask()
+    }
+
+    /// The update rule over whole arrays, split across threads: every
+    /// weight on its own, so the same numbers for any thread count.
+    func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ m: UnsafeMutableBufferPointer<Float>,
+                _ v: UnsafeMutableBufferPointer<Float>, step t: Float) {
+        let (wp, gp, mp, vp) = (w.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
+        Parallel.chunks(w.count, minimumChunk: 16384) { r in
+            let at = r.lowerBound
+            update(wp + at, gp + at, mp + at, vp + at, count: r.count, step: t)
+        }
     }
 
     /// The update rule on raw arrays.

@@ -50,6 +50,7 @@ final class ShardedStep {
         while replicas.count < count - 1 { replicas.append(model.replica()) }
         let models = [model] + replicas.prefix(count - 1)
         let modelParameters = models.map(\.parameters)
+        for p in modelParameters[0] { p.prepareSparseValues() }
         for shard in 1..<max(1, count) {
             for (copy, original) in zip(modelParameters[shard], modelParameters[0]) { copy.value = original.value }
         }
@@ -113,6 +114,14 @@ final class ShardedStep {
     private func addShardGradients(_ parameters: [[Parameter]]) {
         guard parameters.count > 1 else { return }
         for (p, target) in parameters[0].enumerated() {
+            if let pattern = target.sparsePattern {
+                if pattern.count > 0 { target.sparseGradient.withUnsafeMutableBufferPointer { total in
+                    for shard in parameters.dropFirst() {
+                        shard[p].sparseGradient.withUnsafeBufferPointer { Vector.add($0.baseAddress!, into: total.baseAddress!, count: total.count) }
+                    }
+                } }
+                if !target.keepsDenseGradient { continue }
+            }
             target.gradient.storage.withUnsafeMutableBufferPointer { total in
                 let into = total.baseAddress!
                 Parallel.chunks(total.count, minimumChunk: 16384) { range in

@@ -24,6 +24,8 @@ public struct EpochRecord: Sendable, Equatable {
     /// The share of the pruned weights that are zero after the epoch
     /// (gradual pruning sets it; nil without).
     public var sparsity: Double?
+    /// Mask entries changed by rewiring this epoch (nil without rewiring).
+    public var maskChanges: Int?
 
     public init(epoch: Int, loss: Double, accuracy: Double? = nil, meanAbsoluteError: Double? = nil,
                 meanSquaredError: Double? = nil, penalty: Double = 0, seconds: Double) {
@@ -66,6 +68,8 @@ public struct FitOptions: Sendable {
     /// Which figure decides the best epoch (early stopping, checkpoints).
     public var monitor: Monitor
     public var schedule: LearningRateSchedule?
+    /// Dynamic sparse training of the masked weights.
+    public var rewiring: Rewiring?
     public init(epochs: Int, batchSize: Int, loss: Loss, earlyStopping: EarlyStopping? = nil, monitor: Monitor = .loss,
                 schedule: LearningRateSchedule? = nil) {
         self.epochs = epochs
@@ -154,17 +158,23 @@ public enum Trainer {
         let step = ShardedStep(model: model)
         var best: (epoch: Int, value: Double, weights: [Tensor]?)?
         var outcome = Outcome(history: [], interrupted: false)
+        let rewiring = options.rewiring.map {
+            RewiringRun(rule: $0, weights: SparseWeights.prunable(model.layers).filter { $0.mask != nil },
+                        total: max(1, options.epochs) * batches)
+        }
         /// The fit's end: the best epoch's weights back when asked for.
         func finish(_ o: Outcome) -> Outcome {
             var o = o
             o.history = history
             o.bestEpoch = best?.epoch
             optimizer.rateScale = 1
+            rewiring?.end()
             if let weights = best?.weights, options.earlyStopping?.restoreBest == true, best!.epoch < history.count {
                 for (p, w) in zip(model.parameters, weights) {
                     p.value = w
                     p.clusters?.adoptCentroids(of: p)
-                    p.markChanged()
+                    // Rewiring may have moved the mask since.
+                    p.applyMask()
                 }
                 o.restored = true
             }
@@ -178,16 +188,19 @@ public enum Trainer {
             optimizer.rateScale = Float(scale)
             var order = Array(0..<n)
             order.shuffle(using: &random)
-            var total = ShardedStep.Result(), seen = 0
+            var total = ShardedStep.Result(), seen = 0, maskChanges = 0
             for b in 0..<batches {
                 if shouldStop() { return finish(Outcome(history: history, interrupted: true)) }
                 let indices = order[(b * options.batchSize)..<min(n, (b + 1) * options.batchSize)]
+                let t = (epoch - 1) * batches + b + 1
+                rewiring?.prepare(step: t)
                 let result = step.run(data, indices: indices, loss: options.loss, fused: fused)
                 guard result.lossSum.isFinite else {
                     return finish(Outcome(history: history, interrupted: false, diverged: (epoch, b + 1)))
                 }
                 total = total + result
                 step.finish()
+                maskChanges += rewiring?.rewire(step: t, random: &random) ?? 0
                 optimizer.step(model.parameters)
                 steps += 1
                 for hook in hooks { hook.afterStep(steps) }
@@ -210,6 +223,7 @@ public enum Trainer {
                 if m.squared != nil { record.validationMeanSquaredError = result.meanSquaredError }
             }
             record.seconds = clock() - started
+            if rewiring != nil { record.maskChanges = maskChanges }
             if options.schedule != nil { record.learningRate = Double(optimizer.learningRate) * scale }
             history.append(record)
             // The best epoch so far, by the monitored figure.

@@ -23,6 +23,7 @@ public enum Layers {
             .layerName("tied", \.tied, "use an earlier dense layer's kernel, transposed, with a bias of its own (a tied decoder)"),
             .optionalInteger("hashed", \.hashed, in: 1...1_000_000_000, placeholder: "R",
                              "draw the inputs×units weights from R real ones by a fixed hash (HashedNets)"),
+            .flag("erk", \.erk, erkDoc),
         ], shares: true),
         .family("conv2d", Conv2DSpec(filters: 1, kernel: Window(1, 1), activation: .linear, stride: 1, padding: .valid),
                 summary: "A 2-D convolution: the same filters at every position (parameter sharing).",
@@ -33,6 +34,7 @@ public enum Layers {
             .integer("stride", \.stride, in: 1...64, default: 1, "the step between windows"),
             .choice("padding", \.padding, default: .valid, "`same` keeps the spatial size"),
             .percent("sparse", \.sparsity, sparseDoc),
+            .flag("erk", \.erk, erkDoc),
         ], shares: true),
         .family("local2d", Local2DSpec(filters: 1, kernel: Window(1, 1)),
                 summary: "Locally connected: conv2d's connections with a kernel of its own at every position (no sharing).",
@@ -133,6 +135,8 @@ public enum Layers {
     ]
 
     static let sparseDoc = "a fixed random mask with this share of zero weights"
+    static let erkDoc = "with `sparse P%`: P% over all the model's `erk` layers together, each layer's density by Erdős–Rényi-Kernel "
+        + "(in proportion to the sum of its kernel's dimensions over their product: small layers denser)"
 
     static func activation<S>(_ path: WritableKeyPath<S, ActivationFunction> & Sendable,
                               default value: ActivationFunction) -> Field<S> {

@@ -132,6 +132,18 @@ extension Field {
                   text: Schedules.text, draw: Schedules.draw)
     }
 
+    /// Dynamic sparse training (`rigl every 50`), read and written by
+    /// `Rewirings`. Drawn one time in eight: it needs a model with masks,
+    /// which random models seldom have.
+    static func rewiring(_ name: String, _ path: WritableKeyPath<Spec, Rewiring?> & Sendable, _ doc: String) -> Field {
+        let field = Field.optional(Parameter(name, .rewiring, doc), path,
+                                   read: { a throws(LoomError) in try Rewirings.read(a.items(name), evaluator: a.evaluator) },
+                                   text: Rewirings.text, draw: Rewirings.draw)
+        return Field(parameter: field.parameter, read: field.read, write: field.write,
+                     draw: { spec, random in spec[keyPath: path] = random.below(8) == 0 ? Rewirings.draw(&random) : nil },
+                     holds: field.holds)
+    }
+
     // MARK: text and draws
 
     /// A number as a line writes it: `3`, `0.25`, `1e-05`.

@@ -36,6 +36,7 @@ extension Evaluator {
                 throw LoomError(.value, "`\(layer.signature.keyword)` does not fit here: \(error.message)", at: layer.range)
             }
         }
+        do { try model.spreadSparsityByERK() } catch { throw LoomError(.value, error.message, at: range) }
         try checkMemory(bytes: model.parameterCount * Sequential.bytesPerWeight, what: "model `\(name)`", at: range)
         return model
     }

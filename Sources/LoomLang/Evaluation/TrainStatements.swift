@@ -77,6 +77,13 @@ extension Evaluator {
                         what: "a batch of \(batch)" + (validation == nil ? "" : " and evaluating the validation data"), at: a.range)
         var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: a.monitor,
                                  schedule: a.schedule)
+        if let rewiring = a.rewire {
+            guard SparseWeights.prunable(model.layers).contains(where: { $0.mask != nil }) else {
+                throw LoomError(.value, "`rewire` moves the masks of sparse layers, and `\(model.name)` has none: give a layer "
+                                + "`sparse P%` (or prune the model first)", at: a.range(of: \.rewire))
+            }
+            options.rewiring = rewiring
+        }
         if let patience = a.patience {
             options.earlyStopping = EarlyStopping(patience: patience, restoreBest: a.restore)
         } else if a.restore {
@@ -186,7 +193,7 @@ extension Evaluator {
     /// Per epoch: the loss, then accuracy (class labels) or mean absolute
     /// error (values, reconstructions; after the mean squared error when the
     /// loss is bce), the penalties' share where layers add one, the same on
-    /// the validation data, and the time.
+    /// the validation data, the mask entries rewiring changed, and the time.
     func historyTable(_ history: [EpochRecord], firstEpoch: Int, notes: [String] = []) -> MimeBundle {
         let loss = { (x: Double) in NumberFormat.fixed(x, decimals: 4) }
         var columns: [(name: String, value: (EpochRecord) -> String?)] = [("epoch", { String(firstEpoch + $0.epoch) }),
@@ -198,6 +205,7 @@ extension Evaluator {
                     ("val mse", { $0.validationMeanSquaredError.map(loss) }), ("val mae", { $0.validationMeanAbsoluteError.map(loss) }),
                     ("lr", { $0.learningRate.map { NumberFormat.short($0, significant: 3) } }),
                     ("sparsity", { $0.sparsity.map { NumberFormat.percent($0) } }),
+                    ("rewired", { $0.maskChanges.map(NumberFormat.grouped) }),
                     ("time", { NumberFormat.fixed($0.seconds, decimals: 1) + " s" })]
         // A column shows when some epoch has its figure.
         columns = columns.filter { column in history.contains { column.value($0) != nil } }

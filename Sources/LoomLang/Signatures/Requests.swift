@@ -51,6 +51,7 @@ struct TrainRequest: Sendable {
     var loss = Loss.crossentropy, target: Name?, validate: Name?
     var patience: Int?, monitor = Monitor.loss, restore = false, checkpoint: String?, schedule: LearningRateSchedule?
     var prune: GradualPruneRequest?, keep: Int?
+    var rewire: Rewiring?
 }
 
 /// `prune to P% [from E1] [to E2] [every N] [global]` on `train`: gradual

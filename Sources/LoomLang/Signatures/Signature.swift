@@ -35,6 +35,8 @@ public enum ParameterKind: Sendable, Equatable {
     case pruneSchedule
     /// `epoch E`: an epoch of the model's history (`keep epoch 3`, `rewind M to epoch 3`).
     case epoch
+    /// Dynamic sparse training: `set|rigl [every N] [fraction F]`.
+    case rewiring
 
     /// The choices an enum's cases name, in their order: the parser accepts
     /// exactly the words the evaluator can turn back into a case.
@@ -69,6 +71,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .schedule: return Schedules.placeholder
         case .pruneSchedule: return "to P% [from E1] [to E2] [every N] [global]"
         case .epoch: return "epoch E"
+        case .rewiring: return Rewirings.placeholder
         }
     }
 }

@@ -282,6 +282,23 @@ public struct Parser {
             _ = advance()
             if atLineEnd { throw unexpected(peek, expected: "an epoch after `epoch`") }
             return try parseUnary()
+        case .rewiring:
+            // The method, then `every N` and `fraction F` in any order, each once.
+            let methods = Rewirings.methods
+            guard let word = t.word, methods.contains(word) else {
+                throw LoomError(.syntax, "expected a rewiring: \(methods.joined(separator: " or "))", at: t.range,
+                                suggestion: t.word.flatMap { closest(to: $0, in: methods) })
+            }
+            _ = advance()
+            var items = [Expr(kind: .name([word]), range: t.range)], seen: Set<String> = []
+            while let option = peek.word, Rewirings.options.contains(option), !seen.contains(option) {
+                seen.insert(option)
+                items.append(Expr(kind: .name([option]), range: peek.range))
+                _ = advance()
+                guard !atLineEnd else { throw unexpected(peek, expected: "a number after `\(option)`") }
+                items.append(try parseUnary())
+            }
+            return Expr(kind: .list(items), range: t.range.through(items.last!.range))
         case .columns:
             var pairs: [Expr] = []
             while !atLineEnd && !isSymbol(peek, "}") {
