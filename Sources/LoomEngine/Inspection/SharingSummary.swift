@@ -12,9 +12,23 @@ public struct SharingRow: Sendable, Equatable {
     /// 0 for a block without connections (pooling, flatten).
     public let dense: Int
     public let multiplyAdds: Int
+    /// What a full conv2d between the same shapes would cost, for a block
+    /// that convolves channels in groups; nil otherwise.
+    public var fullConvolution: FullConvolutionCost? = nil
 
     /// unshared ÷ stored; nil for a block that stores nothing.
     public var sharing: Double? { stored > 0 ? Double(unshared) / Double(stored) : nil }
+}
+
+/// A full conv2d's weights and multiply-adds per sample: what grouping the
+/// channels (`groups`, `depthwise`, `separable`) saves is measured against it.
+public struct FullConvolutionCost: Sendable, Equatable {
+    public let parameters: Int
+    public let multiplyAdds: Int
+    public init(parameters: Int, multiplyAdds: Int) {
+        self.parameters = parameters
+        self.multiplyAdds = multiplyAdds
+    }
 }
 
 public struct SharingSummary: Sendable, Equatable {
@@ -38,7 +52,7 @@ extension Sequential {
             // A layer with connections (even on another layer's weights) against a fully connected one.
             rows.append(SharingRow(name: block.name, outputShape: block.outputShape, stored: block.parameterCount,
                                    unshared: unshared, dense: unshared > 0 ? input.reduce(1, *) * outputs + outputs : 0,
-                                   multiplyAdds: block.multiplyAdds))
+                                   multiplyAdds: block.multiplyAdds, fullConvolution: block.main.fullConvolution))
             input = block.outputShape
         }
         let total = SharingRow(name: "total", outputShape: [], stored: rows.reduce(0) { $0 + $1.stored },

@@ -1,4 +1,4 @@
-/// `conv2d FILTERS KERNEL [ACTIVATION] [stride S] [padding valid|same]`.
+/// `conv2d FILTERS KERNEL [ACTIVATION] [stride S] [padding valid|same] [groups G]`.
 public struct Conv2DSpec: LayerSpec, Equatable {
     public var filters: Int
     public var kernel: Window
@@ -7,21 +7,26 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     public var padding: Conv2D.Padding
     /// The share of weights fixed at zero (`sparse P%`), nil for none.
     public var sparsity: Double?
+    /// Input and output channels split into this many groups, each
+    /// convolved on its own (PyTorch's and Keras's `groups`); 1 for a full convolution.
+    public var groups: Int
 
     public init(filters: Int, kernel: Window, activation: ActivationFunction, stride: Int, padding: Conv2D.Padding,
-                sparsity: Double? = nil) {
+                sparsity: Double? = nil, groups: Int = 1) {
         self.filters = filters
         self.kernel = kernel
         self.activation = activation
         self.stride = stride
         self.padding = padding
         self.sparsity = sparsity
+        self.groups = groups
     }
 
     public var blockPrefix: String { "conv" }
 
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
-        guard let channels = input.last, let weights = Shape.count([kernel.height, kernel.width, channels, filters]) else {
+        guard let channels = input.last, let weights = Shape.count([kernel.height, kernel.width, channels / max(1, groups), filters])
+        else {
             throw ShapeError("the layer is too large to build")
         }
         return weights + filters
@@ -29,7 +34,7 @@ public struct Conv2DSpec: LayerSpec, Equatable {
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
         let conv = try Conv2D(name: name, input: input, filters: filters, kernel: kernel, stride: stride, padding: padding,
-                              random: &random)
+                              groups: groups, random: &random)
         if let sparsity { try SparseWeights.fix(conv.weight, sparsity: sparsity, random: &random) }
         return withActivation(conv, activation)
     }
@@ -46,6 +51,12 @@ extension LayerSpec where Self == Conv2DSpec {
 /// filters at every position (parameter sharing). Computed as im2col then one
 /// matrix product for all the samples given (`Affine`): the patches `[batch·Ho·Wo, kh·kw·C]`
 /// times the filters `[kh·kw·C, filters]` give the output in NHWC order.
+///
+/// With `groups` G the input channels and the filters split into G groups
+/// and each group's filters see only its channels (kernel `[kh, kw, C/G,
+/// filters]`, Keras's layout): each patch row holds its groups one after
+/// another (`[G, kh·kw·C/G]`), so a group's patches are a block of columns
+/// and its product one `sgemm` through leading dimensions.
 public final class Conv2D: Layer {
     public let name: String
     public let kind = "conv2d"
@@ -54,6 +65,7 @@ public final class Conv2D: Layer {
     public let kernel: Window
     public let stride: Int
     public let padding: Padding
+    public let groups: Int
     public let weight: Parameter
     public let bias: Parameter
     let padTop: Int
@@ -68,38 +80,38 @@ public final class Conv2D: Layer {
     /// Its filters as images, for `show filters`.
     public var filterImages: FilterImages? { FilterImages(kernel: weight.value) }
 
-    public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding,
+    public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding, groups: Int = 1,
                 random: inout RandomGenerator) throws(ShapeError) {
-        guard input.count == 3 else { throw ShapeError("conv2d needs an input of height×width×channels, not \(Shape.text(input))") }
-        guard filters > 0, kernel.height > 0, kernel.width > 0, stride > 0 else {
-            throw ShapeError("conv2d needs positive filters, kernel and stride")
-        }
+        try ConvolutionGeometry.check(input, layer: "conv2d", kernel: kernel, stride: stride)
+        guard filters > 0 else { throw ShapeError("conv2d needs positive filters") }
         let (h, w, c) = (input[0], input[1], input[2])
-        let (ho, wo, pt, pl): (Int, Int, Int, Int)
-        switch padding {
-        case .valid:
-            guard h >= kernel.height, w >= kernel.width else {
-                throw ShapeError("a \(kernel.height)x\(kernel.width) kernel does not fit a \(h)x\(w) input")
-            }
-            (ho, wo, pt, pl) = ((h - kernel.height) / stride + 1, (w - kernel.width) / stride + 1, 0, 0)
-        case .same:
-            // As Keras: out = ⌈in / stride⌉, padding split with the extra at the end.
-            let oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride
-            let padH = max((oh - 1) * stride + kernel.height - h, 0), padW = max((ow - 1) * stride + kernel.width - w, 0)
-            (ho, wo, pt, pl) = (oh, ow, padH / 2, padW / 2)
-        }
+        try Conv2D.check(groups: groups, channels: c, filters: filters)
+        let geometry = try ConvolutionGeometry(input: h, w, kernel: kernel, stride: stride, padding: padding)
         self.name = name
         inputShape = input
-        outputShape = [ho, wo, filters]
+        outputShape = [geometry.outputHeight, geometry.outputWidth, filters]
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
-        padTop = pt
-        padLeft = pl
-        let k = kernel.height * kernel.width * c
+        self.groups = groups
+        padTop = geometry.padTop
+        padLeft = geometry.padLeft
+        let k = kernel.height * kernel.width * c / groups
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(
-            shape: [kernel.height, kernel.width, c, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters, random: &random))
+            shape: [kernel.height, kernel.width, c / groups, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters,
+            random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
+    }
+
+    /// Throws, naming the counts, unless `groups` divides both the input channels and the filters.
+    static func check(groups: Int, channels: Int, filters: Int) throws(ShapeError) {
+        guard groups > 0 else { throw ShapeError("conv2d needs at least one group") }
+        guard channels % groups == 0 else {
+            throw ShapeError("groups \(groups) must divide the input's \(channels) channels")
+        }
+        guard filters % groups == 0 else {
+            throw ShapeError("groups \(groups) must divide the \(filters) filters")
+        }
     }
 
     private init(replicating other: Conv2D, on parameters: [Parameter]) {
@@ -109,6 +121,7 @@ public final class Conv2D: Layer {
         kernel = other.kernel
         stride = other.stride
         padding = other.padding
+        groups = other.groups
         padTop = other.padTop
         padLeft = other.padLeft
         weight = parameters[0]
@@ -119,15 +132,23 @@ public final class Conv2D: Layer {
 
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [LayerState] { [] }
+    /// One row of the patch matrix: every group's patch.
     var patchSize: Int { kernel.height * kernel.width * inputShape[2] }
+    /// The inputs each filter sees: its group's patch.
+    var groupPatchSize: Int { patchSize / groups }
     var positions: Int { outputShape[0] * outputShape[1] }
-    public var multiplyAdds: Int { positions * patchSize * outputShape[2] }
+    public var multiplyAdds: Int { positions * groupPatchSize * outputShape[2] }
     /// Outputs, and the patches and their gradient.
     public var trainingFloatsPerSample: Int { positions * outputShape[2] * 3 + positions * patchSize * 2 }
     /// A locally connected layer: its own filters and bias at every position.
-    public var unsharedParameters: Int { positions * (patchSize * outputShape[2] + outputShape[2]) }
+    public var unsharedParameters: Int { positions * (groupPatchSize * outputShape[2] + outputShape[2]) }
+    /// A grouped convolution against the full one between the same shapes.
+    public var fullConvolution: FullConvolutionCost? {
+        groups == 1 ? nil : FullConvolutionCost(parameters: patchSize * outputShape[2] + outputShape[2],
+                                                multiplyAdds: positions * patchSize * outputShape[2])
+    }
 
-    var affine: Affine { Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2]) }
+    var affine: Affine { Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2], groups: groups) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let n = x.batch
@@ -169,10 +190,10 @@ public final class Conv2D: Layer {
 
     /// Walks every (sample, output position, kernel row) that lands inside the
     /// input, as runs: in NHWC a kernel row's taps that fall inside the image
-    /// are one contiguous run of `count` floats. `body(patch index, input
-    /// index, count)`.
+    /// are one contiguous run of `taps · C` floats. `body(patch row start,
+    /// first tap (ky·kw + kx), input index, taps)`.
     @inline(__always)
-    func forEachRun(samples: Range<Int>, _ body: (Int, Int, Int) -> Void) {
+    func forEachRun(samples: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
         let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
         let (ho, wo) = (outputShape[0], outputShape[1])
         let (kh, kw, patch) = (kernel.height, kernel.width, patchSize)
@@ -185,11 +206,11 @@ public final class Conv2D: Layer {
                     let iy = oy &* stride &+ ky &- padTop
                     if iy < 0 || iy >= h { continue }
                     let inputRow = (s &* h &+ iy) &* w
-                    var x0 = -padLeft, patchAt = rowStart &* patch &+ ky &* kw &* c
+                    var x0 = -padLeft, patchAt = rowStart &* patch
                     for _ in 0..<wo {
                         let first = max(0, -x0), last = min(kw, w &- x0)  // taps [first, last) are inside
                         if first < last {
-                            body(patchAt &+ first &* c, (inputRow &+ x0 &+ first) &* c, (last &- first) &* c)
+                            body(patchAt, ky &* kw &+ first, (inputRow &+ x0 &+ first) &* c, last &- first)
                         }
                         x0 = x0 &+ stride
                         patchAt = patchAt &+ patch
@@ -202,7 +223,7 @@ public final class Conv2D: Layer {
     func im2col(_ x: UnsafeBufferPointer<Float>, _ cols: UnsafeMutableBufferPointer<Float>, batch n: Int) {
         let src = x.baseAddress!, dst = cols.baseAddress!
         Parallel.chunks(n) { samples in
-            forEachRun(samples: samples) { p, i, count in Vector.copy(src + i, into: dst + p, count: count) }
+            forEachGroupRun(samples: samples) { p, i, count in Vector.copy(src + i, into: dst + p, count: count) }
         }
     }
 
@@ -210,7 +231,26 @@ public final class Conv2D: Layer {
         let src = cols.baseAddress!, dst = dx.baseAddress!
         // Each sample's patches land only in that sample's input: chunks by sample never collide.
         Parallel.chunks(n) { samples in
-            forEachRun(samples: samples) { p, i, count in Vector.add(src + p, into: dst + i, count: count) }
+            forEachGroupRun(samples: samples) { p, i, count in Vector.add(src + p, into: dst + i, count: count) }
+        }
+    }
+
+    /// `forEachRun` as (patch index, input index, count) runs of the patch
+    /// layout: whole runs of taps for one group; for G groups, each tap's
+    /// C/G channels of each group, to that group's part of the patch row.
+    @inline(__always)
+    func forEachGroupRun(samples: Range<Int>, _ body: (Int, Int, Int) -> Void) {
+        let c = inputShape[2]
+        guard groups > 1 else {
+            return forEachRun(samples: samples) { row, tap, i, taps in body(row &+ tap &* c, i, taps &* c) }
+        }
+        let (channels, part) = (c / groups, groupPatchSize)
+        forEachRun(samples: samples) { row, tap, i, taps in
+            for t in 0..<taps {
+                for g in 0..<groups {
+                    body(row &+ g &* part &+ (tap &+ t) &* channels, i &+ t &* c &+ g &* channels, channels)
+                }
+            }
         }
     }
 }
