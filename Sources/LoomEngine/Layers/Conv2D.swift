@@ -56,7 +56,8 @@ extension LayerSpec where Self == Conv2DSpec {
 /// and each group's filters see only its channels (kernel `[kh, kw, C/G,
 /// filters]`, Keras's layout): each patch row holds its groups one after
 /// another (`[G, kh·kw·C/G]`), so a group's patches are a block of columns
-/// and its product one `sgemm` through leading dimensions.
+/// and its product one `sgemm` through leading dimensions. Groups of fewer
+/// than 32 filters skip im2col and `sgemm` for direct loops (`GroupedKernel`).
 public final class Conv2D: Layer {
     public let name: String
     public let kind = "conv2d"
@@ -70,10 +71,14 @@ public final class Conv2D: Layer {
     public let bias: Parameter
     let padTop: Int
     let padLeft: Int
+    /// The direct loops, for small groups; nil when im2col and `sgemm` pay.
+    let direct: GroupedKernel?
     /// The last training batch's patches, and their gradient: reused from
     /// batch to batch while the batch size holds.
     private var columns: [Float] = []
     private var columnGradient: [Float] = []
+    /// The last training batch's input, for the direct loops' backward.
+    private var input = Tensor(zeros: [0])
 
     public enum Padding: String, Sendable, CaseIterable { case valid, same }
 
@@ -96,6 +101,8 @@ public final class Conv2D: Layer {
         self.groups = groups
         padTop = geometry.padTop
         padLeft = geometry.padLeft
+        direct = GroupedKernel.pays(groups: groups, filters: filters)
+            ? GroupedKernel(geometry: geometry, channels: c, filters: filters, groups: groups) : nil
         let k = kernel.height * kernel.width * c / groups
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(
             shape: [kernel.height, kernel.width, c / groups, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters,
@@ -124,6 +131,7 @@ public final class Conv2D: Layer {
         groups = other.groups
         padTop = other.padTop
         padLeft = other.padLeft
+        direct = other.direct
         weight = parameters[0]
         bias = parameters[1]
     }
@@ -138,8 +146,10 @@ public final class Conv2D: Layer {
     var groupPatchSize: Int { patchSize / groups }
     var positions: Int { outputShape[0] * outputShape[1] }
     public var multiplyAdds: Int { positions * groupPatchSize * outputShape[2] }
-    /// Outputs, and the patches and their gradient.
-    public var trainingFloatsPerSample: Int { positions * outputShape[2] * 3 + positions * patchSize * 2 }
+    /// Outputs, and the patches and their gradient (the input kept, for the direct loops).
+    public var trainingFloatsPerSample: Int {
+        positions * outputShape[2] * 3 + (direct == nil ? positions * patchSize * 2 : inputShape.reduce(1, *))
+    }
     /// A locally connected layer: its own filters and bias at every position.
     public var unsharedParameters: Int { positions * (groupPatchSize * outputShape[2] + outputShape[2]) }
     /// A grouped convolution against the full one between the same shapes.
@@ -152,6 +162,10 @@ public final class Conv2D: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let n = x.batch
+        if let direct {
+            if training { input = x }
+            return Tensor(shape: [n] + outputShape) { direct.forward(x, weight: weight, bias: bias, into: $0.baseAddress!) }
+        }
         // Taps outside a `same` image stay zero: im2col writes only the taps
         // inside, and nothing else writes the patches.
         var cols = Scratch.take(&columns, count: n * positions * patchSize, reuse: training)
@@ -166,6 +180,7 @@ public final class Conv2D: Layer {
     }
 
     public func addParameterGradients(_ dy: Tensor) {
+        if let direct { return _ = directGradients(dy, direct, wantsInput: false) }
         dy.storage.withUnsafeBufferPointer { g in
             columns.withUnsafeBufferPointer { c in
                 affine.addParameterGradients(x: c.baseAddress!, dy: g, rows: dy.batch * positions)
@@ -174,6 +189,7 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
+        if let direct { return directGradients(dy, direct, wantsInput: true)! }
         addParameterGradients(dy)
         let n = dy.batch, rows = n * positions
         var patchGradient = Scratch.take(&columnGradient, count: rows * patchSize, reuse: true)
@@ -186,6 +202,14 @@ public final class Conv2D: Layer {
         }
         columnGradient = patchGradient
         return dx
+    }
+
+    /// The bias's and kernel's gradients by the direct loops, and the input's when `wantsInput`.
+    private func directGradients(_ dy: Tensor, _ direct: GroupedKernel, wantsInput: Bool) -> Tensor? {
+        dy.storage.withUnsafeBufferPointer { g in
+            GEMM.addRows(g, rows: dy.batch * positions, into: &bias.gradient.storage)
+            return direct.backward(g.baseAddress!, input: input, weight: weight, wantsInput: wantsInput)
+        }
     }
 
     /// Walks every (sample, output position, kernel row) that lands inside the

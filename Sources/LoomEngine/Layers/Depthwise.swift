@@ -104,7 +104,8 @@ public final class DepthwiseConv2D: Layer {
 
     private func gradients(_ dy: Tensor, wantsInput: Bool) -> [Float]? {
         dy.storage.withUnsafeBufferPointer {
-            pass.backward($0.baseAddress!, input: convolved, weight: weight, bias: bias, batch: dy.batch, wantsInput: wantsInput)
+            GEMM.addRows($0, rows: dy.batch * pass.positions, into: &bias.gradient.storage)
+            return pass.backward($0.baseAddress!, input: convolved, weight: weight, batch: dy.batch, wantsInput: wantsInput)
         }
     }
 }

@@ -135,7 +135,7 @@ public final class SeparableConv2D: Layer {
             middleGradient.withUnsafeMutableBufferPointer { affine.inputGradient(g.baseAddress!, rows: rows, into: $0.baseAddress!) }
         }
         return middleGradient.withUnsafeBufferPointer {
-            pass.backward($0.baseAddress!, input: convolved, weight: depthwise, bias: nil, batch: dy.batch, wantsInput: wantsInput)
+            pass.backward($0.baseAddress!, input: convolved, weight: depthwise, batch: dy.batch, wantsInput: wantsInput)
         }
     }
 }

@@ -20,6 +20,8 @@ tensors = {"input": x}
 cases = {
     "groups3": keras.layers.Conv2D(6, (3, 3), groups=3),
     "groups2_stride2_same": keras.layers.Conv2D(4, (3, 2), strides=2, padding="same", groups=2),
+    # 32 filters a group: Loom's per-group sgemm rather than its direct loops.
+    "groups2_wide": keras.layers.Conv2D(64, (3, 3), padding="same", groups=2),
     "depthwise": keras.layers.DepthwiseConv2D((3, 3), padding="same"),
     "depthwise_m2_stride2": keras.layers.DepthwiseConv2D((2, 3), strides=2, depth_multiplier=2),
     "separable": keras.layers.SeparableConv2D(5, (3, 3), padding="same"),
