@@ -76,12 +76,7 @@ struct GroupedKernel {
                                 for kx in columns.first..<columns.last {
                                     let inputAt: Int = ((rows.origin &+ ky) &* width &+ columns.origin &+ kx) &* channels &+ g &* cg
                                     let weightAt: Int = (ky &* kw &+ kx) &* cg &* f &+ first
-                                    var (input, w) = (image + inputAt, weight + weightAt)
-                                    for _ in 0..<cg {
-                                        sum += Lanes(repeating: input.pointee) * Vector.load(w, lanes: lanes)
-                                        input += 1
-                                        w += f
-                                    }
+                                    sum += Self.dot(image + inputAt, weight + weightAt, step: f, count: cg, lanes: lanes)
                                 }
                             }
                             Vector.store(sum, y + first, lanes: lanes)
@@ -104,28 +99,53 @@ struct GroupedKernel {
                 let columns = geometry.columnsReached(byTap: kx)
                 if rows.isEmpty || columns.isEmpty { continue }
                 for group in 0..<groups {
-                    for c in 0..<cg {
+                    var c = 0
+                    while c < cg {
+                        let block = cg &- c >= 4 ? 4 : 1
                         var f0 = 0
                         while f0 < fg {
                             let lanes = min(8, fg &- f0), first: Int = group &* fg &+ f0
                             let offset: Int = ((ky &* kernel.width &+ kx) &* cg &+ c) &* f &+ first
                             let at = dw + offset
-                            var sum = Vector.load(at, lanes: lanes)
+                            // Four channels' sums side by side: four chains of additions, one load of dy.
+                            var sums = (Vector.load(at, lanes: lanes), Lanes(), Lanes(), Lanes())
+                            if block == 4 {
+                                (sums.1, sums.2, sums.3) = (Vector.load(at + f, lanes: lanes), Vector.load(at + 2 &* f, lanes: lanes),
+                                                            Vector.load(at + 3 &* f, lanes: lanes))
+                            }
                             for oy in rows {
                                 let iy: Int = oy &* stride &+ ky &- geometry.padTop
                                 let ix: Int = columns.lowerBound &* stride &+ kx &- geometry.padLeft
                                 let gradientAt: Int = (oy &* wo &+ columns.lowerBound) &* f &+ first
                                 let inputAt: Int = (iy &* geometry.inputWidth &+ ix) &* channels &+ group &* cg &+ c
                                 var (gradient, input) = (g + gradientAt, image + inputAt)
-                                for _ in columns {
-                                    sum += Lanes(repeating: input.pointee) * Vector.load(gradient, lanes: lanes)
-                                    gradient += f
-                                    input += stride &* channels
+                                if block == 4 {
+                                    for _ in columns {
+                                        let dy = Vector.load(gradient, lanes: lanes)
+                                        sums.0 += Lanes(repeating: input[0]) * dy
+                                        sums.1 += Lanes(repeating: input[1]) * dy
+                                        sums.2 += Lanes(repeating: input[2]) * dy
+                                        sums.3 += Lanes(repeating: input[3]) * dy
+                                        gradient += f
+                                        input += stride &* channels
+                                    }
+                                } else {
+                                    for _ in columns {
+                                        sums.0 += Lanes(repeating: input.pointee) * Vector.load(gradient, lanes: lanes)
+                                        gradient += f
+                                        input += stride &* channels
+                                    }
                                 }
                             }
-                            Vector.store(sum, at, lanes: lanes)
+                            Vector.store(sums.0, at, lanes: lanes)
+                            if block == 4 {
+                                Vector.store(sums.1, at + f, lanes: lanes)
+                                Vector.store(sums.2, at + 2 &* f, lanes: lanes)
+                                Vector.store(sums.3, at + 3 &* f, lanes: lanes)
+                            }
                             f0 &+= 8
                         }
+                        c &+= block
                     }
                 }
             }
@@ -165,13 +185,7 @@ struct GroupedKernel {
                             for kx in columns.first..<columns.last {
                                 let inputAt: Int = ((rows.origin &+ ky) &* width &+ columns.origin &+ kx) &* channels &+ group &* cg &+ c0
                                 let weightAt: Int = (((ky &* kw &+ kx) &* groups &+ group) &* fg) &* cg &+ c0
-                                var (gradient, w) = (g + group &* fg, transposed + weightAt)
-                                var sum = Lanes()
-                                for _ in 0..<fg {
-                                    sum += Lanes(repeating: gradient.pointee) * Vector.load(w, lanes: lanes)
-                                    gradient += 1
-                                    w += cg
-                                }
+                                let sum = Self.dot(g + group &* fg, transposed + weightAt, step: cg, count: fg, lanes: lanes)
                                 let to = dx + inputAt
                                 Vector.store(Vector.load(to, lanes: lanes) + sum, to, lanes: lanes)
                             }
@@ -182,5 +196,28 @@ struct GroupedKernel {
                 g += f
             }
         }
+    }
+
+    /// Σᵢ scalars[i] · vectors[i·step] (`lanes` of each), in four sums
+    /// side by side (four chains of additions, not one), added at the end.
+    @inline(__always)
+    private static func dot(_ scalars: UnsafePointer<Float>, _ vectors: UnsafePointer<Float>, step: Int, count: Int,
+                            lanes: Int) -> Lanes {
+        var sums = (Lanes(), Lanes(), Lanes(), Lanes())
+        var (i, v) = (0, vectors)
+        while i &+ 4 <= count {
+            sums.0 += Lanes(repeating: scalars[i]) * Vector.load(v, lanes: lanes)
+            sums.1 += Lanes(repeating: scalars[i &+ 1]) * Vector.load(v + step, lanes: lanes)
+            sums.2 += Lanes(repeating: scalars[i &+ 2]) * Vector.load(v + 2 &* step, lanes: lanes)
+            sums.3 += Lanes(repeating: scalars[i &+ 3]) * Vector.load(v + 3 &* step, lanes: lanes)
+            i &+= 4
+            v += 4 &* step
+        }
+        while i < count {
+            sums.0 += Lanes(repeating: scalars[i]) * Vector.load(v, lanes: lanes)
+            i &+= 1
+            v += step
+        }
+        return (sums.0 + sums.1) + (sums.2 + sums.3)
     }
 }
