@@ -71,15 +71,15 @@ struct GroupedKernel {
                         var f0 = 0
                         while f0 < fg {
                             let lanes = min(8, fg &- f0), first: Int = g &* fg &+ f0
-                            var sum = Vector.load(bias + first, lanes: lanes)
+                            var sums: Sums = (Vector.load(bias + first, lanes: lanes), Lanes(), Lanes(), Lanes())
                             for ky in rows.first..<rows.last {
                                 for kx in columns.first..<columns.last {
                                     let inputAt: Int = ((rows.origin &+ ky) &* width &+ columns.origin &+ kx) &* channels &+ g &* cg
                                     let weightAt: Int = (ky &* kw &+ kx) &* cg &* f &+ first
-                                    sum += Self.dot(image + inputAt, weight + weightAt, step: f, count: cg, lanes: lanes)
+                                    Self.accumulate(&sums, image + inputAt, weight + weightAt, step: f, count: cg, lanes: lanes)
                                 }
                             }
-                            Vector.store(sum, y + first, lanes: lanes)
+                            Vector.store((sums.0 + sums.1) + (sums.2 + sums.3), y + first, lanes: lanes)
                             f0 &+= 8
                         }
                     }
@@ -185,7 +185,9 @@ struct GroupedKernel {
                             for kx in columns.first..<columns.last {
                                 let inputAt: Int = ((rows.origin &+ ky) &* width &+ columns.origin &+ kx) &* channels &+ group &* cg &+ c0
                                 let weightAt: Int = (((ky &* kw &+ kx) &* groups &+ group) &* fg) &* cg &+ c0
-                                let sum = Self.dot(g + group &* fg, transposed + weightAt, step: cg, count: fg, lanes: lanes)
+                                var sums: Sums = (Lanes(), Lanes(), Lanes(), Lanes())
+                                Self.accumulate(&sums, g + group &* fg, transposed + weightAt, step: cg, count: fg, lanes: lanes)
+                                let sum = (sums.0 + sums.1) + (sums.2 + sums.3)
                                 let to = dx + inputAt
                                 Vector.store(Vector.load(to, lanes: lanes) + sum, to, lanes: lanes)
                             }
@@ -198,26 +200,38 @@ struct GroupedKernel {
         }
     }
 
-    /// Σᵢ scalars[i] · vectors[i·step] (`lanes` of each), in four sums
-    /// side by side (four chains of additions, not one), added at the end.
+    /// Four sums side by side: four chains of additions, not one.
+    typealias Sums = (Lanes, Lanes, Lanes, Lanes)
+
+    /// sums.k += scalars[i] · vectors[i·step] (`lanes` of each) for the i < count
+    /// with i mod 4 = k (the last few into sums.0); whole vectors load
+    /// without the short vector's lane-by-lane path.
     @inline(__always)
-    private static func dot(_ scalars: UnsafePointer<Float>, _ vectors: UnsafePointer<Float>, step: Int, count: Int,
-                            lanes: Int) -> Lanes {
-        var sums = (Lanes(), Lanes(), Lanes(), Lanes())
+    private static func accumulate(_ sums: inout Sums, _ scalars: UnsafePointer<Float>, _ vectors: UnsafePointer<Float>, step: Int,
+                                   count: Int, lanes: Int) {
+        if lanes == 8 {
+            accumulate(&sums, scalars, vectors, step: step, count: count) { Vector.load($0) }
+        } else {
+            accumulate(&sums, scalars, vectors, step: step, count: count) { Vector.load($0, lanes: lanes) }
+        }
+    }
+
+    @inline(__always)
+    private static func accumulate(_ sums: inout Sums, _ scalars: UnsafePointer<Float>, _ vectors: UnsafePointer<Float>, step: Int,
+                                   count: Int, load: (UnsafePointer<Float>) -> Lanes) {
         var (i, v) = (0, vectors)
         while i &+ 4 <= count {
-            sums.0 += Lanes(repeating: scalars[i]) * Vector.load(v, lanes: lanes)
-            sums.1 += Lanes(repeating: scalars[i &+ 1]) * Vector.load(v + step, lanes: lanes)
-            sums.2 += Lanes(repeating: scalars[i &+ 2]) * Vector.load(v + 2 &* step, lanes: lanes)
-            sums.3 += Lanes(repeating: scalars[i &+ 3]) * Vector.load(v + 3 &* step, lanes: lanes)
+            sums.0 += Lanes(repeating: scalars[i]) * load(v)
+            sums.1 += Lanes(repeating: scalars[i &+ 1]) * load(v + step)
+            sums.2 += Lanes(repeating: scalars[i &+ 2]) * load(v + 2 &* step)
+            sums.3 += Lanes(repeating: scalars[i &+ 3]) * load(v + 3 &* step)
             i &+= 4
             v += 4 &* step
         }
         while i < count {
-            sums.0 += Lanes(repeating: scalars[i]) * Vector.load(v, lanes: lanes)
+            sums.0 += Lanes(repeating: scalars[i]) * load(v)
             i &+= 1
             v += step
         }
-        return (sums.0 + sums.1) + (sums.2 + sums.3)
     }
 }
