@@ -27,7 +27,7 @@ import machine
 ROOT = Path(__file__).resolve().parents[1]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 BENCH_PY = os.environ.get("BENCH_PY") or str(ROOT / ".venv-bench" / "bin" / "python")
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", "4096"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "8192"))  # Loom reports epoch times to 0.1 s: >1 s epochs
 EPOCHS = int(os.environ.get("BENCH_EPOCHS", "4"))  # the first is warm-up; the median of the rest is timed
 SIZE, CHANNELS = 16, 64
 

@@ -108,20 +108,26 @@ struct DepthwiseKernel {
                 let rows = geometry.rowTaps(oy)
                 for ox in 0..<geometry.outputWidth {
                     let columns = geometry.columnTaps(ox)
-                    var c = 0
-                    while c < d {
-                        let lanes = min(8, d &- c)
-                        var sum = bias.map { Vector.load($0 + c, lanes: lanes) } ?? Lanes()
+                    /// The taps' sum for channels c…, whole vectors loading without the short vector's lane-by-lane path.
+                    @inline(__always)
+                    func sum(_ c: Int, _ load: (UnsafePointer<Float>) -> Lanes) -> Lanes {
+                        var sum = bias.map { load($0 + c) } ?? Lanes()
                         for ky in rows.first..<rows.last {
                             let inputOffset: Int = ((rows.origin &+ ky) &* width &+ columns.origin) &* d &+ c
                             let weightOffset: Int = ky &* kw &* d &+ c
                             let (inputRow, weightRow) = (image + inputOffset, weight + weightOffset)
-                            for kx in columns.first..<columns.last {
-                                sum += Vector.load(inputRow + kx &* d, lanes: lanes) * Vector.load(weightRow + kx &* d, lanes: lanes)
-                            }
+                            for kx in columns.first..<columns.last { sum += load(inputRow + kx &* d) * load(weightRow + kx &* d) }
                         }
-                        Vector.store(sum, y + c, lanes: lanes)
+                        return sum
+                    }
+                    var c = 0
+                    while c &+ 8 <= d {
+                        Vector.store(sum(c) { Vector.load($0) }, y + c)
                         c &+= 8
+                    }
+                    if c < d {
+                        let lanes = d &- c
+                        Vector.store(sum(c) { Vector.load($0, lanes: lanes) }, y + c, lanes: lanes)
                     }
                     y += d
                 }
