@@ -204,32 +204,24 @@ struct GroupedKernel {
     typealias Sums = (Lanes, Lanes, Lanes, Lanes)
 
     /// sums.k += scalars[i] · vectors[i·step] (`lanes` of each) for the i < count
-    /// with i mod 4 = k (the last few into sums.0); whole vectors load
-    /// without the short vector's lane-by-lane path.
+    /// with i mod 4 = k (the last few into sums.0). Whole vectors have a
+    /// loop of their own, without the short vector's lane-by-lane path.
     @inline(__always)
     private static func accumulate(_ sums: inout Sums, _ scalars: UnsafePointer<Float>, _ vectors: UnsafePointer<Float>, step: Int,
                                    count: Int, lanes: Int) {
-        if lanes == 8 {
-            accumulate(&sums, scalars, vectors, step: step, count: count) { Vector.load($0) }
-        } else {
-            accumulate(&sums, scalars, vectors, step: step, count: count) { Vector.load($0, lanes: lanes) }
-        }
-    }
-
-    @inline(__always)
-    private static func accumulate(_ sums: inout Sums, _ scalars: UnsafePointer<Float>, _ vectors: UnsafePointer<Float>, step: Int,
-                                   count: Int, load: (UnsafePointer<Float>) -> Lanes) {
         var (i, v) = (0, vectors)
-        while i &+ 4 <= count {
-            sums.0 += Lanes(repeating: scalars[i]) * load(v)
-            sums.1 += Lanes(repeating: scalars[i &+ 1]) * load(v + step)
-            sums.2 += Lanes(repeating: scalars[i &+ 2]) * load(v + 2 &* step)
-            sums.3 += Lanes(repeating: scalars[i &+ 3]) * load(v + 3 &* step)
-            i &+= 4
-            v += 4 &* step
+        if lanes == 8 {
+            while i &+ 4 <= count {
+                sums.0 += Lanes(repeating: scalars[i]) * Vector.load(v)
+                sums.1 += Lanes(repeating: scalars[i &+ 1]) * Vector.load(v + step)
+                sums.2 += Lanes(repeating: scalars[i &+ 2]) * Vector.load(v + 2 &* step)
+                sums.3 += Lanes(repeating: scalars[i &+ 3]) * Vector.load(v + 3 &* step)
+                i &+= 4
+                v += 4 &* step
+            }
         }
         while i < count {
-            sums.0 += Lanes(repeating: scalars[i]) * load(v)
+            sums.0 += Lanes(repeating: scalars[i]) * Vector.load(v, lanes: lanes)
             i &+= 1
             v += step
         }
