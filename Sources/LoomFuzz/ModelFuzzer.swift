@@ -140,6 +140,9 @@ extension Fuzzer {
             lines += ["prune m 50% units", "compact m", "summary m", "evaluate m on g.test"]
         }
         if body.contains(where: { $0.hasPrefix("conv2d") }) { lines.append("show filters m.conv1") }
+        for family in ["depthwise", "separable"] where body.contains(where: { $0.hasPrefix(family) }) {
+            lines += ["show filters m.\(family)1", "show weights m.\(family)1"]
+        }
         lines.append("show histogram m.dense1")
         return lines.joined(separator: "\n")
     }

@@ -21,6 +21,10 @@ public protocol ReportFacts {
     /// What its sharing is beyond the counts (an unshared twin, hashed
     /// weights), for the note under `summary`; nil for most layers.
     var sharingForm: SharingForm? { get }
+    /// What a full conv2d between the same shapes would cost, for a layer
+    /// that convolves channels in groups (grouped, depthwise, separable);
+    /// nil for every other layer.
+    var fullConvolution: FullConvolutionCost? { get }
 }
 
 /// A matrix a report draws, with its title: weights as a heatmap, or a
@@ -44,22 +48,33 @@ public struct ReportGrid: Sendable, Equatable {
     }
 }
 
+extension ReportGrid {
+    /// A weight as `rows` rows, titled for `layer` (and `label`, for a
+    /// layer with several kernels), then, where it is pruned or sparse, its
+    /// mask: the weights that train.
+    public static func grids(of weight: Parameter, layer: String, label: String = "weights", rows: Int) -> [ReportGrid] {
+        let columns = weight.value.count / rows
+        let weights = ReportGrid(title: "\(layer) \(label), \(Shape.text(weight.value.shape))", rows: rows, columns: columns,
+                                 values: weight.value.storage.map(Double.init))
+        guard let mask = weight.mask else { return [weights] }
+        let what = label == "weights" ? "the weights" : "the \(label)"
+        return [weights, ReportGrid(title: "\(layer)'s mask: \(what) that train", kind: .pattern, rows: rows, columns: columns,
+                                    values: mask.map(Double.init))]
+    }
+}
+
 extension Layer {
     /// The first parameter (the kernel) as rows × its last dimension (a
     /// convolution's kernel: a row per kh·kw·C, a column per filter), then,
     /// where it is pruned or sparse, its mask: the weights that train.
     public var weightGrids: [ReportGrid] {
         guard let kernel = parameters.first else { return [] }
-        let columns = kernel.value.shape.last!, rows = kernel.value.count / columns
-        let weights = ReportGrid(title: "\(name) weights, \(Shape.text(kernel.value.shape))", rows: rows, columns: columns,
-                                 values: kernel.value.storage.map(Double.init))
-        guard let mask = kernel.mask else { return [weights] }
-        return [weights, ReportGrid(title: "\(name)'s mask: the weights that train", kind: .pattern, rows: rows, columns: columns,
-                                    values: mask.map(Double.init))]
+        return ReportGrid.grids(of: kernel, layer: name, rows: kernel.value.count / kernel.value.shape.last!)
     }
     public var filterImages: FilterImages? { nil }
     public var dutyCycleSummary: DutyCycleSummary? { nil }
     public func trace(_ x: Tensor) -> RecurrentTrace? { nil }
     public var unrollsOverSteps: Bool { false }
     public var sharingForm: SharingForm? { nil }
+    public var fullConvolution: FullConvolutionCost? { nil }
 }

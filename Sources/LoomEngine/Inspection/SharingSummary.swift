@@ -25,6 +25,9 @@ public struct SharingRow: Sendable, Equatable {
 
     /// What the block's sharing is beyond these counts (see `SharingForm`).
     public var form: SharingForm? = nil
+    /// What a full conv2d between the same shapes would cost, for a block
+    /// that convolves channels in groups; nil otherwise.
+    public var fullConvolution: FullConvolutionCost? = nil
 
     /// unshared ÷ stored; nil for a block that stores nothing.
     public var sharing: Double? { stored > 0 ? Double(unshared) / Double(stored) : nil }
@@ -38,6 +41,17 @@ public enum SharingForm: Sendable, Equatable {
     case unsharedTwin(convolution: Int, positions: Int)
     /// HashedNets: a `virtual` weight matrix drawn from `real` weights.
     case hashed(virtual: Int, real: Int)
+}
+
+/// A full conv2d's weights and multiply-adds per sample: what grouping the
+/// channels (`groups`, `depthwise`, `separable`) saves is measured against it.
+public struct FullConvolutionCost: Sendable, Equatable {
+    public let parameters: Int
+    public let multiplyAdds: Int
+    public init(parameters: Int, multiplyAdds: Int) {
+        self.parameters = parameters
+        self.multiplyAdds = multiplyAdds
+    }
 }
 
 public struct SharingSummary: Sendable, Equatable {
@@ -62,7 +76,8 @@ extension Sequential {
             rows.append(SharingRow(name: block.name, outputShape: block.outputShape, stored: block.parameterCount,
                                    unshared: unshared, dense: unshared > 0 ? input.reduce(1, *) * outputs + outputs : 0,
                                    multiplyAdds: block.multiplyAdds, borrows: block.borrowing,
-                                   form: block.main.sharingForm))
+                                   form: block.main.sharingForm,
+                                   fullConvolution: block.main.fullConvolution))
             input = block.outputShape
         }
         let total = SharingRow(name: "total", outputShape: [], stored: rows.reduce(0) { $0 + $1.stored },

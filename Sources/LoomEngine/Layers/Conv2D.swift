@@ -1,4 +1,4 @@
-/// `conv2d FILTERS KERNEL [ACTIVATION] [stride S] [padding valid|same]`.
+/// `conv2d FILTERS KERNEL [ACTIVATION] [stride S] [padding valid|same] [groups G]`.
 public struct Conv2DSpec: LayerSpec, Equatable {
     public var filters: Int
     public var kernel: Window
@@ -7,11 +7,14 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     public var padding: Conv2D.Padding
     /// The share of weights fixed at zero (`sparse P%`), nil for none.
     public var sparsity: Double?
+    /// Input and output channels split into this many groups, each
+    /// convolved on its own (PyTorch's and Keras's `groups`); 1 for a full convolution.
+    public var groups: Int
     /// Whether `sparsity` is spread over the model's `erk` layers (see `Sequential.spreadSparsityByERK`).
     public var erk: Bool
 
     public init(filters: Int, kernel: Window, activation: ActivationFunction, stride: Int, padding: Conv2D.Padding,
-                sparsity: Double? = nil, erk: Bool = false) {
+                sparsity: Double? = nil, groups: Int = 1, erk: Bool = false) {
         self.erk = erk
         self.filters = filters
         self.kernel = kernel
@@ -19,12 +22,14 @@ public struct Conv2DSpec: LayerSpec, Equatable {
         self.stride = stride
         self.padding = padding
         self.sparsity = sparsity
+        self.groups = groups
     }
 
     public var blockPrefix: String { "conv" }
 
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
-        guard let channels = input.last, let weights = Shape.count([kernel.height, kernel.width, channels, filters]) else {
+        guard let channels = input.last, let weights = Shape.count([kernel.height, kernel.width, channels / max(1, groups), filters])
+        else {
             throw ShapeError("the layer is too large to build")
         }
         return weights + filters
@@ -33,7 +38,7 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
         if erk && sparsity == nil { throw ShapeError(SparseWeights.erkNeedsSparsity) }
         let conv = try Conv2D(name: name, input: input, filters: filters, kernel: kernel, stride: stride, padding: padding,
-                              random: &random)
+                              groups: groups, random: &random)
         if let sparsity, !erk { try SparseWeights.fix(conv.weight, sparsity: sparsity, random: &random) }
         return withActivation(conv, activation)
     }
@@ -50,6 +55,13 @@ extension LayerSpec where Self == Conv2DSpec {
 /// filters at every position (parameter sharing). Computed as im2col then one
 /// matrix product for all the samples given (`Affine`): the patches `[batch·Ho·Wo, kh·kw·C]`
 /// times the filters `[kh·kw·C, filters]` give the output in NHWC order.
+///
+/// With `groups` G the input channels and the filters split into G groups
+/// and each group's filters see only its channels (kernel `[kh, kw, C/G,
+/// filters]`, Keras's layout): each patch row holds its groups one after
+/// another (`[G, kh·kw·C/G]`), so a group's patches are a block of columns
+/// and its product one `sgemm` through leading dimensions. Groups of fewer
+/// than 32 filters skip im2col and `sgemm` for direct loops (`GroupedKernel`).
 public final class Conv2D: Layer {
     public let name: String
     public let kind = "conv2d"
@@ -58,35 +70,59 @@ public final class Conv2D: Layer {
     public let kernel: Window
     public let stride: Int
     public let padding: Padding
+    public let groups: Int
     public let weight: Parameter
     public let bias: Parameter
-    /// Where the kernel lands at each output position.
-    let grid: PatchGrid
+    let padTop: Int
+    let padLeft: Int
+    /// The direct loops, for small groups; nil when im2col and `sgemm` pay.
+    let direct: GroupedKernel?
     /// The last training batch's patches, and their gradient: reused from
     /// batch to batch while the batch size holds.
     private var columns: [Float] = []
     private var columnGradient: [Float] = []
+    /// The last training batch's input, for the direct loops' backward.
+    private var input = Tensor(zeros: [0])
 
     public enum Padding: String, Sendable, CaseIterable { case valid, same }
 
     /// Its filters as images, for `show filters`.
     public var filterImages: FilterImages? { FilterImages(kernel: weight.value) }
 
-    public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding,
+    public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding, groups: Int = 1,
                 random: inout RandomGenerator) throws(ShapeError) {
-        grid = try PatchGrid(layer: "conv2d", input: input, kernel: kernel, stride: stride, padding: padding)
+        try ConvolutionGeometry.check(input, layer: "conv2d", kernel: kernel, stride: stride)
         guard filters > 0 else { throw ShapeError("conv2d needs positive filters") }
-        let c = input[2]
+        let (h, w, c) = (input[0], input[1], input[2])
+        try Conv2D.check(groups: groups, channels: c, filters: filters)
+        let geometry = try ConvolutionGeometry(input: h, w, kernel: kernel, stride: stride, padding: padding)
         self.name = name
         inputShape = input
-        outputShape = [grid.outputHeight, grid.outputWidth, filters]
+        outputShape = [geometry.outputHeight, geometry.outputWidth, filters]
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
-        let k = kernel.height * kernel.width * c
+        self.groups = groups
+        padTop = geometry.padTop
+        padLeft = geometry.padLeft
+        direct = GroupedKernel.pays(groups: groups, filters: filters)
+            ? GroupedKernel(geometry: geometry, channels: c, filters: filters, groups: groups) : nil
+        let k = kernel.height * kernel.width * c / groups
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(
-            shape: [kernel.height, kernel.width, c, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters, random: &random))
+            shape: [kernel.height, kernel.width, c / groups, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters,
+            random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
+    }
+
+    /// Throws, naming the counts, unless `groups` divides both the input channels and the filters.
+    static func check(groups: Int, channels: Int, filters: Int) throws(ShapeError) {
+        guard groups > 0 else { throw ShapeError("conv2d needs at least one group") }
+        guard channels % groups == 0 else {
+            throw ShapeError("groups \(groups) must divide the input's \(channels) channels")
+        }
+        guard filters % groups == 0 else {
+            throw ShapeError("groups \(groups) must divide the \(filters) filters")
+        }
     }
 
     private init(replicating other: Conv2D, on parameters: [Parameter]) {
@@ -96,7 +132,10 @@ public final class Conv2D: Layer {
         kernel = other.kernel
         stride = other.stride
         padding = other.padding
-        grid = other.grid
+        groups = other.groups
+        padTop = other.padTop
+        padLeft = other.padLeft
+        direct = other.direct
         weight = parameters[0]
         bias = parameters[1]
     }
@@ -105,23 +144,37 @@ public final class Conv2D: Layer {
 
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [LayerState] { [] }
-    var patchSize: Int { grid.patchSize }
-    var positions: Int { grid.positions }
-    public var multiplyAdds: Int { positions * patchSize * outputShape[2] }
-    /// Outputs, and the patches and their gradient.
-    public var trainingFloatsPerSample: Int { positions * outputShape[2] * 3 + positions * patchSize * 2 }
+    /// One row of the patch matrix: every group's patch.
+    var patchSize: Int { kernel.height * kernel.width * inputShape[2] }
+    /// The inputs each filter sees: its group's patch.
+    var groupPatchSize: Int { patchSize / groups }
+    var positions: Int { outputShape[0] * outputShape[1] }
+    public var multiplyAdds: Int { positions * groupPatchSize * outputShape[2] }
+    /// Outputs, and the patches and their gradient (the input kept, for the direct loops).
+    public var trainingFloatsPerSample: Int {
+        positions * outputShape[2] * 3 + (direct == nil ? positions * patchSize * 2 : inputShape.reduce(1, *))
+    }
     /// A locally connected layer: its own filters and bias at every position.
-    public var unsharedParameters: Int { positions * (patchSize * outputShape[2] + outputShape[2]) }
+    public var unsharedParameters: Int { positions * (groupPatchSize * outputShape[2] + outputShape[2]) }
+    /// A grouped convolution against the full one between the same shapes.
+    public var fullConvolution: FullConvolutionCost? {
+        groups == 1 ? nil : FullConvolutionCost(parameters: patchSize * outputShape[2] + outputShape[2],
+                                                multiplyAdds: positions * patchSize * outputShape[2])
+    }
 
-    var affine: Affine { Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2]) }
+    var affine: Affine { Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2], groups: groups) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let n = x.batch
+        if let direct {
+            if training { input = x }
+            return Tensor(shape: [n] + outputShape) { direct.forward(x, weight: weight, bias: bias, into: $0.baseAddress!) }
+        }
         // Taps outside a `same` image stay zero: im2col writes only the taps
         // inside, and nothing else writes the patches.
         var cols = Scratch.take(&columns, count: n * positions * patchSize, reuse: training)
         x.storage.withUnsafeBufferPointer { src in
-            cols.withUnsafeMutableBufferPointer { dst in grid.im2col(src, dst, batch: n) }
+            cols.withUnsafeMutableBufferPointer { dst in im2col(src, dst, batch: n) }
         }
         let y = Tensor(shape: [n] + outputShape) { out in
             cols.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: n * positions, into: out.baseAddress!) }
@@ -131,6 +184,7 @@ public final class Conv2D: Layer {
     }
 
     public func addParameterGradients(_ dy: Tensor) {
+        if let direct { return _ = directGradients(dy, direct, wantsInput: false) }
         dy.storage.withUnsafeBufferPointer { g in
             columns.withUnsafeBufferPointer { c in
                 affine.addParameterGradients(x: c.baseAddress!, dy: g, rows: dy.batch * positions)
@@ -139,6 +193,7 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
+        if let direct { return directGradients(dy, direct, wantsInput: true)! }
         addParameterGradients(dy)
         let n = dy.batch, rows = n * positions
         var patchGradient = Scratch.take(&columnGradient, count: rows * patchSize, reuse: true)
@@ -147,9 +202,83 @@ public final class Conv2D: Layer {
         }
         var dx = Tensor(zeros: [n] + inputShape)
         patchGradient.withUnsafeBufferPointer { d in
-            dx.storage.withUnsafeMutableBufferPointer { out in grid.col2im(d, out, batch: n) }
+            dx.storage.withUnsafeMutableBufferPointer { out in col2im(d, out, batch: n) }
         }
         columnGradient = patchGradient
         return dx
+    }
+
+    /// The bias's and kernel's gradients by the direct loops, and the input's when `wantsInput`.
+    private func directGradients(_ dy: Tensor, _ direct: GroupedKernel, wantsInput: Bool) -> Tensor? {
+        dy.storage.withUnsafeBufferPointer { g in
+            GEMM.addRows(g, rows: dy.batch * positions, into: &bias.gradient.storage)
+            return direct.backward(g.baseAddress!, input: input, weight: weight, wantsInput: wantsInput)
+        }
+    }
+
+    /// Walks every (sample, output position, kernel row) that lands inside the
+    /// input, as runs: in NHWC a kernel row's taps that fall inside the image
+    /// are one contiguous run of `taps · C` floats. `body(patch row start,
+    /// first tap (ky·kw + kx), input index, taps)`.
+    @inline(__always)
+    func forEachRun(samples: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
+        let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
+        let (ho, wo) = (outputShape[0], outputShape[1])
+        let (kh, kw, patch) = (kernel.height, kernel.width, patchSize)
+        // Offsets stay far below Int.max (the shapes were checked when the
+        // layer was built), so the arithmetic here wraps instead of trapping.
+        for s in samples {
+            for oy in 0..<ho {
+                let rowStart = (s &* ho &+ oy) &* wo
+                for ky in 0..<kh {
+                    let iy = oy &* stride &+ ky &- padTop
+                    if iy < 0 || iy >= h { continue }
+                    let inputRow = (s &* h &+ iy) &* w
+                    var x0 = -padLeft, patchAt = rowStart &* patch
+                    for _ in 0..<wo {
+                        let first = max(0, -x0), last = min(kw, w &- x0)  // taps [first, last) are inside
+                        if first < last {
+                            body(patchAt, ky &* kw &+ first, (inputRow &+ x0 &+ first) &* c, last &- first)
+                        }
+                        x0 = x0 &+ stride
+                        patchAt = patchAt &+ patch
+                    }
+                }
+            }
+        }
+    }
+
+    func im2col(_ x: UnsafeBufferPointer<Float>, _ cols: UnsafeMutableBufferPointer<Float>, batch n: Int) {
+        let src = x.baseAddress!, dst = cols.baseAddress!
+        Parallel.chunks(n) { samples in
+            forEachGroupRun(samples: samples) { p, i, count in Vector.copy(src + i, into: dst + p, count: count) }
+        }
+    }
+
+    func col2im(_ cols: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>, batch n: Int) {
+        let src = cols.baseAddress!, dst = dx.baseAddress!
+        // Each sample's patches land only in that sample's input: chunks by sample never collide.
+        Parallel.chunks(n) { samples in
+            forEachGroupRun(samples: samples) { p, i, count in Vector.add(src + p, into: dst + i, count: count) }
+        }
+    }
+
+    /// `forEachRun` as (patch index, input index, count) runs of the patch
+    /// layout: whole runs of taps for one group; for G groups, each tap's
+    /// C/G channels of each group, to that group's part of the patch row.
+    @inline(__always)
+    func forEachGroupRun(samples: Range<Int>, _ body: (Int, Int, Int) -> Void) {
+        let c = inputShape[2]
+        guard groups > 1 else {
+            return forEachRun(samples: samples) { row, tap, i, taps in body(row &+ tap &* c, i, taps &* c) }
+        }
+        let (channels, part) = (c / groups, groupPatchSize)
+        forEachRun(samples: samples) { row, tap, i, taps in
+            for t in 0..<taps {
+                for g in 0..<groups {
+                    body(row &+ g &* part &+ (tap &+ t) &* channels, i &+ t &* c &+ g &* channels, channels)
+                }
+            }
+        }
     }
 }

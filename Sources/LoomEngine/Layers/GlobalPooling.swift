@@ -43,22 +43,34 @@ public final class GlobalPooling: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let n = x.batch, (p, f) = (positions, features)
+        if mode == .avg { return average(x) }
         var y = Tensor(zeros: [n, f])
-        if mode == .max { winners = [Int32](repeating: 0, count: n * f) }
+        winners = [Int32](repeating: 0, count: n * f)
         for s in 0..<n {
             for c in 0..<f {
-                var best = x[s * p * f + c], at = 0, sum: Float = 0
+                var best = x[s * p * f + c], at = 0
                 for q in 0..<p {
                     let v = x[(s * p + q) * f + c]
-                    sum += v
                     if v > best { best = v; at = q }
                 }
-                if mode == .max {
-                    y[s * f + c] = best
-                    winners[s * f + c] = Int32(at)
-                } else {
-                    y[s * f + c] = sum / Float(p)
+                y[s * f + c] = best
+                winners[s * f + c] = Int32(at)
+            }
+        }
+        return y
+    }
+
+    /// Each feature's mean: a sample's rows added in order eight features
+    /// at a time (the same sums as one feature at a time), then divided.
+    private func average(_ x: Tensor) -> Tensor {
+        let (p, f) = (positions, features)
+        var y = Tensor(zeros: [x.batch, f])
+        x.storage.withUnsafeBufferPointer { from in
+            y.storage.withUnsafeMutableBufferPointer { to in
+                for s in 0..<x.batch {
+                    for q in 0..<p { Vector.add(from.baseAddress! + (s * p + q) * f, into: to.baseAddress! + s * f, count: f) }
                 }
+                for i in 0..<to.count { to[i] /= Float(p) }
             }
         }
         return y
@@ -66,15 +78,21 @@ public final class GlobalPooling: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         let n = dy.batch, (p, f) = (positions, features)
+        if mode == .avg {
+            // Each feature's gradient ÷ positions, at every position.
+            let share = dy.storage.map { $0 / Float(p) }
+            return Tensor(shape: [n] + inputShape) { dx in
+                share.withUnsafeBufferPointer { g in
+                    for s in 0..<n {
+                        for q in 0..<p { Vector.copy(g.baseAddress! + s * f, into: dx.baseAddress! + (s * p + q) * f, count: f) }
+                    }
+                }
+            }
+        }
         var dx = Tensor(zeros: [n] + inputShape)
         for s in 0..<n {
             for c in 0..<f {
-                let g = dy[s * f + c]
-                if mode == .max {
-                    dx[(s * p + Int(winners[s * f + c])) * f + c] = g
-                } else {
-                    for q in 0..<p { dx[(s * p + q) * f + c] = g / Float(p) }
-                }
+                dx[(s * p + Int(winners[s * f + c])) * f + c] = dy[s * f + c]
             }
         }
         return dx

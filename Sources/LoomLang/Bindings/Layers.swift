@@ -31,11 +31,32 @@ public enum Layers {
             .integer("filters", \.filters, in: 1...65536, positional: true, "output channels"),
             .window("kernel", \.kernel, "the filter size"),
             activation(\.activation, default: .linear),
-            .integer("stride", \.stride, in: 1...64, default: 1, "the step between windows"),
-            .choice("padding", \.padding, default: .valid, "`same` keeps the spatial size"),
+            stride(\.stride),
+            padding(\.padding),
             .percent("sparse", \.sparsity, sparseDoc),
             .flag("erk", \.erk, erkDoc),
+            .integer("groups", \.groups, in: 1...65536, default: 1,
+                     "input channels and filters split into G groups, each convolved on its own (G must divide both)"),
         ], shares: true),
+        .family("depthwise", DepthwiseSpec(kernel: Window(1, 1)),
+                summary: "A depthwise convolution: each input channel convolved with filters of its own "
+                    + "(Keras's DepthwiseConv2D; conv2d with as many groups as channels).", example: "depthwise 3x3 relu", [
+            .window("kernel", \.kernel, "the filter size"),
+            .integer("multiplier", \.multiplier, in: 1...4096, default: 1, "filters per input channel"),
+            activation(\.activation, default: .linear),
+            stride(\.stride),
+            padding(\.padding),
+        ]),
+        .family("separable", SeparableSpec(filters: 1, kernel: Window(1, 1)),
+                summary: "A depthwise-separable convolution: depthwise, then a 1x1 convolution mixing the channels into "
+                    + "the filters, one bias (Keras's SeparableConv2D).", example: "separable 32 3x3 relu", [
+            .integer("filters", \.filters, in: 1...65536, positional: true, "output channels"),
+            .window("kernel", \.kernel, "the depthwise filter size"),
+            activation(\.activation, default: .linear),
+            .integer("multiplier", \.multiplier, in: 1...4096, default: 1, "depthwise filters per input channel"),
+            stride(\.stride),
+            padding(\.padding),
+        ]),
         .family("local2d", Local2DSpec(filters: 1, kernel: Window(1, 1)),
                 summary: "Locally connected: conv2d's connections with a kernel of its own at every position (no sharing).",
                 example: "local2d 8 3x3 relu", [
@@ -141,6 +162,16 @@ public enum Layers {
     static func activation<S>(_ path: WritableKeyPath<S, ActivationFunction> & Sendable,
                               default value: ActivationFunction) -> Field<S> {
         .choice("activation", path, positional: true, default: value, "the activation")
+    }
+
+    /// The step between windows of a 2-D convolution.
+    static func stride<S>(_ path: WritableKeyPath<S, Int> & Sendable) -> Field<S> {
+        .integer("stride", path, in: 1...64, default: 1, "the step between windows")
+    }
+
+    /// A 2-D convolution's padding.
+    static func padding<S>(_ path: WritableKeyPath<S, Conv2D.Padding> & Sendable) -> Field<S> {
+        .choice("padding", path, default: .valid, "`same` keeps the spatial size")
     }
 
     static func epsilon<S>(_ path: WritableKeyPath<S, Float> & Sendable) -> Field<S> {
