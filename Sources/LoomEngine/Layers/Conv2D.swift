@@ -73,8 +73,8 @@ public final class Conv2D: Layer {
     public let groups: Int
     public let weight: Parameter
     public let bias: Parameter
-    let padTop: Int
-    let padLeft: Int
+    /// Where the kernel lands at each output position, and the patches it gathers.
+    let grid: PatchGrid
     /// The direct loops, for small groups; nil when im2col and `sgemm` pay.
     let direct: GroupedKernel?
     /// The last training batch's patches, and their gradient: reused from
@@ -93,20 +93,18 @@ public final class Conv2D: Layer {
                 random: inout RandomGenerator) throws(ShapeError) {
         try ConvolutionGeometry.check(input, layer: "conv2d", kernel: kernel, stride: stride)
         guard filters > 0 else { throw ShapeError("conv2d needs positive filters") }
-        let (h, w, c) = (input[0], input[1], input[2])
+        let c = input[2]
         try Conv2D.check(groups: groups, channels: c, filters: filters)
-        let geometry = try ConvolutionGeometry(input: h, w, kernel: kernel, stride: stride, padding: padding)
+        grid = try PatchGrid(layer: "conv2d", input: input, kernel: kernel, stride: stride, padding: padding, groups: groups)
         self.name = name
         inputShape = input
-        outputShape = [geometry.outputHeight, geometry.outputWidth, filters]
+        outputShape = [grid.outputHeight, grid.outputWidth, filters]
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
         self.groups = groups
-        padTop = geometry.padTop
-        padLeft = geometry.padLeft
         direct = GroupedKernel.pays(groups: groups, filters: filters)
-            ? GroupedKernel(geometry: geometry, channels: c, filters: filters, groups: groups) : nil
+            ? GroupedKernel(geometry: grid.geometry, channels: c, filters: filters, groups: groups) : nil
         let k = kernel.height * kernel.width * c / groups
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(
             shape: [kernel.height, kernel.width, c / groups, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters,
@@ -133,8 +131,7 @@ public final class Conv2D: Layer {
         stride = other.stride
         padding = other.padding
         groups = other.groups
-        padTop = other.padTop
-        padLeft = other.padLeft
+        grid = other.grid
         direct = other.direct
         weight = parameters[0]
         bias = parameters[1]
@@ -145,10 +142,10 @@ public final class Conv2D: Layer {
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [LayerState] { [] }
     /// One row of the patch matrix: every group's patch.
-    var patchSize: Int { kernel.height * kernel.width * inputShape[2] }
+    var patchSize: Int { grid.patchSize }
     /// The inputs each filter sees: its group's patch.
-    var groupPatchSize: Int { patchSize / groups }
-    var positions: Int { outputShape[0] * outputShape[1] }
+    var groupPatchSize: Int { grid.groupPatchSize }
+    var positions: Int { grid.positions }
     public var multiplyAdds: Int { positions * groupPatchSize * outputShape[2] }
     /// Outputs, and the patches and their gradient (the input kept, for the direct loops).
     public var trainingFloatsPerSample: Int {
@@ -174,7 +171,7 @@ public final class Conv2D: Layer {
         // inside, and nothing else writes the patches.
         var cols = Scratch.take(&columns, count: n * positions * patchSize, reuse: training)
         x.storage.withUnsafeBufferPointer { src in
-            cols.withUnsafeMutableBufferPointer { dst in im2col(src, dst, batch: n) }
+            cols.withUnsafeMutableBufferPointer { dst in grid.im2col(src, dst, batch: n) }
         }
         let y = Tensor(shape: [n] + outputShape) { out in
             cols.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: n * positions, into: out.baseAddress!) }
@@ -202,7 +199,7 @@ public final class Conv2D: Layer {
         }
         var dx = Tensor(zeros: [n] + inputShape)
         patchGradient.withUnsafeBufferPointer { d in
-            dx.storage.withUnsafeMutableBufferPointer { out in col2im(d, out, batch: n) }
+            dx.storage.withUnsafeMutableBufferPointer { out in grid.col2im(d, out, batch: n) }
         }
         columnGradient = patchGradient
         return dx
@@ -213,72 +210,6 @@ public final class Conv2D: Layer {
         dy.storage.withUnsafeBufferPointer { g in
             GEMM.addRows(g, rows: dy.batch * positions, into: &bias.gradient.storage)
             return direct.backward(g.baseAddress!, input: input, weight: weight, wantsInput: wantsInput)
-        }
-    }
-
-    /// Walks every (sample, output position, kernel row) that lands inside the
-    /// input, as runs: in NHWC a kernel row's taps that fall inside the image
-    /// are one contiguous run of `taps · C` floats. `body(patch row start,
-    /// first tap (ky·kw + kx), input index, taps)`.
-    @inline(__always)
-    func forEachRun(samples: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
-        let (h, w, c) = (inputShape[0], inputShape[1], inputShape[2])
-        let (ho, wo) = (outputShape[0], outputShape[1])
-        let (kh, kw, patch) = (kernel.height, kernel.width, patchSize)
-        // Offsets stay far below Int.max (the shapes were checked when the
-        // layer was built), so the arithmetic here wraps instead of trapping.
-        for s in samples {
-            for oy in 0..<ho {
-                let rowStart = (s &* ho &+ oy) &* wo
-                for ky in 0..<kh {
-                    let iy = oy &* stride &+ ky &- padTop
-                    if iy < 0 || iy >= h { continue }
-                    let inputRow = (s &* h &+ iy) &* w
-                    var x0 = -padLeft, patchAt = rowStart &* patch
-                    for _ in 0..<wo {
-                        let first = max(0, -x0), last = min(kw, w &- x0)  // taps [first, last) are inside
-                        if first < last {
-                            body(patchAt, ky &* kw &+ first, (inputRow &+ x0 &+ first) &* c, last &- first)
-                        }
-                        x0 = x0 &+ stride
-                        patchAt = patchAt &+ patch
-                    }
-                }
-            }
-        }
-    }
-
-    func im2col(_ x: UnsafeBufferPointer<Float>, _ cols: UnsafeMutableBufferPointer<Float>, batch n: Int) {
-        let src = x.baseAddress!, dst = cols.baseAddress!
-        Parallel.chunks(n) { samples in
-            forEachGroupRun(samples: samples) { p, i, count in Vector.copy(src + i, into: dst + p, count: count) }
-        }
-    }
-
-    func col2im(_ cols: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>, batch n: Int) {
-        let src = cols.baseAddress!, dst = dx.baseAddress!
-        // Each sample's patches land only in that sample's input: chunks by sample never collide.
-        Parallel.chunks(n) { samples in
-            forEachGroupRun(samples: samples) { p, i, count in Vector.add(src + p, into: dst + i, count: count) }
-        }
-    }
-
-    /// `forEachRun` as (patch index, input index, count) runs of the patch
-    /// layout: whole runs of taps for one group; for G groups, each tap's
-    /// C/G channels of each group, to that group's part of the patch row.
-    @inline(__always)
-    func forEachGroupRun(samples: Range<Int>, _ body: (Int, Int, Int) -> Void) {
-        let c = inputShape[2]
-        guard groups > 1 else {
-            return forEachRun(samples: samples) { row, tap, i, taps in body(row &+ tap &* c, i, taps &* c) }
-        }
-        let (channels, part) = (c / groups, groupPatchSize)
-        forEachRun(samples: samples) { row, tap, i, taps in
-            for t in 0..<taps {
-                for g in 0..<groups {
-                    body(row &+ g &* part &+ (tap &+ t) &* channels, i &+ t &* c &+ g &* channels, channels)
-                }
-            }
         }
     }
 }
