@@ -11,28 +11,31 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 STATEMENTS = (
     "print", "warn", "seed", "help", "list", "delete", "reset", "set", "sleep", "for", "in", "record", "quiet",
     "time", "clear", "exit", "quit", "data", "split", "model", "summary", "train", "evaluate", "compare", "predict", "prune",
-    "rewind", "save", "load", "show", "dictionary", "codes",
+    "cluster", "compact", "rewind", "save", "load", "show", "dictionary", "codes",
 )
 LAYERS = (
     "input", "dense", "conv2d", "maxpool", "avgpool", "conv1d", "maxpool1d", "globalpool", "flatten", "reshape",
     "batchnorm", "layernorm", "dropout", "rnn", "lstm", "gru", "threshold", "kwta", "activity",
+    "local2d", "local1d", "depthwise", "separable", "lista",
 )
 # The second words of statements (`data d = csv`, `show filters`) and option words.
 FORMS = (
     "csv", "idx", "npy", "glyphs", "sines", "adding", "patches", "copy", "learn", "encode", "weights", "filters",
     "histogram", "sparsity", "table", "pruning", "activations", "atoms", "plots", "width", "threads", "memory",
+    "mask", "reconstructions", "units", "mnist", "cifar10", "npz", "images", "fashion",
 )
 OPTIONS = (
     "on", "epochs", "batch", "optimizer", "lr", "loss", "validate", "patience", "monitor", "restore", "checkpoint",
     "schedule", "first", "mistakes", "layer", "global", "label", "shape", "scale", "labels", "targets", "size",
     "noise", "steps", "classes", "target", "as", "stride", "padding", "sparse", "sequences", "bidirectional", "boost",
     "inference", "l1", "fresh", "with", "method", "error", "alpha", "positive", "iterations", "tolerance", "center",
-    "sample", "by",
+    "sample", "by", "share", "tied", "hashed", "groups", "multiplier", "erk", "rewire", "every", "fraction", "keep",
+    "from", "to", "weight", "path", "n", "whiten", "colour",
 )
 VALUES = (
     "relu", "tanh", "sigmoid", "softmax", "linear", "adam", "sgd", "momentum", "rmsprop", "crossentropy", "mse",
     "valid", "same", "avg", "max", "ksvd", "mod", "online", "omp", "lasso", "step", "cosine", "warmup", "svg", "text",
-    "last", "none", "next", "accuracy", "bce", "inputs",
+    "last", "none", "next", "accuracy", "bce", "inputs", "kl", "ista", "fista", "rigl", "epoch",
 )
 
 
