@@ -197,6 +197,12 @@ extension Fuzzer {
                           "threshold 0.\(random.below(10))\(positive)"])
         lines += [learn, "codes C = encode p with D \(coder)", statement("show atoms", ["source": "D"]), "show codes C",
                   "show codes C sample \(1 + random.below(n + 2))", "list", "D", "C"]
+        // Now and then the images coded by their patches and pooled (a patch of the data's own size fits D; others do not).
+        if random.below(3) == 0 {
+            let side = lines[1].contains("glyphs") ? 8 : size
+            lines.append("codes P = encode p with D \(coder) patches size \(side - random.below(2)) stride \(1 + random.below(2)) "
+                         + "pool \(pick(PatchPooling.Pool.allCases).rawValue) grid \(1 + random.below(2))")
+        }
         // Now and then a LISTA model from D, fitted to C and coding with it.
         if random.below(2) == 0 {
             let input = lines[1].contains("glyphs") ? "8x8x1" : "\(size)x\(size)x1"

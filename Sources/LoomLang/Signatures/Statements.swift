@@ -371,7 +371,7 @@ public enum Statements {
                        summary: "Reads a dictionary learned elsewhere (scikit-learn's components_), one atom a row."),
         dictionaryFile("npy", "the .npy array, atoms × values",
                        summary: "Reads a dictionary from a NumPy array, one atom a row (np.save(path, model.components_))."),
-        .bind(Signature("codes", "encode", binds: true, .sparse, summary: "Codes signals sparsely over a dictionary: OMP, the lasso (coordinate descent, ISTA or FISTA) or soft thresholding; or by a LISTA model.",
+        .bind(Signature("codes", "encode", binds: true, .sparse, summary: "Codes signals sparsely over a dictionary: OMP, the lasso (coordinate descent, ISTA or FISTA) or soft thresholding; or by a LISTA model; or whole images by their patches' codes, pooled over a grid.",
                         example: "codes C = encode pix with D omp sparsity 5"), EncodeRequest(), [
             .name("data", \.data, dataArgument, placeholder: "DATA", "the signals"),
             .name("with", \.with, .reference(.objects(SessionDictionary.self, ModelState.self)), positional: false, placeholder: "DICT",
