@@ -382,6 +382,19 @@ final class CompletionKindTests: LoomTestCase {
         XCTAssertEqual(loom.inspect("m.dense1", cursor: 3, detailLevel: 0)?.plainText, "m.dense1: dense layer, output 10, 650 parameters")
     }
 
+    /// `share` and `tied` offer the layers declared so far in the open model,
+    /// as the model will name them; `show atoms` offers dictionaries and models.
+    func testCompletionOffersEarlierLayersToShareAndModelsToShowAtomsOf() {
+        func matches(_ code: String) -> [String] { loom.complete(code, cursor: code.unicodeScalars.count).matches }
+        let block = "model ae {\n  input 4x4x1\n  flatten\n  dense 8 relu as enc\n  dense 8 relu\n  conv2d 2 1x1\n  "
+        XCTAssertEqual(matches(block + "dense 16 tied "), ["conv1", "dense2", "enc", "flatten1"])
+        XCTAssertEqual(matches(block + "dense 8 relu share e"), ["enc"])
+        XCTAssertEqual(matches("model outer {\n  dense 3 as a\n}\nmodel m {\n  dense 3 share "), [])
+        run("data digits = glyphs n 20 size 8\nmodel m {\n  input 8x8x1\n  flatten\n  dense 10 softmax\n}\nrate = 3")
+        let atoms = matches("show atoms ")
+        XCTAssertTrue(atoms.contains("m") && !atoms.contains("digits") && !atoms.contains("rate"), "\(atoms)")
+    }
+
     func testShiftTabExplainsOptionValues() {
         for word in ["relu", "adam", "crossentropy", "same", "ksvd", "omp"] {
             let text = loom.inspect("x \(word)", cursor: 2 + word.count, detailLevel: 0)?.plainText ?? ""

@@ -100,7 +100,7 @@ final class SessionObjectTests: LoomTestCase {
         XCTAssertEqual(names("train m on digits validate "), ["C", "digits", "pix"])
         // A dictionary, or a model ending in `lista`.
         XCTAssertEqual(names("codes E = encode pix with "), ["D", "m", "n"], "a dictionary argument")
-        XCTAssertEqual(names("show atoms "), ["D"])
+        XCTAssertEqual(names("show atoms "), ["D", "m", "n"], "a dictionary, or a model's dense layer")
         XCTAssertEqual(names("show codes "), ["C"])
         XCTAssertEqual(names("show table "), ["runs"])
         XCTAssertEqual(names("show weights "), ["m", "n"], "a layer: the models that hold layers")

@@ -9,6 +9,8 @@ import LoomEngine
 /// model fuzzer). The engine declares the rest beside the layer (`LayerSpec`).
 struct LayerBinding: Sendable {
     let signature: Signature
+    /// How the model names a layer of this family given no `as NAME` (`conv` for conv2d: conv1, conv2, …).
+    let namePrefix: String
     let read: @Sendable (Arguments) throws(LoomError) -> any LayerSpec
     /// The line for a spec of this family (without `as NAME`); nil for other families' specs.
     let write: @Sendable (any LayerSpec) -> String?
@@ -29,6 +31,7 @@ struct LayerBinding: Sendable {
         @Sendable func mine(_ spec: any LayerSpec) -> S? { (spec as? S).flatMap { owns($0) ? $0 : nil } }
         return LayerBinding(
             signature: signature,
+            namePrefix: blank.blockPrefix,
             read: { a throws(LoomError) in
                 var spec = blank
                 for field in fields { try field.read(a, &spec) }

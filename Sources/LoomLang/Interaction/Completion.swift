@@ -12,8 +12,14 @@ enum Completer {
         while lineStart > 0, scalars[lineStart - 1] != "\n" { lineStart -= 1 }
         let before = String(String.UnicodeScalarView(scalars[lineStart..<start]))
         let words = before.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        let block = openBlock(in: String(String.UnicodeScalarView(scalars[0..<lineStart])))
-        let candidates = self.candidates(words: words, in: block, session: session) + partNames(prefix, in: session)
+        let earlier = String(String.UnicodeScalarView(scalars[0..<lineStart]))
+        let block = openBlock(in: earlier)
+        let candidates: [String]
+        if block == .layers, let last = words.last, last == Layers.share.name || last == "tied" {
+            candidates = layerNames(inOpenModel: earlier)
+        } else {
+            candidates = self.candidates(words: words, in: block, session: session) + partNames(prefix, in: session)
+        }
         var seen = Set<String>()
         let matches = candidates.filter { $0.hasPrefix(prefix) && $0 != prefix || ($0 == prefix && !prefix.isEmpty) }
             .filter { seen.insert($0).inserted }
@@ -88,6 +94,32 @@ enum Completer {
             return []
         }
         return object.partNames.map { String(prefix[...dot]) + $0 }
+    }
+
+    /// The names of the layers declared so far in the innermost brace left
+    /// open in `code`, as the model will name them (`as NAME`, else kind and
+    /// position): what `share` and `tied` may name.
+    static func layerNames(inOpenModel code: String) -> [String] {
+        guard let tokens = try? Lexer.tokenize(code) else { return [] }
+        var blocks: [[String]] = [[]]
+        var counters: [[String: Int]] = [[:]]
+        var line: [String] = []
+        func endLine() {
+            defer { line = [] }
+            guard let keyword = line.first, let binding = Layers.binding(keyword) else { return }
+            counters[counters.count - 1][binding.namePrefix, default: 0] += 1
+            let given = line.firstIndex(of: Layers.name.name).flatMap { $0 + 1 < line.count ? line[$0 + 1] : nil }
+            blocks[blocks.count - 1].append(given ?? "\(binding.namePrefix)\(counters[counters.count - 1][binding.namePrefix]!)")
+        }
+        for t in tokens {
+            switch t.kind {
+            case .newline: endLine()
+            case .symbol("{"): line = []; blocks.append([]); counters.append([:])
+            case .symbol("}"): endLine(); if blocks.count > 1 { blocks.removeLast(); counters.removeLast() }
+            default: if let word = t.word { line.append(word) }
+            }
+        }
+        return blocks.last ?? []
     }
 
     /// What the innermost brace left open in `code` holds, as the block form

@@ -397,7 +397,7 @@ public enum Statements {
         .bind(Signature("show", "atoms", .sparse, summary: "A dictionary's atoms as an image grid, the most used first once codes "
                             + "have been made with it; or a dense layer's weights as images of the input (an encoder's units, a decoder's inputs).",
                         example: "show atoms D"), AtomsRequest(), [
-            .name("source", \.source, .reference(.object(SessionDictionary.self)), placeholder: "D|M.LAYER",
+            .name("source", \.source, .reference(.objects(SessionDictionary.self, ModelState.self)), placeholder: "D|M.LAYER",
                   "a dictionary, or a dense layer on the model's input (its units' weights) or with outputs of the input's size "
                   + "(its inputs' weights)"),
             .integer("first", \.first, in: 1...100_000, default: 49, "how many atoms to draw"),
