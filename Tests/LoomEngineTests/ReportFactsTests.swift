@@ -11,12 +11,33 @@ final class ReportFactsTests: XCTestCase {
         let conv = try Conv2D(name: "c", input: [3, 3, 2], filters: 2, kernel: Window(2, 1), stride: 1, padding: .valid,
                               random: &random)
         conv.weight.value = Tensor(shape: [2, 1, 2, 2], storage: [1, 2, 3, 4, 5, 6, 7, 8])
-        let filters = try XCTUnwrap(conv.filterImages)
+        let filters = try XCTUnwrap(conv.filterImages.first)
+        XCTAssertEqual(conv.filterImages.count, 1)
+        XCTAssertNil(filters.position)
         XCTAssertEqual(filters.height, 2)
         XCTAssertEqual(filters.width, 1)
         XCTAssertEqual(filters.channels, 2)
         XCTAssertEqual(filters.images, [[2, 6], [3, 7]])
-        XCTAssertNil(Dense(name: "d", inputs: 2, units: 2, random: &random).filterImages)
+        XCTAssertEqual(Dense(name: "d", inputs: 2, units: 2, random: &random).filterImages, [])
+    }
+
+    /// A locally connected layer on 3×3×2 with 2×1 kernels has 2×3 positions,
+    /// each with a kernel `[2·1·2, 2]` of its own: the sets drawn are the first
+    /// (0), the centre (row 1, column 1: 4) and the last (5) positions'.
+    func testALocallyConnectedLayersFiltersAreItsKernelsAtThreePositions() throws {
+        let local = try Local2DSpec(filters: 2, kernel: Window(2, 1), stride: 1, padding: .valid)
+            .build(name: "l", input: [3, 3, 2], random: &random)[0]
+        let kernel = try XCTUnwrap(local.parameters.first)
+        XCTAssertEqual(kernel.value.shape, [6, 4, 2])
+        kernel.value = Tensor(shape: [6, 4, 2], storage: (0..<48).map(Float.init))
+        let sets = local.filterImages
+        XCTAssertEqual(sets.map(\.position), ["at position (1, 1) of 2x3", "at position (2, 2) of 2x3", "at position (2, 3) of 2x3"])
+        // Position p's kernel starts at 8p; filter 0 at tap (y, 0) is the mean of its two channels 8p + 4y + {0, 2}.
+        for (set, p) in zip(sets, [0, 4, 5]) {
+            let base = Double(8 * p)
+            XCTAssertEqual(set.images, [[base + 1, base + 5], [base + 2, base + 6]])
+            XCTAssertEqual([set.height, set.width, set.channels], [2, 1, 2])
+        }
     }
 
     /// H(0.5) = 1 bit, H(0.25) = 0.811278…, H(0) = H(1) = 0; with k = 1 of

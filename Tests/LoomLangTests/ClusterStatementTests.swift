@@ -105,6 +105,16 @@ final class ClusterStatementTests: LoomTestCase {
         XCTAssertTrue(table.contains(NumberFormatCheck.grouped(try size("\(path)-pruned.safetensors"))), table)
     }
 
+    /// `M.bytes` is the file `save` writes, so `record` can follow it through pruning and clustering.
+    func testAModelsBytesAreTheSizeOfTheFileSaveWrites() throws {
+        func size(_ f: String) throws -> Int { try XCTUnwrap(FileManager.default.attributesOfItem(atPath: f)[.size] as? Int) }
+        ok(define + "\nsave m \"\(path)-dense.safetensors\"")
+        XCTAssertEqual(value("m.bytes"), String(try size("\(path)-dense.safetensors")))
+        ok("prune m 90%\ncluster m 4\nsave m \"\(path)-pruned.safetensors\"")
+        XCTAssertEqual(value("m.bytes"), String(try size("\(path)-pruned.safetensors")))
+        XCTAssertLessThan(try size("\(path)-pruned.safetensors"), try size("\(path)-dense.safetensors") / 4)
+    }
+
     /// A best epoch restored brings its centroids back with its weights, so
     /// training on keeps the weights it restored.
     func testRestoringTheBestEpochRestoresItsCentroids() throws {

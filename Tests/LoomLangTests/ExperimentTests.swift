@@ -60,7 +60,7 @@ final class ExperimentTests: LoomTestCase {
         run("prune m 50%")
         let nonzero = Double(value("m.nonzero") ?? "") ?? 0
         XCTAssertEqual(nonzero, 893, accuracy: 30)
-        XCTAssertTrue(error("m.size")?.value.contains("it has `params`, `nonzero`, `epochs`, `layers`") ?? false)
+        XCTAssertTrue(error("m.size")?.value.contains("it has `params`, `nonzero`, `bytes`, `epochs`, `layers`") ?? false)
     }
 
     func testLoopsRunTheBodyOncePerValue() {

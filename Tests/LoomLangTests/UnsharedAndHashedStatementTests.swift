@@ -110,6 +110,20 @@ final class UnsharedAndHashedStatementTests: LoomTestCase {
         XCTAssertTrue(texts().joined().contains("dense1's mask: the virtual weights whose bucket trains"))
     }
 
+    /// show filters draws a local2d layer's filters at its first, centre and
+    /// last positions, a plot each; a dense layer still has none.
+    func testShowFiltersDrawsThreePositionsOfALocalLayer() {
+        let before = texts().count
+        ok(images + "\nshow filters m.local1")
+        let titles = texts()[before...].filter { $0.hasPrefix("local1: ") }.map { String($0.prefix { $0 != "\n" }) }
+        XCTAssertEqual(titles, ["local1: 3 filters of 3x3 at position (1, 1) of 6x6",
+                                "local1: 3 filters of 3x3 at position (4, 4) of 6x6",
+                                "local1: 3 filters of 3x3 at position (6, 6) of 6x6"])
+        let refusal = error("show filters m.dense1")?.value ?? ""
+        XCTAssertTrue(refusal.contains("`dense1` is a dense layer; filters belong to conv2d, depthwise, separable and local2d layers"),
+                      refusal)
+    }
+
     func testBadSizesAreRefusedNamingTheProblem() {
         let cases = [
             ("input 4x4x1\n  local2d 2 5x5", "`local2d` does not fit here: a 5x5 kernel does not fit a 4x4 input"),

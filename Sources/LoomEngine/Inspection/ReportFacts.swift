@@ -7,8 +7,10 @@ public protocol ReportFacts {
     /// The grids `show weights` draws, in order, each with its title;
     /// empty for a layer without weights.
     var weightGrids: [ReportGrid] { get }
-    /// Its filters as small images (`show filters`); nil for a layer without.
-    var filterImages: FilterImages? { get }
+    /// Its filters as small images (`show filters`): one set, or one per
+    /// position drawn for a layer with filters of its own at every position
+    /// (locally connected); empty for a layer without.
+    var filterImages: [FilterImages] { get }
     /// How often each unit has won in training; nil for a layer that does
     /// not track it.
     var dutyCycleSummary: DutyCycleSummary? { get }
@@ -71,7 +73,7 @@ extension Layer {
         guard let kernel = parameters.first else { return [] }
         return ReportGrid.grids(of: kernel, layer: name, rows: kernel.value.count / kernel.value.shape.last!)
     }
-    public var filterImages: FilterImages? { nil }
+    public var filterImages: [FilterImages] { [] }
     public var dutyCycleSummary: DutyCycleSummary? { nil }
     public func trace(_ x: Tensor) -> RecurrentTrace? { nil }
     public var unrollsOverSteps: Bool { false }

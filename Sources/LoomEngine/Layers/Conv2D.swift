@@ -87,7 +87,7 @@ public final class Conv2D: Layer {
     public enum Padding: String, Sendable, CaseIterable { case valid, same }
 
     /// Its filters as images, for `show filters`.
-    public var filterImages: FilterImages? { FilterImages(kernel: weight.value) }
+    public var filterImages: [FilterImages] { [FilterImages(kernel: weight.value)] }
 
     public init(name: String, input: [Int], filters: Int, kernel: Window, stride: Int, padding: Padding, groups: Int = 1,
                 random: inout RandomGenerator) throws(ShapeError) {

@@ -85,7 +85,7 @@ public final class DepthwiseConv2D: Layer {
         FullConvolutionCost(parameters: pass.kernel.area * inputShape[2] * pass.channels + pass.channels,
                             multiplyAdds: pass.multiplyAdds * inputShape[2])
     }
-    public var filterImages: FilterImages? { pass.filterImages(weight) }
+    public var filterImages: [FilterImages] { [pass.filterImages(weight)] }
     /// The kernel as taps × output channels.
     public var weightGrids: [ReportGrid] { ReportGrid.grids(of: weight, layer: name, rows: pass.kernel.area) }
 

@@ -225,16 +225,38 @@ extension LocallyConnected2D {
         .unsharedTwin(convolution: grid.patchSize * filters + filters, positions: grid.positions)
     }
 
-    /// The kernels of the first, the centre and the last positions (rows
-    /// kh·kw·C, a column per filter), each with its mask where it has one:
-    /// all positions at once would be a grid too large to read.
-    public var weightGrids: [ReportGrid] {
-        let (k, f, wo) = (grid.patchSize, filters, grid.outputWidth)
-        let shown = [0, grid.outputHeight / 2 * wo + wo / 2, grid.positions - 1].reduce(into: [Int]()) {
+    /// The positions reports draw: the first, the centre and the last (all
+    /// of them at once would be too many to read).
+    var shownPositions: [Int] {
+        let wo = grid.outputWidth
+        return [0, grid.outputHeight / 2 * wo + wo / 2, grid.positions - 1].reduce(into: [Int]()) {
             if !$0.contains($1) { $0.append($1) }
         }
-        return shown.flatMap { p -> [ReportGrid] in
-            let at = "\(name)'s kernel at position (\(p / wo + 1), \(p % wo + 1)) of \(Shape.text(Array(outputShape.prefix(2))))"
+    }
+
+    /// `position (row, column) of Ho×Wo`, counted from 1.
+    func positionText(_ p: Int) -> String {
+        let wo = grid.outputWidth
+        return "position (\(p / wo + 1), \(p % wo + 1)) of \(Shape.text(Array(outputShape.prefix(2))))"
+    }
+
+    /// The filters at the shown positions, a set per position: a border
+    /// position's kernels show what training left of their random start.
+    public var filterImages: [FilterImages] {
+        let (kernel, k, f) = (grid.kernel, grid.patchSize, filters)
+        return shownPositions.map { p in
+            FilterImages(kernel: Tensor(shape: [kernel.height, kernel.width, grid.channels, f],
+                                        storage: Array(weight.value.storage[p * k * f..<(p + 1) * k * f])),
+                         position: "at " + positionText(p))
+        }
+    }
+
+    /// The kernels of the shown positions (rows kh·kw·C, a column per
+    /// filter), each with its mask where it has one.
+    public var weightGrids: [ReportGrid] {
+        let (k, f) = (grid.patchSize, filters)
+        return shownPositions.flatMap { p -> [ReportGrid] in
+            let at = "\(name)'s kernel at \(positionText(p))"
             let slice = p * k * f..<(p + 1) * k * f
             let values = ReportGrid(title: "\(at), \(k)x\(f)", rows: k, columns: f,
                                     values: weight.value.storage[slice].map(Double.init))

@@ -99,7 +99,7 @@ public final class SeparableConv2D: Layer {
         FullConvolutionCost(parameters: pass.kernel.area * inputShape[2] * filters + filters,
                             multiplyAdds: pass.positions * pass.kernel.area * inputShape[2] * filters)
     }
-    public var filterImages: FilterImages? { pass.filterImages(depthwise) }
+    public var filterImages: [FilterImages] { [pass.filterImages(depthwise)] }
     /// The depthwise kernel as taps × channels, then the pointwise one as channels × filters.
     public var weightGrids: [ReportGrid] {
         ReportGrid.grids(of: depthwise, layer: name, label: "depthwise kernel", rows: pass.kernel.area)

@@ -60,17 +60,23 @@ extension Evaluator {
     }
 
     /// `show filters M.LAYER`: each filter of a convolution as a small image,
-    /// on one shared scale (averaged over input channels when there are several).
+    /// on one shared scale (averaged over input channels when there are several);
+    /// a locally connected layer's at its first, centre and last positions, a plot each.
     func showFilters(_ a: Request<LayerRequest>) throws(LoomError) -> MimeBundle {
         let (block, _) = try weights(a.layer.expr)
-        guard let filters = block.main.filterImages else {
-            throw LoomError(.value, "`\(block.name)` is a \(block.main.kind) layer; filters belong to conv2d layers",
-                            at: a.layer.range)
+        var plots = block.main.filterImages.map { filters in
+            let images = filters.images.map { Matrix(rows: filters.height, columns: filters.width, values: $0) }
+            let at = filters.position.map { " " + $0 } ?? ""
+            let note = filters.channels > 1 ? ", each the mean over \(filters.channels) input channels" : ""
+            return plot(ImageGrid(images, labels: (1...images.count).map { "f\($0)" },
+                                  title: "\(block.name): \(images.count) filters of \(filters.height)x\(filters.width)\(at)\(note)"))
         }
-        let images = filters.images.map { Matrix(rows: filters.height, columns: filters.width, values: $0) }
-        let note = filters.channels > 1 ? ", each the mean over \(filters.channels) input channels" : ""
-        return plot(ImageGrid(images, labels: (1...images.count).map { "f\($0)" },
-                              title: "\(block.name): \(images.count) filters of \(filters.height)x\(filters.width)\(note)"))
+        guard let last = plots.popLast() else {
+            throw LoomError(.value, "`\(block.name)` is a \(block.main.kind) layer; filters belong to conv2d, depthwise, "
+                            + "separable and local2d layers", at: a.layer.range)
+        }
+        plots.forEach(show)
+        return last
     }
 
     /// `show histogram M.LAYER`; a clustered kernel's as a bar per shared

@@ -68,11 +68,12 @@ extension Evaluator {
 }
 
 extension ModelState {
-    public var fieldNames: [String] { ["params", "nonzero", "epochs", "layers"] }
+    public var fieldNames: [String] { ["params", "nonzero", "bytes", "epochs", "layers"] }
     public func field(_ name: String) -> Value? {
         switch name {
         case "params": return .number(Double(model.parameterCount))
         case "nonzero": return .number(Double(model.nonzeroParameters))
+        case "bytes": return .number(Double(storedBytes.stored))
         case "epochs": return .number(Double(epochsTrained))
         case "layers": return .number(Double(model.blocks.count))
         default: return nil

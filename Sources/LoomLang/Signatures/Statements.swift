@@ -309,9 +309,9 @@ public enum Statements {
                         example: "show weights cnn.dense1"), LayerRequest(), [
             .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "the layer"),
         ]) { e, a throws(LoomError) in e.show(try e.showWeights(a)) },
-        .bind(Signature("show", "filters", .reports, summary: "A convolution layer's filters as an image grid.", example: "show filters cnn.conv1"),
-              LayerRequest(), [
-            .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "a conv2d layer"),
+        .bind(Signature("show", "filters", .reports, summary: "A convolution layer's filters as an image grid (a local2d layer's at three of its positions).",
+                        example: "show filters cnn.conv1"), LayerRequest(), [
+            .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "a conv2d, depthwise, separable or local2d layer"),
         ]) { e, a throws(LoomError) in e.show(try e.showFilters(a)) },
         .bind(Signature("show", "histogram", .reports, summary: "A histogram of a layer's weights.", example: "show histogram cnn.conv2"), LayerRequest(), [
             .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "the layer"),
