@@ -3,7 +3,9 @@ on 2,000 samples, one core, dense and pruned to 50-99% zeros, in Loom (which
 switches to its sparse kernel from 80% zeros) and in PyTorch (dense
 `nn.Linear`, and `torch.sparse` CSR weights for the pruned ones). Then training
 per epoch: dense, with k-winners, and with `sparse` layers at 80-95% zeros,
-which train through the sparse kernels (the ratio to the dense epoch).
+which train through the sparse kernels (the ratio to the dense epoch). Last,
+one 1024→1024 dense layer over a batch of 256: dense, and pruned 2:4 (which
+infers through the packed kernel), with their ratio.
 
 Loom runs as a user's machine runs it (this machine's OpenBLAS pins unset for
 its commands); its times are differences of whole runs (with 11 and with 1
@@ -34,6 +36,16 @@ model m {{
   dense 2048 relu{extra}
   dense 2048 relu{extra}
   dense 10 softmax
+}}
+{prune}
+"""
+
+PACKED_SAMPLES = 256
+PACKED_MODEL = """set threads 1
+data d = npy "{x}" labels "{y}"
+model m {{
+  input 1024
+  dense 1024 softmax
 }}
 {prune}
 """
@@ -117,6 +129,20 @@ def main():
             seconds = loom_seconds(program, "train m on d epochs 1 batch 32\n", 2, 12)
             plain = plain or seconds
             print(f"  {name:<11} {seconds:.3f} s  ({seconds / plain:.2f}x the dense epoch)")
+        packed_inference(folder, rng)
+
+
+def packed_inference(folder, rng):
+    """One 1024→1024 layer on 256 samples, dense and pruned 2:4, ms per evaluation."""
+    x, y = f"{folder}/x1024.npy", f"{folder}/y1024.npy"
+    np.save(x, rng.uniform(0, 1, (PACKED_SAMPLES, 1024)).astype(np.float32))
+    np.save(y, rng.integers(0, 1024, PACKED_SAMPLES).astype(np.int64))
+    times = {}
+    for name, prune in [("dense", ""), ("2:4", "prune m 2:4")]:
+        program = PACKED_MODEL.format(x=x, y=y, prune=prune)
+        times[name] = loom_seconds(program, "evaluate m on d\n", 5, 105) * 1000
+    print(f"Inference of one dense 1024→1024 layer on {PACKED_SAMPLES} samples, one core, ms per evaluation:")
+    print(f"  dense {times['dense']:.2f}  2:4 packed {times['2:4']:.2f}  ({times['dense'] / times['2:4']:.2f}x the dense layer)")
 
 
 if __name__ == "__main__":
