@@ -46,8 +46,9 @@ final class PackedKernelTests: XCTestCase {
         var mask = try XCTUnwrap(layer.weight.mask)
         // Unit 0 keeps all its 12 inputs: no block of 4, 8 or 16 rows keeps at most half.
         for row in 0..<12 { mask[row * 6] = 1 }
-        layer.weight.value[0] = 0.25
         try layer.weight.setMask(mask)
+        for row in 0..<12 { layer.weight.value[row * 6] = 0.25 + Float(row) * 0.01 }
+        layer.weight.markChanged()
         XCTAssertFalse(layer.infersPacked)
         XCTAssertFalse(layer.infersSparsely)
         let x = randomTensor([9, 12], &random)

@@ -29,12 +29,15 @@ struct PackedBlocks {
     /// Input rows whose transposed samples stay in L1 while every unit runs over them.
     static let tileRows = 128
 
-    /// The N:M pattern of `weight`'s mask (`[inputs, units]`): the first
-    /// block size whose every block of every unit keeps at most half its
-    /// rows, and the most any block keeps; nil without a mask or when no
-    /// block size fits, as the packed product would not pay.
+    /// The N:M pattern of a masked `weight` (`[inputs, units]`): the first
+    /// block size whose every block of every unit holds nonzeros in at most
+    /// half its rows, and the most any block holds; nil without a mask or
+    /// when no block size fits, as the packed product would not pay. The
+    /// values are read, not the mask, so a weight written past its mask is
+    /// multiplied as the dense product multiplies it.
     static func pattern(of weight: Parameter) -> (kept: Int, block: Int)? {
-        guard let mask = weight.mask, weight.value.shape.count == 2 else { return nil }
+        guard weight.mask != nil, weight.value.shape.count == 2 else { return nil }
+        let w = weight.value.storage
         let (n, m) = (weight.value.shape[0], weight.value.shape[1])
         var counts = [Int](repeating: 0, count: m)
         sizes: for block in blockSizes {
@@ -42,7 +45,7 @@ struct PackedBlocks {
             for start in stride(from: 0, to: n, by: block) {
                 for u in 0..<m { counts[u] = 0 }
                 for row in start..<min(start + block, n) {
-                    for u in 0..<m where mask[row * m + u] != 0 { counts[u] += 1 }
+                    for u in 0..<m where w[row * m + u] != 0 { counts[u] += 1 }
                 }
                 most = max(most, counts.max() ?? 0)
                 if most * 2 > block { continue sizes }
@@ -52,19 +55,18 @@ struct PackedBlocks {
         return nil
     }
 
-    /// The packed copy of `weight`'s unmasked values in blocks of `block` rows keeping at most `kept`.
+    /// The packed copy of `weight`'s nonzeros in blocks of `block` rows holding at most `kept`.
     init(_ weight: Parameter, kept: Int, block: Int) {
         let (n, m) = (weight.value.shape[0], weight.value.shape[1])
         let blocks = (n + block - 1) / block
         let paddedUnits = (m + PackedBlocks.units - 1) / PackedBlocks.units * PackedBlocks.units
         var values = [Float](repeating: 0, count: paddedUnits * blocks * kept)
         var offsets = [UInt8](repeating: 0, count: values.count)
-        let mask = weight.mask ?? []
         weight.value.storage.withUnsafeBufferPointer { w in
             for j in 0..<m {
                 for b in 0..<blocks {
                     var slot = (j * blocks + b) * kept
-                    for row in b * block..<min(b * block + block, n) where mask.isEmpty || mask[row * m + j] != 0 {
+                    for row in b * block..<min(b * block + block, n) where w[row * m + j] != 0 {
                         values[slot] = w[row * m + j]
                         offsets[slot] = UInt8(row - b * block)
                         slot += 1
