@@ -197,6 +197,13 @@ extension Fuzzer {
                           "threshold 0.\(random.below(10))\(positive)"])
         lines += [learn, "codes C = encode p with D \(coder)", statement("show atoms", ["source": "D"]), "show codes C",
                   "show codes C sample \(1 + random.below(n + 2))", "list", "D", "C"]
+        // Now and then the images coded by their patches and pooled: only a patch of the data's own size fits D,
+        // at one position, so grid 1; one case in eight asks for a smaller patch or a larger grid, which must end in an error.
+        if random.below(4) == 0 {
+            let side = lines[1].contains("glyphs") ? 8 : size, misfit = random.below(8) == 0
+            lines.append("codes P = encode p with D \(coder) patches size \(misfit ? side - 1 : side) stride \(1 + random.below(2)) "
+                         + "pool \(pick(PatchPooling.Pool.allCases).rawValue) grid \(misfit ? 2 : 1)")
+        }
         // Now and then a LISTA model from D, fitted to C and coding with it.
         if random.below(2) == 0 {
             let input = lines[1].contains("glyphs") ? "8x8x1" : "\(size)x\(size)x1"

@@ -143,9 +143,12 @@ extension Evaluator {
         show(MimeBundle(text: "\(name): \(object.describe)"))
     }
 
-    /// `codes NAME = encode DATA with DICT [omp|lasso|ista|fista|threshold] …`, or `with L`, a LISTA model
+    /// `codes NAME = encode DATA with DICT [omp|lasso|ista|fista|threshold] …`, or `with L`, a LISTA model;
+    /// with `patches …`, pooled patch codes of whole images (see `encodePooled`)
     func encode(_ a: Request<EncodeRequest>) throws(LoomError) {
         if case .object(let object)? = session[a.with.text], let state = object as? ModelState { return try encode(a, through: state) }
+        if a.patches { return try encodePooled(a) }
+        try refusePoolingOptions(a)
         let dictionaryName = a.with.text
         let dictionary = try sparseDictionary(a.with.expr)
         let dataName = a.data.text

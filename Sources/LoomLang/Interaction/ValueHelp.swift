@@ -33,7 +33,8 @@ enum ValueHelp {
         "valid": "padding: no padding, so the output is smaller by the kernel's size − 1",
         "same": "padding: zeros around the input so the output keeps its spatial size (at stride 1)",
         "avg": "globalpool: the mean over all positions (or steps) of each channel",
-        "max": "globalpool: the largest value over all positions (or steps) of each channel",
+        "max": "globalpool: the largest value over all positions (or steps) of each channel; encode … pool: each atom's largest |code| in a region",
+        "sum": "encode … pool: each atom's codes added over a region, signs kept",
         "l1": "activity: an L1 penalty λ·Σ|a| on the previous layer's outputs",
         "kl": "activity: the sparse autoencoder's penalty β·Σⱼ KL(ρ‖ρ̂ⱼ) on each unit's mean activation over the batch",
         // sparse coding

@@ -113,6 +113,8 @@ struct EncodeRequest: Sendable {
     var data = Name(), with = Name(), method: SparseMethod?
     var sparsity: Int?, error: Double?, alpha: Double?, threshold: Double?, positive = false
     var iterations: Int?, tolerance: Double?
+    /// `patches size S [stride T] [pool max|sum] [grid G]`: pooled patch codes of whole images.
+    var patches = false, size: Int?, stride: Int?, pool: PatchPooling.Pool?, grid: Int?
 }
 
 /// `show atoms D` or `show atoms M.LAYER`.

@@ -371,7 +371,7 @@ public enum Statements {
                        summary: "Reads a dictionary learned elsewhere (scikit-learn's components_), one atom a row."),
         dictionaryFile("npy", "the .npy array, atoms × values",
                        summary: "Reads a dictionary from a NumPy array, one atom a row (np.save(path, model.components_))."),
-        .bind(Signature("codes", "encode", binds: true, .sparse, summary: "Codes signals sparsely over a dictionary: OMP, the lasso (coordinate descent, ISTA or FISTA) or soft thresholding; or by a LISTA model.",
+        .bind(Signature("codes", "encode", binds: true, .sparse, summary: "Codes signals sparsely over a dictionary: OMP, the lasso (coordinate descent, ISTA or FISTA) or soft thresholding; or by a LISTA model; or whole images by their patches' codes, pooled over a grid.",
                         example: "codes C = encode pix with D omp sparsity 5"), EncodeRequest(), [
             .name("data", \.data, dataArgument, placeholder: "DATA", "the signals"),
             .name("with", \.with, .reference(.objects(SessionDictionary.self, ModelState.self)), positional: false, placeholder: "DICT",
@@ -387,6 +387,12 @@ public enum Statements {
                             "ista, fista: stop once an iteration changes the codes by at most this share (default \(Evaluator.proximalTolerance))"),
             .optionalNumber("threshold", \.threshold, in: .nonNegative, "threshold: the cut-off for soft thresholding of Dx"),
             .flag("positive", \.positive, "lasso, ista, fista and threshold: only nonnegative coefficients"),
+            .flag("patches", \.patches, "code whole images by their patches, pooled over a grid of regions (Coates and Ng): "
+                  + "the codes become a data set of grid·grid·atoms features an image, with the images' labels"),
+            .optionalInteger("size", \.size, in: 1...1_000, placeholder: "S", "patches: the patches' side, S·S·channels being the atoms' length"),
+            .optionalInteger("stride", \.stride, in: 1...1_000, placeholder: "T", "patches: the step between patches, across and down (default 1)"),
+            .optionalChoice("pool", \.pool, "patches: `max` keeps each atom's largest |code| in a region (the default), `sum` adds its codes"),
+            .optionalInteger("grid", \.grid, in: 1...100, placeholder: "G", "patches: pool over G×G regions of the image (default 2)"),
         ]) { e, a throws(LoomError) in try e.encode(a) },
         .bind(Signature("show", "atoms", .sparse, summary: "A dictionary's atoms as an image grid, the most used first once codes "
                             + "have been made with it; or a dense layer's weights as images of the input (an encoder's units, a decoder's inputs).",
