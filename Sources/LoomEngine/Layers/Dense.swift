@@ -183,18 +183,24 @@ public final class Dense: Layer {
 
     /// Whether inference runs through the sparse kernel (the weight's zeros at or past the threshold).
     public var infersSparsely: Bool { inferenceCopy().sparse != nil }
-    /// Whether inference runs through the packed kernel (an N:M mask below the sparse threshold).
+    /// The fewest units, and rows in a batch, for which an N:M-masked layer
+    /// infers through `PackedBlocks`: below them the dense product is faster.
+    public static let packedInferenceUnits = PackedBlocks.leastUnits, packedInferenceRows = PackedBlocks.samples
+    /// Whether inference runs through the packed kernel (an N:M mask below
+    /// the sparse threshold, `packedInferenceUnits` or more) for batches of
+    /// `packedInferenceRows` or more.
     public var infersPacked: Bool { inferenceCopy().packed != nil }
 
     /// The sparse copy past the threshold, else the packed one for an N:M
-    /// mask on a kernel of the layer's own, else neither (the dense product).
+    /// mask on a kernel of the layer's own with units enough for it to pay,
+    /// else neither (the dense product).
     private func inferenceCopy() -> (sparse: SparseColumns?, packed: PackedBlocks?) {
         if let checked, checked.version == weight.version { return (checked.sparse, checked.packed) }
         let zeros = Double(weight.zeroCount) / Double(max(1, weight.value.count))
         var copy: (sparse: SparseColumns?, packed: PackedBlocks?) = (nil, nil)
         if zeros >= Dense.sparseInferenceThreshold {
             copy.sparse = SparseColumns(weight, transposed: transposesKernel)
-        } else if !transposesKernel, let pattern = PackedBlocks.pattern(of: weight) {
+        } else if !transposesKernel, outputShape.last! >= Dense.packedInferenceUnits, let pattern = PackedBlocks.pattern(of: weight) {
             copy.packed = PackedBlocks(weight, kept: pattern.kept, block: pattern.block)
         }
         checked = (weight.version, copy.sparse, copy.packed)
@@ -215,14 +221,16 @@ public final class Dense: Layer {
         }
         if !training {
             let copy = inferenceCopy()
-            if copy.sparse != nil || copy.packed != nil {
+            // Fewer rows than the packed kernel multiplies together would pad it with zeros.
+            let packed = rows >= Dense.packedInferenceRows ? copy.packed : nil
+            if copy.sparse != nil || packed != nil {
                 return Tensor(shape: [x.batch] + outputShape) { out in
                     x.storage.withUnsafeBufferPointer { xs in
                         bias.value.storage.withUnsafeBufferPointer { b in
                             if let sparse = copy.sparse {
                                 sparse.multiply(xs.baseAddress!, rows: rows, bias: b.baseAddress!, into: out.baseAddress!)
                             } else {
-                                copy.packed?.multiply(xs.baseAddress!, rows: rows, bias: b.baseAddress!, into: out.baseAddress!)
+                                packed?.multiply(xs.baseAddress!, rows: rows, bias: b.baseAddress!, into: out.baseAddress!)
                             }
                         }
                     }
