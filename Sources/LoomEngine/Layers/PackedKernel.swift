@@ -135,9 +135,9 @@ struct PackedBlocks {
     }
 
     /// Adds a group's kept weights in `tile` of blocks times the samples into
-    /// its four units' sums. Plain multiplies and adds, not fused: on this
-    /// machine's AMD cores they issue on separate pipes and measured 10% faster
-    /// than FMA, and a build for generic x86-64 would turn FMA into `fmaf` calls.
+    /// its four units' sums. Plain multiplies and adds, not fused: on AMD Zen 4
+    /// they issue on separate pipes and measured 10% faster than FMA, and a
+    /// build for generic x86-64 would turn FMA into `fmaf` calls.
     @inline(__always)
     private func addTile(_ tile: Range<Int>, values: UnsafePointer<Float>, rows: UnsafePointer<UInt16>,
                          columns: UnsafePointer<Float>, sums: UnsafeMutablePointer<Float>) {
