@@ -176,20 +176,35 @@ public final class Dense: Layer {
     /// dense product 133 ms; the sparse kernel 129 ms at 80% zeros, 68 ms at
     /// 90%, 41 ms at 95%, 17 ms at 99%. They cross at about 80%.
     public static let sparseInferenceThreshold = 0.8
-    /// The weight's version when it was last looked at, and its sparse copy
-    /// if it was sparse enough: remade when the version moves (every
+    /// The weight's version when it was last looked at, and its sparse or
+    /// packed copy if it had one: remade when the version moves (every
     /// optimizer step, mask and load bumps it; see `Parameter.markChanged`).
-    private var checked: (version: Int, sparse: SparseColumns?)?
+    private var checked: (version: Int, sparse: SparseColumns?, packed: PackedBlocks?)?
 
     /// Whether inference runs through the sparse kernel (the weight's zeros at or past the threshold).
-    public var infersSparsely: Bool { sparseWeight() != nil }
+    public var infersSparsely: Bool { inferenceCopy().sparse != nil }
+    /// The fewest units, and rows in a batch, for which an N:M-masked layer
+    /// infers through `PackedBlocks`: below them the dense product is faster.
+    public static let packedInferenceUnits = PackedBlocks.leastUnits, packedInferenceRows = PackedBlocks.samples
+    /// Whether inference runs through the packed kernel (an N:M mask below
+    /// the sparse threshold, `packedInferenceUnits` or more) for batches of
+    /// `packedInferenceRows` or more.
+    public var infersPacked: Bool { inferenceCopy().packed != nil }
 
-    func sparseWeight() -> SparseColumns? {
-        if let checked, checked.version == weight.version { return checked.sparse }
+    /// The sparse copy past the threshold, else the packed one for an N:M
+    /// mask on a kernel of the layer's own with units enough for it to pay,
+    /// else neither (the dense product).
+    private func inferenceCopy() -> (sparse: SparseColumns?, packed: PackedBlocks?) {
+        if let checked, checked.version == weight.version { return (checked.sparse, checked.packed) }
         let zeros = Double(weight.zeroCount) / Double(max(1, weight.value.count))
-        let sparse = zeros >= Dense.sparseInferenceThreshold ? SparseColumns(weight, transposed: transposesKernel) : nil
-        checked = (weight.version, sparse)
-        return sparse
+        var copy: (sparse: SparseColumns?, packed: PackedBlocks?) = (nil, nil)
+        if zeros >= Dense.sparseInferenceThreshold {
+            copy.sparse = SparseColumns(weight, transposed: transposesKernel)
+        } else if !transposesKernel, outputShape.last! >= Dense.packedInferenceUnits, let pattern = PackedBlocks.pattern(of: weight) {
+            copy.packed = PackedBlocks(weight, kept: pattern.kept, block: pattern.block)
+        }
+        checked = (weight.version, copy.sparse, copy.packed)
+        return copy
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -204,11 +219,20 @@ public final class Dense: Layer {
                 }
             }
         }
-        if !training, let sparse = sparseWeight() {
-            return Tensor(shape: [x.batch] + outputShape) { out in
-                x.storage.withUnsafeBufferPointer { xs in
-                    bias.value.storage.withUnsafeBufferPointer { b in
-                        sparse.multiply(xs.baseAddress!, rows: rows, bias: b.baseAddress!, into: out.baseAddress!)
+        if !training {
+            let copy = inferenceCopy()
+            // Fewer rows than the packed kernel multiplies together would pad it with zeros.
+            let packed = rows >= Dense.packedInferenceRows ? copy.packed : nil
+            if copy.sparse != nil || packed != nil {
+                return Tensor(shape: [x.batch] + outputShape) { out in
+                    x.storage.withUnsafeBufferPointer { xs in
+                        bias.value.storage.withUnsafeBufferPointer { b in
+                            if let sparse = copy.sparse {
+                                sparse.multiply(xs.baseAddress!, rows: rows, bias: b.baseAddress!, into: out.baseAddress!)
+                            } else {
+                                packed?.multiply(xs.baseAddress!, rows: rows, bias: b.baseAddress!, into: out.baseAddress!)
+                            }
+                        }
                     }
                 }
             }

@@ -49,9 +49,7 @@ struct SparseColumns {
             values.withUnsafeBufferPointer { v in
                 for first in stride(from: 0, to: count, by: b) {
                     let lanes = min(b, count - first)
-                    // The block's samples side by side: block[i·b + s] = x[first + s][i].
-                    if lanes < b { block.update(repeating: 0, count: n * b) }
-                    for s in 0..<lanes { for i in 0..<n { block[i * b + s] = x[(first + s) * n + i] } }
+                    SparseProducts.transpose(x + first * n, rows: lanes, width: n, lanes: b, into: block)
                     for j in 0..<m {
                         let start = bias[j]
                         var (a0, a1, a2, a3) = (Lanes(repeating: start), Lanes(repeating: start), Lanes(repeating: start),

@@ -150,8 +150,12 @@ enum SparseProducts {
         }
     }
 
-    /// block[i·8 + s] = x[s][i] for `rows` (at most 8) rows of `width`; missing rows are zeros.
-    private static func transpose(_ x: UnsafePointer<Float>, rows: Int, width: Int, into block: UnsafeMutablePointer<Float>) {
+    /// block[i·lanes + s] = x[s][i] for `rows` (at most `lanes`) rows of
+    /// `width`; missing rows are zeros. The samples side by side, so one
+    /// vector holds an input of `lanes` samples (the sparse and packed
+    /// inference kernels take wider blocks).
+    static func transpose(_ x: UnsafePointer<Float>, rows: Int, width: Int, lanes: Int = SparseProducts.lanes,
+                          into block: UnsafeMutablePointer<Float>) {
         if rows < lanes { block.update(repeating: 0, count: width * lanes) }
         for s in 0..<rows {
             let row = x + s * width
