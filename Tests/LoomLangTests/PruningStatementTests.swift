@@ -101,7 +101,8 @@ final class PruningStatementTests: LoomTestCase {
     }
 
     /// Half the units of the hidden layers, compacted: `summary` shows 8 and
-    /// 6 units, the predictions are unchanged, and the mask is drawn.
+    /// 6 units, the predictions are unchanged, and no mask is left (the
+    /// removed units were all it held), so the file stores every weight whole.
     func testUnitsPrunedThenCompactedShrinkTheModel() throws {
         run(setup + "\ntrain m on g epochs 1")
         guard case .ok = run("prune m 50% units\nsave m \"\(path)-a.safetensors\"") else { return XCTFail("\(error("x") as Any)") }
@@ -118,8 +119,24 @@ final class PruningStatementTests: LoomTestCase {
         out = CapturedOutput()
         run("predict m on g first 20")
         XCTAssertEqual(texts(), before)
+        // Stored whole: the storage line says no more than the bytes.
+        let note = summary.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertNotNil(note.range(of: #"Stored as `save` writes it: [0-9,]+ bytes\."#, options: .regularExpression), summary)
         run("show mask m.dense2")
-        XCTAssertTrue(texts().last?.hasPrefix("dense2's mask: 0.0% pruned, 48 of 48 weights kept") == true, "\(texts().last as Any)")
+        XCTAssertEqual(texts().last, "`dense2` has no mask: every weight trains (`prune` or `sparse` sets one)")
+        guard case .ok = run("save m \"\(path)-b.safetensors\"") else { return XCTFail("\(error("x") as Any)") }
+        XCTAssertFalse(try decode("b").keys.contains { $0.hasPrefix("dense1.kernel.") }, "stored whole, without positions")
+    }
+
+    /// A light mask makes the file larger, and `summary` says so rather than "0.9× fewer".
+    func testSummarySaysWhenALightMaskCostsMoreThanItSaves() throws {
+        run(setup + "\nprune m 5%")
+        guard case .ok = run("summary m") else { return XCTFail("\(error("summary m") as Any)") }
+        // The note is wrapped to the page: read it as one line.
+        let summary = try XCTUnwrap(texts().last).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertNotNil(summary.range(of: #"[0-9.]+% more than with every weight whole \([0-9,]+\): at this sparsity the kept"#
+                                      + #" weights' positions cost more than the zeros save\."#, options: .regularExpression), summary)
+        XCTAssertFalse(summary.contains("fewer"), summary)
     }
 
     func testWhatCannotBePrunedWholeOrCompactedIsRefusedWhereItIsWritten() {

@@ -14,7 +14,8 @@ public struct CompactionError: Error, Equatable {
 /// are unchanged (but for the order BLAS sums in, which follows the shapes)
 /// and the model smaller and faster.
 public struct Compaction {
-    /// The compacted model, with the kept weights, masks and layer state.
+    /// The compacted model, with the kept weights, layer state, and the
+    /// masks that still hold zeros (a layer pruned only by units has none left).
     public let model: Sequential
     /// Per parameter of the old model (its table order): which of its
     /// values the new parameter keeps, in order.
@@ -94,7 +95,9 @@ public struct Compaction {
         let kept = gathers.flatMap { $0 }
         for ((old, new), indices) in zip(zip(model.parameters, compacted.parameters), kept) {
             new.value = Tensor(shape: new.value.shape, storage: indices.map { old.value.storage[$0] })
-            try? new.setMask(old.mask.map { mask in indices.map { mask[$0] } })
+            // A mask that keeps every remaining weight (the removed units were all it held) is dropped.
+            let mask = old.mask.map { mask in indices.map { mask[$0] } }
+            try? new.setMask(mask?.contains(0) == true ? mask : nil)
         }
         for (old, new) in zip(model.layers.flatMap(\.state), compacted.layers.flatMap(\.state)) where old.value.shape == new.value.shape {
             new.value = old.value

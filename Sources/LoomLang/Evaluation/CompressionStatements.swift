@@ -39,6 +39,10 @@ extension Evaluator {
         let (stored, dense) = state.storedBytes
         let line = "Stored as `save` writes it: \(NumberFormat.grouped(stored)) bytes"
         guard stored != dense else { return line + "." }
+        guard stored < dense else {
+            return line + ", \(NumberFormat.percent(Double(stored - dense) / Double(dense))) more than with every weight whole "
+                + "(\(NumberFormat.grouped(dense))): at this sparsity the kept weights' positions cost more than the zeros save."
+        }
         return line + ", \(sharingText(Double(dense) / Double(max(1, stored)))) fewer than with every weight whole "
             + "(\(NumberFormat.grouped(dense)))."
     }
