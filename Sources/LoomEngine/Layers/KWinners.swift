@@ -149,7 +149,7 @@ public final class KWinners: Layer {
     }
 
     /// The last batch's size, then its wins per unit (zeros before any).
-    public var stepTally: [Int] {
+    public var stepRecord: [Int] {
         get { [batch] + (wins.isEmpty ? [Int](repeating: 0, count: units) : wins) }
         set {
             batch = newValue[0]

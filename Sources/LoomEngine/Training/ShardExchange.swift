@@ -1,8 +1,8 @@
 extension ShardedStep {
     /// Every shard of a step, from the rank that computed it to the others,
     /// in shard order: its gradients (received into the replica that would
-    /// have computed it here), its sums and its layers' tallies
-    /// (`Layer.stepTally`). Each rank then adds and folds in exactly what
+    /// have computed it here), its sums and its layers' records
+    /// (`Layer.stepRecord`). Each rank then adds and folds in exactly what
     /// one process would.
     func exchange(count: Int, models: [Sequential], parameters: [[Parameter]], results: inout [Result]) {
         for shard in 0..<count {
@@ -20,14 +20,14 @@ extension ShardedStep {
             }
             withUnsafeMutableBytes(of: &results[shard]) { ranks.broadcast($0, from: root) }
             let layers = models[shard].layers
-            var tallies = layers.flatMap(\.stepTally)
-            guard !tallies.isEmpty else { continue }
-            tallies.withUnsafeMutableBytes { ranks.broadcast($0, from: root) }
+            var records = layers.flatMap(\.stepRecord)
+            guard !records.isEmpty else { continue }
+            records.withUnsafeMutableBytes { ranks.broadcast($0, from: root) }
             guard remote else { continue }
             var offset = 0
             for layer in layers {
-                let n = layer.stepTally.count
-                if n > 0 { layer.stepTally = Array(tallies[offset..<(offset + n)]) }
+                let n = layer.stepRecord.count
+                if n > 0 { layer.stepRecord = Array(records[offset..<(offset + n)]) }
                 offset += n
             }
         }
