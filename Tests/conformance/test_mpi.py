@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from conftest import LOOM
+from test_loom_run import write_notebook
 from test_tutorials import mask
 
 MPIRUN = shutil.which("mpirun")
@@ -89,13 +90,6 @@ def mpirun(*args, timeout=180):
                           timeout=timeout)
 
 
-def write_notebook(path, sources):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    nbformat.write(nb, str(path))
-    return path
-
-
 def outputs(path):
     return [c.get("outputs") for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
 
@@ -123,13 +117,23 @@ def test_two_ranks_train_and_save_what_one_process_does_bit_for_bit(tmp_path):
     assert not any(o.get("output_type") == "error" for cell in outputs(two / "out.ipynb") for o in cell)
 
 
-def test_rank_zero_alone_writes_the_notebook_and_speaks(tmp_path):
-    one, two, _, ranks = run_both(tmp_path, CELLS[:2])
-    assert ranks.returncode == 0, ranks.stderr
-    assert sorted(p.name for p in two.iterdir()) == sorted(p.name for p in one.iterdir())
-    assert sorted(p.name for p in two.iterdir()) == ["d.safetensors", "nb.ipynb", "out.ipynb"]
-    assert ranks.stderr.count("loom run: wrote") == 1
-    assert ranks.stderr.count("loom run: cell 2 of 2 done") == 1
+def test_rank_zero_alone_writes_the_notebook_files_and_checkpoints_and_speaks(tmp_path):
+    # Each rank in a folder of its own, told to write a notebook of its own:
+    # what rank 1 would write shows up in there/.
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    book = write_notebook(tmp_path / "nb.ipynb", CELLS[:1] + [
+        "model m {\n  input 8x8x1\n  flatten\n  dense 10 softmax\n}\n"
+        "train m on g.train epochs 2 batch 64 validate g.test checkpoint \"best.safetensors\"\nsave m \"m.safetensors\""])
+    result = mpirun("-np", 1, LOOM, "run", book, "--cwd", here, "-o", here / "out.ipynb", "--show-outputs", ":",
+                    "-np", 1, LOOM, "run", book, "--cwd", there, "-o", there / "out.ipynb", "--show-outputs")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in here.iterdir()) == ["best.safetensors", "m.safetensors", "out.ipynb"]
+    assert list(there.iterdir()) == []
+    assert result.stderr.count("loom run: wrote") == 1
+    assert result.stderr.count("loom run: cell 2 of 2 done") == 1
+    assert result.stdout.count("In [2]:") == 1
 
 
 def test_ranks_that_fail_alike_record_the_error_as_one_process_does(tmp_path):
