@@ -12,15 +12,24 @@ VENV       := .venv
 RELEASE    := .build/release
 LOOM       := $(RELEASE)/loom
 SYSTEM_PACKAGES := libzmq3-dev libsodium-dev libopenblas-dev zlib1g-dev libpng-dev libcurl4
+## Open MPI, for the tests that run `loom run` under mpirun (loom loads libmpi
+## at run time, so building and the demo need none of it).
+TEST_PACKAGES   := openmpi-bin libopenmpi-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps system-deps build install demo test unit-test conformance bench clean docs tutorials fuzz sanitize soak kernelspec
+.PHONY: all deps system-deps test-system-deps install-packages build install demo test unit-test conformance bench clean docs tutorials fuzz sanitize soak kernelspec
 
 all: build
 
 ## System libraries (Debian), installed only when missing.
 system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(SYSTEM_PACKAGES)"
+
+test-system-deps: system-deps
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_PACKAGES)"
+
+install-packages:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -59,7 +68,7 @@ demo: install
 ## Swift unit tests (release build, shared with the binary), a short
 ## coverage-guided fuzz run of each reader of untrusted bytes from its corpus,
 ## then the Python clients against the real kernel.
-test: deps
+test: deps test-system-deps
 	$(SWIFT) build -c release $(SWIFTFLAGS) --product loom
 	$(SWIFT) test -c release $(SWIFTFLAGS)
 	SWIFT=$(SWIFT) SWIFTFLAGS="$(SWIFTFLAGS)" Fuzz/libfuzzer.sh 5
@@ -68,7 +77,7 @@ test: deps
 unit-test: system-deps
 	$(SWIFT) test -c release $(SWIFTFLAGS)
 
-conformance: deps build
+conformance: deps test-system-deps build
 	LOOM_BIN=$(abspath $(LOOM)) $(VENV)/bin/python -m pytest -q Tests/conformance
 
 ## The frameworks the CNN benchmark compares with, in their own virtualenv;

@@ -21,10 +21,12 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         // libcurl, loaded with dlopen on the first download (nothing linked; see its shim).
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        // Open MPI, loaded with dlopen under mpirun (nothing linked; see its shim).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI"),
 
         .target(name: "LoomCore"),
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
-        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "CSodium", "CCurl", "LoomCore"]),
+        .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "CSodium", "CCurl", "CMPI", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
         .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),

@@ -10,6 +10,11 @@ public struct FileError: Error, CustomStringConvertible, Equatable {
     public let reason: String
     public var description: String { "\(path): \(reason)" }
 
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
     static func errno(_ path: String) -> FileError {
         FileError(path: path, reason: String(cString: strerror(Glibc.errno)))
     }

@@ -28,6 +28,12 @@ public final class LoomInterpreter: Interpreter {
     }
 
     public func execute(_ code: String, output: OutputSink) -> ExecutionResult {
+        let result = run(code, output: output)
+        RankAgreement.check(result)
+        return result
+    }
+
+    private func run(_ code: String, output: OutputSink) -> ExecutionResult {
         interruptFlag.store(false, ordering: .relaxed)
         do {
             if let request = PagedHelp.request(in: code) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LoomCore
+import LoomEngine
 import LoomLang
 import LoomNotebook
 #if canImport(Glibc)
@@ -15,7 +16,8 @@ struct RunCommand: ParsableCommand {
             written through a temporary file and a rename, so a failed or killed run never leaves half a \
             notebook; with -o the source is never touched. Cells run in the notebook's folder (as Jupyter, \
             nbconvert and papermill run them), so relative paths in cells mean the same everywhere; --cwd \
-            chooses another. Exits with status 1 when a cell fails.
+            chooses another. Exits with status 1 when a cell fails. Under mpirun every rank runs every cell \
+            and training splits each batch across the ranks; rank 0 alone prints, writes files and the notebook.
             """)
 
     @Argument(help: "The notebook to run (.ipynb, nbformat 4).")
@@ -55,20 +57,30 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGINT) { _ in interruptFlag.store(true, ordering: .relaxed) }
-        var book: Notebook
-        do { book = try Notebook.read(notebook) } catch {
+        let ranks: any Collective
+        do { ranks = try Ranks.start() } catch {
             TerminalOutput.write(2, "loom run: \(error)\n")
             throw ExitCode(2)
         }
+        defer { ranks.finish() }
+        // Every rank runs the cells; rank 0 alone speaks and writes the notebook.
+        let leader = ranks.rank == 0
+        let quiet = self.quiet || !leader, showOutputs = self.showOutputs && leader
+        func report(_ text: String) { if leader { TerminalOutput.write(2, text) } }
+        var book: Notebook
+        do { book = try Notebook.read(notebook) } catch {
+            report("loom run: \(error)\n")
+            throw ExitCode(2)
+        }
         if !parameters.isEmpty, !Parameters.hasParametersCell(book) {
-            TerminalOutput.write(2, "loom run: warning: input notebook \(notebook) does not contain a cell with tag 'parameters'; "
+            report("loom run: warning: input notebook \(notebook) does not contain a cell with tag 'parameters'; "
                                  + "the parameters are set in a cell injected at the top\n")
         }
         for name in Parameters.unknown(parameters, in: book) {
-            TerminalOutput.write(2, "loom run: warning: the parameters cell does not define `\(name)`; it is set anyway\n")
+            report("loom run: warning: the parameters cell does not define `\(name)`; it is set anyway\n")
         }
         do { try Parameters.inject(parameters, into: &book, reserved: reservedWords) } catch {
-            TerminalOutput.write(2, "loom run: \(error)\n")
+            report("loom run: \(error)\n")
             throw ExitCode(2)
         }
         let runner = NotebookRunner(interpreter: LoomInterpreter())
@@ -77,7 +89,7 @@ struct RunCommand: ParsableCommand {
         let callers = currentDirectory()
         let folder = cwd ?? parentFolder(of: notebook)
         guard chdir(folder) == 0 else {
-            TerminalOutput.write(2, "loom run: cannot run the cells in \(folder): \(String(cString: strerror(errno)))\n")
+            report("loom run: cannot run the cells in \(folder): \(String(cString: strerror(errno)))\n")
             throw ExitCode(2)
         }
         defer { _ = chdir(callers) }
@@ -91,10 +103,10 @@ struct RunCommand: ParsableCommand {
         }
         _ = chdir(callers)
         for failure in failures {
-            TerminalOutput.write(2, "loom run: code cell \(failure.codeCellNumber) (cell \(failure.cellIndex + 1) of the notebook) failed:\n"
-                                 + failure.error.traceback.map { "    " + $0 }.joined(separator: "\n") + "\n")
+            report("loom run: code cell \(failure.codeCellNumber) (cell \(failure.cellIndex + 1) of the notebook) failed:\n"
+                   + failure.error.traceback.map { "    " + $0 }.joined(separator: "\n") + "\n")
         }
-        if let target = inplace ? notebook : output {
+        if let target = inplace ? notebook : output, leader {
             do { try book.write(to: target) } catch {
                 TerminalOutput.write(2, "loom run: \(error)\n")
                 throw ExitCode(2)

@@ -46,6 +46,13 @@ public final class Dropout: Layer {
     /// Draws its own masks, from a generator seeded by this layer's.
     public func replica(on _: [Parameter]) -> Layer { Dropout(replicating: self) }
 
+    /// The generator after the shard's masks: the rank that drew them hands
+    /// it over, so every rank seeds the same replicas from it later.
+    public var stepRecord: [Int] {
+        get { random.state.map { Int(truncatingIfNeeded: $0) } }
+        set { random.state = newValue.map { UInt64(truncatingIfNeeded: $0) } }
+    }
+
     public var multiplyAdds: Int { 0 }
     /// Its output, its mask and the gradient passed back.
     public var trainingFloatsPerSample: Int { outputSize * 3 }

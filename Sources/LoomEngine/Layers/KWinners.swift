@@ -148,6 +148,15 @@ public final class KWinners: Layer {
         }
     }
 
+    /// The last batch's size, then its wins per unit (zeros before any).
+    public var stepRecord: [Int] {
+        get { [batch] + (wins.isEmpty ? [Int](repeating: 0, count: units) : wins) }
+        set {
+            batch = newValue[0]
+            wins = Array(newValue.dropFirst())
+        }
+    }
+
     /// Numenta's update over the shards' samples together:
     /// duty ← (duty·(period − n) + wins ÷ appearances) ÷ period, where a
     /// unit appears once per sample in a dense output and once per location

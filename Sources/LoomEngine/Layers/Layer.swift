@@ -45,6 +45,12 @@ public protocol Layer: AnyObject, ReportFacts {
     /// layer and its replicas' copies, in shard order, so state that follows
     /// the batch (k-winners' duty cycles) folds in what every shard saw.
     func finishStep(shards: [Layer])
+    /// What a shard's step leaves in this layer beside the gradients, for
+    /// the rank that computed the shard to hand to the others: k-winners'
+    /// batch and wins (`finishStep` folds them in), dropout's generator (it
+    /// drew the shard's masks and draws the next). Of a length fixed by the
+    /// layer's shape; empty for most layers.
+    var stepRecord: [Int] { get set }
     /// The fewest samples per training shard that keep this layer's products
     /// efficient (a recurrent layer runs a small product per step, so wants
     /// more rows than a convolution). The model's largest decides, so how a
@@ -57,6 +63,10 @@ extension Layer {
     public func addParameterGradients(_ outputGradient: Tensor) { _ = backward(outputGradient) }
     public func forward(_ input: Tensor, step: StepContext) -> Tensor { forward(input, training: true) }
     public func finishStep(shards: [Layer]) {}
+    public var stepRecord: [Int] {
+        get { [] }
+        set {}
+    }
     public var minimumShard: Int { 8 }
     /// Values in one sample's output.
     public var outputSize: Int { outputShape.reduce(1, *) }

@@ -14,6 +14,13 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         s = (mix.next(), mix.next(), mix.next(), mix.next())
     }
 
+    /// The generator's four words: where its stream is, to hand to another
+    /// process that must go on drawing the same numbers.
+    public var state: [UInt64] {
+        get { [s.0, s.1, s.2, s.3] }
+        set { s = (newValue[0], newValue[1], newValue[2], newValue[3]) }
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotate(s.1 &* 5, 7) &* 9
         let t = s.1 << 17

@@ -3,7 +3,9 @@
 /// through its own replica of the model (shared weights, its own caches and
 /// gradients); the shards' gradients are then added in shard order. How a
 /// batch is sharded depends only on its size, so a step gives the same
-/// numbers whatever the thread count.
+/// numbers whatever the thread count. Under several ranks each computes the
+/// shards dealt to it and hands them to the others (`exchange`), so every
+/// rank adds the same gradients in the same order: the numbers of one process.
 final class ShardedStep {
     /// Shards per batch at most: enough to keep a few cores busy without a
     /// gradient copy per sample. Samples per shard at least: what the
@@ -16,12 +18,16 @@ final class ShardedStep {
     }
 
     let model: Sequential
+    let ranks: any Collective
     /// Replicas for shards 1, 2, …; shard 0 runs on the model itself.
     private var replicas: [Sequential] = []
     /// How many shards the last `run` used, for `finish`.
     private var shardsOfLastRun = 0
 
-    init(model: Sequential) { self.model = model }
+    init(model: Sequential, ranks: any Collective = Ranks.current) {
+        self.model = model
+        self.ranks = ranks
+    }
 
     /// A step's sums over its samples, which the fit loop turns into means.
     struct Result {
@@ -58,10 +64,11 @@ final class ShardedStep {
         if count > 1 { BLAS.setThreads(1) }
         defer { if count > 1 { BLAS.setThreads(Parallel.threads) } }
         var results = [Result](repeating: Result(), count: count)
+        let mine = (0..<count).filter { ranks.computes(shard: $0, of: count) }
         results.withUnsafeMutableBufferPointer { out in
             let start = indices.startIndex
-            Parallel.chunks(count) { shards in
-                for shard in shards {
+            Parallel.chunks(mine.count) { chunk in
+                for shard in chunk.map({ mine[$0] }) {
                     for p in modelParameters[shard] { p.zeroGradient() }
                     let samples = Array(indices[(start + n * shard / count)..<(start + n * (shard + 1) / count)])
                     let x = data.inputs.gathering(samples: samples)
@@ -70,6 +77,7 @@ final class ShardedStep {
                 }
             }
         }
+        if mine.count < count { exchange(count: count, models: models, parameters: modelParameters, results: &results) }
         addShardGradients(modelParameters)
         shardsOfLastRun = count
         // Let go of the shared weights, so the optimizer updates them in place.

@@ -149,13 +149,13 @@ public enum Trainer {
                            random: inout RandomGenerator, clock: () -> Double,
                            shouldStop: () -> Bool = { false }, hooks: [any TrainingHook] = [],
                            progress: (FitProgress) -> Void = { _ in },
-                           newBest: (EpochRecord) -> Void = { _ in }) -> Outcome {
+                           newBest: (EpochRecord) -> Void = { _ in }, ranks: any Collective = Ranks.current) -> Outcome {
         Machine.keepFreedMemory()
         let n = data.count
         let batches = (n + options.batchSize - 1) / options.batchSize
         let fused = options.loss.fuses(with: model)
         var history: [EpochRecord] = []
-        let step = ShardedStep(model: model)
+        let step = ShardedStep(model: model, ranks: ranks)
         var best: (epoch: Int, value: Double, weights: [Tensor]?)?
         var outcome = Outcome(history: [], interrupted: false)
         let rewiring = options.rewiring.map {

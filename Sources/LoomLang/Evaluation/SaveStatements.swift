@@ -15,7 +15,7 @@ extension Evaluator {
             throw LoomError(.type, "`\(name)` is a \(item.kindNoun); `save` writes models, data sets, dictionaries and results tables", at: expr.range)
         }
         let path = a.path
-        do { try Files.writeAtomically(file.bytes, to: path) } catch {
+        do { try Ranks.current.writeOnRankZero(file.bytes, to: path) } catch {
             throw LoomError(.io, "cannot write \(error.description)", at: a.range(of: \.path))
         }
         show(MimeBundle(text: "Saved \(file.summary) to \(path)"))
@@ -44,9 +44,9 @@ extension Evaluator {
     }
 
     /// An object as safetensors, through a temporary file and a rename (a
-    /// reader never sees half a file).
+    /// reader never sees half a file); under several ranks, by rank 0 alone.
     func write(_ saved: SavedObject, to path: String) throws(FileError) {
-        try Files.writeAtomically(saved.file.bytes, to: path)
+        try Ranks.current.writeOnRankZero(saved.file.bytes, to: path)
     }
 
     /// `load NAME PATH`: the kind the file's format names rebuilds the object;

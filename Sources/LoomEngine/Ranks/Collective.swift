@@ -1,0 +1,98 @@
+import LoomCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The processes one run spans, numbered 0 ..< `size` (MPI's ranks), and
+/// what they do together. Every rank runs the same statements in the same
+/// order, so each call here is made by every rank at the same point.
+public protocol Collective: AnyObject {
+    var rank: Int { get }
+    var size: Int { get }
+    /// Copies `root`'s bytes into every other rank's `buffer`, which has the
+    /// same length on every rank.
+    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int)
+    /// Every rank's `bytes` (the same length on every rank), in rank order;
+    /// nil when the other ranks have not all joined within `patience`
+    /// seconds (nil: wait as long as it takes). Kept apart from the other
+    /// calls, so a rank can wait here while the others are still inside a
+    /// training step it left. After nil, the only call left is `abort`.
+    func gather(_ bytes: [UInt8], patience: Double?) -> [[UInt8]]?
+    /// Writes `message` on stderr and ends every rank's process.
+    func abort(_ message: String) -> Never
+    /// The end of the run: after it, no other call.
+    func finish()
+}
+
+/// The ranks this process belongs to: one process alone unless `start`
+/// found a launch by mpirun.
+public enum Ranks {
+    /// Set once, by `start`, before anything runs.
+    nonisolated(unsafe) public private(set) static var current: any Collective = SingleProcess()
+
+    /// Joins the other ranks when mpirun started this process (Open MPI sets
+    /// OMPI_COMM_WORLD_SIZE and OMPI_COMM_WORLD_RANK); without them, or with
+    /// one rank, nothing changes. Throws when Open MPI cannot be loaded.
+    @discardableResult
+    public static func start() throws(RanksError) -> any Collective {
+        guard let size = environment("OMPI_COMM_WORLD_SIZE").flatMap(Int.init), size > 1 else { return current }
+        current = try OpenMPI.start(expectedSize: size)
+        return current
+    }
+
+    static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
+
+/// Why this process could not join its ranks.
+public struct RanksError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// One process: every shard is its own and nothing is exchanged.
+public final class SingleProcess: Collective {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) {}
+    public func gather(_ bytes: [UInt8], patience: Double?) -> [[UInt8]]? { [bytes] }
+    public func abort(_ message: String) -> Never {
+        writeError(message)
+        exit(1)
+    }
+    public func finish() {}
+}
+
+extension Collective {
+    /// Whether this rank computes `shard` of a step split into `count`:
+    /// shards are dealt in turn (rank r takes r, r + size, …); a step that
+    /// is not split runs whole on every rank.
+    func computes(shard: Int, of count: Int) -> Bool { count == 1 || shard % size == rank }
+
+    /// `root`'s text on every rank.
+    public func broadcast(text: String, from root: Int) -> String {
+        var bytes = Array(text.utf8)
+        var length = bytes.count
+        withUnsafeMutableBytes(of: &length) { broadcast($0, from: root) }
+        if rank != root { bytes = [UInt8](repeating: 0, count: length) }
+        bytes.withUnsafeMutableBytes { broadcast($0, from: root) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes a file on rank 0 alone; every rank then learns how it went
+    /// (the others wait for it), so a read after it finds the finished file
+    /// on every rank and a failed write fails on every rank alike.
+    public func writeOnRankZero(_ bytes: [UInt8], to path: String) throws(FileError) {
+        var failure = ""
+        if rank == 0 {
+            do { try Files.writeAtomically(bytes, to: path) } catch { failure = error.reason }
+        }
+        if size > 1 { failure = broadcast(text: failure, from: 0) }
+        if !failure.isEmpty { throw FileError(path: path, reason: failure) }
+    }
+}
+
+/// `message` and a newline on stderr, in one write (ranks share the terminal).
+func writeError(_ message: String) {
+    let bytes = Array((message + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}

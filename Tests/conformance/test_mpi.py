@@ -1,0 +1,184 @@
+"""`mpirun -np 2 loom run`: the ranks split each batch's shards and hand
+them over in shard order, so the weights, the files and the notebook are
+those of one process, bit for bit; rank 0 alone writes; a rank that fails
+alone stops the job within seconds instead of leaving the others waiting."""
+
+import os
+import shutil
+import subprocess
+import time
+
+import nbformat
+import pytest
+
+from conftest import LOOM
+from test_loom_run import write_notebook
+from test_tutorials import mask
+
+MPIRUN = shutil.which("mpirun")
+pytestmark = pytest.mark.skipif(
+    MPIRUN is None, reason="Open MPI's mpirun is not installed (Debian: apt-get install openmpi-bin; `make test` installs it)")
+
+# Batches of 64 make four shards (two per rank); the last batch of each
+# epoch fewer (an odd count), a recurrent layer's 16-sample shards fewer
+# still, and batchnorm's steps run whole on every rank.
+CELLS = [
+    "seed 7\ndata g = glyphs n 300 size 8\nsplit g train 0.8\ndata w = sines n 300 steps 10 classes 4\nsplit w train 0.8",
+    # Dense: a fixed sparse mask (sparse kernels at 90 %), k-winners, dropout, a validation set.
+    """model d {
+  input 8x8x1
+  flatten
+  dense 48 relu sparse 90%
+  kwta 12 boost 1
+  dropout 0.2
+  dense 24 relu sparse 50%
+  dense 10 softmax
+}
+train d on g.train epochs 3 batch 64 validate g.test
+prune d 60%
+train d on g.train epochs 2 batch 40 optimizer adam
+save d "d.safetensors"
+load d_again "d.safetensors"
+evaluate d_again on g.test""",
+    # Convolution with k-winners per location, a checkpoint written during training.
+    """model c {
+  input 8x8x1
+  conv2d 8 3x3 relu
+  kwta 3
+  maxpool 2
+  flatten
+  dense 10 softmax
+}
+train c on g.train epochs 3 batch 64 optimizer adam validate g.test checkpoint "c_best.safetensors"
+save c "c.safetensors"
+load c_best "c_best.safetensors"
+evaluate c_best on g.test""",
+    # Recurrent layers.
+    """model r {
+  input 10x1
+  lstm 16 tanh
+  dense 4 softmax
+}
+model q {
+  input 10x1
+  gru 12 tanh
+  kwta 4
+  dense 4 softmax
+}
+train r on w.train epochs 3 batch 64
+train q on w.train epochs 3 batch 48 optimizer adam
+save r "r.safetensors"
+save q "q.safetensors\"""",
+    # Batch normalisation: steps that are not split.
+    """model b {
+  input 8x8x1
+  conv2d 4 3x3 relu
+  batchnorm
+  flatten
+  dense 10 softmax
+}
+train b on g.train epochs 2 batch 64
+save b "b.safetensors"
+predict b on g.test first 3""",
+]
+SAVED = ["d.safetensors", "c_best.safetensors", "c.safetensors", "r.safetensors", "q.safetensors", "b.safetensors"]
+
+
+def mpirun(*args, timeout=180):
+    root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
+    return subprocess.run([MPIRUN, *root, "--oversubscribe", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def outputs(path):
+    return [c.get("outputs") for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
+
+
+def run_both(tmp_path, cells):
+    """The notebook run by one process in one/ and by two ranks in two/."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder in (one, two):
+        folder.mkdir()
+        write_notebook(folder / "nb.ipynb", cells)
+    single = subprocess.run([LOOM, "run", one / "nb.ipynb", "-o", one / "out.ipynb", "-q"], capture_output=True,
+                            text=True, timeout=180)
+    ranks = mpirun("-np", 2, LOOM, "run", two / "nb.ipynb", "-o", two / "out.ipynb")
+    return one, two, single, ranks
+
+
+def test_two_ranks_train_and_save_what_one_process_does_bit_for_bit(tmp_path):
+    one, two, single, ranks = run_both(tmp_path, CELLS)
+    assert single.returncode == 0, single.stderr
+    assert ranks.returncode == 0, ranks.stderr + ranks.stdout
+    for name in SAVED:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    # The outputs (losses, accuracies, predictions, tables), durations aside.
+    assert mask(outputs(two / "out.ipynb")) == mask(outputs(one / "out.ipynb"))
+    assert not any(o.get("output_type") == "error" for cell in outputs(two / "out.ipynb") for o in cell)
+
+
+def test_rank_zero_alone_writes_the_notebook_files_and_checkpoints_and_speaks(tmp_path):
+    # Each rank in a folder of its own, told to write a notebook of its own:
+    # what rank 1 would write shows up in there/.
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    book = write_notebook(tmp_path / "nb.ipynb", CELLS[:1] + [
+        "model m {\n  input 8x8x1\n  flatten\n  dense 10 softmax\n}\n"
+        "train m on g.train epochs 2 batch 64 validate g.test checkpoint \"best.safetensors\"\nsave m \"m.safetensors\""])
+    result = mpirun("-np", 1, LOOM, "run", book, "--cwd", here, "-o", here / "out.ipynb", "--show-outputs", ":",
+                    "-np", 1, LOOM, "run", book, "--cwd", there, "-o", there / "out.ipynb", "--show-outputs")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in here.iterdir()) == ["best.safetensors", "m.safetensors", "out.ipynb"]
+    assert list(there.iterdir()) == []
+    assert result.stderr.count("loom run: wrote") == 1
+    assert result.stderr.count("loom run: cell 2 of 2 done") == 1
+    assert result.stdout.count("In [2]:") == 1
+
+
+def test_ranks_that_fail_alike_record_the_error_as_one_process_does(tmp_path):
+    cells = CELLS[:1] + ["model m {\n  input 8x8x1\n  flatten\n  dense 10 softmax\n}\ntrain m on g.train epochs 1 batch 64 "
+                         "validation g.test", "save m \"never.safetensors\""]
+    one, two, single, ranks = run_both(tmp_path, cells)
+    assert single.returncode == ranks.returncode == 1
+    assert outputs(two / "out.ipynb") == outputs(one / "out.ipynb")
+    assert outputs(two / "out.ipynb")[1][-1]["ename"] == "SyntaxError"
+    assert not (two / "never.safetensors").exists()
+    assert "MPI_ABORT" not in ranks.stderr
+
+
+def folders(tmp_path):
+    """here/ holds a saved model d.safetensors; there/ is empty."""
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    write_notebook(here / "seed.ipynb", CELLS[:2])
+    subprocess.run([LOOM, "run", here / "seed.ipynb", "-q"], check=True, capture_output=True, timeout=120)
+    (here / "seed.ipynb").unlink()
+    return here, there
+
+
+def test_a_rank_that_fails_alone_stops_every_rank_within_seconds(tmp_path):
+    # Rank 0 finds the saved model in its folder and trains; rank 1 runs in a
+    # folder without it, so it fails while rank 0 waits for its shards.
+    here, there = folders(tmp_path)
+    book = write_notebook(tmp_path / "nb.ipynb", ["seed 1\ndata g = glyphs n 4000 size 8",
+                                                  "load d \"d.safetensors\"\ntrain d on g epochs 200 batch 64"])
+    started = time.monotonic()
+    result = mpirun("-np", 1, LOOM, "run", book, "--cwd", here, "-o", here / "out.ipynb", "-q", ":",
+                    "-np", 1, LOOM, "run", book, "--cwd", there, "-o", there / "out.ipynb", "-q", timeout=60)
+    assert time.monotonic() - started < 15
+    assert result.returncode != 0
+    assert "loom: rank 1 failed: IOError: cannot read d.safetensors" in result.stderr
+    assert "stopping every rank" in result.stderr
+    assert not (here / "out.ipynb").exists() and not (there / "out.ipynb").exists()
+
+
+def test_a_rank_that_disagrees_at_the_end_of_a_cell_stops_the_job(tmp_path):
+    here, there = folders(tmp_path)
+    book = write_notebook(tmp_path / "nb.ipynb", ["load d \"d.safetensors\"", "x = 1"])
+    result = mpirun("-np", 1, LOOM, "run", book, "--cwd", there, "-o", there / "out.ipynb", "-q", ":",
+                    "-np", 1, LOOM, "run", book, "--cwd", here, "-o", here / "out.ipynb", "-q", timeout=60)
+    assert result.returncode != 0
+    assert "the ranks ended the cell differently" in result.stderr
+    assert not (there / "out.ipynb").exists()
