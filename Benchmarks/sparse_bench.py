@@ -108,7 +108,7 @@ def main():
             print(f"{p:>5}% {ms:>8.1f} {loom_dense / ms:>8.2f}x {t_dense:>12.1f} "
                   f"{(f'{t_sparse:.1f}' if t_sparse else '-'):>10} {best / ms:>18.2f}x")
         print("vs dense: Loom's dense time over this one; loom vs torch best: PyTorch's faster path over Loom's time.")
-        print("Training, one core, seconds per epoch of 2,000 samples (batch 32); from 80% zeros a dense layer trains")
+        print("Training, one core, seconds per epoch of 2,000 samples (batch 32); from 75% zeros a dense layer trains")
         print("through its sparse kernels (forward, input and weight gradients at the nonzeros):")
         plain = None
         for name, extra in [("dense", ""), ("kwta 10%", "\n  kwta 10%"), ("sparse 80%", " sparse 80%"),
