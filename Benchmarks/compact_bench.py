@@ -23,14 +23,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 import machine
+from sparse_bench import SAMPLES, random_samples
 
 ROOT = Path(__file__).resolve().parents[1]
 LOOM = os.environ.get("LOOM_BIN") or str(ROOT / ".build" / "release" / "loom")
 USER_ENV = machine.USER_ENV
-SAMPLES = 2000
 SHARES = [50, 75, 90]
 ROUNDS = {"evaluate": 7, "train": 3}
 # saved models: name, what was done to a copy of the dense model
@@ -93,11 +91,8 @@ def run_loom(code):
 
 def main():
     kernel = machine.describe(LOOM, USER_ENV)
-    rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as folder:
-        x, y = f"{folder}/x.npy", f"{folder}/y.npy"
-        np.save(x, rng.uniform(0, 1, (SAMPLES, 784)).astype(np.float32))
-        np.save(y, rng.integers(0, 10, SAMPLES).astype(np.int64))
+        x, y = random_samples(folder)
         code = program(x, y, folder)
         text = run_loom(code)
         sizes = [os.path.getsize(f"{folder}/f{i}.safetensors") for i in range(len(FILES))]

@@ -83,13 +83,19 @@ def loom_seconds(program, repeat, few, many):
     return (high - low) / (many - few)
 
 
+def random_samples(folder):
+    """SAMPLES random inputs of 784 values in [0, 1) and labels, saved in `folder` as x.npy and y.npy (their paths)."""
+    rng = np.random.default_rng(1)
+    x, y = f"{folder}/x.npy", f"{folder}/y.npy"
+    np.save(x, rng.uniform(0, 1, (SAMPLES, 784)).astype(np.float32))
+    np.save(y, rng.integers(0, 10, SAMPLES).astype(np.int64))
+    return x, y
+
+
 def main():
     kernel = machine.describe(LOOM, USER_ENV)
-    rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as folder:
-        x, y = f"{folder}/x.npy", f"{folder}/y.npy"
-        np.save(x, rng.uniform(0, 1, (SAMPLES, 784)).astype(np.float32))
-        np.save(y, rng.integers(0, 10, SAMPLES).astype(np.int64))
+        x, y = random_samples(folder)
         torch = {}
         out = subprocess.run(["taskset", "-c", "0", BENCH_PY, "-c", TORCH_CODE.format(x=x, sparsities=SPARSITIES)],
                              capture_output=True, text=True, check=True).stdout
