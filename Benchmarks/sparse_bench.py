@@ -8,12 +8,14 @@ which train through the sparse kernels (the ratio to the dense epoch).
 Loom runs as a user's machine runs it (this machine's OpenBLAS pins unset for
 its commands); its times are differences of whole runs (with 11 and with 1
 evaluations, or 12 and 2 epochs), so start-up and data loading cancel out.
+Times are CPU time on both sides (each process's own, on one thread), so other
+work on a shared machine counts only through the caches it shares.
 Run with `make bench`."""
 
 import os
+import resource
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +48,7 @@ net = nn.Sequential(nn.Linear(784, 2048), nn.ReLU(), nn.Linear(2048, 2048), nn.R
 def timed(f):
     f(); runs = []
     for _ in range(7):
-        t = time.perf_counter(); f(); runs.append(time.perf_counter() - t)
+        t = time.process_time(); f(); runs.append(time.process_time() - t)
     return sorted(runs)[3]
 with torch.no_grad():
     for p in {sparsities}:
@@ -70,10 +72,14 @@ with torch.no_grad():
 
 
 def run_loom(code):
-    start = time.perf_counter()
+    """The CPU seconds (user and system) of a Loom run."""
+    def used():
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+    start = used()
     subprocess.run(["taskset", "-c", "0", LOOM, "eval", "-"], input=code, capture_output=True, text=True, check=True,
                    env=USER_ENV)
-    return time.perf_counter() - start
+    return used() - start
 
 
 def loom_seconds(program, repeat, few, many):
@@ -102,7 +108,7 @@ def main():
         for line in out.strip().splitlines():
             p, dense, *sparse = line.split()
             torch[int(p)] = (float(dense), float(sparse[0]) if sparse else None)
-        print(f"{kernel}; inference of 784-2048-2048-10 on {SAMPLES} samples, one core, ms")
+        print(f"{kernel}; inference of 784-2048-2048-10 on {SAMPLES} samples, one core, CPU ms")
         print(f"{'zeros':>6} {'loom':>8} {'vs dense':>9} {'torch dense':>12} {'torch csr':>10} {'loom vs torch best':>19}")
         loom_dense = None
         for p in SPARSITIES:
@@ -114,7 +120,7 @@ def main():
             print(f"{p:>5}% {ms:>8.1f} {loom_dense / ms:>8.2f}x {t_dense:>12.1f} "
                   f"{(f'{t_sparse:.1f}' if t_sparse else '-'):>10} {best / ms:>18.2f}x")
         print("vs dense: Loom's dense time over this one; loom vs torch best: PyTorch's faster path over Loom's time.")
-        print("Training, one core, seconds per epoch of 2,000 samples (batch 32); from 75% zeros a dense layer trains")
+        print("Training, one core, CPU seconds per epoch of 2,000 samples (batch 32); from 75% zeros a dense layer trains")
         print("through its sparse kernels (forward, input and weight gradients at the nonzeros):")
         plain = None
         for name, extra in [("dense", ""), ("kwta 10%", "\n  kwta 10%"), ("sparse 80%", " sparse 80%"),
