@@ -82,7 +82,7 @@ def parse(text):
 
 
 def run_loom(code):
-    """Loom's output with each timed statement's label: `time` prints after the block, so the labels come from the code."""
+    """Loom's output for `code`, on one core in a user's environment."""
     result = subprocess.run(["taskset", "-c", "0", LOOM, "eval", "-"], input=code.encode(), capture_output=True,
                             env=USER_ENV)
     assert result.returncode == 0, result.stderr.decode()
@@ -96,6 +96,7 @@ def main():
         code = program(x, y, folder)
         text = run_loom(code)
         sizes = [os.path.getsize(f"{folder}/f{i}.safetensors") for i in range(len(FILES))]
+    # `time` prints after its block: each time's label is the comment before that block in the program
     labels = [line[2:] for line in code.splitlines() if line.startswith("# ")]
     macs, nonzeros = parse(text)
     walls = [float(v.replace(",", "")) * {"µs": 0.001, "ms": 1, "s": 1000}[u]
