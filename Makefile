@@ -92,7 +92,8 @@ $(BENCH_VENV)/.installed: Benchmarks/requirements.txt
 
 ## Benchmarks, side by side: the kernel against ipykernel, CNN and recurrent training against PyTorch and Keras,
 ## grouped and depthwise convolutions against PyTorch's nn.Conv2d(groups=…),
-## sparse coding and patch extraction against scikit-learn, and loading
+## what compact and the compact file layout save, Deep Compression of LeNet-300-100,
+## sparse coding, the lasso, LISTA and patch extraction against scikit-learn, and loading
 ## Fashion-MNIST (Debian's dataset-fashion-mnist) against Keras and torchvision.
 bench: deps build $(BENCH_VENV)/.installed
 	$(SWIFT) build -c release $(SWIFTFLAGS) --product kernel-bench
@@ -100,8 +101,11 @@ bench: deps build $(BENCH_VENV)/.installed
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(VENV)/bin/python Benchmarks/cnn_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/rnn_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/sparse_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/compact_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/groups_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/compression_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/coding_bench.py
+	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/lasso_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/patch_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) BENCH_PY=$(abspath $(BENCH_VENV))/bin/python $(BENCH_VENV)/bin/python Benchmarks/local_bench.py
 	LOOM_BIN=$(abspath $(LOOM)) $(BENCH_VENV)/bin/python Benchmarks/csv_parity.py

@@ -10,13 +10,14 @@ infers through the packed kernel), with their ratio in CPU time.
 Loom runs as a user's machine runs it (this machine's OpenBLAS pins unset for
 its commands); its times are differences of whole runs (with 11 and with 1
 evaluations, or 12 and 2 epochs), so start-up and data loading cancel out.
+Times are CPU time on both sides (each process's own, on one thread), so other
+work on a shared machine counts only through the caches it shares.
 Run with `make bench`."""
 
 import os
 import resource
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,7 @@ net = nn.Sequential(nn.Linear(784, 2048), nn.ReLU(), nn.Linear(2048, 2048), nn.R
 def timed(f):
     f(); runs = []
     for _ in range(7):
-        t = time.perf_counter(); f(); runs.append(time.perf_counter() - t)
+        t = time.process_time(); f(); runs.append(time.process_time() - t)
     return sorted(runs)[3]
 with torch.no_grad():
     for p in {sparsities}:
@@ -83,38 +84,44 @@ with torch.no_grad():
 """
 
 
-def run_loom(code, cpu=False):
-    """Seconds of one run: wall-clock, or with `cpu` the CPU time it used (steadier on a loaded machine)."""
-    start, used = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+def run_loom(code):
+    """The CPU seconds (user and system) of a Loom run."""
+    def used():
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+    start = used()
     subprocess.run(["taskset", "-c", "0", LOOM, "eval", "-"], input=code, capture_output=True, text=True, check=True,
                    env=USER_ENV)
-    if cpu:
-        now = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return now.ru_utime - used.ru_utime + now.ru_stime - used.ru_stime
-    return time.perf_counter() - start
+    return used() - start
 
 
-def loom_seconds(program, repeat, few, many, cpu=False):
+def loom_seconds(program, repeat, few, many):
     """The time of one repetition: (runs with `many` − with `few`) ÷ the difference, the fastest of three each."""
-    low = min(run_loom(program + repeat * few, cpu) for _ in range(3))
-    high = min(run_loom(program + repeat * many, cpu) for _ in range(3))
+    low = min(run_loom(program + repeat * few) for _ in range(3))
+    high = min(run_loom(program + repeat * many) for _ in range(3))
     return (high - low) / (many - few)
+
+
+def random_samples(folder):
+    """SAMPLES random inputs of 784 values in [0, 1) and labels, saved in `folder` as x.npy and y.npy (their paths)."""
+    rng = np.random.default_rng(1)
+    x, y = f"{folder}/x.npy", f"{folder}/y.npy"
+    np.save(x, rng.uniform(0, 1, (SAMPLES, 784)).astype(np.float32))
+    np.save(y, rng.integers(0, 10, SAMPLES).astype(np.int64))
+    return x, y
 
 
 def main():
     kernel = machine.describe(LOOM, USER_ENV)
-    rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as folder:
-        x, y = f"{folder}/x.npy", f"{folder}/y.npy"
-        np.save(x, rng.uniform(0, 1, (SAMPLES, 784)).astype(np.float32))
-        np.save(y, rng.integers(0, 10, SAMPLES).astype(np.int64))
+        x, y = random_samples(folder)
         torch = {}
         out = subprocess.run(["taskset", "-c", "0", BENCH_PY, "-c", TORCH_CODE.format(x=x, sparsities=SPARSITIES)],
                              capture_output=True, text=True, check=True).stdout
         for line in out.strip().splitlines():
             p, dense, *sparse = line.split()
             torch[int(p)] = (float(dense), float(sparse[0]) if sparse else None)
-        print(f"{kernel}; inference of 784-2048-2048-10 on {SAMPLES} samples, one core, ms")
+        print(f"{kernel}; inference of 784-2048-2048-10 on {SAMPLES} samples, one core, CPU ms")
         print(f"{'zeros':>6} {'loom':>8} {'vs dense':>9} {'torch dense':>12} {'torch csr':>10} {'loom vs torch best':>19}")
         loom_dense = None
         for p in SPARSITIES:
@@ -126,7 +133,7 @@ def main():
             print(f"{p:>5}% {ms:>8.1f} {loom_dense / ms:>8.2f}x {t_dense:>12.1f} "
                   f"{(f'{t_sparse:.1f}' if t_sparse else '-'):>10} {best / ms:>18.2f}x")
         print("vs dense: Loom's dense time over this one; loom vs torch best: PyTorch's faster path over Loom's time.")
-        print("Training, one core, seconds per epoch of 2,000 samples (batch 32); from 80% zeros a dense layer trains")
+        print("Training, one core, CPU seconds per epoch of 2,000 samples (batch 32); from 75% zeros a dense layer trains")
         print("through its sparse kernels (forward, input and weight gradients at the nonzeros):")
         plain = None
         for name, extra in [("dense", ""), ("kwta 10%", "\n  kwta 10%"), ("sparse 80%", " sparse 80%"),
@@ -148,7 +155,7 @@ def packed_inference(folder, rng):
     times = {}
     for name, prune in [("dense", ""), ("2:4", "prune m 2:4")]:
         program = PACKED_MODEL.format(x=x, y=y, prune=prune)
-        times[name] = loom_seconds(program, "evaluate m on d\n", 5, 105, cpu=True) * 1000
+        times[name] = loom_seconds(program, "evaluate m on d\n", 5, 105) * 1000
     print(f"Inference of one dense 1024→1024 layer on {PACKED_SAMPLES} samples, one core, CPU ms per evaluation:")
     print(f"  dense {times['dense']:.2f}  2:4 packed {times['2:4']:.2f}  ({times['dense'] / times['2:4']:.2f}x the dense layer)")
 
