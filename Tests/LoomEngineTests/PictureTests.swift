@@ -133,4 +133,23 @@ final class PictureTests: XCTestCase {
         var constant = [Float](repeating: 0.5, count: 20)
         XCTAssertThrowsError(try Whitening.zca(&constant, samples: 10, features: 2))
     }
+
+    /// Whitening gives the same values whatever the number of BLAS threads
+    /// (its products run on one), as every result does.
+    func testWhiteningDoesNotDependOnTheThreadCount() throws {
+        var random = RandomGenerator(seed: 3)
+        let n = 10_000, d = 64
+        let x: [Float] = (0..<(n * d)).map { _ in random.nextNormalFloat() * 0.1 + Float.random(in: 0..<1, using: &random) }
+        let saved = BLAS.threads
+        defer { BLAS.setThreads(saved) }
+        var results: [[Float]] = []
+        for threads in [1, 2, 4] {
+            BLAS.setThreads(threads)
+            var y = x
+            try Whitening.zca(&y, samples: n, features: d)
+            results.append(y)
+        }
+        XCTAssertTrue(results[0] == results[1], "one thread against two")
+        XCTAssertTrue(results[0] == results[2], "one thread against four")
+    }
 }

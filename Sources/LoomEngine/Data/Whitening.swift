@@ -29,8 +29,9 @@ public enum Whitening {
         x.withUnsafeMutableBufferPointer { values in
             for i in 0..<n { for j in 0..<d { values[i * d + j] -= Float(means[j]) } }
         }
-        // The covariance, with NumPy's n − 1.
-        let products = GEMM.product(x, x, m: d, n: d, k: n, transposeA: true)
+        // The covariance, with NumPy's n − 1. Both products on one BLAS
+        // thread, so the whitened values do not depend on `set threads`.
+        let products = BLAS.singleThreaded { GEMM.product(x, x, m: d, n: d, k: n, transposeA: true) }
         let covariance = products.map { Double($0) / Double(n - 1) }
         guard let (values, vectors) = LAPACK.symmetricEigen(covariance, n: d) else {
             throw DataError("the covariance's eigendecomposition did not converge")
@@ -49,6 +50,6 @@ public enum Whitening {
                 for j in 0..<d { p[i * d + j] += a * v[v.startIndex + j] }
             }
         }
-        x = GEMM.product(x, p.map { Float($0) }, m: n, n: d, k: d)
+        x = BLAS.singleThreaded { GEMM.product(x, p.map { Float($0) }, m: n, n: d, k: d) }
     }
 }
