@@ -94,7 +94,8 @@ final class SessionObjectTests: LoomTestCase {
             Set(loom.complete(code, cursor: code.count).matches).intersection(loom.session.names)
         }
         XCTAssertEqual(names("train "), ["m", "n"], "a model argument")
-        XCTAssertEqual(names("compare m "), ["m", "n"], "models, up to the next option")
+        XCTAssertEqual(names("compare m "), ["D", "m", "n"], "models or dictionaries (sparse coders), up to the next option")
+        XCTAssertEqual(names("compare m D "), ["D", "m", "n"], "past the positional coder that follows the list")
         // Codes are data sets too (their data's labels beside them).
         XCTAssertEqual(names("train m on "), ["C", "digits", "pix"], "a data set argument")
         XCTAssertEqual(names("train m on digits validate "), ["C", "digits", "pix"])

@@ -63,11 +63,10 @@ enum Completer {
             // names (`compare a b `) go on until an option word.
             let arguments = words.dropFirst(form.bindsName ? 4 : (form.subword == nil ? 1 : 2))
             let positionals = form.parameters.filter { $0.positional && $0.kind != .newName }
-            let next = arguments.count < positionals.count ? positionals[arguments.count]
-                : positionals.last.flatMap { p -> Parameter? in
-                    guard case .references = p.kind, !arguments.contains(where: { form.parameter(named: $0) != nil }) else { return nil }
-                    return p
-                }
+            let list = positionals.firstIndex { if case .references = $0.kind { return true } else { return false } }
+            let listGoesOn = list.map { arguments.count >= $0 && !arguments.contains(where: { form.parameter(named: $0) != nil }) } ?? false
+            let next = listGoesOn ? list.map { positionals[$0] }
+                : arguments.count < positionals.count ? positionals[arguments.count] : nil
             if let referent = next?.kind.referent {
                 out += names(referent, in: session)
                 namesOfAKind = true
