@@ -26,7 +26,8 @@ public enum DictionaryLearning {
         /// The lasso with this penalty (`online` only).
         case lasso(alpha: Double)
 
-        var encoder: SparseEncoder {
+        /// The coder it stands for: OMP or the lasso.
+        public var encoder: SparseEncoder {
             switch self {
             case .sparsity(let t): return .omp(sparsity: t, relativeError: nil)
             case .lasso(let alpha): return .lasso(alpha: alpha)

@@ -52,6 +52,21 @@ extension Field {
               holds: { $0 == path })
     }
 
+    /// This field of a part of a larger request (`\.coder`), so that a group
+    /// of options is declared once for every request holding it; `paths`
+    /// are the part's key paths, by which the larger request's key paths
+    /// through `root` (`\.coder.alpha`) are recognised.
+    func lifted<Whole>(into root: WritableKeyPath<Whole, Spec> & Sendable, paths: [PartialKeyPath<Spec> & Sendable]) -> Field<Whole> {
+        let inner = self
+        return Field<Whole>(parameter: parameter,
+                            read: { a, whole throws(LoomError) in try inner.read(a, &whole[keyPath: root]) },
+                            write: { whole in inner.write(whole[keyPath: root]) },
+                            draw: { whole, random in inner.draw(&whole[keyPath: root], &random) },
+                            holds: { path in
+                                paths.contains { inner.holds($0) && path == (root as AnyKeyPath).appending(path: $0 as AnyKeyPath) }
+                            })
+    }
+
     /// A parameter written when required and given (a positional one), or
     /// with a default (an option).
     static func parameter(_ name: String, _ kind: ParameterKind, positional: Bool, hasDefault: String?,

@@ -8,10 +8,16 @@ extension Evaluator {
     /// how well they do on DATA, how sparse their activations are there, and
     /// how long they take — then accuracy (or MSE) against stored parameters.
     /// With `noise P%`, every model sees the same corrupted copy.
+    /// Dictionaries, autoencoders and LISTA models are compared as sparse coders (`compareCoders`).
     func compare(_ a: Request<CompareRequest>) throws(LoomError) -> SessionResult {
         let exprs = a.models.map(\.expr)
         guard !exprs.isEmpty else {
             throw LoomError(.syntax, "`compare` needs models: compare M1 M2 on DATA", at: a.range)
+        }
+        if namesCoders(a.models) { return try compareCoders(a) }
+        if let stated = givenCoderOption(a, \.coder) {
+            throw LoomError(.value, "`\(a.optionName(of: stated))` says how dictionaries code, and no dictionary is compared",
+                            at: a.range(of: stated))
         }
         let given = try dataset(a.on.expr)
         var states: [(name: String, state: ModelState)] = []

@@ -35,9 +35,8 @@ extension Evaluator {
     /// LISTA layer, their error measured through the dictionary it started from.
     func encode(_ a: Request<EncodeRequest>, through state: ModelState) throws(LoomError) {
         let modelName = a.with.text
-        let options: [PartialKeyPath<EncodeRequest>] = [\.method, \.sparsity, \.error, \.alpha, \.threshold, \.positive,
-                                                        \.iterations, \.tolerance, \.patches, \.size, \.stride, \.pool, \.grid]
-        if let given = options.first(where: { a.given($0) }) {
+        let options: [PartialKeyPath<EncodeRequest>] = [\.patches, \.size, \.stride, \.pool, \.grid]
+        if let given = givenCoderOption(a, \.coder) ?? options.first(where: { a.given($0) }) {
             throw LoomError(.value, "`\(modelName)` codes by its own steps: `\(a.optionName(of: given))` goes with a dictionary",
                             at: a.range(of: given))
         }

@@ -26,7 +26,7 @@ extension Evaluator {
             throw LoomError(.value, "grid \(grid) is larger than the \(layout.rows)x\(layout.columns) patches an image gives: "
                             + "at most grid \(min(layout.rows, layout.columns))", at: a.range(of: \.grid))
         }
-        let (encoder, coder) = try sparseEncoder(a, atoms: dictionary.dictionary.count)
+        let (encoder, coder) = try sparseEncoder(a, \.coder, atoms: dictionary.dictionary.count)
         let patchCount = data.count * layout.patchesPerImage
         try checkMemory(bytes: MemoryAccount.product(patchCount, layout.patchValues, 4)
                             + SparseCoding.encodingBytes(samples: patchCount, over: dictionary.dictionary, encoder),

@@ -16,15 +16,28 @@ public final class SessionDictionary: SessionObject {
     public let costs: [Double]
     /// How many codes use each atom, in the latest codes made with it.
     public var usage: [Int]?
+    /// How `learn` coded the signals (`sparsity 5`, `alpha 0.1`): the coder
+    /// `compare` uses when none is stated; nil for atoms read from a file.
+    public let coding: DictionaryLearning.Coding?
 
     init(_ dictionary: SparseDictionary, sampleShape: [Int], centered: Bool, origin: String, costs: [Double] = [],
-         usage: [Int]? = nil) {
+         usage: [Int]? = nil, coding: DictionaryLearning.Coding? = nil) {
         self.dictionary = dictionary
         self.sampleShape = sampleShape
         self.centered = centered
         self.origin = origin
         self.costs = costs
         self.usage = usage
+        self.coding = coding
+    }
+
+    /// The coder `coding` stands for, as a line writes it: `omp sparsity 5`, `lasso alpha 0.1`.
+    var learnedCoder: (encoder: SparseEncoder, text: String)? {
+        switch coding {
+        case .sparsity(let t)?: return (DictionaryLearning.Coding.sparsity(t).encoder, "omp sparsity \(t)")
+        case .lasso(let alpha)?: return (DictionaryLearning.Coding.lasso(alpha: alpha).encoder, "lasso alpha \(NumberFormat.short(alpha))")
+        case nil: return nil
+        }
     }
 
     public static let kind = "dictionary"
@@ -144,7 +157,8 @@ extension SessionDictionary: SavedKind {
         SavedObject(format: Self.format,
                     tensors: [("atoms", Tensor(shape: [dictionary.count, dictionary.length], storage: dictionary.atoms))],
                     metadata: [("loom.shape", Shape.text(sampleShape)), ("loom.centered", centered ? "true" : "false"),
-                               ("loom.origin", origin), ("loom.costs", costs.map { String($0) }.joined(separator: ","))],
+                               ("loom.origin", origin), ("loom.costs", costs.map { String($0) }.joined(separator: ","))]
+                        + (coding.map { [("loom.coding", Self.codingText($0))] } ?? []),
                     summary: "\(dictionary.count) atoms of \(Shape.text(sampleShape))")
     }
 
@@ -159,7 +173,26 @@ extension SessionDictionary: SavedKind {
         // A learning curve holds relative errors: finite and not negative.
         let costs = (metadata["loom.costs"] ?? "").split(separator: ",").compactMap { Double($0) }.filter { $0.isFinite && $0 >= 0 }
         return SessionDictionary(dictionary, sampleShape: shape, centered: metadata["loom.centered"] == "true",
-                                 origin: metadata["loom.origin"] ?? "loaded from \(path)", costs: costs)
+                                 origin: metadata["loom.origin"] ?? "loaded from \(path)", costs: costs,
+                                 coding: metadata["loom.coding"].flatMap(codingRead))
+    }
+
+    /// `loom.coding` as `save` writes it: `sparsity 5` or `alpha 0.1`.
+    static func codingText(_ coding: DictionaryLearning.Coding) -> String {
+        switch coding {
+        case .sparsity(let t): return "sparsity \(t)"
+        case .lasso(let alpha): return "alpha \(alpha)"
+        }
+    }
+
+    /// The coding a saved `loom.coding` names; nil for anything else (the
+    /// dictionary then has no coder of its own, as one read from a file).
+    static func codingRead(_ text: String) -> DictionaryLearning.Coding? {
+        let words = text.split(separator: " ")
+        guard words.count == 2 else { return nil }
+        if words[0] == "sparsity", let t = Int(words[1]), t > 0, t <= 100_000 { return .sparsity(t) }
+        if words[0] == "alpha", let alpha = Double(words[1]), alpha.isFinite, alpha > 0 { return .lasso(alpha: alpha) }
+        return nil
     }
 
     /// The sample shape a saved dictionary's `loom.shape` names: positive

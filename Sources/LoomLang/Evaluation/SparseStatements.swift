@@ -98,7 +98,7 @@ extension Evaluator {
         }
         let dictionary = SessionDictionary(result.dictionary, sampleShape: data.sampleShape, centered: centered,
                                            origin: "learned by \(method.rawValue) (\(codingText)) on \(dataName)",
-                                           costs: result.costs, usage: result.codes.usage)
+                                           costs: result.costs, usage: result.codes.usage, coding: coding)
         session.define(name, .object(dictionary))
         let error = SparseCoding.relativeError(x, result.codes, result.dictionary)
         var lines = ["\(name): \(atoms) atoms of \(Shape.text(data.sampleShape)) learned by \(method.rawValue) on \(dataName) "
@@ -154,7 +154,7 @@ extension Evaluator {
         let dataName = a.data.text
         let data = try dataset(a.data.expr)
         let x = try signals(data, for: dictionary, name: dictionaryName, at: a.data.range)
-        let (encoder, coder) = try sparseEncoder(a, atoms: dictionary.dictionary.count)
+        let (encoder, coder) = try sparseEncoder(a, \.coder, atoms: dictionary.dictionary.count)
         useThreads(session.threads)
         try checkMemory(bytes: SparseCoding.encodingBytes(samples: x.batch, over: dictionary.dictionary, encoder),
                         what: "\(NumberFormat.grouped(x.batch)) codes over \(NumberFormat.grouped(dictionary.dictionary.count)) atoms "
@@ -183,36 +183,40 @@ extension Evaluator {
 
     /// The coder the options name, and how to write it: `threshold X` picks
     /// thresholding, `alpha` the lasso, else OMP.
-    func sparseEncoder(_ a: Request<EncodeRequest>, atoms: Int) throws(LoomError) -> (SparseEncoder, String) {
-        let named = a.method
-        let method = named ?? (a.threshold != nil ? .threshold : a.alpha != nil ? .lasso : .omp)
-        let positive = a.positive
-        func refuse(_ option: PartialKeyPath<EncodeRequest>, _ methods: String) throws(LoomError) {
-            if a.given(option) {
-                throw LoomError(.value, "`\(a.optionName(of: option))` goes with \(methods), not \(method.rawValue)", at: a.range(of: option))
+    func sparseEncoder<Options>(_ a: Request<Options>, _ root: WritableKeyPath<Options, CoderChoice>,
+                                atoms: Int) throws(LoomError) -> (SparseEncoder, String) {
+        let c = a.filled[keyPath: root]
+        func path<V>(_ option: KeyPath<CoderChoice, V>) -> KeyPath<Options, V> { root.appending(path: option) }
+        let named = c.method
+        let method = named ?? (c.threshold != nil ? .threshold : c.alpha != nil ? .lasso : .omp)
+        let positive = c.positive
+        func refuse<V>(_ option: KeyPath<CoderChoice, V>, _ methods: String) throws(LoomError) {
+            if a.given(path(option)) {
+                throw LoomError(.value, "`\(a.optionName(of: path(option)))` goes with \(methods), not \(method.rawValue)",
+                                at: a.range(of: path(option)))
             }
         }
         switch method {
         case .omp:
             try refuse(\.alpha, "lasso"); try refuse(\.threshold, "threshold"); try refuse(\.positive, "lasso and threshold")
             try refuse(\.iterations, "ista and fista"); try refuse(\.tolerance, "ista and fista")
-            let sparsity = a.sparsity
-            let error = a.error
+            let sparsity = c.sparsity
+            let error = c.error
             guard sparsity != nil || error != nil else {
                 throw LoomError(.syntax, "omp needs `sparsity T` (nonzeros per code) or `error E` (the relative error to reach)",
                                 at: a.range)
             }
             if let sparsity, sparsity > atoms {
-                throw LoomError(.value, "sparsity \(sparsity) is more than the dictionary's \(atoms) atoms", at: a.range(of: \.sparsity))
+                throw LoomError(.value, "sparsity \(sparsity) is more than the dictionary's \(atoms) atoms", at: a.range(of: path(\.sparsity)))
             }
             if let error, !(0..<1).contains(error) {
-                throw LoomError(.value, "error is a relative error, at least 0 and below 1", at: a.range(of: \.error))
+                throw LoomError(.value, "error is a relative error, at least 0 and below 1", at: a.range(of: path(\.error)))
             }
             let text = ["omp"] + (sparsity.map { ["sparsity \($0)"] } ?? []) + (error.map { ["error \(NumberFormat.short($0))"] } ?? [])
             return (.omp(sparsity: sparsity, relativeError: error), text.joined(separator: " "))
         case .lasso, .ista, .fista:
             try refuse(\.sparsity, "omp"); try refuse(\.error, "omp"); try refuse(\.threshold, "threshold")
-            guard let alpha = a.alpha else {
+            guard let alpha = c.alpha else {
                 throw LoomError(.syntax, "\(method.rawValue) needs `alpha A`, the L1 penalty", at: a.range)
             }
             let text = "\(method.rawValue) alpha \(NumberFormat.short(alpha))" + (positive ? " positive" : "")
@@ -220,18 +224,23 @@ extension Evaluator {
                 try refuse(\.iterations, "ista and fista"); try refuse(\.tolerance, "ista and fista")
                 return (.lasso(alpha: alpha, positive: positive), text)
             }
-            let iterations = a.iterations ?? Evaluator.proximalIterations, tolerance = a.tolerance ?? Evaluator.proximalTolerance
+            let iterations = c.iterations ?? Evaluator.proximalIterations, tolerance = c.tolerance ?? Evaluator.proximalTolerance
             return (.proximalGradient(alpha: alpha, positive: positive, accelerated: method == .fista, iterations: iterations,
                                       tolerance: tolerance),
-                    text + (a.iterations.map { " iterations \($0)" } ?? "") + (a.tolerance.map { " tolerance \(NumberFormat.short($0))" } ?? ""))
+                    text + (c.iterations.map { " iterations \($0)" } ?? "") + (c.tolerance.map { " tolerance \(NumberFormat.short($0))" } ?? ""))
         case .threshold:
             try refuse(\.sparsity, "omp"); try refuse(\.error, "omp"); try refuse(\.alpha, "lasso")
             try refuse(\.iterations, "ista and fista"); try refuse(\.tolerance, "ista and fista")
-            guard let cut = a.threshold else {
+            guard let cut = c.threshold else {
                 throw LoomError(.syntax, "threshold needs its cut-off: `threshold X`", at: a.range)
             }
             return (.threshold(cut, positive: positive), "threshold \(NumberFormat.short(cut))" + (positive ? " positive" : ""))
         }
+    }
+
+    /// The first coder option the line gave (`sparsity`, `alpha`, …), found through `root`; nil when it gave none.
+    func givenCoderOption<Options>(_ a: Request<Options>, _ root: WritableKeyPath<Options, CoderChoice>) -> PartialKeyPath<Options>? {
+        CoderChoice.paths.lazy.compactMap { (root as PartialKeyPath<Options>).appending(path: $0) }.first { a.given($0) }
     }
 
     /// `3.1 ms`, `2.40 s`.

@@ -65,7 +65,10 @@ struct RewindRequest: Sendable { var model = Name(), to: Int? }
 
 /// `evaluate`, `predict`: a model on data (`noise`: the share of each sample's values replaced, see `InputNoise`).
 struct MeasureRequest: Sendable { var model = Name(), on = Name(), first = 0, mistakes = false, target: TargetChoice?, noise = 0.0 }
-struct CompareRequest: Sendable { var models: [Name] = [], on = Name(), target: TargetChoice?, noise = 0.0 }
+/// `compare`: models, or sparse coders with `encode`'s coder options for their dictionaries.
+struct CompareRequest: Sendable {
+    var models: [Name] = [], on = Name(), target: TargetChoice?, noise = 0.0, coder = CoderChoice()
+}
 struct PruneRequest: Sendable {
     var model = Name(), amount = PruneAmount.share(0), structure: PruneStructure?, layer: Name?, global = false
 }
@@ -109,10 +112,19 @@ struct LearnRequest: Sendable {
 /// `dictionary … = csv` and `npy`: atoms from a file.
 struct DictionaryFile: Sendable { var path = "", shape: [Int]?, center = false }
 
-struct EncodeRequest: Sendable {
-    var data = Name(), with = Name(), method: SparseMethod?
-    var sparsity: Int?, error: Double?, alpha: Double?, threshold: Double?, positive = false
+/// How a dictionary codes, as `encode` and `compare` take it: the coder
+/// and its options, declared once for both (`Statements.coderFields`).
+struct CoderChoice: Sendable, Equatable {
+    var method: SparseMethod?, sparsity: Int?, error: Double?, alpha: Double?, threshold: Double?, positive = false
     var iterations: Int?, tolerance: Double?
+
+    /// Every option's key path: a request's key paths through its `CoderChoice` are recognised by them.
+    static let paths: [PartialKeyPath<CoderChoice> & Sendable] = [\.method, \.sparsity, \.error, \.alpha, \.threshold,
+                                                                   \.positive, \.iterations, \.tolerance]
+}
+
+struct EncodeRequest: Sendable {
+    var data = Name(), with = Name(), coder = CoderChoice()
     /// `patches size S [stride T] [pool max|sum] [grid G]`: pooled patch codes of whole images.
     var patches = false, size: Int?, stride: Int?, pool: PatchPooling.Pool?, grid: Int?
 }

@@ -242,10 +242,15 @@ public enum Statements {
             .optionalChoice("target", \.target, "`inputs`: measure reconstructions (the default for a model trained with `target inputs`)"),
             noiseField(\.noise),
         ]) { e, a throws(LoomError) in try e.evaluate(a) },
-        .result(Signature("compare", .models, summary: "Models side by side: stored and nonzero parameters, sharing, cost, accuracy, sparsity and time.",
+        .result(Signature("compare", .models, summary: "Models side by side: stored and nonzero parameters, sharing, cost, accuracy, sparsity and time; "
+                            + "or sparse coders (dictionaries, autoencoders, LISTA models): relative error, nonzeros, dead atoms and coding time.",
                           example: "compare cnn wide on digits.test"), CompareRequest(), [
-            .names("models", \.models, .references(.object(ModelState.self)), placeholder: "M1 M2 …", "the models"),
+            .names("models", \.models, .references(.objects(ModelState.self, SessionDictionary.self)), placeholder: "M1 M2 …",
+                   "the models; or sparse coders: dictionaries, autoencoders (a model trained with `target inputs`, coding by "
+                   + "its narrowest hidden layer, or by the layer named as M.LAYER) and models ending in `lista`"),
             .name("on", \.on, dataArgument, positional: false, placeholder: "DATA", "the data to measure them on"),
+        ] + coderFields(\.coder, "coders: how the dictionaries code (default: each as `learn` coded with it; the options as `encode` "
+                        + "takes them)") + [
             .optionalChoice("target", \.target, "`inputs`: measure reconstructions (the default when a model was trained with `target inputs`)"),
             noiseField(\.noise),
         ]) { e, a throws(LoomError) in try e.compare(a) },
@@ -376,17 +381,7 @@ public enum Statements {
             .name("data", \.data, dataArgument, placeholder: "DATA", "the signals"),
             .name("with", \.with, .reference(.objects(SessionDictionary.self, ModelState.self)), positional: false, placeholder: "DICT",
                   "the dictionary, or a model ending in `lista` (its outputs kept as codes, their error measured through the dictionary it started from)"),
-            .optionalChoice("method", \.method, positional: true,
-                            "the coder (default: threshold when `threshold X` is given, lasso with `alpha`, else omp)"),
-            .optionalInteger("sparsity", \.sparsity, in: 1...100_000, placeholder: "T", "omp: nonzeros per code"),
-            .optionalNumber("error", \.error, placeholder: "E", "omp: stop a code once its relative error ‖x − αD‖/‖x‖ is this small"),
-            .optionalNumber("alpha", \.alpha, in: .nonNegative, placeholder: "A", "lasso, ista, fista: the L1 penalty in ½‖x − αD‖² + alpha‖α‖₁"),
-            .optionalInteger("iterations", \.iterations, in: 1...1_000_000, placeholder: "T",
-                             "ista, fista: at most this many iterations (default \(Evaluator.proximalIterations))"),
-            .optionalNumber("tolerance", \.tolerance, in: .belowOne, placeholder: "E",
-                            "ista, fista: stop once an iteration changes the codes by at most this share (default \(Evaluator.proximalTolerance))"),
-            .optionalNumber("threshold", \.threshold, in: .nonNegative, "threshold: the cut-off for soft thresholding of Dx"),
-            .flag("positive", \.positive, "lasso, ista, fista and threshold: only nonnegative coefficients"),
+        ] + coderFields(\.coder, "the coder (default: threshold when `threshold X` is given, lasso with `alpha`, else omp)") + [
             .flag("patches", \.patches, "code whole images by their patches, pooled over a grid of regions (Coates and Ng): "
                   + "the codes become a data set of grid·grid·atoms features an image, with the images' labels"),
             .optionalInteger("size", \.size, in: 1...1_000, placeholder: "S", "patches: the patches' side, S·S·channels being the atoms' length"),
@@ -409,6 +404,24 @@ public enum Statements {
                              "one sample (from 1): original, rebuilt, and its atoms with their weights"),
         ]) { e, a throws(LoomError) in e.show(try e.showCodes(a)) },
     ]
+
+    /// The options that choose a coder over a dictionary, `encode`'s and
+    /// `compare`'s: `method`'s doc says what happens when none is named.
+    static func coderFields<S>(_ root: WritableKeyPath<S, CoderChoice> & Sendable, _ methodDoc: String) -> [Field<S>] {
+        let fields: [Field<CoderChoice>] = [
+            .optionalChoice("method", \.method, positional: true, methodDoc),
+            .optionalInteger("sparsity", \.sparsity, in: 1...100_000, placeholder: "T", "omp: nonzeros per code"),
+            .optionalNumber("error", \.error, placeholder: "E", "omp: stop a code once its relative error ‖x − αD‖/‖x‖ is this small"),
+            .optionalNumber("alpha", \.alpha, in: .nonNegative, placeholder: "A", "lasso, ista, fista: the L1 penalty in ½‖x − αD‖² + alpha‖α‖₁"),
+            .optionalInteger("iterations", \.iterations, in: 1...1_000_000, placeholder: "T",
+                             "ista, fista: at most this many iterations (default \(Evaluator.proximalIterations))"),
+            .optionalNumber("tolerance", \.tolerance, in: .belowOne, placeholder: "E",
+                            "ista, fista: stop once an iteration changes the codes by at most this share (default \(Evaluator.proximalTolerance))"),
+            .optionalNumber("threshold", \.threshold, in: .nonNegative, "threshold: the cut-off for soft thresholding of Dx"),
+            .flag("positive", \.positive, "lasso, ista, fista and threshold: only nonnegative coefficients"),
+        ]
+        return fields.map { $0.lifted(into: root, paths: CoderChoice.paths) }
+    }
 
     /// `dictionary NAME = csv PATH …` and `npy PATH …`: atoms read from a file.
     static func dictionaryFile(_ format: String, _ pathDoc: String, summary: String) -> StatementBinding {
