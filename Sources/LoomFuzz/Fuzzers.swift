@@ -27,6 +27,7 @@ public struct Fuzzer {
         "data pix = patches n 30 size 4\ndictionary D = learn pix atoms 6 sparsity 2 iterations 2",
         "codes L = encode pix with D lasso alpha 0.1", "codes F = encode pix with D fista alpha 0.1 iterations 20 tolerance 0.001", "show atoms D first 3", "show codes C sample 2",
         "codes P = encode pix with D omp sparsity 2 patches size 4 pool sum grid 1",
+        "compare D on pix omp sparsity 2", "r = compare D E on pix fista alpha 0.1 iterations 5\nprint r.D_error r.E_dead",
         "for k in 1 2 3 {\n  record runs k=k sq=k*k\n}\nshow table runs x k y sq", "time sleep 0.001", "time {\n  x = 1\n}",
         "r = evaluate m on g.test\nprint r.accuracy m.params g.samples", "model c = copy m fresh\ncompare m c on g.test",
         "train m on g.train epochs 3 validate g.test patience 1 restore schedule step 1 0.5",

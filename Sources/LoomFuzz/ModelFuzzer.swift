@@ -205,11 +205,26 @@ extension Fuzzer {
                          + "pool \(pick(PatchPooling.Pool.allCases).rawValue) grid \(misfit ? 2 : 1)")
         }
         // Now and then a LISTA model from D, fitted to C and coding with it.
+        let input = lines[1].contains("glyphs") ? "8x8x1" : "\(size)x\(size)x1"
+        var coders = ["D"]
         if random.below(2) == 0 {
-            let input = lines[1].contains("glyphs") ? "8x8x1" : "\(size)x\(size)x1"
             let alpha = random.below(2) == 0 ? " alpha 0.0\(1 + random.below(9))" : ""
             lines += ["model L {", "  input \(input)", "  lista \(1 + random.below(5)) from D\(alpha)", "}",
                       "train L on p target C epochs \(1 + random.below(2))", "codes E = encode p with L", "show codes E", "summary L"]
+            coders.append("L")
+        }
+        // Now and then the coders side by side, with an autoencoder of the data trained a little, D by
+        // its own coder or by C's, and one case in eight a classifier among them, which must end in an error.
+        if random.below(3) == 0 {
+            let values = lines[1].contains("glyphs") ? 64 : size * size, units = 1 + random.below(values)
+            lines += ["model A {", "  input \(input)", "  flatten", "  dense \(units) relu as code",
+                      random.below(2) == 0 ? "  kwta \(1 + random.below(units))" : "  dropout 0.1", "  dense \(values)",
+                      "  reshape \(input)", "}", "train A on p target inputs epochs 1"]
+            coders.append(pick(["A", "A.code"]))
+            if random.below(8) == 0 { lines += ["model K {", "  input \(input)", "  flatten", "  dense 2 softmax", "}"]; coders.append("K") }
+            let first = random.below(coders.count), order = coders[first...] + coders[..<first]
+            lines.append("r = compare \(order.joined(separator: " ")) on p" + (random.below(2) == 0 ? " \(coder)" : ""))
+            lines.append("r")
         }
         return lines.joined(separator: "\n")
     }

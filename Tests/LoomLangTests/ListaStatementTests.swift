@@ -1,3 +1,4 @@
+import Foundation
 import LoomCore
 import LoomEngine
 import LoomLang
@@ -119,5 +120,41 @@ final class ListaStatementTests: LoomTestCase {
         let text = (texts() + [last?.plainText ?? ""]).joined(separator: "\n")
         XCTAssertTrue(text.contains("of 24 units"), text)
         XCTAssertTrue(text.contains("dead (zero for every sample)"), text)
+    }
+
+    /// A saved LISTA model carries the atoms it started from: loaded (or
+    /// copied) with no dictionary in the session, it codes as before, its
+    /// codes' error still measured through those atoms.
+    func testALoadedListaModelNeedsNoDictionaryInTheSession() throws {
+        let path = NSTemporaryDirectory() + "loom-lista-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let code = pix + """
+            train L on pix target C epochs 2 batch 32
+            codes E = encode pix with L
+            save L "\(path)"
+            delete D
+            load L2 "\(path)"
+            model L3 = copy L2
+            codes E2 = encode pix with L2
+            codes E3 = encode pix with L3
+            """
+        guard case .ok = run(code) else { return XCTFail("\(String(describing: error(code)))") }
+        let saved = try codes("E"), loaded = try codes("E2"), copied = try codes("E3")
+        XCTAssertEqual(loaded.codes.values, saved.codes.values)
+        XCTAssertEqual(copied.codes.values, saved.codes.values)
+        XCTAssertEqual(loaded.dictionary.dictionary, saved.dictionary.dictionary)
+        XCTAssertEqual(number("E2.error"), number("E.error"))
+        // A file whose starting atoms are not atoms × values is refused by name.
+        guard case .object(let state as ModelState)? = loom.session["L2"] else { return XCTFail() }
+        var tensors = Dictionary(state.model.weightTensors, uniquingKeysWith: { a, _ in a })
+        tensors["lista1.dictionary"] = Tensor(shape: [720], storage: [Float](repeating: 1, count: 720))
+        let bad = NSTemporaryDirectory() + "loom-lista-bad-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let definition = "model L {\n  input 6x6x1\n  lista 3 from D alpha 0.05 as lista1\n}"
+        try Data(SafeTensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                    metadata: [("loom.format", "loom-model-1"), ("loom.definition", definition)]))
+            .write(to: URL(fileURLWithPath: bad))
+        XCTAssertTrue(error("load L4 \"\(bad)\"")?.value.contains("lista1.dictionary is 720, not atoms × values") ?? false,
+                      "\(String(describing: error("load L4 \"\(bad)\"")))")
     }
 }

@@ -78,12 +78,12 @@ extension Evaluator {
             bars.append(("\(name.text) (\(NumberFormat.fixed(m.meanNonzeros, decimals: 1)) nonzeros)", m.relativeError))
         }
         var table = Table(title: "\(coders.count) sparse coders on \(a.on.text)",
-                          columns: [.init("coder"), .init("codes by"), .init("relative error", .right), .init("nonzeros", .right),
-                                    .init("dead atoms", .right), .init("time/sample", .right)],
-                          note: "relative error: ‖X − X̂‖ ÷ ‖X‖ over all samples, X̂ rebuilt from the codes (through the "
+                          columns: [.init("coder"), .init("codes by"), .init("rel. error", .right), .init("nonzeros", .right),
+                                    .init("dead", .right), .init("time", .right)],
+                          note: "rel. error: ‖X − X̂‖ ÷ ‖X‖ over all samples, X̂ rebuilt from the codes (through the "
                             + "dictionary, or by the autoencoder's decoder; centred signals for a dictionary learned with "
-                            + "`center`); nonzeros: nonzero code values a sample, on average; dead atoms: atoms or code units "
-                            + "zero for every sample (used by no code); time/sample: coding time ÷ samples, rebuilding not counted.")
+                            + "`center`); nonzeros: nonzero code values a sample, on average; dead: atoms or code units "
+                            + "zero for every sample (used by no code); time: coding time a sample, rebuilding not counted.")
         for row in rows { table.append(row) }
         let chart = plot(BarChart(bars, title: "relative error by coder (mean nonzeros)") { NumberFormat.short($0, significant: 4) })
         return result("comparison of sparse coders on \(a.on.text)", figures, showing: [table.bundle(width: session.width), chart])

@@ -58,6 +58,7 @@ extension ModelState {
         let saved = self.saved
         var whole = saved
         whole.tensors = model.namedParameters.map { ($0.name, $0.parameter.value) } + model.namedState.map { ($0.name, $0.state.value) }
+            + startingDictionaryTensors
         return (saved.fileSize, whole.fileSize)
     }
 }

@@ -7,9 +7,14 @@ import LoomRender
 /// encode DATA with L` keeps a LISTA model's outputs as codes.
 extension Evaluator {
     /// A `lista` line's spec with the atoms of the dictionary its `from`
-    /// names; any other spec as it is.
-    func withDictionary(_ spec: any LayerSpec, at range: SourceRange) throws(LoomError) -> any LayerSpec {
+    /// names, or the `given` atoms (a saved or copied model's own); any
+    /// other spec as it is.
+    func withDictionary(_ spec: any LayerSpec, given: SparseDictionary? = nil, at range: SourceRange) throws(LoomError) -> any LayerSpec {
         guard var lista = spec as? ListaSpec else { return spec }
+        if let given {
+            lista.dictionary = given
+            return lista
+        }
         let name = Expr(kind: .name(lista.from.split(separator: ".").map(String.init)), range: range)
         let dictionary = try sparseDictionary(name)
         if dictionary.centered {

@@ -10,8 +10,10 @@ extension Evaluator {
         try object(expr, ModelState.self)
     }
 
-    /// The model a block defines, built and checked but not yet named in the session.
-    func buildModel(name: String, layers: [Command], range: SourceRange) throws(LoomError) -> Sequential {
+    /// The model a block defines, built and checked but not yet named in the session;
+    /// `dictionaries` gives LISTA blocks their starting atoms by block name (a saved or copied model's).
+    func buildModel(name: String, layers: [Command], range: SourceRange,
+                    dictionaries: [String: SparseDictionary] = [:]) throws(LoomError) -> Sequential {
         guard let first = layers.first, first.signature.keyword == "input" else {
             throw LoomError(.value, "a model starts with `input DIMS`, the shape of one sample", at: layers.first?.range ?? range)
         }
@@ -22,8 +24,8 @@ extension Evaluator {
         }
         model.maxParameters = memoryBudget / Sequential.bytesPerWeight
         for layer in layers.dropFirst() {
-            let spec = try withDictionary(layerSpec(layer), at: layer.range)
             let given = layer.argument("as")?.name?.joined(separator: ".")
+            let spec = try withDictionary(layerSpec(layer), given: given.flatMap { dictionaries[$0] }, at: layer.range)
             let lender = layer.argument(Layers.share.name)?.name?.joined(separator: ".")
             let needed: Int
             do { needed = try spec.parameterCount(input: model.outputShape) } catch {
@@ -148,7 +150,8 @@ extension Evaluator {
         }
         // A plain copy draws nothing from the session's seed.
         let saved = session.random
-        let model = try buildModel(name: name, layers: layers, range: a.range)
+        let model = try buildModel(name: name, layers: layers, range: a.range,
+                                   dictionaries: Dictionary(source.listaDictionaries, uniquingKeysWith: { first, _ in first }))
         if !fresh { session.random = saved }
         if fresh {
             for (from, to) in zip(source.model.parameters, model.parameters) where from.mask != nil { try? to.setMask(from.mask) }

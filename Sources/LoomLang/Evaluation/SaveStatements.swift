@@ -91,7 +91,7 @@ extension ModelState: SavedKind {
     /// to reconstruct its inputs and any pruning rounds in the metadata. Not
     /// the initial weights: a loaded model cannot `rewind`.
     var saved: SavedObject {
-        let tensors = model.weightTensors
+        let tensors = model.weightTensors + startingDictionaryTensors
         var metadata = [("loom.definition", definition), ("loom.epochs", String(epochsTrained))]
         if let loss = reconstructionLoss { metadata.append((Self.reconstructionKey, loss.rawValue)) }
         if !pruning.isEmpty { metadata.append((Self.pruningKey, PruningRound.text(pruning))) }
@@ -126,7 +126,8 @@ extension ModelState: SavedKind {
         guard case .model(_, let layers, _)? = statements.first else {
             throw LoomError(.value, "\(path): its metadata holds no model block", at: range)
         }
-        let model = try evaluator.buildModel(name: name, layers: layers, range: range)
+        let model = try evaluator.buildModel(name: name, layers: layers, range: range,
+                                             dictionaries: try startingDictionaries(in: tensors, path: path, evaluator: evaluator, at: range))
         do { try model.load(weights: tensors, source: path) } catch { throw LoomError(.value, error.message, at: range) }
         let state = ModelState(model: model, initialWeights: nil)
         state.epochsTrained = Int(metadata["loom.epochs"] ?? "") ?? 0
@@ -145,6 +146,37 @@ extension ModelState: SavedKind {
         return state
     }
 
+    /// Each LISTA block's starting atoms as `BLOCK.dictionary` (atoms × values):
+    /// a saved LISTA model carries the dictionary it started from, so `load`
+    /// needs no dictionary of that name in the session.
+    var startingDictionaryTensors: [(name: String, tensor: Tensor)] {
+        listaDictionaries.map { ("\($0.block).\(Self.dictionarySuffix)", Tensor(shape: [$0.atoms.count, $0.atoms.length], storage: $0.atoms.atoms)) }
+    }
+
+    /// Each LISTA block's starting dictionary, in the model's order.
+    var listaDictionaries: [(block: String, atoms: SparseDictionary)] {
+        model.blocks.compactMap { block in (block.main as? Lista).map { (block.name, $0.dictionary) } }
+    }
+
+    /// The starting atoms a saved file holds for its LISTA blocks, by block
+    /// name, checked as a dictionary read from a file is; none in files
+    /// saved before they were kept (their `lista` lines then find the
+    /// dictionary in the session).
+    static func startingDictionaries(in tensors: [String: Tensor], path: String, evaluator: Evaluator,
+                                     at range: SourceRange) throws(LoomError) -> [String: SparseDictionary] {
+        var found: [String: SparseDictionary] = [:]
+        for (name, tensor) in tensors where name.hasSuffix("." + dictionarySuffix) {
+            guard tensor.shape.count == 2 else {
+                throw LoomError(.value, "\(path): \(name) is \(Shape.text(tensor.shape)), not atoms × values", at: range)
+            }
+            found[String(name.dropLast(dictionarySuffix.count + 1))] =
+                try SessionDictionary.checkedDictionary(tensor.storage, count: tensor.shape[0], length: tensor.shape[1],
+                                                        source: "\(path) (\(name))", at: range, evaluator: evaluator)
+        }
+        return found
+    }
+
+    static let dictionarySuffix = "dictionary"
     static let pruningKey = "loom.pruning"
     /// The loss `evaluate`, `compare` and `predict` measure reconstructions with (`ModelState.reconstructionLoss`).
     static let reconstructionKey = "loom.reconstruction"
