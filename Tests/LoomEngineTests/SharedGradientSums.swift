@@ -97,4 +97,19 @@ extension SharedParameterTests {
         XCTAssertEqual(try m.atoms(of: m.blocks[2]).role, .encoder, "any layer with the input's size of inputs")
         XCTAssertThrowsError(try m.atoms(of: m.blocks[5]), "3 to 5 values, and the input has 6")
     }
+
+    /// A complete autoencoder (a code as wide as the input): its decoders,
+    /// whose inputs also number the input's values, are drawn as decoders.
+    func testACompleteAutoencodersDecodersAreDecoders() throws {
+        let m = try model([4], [(DenseSpec(units: 4, activation: .tanh), nil), (DenseSpec(units: 4, activation: .linear, tied: "dense1"), nil),
+                                (DenseSpec(units: 4, activation: .linear), nil)])
+        let encoder = try m.atoms(of: m.blocks[0])
+        XCTAssertEqual(encoder.role, .encoder)
+        let tied = try m.atoms(of: m.blocks[1])
+        XCTAssertEqual(tied.role, .decoder)
+        XCTAssertEqual(tied.values, encoder.values, "a tied decoder's atoms are its encoder's")
+        let untied = try m.atoms(of: m.blocks[2])
+        XCTAssertEqual(untied.role, .decoder)
+        XCTAssertEqual(untied.values, m.blocks[2].parameters[0].value.storage)
+    }
 }

@@ -22,8 +22,10 @@ public struct LayerAtoms: Sendable, Equatable {
 extension Sequential {
     /// `block`'s atoms (see `LayerAtoms`): as an encoder when its inputs are
     /// the model's input values, else as a decoder when its outputs are as
-    /// many. Throws, naming the layer and its sizes, for a layer other than
-    /// dense or one neither on the input nor of its size.
+    /// many. A layer with both (a complete autoencoder's decoder, its code as
+    /// wide as the input) is an encoder only when no earlier layer has weights.
+    /// Throws, naming the layer and its sizes, for a layer other than dense or
+    /// one neither on the input nor of its size.
     public func atoms(of block: Block) throws(ShapeError) -> LayerAtoms {
         guard let dense = block.main as? Dense else {
             throw ShapeError("\(block.name) is a \(block.main.kind) layer; atoms are a dense layer's weights")
@@ -36,7 +38,8 @@ extension Sequential {
         // The kernel as the layer uses it, [inputs, units]: a tied layer's is stored the other way round.
         let stored = dense.weight.value.storage
         func weight(_ i: Int, _ u: Int) -> Float { dense.transposesKernel ? stored[u * inputs + i] : stored[i * units + u] }
-        if inputs == size {
+        let onInput = blocks.prefix { $0.name != block.name }.allSatisfy { $0.parameters.isEmpty }
+        if inputs == size && (units != size || onInput) {
             let values = (0..<units).flatMap { u in (0..<inputs).map { weight($0, u) } }
             return LayerAtoms(role: .encoder, count: units, length: inputs, values: values)
         }
