@@ -6,14 +6,19 @@ import Glibc
 #endif
 
 /// Ranks in one process, one thread each: a broadcast passes the root's
-/// buffer between two barriers, as MPI_Bcast would between processes.
+/// buffer between two barriers, as MPI_Bcast would between processes, and
+/// an allgather every rank's part, as MPI_Allgatherv would.
 final class ThreadRanks: @unchecked Sendable {
     let barrier = UnsafeMutablePointer<pthread_barrier_t>.allocate(capacity: 1)
     var slot: UnsafeMutableRawBufferPointer?
+    var parts: [UnsafeRawBufferPointer?]
     var gathered: [[UInt8]]
+    /// Meetings of the ranks in training steps (broadcasts and allgathers).
+    var meetings = 0
 
     init(size: Int) {
         pthread_barrier_init(barrier, nil, UInt32(size))
+        parts = [UnsafeRawBufferPointer?](repeating: nil, count: size)
         gathered = [[UInt8]](repeating: [], count: size)
     }
 
@@ -31,9 +36,23 @@ final class ThreadRanks: @unchecked Sendable {
         }
 
         func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) {
-            if rank == root { shared.slot = buffer }
+            if rank == root { shared.slot = buffer; shared.meetings += 1 }
             pthread_barrier_wait(shared.barrier)
             if rank != root, buffer.count > 0 { buffer.copyMemory(from: UnsafeRawBufferPointer(shared.slot!)) }
+            pthread_barrier_wait(shared.barrier)
+        }
+
+        func allgather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer, counts: [Int]) {
+            XCTAssertEqual(mine.count, counts[rank])
+            shared.parts[rank] = mine
+            if rank == 0 { shared.meetings += 1 }
+            pthread_barrier_wait(shared.barrier)
+            var offset = 0
+            for part in shared.parts.map({ $0! }) {
+                if !part.isEmpty { UnsafeMutableRawBufferPointer(rebasing: all[offset..<(offset + part.count)]).copyMemory(from: part) }
+                offset += part.count
+            }
+            XCTAssertEqual(offset, all.count)
             pthread_barrier_wait(shared.barrier)
         }
 
@@ -99,7 +118,35 @@ final class RanksTests: XCTestCase {
                 return try BackgroundThread { job.run() }
             }
             threads.forEach { $0.join() }
+            // One meeting per step: 2 epochs of three batches of 40, then of five of 20.
+            XCTAssertEqual(shared.meetings, 2 * 3 + 2 * 5, "\(size) ranks: not one exchange per step")
             for m in models { XCTAssertTrue(bits(m) == bits(single), "\(size) ranks: not the weights and state of one process") }
+        }
+    }
+
+    /// 100 samples in batches of 16 (the last of 4): each rank predicts a
+    /// run of whole batches, and every rank ends with one process's outputs.
+    func testRanksSplitPredictionAndGatherOneProcesssOutputsBitForBit() throws {
+        Parallel.setThreads(1)
+        var random = RandomGenerator(seed: 4)
+        let x = Tensor(shape: [100, 8, 8, 1], storage: (0..<6400).map { _ in random.nextUnitFloat() })
+        let single = try model().predict(x, batchSize: 16, shouldStop: { false }, ranks: SingleProcess())!
+        for size in [2, 3, 8] {
+            let shared = ThreadRanks(size: size)
+            let models = try (0..<size).map { _ in try model() }
+            let outputs = UnsafeMutableBufferPointer<Tensor?>.allocate(capacity: size)
+            outputs.initialize(repeating: nil)
+            defer { _ = outputs.deinitialize(); outputs.deallocate() }
+            let threads = try (0..<size).map { r in
+                let job = Unchecked { outputs[r] = models[r].predict(x, batchSize: 16, shouldStop: { false }, ranks: ThreadRanks.Rank(r, of: shared)) }
+                return try BackgroundThread { job.run() }
+            }
+            threads.forEach { $0.join() }
+            XCTAssertEqual(shared.meetings, 1, "\(size) ranks: not one exchange")
+            for output in outputs {
+                XCTAssertEqual(output?.shape, single.shape)
+                XCTAssertTrue(output?.storage.map(\.bitPattern) == single.storage.map(\.bitPattern), "\(size) ranks: not one process's outputs")
+            }
         }
     }
 }

@@ -12,6 +12,10 @@ public protocol Collective: AnyObject {
     /// Copies `root`'s bytes into every other rank's `buffer`, which has the
     /// same length on every rank.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int)
+    /// Every rank's part into `all` on every rank, one after another in rank
+    /// order: rank r's part is `counts[r]` bytes (`counts` the same on every
+    /// rank), `mine` this rank's. One meeting of all the ranks.
+    func allgather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer, counts: [Int])
     /// Every rank's `bytes` (the same length on every rank), in rank order;
     /// nil when the other ranks have not all joined within `patience`
     /// seconds (nil: wait as long as it takes). Kept apart from the other
@@ -54,6 +58,9 @@ public final class SingleProcess: Collective {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) {}
+    public func allgather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer, counts: [Int]) {
+        if !mine.isEmpty { all.copyMemory(from: mine) }
+    }
     public func gather(_ bytes: [UInt8], patience: Double?) -> [[UInt8]]? { [bytes] }
     public func abort(_ message: String) -> Never {
         writeError(message)

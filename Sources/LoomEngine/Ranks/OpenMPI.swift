@@ -5,9 +5,10 @@ import Glibc
 #endif
 
 /// The ranks of an Open MPI job, through libmpi loaded at run time (see
-/// `CMPI`): broadcasts on a duplicate of MPI_COMM_WORLD, and the gathers
-/// that check the ranks agree on a communicator of their own, so a rank
-/// waiting in one never matches a broadcast the others are making.
+/// `CMPI`): broadcasts and training steps' exchanges on a duplicate of
+/// MPI_COMM_WORLD, and the gathers that check the ranks agree on a
+/// communicator of their own, so a rank waiting in one never matches a
+/// collective the others are making.
 final class OpenMPI: Collective {
     private var mpi = loom_mpi()
     private var steps: UnsafeMutableRawPointer?
@@ -54,6 +55,20 @@ final class OpenMPI: Collective {
             if rc != LOOM_MPI_SUCCESS { abort("loom: rank \(rank): MPI_Bcast failed (error \(rc))") }
             offset += piece
         }
+    }
+
+    func allgather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer, counts: [Int]) {
+        // MPI counts and offsets are Int32: beyond 2 GiB in all, each rank's
+        // part goes to the others in turn, in broadcasts of 1 GiB pieces.
+        let starts = counts.reduce(into: [0]) { $0.append($0.last! + $1) }
+        guard starts.last! <= Int(Int32.max) else {
+            if !mine.isEmpty { UnsafeMutableRawBufferPointer(rebasing: all[starts[rank]...]).copyMemory(from: mine) }
+            for root in 0..<size { broadcast(UnsafeMutableRawBufferPointer(rebasing: all[starts[root]..<starts[root + 1]]), from: root) }
+            return
+        }
+        let rc = mpi.allgatherv(mine.baseAddress, Int32(mine.count), mpi.byte_type, all.baseAddress, counts.map { Int32($0) },
+                                starts.dropLast().map { Int32($0) }, mpi.byte_type, steps)
+        if rc != LOOM_MPI_SUCCESS { abort("loom: rank \(rank): MPI_Allgatherv failed (error \(rc))") }
     }
 
     func gather(_ bytes: [UInt8], patience: Double?) -> [[UInt8]]? {

@@ -243,18 +243,30 @@ public final class Sequential {
     }
 
     /// The outputs for `x`, a batch at a time; nil when `shouldStop` (asked
-    /// between batches) said stop.
-    public func predict(_ x: Tensor, batchSize: Int = Sequential.inferenceBatch, shouldStop: () -> Bool) -> Tensor? {
-        let n = x.batch
+    /// between batches) said stop. Under several ranks each computes a run
+    /// of whole batches (rank r the r-th of `ranks.size` runs) and the ranks
+    /// gather the outputs: each batch is computed as one process would.
+    public func predict(_ x: Tensor, batchSize: Int = Sequential.inferenceBatch, shouldStop: () -> Bool,
+                        ranks: any Collective = Ranks.current) -> Tensor? {
+        let n = x.batch, sampleSize = outputShape.reduce(1, *)
+        let batches = (n + batchSize - 1) / batchSize
+        // The first sample of each rank's run, and the end.
+        let starts = (0...ranks.size).map { min(n, batchSize * (batches * $0 / ranks.size)) }
         var out: [Float] = []
-        out.reserveCapacity(n * outputShape.reduce(1, *))
-        var start = 0
-        while start < n {
+        out.reserveCapacity(n * sampleSize)
+        var start = starts[ranks.rank]
+        while start < starts[ranks.rank + 1] {
             if shouldStop() { return nil }
             let indices = Array(start..<min(n, start + batchSize))
             out += forward(x.gathering(samples: indices), training: false).storage
             start += batchSize
         }
-        return Tensor(shape: [n] + outputShape, storage: out)
+        guard ranks.size > 1 else { return Tensor(shape: [n] + outputShape, storage: out) }
+        let counts = (0..<ranks.size).map { (starts[$0 + 1] - starts[$0]) * sampleSize * MemoryLayout<Float>.size }
+        let all = [Float](unsafeUninitializedCapacity: n * sampleSize) { buffer, initialized in
+            out.withUnsafeBytes { ranks.allgather($0, into: UnsafeMutableRawBufferPointer(buffer), counts: counts) }
+            initialized = n * sampleSize
+        }
+        return Tensor(shape: [n] + outputShape, storage: all)
     }
 }
