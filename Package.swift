@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries: plain module maps (libzmq's pkg-config file carries
@@ -28,8 +29,11 @@ let package = Package(
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
         .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "CSodium", "CCurl", "CMPI", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
-        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
+        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine", "LoomONNX"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),
+        // ONNX export: the generated onnx.proto code (committed) and the graph writer.
+        .target(name: "LoomONNX", dependencies: ["LoomEngine", "LoomCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto/onnx.proto", "Proto/LICENSE", "Proto/README.md"]),
         .executableTarget(
             name: "loom",
             dependencies: [
@@ -53,6 +57,7 @@ let package = Package(
         .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
         .testTarget(name: "LoomNotebookTests", dependencies: ["LoomNotebook", "LoomLang", "LoomCore"]),
         .testTarget(name: "LoomRenderTests", dependencies: ["LoomRender", "LoomCore"], exclude: ["Golden"]),
+        .testTarget(name: "LoomONNXTests", dependencies: ["LoomONNX", "LoomEngine", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],
     swiftLanguageModes: [.v6]
 )
