@@ -31,11 +31,10 @@ extension LayerExporter {
             .strings("activations", Array(Array(repeating: perDirection, count: cells.count).joined())),
         ]
         if let alpha, let beta {
-            // Only an Affine activation takes them; each function's place is filled.
-            let count = perDirection.count * cells.count
-            let affine = Array(Array(repeating: perDirection, count: cells.count).joined()).map { $0 == "Affine" }
-            attributes.append(.floats("activation_alpha", (0..<count).map { affine[$0] ? alpha : 0 }))
-            attributes.append(.floats("activation_beta", (0..<count).map { affine[$0] ? beta : 0 }))
+            // Consumed in order by the functions that take them: one per Affine.
+            let affines = perDirection.filter { $0 == "Affine" }.count * cells.count
+            attributes.append(.floats("activation_alpha", Array(repeating: alpha, count: affines)))
+            attributes.append(.floats("activation_beta", Array(repeating: beta, count: affines)))
         }
         if op == "GRU" { attributes.append(.int("linear_before_reset", 1)) }
 

@@ -157,11 +157,13 @@ export m "{path}"
     assert np.all(np.isfinite(predicted))
 
     np.save(tmp_path / "onnx_y.npy", predicted)
-    shown = run(loom, f"""data d = npy "{tmp_path}/test_x.npy" targets "{tmp_path}/onnx_y.npy"
-r = evaluate m on d
+    shown = run(loom, f"""quiet {{
+  data d = npy "{tmp_path}/test_x.npy" targets "{tmp_path}/onnx_y.npy"
+  r = evaluate m on d
+}}
 print r.mse
 """)
-    mse = float(shown.strip().splitlines()[-1])
+    mse = float(shown.strip())
     largest = math.sqrt(mse * predicted.size)
     assert largest <= TOLERANCE * max(1.0, float(np.abs(predicted).max())), (name, largest)
 
