@@ -1,6 +1,6 @@
 import Foundation
 import LoomEngine
-@testable import LoomONNX
+import LoomONNX
 import SwiftProtobuf
 import XCTest
 
