@@ -46,28 +46,27 @@ extension LayerExporter {
         ])
     }
 
+    /// One Conv of `layer` on an NHWC value: to channels first, the convolution (`pads` from the layer's shapes), back.
+    private mutating func convolved(_ x: String, by layer: Layer, weight: String, bias: String, kernel: (Int, Int), stride: Int,
+                                    before: (rows: Int, columns: Int), groups: Int) -> String {
+        let pads = Self.pads(input: layer.inputShape, output: layer.outputShape, kernel: kernel, stride: stride, before: before)
+        let nchw = channelsFirst(x, in: layer.name)
+        let y = convolution(nchw, weight: weight, bias: bias, in: layer.name, kernel: kernel, stride: stride, pads: pads, groups: groups)
+        return channelsLast(y, in: layer.name)
+    }
+
     mutating func conv(_ layer: Conv2D, _ x: String) -> String {
-        let scope = layer.name, kernel = (layer.kernel.height, layer.kernel.width)
-        let weight = graph.weight(layer.weight, scope: scope, tag: "oihw", layout: Self.filtersFirst)
-        let bias = graph.weight(layer.bias, scope: scope)
-        let pads = Self.pads(input: layer.inputShape, output: layer.outputShape, kernel: kernel, stride: layer.stride,
-                             before: layer.paddingBefore)
-        let nchw = channelsFirst(x, in: scope)
-        let y = convolution(nchw, weight: weight, bias: bias, in: scope, kernel: kernel,
-                            stride: layer.stride, pads: pads, groups: layer.groups)
-        return channelsLast(y, in: scope)
+        let weight = graph.weight(layer.weight, scope: layer.name, tag: "oihw", layout: Self.filtersFirst)
+        return convolved(x, by: layer, weight: weight, bias: graph.weight(layer.bias, scope: layer.name),
+                         kernel: (layer.kernel.height, layer.kernel.width), stride: layer.stride, before: layer.paddingBefore,
+                         groups: layer.groups)
     }
 
     mutating func depthwise(_ layer: DepthwiseConv2D, _ x: String) -> String {
-        let scope = layer.name, shape = layer.weight.value.shape, kernel = (shape[0], shape[1])
-        let weight = graph.weight(layer.weight, scope: scope, tag: "oihw", layout: Self.depthwiseFilters)
-        let bias = graph.weight(layer.bias, scope: scope)
-        let pads = Self.pads(input: layer.inputShape, output: layer.outputShape, kernel: kernel, stride: layer.stride,
-                             before: layer.paddingBefore)
-        let nchw = channelsFirst(x, in: scope)
-        let y = convolution(nchw, weight: weight, bias: bias, in: scope, kernel: kernel,
-                            stride: layer.stride, pads: pads, groups: layer.inputShape[2])
-        return channelsLast(y, in: scope)
+        let shape = layer.weight.value.shape
+        let weight = graph.weight(layer.weight, scope: layer.name, tag: "oihw", layout: Self.depthwiseFilters)
+        return convolved(x, by: layer, weight: weight, bias: graph.weight(layer.bias, scope: layer.name), kernel: (shape[0], shape[1]),
+                         stride: layer.stride, before: layer.paddingBefore, groups: layer.inputShape[2])
     }
 
     /// Depthwise without a bias, then a 1×1 Conv with the layer's one bias.
