@@ -46,11 +46,13 @@ struct LayerExporter {
     private mutating func noteDenseEquivalents(of layer: Layer) {
         for p in layer.parameters where !noted.contains(ObjectIdentifier(p)) {
             noted.insert(ObjectIdentifier(p))
-            if p.clusters != nil {
-                notes.append("\(layer.name).\(p.name) is clustered: written dense, each weight as its centroid")
-            } else if p.mask != nil {
-                let zeros = p.value.zeroCount
-                notes.append("\(layer.name).\(p.name) is pruned: written dense, its \(zeros) zeros included")
+            let name = "\(layer.name).\(p.name)", zeros = p.value.zeroCount
+            switch (p.mask != nil, p.clusters != nil) {
+            case (true, true):
+                notes.append("\(name) is pruned and clustered: written dense, its \(zeros) zeros included and each kept weight as its centroid")
+            case (false, true): notes.append("\(name) is clustered: written dense, each weight as its centroid")
+            case (true, false): notes.append("\(name) is pruned: written dense, its \(zeros) zeros included")
+            case (false, false): break
             }
         }
     }

@@ -7,7 +7,7 @@ import LoomEngine
 /// sequences) and gives its output; each layer becomes standard operators
 /// of opset 17, its weights initializers.
 public struct ONNXExport {
-    /// The operator set the graph uses; onnxruntime has run it since 1.14.
+    /// The operator set the graph uses (ONNX 1.12's, which every current runtime reads).
     public static let opset = 17
     /// The IR version of opset 17 (ONNX 1.12).
     public static let irVersion = 8
