@@ -111,7 +111,8 @@ def to_keras(path):
     inputs = keras.Input(shape=saved.input_shape)
     x, shape, built = inputs, saved.input_shape, {}
     for layer in saved.layers:
-        split = layer.share is not None or layer.name in lenders
+        # A layer that shares weights, or lends them, keeps its activation apart (a recurrent cell's is inside it).
+        split = (layer.share is not None or layer.name in lenders) and layer.kind not in ("rnn", "lstm", "gru")
         activation = layer.get("activation", "linear")
         if layer.share:
             core = built[layer.share]

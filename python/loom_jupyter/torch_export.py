@@ -198,7 +198,7 @@ def to_torch(path):
             core = _torch_layer(saved, layer, shape, built)
             built[layer.name] = core
         modules += core
-        act = _activation(activation, first and len(shape) > 1)
+        act = None if layer.kind in ("rnn", "lstm", "gru") else _activation(activation, first and len(shape) > 1)
         if act is not None:
             modules.append(act)
         shape = (saved.weight(layer, "encoder").shape[0],) if layer.kind == "lista" else output_shape(layer, shape)
