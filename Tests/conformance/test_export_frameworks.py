@@ -42,6 +42,7 @@ MODELS = [
     ("batchnorm-image", (6, 6, 2), "conv2d 3 3x3\nbatchnorm momentum 0.9 epsilon 0.01\nflatten\nbatchnorm\ndense 3", ""),
     ("layernorm-reshape", (12,), "dense 8 relu\nlayernorm\nreshape 2x2x2\nconv2d 2 2x2\nflatten\ndense 3", ""),
     ("conv1d-local1d", (12, 3), "conv1d 4 3 relu padding same stride 2\nmaxpool1d 2\nlocal1d 3 2 tanh\nflatten\ndense 3", ""),
+    ("conv1d-pool1d", (12, 3), "conv1d 4 3 relu padding same stride 2\nmaxpool1d 2 stride 1\nconv1d 3 2 tanh\nflatten\ndense 3", ""),
     ("globalpool", (10, 3), "conv1d 4 3 relu\nglobalpool max\ndense 3", ""),
     ("globalpool-image", (6, 6, 2), "conv2d 4 3x3 relu\nglobalpool avg\ndense 3", ""),
     ("rnn", (6, 3), "rnn 5 tanh sequences\nrnn 4 relu\ndense 3", ""),
@@ -118,3 +119,138 @@ def test_keras_and_torch_predict_what_loom_predicts(tmp_path, name, shape, layer
     in_torch = torch_predictions(loom_jupyter.to_torch(str(path)), x[:SHOWN])
     np.testing.assert_allclose(in_keras, expected, atol=TOLERANCE, rtol=0)
     np.testing.assert_allclose(in_torch, expected, atol=TOLERANCE, rtol=0)
+
+
+# Models whose layers Keras and torch both have and Loom reads back: exported, imported again, loaded in Loom.
+ROUND_TRIPS = ["dense-activations", "conv2d-same-stride", "conv2d-groups-even-kernel", "pooling", "pooling-stride",
+               "batchnorm-image", "layernorm-reshape", "globalpool", "globalpool-image", "rnn", "lstm", "gru", "pruned"]
+KERAS_ROUND_TRIPS = ROUND_TRIPS + ["depthwise", "separable", "conv1d-pool1d"]
+
+
+def model_case(name):
+    return next(case for case in MODELS if case[0] == name)
+
+
+@pytest.mark.parametrize("name", KERAS_ROUND_TRIPS)
+def test_from_keras_writes_what_loom_loads_and_predicts_the_same(tmp_path, name):
+    _, shape, layers, after = model_case(name)
+    write_data(tmp_path, shape)
+    path = train_and_save(tmp_path, shape, layers, after)
+    back = loom_jupyter.from_keras(loom_jupyter.to_keras(str(path)), str(tmp_path / "back.safetensors"))
+    np.testing.assert_allclose(predict_in_loom(tmp_path, back), predict_in_loom(tmp_path, path), atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize("name", ROUND_TRIPS + ["conv1d-pool1d", "separable", "depthwise"])
+def test_from_torch_writes_what_loom_loads_and_predicts_the_same(tmp_path, name):
+    _, shape, layers, after = model_case(name)
+    write_data(tmp_path, shape)
+    path = train_and_save(tmp_path, shape, layers, after)
+    back = loom_jupyter.from_torch(loom_jupyter.to_torch(str(path)), shape, str(tmp_path / "back.safetensors"))
+    np.testing.assert_allclose(predict_in_loom(tmp_path, back), predict_in_loom(tmp_path, path), atol=TOLERANCE, rtol=0)
+
+
+def test_a_keras_model_trained_in_keras_predicts_the_same_in_loom(tmp_path):
+    keras.utils.set_random_seed(1)
+    x = write_data(tmp_path, (10, 10, 2))
+    model = keras.Sequential([
+        keras.Input((10, 10, 2)),
+        keras.layers.Conv2D(6, 3, padding="same", activation="relu"),
+        keras.layers.BatchNormalization(),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(4, (2, 2), strides=2, groups=2),
+        keras.layers.Activation("tanh"),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(8, activation="sigmoid"),
+        keras.layers.Dense(3),
+    ])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.load(tmp_path / "t.npy"), epochs=2, batch_size=16, verbose=0)
+    path = loom_jupyter.from_keras(model, str(tmp_path / "keras.safetensors"))
+    np.testing.assert_allclose(predict_in_loom(tmp_path, path), keras_predictions(model, x[:SHOWN]), atol=TOLERANCE, rtol=0)
+
+
+def test_a_keras_recurrent_model_predicts_the_same_in_loom(tmp_path):
+    keras.utils.set_random_seed(2)
+    x = write_data(tmp_path, (7, 3))
+    model = keras.Sequential([
+        keras.Input((7, 3)),
+        keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True)),
+        keras.layers.LSTM(5),
+        keras.layers.Dense(3),
+    ])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.load(tmp_path / "t.npy"), epochs=2, batch_size=16, verbose=0)
+    path = loom_jupyter.from_keras(model, str(tmp_path / "keras.safetensors"))
+    np.testing.assert_allclose(predict_in_loom(tmp_path, path), keras_predictions(model, x[:SHOWN]), atol=TOLERANCE, rtol=0)
+
+
+def test_a_channels_first_torch_model_predicts_the_same_in_loom(tmp_path):
+    """torch's images are channels first: the kernels, and the columns after flattening, are reordered for Loom."""
+    torch.manual_seed(3)
+    x = write_data(tmp_path, (10, 10, 2))
+    module = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 6, 3, padding=1), torch.nn.ReLU(), torch.nn.BatchNorm2d(6),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Sequential(torch.nn.Conv2d(6, 4, 2, stride=2, groups=2), torch.nn.Tanh()),
+        torch.nn.Flatten(), torch.nn.Dropout(0.2),
+        torch.nn.Linear(16, 8), torch.nn.Sigmoid(), torch.nn.Linear(8, 3),
+    )
+    channels_first = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+    optimizer = torch.optim.Adam(module.parameters())
+    for _ in range(5):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(module(channels_first), torch.from_numpy(np.load(tmp_path / "t.npy"))).backward()
+        optimizer.step()
+    module.eval()
+    path = loom_jupyter.from_torch(module, (2, 10, 10), str(tmp_path / "torch.safetensors"))
+    with torch.no_grad():
+        expected = module(channels_first[:SHOWN]).numpy()
+    np.testing.assert_allclose(predict_in_loom(tmp_path, path), expected, atol=TOLERANCE, rtol=0)
+
+
+def test_a_torch_recurrent_model_predicts_the_same_in_loom(tmp_path):
+    torch.manual_seed(4)
+    x = write_data(tmp_path, (7, 3))
+    from loom_jupyter.torch_export import RecurrentOutput
+    module = torch.nn.Sequential(
+        torch.nn.GRU(3, 4, batch_first=True, bidirectional=True), RecurrentOutput(sequences=True, bidirectional=True),
+        torch.nn.LSTM(8, 5, batch_first=True), RecurrentOutput(sequences=False, bidirectional=False),
+        torch.nn.Linear(5, 3),
+    ).eval()
+    for p in module.parameters():
+        torch.nn.init.uniform_(p, -0.6, 0.6)
+    path = loom_jupyter.from_torch(module, (7, 3), str(tmp_path / "torch.safetensors"))
+    np.testing.assert_allclose(predict_in_loom(tmp_path, path), torch_predictions(module, x[:SHOWN]), atol=TOLERANCE, rtol=0)
+
+
+def test_layers_loom_does_not_have_are_refused_by_name(tmp_path):
+    embedding = keras.Sequential([keras.Input((4,)), keras.layers.Embedding(10, 3), keras.layers.Flatten(), keras.layers.Dense(3)])
+    with pytest.raises(LoomExportError, match="Loom has no embedding layer"):
+        loom_jupyter.from_keras(embedding, str(tmp_path / "e.safetensors"))
+    dilated = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, dilation_rate=2)])
+    with pytest.raises(LoomExportError, match="dilated"):
+        loom_jupyter.from_keras(dilated, str(tmp_path / "d.safetensors"))
+    with pytest.raises(LoomExportError, match="PyTorch's GELU"):
+        loom_jupyter.from_torch(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.GELU()), (4,), str(tmp_path / "g.safetensors"))
+    with pytest.raises(LoomExportError, match="embedding"):
+        loom_jupyter.from_torch(torch.nn.Sequential(torch.nn.Embedding(10, 3)), (4,), str(tmp_path / "t.safetensors"))
+    assert not list(tmp_path.glob("*.safetensors"))
+
+
+def test_a_recurrent_activation_torch_lacks_is_refused_by_name(tmp_path):
+    write_data(tmp_path, (6, 3))
+    path = train_and_save(tmp_path, (6, 3), "lstm 4 relu\ndense 3", "")
+    with pytest.raises(LoomExportError, match="LSTM has no `relu` activation"):
+        loom_jupyter.to_torch(str(path))
+    assert loom_jupyter.to_keras(str(path)).layers[1].activation.__name__ == "relu"
+
+
+def test_the_companion_imports_without_the_frameworks_and_says_what_to_install():
+    code = ("import sys\nsys.modules['torch'] = None\nsys.modules['keras'] = None\nimport loom_jupyter\n"
+            "for f in (lambda: loom_jupyter.to_torch('m'), lambda: loom_jupyter.to_keras('m')):\n"
+            "    try:\n        f()\n    except ImportError as e:\n        print(e)\n")
+    result = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "needs torch" in result.stdout and "pip install torch" in result.stdout
+    assert "needs keras" in result.stdout and "pip install keras" in result.stdout

@@ -317,3 +317,44 @@ def output_shape(layer, shape):
     if kind == "lista":
         return None  # the atoms: known from the layer's weights
     return shape
+
+
+class ModelWriter:
+    """A `model` block and its weights, one layer at a time, written as a file Loom's `load` reads."""
+
+    def __init__(self, source):
+        self.source = source  # what the layers came from, for messages: "Keras", "PyTorch"
+        self.lines, self.tensors, self.counts = [], {}, {}
+
+    def add(self, kind, words=(), activation=None, options=None, tensors=None):
+        """A layer: its positional words, activation, options (`stride 2`) and tensors by part (`kernel`)."""
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        name = f"{kind}{self.counts[kind]}"
+        line = {"kind": kind, "name": name, "words": [str(w) for w in words], "activation": activation,
+                "options": {k: v for k, v in (options or {}).items() if v is not None}}
+        self.lines.append(line)
+        for part, value in (tensors or {}).items():
+            self.tensors[f"{name}.{part}"] = _numpy().asarray(value, dtype=_numpy().float32)
+
+    def fold_activation(self, activation, what):
+        """A separate activation layer, folded into the layer before it (Loom's activations belong to layers)."""
+        last = self.lines[-1] if self.lines else None
+        if last is None or last["activation"] not in ("linear",):
+            raise LoomExportError(f"{self.source}'s {what} follows no layer Loom can give it to: in Loom an activation "
+                                  "belongs to a dense, convolution or locally connected layer without one")
+        last["activation"] = activation
+
+    def definition(self, input_shape, name="imported"):
+        text = [f"model {name} {{", "  input " + "x".join(str(int(d)) for d in input_shape)]
+        for line in self.lines:
+            words = [line["kind"]] + line["words"] + ([line["activation"]] if line["activation"] else [])
+            for key, value in line["options"].items():
+                words += [key] if value is True else [key, str(value)]
+            text.append("  " + " ".join(words + ["as", line["name"]]))
+        return "\n".join(text + ["}"])
+
+    def write(self, path, input_shape):
+        if not self.lines:
+            raise LoomExportError(f"the {self.source} model has no layers Loom could hold")
+        metadata = {"loom.format": "loom-model-1", "loom.definition": self.definition(input_shape), "loom.epochs": "0"}
+        write_safetensors(path, self.tensors, metadata)
