@@ -10,6 +10,7 @@ Tests/conformance/requirements.txt, so a missing one fails the tests."""
 import os
 import re
 import subprocess
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -250,7 +251,7 @@ def test_the_companion_imports_without_the_frameworks_and_says_what_to_install()
     code = ("import sys\nsys.modules['torch'] = None\nsys.modules['keras'] = None\nimport loom_jupyter\n"
             "for f in (lambda: loom_jupyter.to_torch('m'), lambda: loom_jupyter.to_keras('m')):\n"
             "    try:\n        f()\n    except ImportError as e:\n        print(e)\n")
-    result = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "needs torch" in result.stdout and "pip install torch" in result.stdout
     assert "needs keras" in result.stdout and "pip install keras" in result.stdout
