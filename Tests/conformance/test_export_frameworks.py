@@ -150,6 +150,14 @@ def test_from_torch_writes_what_loom_loads_and_predicts_the_same(tmp_path, name)
     np.testing.assert_allclose(predict_in_loom(tmp_path, back), predict_in_loom(tmp_path, path), atol=TOLERANCE, rtol=0)
 
 
+def assert_loom_predicts_as_keras_once_trained(tmp_path, model, x):
+    """Trains `model` briefly in Keras, writes it with from_keras, and compares Loom's predictions with Keras's."""
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.load(tmp_path / "t.npy"), epochs=2, batch_size=16, verbose=0)
+    path = loom_jupyter.from_keras(model, str(tmp_path / "keras.safetensors"))
+    np.testing.assert_allclose(predict_in_loom(tmp_path, path), keras_predictions(model, x[:SHOWN]), atol=TOLERANCE, rtol=0)
+
+
 def test_a_keras_model_trained_in_keras_predicts_the_same_in_loom(tmp_path):
     keras.utils.set_random_seed(1)
     x = write_data(tmp_path, (10, 10, 2))
@@ -165,10 +173,7 @@ def test_a_keras_model_trained_in_keras_predicts_the_same_in_loom(tmp_path):
         keras.layers.Dense(8, activation="sigmoid"),
         keras.layers.Dense(3),
     ])
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(x, np.load(tmp_path / "t.npy"), epochs=2, batch_size=16, verbose=0)
-    path = loom_jupyter.from_keras(model, str(tmp_path / "keras.safetensors"))
-    np.testing.assert_allclose(predict_in_loom(tmp_path, path), keras_predictions(model, x[:SHOWN]), atol=TOLERANCE, rtol=0)
+    assert_loom_predicts_as_keras_once_trained(tmp_path, model, x)
 
 
 def test_a_keras_recurrent_model_predicts_the_same_in_loom(tmp_path):
@@ -180,10 +185,7 @@ def test_a_keras_recurrent_model_predicts_the_same_in_loom(tmp_path):
         keras.layers.LSTM(5),
         keras.layers.Dense(3),
     ])
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(x, np.load(tmp_path / "t.npy"), epochs=2, batch_size=16, verbose=0)
-    path = loom_jupyter.from_keras(model, str(tmp_path / "keras.safetensors"))
-    np.testing.assert_allclose(predict_in_loom(tmp_path, path), keras_predictions(model, x[:SHOWN]), atol=TOLERANCE, rtol=0)
+    assert_loom_predicts_as_keras_once_trained(tmp_path, model, x)
 
 
 def test_a_channels_first_torch_model_predicts_the_same_in_loom(tmp_path):

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .saved import LoomExportError, SavedModel, kwta_count, lista_step, output_shape, patch_indices
+from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, output_shape, patch_indices
 
 
 class Threshold(keras.layers.Layer):
@@ -187,22 +187,13 @@ def _keras_layer(saved, layer, shape, activation, built):
     if kind == "threshold":
         return Threshold(get("epsilon"), name=name)
     if kind == "kwta":
-        image = len(shape) == 3
-        group = int(np.prod(shape)) if get("global") or not image else shape[-1]
-        k = kwta_count(get("inference") or get("k"), group)
-        boost = np.ones(shape[-1], np.float32)
-        if float(get("boost", 0)) > 0:
-            train_k = kwta_count(get("k"), group)
-            duty = saved.weight(layer, "duty_cycles")
-            boost = np.exp(np.float32(get("boost")) * (np.float32(train_k / group) - duty)).astype(np.float32)
-        return KWinners(k, group, boost, name=name)
+        return KWinners(*kwta_inference(saved, layer, shape), name=name)
     if kind == "activity":
         # A penalty while training, nothing at inference: Keras's regulariser for L1, none for KL.
         amount = float(get("amount")) * float(get("weight", 1))
         return keras.layers.ActivityRegularization(l1=amount, name=name) if get("penalty") == "l1" else None
     if kind == "lista":
-        return Lista(get("steps"), lista_step(saved.weight(layer, "dictionary")), saved.weight(layer, "encoder"),
-                     saved.weight(layer, "mutual"), saved.weight(layer, "threshold"), name=name)
+        return Lista(*lista_arguments(saved, layer), name=name)
     raise LoomExportError(f"Keras has no equivalent of Loom's `{kind}` layer ({name})")
 
 

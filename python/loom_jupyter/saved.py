@@ -280,6 +280,24 @@ def patch_indices(height, width, channels, kernel, stride, padding):
     return index.reshape(oh * ow, kh * kw * channels), (ph, pw), (top, bottom, left, right)
 
 
+def kwta_inference(saved, layer, shape):
+    """A `kwta` layer at inference: (k, values per group, each unit's boost factor from its saved duty cycle)."""
+    np = _numpy()
+    get = layer.get
+    group = int(np.prod(shape)) if get("global") or len(shape) != 3 else shape[-1]
+    boost = np.ones(shape[-1], np.float32)
+    if float(get("boost", 0)) > 0:
+        share = np.float32(kwta_count(get("k"), group) / group)
+        boost = np.exp(np.float32(get("boost")) * (share - saved.weight(layer, "duty_cycles"))).astype(np.float32)
+    return kwta_count(get("inference") or get("k"), group), group, boost
+
+
+def lista_arguments(saved, layer):
+    """A `lista` layer's steps, fixed step size and weights (encoder, mutual, threshold)."""
+    return (int(layer.get("steps")), lista_step(saved.weight(layer, "dictionary")), saved.weight(layer, "encoder"),
+            saved.weight(layer, "mutual"), saved.weight(layer, "threshold"))
+
+
 def lista_step(dictionary):
     """LISTA's fixed step 1/L, L the largest eigenvalue of DDᵀ (0 for an empty dictionary)."""
     np = _numpy()

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .saved import (LoomExportError, SavedModel, kwta_count, lista_step, output_shape, patch_indices, same_padding)
+from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, output_shape, patch_indices, same_padding
 
 RECURRENT_ORDER = {"gru": [1, 0, 2]}  # Keras's gates z, r, h as torch's r, z, n
 
@@ -281,18 +281,11 @@ def _torch_layer(saved, layer, shape, built):
     if kind == "threshold":
         return [Threshold(get("epsilon"))]
     if kind == "kwta":
-        image = len(shape) == 3
-        group = int(np.prod(shape)) if get("global") or not image else shape[-1]
-        boost = np.ones(shape[-1], np.float32)
-        if float(get("boost", 0)) > 0:
-            share = np.float32(kwta_count(get("k"), group) / group)
-            boost = np.exp(np.float32(get("boost")) * (share - saved.weight(layer, "duty_cycles")))
-        return [KWinners(kwta_count(get("inference") or get("k"), group), group, boost)]
+        return [KWinners(*kwta_inference(saved, layer, shape))]
     if kind == "activity":
         return []  # a penalty while training; torch has no activity regularisers, and at inference it is nothing
     if kind == "lista":
-        return [Lista(get("steps"), lista_step(saved.weight(layer, "dictionary")), saved.weight(layer, "encoder"),
-                      saved.weight(layer, "mutual"), saved.weight(layer, "threshold"))]
+        return [Lista(*lista_arguments(saved, layer))]
     raise LoomExportError(f"PyTorch has no equivalent of Loom's `{kind}` layer ({name})")
 
 
