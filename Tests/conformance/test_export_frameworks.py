@@ -125,7 +125,9 @@ def test_keras_and_torch_predict_what_loom_predicts(tmp_path, name, shape, layer
 # Models whose layers Keras and torch both have and Loom reads back: exported, imported again, loaded in Loom.
 ROUND_TRIPS = ["dense-activations", "conv2d-same-stride", "conv2d-groups-even-kernel", "pooling", "pooling-stride",
                "batchnorm-image", "layernorm-reshape", "globalpool", "globalpool-image", "rnn", "lstm", "gru", "pruned"]
-KERAS_ROUND_TRIPS = ROUND_TRIPS + ["depthwise", "separable", "conv1d-pool1d"]
+# Loom's own layers (k-winners, threshold, locally connected, LISTA, a tied decoder) come back from either framework too.
+OWN_LAYERS = ["kwta-threshold", "kwta-image", "local2d", "conv1d-local1d", "lista", "hashed-sparse", "clustered", "activity"]
+KERAS_ROUND_TRIPS = ROUND_TRIPS + OWN_LAYERS + ["depthwise", "separable", "conv1d-pool1d"]
 
 
 def model_case(name):
@@ -141,7 +143,7 @@ def test_from_keras_writes_what_loom_loads_and_predicts_the_same(tmp_path, name)
     np.testing.assert_allclose(predict_in_loom(tmp_path, back), predict_in_loom(tmp_path, path), atol=TOLERANCE, rtol=0)
 
 
-@pytest.mark.parametrize("name", ROUND_TRIPS + ["conv1d-pool1d", "separable", "depthwise"])
+@pytest.mark.parametrize("name", ROUND_TRIPS + OWN_LAYERS + ["conv1d-pool1d", "separable", "depthwise", "shared-tied"])
 def test_from_torch_writes_what_loom_loads_and_predicts_the_same(tmp_path, name):
     _, shape, layers, after = model_case(name)
     write_data(tmp_path, shape)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, output_shape, patch_indices
+from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, output_shape, patch_indices, saved_state
 
 
 class Threshold(keras.layers.Layer):
@@ -18,6 +18,9 @@ class Threshold(keras.layers.Layer):
 
     def call(self, x):
         return ops.where(ops.abs(x) >= self.epsilon, x, ops.zeros_like(x))
+
+    def loom_tensors(self):
+        return {}
 
 
 class KWinners(keras.layers.Layer):
@@ -35,6 +38,9 @@ class KWinners(keras.layers.Layer):
         scores = ops.reshape(x * ops.convert_to_tensor(self.boost), (-1, self.group))
         kth = ops.top_k(scores, self.k)[0][:, -1:]
         return ops.reshape(ops.where(scores >= kth, values, ops.zeros_like(values)), shape)
+
+    def loom_tensors(self):
+        return {}
 
 
 class Lista(keras.layers.Layer):
@@ -61,6 +67,9 @@ class Lista(keras.layers.Layer):
         for _ in range(self.steps - 1):
             z = soft(z - self.step * (ops.matmul(z, self.mutual) - c))
         return z
+
+    def loom_tensors(self):
+        return {"encoder": self.encoder.numpy(), "mutual": self.mutual.numpy(), "threshold": self.threshold.numpy()}
 
 
 class TiedDense(keras.layers.Layer):
@@ -103,6 +112,9 @@ class LocallyConnected(keras.layers.Layer):
         y = ops.einsum("npk,pkf->npf", patches, self.kernel) + self.bias
         return self.activation(ops.reshape(y, (n,) + tuple(self.out_shape)))
 
+    def loom_tensors(self):
+        return {"kernel": self.kernel.numpy(), "bias": self.bias.numpy().reshape(self.out_shape)}
+
 
 def to_keras(path):
     """The model Loom saved at `path` as a Keras 3 model predicting what Loom predicts."""
@@ -119,6 +131,9 @@ def to_keras(path):
         else:
             core = _keras_layer(saved, layer, shape, "linear" if split else activation, built)
             built[layer.name] = core
+        if hasattr(core, "loom_tensors"):
+            # Loom's own layers remember their line and state, so from_keras can write them back.
+            core.loom_line, core.loom_state = layer, saved_state(saved, layer)
         if core is not None:
             x = core(x)
             if not layer.share:

@@ -14,8 +14,9 @@ def from_keras(model, path):
     layers = [layer for layer in model.layers if not isinstance(layer, L.InputLayer)]
     _check_chain(model, layers)
     writer = ModelWriter("Keras")
+    names = {}  # Keras layer → its Loom block, for a tied decoder's lender
     for layer in layers:
-        _add(writer, layer)
+        names[id(layer)] = _add(writer, layer, names)
     writer.write(path, tuple(model.input_shape[1:]))
     return path
 
@@ -60,12 +61,22 @@ def _bias(layer, units):
     return layer.bias.numpy() if layer.use_bias else np.zeros(units, np.float32)
 
 
-def _add(writer, layer):
-    """One Keras layer as one Loom line (or folded into the line before)."""
+def _add(writer, layer, names):
+    """One Keras layer as one Loom line (or folded into the line before); the block's name."""
     name = type(layer).__name__
+    if getattr(layer, "loom_line", None) is not None:  # one of Loom's own layers, from to_keras
+        return writer.add_line(layer.loom_line, {**layer.loom_state, **layer.loom_tensors()})
+    if name == "TiedDense":
+        lender = names.get(id(layer.lender))
+        if lender is None:
+            raise LoomExportError(f"{layer.name} is tied to {layer.lender.name}, which is not an earlier layer of the model")
+        bias = layer.bias.numpy()
+        return writer.add("dense", [bias.shape[0]], layer.activation.__name__, {"tied": lender}, {"bias": bias})
+    if isinstance(layer, L.ActivityRegularization) and not layer.l2:
+        return writer.add("activity", ["l1", layer.l1])
     if isinstance(layer, L.Dense):
         kernel = layer.kernel.numpy()
-        writer.add("dense", [kernel.shape[1]], _activation(layer), tensors={"kernel": kernel, "bias": _bias(layer, kernel.shape[1])})
+        return writer.add("dense", [kernel.shape[1]], _activation(layer), tensors={"kernel": kernel, "bias": _bias(layer, kernel.shape[1])})
     elif isinstance(layer, (L.DepthwiseConv2D, L.SeparableConv2D)):
         _plain_convolution(layer)
         window = "x".join(map(str, layer.kernel_size))
@@ -74,10 +85,10 @@ def _add(writer, layer):
                    "padding": _padding(layer)}
         if isinstance(layer, L.DepthwiseConv2D):
             kernel = layer.kernel.numpy()
-            writer.add("depthwise", [window], _activation(layer), options,
+            return writer.add("depthwise", [window], _activation(layer), options,
                        {"kernel": kernel, "bias": _bias(layer, kernel.shape[2] * kernel.shape[3])})
         else:
-            writer.add("separable", [layer.filters, window], _activation(layer), options,
+            return writer.add("separable", [layer.filters, window], _activation(layer), options,
                        {"depthwise_kernel": layer.depthwise_kernel.numpy(), "pointwise_kernel": layer.pointwise_kernel.numpy(),
                         "bias": _bias(layer, layer.filters)})
     elif isinstance(layer, (L.Conv2D, L.Conv1D)) and type(layer) in (L.Conv2D, L.Conv1D):
@@ -91,32 +102,32 @@ def _add(writer, layer):
             if layer.groups != 1:
                 raise LoomExportError(f"{layer.name}: Loom's conv1d has no groups")
             words = [layer.filters, layer.kernel_size[0]]
-        writer.add("conv2d" if isinstance(layer, L.Conv2D) else "conv1d", words, _activation(layer), options,
+        return writer.add("conv2d" if isinstance(layer, L.Conv2D) else "conv1d", words, _activation(layer), options,
                    {"kernel": layer.kernel.numpy(), "bias": _bias(layer, layer.filters)})
     elif isinstance(layer, (L.MaxPooling2D, L.AveragePooling2D, L.MaxPooling1D)):
         if layer.padding != "valid":
             raise LoomExportError(f"{layer.name}: Loom's pooling windows do not pad (`valid` only)")
         size, stride = tuple(layer.pool_size), _one(layer.strides, layer, "stride")
         if isinstance(layer, L.MaxPooling1D):
-            writer.add("maxpool1d", [size[0]], options={"stride": stride if stride != size[0] else None})
+            return writer.add("maxpool1d", [size[0]], options={"stride": stride if stride != size[0] else None})
         else:
             kind = "maxpool" if isinstance(layer, L.MaxPooling2D) else "avgpool"
-            writer.add(kind, ["x".join(map(str, size))], options={"stride": stride if stride != size[0] else None})
+            return writer.add(kind, ["x".join(map(str, size))], options={"stride": stride if stride != size[0] else None})
     elif isinstance(layer, (L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.GlobalAveragePooling1D, L.GlobalAveragePooling2D)):
         if layer.keepdims:
             raise LoomExportError(f"{layer.name}: Loom's globalpool does not keep the pooled axes")
-        writer.add("globalpool", ["max" if "Max" in name else "avg"])
+        return writer.add("globalpool", ["max" if "Max" in name else "avg"])
     elif isinstance(layer, L.Flatten):
-        writer.add("flatten")
+        return writer.add("flatten")
     elif isinstance(layer, L.Reshape):
-        writer.add("reshape", ["x".join(map(str, layer.target_shape))])
+        return writer.add("reshape", ["x".join(map(str, layer.target_shape))])
     elif isinstance(layer, L.Dropout):
-        writer.add("dropout", [layer.rate])
+        return writer.add("dropout", [layer.rate])
     elif isinstance(layer, L.BatchNormalization):
         if layer.axis not in (-1, len(layer.input.shape) - 1):
             raise LoomExportError(f"{layer.name}: Loom normalises the last axis, not axis {layer.axis}")
         features = layer.moving_mean.shape[0]
-        writer.add("batchnorm", options={"momentum": layer.momentum, "epsilon": layer.epsilon}, tensors={
+        return writer.add("batchnorm", options={"momentum": layer.momentum, "epsilon": layer.epsilon}, tensors={
             "gamma": layer.gamma.numpy() if layer.scale else np.ones(features), "beta": layer.beta.numpy() if layer.center else np.zeros(features),
             "moving_mean": layer.moving_mean.numpy(), "moving_variance": layer.moving_variance.numpy()})
     elif isinstance(layer, L.LayerNormalization):
@@ -124,16 +135,16 @@ def _add(writer, layer):
         if axis not in (-1, len(layer.input.shape) - 1, [-1], (-1,)) or getattr(layer, "rms_scaling", False):
             raise LoomExportError(f"{layer.name}: Loom's layernorm normalises the last axis alone")
         features = layer.input.shape[-1]
-        writer.add("layernorm", options={"epsilon": layer.epsilon}, tensors={
+        return writer.add("layernorm", options={"epsilon": layer.epsilon}, tensors={
             "gamma": layer.gamma.numpy() if layer.scale else np.ones(features), "beta": layer.beta.numpy() if layer.center else np.zeros(features)})
     elif isinstance(layer, (L.SimpleRNN, L.LSTM, L.GRU, L.Bidirectional)):
-        _recurrent(writer, layer)
+        return _recurrent(writer, layer)
     elif isinstance(layer, L.Activation):
-        writer.fold_activation(_activation(layer, layer.activation), f"Activation layer {layer.name}")
+        return writer.fold_activation(_activation(layer, layer.activation), f"Activation layer {layer.name}")
     elif isinstance(layer, L.ReLU) and layer.max_value is None and not layer.negative_slope and not layer.threshold:
-        writer.fold_activation("relu", f"ReLU layer {layer.name}")
+        return writer.fold_activation("relu", f"ReLU layer {layer.name}")
     elif isinstance(layer, L.Softmax) and layer.axis in (-1,):
-        writer.fold_activation("softmax", f"Softmax layer {layer.name}")
+        return writer.fold_activation("softmax", f"Softmax layer {layer.name}")
     elif isinstance(layer, L.Embedding):
         raise LoomExportError(f"Loom has no embedding layer ({layer.name}): its models take numbers, not token indices")
     else:
@@ -161,4 +172,4 @@ def _recurrent(writer, layer):
         for part, value in zip(("kernel", "recurrent_kernel", "bias"), cell.get_weights()):
             tensors[prefix + part] = value
     options = {"sequences": True if first.return_sequences else None, "bidirectional": True if bidirectional else None}
-    writer.add(kind, [first.units], _activation(first), options, tensors)
+    return writer.add(kind, [first.units], _activation(first), options, tensors)

@@ -292,6 +292,12 @@ def kwta_inference(saved, layer, shape):
     return kwta_count(get("inference") or get("k"), group), group, boost
 
 
+def saved_state(saved, layer):
+    """What a layer keeps beside its weights: k-winners' duty cycles, LISTA's starting dictionary."""
+    parts = {"kwta": ["duty_cycles", "duty_samples"], "lista": ["dictionary"]}.get(layer.kind, [])
+    return {part: saved.weight(layer, part) for part in parts if f"{layer.name}.{part}" in saved.tensors}
+
+
 def lista_arguments(saved, layer):
     """A `lista` layer's steps, fixed step size and weights (encoder, mutual, threshold)."""
     return (int(layer.get("steps")), lista_step(saved.weight(layer, "dictionary")), saved.weight(layer, "encoder"),
@@ -353,6 +359,16 @@ class ModelWriter:
         self.lines.append(line)
         for part, value in (tensors or {}).items():
             self.tensors[f"{name}.{part}"] = _numpy().asarray(value, dtype=_numpy().float32)
+        return name
+
+    def add_line(self, line, tensors, separate_activation=False):
+        """A layer as its saved line (a LayerLine) gave it, with its tensors: Loom's own layers coming back.
+        With `separate_activation`, its activation is a module of its own that follows (torch's way)."""
+        positional, options, flags = _FAMILIES[line.kind]
+        activation = line.fields.get("activation")
+        return self.add(line.kind, [line.fields[f] for f in positional if f in line.fields],
+                        "linear" if activation and separate_activation else activation,
+                        {f: line.fields[f] for f in options + flags if f in line.fields}, tensors)
 
     def fold_activation(self, activation, what):
         """A separate activation layer, folded into the layer before it (Loom's activations belong to layers)."""
@@ -361,6 +377,7 @@ class ModelWriter:
             raise LoomExportError(f"{self.source}'s {what} follows no layer Loom can give it to: in Loom an activation "
                                   "belongs to a dense, convolution or locally connected layer without one")
         last["activation"] = activation
+        return last["name"]
 
     def definition(self, input_shape, name="imported"):
         text = [f"model {name} {{", "  input " + "x".join(str(int(d)) for d in input_shape)]

@@ -8,9 +8,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, output_shape, patch_indices, same_padding
+from .saved import (LoomExportError, SavedModel, kwta_inference, lista_arguments, output_shape, patch_indices, same_padding,
+                    saved_state)
 
 RECURRENT_ORDER = {"gru": [1, 0, 2]}  # Keras's gates z, r, h as torch's r, z, n
+
+
+def _array(tensor):
+    return tensor.detach().cpu().numpy()
 
 
 def _tensor(array):
@@ -70,6 +75,9 @@ class Threshold(nn.Module):
     def forward(self, x):
         return torch.where(x.abs() >= self.epsilon, x, torch.zeros_like(x))
 
+    def loom_tensors(self):
+        return {}
+
 
 class KWinners(nn.Module):
     """Loom's `kwta` at inference: each group keeps the values of its k largest boosted scores."""
@@ -84,6 +92,9 @@ class KWinners(nn.Module):
         scores = (x * self.boost).reshape(-1, self.group)
         kth = scores.topk(self.k, dim=1).values[:, -1:]
         return torch.where(scores >= kth, values, torch.zeros_like(values)).reshape(x.shape)
+
+    def loom_tensors(self):
+        return {}
 
 
 class Lista(nn.Module):
@@ -108,6 +119,9 @@ class Lista(nn.Module):
         for _ in range(self.steps - 1):
             z = soft(z - self.step * (z @ self.mutual - c))
         return z
+
+    def loom_tensors(self):
+        return {name: _array(getattr(self, name)) for name in ("encoder", "mutual", "threshold")}
 
 
 class TiedLinear(nn.Module):
@@ -142,6 +156,9 @@ class LocallyConnected(nn.Module):
         x = F.pad(x.reshape((n,) + self.dims), self.pads).reshape(n, -1)
         y = torch.einsum("npk,pkf->npf", x[:, self.index], self.weight) + self.bias
         return y.reshape((n,) + self.out_shape)
+
+    def loom_tensors(self):
+        return {"kernel": _array(self.weight), "bias": _array(self.bias).reshape(self.out_shape)}
 
 
 class RecurrentOutput(nn.Module):
@@ -197,6 +214,10 @@ def to_torch(path):
         else:
             core = _torch_layer(saved, layer, shape, built)
             built[layer.name] = core
+            for module in core:
+                if hasattr(module, "loom_tensors"):
+                    # Loom's own layers remember their line and state, so from_torch can write them back.
+                    module.loom_line, module.loom_state = layer, saved_state(saved, layer)
         modules += core
         act = None if layer.kind in ("rnn", "lstm", "gru") else _activation(activation, first and len(shape) > 1)
         if act is not None:

@@ -7,7 +7,7 @@ import numpy as np
 from torch import nn
 
 from . import torch_export as ours
-from .saved import LoomExportError, ModelWriter, conv_output, same_padding
+from .saved import LoomExportError, ModelWriter, conv_output, output_shape, same_padding
 
 ACTIVATIONS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
 RECURRENT = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
@@ -41,6 +41,7 @@ class _Chain:
         self.pads = None  # a Pad module's padding, for the convolution after it
         self.columns = None  # a flattened channels-first image's order, for the dense layer after it
         self.recurrent = None  # a recurrent layer, until the RecurrentOutput that says what it gives
+        self.names = {}  # each module with weights → its Loom block: a module used again shares them (`share`)
 
     def window_options(self, module, kernel, stride, padding):
         """`stride` and `padding` of a torch convolution, as Loom writes them; refused when Loom has no equal."""
@@ -64,7 +65,19 @@ class _Chain:
         if self.columns is not None and not isinstance(module, (nn.Linear, nn.Dropout)):
             raise LoomExportError(f"{type(module).__name__} after flattening a channels-first image: Loom flattens channels "
                                   "last, so only a Linear layer (whose columns are reordered) may come next")
-        if isinstance(module, ours.Channels):
+        if id(module) in self.names:
+            self.again(module)
+        elif getattr(module, "loom_line", None) is not None:  # one of Loom's own layers, from to_torch
+            w.add_line(module.loom_line, {**module.loom_state, **module.loom_tensors()}, separate_activation=True)
+            self.shape = output_shape(module.loom_line, self.shape) or (module.loom_tensors()["encoder"].shape[0],)
+        elif isinstance(module, ours.TiedLinear):
+            lender = self.names.get(id(module.lender[0]))
+            if lender is None:
+                raise LoomExportError("a TiedLinear whose lender is not an earlier layer of the chain")
+            bias = _numpy(module.bias)
+            w.add("dense", [bias.shape[0]], "linear", {"tied": lender}, {"bias": bias})
+            self.shape = self.shape[:-1] + (bias.shape[0],)
+        elif isinstance(module, ours.Channels):
             self.first = module.first
         elif isinstance(module, ours.Pad):
             pads = module.pads
@@ -80,7 +93,7 @@ class _Chain:
             if self.columns is not None:
                 kernel, self.columns = kernel[self.columns], None
             bias = _numpy(module.bias) if module.bias is not None else np.zeros(kernel.shape[1], np.float32)
-            w.add("dense", [kernel.shape[1]], "linear", tensors={"kernel": kernel, "bias": bias})
+            self.names[id(module)] = w.add("dense", [kernel.shape[1]], "linear", tensors={"kernel": kernel, "bias": bias})
             self.shape = self.shape[:-1] + (kernel.shape[1],)
         elif isinstance(module, (nn.Conv2d, nn.Conv1d)):
             self.convolution(module)
@@ -129,6 +142,16 @@ class _Chain:
             raise LoomExportError(f"{type(self.recurrent).__name__} returns a tuple: follow it with "
                                   "loom_jupyter.torch_export.RecurrentOutput(sequences, bidirectional) to say what the next layer takes")
 
+    def again(self, module):
+        """A module met before: the same weights, so a line that shares them (`share BLOCK`)."""
+        if not isinstance(module, nn.Linear) or self.columns is not None:
+            raise LoomExportError(f"{type(module).__name__} used twice: from_torch shares Linear layers only, and not "
+                                  "right after flattening a channels-first image")
+        lender = self.names[id(module)]
+        line = next(line for line in self.writer.lines if line["name"] == lender)
+        self.writer.add(line["kind"], line["words"], "linear", {**line["options"], "share": lender})
+        self.shape = self.shape[:-1] + (module.out_features,)
+
     def convolution(self, module):
         if module.padding_mode != "zeros" or set(np.ravel(module.dilation)) != {1}:
             raise LoomExportError(f"{type(module).__name__}: Loom pads with zeros and has no dilation")
@@ -144,12 +167,12 @@ class _Chain:
         bias = _numpy(module.bias) if module.bias is not None else np.zeros(module.out_channels, np.float32)
         if isinstance(module, nn.Conv2d):
             options["groups"] = module.groups if module.groups != 1 else None
-            self.writer.add("conv2d", [module.out_channels, "x".join(map(str, kernel_size))], "linear", options,
+            self.names[id(module)] = self.writer.add("conv2d", [module.out_channels, "x".join(map(str, kernel_size))], "linear", options,
                             {"kernel": weight.transpose(2, 3, 1, 0), "bias": bias})
         else:
             if module.groups != 1:
                 raise LoomExportError("Conv1d with groups: Loom's conv1d has none")
-            self.writer.add("conv1d", [module.out_channels, kernel_size[0]], "linear", options,
+            self.names[id(module)] = self.writer.add("conv1d", [module.out_channels, kernel_size[0]], "linear", options,
                             {"kernel": weight.transpose(2, 1, 0), "bias": bias})
         padding = options.get("padding", "valid")
         self.shape = tuple(conv_output(size, k, stride, padding) for size, k in zip(self.shape, kernel_size)) + (module.out_channels,)
