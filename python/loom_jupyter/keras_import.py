@@ -4,7 +4,7 @@ have, in Loom's layouts (which are Keras's); any other layer is refused by name.
 import keras
 import numpy as np
 
-from .saved import ACTIVATIONS, LoomExportError, ModelWriter
+from .saved import ACTIVATIONS, LoomExportError, ModelWriter, scale_and_shift
 
 L = keras.layers
 
@@ -55,6 +55,10 @@ def _plain_convolution(layer):
         raise LoomExportError(f"{layer.name}: Loom's images are channels last; this layer is {layer.data_format}")
     if set(np.ravel(getattr(layer, "dilation_rate", 1))) != {1}:
         raise LoomExportError(f"{layer.name}: Loom has no dilated convolutions")
+
+
+def _scale_and_shift(layer, features):
+    return scale_and_shift(layer.gamma.numpy() if layer.scale else None, layer.beta.numpy() if layer.center else None, features)
 
 
 def _bias(layer, units):
@@ -126,17 +130,14 @@ def _add(writer, layer, names):
     elif isinstance(layer, L.BatchNormalization):
         if layer.axis not in (-1, len(layer.input.shape) - 1):
             raise LoomExportError(f"{layer.name}: Loom normalises the last axis, not axis {layer.axis}")
-        features = layer.moving_mean.shape[0]
-        return writer.add("batchnorm", options={"momentum": layer.momentum, "epsilon": layer.epsilon}, tensors={
-            "gamma": layer.gamma.numpy() if layer.scale else np.ones(features), "beta": layer.beta.numpy() if layer.center else np.zeros(features),
-            "moving_mean": layer.moving_mean.numpy(), "moving_variance": layer.moving_variance.numpy()})
+        tensors = {**_scale_and_shift(layer, layer.moving_mean.shape[0]),
+                   "moving_mean": layer.moving_mean.numpy(), "moving_variance": layer.moving_variance.numpy()}
+        return writer.add("batchnorm", options={"momentum": layer.momentum, "epsilon": layer.epsilon}, tensors=tensors)
     elif isinstance(layer, L.LayerNormalization):
         axis = layer.axis if isinstance(layer.axis, int) else tuple(layer.axis)
         if axis not in (-1, len(layer.input.shape) - 1, [-1], (-1,)) or getattr(layer, "rms_scaling", False):
             raise LoomExportError(f"{layer.name}: Loom's layernorm normalises the last axis alone")
-        features = layer.input.shape[-1]
-        return writer.add("layernorm", options={"epsilon": layer.epsilon}, tensors={
-            "gamma": layer.gamma.numpy() if layer.scale else np.ones(features), "beta": layer.beta.numpy() if layer.center else np.zeros(features)})
+        return writer.add("layernorm", options={"epsilon": layer.epsilon}, tensors=_scale_and_shift(layer, layer.input.shape[-1]))
     elif isinstance(layer, (L.SimpleRNN, L.LSTM, L.GRU, L.Bidirectional)):
         return _recurrent(writer, layer)
     elif isinstance(layer, L.Activation):

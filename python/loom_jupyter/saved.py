@@ -292,6 +292,12 @@ def kwta_inference(saved, layer, shape):
     return kwta_count(get("inference") or get("k"), group), group, boost
 
 
+def scale_and_shift(gamma, beta, features):
+    """A normalisation's `gamma` and `beta`, ones and zeros for those a framework's layer leaves out."""
+    np = _numpy()
+    return {"gamma": np.ones(features) if gamma is None else gamma, "beta": np.zeros(features) if beta is None else beta}
+
+
 def saved_state(saved, layer):
     """What a layer keeps beside its weights: k-winners' duty cycles, LISTA's starting dictionary."""
     parts = {"kwta": ["duty_cycles", "duty_samples"], "lista": ["dictionary"]}.get(layer.kind, [])

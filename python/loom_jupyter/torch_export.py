@@ -200,7 +200,6 @@ _LAST = {"dense", "flatten", "reshape", "kwta", "layernorm", "rnn", "lstm", "gru
 def to_torch(path):
     """The model Loom saved at `path` as a torch.nn.Module in eval mode, predicting what Loom predicts."""
     saved = SavedModel(path)
-    lenders = {layer.share for layer in saved.layers if layer.share}
     modules, built, shape, first = [], {}, saved.input_shape, False
     for layer in saved.layers:
         wants_first = layer.kind in _FIRST or (layer.kind == "batchnorm" and len(shape) > 1)

@@ -7,7 +7,7 @@ import numpy as np
 from torch import nn
 
 from . import torch_export as ours
-from .saved import LoomExportError, ModelWriter, conv_output, output_shape, same_padding
+from .saved import LoomExportError, ModelWriter, conv_output, output_shape, same_padding, scale_and_shift
 
 ACTIVATIONS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
 RECURRENT = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
@@ -27,6 +27,11 @@ def _layers(module):
 
 def _numpy(tensor):
     return tensor.detach().cpu().numpy().astype(np.float32)
+
+
+def _scale_and_shift(module, features):
+    return scale_and_shift(None if module.weight is None else _numpy(module.weight), None if module.bias is None else _numpy(module.bias),
+                           features)
 
 
 class _Chain:
@@ -110,18 +115,15 @@ class _Chain:
             w.add("dropout", [module.p])
         elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
             if not module.track_running_stats:
-                raise LoomExportError("BatchNorm without running statistics: Loom's batchnorm predicts with its moving mean and variance")
-            features = module.num_features
-            w.add("batchnorm", options={"momentum": round(1 - (module.momentum or 0.1), 6), "epsilon": module.eps}, tensors={
-                "gamma": _numpy(module.weight) if module.affine else np.ones(features), "beta": _numpy(module.bias) if module.affine else np.zeros(features),
-                "moving_mean": _numpy(module.running_mean), "moving_variance": _numpy(module.running_var)})
+                raise LoomExportError("BatchNorm without running statistics: Loom's batchnorm predicts with its moving mean and "
+                                      "variance")
+            tensors = {**_scale_and_shift(module, module.num_features),
+                       "moving_mean": _numpy(module.running_mean), "moving_variance": _numpy(module.running_var)}
+            w.add("batchnorm", options={"momentum": round(1 - (module.momentum or 0.1), 6), "epsilon": module.eps}, tensors=tensors)
         elif isinstance(module, nn.LayerNorm):
             if tuple(module.normalized_shape) != (self.shape[-1],) or (self.first and len(self.shape) > 1):
                 raise LoomExportError("LayerNorm over other than the last axis: Loom's layernorm normalises the features alone")
-            features = self.shape[-1]
-            w.add("layernorm", options={"epsilon": module.eps}, tensors={
-                "gamma": _numpy(module.weight) if module.weight is not None else np.ones(features),
-                "beta": _numpy(module.bias) if module.bias is not None else np.zeros(features)})
+            w.add("layernorm", options={"epsilon": module.eps}, tensors=_scale_and_shift(module, self.shape[-1]))
         elif isinstance(module, tuple(RECURRENT)):
             self.recurrent = module
         elif isinstance(module, ours.RecurrentOutput):
