@@ -259,3 +259,13 @@ def test_the_companion_imports_without_the_frameworks_and_says_what_to_install()
     assert result.returncode == 0, result.stderr
     assert "needs torch" in result.stdout and "pip install torch" in result.stdout
     assert "needs keras" in result.stdout and "pip install keras" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["kwta-threshold", "local2d", "conv1d-local1d", "lista"])
+def test_loom_layers_in_keras_survive_a_keras_file(tmp_path, name):
+    _, shape, layers, after = model_case(name)
+    x = write_data(tmp_path, shape)
+    model = loom_jupyter.to_keras(str(train_and_save(tmp_path, shape, layers, after)))
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(keras_predictions(again, x[:SHOWN]), keras_predictions(model, x[:SHOWN]), atol=1e-6, rtol=0)

@@ -6,9 +6,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, output_shape, patch_indices, saved_state
+from .saved import LoomExportError, SavedModel, conv_output, kwta_inference, lista_arguments, output_shape, patch_indices, saved_state
 
 
+def _weight(layer, name, shape):
+    """A weight a layer of Loom's creates at its shape; to_keras then sets its value."""
+    return layer.add_weight(shape=tuple(shape), initializer="zeros", name=name)
+
+
+@keras.saving.register_keras_serializable(package="loom")
 class Threshold(keras.layers.Layer):
     """Loom's `threshold EPS`: keeps values with |z| ≥ EPS, zeroes the rest."""
 
@@ -19,10 +25,14 @@ class Threshold(keras.layers.Layer):
     def call(self, x):
         return ops.where(ops.abs(x) >= self.epsilon, x, ops.zeros_like(x))
 
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
     def loom_tensors(self):
         return {}
 
 
+@keras.saving.register_keras_serializable(package="loom")
 class KWinners(keras.layers.Layer):
     """Loom's `kwta` at inference: each group keeps the values of its k
     largest boosted scores (x·boost per unit), the rest zeroed."""
@@ -30,30 +40,34 @@ class KWinners(keras.layers.Layer):
     def __init__(self, k, group, boost, **kwargs):
         super().__init__(**kwargs)
         self.k, self.group = int(k), int(group)
-        self.boost = np.asarray(boost, np.float32)
+        self.boost = [float(b) for b in boost]
 
     def call(self, x):
         shape = ops.shape(x)
         values = ops.reshape(x, (-1, self.group))
-        scores = ops.reshape(x * ops.convert_to_tensor(self.boost), (-1, self.group))
+        scores = ops.reshape(x * ops.convert_to_tensor(np.asarray(self.boost, np.float32)), (-1, self.group))
         kth = ops.top_k(scores, self.k)[0][:, -1:]
         return ops.reshape(ops.where(scores >= kth, values, ops.zeros_like(values)), shape)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k, "group": self.group, "boost": self.boost}
 
     def loom_tensors(self):
         return {}
 
 
+@keras.saving.register_keras_serializable(package="loom")
 class Lista(keras.layers.Layer):
-    """Loom's `lista T`: T ISTA steps on learned Wₑ, S and θ with the fixed step
-    η = 1/L of the dictionary it started from: z₁ = soft(η·xWₑᵀ),
-    z ← soft(z − η(zS − xWₑᵀ))."""
+    """Loom's `lista T`: T ISTA steps on learned Wₑ `[K, n]`, S `[K, K]` and θ
+    with the fixed step η = 1/L of the dictionary it started from:
+    z₁ = soft(η·xWₑᵀ), z ← soft(z − η(zS − xWₑᵀ))."""
 
-    def __init__(self, steps, step, encoder, mutual, threshold, **kwargs):
+    def __init__(self, steps, step, atoms, length, **kwargs):
         super().__init__(**kwargs)
-        self.steps, self.step = int(steps), float(step)
-        self.encoder = self.add_weight(shape=encoder.shape, initializer=keras.initializers.Constant(encoder), name="encoder")
-        self.mutual = self.add_weight(shape=mutual.shape, initializer=keras.initializers.Constant(mutual), name="mutual")
-        self.threshold = self.add_weight(shape=(1,), initializer=keras.initializers.Constant(threshold), name="threshold")
+        self.steps, self.step, self.atoms, self.length = int(steps), float(step), int(atoms), int(length)
+        self.encoder = _weight(self, "encoder", (atoms, length))
+        self.mutual = _weight(self, "mutual", (atoms, atoms))
+        self.threshold = _weight(self, "threshold", (1,))
 
     def call(self, x):
         x = ops.reshape(x, (ops.shape(x)[0], -1))
@@ -68,12 +82,16 @@ class Lista(keras.layers.Layer):
             z = soft(z - self.step * (ops.matmul(z, self.mutual) - c))
         return z
 
+    def get_config(self):
+        return {**super().get_config(), "steps": self.steps, "step": self.step, "atoms": self.atoms, "length": self.length}
+
     def loom_tensors(self):
         return {"encoder": self.encoder.numpy(), "mutual": self.mutual.numpy(), "threshold": self.threshold.numpy()}
 
 
 class TiedDense(keras.layers.Layer):
-    """Loom's `dense … tied L`: L's kernel, transposed, with a bias of its own."""
+    """Loom's `dense … tied L`: L's kernel, transposed, with a bias of its own.
+    It holds L itself, so Keras cannot save it in a `.keras` file."""
 
     def __init__(self, lender, bias, activation, **kwargs):
         super().__init__(**kwargs)
@@ -84,24 +102,31 @@ class TiedDense(keras.layers.Layer):
     def call(self, x):
         return self.activation(ops.matmul(x, ops.transpose(self.lender.kernel)) + self.bias)
 
+    def get_config(self):
+        raise NotImplementedError(f"{self.name} is a tied decoder, holding {self.lender.name}'s kernel: a .keras file cannot "
+                                  "hold it; save the weights (model.save_weights) and rebuild the model with to_keras")
 
+
+@keras.saving.register_keras_serializable(package="loom")
 class LocallyConnected(keras.layers.Layer):
     """Loom's `local2d` and `local1d` (Keras 2's LocallyConnected2D/1D, gone
     from Keras 3): a kernel of its own at every output position, weights
     `[positions, kh·kw·C, filters]`, windows gathered by index."""
 
-    def __init__(self, input_shape, kernel, stride, padding, weight, bias, activation, **kwargs):
+    def __init__(self, input_dims, kernel, stride, padding, filters, activation, **kwargs):
         super().__init__(**kwargs)
-        self.sequence = len(input_shape) == 2
-        height, width, channels = (input_shape[0], 1, input_shape[1]) if self.sequence else input_shape
-        self.index, (self.ph, self.pw), self.pads = patch_indices(height, width, channels, kernel, stride, padding)
+        self.input_dims, self.kernel_size, self.stride, self.padding = list(input_dims), list(kernel), int(stride), padding
+        self.filters, self.activation_name = int(filters), activation
+        self.sequence = len(input_dims) == 2
+        height, width, channels = (input_dims[0], 1, input_dims[1]) if self.sequence else input_dims
+        self.index, (self.ph, self.pw), self.pads = patch_indices(height, width, channels, tuple(kernel), stride, padding)
         self.channels = channels
-        positions, _, filters = weight.shape
-        self.out_shape = bias.shape
+        positions = self.index.shape[0]
+        rows, columns = (conv_output(size, k, stride, padding) for size, k in zip((height, width), kernel))
+        self.out_shape = (rows, filters) if self.sequence else (rows, columns, filters)
         self.activation = keras.activations.get(activation)
-        self.kernel = self.add_weight(shape=weight.shape, initializer=keras.initializers.Constant(weight), name="kernel")
-        self.bias = self.add_weight(shape=(positions, filters), initializer=keras.initializers.Constant(bias.reshape(positions, filters)),
-                                    name="bias")
+        self.kernel = _weight(self, "kernel", (positions, self.index.shape[1], filters))
+        self.bias = _weight(self, "bias", (positions, filters))
 
     def call(self, x):
         n = ops.shape(x)[0]
@@ -111,6 +136,10 @@ class LocallyConnected(keras.layers.Layer):
         patches = ops.take(ops.reshape(x, (n, self.ph * self.pw * self.channels)), ops.convert_to_tensor(self.index), axis=1)
         y = ops.einsum("npk,pkf->npf", patches, self.kernel) + self.bias
         return self.activation(ops.reshape(y, (n,) + tuple(self.out_shape)))
+
+    def get_config(self):
+        return {**super().get_config(), "input_dims": self.input_dims, "kernel": self.kernel_size, "stride": self.stride,
+                "padding": self.padding, "filters": self.filters, "activation": self.activation_name}
 
     def loom_tensors(self):
         return {"kernel": self.kernel.numpy(), "bias": self.bias.numpy().reshape(self.out_shape)}
@@ -164,8 +193,7 @@ def _keras_layer(saved, layer, shape, activation, built):
                                             depth_multiplier=int(get("multiplier", 1)), activation=activation, name=name)
     if kind in ("local2d", "local1d"):
         kernel = layer.window("kernel") if kind == "local2d" else (int(get("kernel")), 1)
-        return LocallyConnected(shape, kernel, stride, padding, saved.weight(layer, "kernel"), saved.weight(layer, "bias"),
-                                activation, name=name)
+        return LocallyConnected(shape, kernel, stride, padding, int(get("filters")), activation, name=name)
     if kind in ("maxpool", "avgpool"):
         size = layer.window("size")
         pool = keras.layers.MaxPooling2D if kind == "maxpool" else keras.layers.AveragePooling2D
@@ -208,7 +236,8 @@ def _keras_layer(saved, layer, shape, activation, built):
         amount = float(get("amount")) * float(get("weight", 1))
         return keras.layers.ActivityRegularization(l1=amount, name=name) if get("penalty") == "l1" else None
     if kind == "lista":
-        return Lista(*lista_arguments(saved, layer), name=name)
+        steps, step, encoder, _, _ = lista_arguments(saved, layer)
+        return Lista(steps, step, encoder.shape[0], encoder.shape[1], name=name)
     raise LoomExportError(f"Keras has no equivalent of Loom's `{kind}` layer ({name})")
 
 
@@ -225,6 +254,11 @@ def _set_weights(saved, layer, core, shape):
         core.set_weights([w("gamma"), w("beta"), w("moving_mean"), w("moving_variance")])
     elif kind == "layernorm":
         core.set_weights([w("gamma"), w("beta")])
+    elif kind in ("local2d", "local1d"):
+        kernel = w("kernel")
+        core.set_weights([kernel, w("bias").reshape(kernel.shape[0], kernel.shape[2])])
+    elif kind == "lista":
+        core.set_weights(list(lista_arguments(saved, layer)[2:]))
     elif kind in ("rnn", "lstm", "gru"):
         prefixes = ["forward.", "backward."] if layer.get("bidirectional") else [""]
         core.set_weights([w(p + part) for p in prefixes for part in ("kernel", "recurrent_kernel", "bias")])
