@@ -55,6 +55,9 @@ MODELS = [
     ("pruned", (8, 8, 1), "conv2d 4 3x3 relu\nflatten\ndense 12 relu\ndense 3", "prune m 60%"),
     ("clustered", (10,), "dense 12 relu\ndense 3", "cluster m 4"),
     ("shared-tied", (10,), "dense 10 relu as enc\ndense 10 tanh share enc\ndense 10 sigmoid tied enc\ndense 3", ""),
+    ("shared-conv-norm", (8, 8, 2), "conv2d 2 3x3 relu padding same as c\nconv2d 2 3x3 tanh padding same share c\n"
+     "layernorm as n\nlayernorm share n\nflatten\ndense 3", ""),
+    ("shared-recurrent", (6, 3), "gru 3 sequences as r\ngru 3 sequences share r\nlstm 4 bidirectional as l\ndense 3", ""),
     ("activity", (10,), "dense 8 sigmoid\nactivity l1 0.001\ndense 6 relu\nactivity kl 0.2\ndense 3", ""),
     ("lista", (10,), "lista 3 from D alpha 0.05\ndense 3", ""),
 ]
