@@ -41,6 +41,7 @@ MODELS = [
     ("pooling", (9, 9, 2), "conv2d 4 2x2 relu\nmaxpool 2x2\navgpool 2x2 stride 1\nflatten\ndense 3", ""),
     ("pooling-stride", (9, 9, 2), "maxpool 3x3 stride 2\nflatten\ndropout 0.3\ndense 3", ""),
     ("batchnorm-image", (6, 6, 2), "conv2d 3 3x3\nbatchnorm momentum 0.9 epsilon 0.01\nflatten\nbatchnorm\ndense 3", ""),
+    ("batchnorm-sequence", (6, 3), "conv1d 4 2 relu\nbatchnorm\nlayernorm\nflatten\ndense 3", ""),
     ("layernorm-reshape", (12,), "dense 8 relu\nlayernorm\nreshape 2x2x2\nconv2d 2 2x2\nflatten\ndense 3", ""),
     ("conv1d-local1d", (12, 3), "conv1d 4 3 relu padding same stride 2\nmaxpool1d 2\nlocal1d 3 2 tanh\nflatten\ndense 3", ""),
     ("conv1d-pool1d", (12, 3), "conv1d 4 3 relu padding same stride 2\nmaxpool1d 2 stride 1\nconv1d 3 2 tanh\nflatten\ndense 3", ""),
@@ -127,7 +128,7 @@ def test_keras_and_torch_predict_what_loom_predicts(tmp_path, name, shape, layer
 
 # Models whose layers Keras and torch both have and Loom reads back: exported, imported again, loaded in Loom.
 ROUND_TRIPS = ["dense-activations", "conv2d-same-stride", "conv2d-groups-even-kernel", "pooling", "pooling-stride",
-               "batchnorm-image", "layernorm-reshape", "globalpool", "globalpool-image", "rnn", "lstm", "gru", "pruned"]
+               "batchnorm-image", "batchnorm-sequence", "layernorm-reshape", "globalpool", "globalpool-image", "rnn", "lstm", "gru", "pruned"]
 # Loom's own layers (k-winners, threshold, locally connected, LISTA, a tied decoder) come back from either framework too.
 OWN_LAYERS = ["kwta-threshold", "kwta-image", "local2d", "conv1d-local1d", "lista", "hashed-sparse", "clustered", "activity"]
 KERAS_ROUND_TRIPS = ROUND_TRIPS + OWN_LAYERS + ["depthwise", "separable", "conv1d-pool1d"]
