@@ -6,7 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from .saved import LoomExportError, SavedModel, conv_output, kwta_inference, lista_arguments, output_shape, patch_indices, saved_state
+from .geometry import conv_output, output_shape, patch_indices
+from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, saved_state
 
 
 def _weight(layer, name, shape):

@@ -4,7 +4,8 @@ have, in Loom's layouts (which are Keras's); any other layer is refused by name.
 import keras
 import numpy as np
 
-from .saved import ACTIVATIONS, LoomExportError, ModelWriter, scale_and_shift
+from .model_writer import ModelWriter, scale_and_shift
+from .saved import ACTIVATIONS, LoomExportError
 
 L = keras.layers
 

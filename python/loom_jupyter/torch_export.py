@@ -8,8 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .saved import (LoomExportError, SavedModel, kwta_inference, lista_arguments, output_shape, patch_indices, same_padding,
-                    saved_state)
+from .geometry import output_shape, patch_indices, same_padding
+from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, saved_state
 
 RECURRENT_ORDER = {"gru": [1, 0, 2]}  # Keras's gates z, r, h as torch's r, z, n
 

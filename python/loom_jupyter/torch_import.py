@@ -7,7 +7,9 @@ import numpy as np
 from torch import nn
 
 from . import torch_export as ours
-from .saved import LoomExportError, ModelWriter, conv_output, output_shape, same_padding, scale_and_shift
+from .geometry import conv_output, output_shape, same_padding
+from .model_writer import ModelWriter, scale_and_shift
+from .saved import LoomExportError
 
 ACTIVATIONS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
 RECURRENT = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
