@@ -45,6 +45,12 @@ def _one(values, layer, what):
     return values[0]
 
 
+def _stride(layer):
+    """A convolution's stride as Loom writes it: nothing for 1."""
+    stride = _one(layer.strides, layer, "stride")
+    return stride if stride != 1 else None
+
+
 def _padding(layer):
     if layer.padding not in ("valid", "same"):
         raise LoomExportError(f"{layer.name}: Loom pads `valid` or `same`, not `{layer.padding}`")
@@ -76,81 +82,76 @@ def _add(writer, layer, names):
         if lender is None:
             raise LoomExportError(f"{layer.name} is tied to {layer.lender.name}, which is not an earlier layer of the model")
         bias = layer.bias.numpy()
-        return writer.add("dense", [bias.shape[0]], layer.activation.__name__, {"tied": lender}, {"bias": bias})
+        return writer.add("dense", [bias.shape[0]], _activation(layer), {"tied": lender}, {"bias": bias})
     if isinstance(layer, L.ActivityRegularization) and not layer.l2:
         return writer.add("activity", ["l1", layer.l1])
     if isinstance(layer, L.Dense):
         kernel = layer.kernel.numpy()
         return writer.add("dense", [kernel.shape[1]], _activation(layer), tensors={"kernel": kernel, "bias": _bias(layer, kernel.shape[1])})
-    elif isinstance(layer, (L.DepthwiseConv2D, L.SeparableConv2D)):
+    if isinstance(layer, (L.DepthwiseConv2D, L.SeparableConv2D)):
         _plain_convolution(layer)
         window = "x".join(map(str, layer.kernel_size))
-        options = {"multiplier": layer.depth_multiplier if layer.depth_multiplier != 1 else None,
-                   "stride": _one(layer.strides, layer, "stride") if _one(layer.strides, layer, "stride") != 1 else None,
+        options = {"multiplier": layer.depth_multiplier if layer.depth_multiplier != 1 else None, "stride": _stride(layer),
                    "padding": _padding(layer)}
         if isinstance(layer, L.DepthwiseConv2D):
             kernel = layer.kernel.numpy()
             return writer.add("depthwise", [window], _activation(layer), options,
-                       {"kernel": kernel, "bias": _bias(layer, kernel.shape[2] * kernel.shape[3])})
-        else:
-            return writer.add("separable", [layer.filters, window], _activation(layer), options,
-                       {"depthwise_kernel": layer.depthwise_kernel.numpy(), "pointwise_kernel": layer.pointwise_kernel.numpy(),
-                        "bias": _bias(layer, layer.filters)})
-    elif isinstance(layer, (L.Conv2D, L.Conv1D)) and type(layer) in (L.Conv2D, L.Conv1D):
+                              {"kernel": kernel, "bias": _bias(layer, kernel.shape[2] * kernel.shape[3])})
+        return writer.add("separable", [layer.filters, window], _activation(layer), options,
+                          {"depthwise_kernel": layer.depthwise_kernel.numpy(), "pointwise_kernel": layer.pointwise_kernel.numpy(),
+                           "bias": _bias(layer, layer.filters)})
+    if type(layer) in (L.Conv2D, L.Conv1D):
         _plain_convolution(layer)
-        stride = _one(layer.strides, layer, "stride")
-        options = {"stride": stride if stride != 1 else None, "padding": _padding(layer)}
+        options = {"stride": _stride(layer), "padding": _padding(layer)}
         if isinstance(layer, L.Conv2D):
             options["groups"] = layer.groups if layer.groups != 1 else None
             words = [layer.filters, "x".join(map(str, layer.kernel_size))]
+        elif layer.groups != 1:
+            raise LoomExportError(f"{layer.name}: Loom's conv1d has no groups")
         else:
-            if layer.groups != 1:
-                raise LoomExportError(f"{layer.name}: Loom's conv1d has no groups")
             words = [layer.filters, layer.kernel_size[0]]
         return writer.add("conv2d" if isinstance(layer, L.Conv2D) else "conv1d", words, _activation(layer), options,
-                   {"kernel": layer.kernel.numpy(), "bias": _bias(layer, layer.filters)})
-    elif isinstance(layer, (L.MaxPooling2D, L.AveragePooling2D, L.MaxPooling1D)):
+                          {"kernel": layer.kernel.numpy(), "bias": _bias(layer, layer.filters)})
+    if isinstance(layer, (L.MaxPooling2D, L.AveragePooling2D, L.MaxPooling1D)):
         if layer.padding != "valid":
             raise LoomExportError(f"{layer.name}: Loom's pooling windows do not pad (`valid` only)")
         size, stride = tuple(layer.pool_size), _one(layer.strides, layer, "stride")
+        options = {"stride": stride if stride != size[0] else None}
         if isinstance(layer, L.MaxPooling1D):
-            return writer.add("maxpool1d", [size[0]], options={"stride": stride if stride != size[0] else None})
-        else:
-            kind = "maxpool" if isinstance(layer, L.MaxPooling2D) else "avgpool"
-            return writer.add(kind, ["x".join(map(str, size))], options={"stride": stride if stride != size[0] else None})
-    elif isinstance(layer, (L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.GlobalAveragePooling1D, L.GlobalAveragePooling2D)):
+            return writer.add("maxpool1d", [size[0]], options=options)
+        return writer.add("maxpool" if isinstance(layer, L.MaxPooling2D) else "avgpool", ["x".join(map(str, size))], options=options)
+    if isinstance(layer, (L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.GlobalAveragePooling1D, L.GlobalAveragePooling2D)):
         if layer.keepdims:
             raise LoomExportError(f"{layer.name}: Loom's globalpool does not keep the pooled axes")
         return writer.add("globalpool", ["max" if "Max" in name else "avg"])
-    elif isinstance(layer, L.Flatten):
+    if isinstance(layer, L.Flatten):
         return writer.add("flatten")
-    elif isinstance(layer, L.Reshape):
+    if isinstance(layer, L.Reshape):
         return writer.add("reshape", ["x".join(map(str, layer.target_shape))])
-    elif isinstance(layer, L.Dropout):
+    if isinstance(layer, L.Dropout):
         return writer.add("dropout", [layer.rate])
-    elif isinstance(layer, L.BatchNormalization):
+    if isinstance(layer, L.BatchNormalization):
         if layer.axis not in (-1, len(layer.input.shape) - 1):
             raise LoomExportError(f"{layer.name}: Loom normalises the last axis, not axis {layer.axis}")
         tensors = {**_scale_and_shift(layer, layer.moving_mean.shape[0]),
                    "moving_mean": layer.moving_mean.numpy(), "moving_variance": layer.moving_variance.numpy()}
         return writer.add("batchnorm", options={"momentum": layer.momentum, "epsilon": layer.epsilon}, tensors=tensors)
-    elif isinstance(layer, L.LayerNormalization):
+    if isinstance(layer, L.LayerNormalization):
         axis = layer.axis if isinstance(layer.axis, int) else tuple(layer.axis)
         if axis not in (-1, len(layer.input.shape) - 1, [-1], (-1,)) or getattr(layer, "rms_scaling", False):
             raise LoomExportError(f"{layer.name}: Loom's layernorm normalises the last axis alone")
         return writer.add("layernorm", options={"epsilon": layer.epsilon}, tensors=_scale_and_shift(layer, layer.input.shape[-1]))
-    elif isinstance(layer, (L.SimpleRNN, L.LSTM, L.GRU, L.Bidirectional)):
+    if isinstance(layer, (L.SimpleRNN, L.LSTM, L.GRU, L.Bidirectional)):
         return _recurrent(writer, layer)
-    elif isinstance(layer, L.Activation):
+    if isinstance(layer, L.Activation):
         return writer.fold_activation(_activation(layer, layer.activation), f"Activation layer {layer.name}")
-    elif isinstance(layer, L.ReLU) and layer.max_value is None and not layer.negative_slope and not layer.threshold:
+    if isinstance(layer, L.ReLU) and layer.max_value is None and not layer.negative_slope and not layer.threshold:
         return writer.fold_activation("relu", f"ReLU layer {layer.name}")
-    elif isinstance(layer, L.Softmax) and layer.axis in (-1,):
+    if isinstance(layer, L.Softmax) and layer.axis in (-1,):
         return writer.fold_activation("softmax", f"Softmax layer {layer.name}")
-    elif isinstance(layer, L.Embedding):
+    if isinstance(layer, L.Embedding):
         raise LoomExportError(f"Loom has no embedding layer ({layer.name}): its models take numbers, not token indices")
-    else:
-        raise LoomExportError(f"Loom has no equivalent of Keras's {name} layer ({layer.name})")
+    raise LoomExportError(f"Loom has no equivalent of Keras's {name} layer ({layer.name})")
 
 
 def _recurrent(writer, layer):
