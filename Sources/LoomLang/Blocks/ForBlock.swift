@@ -66,7 +66,7 @@ extension Evaluator {
             }
         }
         for (n, (item, text)) in items.enumerated() {
-            if interruptFlag.load(ordering: .relaxed) {
+            if Interruption.agreed() {
                 throw LoomError(.interrupted, "the loop was stopped by the user before `\(name) = \(text)` "
                                 + "(\(n) of \(items.count) iterations done)", at: range)
             }

@@ -77,14 +77,14 @@ extension Evaluator {
         let progress = seconds > 1 ? ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress) : nil
         progress?.show(bar, force: true)
         for step in 0..<steps {
-            if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }
+            if Interruption.agreed() { throw LoomError(.interrupted, "interrupted by the user", at: range) }
             var ts = timespec(tv_sec: 0, tv_nsec: 10_000_000)
             nanosleep(&ts, nil)
             bar.completed = step + 1
             bar.elapsed = Double(step + 1) / 100
             progress?.show(bar, force: step + 1 == steps)
         }
-        if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }
+        if Interruption.agreed() { throw LoomError(.interrupted, "interrupted by the user", at: range) }
     }
 
     func listing() -> MimeBundle {

@@ -114,7 +114,7 @@ extension Evaluator {
         let outcome = Trainer.fit(model, on: data, options: options,
                                   optimizer: state.optimizer!, validation: validation,
                                   random: &session.random, clock: { Monotonic.now },
-                                  shouldStop: { interruptFlag.load(ordering: .relaxed) || checkpointError != nil }, hooks: hooks,
+                                  shouldStop: { Interruption.agreed() || checkpointError != nil }, hooks: hooks,
                                   progress: { p in
             bar.label = "epoch \(p.epoch)/\(p.epochs)"
             bar.completed = p.batch
