@@ -335,3 +335,58 @@ def test_install_says_which_kernelspec_it_replaces(tmp_path):
     assert spec["argv"][1:3] == ["-np", "2"] and spec["argv"][0].endswith("mpirun")
     assert spec["interrupt_mode"] == "message"
     assert "mpirun -np 2" in install()
+
+
+# A sweep of four configurations: each iteration builds, trains and
+# evaluates its own model, prints and records a row.
+SWEEP = """for k in 2 4 8 16 parallel {
+  model w {
+    input 8x8x1
+    flatten
+    dense 32 relu
+    kwta k
+    dense 10 softmax
+  }
+  train w on g.train epochs 2 batch 32
+  r = evaluate w on g.test
+  print "k" k "accuracy" r.accuracy
+  record runs k=k acc=r.accuracy loss=r.loss
+}"""
+SWEEP_CELLS = ["set progress off\nset threads 1\nseed 3\ndata g = glyphs n 300 size 8\nsplit g train 0.8", SWEEP,
+               "runs\nsave runs \"runs.csv\"", "list"]
+
+
+def test_a_parallel_sweep_on_two_ranks_gives_the_table_and_outputs_of_one_process(tmp_path):
+    one, two, single, ranks = run_both(tmp_path, SWEEP_CELLS)
+    assert single.returncode == 0, single.stderr
+    assert ranks.returncode == 0, ranks.stderr + ranks.stdout
+    table = (one / "runs.csv").read_text()
+    assert table.splitlines()[0] == "k,acc,loss" and len(table.splitlines()) == 5
+    assert [line.split(",")[0] for line in table.splitlines()[1:]] == ["2", "4", "8", "16"]
+    assert (two / "runs.csv").read_text() == table
+    printed = [o["text"] for o in outputs(two / "out.ipynb")[1] if o.get("output_type") == "stream"]
+    assert [line.split()[1] for line in "".join(printed).splitlines()] == ["2", "4", "8", "16"]
+    assert mask(outputs(two / "out.ipynb")) == mask(outputs(one / "out.ipynb"))
+
+
+def test_a_parallel_loop_gives_the_serial_loop_s_table_when_each_iteration_fixes_its_seed(tmp_path):
+    serial = SWEEP.replace(" parallel {", " {").replace("  model w {", "  seed k\n  model w {")
+    parallel = SWEEP.replace("  model w {", "  seed k\n  model w {")
+    for name, sweep in (("serial", serial), ("parallel", parallel)):
+        folder = tmp_path / name
+        folder.mkdir()
+        write_notebook(folder / "nb.ipynb", [SWEEP_CELLS[0], sweep, SWEEP_CELLS[2]])
+        command = [LOOM, "run", folder / "nb.ipynb", "-q"]
+        result = mpirun("-np", 2, *command) if name == "parallel" else subprocess.run(command, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "parallel" / "runs.csv").read_text() == (tmp_path / "serial" / "runs.csv").read_text()
+
+
+def test_an_error_in_a_parallel_iteration_is_the_serial_loop_s_error(tmp_path):
+    cells = [SWEEP_CELLS[0], "for k in 1 2 3 0 5 parallel {\n  record runs k=k inverse=1/k\n  print k\n}", "runs"]
+    one, two, single, ranks = run_both(tmp_path, cells)
+    assert single.returncode == ranks.returncode == 1
+    assert outputs(two / "out.ipynb") == outputs(one / "out.ipynb")
+    error = outputs(two / "out.ipynb")[1][-1]
+    assert error["ename"] == "ValueError" and "(in the iteration `k = 0`)" in error["evalue"]
+    assert "".join(o["text"] for o in outputs(two / "out.ipynb")[1] if o["output_type"] == "stream") == "1\n2\n3\n"

@@ -172,6 +172,18 @@ public final class Session {
         items.reduce(0) { $0 + ($1.key == name ? 0 : $1.value.bytes) }
     }
 
+    /// Rows `record` holds back while a `parallel` loop runs (nil otherwise).
+    var heldRows: [HeldRow]?
+
+    /// The names and what they hold, for `restoreNames`.
+    var savedNames: (names: [String], items: [String: SessionItem]) { (names, items) }
+
+    /// Puts the names back as `savedNames` gave them.
+    func restoreNames(_ saved: (names: [String], items: [String: SessionItem])) {
+        names = saved.names
+        items = saved.items
+    }
+
     public func define(_ name: String, _ item: SessionItem) {
         if items[name] == nil { names.append(name) }
         items[name] = item
