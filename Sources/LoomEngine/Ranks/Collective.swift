@@ -62,6 +62,12 @@ public enum Ranks {
         return current
     }
 
+    /// How many ranks share this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE);
+    /// 1 for a process alone.
+    public static var onThisMachine: Int {
+        current.size > 1 ? max(1, environment("OMPI_COMM_WORLD_LOCAL_SIZE").flatMap(Int.init) ?? 1) : 1
+    }
+
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 

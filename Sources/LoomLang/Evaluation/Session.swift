@@ -159,11 +159,14 @@ public final class Session {
 
     public init(frontEnd: FrontEnd = .notebook) {
         self.frontEnd = frontEnd
-        threads = Session.machineCores
+        threads = Session.defaultThreads
         random = RandomGenerator(seed: Session.defaultSeed)
     }
 
     static var machineCores: Int { max(1, Machine.cores) }
+    /// One per core, shared among the ranks on this machine under mpirun,
+    /// so N ranks × T threads do not ask for more threads than cores.
+    static var defaultThreads: Int { max(1, machineCores / Ranks.onThisMachine) }
 
     public subscript(name: String) -> SessionItem? { items[name] }
 
@@ -203,7 +206,7 @@ public final class Session {
         plotStyle = .auto
         progress = .display
         width = 80
-        threads = Session.machineCores
+        threads = Session.defaultThreads
         memoryLimit = Session.defaultMemoryLimit
         random = RandomGenerator(seed: Session.defaultSeed)
     }

@@ -94,7 +94,9 @@ extension Evaluator {
             table.append([name, item.kindName, item.describe, NumberFormat.bytes(item.bytes)])
         }
         if session.names.isEmpty { return MimeBundle(text: "Nothing defined yet.") }
-        table.footer = ["", "", "held, of the \(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)",
+        let ranks = Ranks.current.size
+        let held = ranks > 1 ? "held on each of \(ranks) ranks (\(session.threads) thread(s) each)" : "held"
+        table.footer = ["", "", "\(held), of the \(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)",
                         NumberFormat.bytes(session.heldBytes())]
         return table.bundle(width: session.width)
     }
