@@ -320,6 +320,21 @@ def test_shutdown_ends_every_rank_and_mpirun(mpi_kernelspec, start_kernel):
     assert time.monotonic() - started < 10
 
 
+def test_a_restart_replaces_every_rank(mpi_kernelspec, start_kernel):
+    manager, client = start_kernel(mpi_kernelspec)
+    run_cell(client, "x = 1")
+    old = [psutil.Process(manager.provisioner.process.pid)] + kernel_ranks(manager)
+    manager.restart_kernel()
+    client.wait_for_ready(timeout=60)
+    gone, alive = psutil.wait_procs(old, timeout=10)
+    assert alive == []
+    assert len(kernel_ranks(manager)) == 2
+    reply, shown = run_cell(client, "x")
+    assert reply["content"]["ename"] == "NameError"
+    reply, shown = run_cell(client, "y = 2\ny")
+    assert reply["content"]["status"] == "ok" and shown == ["2"]
+
+
 def test_a_killed_rank_gives_the_running_cell_an_error_within_seconds(mpi_kernelspec, start_kernel):
     manager, client = start_kernel(mpi_kernelspec)
     run_cell(client, "set threads 1\n" + SMALL_MODEL)
