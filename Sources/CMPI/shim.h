@@ -15,6 +15,7 @@ typedef struct loom_mpi {
     int (*comm_size)(void *, int *);
     int (*comm_dup)(void *, void **);
     int (*bcast)(void *, int, void *, int, void *);
+    int (*ibcast)(void *, int, void *, int, void *, void **);
     int (*allgatherv)(const void *, int, void *, void *, const int *, const int *, void *, void *);
     int (*iallgather)(const void *, int, void *, void *, int, void *, void *, void **);
     int (*test)(void **, int *, void *);
@@ -36,13 +37,14 @@ static inline int loom_mpi_load(loom_mpi *m, const char **error) {
     m->comm_size = (int (*)(void *, int *))dlsym(lib, "MPI_Comm_size");
     m->comm_dup = (int (*)(void *, void **))dlsym(lib, "MPI_Comm_dup");
     m->bcast = (int (*)(void *, int, void *, int, void *))dlsym(lib, "MPI_Bcast");
+    m->ibcast = (int (*)(void *, int, void *, int, void *, void **))dlsym(lib, "MPI_Ibcast");
     m->allgatherv = (int (*)(const void *, int, void *, void *, const int *, const int *, void *, void *))dlsym(lib, "MPI_Allgatherv");
     m->iallgather = (int (*)(const void *, int, void *, void *, int, void *, void *, void **))dlsym(lib, "MPI_Iallgather");
     m->test = (int (*)(void **, int *, void *))dlsym(lib, "MPI_Test");
     m->abort = (int (*)(void *, int))dlsym(lib, "MPI_Abort");
     m->comm_world = dlsym(lib, "ompi_mpi_comm_world");
     m->byte_type = dlsym(lib, "ompi_mpi_byte");
-    if (!m->init_thread || !m->finalize || !m->comm_rank || !m->comm_size || !m->comm_dup || !m->bcast || !m->allgatherv
+    if (!m->init_thread || !m->finalize || !m->comm_rank || !m->comm_size || !m->comm_dup || !m->bcast || !m->ibcast || !m->allgatherv
         || !m->iallgather || !m->test || !m->abort || !m->comm_world || !m->byte_type) {
         *error = "libmpi.so.40 is not Open MPI 4 (a function or handle is missing)";
         return -1;

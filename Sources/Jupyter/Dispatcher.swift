@@ -38,6 +38,9 @@ public final class Dispatcher: @unchecked Sendable {
     unowned let transport: KernelTransport
     let kernelInfo: JSONObject
     public private(set) var executionCount = 0
+    /// The execute request whose cell is running (nil between cells), and
+    /// whether `abandonRunningCell` has answered it already.
+    private let running = Locked<(request: Message?, answered: Bool)>((nil, false))
 
     public init(interpreter: Interpreter, transport: KernelTransport, history: HistoryStore,
                 builder: MessageBuilder = MessageBuilder(), implementationVersion: String) {
@@ -136,7 +139,13 @@ public final class Dispatcher: @unchecked Sendable {
                 "execute_input", content: ["code": .string(code), "execution_count": .int(count)], parent: request))
         }
         let output = IOPubOutput(request: request, builder: builder, transport: transport, silent: silent)
+        running.withLock { $0 = (request, false) }
         let result = interpreter.execute(code, output: output)
+        let answered = running.withLock { state in
+            defer { state = (nil, false) }
+            return state.answered
+        }
+        if answered { return .proceed }
         output.flushStreams()
         var plainOutput: String?
         switch result {
@@ -176,6 +185,26 @@ public final class Dispatcher: @unchecked Sendable {
             return others.isEmpty ? .proceed : .requeue(others)
         }
         return .proceed
+    }
+
+    /// Ends the running cell for the front end from another thread, when the
+    /// process is about to be stopped under it (under mpirun, when another
+    /// rank died): its error, its `execute_reply` and idle. The cell's thread
+    /// is then blocked where it cannot touch the shell socket, and sends
+    /// nothing more for that cell if it ever returns. False when no cell runs.
+    public func abandonRunningCell(_ error: ExecutionError) -> Bool {
+        let request = running.withLock { state -> Message? in
+            guard let request = state.request, !state.answered else { return nil }
+            state.answered = true
+            return request
+        }
+        guard let request else { return false }
+        if !(request.content["silent"]?.boolValue ?? false) {
+            transport.publish(builder.broadcast("error", content: errorContent(error), parent: request))
+        }
+        sendError(request, error)
+        publishStatus("idle", parent: request)
+        return true
     }
 
     func sendError(_ request: Message, _ error: ExecutionError) {

@@ -228,6 +228,15 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
         return try Message(wire: wire)
     }
 
+    /// Answers the running cell with `error` from any thread, and waits for
+    /// iopub to send it: the process is about to end under the cell (see
+    /// `Dispatcher.abandonRunningCell`). False when no cell runs.
+    public func abandonRunningCell(_ error: ExecutionError) -> Bool {
+        guard let dispatcher, dispatcher.abandonRunningCell(error) else { return false }
+        iopub.flush()
+        return true
+    }
+
     /// Stops every loop: flushes iopub, asks a running cell to stop, and ends
     /// the process if the cell does not return within a few seconds.
     func beginShutdown() {

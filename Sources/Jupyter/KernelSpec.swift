@@ -45,6 +45,12 @@ public struct KernelSpec: Sendable {
         return directory
     }
 
+    /// The command line of the kernelspec in `directory`, if one is there.
+    public static func installedArgv(in directory: String) -> [String]? {
+        guard let text = try? Files.readText(directory + "/kernel.json"), let json = try? JSON.parse(text) else { return nil }
+        return json["argv"]?.arrayValue?.compactMap(\.stringValue)
+    }
+
     /// Where `jupyter kernelspec install` would put a kernel named `name`:
     /// `--user` → the user data dir, `--prefix P` → `P/share/jupyter/kernels`.
     public static func directory(name: String, user: Bool, prefix: String?) -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Jupyter
 import LoomCore
+import LoomEngine
 import LoomLang
 #if canImport(Glibc)
 import Glibc
@@ -20,18 +21,36 @@ struct KernelCommand: ParsableCommand {
         signal(SIGINT) { _ in interruptFlag.store(true, ordering: .relaxed) }
         signal(SIGPIPE, SIG_IGN)
         KernelLog.verbose = debug
+        // Under mpirun (`loom install --mpi N`), rank 0 serves the front end
+        // and the other ranks run the cells it hands them.
+        let ranks: any Collective
+        do { ranks = try Ranks.start() } catch {
+            KernelLog.error(error.description)
+            throw ExitCode(2)
+        }
+        defer { ranks.finish() }
+        if ranks.rank > 0 {
+            CellRelay.follow(LoomInterpreter(), ranks: ranks)
+            return
+        }
         let server: KernelServer
         do {
             let connection = try ConnectionInfo(contentsOf: connectionFile)
             server = try KernelServer(connection: connection)
         } catch {
             KernelLog.error(error.description)
+            if ranks.size > 1 { ranks.abort("loom kernel: rank 0 cannot serve, so no rank can: \(error.description)") }
             throw ExitCode(2)
         }
-        KernelLog.info("Loom \(LoomVersion.text) listening; connection file \(connectionFile)")
+        KernelLog.info("Loom \(LoomVersion.text) listening; connection file \(connectionFile)"
+                       + (ranks.size > 1 ? "; \(ranks.size) ranks" : ""))
         watchParent()
-        let status = server.run(interpreter: LoomInterpreter(), history: HistoryStore(path: HistoryStore.defaultPath),
+        let interpreter = LoomInterpreter()
+        let relay = ranks.size > 1 ? CellRelay(interpreter, ranks: ranks) : nil
+        if relay != nil { JobEnd.watch(server) }
+        let status = server.run(interpreter: relay ?? interpreter, history: HistoryStore(path: HistoryStore.defaultPath),
                                 implementationVersion: LoomInterpreter.version)
+        relay?.stop()
         if status != 0 { throw ExitCode(status) }
     }
 

@@ -42,6 +42,8 @@ final class ThreadRanks: @unchecked Sendable {
             pthread_barrier_wait(shared.barrier)
         }
 
+        func idleBroadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) { broadcast(buffer, from: root) }
+
         func allgather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer, counts: [Int]) {
             XCTAssertEqual(mine.count, counts[rank])
             shared.parts[rank] = mine

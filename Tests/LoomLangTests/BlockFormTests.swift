@@ -11,7 +11,7 @@ final class BlockFormTests: LoomTestCase {
             XCTAssertTrue(Statements.all.contains(s), "`\(s.keyword)` is not in the statement table")
         }
         XCTAssertEqual(Blocks.signatures.first { $0.keyword == "model" }?.usage, "model NAME { LAYERS }")
-        XCTAssertEqual(Blocks.signatures.first { $0.keyword == "for" }?.usage, "for NAME in V1 V2 … { … }")
+        XCTAssertEqual(Blocks.signatures.first { $0.keyword == "for" }?.usage, "for NAME in V1 V2 … [parallel] { … }")
     }
 
     /// Every block form reads its own example as one statement of its own

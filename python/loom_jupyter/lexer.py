@@ -9,7 +9,7 @@ from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
 
 STATEMENTS = (
-    "print", "warn", "seed", "help", "list", "delete", "reset", "set", "sleep", "for", "in", "record", "quiet",
+    "print", "warn", "seed", "help", "list", "delete", "reset", "set", "sleep", "for", "in", "parallel", "record", "quiet",
     "time", "clear", "exit", "quit", "data", "split", "model", "summary", "train", "evaluate", "compare", "predict", "prune",
     "cluster", "compact", "rewind", "save", "load", "export", "show", "dictionary", "codes",
 )

@@ -12,6 +12,10 @@ public protocol Collective: AnyObject {
     /// Copies `root`'s bytes into every other rank's `buffer`, which has the
     /// same length on every rank.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int)
+    /// `broadcast`, for waits that may last minutes (the next cell of a
+    /// notebook): a waiting rank sleeps between checks instead of spinning
+    /// on its core. Every rank calls this one, never `broadcast`, to match.
+    func idleBroadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int)
     /// Every rank's part into `all` on every rank, one after another in rank
     /// order: rank r's part is `counts[r]` bytes (`counts` the same on every
     /// rank), `mine` this rank's. One meeting of all the ranks.
@@ -34,6 +38,20 @@ public enum Ranks {
     /// Set once, by `start`, before anything runs.
     nonisolated(unsafe) public private(set) static var current: any Collective = SingleProcess()
 
+    /// Called with the message before a rank stops every rank (`abort`): the
+    /// kernel's rank 0 tells the front end why its cell ends.
+    nonisolated(unsafe) public static var beforeAbort: ((String) -> Void)?
+
+    /// Runs `body` as a process alone (`current` is a `SingleProcess` while it
+    /// runs): for work one rank does by itself, which must not wait for the
+    /// others in a collective call.
+    public static func alone<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        let ranks = current
+        current = SingleProcess()
+        defer { current = ranks }
+        return try body()
+    }
+
     /// Joins the other ranks when mpirun started this process (Open MPI sets
     /// OMPI_COMM_WORLD_SIZE and OMPI_COMM_WORLD_RANK); without them, or with
     /// one rank, nothing changes. Throws when Open MPI cannot be loaded.
@@ -42,6 +60,12 @@ public enum Ranks {
         guard let size = environment("OMPI_COMM_WORLD_SIZE").flatMap(Int.init), size > 1 else { return current }
         current = try OpenMPI.start(expectedSize: size)
         return current
+    }
+
+    /// How many ranks share this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE);
+    /// 1 for a process alone.
+    public static var onThisMachine: Int {
+        current.size > 1 ? max(1, environment("OMPI_COMM_WORLD_LOCAL_SIZE").flatMap(Int.init) ?? 1) : 1
     }
 
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
@@ -58,6 +82,7 @@ public final class SingleProcess: Collective {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) {}
+    public func idleBroadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) {}
     public func allgather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer, counts: [Int]) {
         if !mine.isEmpty { all.copyMemory(from: mine) }
     }
@@ -77,12 +102,19 @@ extension Collective {
 
     /// `root`'s text on every rank.
     public func broadcast(text: String, from root: Int) -> String {
-        var bytes = Array(text.utf8)
+        String(decoding: broadcast(bytes: Array(text.utf8), from: root, idle: false), as: UTF8.self)
+    }
+
+    /// `root`'s bytes on every rank (the others' `bytes` are ignored), their
+    /// length first; `idle`: through `idleBroadcast`.
+    public func broadcast(bytes: [UInt8], from root: Int, idle: Bool) -> [UInt8] {
+        var bytes = bytes
         var length = bytes.count
-        withUnsafeMutableBytes(of: &length) { broadcast($0, from: root) }
+        let send = idle ? idleBroadcast : broadcast
+        withUnsafeMutableBytes(of: &length) { send($0, root) }
         if rank != root { bytes = [UInt8](repeating: 0, count: length) }
-        bytes.withUnsafeMutableBytes { broadcast($0, from: root) }
-        return String(decoding: bytes, as: UTF8.self)
+        bytes.withUnsafeMutableBytes { send($0, root) }
+        return bytes
     }
 
     /// Writes a file on rank 0 alone; every rank then learns how it went

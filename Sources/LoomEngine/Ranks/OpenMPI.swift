@@ -57,6 +57,27 @@ final class OpenMPI: Collective {
         }
     }
 
+    func idleBroadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) {
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let piece = min(buffer.count - offset, 1 << 30)
+            var request: UnsafeMutableRawPointer?
+            let rc = mpi.ibcast(base + offset, Int32(piece), mpi.byte_type, Int32(root), steps, &request)
+            if rc != LOOM_MPI_SUCCESS { abort("loom: rank \(rank): MPI_Ibcast failed (error \(rc))") }
+            // Sleeps between checks, longer as the wait grows (to 10 ms), so
+            // a rank waiting for the next cell leaves its core to others.
+            var done: Int32 = 0, pause: UInt32 = 50
+            while true {
+                _ = mpi.test(&request, &done, nil)
+                if done != 0 { break }
+                usleep(pause)
+                pause = min(pause * 2, 10_000)
+            }
+            offset += piece
+        }
+    }
+
     func allgather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer, counts: [Int]) {
         // MPI counts and offsets are Int32: beyond 2 GiB in all, each rank's
         // part goes to the others in turn, in broadcasts of 1 GiB pieces.
@@ -93,6 +114,7 @@ final class OpenMPI: Collective {
     }
 
     func abort(_ message: String) -> Never {
+        Ranks.beforeAbort?(message)
         writeError(message)
         _ = mpi.abort(mpi.comm_world, 1)
         exit(1)

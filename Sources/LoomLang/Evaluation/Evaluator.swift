@@ -19,7 +19,7 @@ final class Evaluator {
     }
 
     /// Whether the user asked to stop: what long loops in the engine poll.
-    static let interrupted: @Sendable () -> Bool = { interruptFlag.load(ordering: .relaxed) }
+    static let interrupted: @Sendable () -> Bool = { Interruption.local }
 
     init(session: Session, output: OutputSink) {
         self.session = session
@@ -34,7 +34,7 @@ final class Evaluator {
         for statement in statements {
             result = nil
             // A cell of a million statements stops between two of them.
-            if interruptFlag.load(ordering: .relaxed) {
+            if Interruption.agreed() {
                 throw LoomError(.interrupted, "stopped by the user before this statement", at: statement.range)
             }
             defining = statement.definedName
@@ -129,7 +129,7 @@ final class Evaluator {
     func evaluateChain(_ first: Expr, _ rest: [Expr.Operation]) throws(LoomError) -> Value {
         var value = try evaluate(first)
         for (n, step) in rest.enumerated() {
-            if n % 4096 == 4095, interruptFlag.load(ordering: .relaxed) {
+            if n % 4096 == 4095, Interruption.local {
                 throw LoomError(.interrupted, "stopped by the user while the expression was evaluated", at: step.operand.range)
             }
             let operand = try evaluate(step.operand)

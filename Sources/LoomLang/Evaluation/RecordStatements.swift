@@ -112,8 +112,28 @@ extension Evaluator {
         }
         try checkMemory(bytes: table.growth(row), what: "a row of `\(name)` (\(NumberFormat.grouped(table.rows.count)) rows of "
                         + "\(NumberFormat.grouped(table.columns.count)) columns)", at: a.range)
+        if session.heldRows != nil {
+            for (column, value) in row {
+                switch value {
+                case .number, .percent, .string: continue
+                default: throw LoomError(.type, "a `parallel` loop records numbers, percentages and strings; column `\(column)` "
+                                         + "holds a \(value.typeName)", at: a.range)
+                }
+            }
+            session.heldRows?.append(HeldRow(table: name, values: row))
+            return
+        }
         table.append(row)
         if session[name] == nil { session.define(name, .object(table)) }
+    }
+
+    /// Appends a row a `parallel` loop held back, as `record` would have.
+    func appendHeld(_ row: HeldRow, at range: SourceRange) throws(LoomError) {
+        let table: SessionTable
+        if case .object(let existing as SessionTable)? = session[row.table] { table = existing } else { table = SessionTable() }
+        try checkMemory(bytes: table.growth(row.values), what: "a row of `\(row.table)`", at: range)
+        table.append(row.values)
+        if session[row.table] == nil { session.define(row.table, .object(table)) }
     }
 
     /// `show table NAME [x COL y COL [by COL]]`: the rows, and a line plot of

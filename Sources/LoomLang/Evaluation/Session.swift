@@ -159,17 +159,32 @@ public final class Session {
 
     public init(frontEnd: FrontEnd = .notebook) {
         self.frontEnd = frontEnd
-        threads = Session.machineCores
+        threads = Session.defaultThreads
         random = RandomGenerator(seed: Session.defaultSeed)
     }
 
     static var machineCores: Int { max(1, Machine.cores) }
+    /// One per core, shared among the ranks on this machine under mpirun,
+    /// so N ranks × T threads do not ask for more threads than cores.
+    static var defaultThreads: Int { max(1, machineCores / Ranks.onThisMachine) }
 
     public subscript(name: String) -> SessionItem? { items[name] }
 
     /// The memory every name holds, but `name` (about to be replaced).
     public func heldBytes(excluding name: String? = nil) -> Int {
         items.reduce(0) { $0 + ($1.key == name ? 0 : $1.value.bytes) }
+    }
+
+    /// Rows `record` holds back while a `parallel` loop runs (nil otherwise).
+    var heldRows: [HeldRow]?
+
+    /// The names and what they hold, for `restoreNames`.
+    var savedNames: (names: [String], items: [String: SessionItem]) { (names, items) }
+
+    /// Puts the names back as `savedNames` gave them.
+    func restoreNames(_ saved: (names: [String], items: [String: SessionItem])) {
+        names = saved.names
+        items = saved.items
     }
 
     public func define(_ name: String, _ item: SessionItem) {
@@ -191,7 +206,7 @@ public final class Session {
         plotStyle = .auto
         progress = .display
         width = 80
-        threads = Session.machineCores
+        threads = Session.defaultThreads
         memoryLimit = Session.defaultMemoryLimit
         random = RandomGenerator(seed: Session.defaultSeed)
     }

@@ -77,14 +77,14 @@ extension Evaluator {
         let progress = seconds > 1 ? ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress) : nil
         progress?.show(bar, force: true)
         for step in 0..<steps {
-            if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }
+            if Interruption.agreed() { throw LoomError(.interrupted, "interrupted by the user", at: range) }
             var ts = timespec(tv_sec: 0, tv_nsec: 10_000_000)
             nanosleep(&ts, nil)
             bar.completed = step + 1
             bar.elapsed = Double(step + 1) / 100
             progress?.show(bar, force: step + 1 == steps)
         }
-        if interruptFlag.load(ordering: .relaxed) { throw LoomError(.interrupted, "interrupted by the user", at: range) }
+        if Interruption.agreed() { throw LoomError(.interrupted, "interrupted by the user", at: range) }
     }
 
     func listing() -> MimeBundle {
@@ -94,7 +94,9 @@ extension Evaluator {
             table.append([name, item.kindName, item.describe, NumberFormat.bytes(item.bytes)])
         }
         if session.names.isEmpty { return MimeBundle(text: "Nothing defined yet.") }
-        table.footer = ["", "", "held, of the \(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)",
+        let ranks = Ranks.current.size
+        let held = ranks > 1 ? "held on each of \(ranks) ranks (\(session.threads) thread(s) each)" : "held"
+        table.footer = ["", "", "\(held), of the \(NumberFormat.bytes(session.memoryLimit)) allowed (`set memory`)",
                         NumberFormat.bytes(session.heldBytes())]
         return table.bundle(width: session.width)
     }

@@ -114,7 +114,7 @@ extension Evaluator {
         let outcome = Trainer.fit(model, on: data, options: options,
                                   optimizer: state.optimizer!, validation: validation,
                                   random: &session.random, clock: { Monotonic.now },
-                                  shouldStop: { interruptFlag.load(ordering: .relaxed) || checkpointError != nil }, hooks: hooks,
+                                  shouldStop: { Interruption.agreed() || checkpointError != nil }, hooks: hooks,
                                   progress: { p in
             bar.label = "epoch \(p.epoch)/\(p.epochs)"
             bar.completed = p.batch
@@ -209,7 +209,9 @@ extension Evaluator {
                     ("time", { NumberFormat.fixed($0.seconds, decimals: 1) + " s" })]
         // A column shows when some epoch has its figure.
         columns = columns.filter { column in history.contains { column.value($0) != nil } }
-        var table = Table(title: "training", columns: columns.map { .init($0.name, .right) },
+        let ranks = Ranks.current.size
+        var table = Table(title: ranks > 1 ? "training on \(ranks) ranks × \(session.threads) thread(s)" : "training",
+                          columns: columns.map { .init($0.name, .right) },
                           note: notes.isEmpty ? nil : notes.joined(separator: "\n"))
         for r in history { table.append(columns.map { $0.value(r) ?? "" }) }
         return table.bundle(width: session.width)

@@ -60,7 +60,8 @@ public enum Statements {
             .integer("columns", \.value, in: 20...1000, positional: true, as: "width", "columns of text output"),
         ]) { e, a throws(LoomError) in try e.setWidth(a) },
         .bind(Signature("set", "threads", .session,
-                        summary: "Sets how many threads training uses (default: the machine's cores). Results do not depend on it.",
+                        summary: "Sets how many threads training uses (default: the machine's cores; under mpirun, each rank's share of them). "
+                        + "Results do not depend on it.",
                         example: "set threads 1"), Setting(value: 0), [
             .integer("n", \.value, in: 1...256, positional: true, as: "threads", "threads for BLAS and the engine"),
         ]) { e, a throws(LoomError) in try e.setThreads(a) },

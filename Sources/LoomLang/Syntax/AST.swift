@@ -61,7 +61,7 @@ public enum Statement: Sendable, Equatable {
     /// `model NAME { … }`: a model's layers.
     case model(name: String, layers: [Command], range: SourceRange)
     /// `for NAME in V1 V2 … { … }`: the body once per value.
-    indirect case loop(name: String, values: [Expr], body: [Statement], range: SourceRange)
+    indirect case loop(name: String, values: [Expr], body: [Statement], parallel: Bool, range: SourceRange)
     /// `time STATEMENT` or `time { … }`: the statements, timed.
     indirect case timed(body: [Statement], range: SourceRange)
     /// `quiet { … }`: the statements, their tables and plots not shown.
@@ -69,7 +69,7 @@ public enum Statement: Sendable, Equatable {
 
     public var range: SourceRange {
         switch self {
-        case .assignment(_, _, let r), .model(_, _, let r), .keep(_, _, let r), .loop(_, _, _, let r), .timed(_, let r), .quiet(_, let r): return r
+        case .assignment(_, _, let r), .model(_, _, let r), .keep(_, _, let r), .loop(_, _, _, _, let r), .timed(_, let r), .quiet(_, let r): return r
         case .expression(let e): return e.range
         case .command(let c): return c.range
         }

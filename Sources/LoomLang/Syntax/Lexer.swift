@@ -25,7 +25,7 @@ struct Lexer {
             tokens.append(t)
             if t.kind == .end { return tokens }
             // A huge cell can be stopped while it is read.
-            if interruptible, tokens.count % 4096 == 0, interruptFlag.load(ordering: .relaxed) {
+            if interruptible, tokens.count % 4096 == 0, Interruption.local {
                 throw LoomError(.interrupted, "stopped by the user while the cell was read", at: t.range)
             }
         }

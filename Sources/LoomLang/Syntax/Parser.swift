@@ -45,7 +45,7 @@ public struct Parser {
         skipNewlines()
         while peek.kind != .end {
             // A cell of a million lines can be stopped while it is read, too.
-            if interruptible, statements.count % 1024 == 1023, interruptFlag.load(ordering: .relaxed) {
+            if interruptible, statements.count % 1024 == 1023, Interruption.local {
                 throw LoomError(.interrupted, "stopped by the user while the cell was read", at: peek.range)
             }
             statements.append(try parseStatement())
