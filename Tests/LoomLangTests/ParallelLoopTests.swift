@@ -1,5 +1,5 @@
 import LoomCore
-@testable import LoomLang
+import LoomLang
 import XCTest
 
 /// `for … parallel` in one process, and an iteration's result packed into

@@ -3,19 +3,19 @@ import LoomCore
 /// What one iteration of a `parallel` loop gave: its outputs (displays at
 /// their last state), the rows it recorded, and its error. Packed into bytes
 /// so every rank can replay every iteration in order.
-struct IterationResult {
-    enum Event: Equatable {
+public struct IterationResult {
+    public enum Event: Equatable {
         case stream(OutputStream, String)
         case display(MimeBundle)
         case clear
     }
 
-    var index: Int
-    var events: [Event] = []
-    var rows: [HeldRow] = []
-    var failure: LoomError?
+    public var index: Int
+    public var events: [Event] = []
+    public var rows: [HeldRow] = []
+    public var failure: LoomError?
 
-    func write(to packet: inout Packet) {
+    public func write(to packet: inout Packet) {
         packet.write(index)
         packet.write(events.count)
         for event in events {
@@ -56,9 +56,9 @@ struct IterationResult {
         }
     }
 
-    init(index: Int) { self.index = index }
+    public init(index: Int) { self.index = index }
 
-    init(from packet: inout Packet) {
+    public init(from packet: inout Packet) {
         index = packet.readInt()
         events = (0..<packet.readInt()).map { _ in
             switch packet.readInt() {
@@ -93,9 +93,14 @@ struct IterationResult {
 }
 
 /// A `record` row a parallel loop holds back until every iteration is done.
-struct HeldRow {
-    var table: String
-    var values: [(column: String, value: Value)]
+public struct HeldRow {
+    public var table: String
+    public var values: [(column: String, value: Value)]
+
+    public init(table: String, values: [(column: String, value: Value)]) {
+        self.table = table
+        self.values = values
+    }
 }
 
 /// An iteration's output, kept to be shown later: a display updated in

@@ -1,13 +1,13 @@
 /// Bytes written and read back in the same order: how a parallel loop's
 /// iterations travel between ranks (lengths and numbers as 8 bytes, little-endian).
-struct Packet {
-    private(set) var bytes: [UInt8] = []
+public struct Packet {
+    public private(set) var bytes: [UInt8] = []
     private var offset = 0
 
-    init() {}
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init() {}
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    var atEnd: Bool { offset >= bytes.count }
+    public var atEnd: Bool { offset >= bytes.count }
 
     mutating func write(_ n: UInt64) { bytes += (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * $0)) } }
     mutating func write(_ n: Int) { write(UInt64(bitPattern: Int64(n))) }
