@@ -39,8 +39,20 @@ extension Evaluator {
     func check(inputs data: Dataset, fit model: Sequential, at range: SourceRange) throws(LoomError) {
         guard data.sampleShape == model.inputShape else {
             throw LoomError(.value, "the data's samples are \(Shape.text(data.sampleShape)) but `\(model.name)` takes "
-                            + "\(Shape.text(model.inputShape))", at: range)
+                            + "\(Shape.text(model.inputShape))" + flatSamplesHint(data.sampleShape, model.inputShape), at: range)
         }
+    }
+
+    /// Flat samples (a CSV row) for a model that takes images: the `shape`
+    /// that reads them as its input, when the counts agree.
+    func flatSamplesHint(_ samples: [Int], _ input: [Int]) -> String {
+        guard samples.count == 1, input.count > 1 else { return "" }
+        let shape = Shape.text(input)
+        guard Shape.count(input) == samples[0] else {
+            return "; a CSV file's rows are read as images with `shape`, as in `data NAME = csv \"FILE\" shape \(shape)`"
+        }
+        return "; the samples hold \(samples[0]) values, as many as \(shape): read the CSV file with `shape \(shape)` "
+            + "(`data NAME = csv \"FILE\" shape \(shape)`)"
     }
 
     /// `train M on DATA …`: the fit loop with a live progress line; ends with
