@@ -319,11 +319,27 @@ final class IOPubOutput: OutputSink, @unchecked Sendable {
     /// Whether the cell asked the front end to close (`exit`).
     private(set) var exitAsked = false
 
+    let liveDisplays: LiveDisplays
+
     init(request: Message, builder: MessageBuilder, transport: KernelTransport, silent: Bool) {
         self.request = request
         self.builder = builder
         self.transport = transport
         self.silent = silent
+        self.liveDisplays = IOPubOutput.liveDisplays(of: request)
+    }
+
+    /// What the requesting front end does with display updates. Jupyter has
+    /// no message that says, so the request's shape tells: notebook front
+    /// ends name the cell (JupyterLab and Notebook 7 send `cellId` in the
+    /// metadata) and replace displays in place, as do recorders that
+    /// take no input (nbclient: papermill, nbconvert); a front end that
+    /// takes input but names no cell is a console (`jupyter console`, which
+    /// prints a display once and drops its updates).
+    static func liveDisplays(of request: Message) -> LiveDisplays {
+        let takesInput = request.content["allow_stdin"]?.boolValue ?? false
+        let namesACell = request.metadata["cellId"] != nil
+        return takesInput && !namesACell ? .shownOnce : .updatedInPlace
     }
 
     func stream(_ stream: LoomCore.OutputStream, _ text: String) {

@@ -41,11 +41,25 @@ public protocol OutputSink: AnyObject {
     /// Asks the front end to close (Jupyter's `ask_exit` payload: `jupyter
     /// console` quits; notebooks ignore it). Front ends without one ignore it.
     func askExit()
+    /// What becomes of displays and their updates here: progress goes out as
+    /// a display updated in place, as lines, or not at all by it.
+    var liveDisplays: LiveDisplays { get }
 }
 
 extension OutputSink {
     public func page(_ bundle: MimeBundle) { display(bundle, displayID: nil, update: false) }
     public func askExit() {}
+    public var liveDisplays: LiveDisplays { .updatedInPlace }
+}
+
+/// How a front end shows a display that changes as a cell runs (progress).
+public enum LiveDisplays: Sendable, Equatable {
+    /// An update replaces the display in place (notebooks, a terminal's line).
+    case updatedInPlace
+    /// The display shows once and its updates are lost (`jupyter console`).
+    case shownOnce
+    /// Displays are not shown at all (`quiet { … }`).
+    case hidden
 }
 
 /// An output sink that drops everything: for evaluating where nothing is shown.

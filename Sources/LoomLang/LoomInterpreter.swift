@@ -53,7 +53,7 @@ public final class LoomInterpreter: Interpreter {
             var parser = Parser(tokens: try Lexer.tokenize(expression))
             let expr = try parser.parseExpression()
             guard parser.peek.kind == .end || parser.peek.kind == .newline else {
-                throw LoomError(.syntax, "unexpected \(parser.peek.kind.describe) after the expression", at: parser.peek.range)
+                throw Parser.stray(parser.peek, after: "the expression")
             }
             let value = try Evaluator(session: session, output: DiscardedOutput()).evaluate(expr)
             return .ok(MimeBundle(text: value.display))

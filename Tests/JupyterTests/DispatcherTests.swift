@@ -20,6 +20,10 @@ final class ScriptedInterpreter: Interpreter {
         executed.append(code)
         if code == "fail" { return .error(ExecutionError(name: "Boom", value: "it failed", traceback: ["line 1"])) }
         if code == "exit" { output.askExit() }
+        if code == "live" {
+            output.stream(.stdout, "\(output.liveDisplays)")
+            return .ok(nil)
+        }
         output.stream(.stdout, "ran \(code)\n")
         output.display(MimeBundle(text: "shown"), displayID: "d1", update: false)
         output.display(MimeBundle(text: "updated"), displayID: "d1", update: true)
@@ -61,11 +65,28 @@ final class DispatcherTests: XCTestCase {
                                 builder: MessageBuilder(session: "kernel-session"), implementationVersion: "9")
     }
 
-    func request(_ type: String, _ content: JSONObject = [:], identity: String = "client") -> Message {
+    func request(_ type: String, _ content: JSONObject = [:], metadata: JSONObject = [:], identity: String = "client") -> Message {
         Message(identities: [Array(identity.utf8)],
                 header: ["msg_id": .string("id-\(type)"), "msg_type": .string(type), "session": "s", "username": "u",
                          "date": "2026-01-01T00:00:00.000000Z", "version": "5.3"],
-                content: content)
+                metadata: metadata, content: content)
+    }
+
+    /// Progress updates a display in place only where the front end does:
+    /// a request that takes input and names no cell comes from a console,
+    /// which prints a display once and drops its updates.
+    func testTheRequestTellsWhetherDisplaysUpdateInPlace() {
+        func live(_ content: JSONObject, _ metadata: JSONObject = [:]) -> String {
+            transport.published = []
+            var content = content
+            content["code"] = "live"
+            handle(request("execute_request", content, metadata: metadata))
+            return transport.published.filter { $0.type == "stream" }.compactMap { $0.content["text"]?.stringValue }.joined()
+        }
+        XCTAssertEqual(live(["allow_stdin": true]), "shownOnce", "jupyter console")
+        XCTAssertEqual(live(["allow_stdin": true], ["cellId": "c1"]), "updatedInPlace", "JupyterLab")
+        XCTAssertEqual(live(["allow_stdin": false]), "updatedInPlace", "nbclient (papermill, nbconvert)")
+        XCTAssertEqual(live([:]), "updatedInPlace")
     }
 
     @discardableResult

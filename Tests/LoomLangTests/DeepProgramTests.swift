@@ -25,7 +25,7 @@ final class DeepProgramTests: LoomTestCase {
 
     func testAChainWithASyntaxErrorIsAnErrorNotACrash() {
         XCTAssertEqual(error("x = " + chain(200_000) + " +")?.value, "expected a value, found the end of the cell")
-        XCTAssertEqual(error("x = " + chain(200_000) + " )")?.value, "unexpected `)` after the statement")
+        XCTAssertEqual(error("x = " + chain(200_000) + " )")?.value, "found `)` after the end of the statement")
         XCTAssertEqual(error("x = " + chain(200_000) + " + y")?.value, "unknown name `y`")
     }
 
@@ -113,7 +113,7 @@ final class OneLineBlockTests: LoomTestCase {
         XCTAssertTrue(out.stdout.hasSuffix("(wall clock)\nq\n"), out.stdout)
         run("for k in 1 2 { record runs k=k sq=k*k }")
         XCTAssertEqual(value("runs.rows"), "2")
-        XCTAssertEqual(error("print 1 }")?.value, "unexpected `}` after the statement")
+        XCTAssertEqual(error("print 1 }")?.value, "found `}` after the end of the statement")
     }
 
     func testStatementAndLayerWordsCannotNameAnything() {

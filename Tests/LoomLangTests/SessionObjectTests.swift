@@ -69,7 +69,7 @@ final class SessionObjectTests: LoomTestCase {
         let typo = error("show filtres m.dense1")
         XCTAssertEqual(typo?.name, "SyntaxError")
         XCTAssertEqual(typo?.value, "unknown form `filtres` after `show`; expected one of weights, filters, histogram, "
-                       + "sparsity, table, pruning, mask, activations, reconstructions, atoms, codes; did you mean `filters`?")
+                       + "sparsity, table, pruning, history, mask, activations, reconstructions, atoms, codes; did you mean `filters`?")
         let unknown = error("show filtres")
         XCTAssertEqual(unknown?.name, "NameError")
         XCTAssertEqual(unknown?.value, "unknown name `filtres`; did you mean `filters`?")
@@ -104,7 +104,9 @@ final class SessionObjectTests: LoomTestCase {
         XCTAssertEqual(names("show atoms "), ["D", "m", "n"], "a dictionary, or a model's dense layer")
         XCTAssertEqual(names("show codes "), ["C"])
         XCTAssertEqual(names("show table "), ["runs"])
-        XCTAssertEqual(names("show weights "), ["m", "n"], "a layer: the models that hold layers")
+        let layers = loom.complete("show weights ", cursor: 13).matches
+        XCTAssertTrue(layers.contains("n.dense1") && layers.allSatisfy { $0.hasPrefix("m.") || $0.hasPrefix("n.") },
+                      "a layer: the models' layers, \(layers)")
         XCTAssertEqual(names("save "), ["digits", "pix", "m", "D", "C", "runs", "r", "n"], "any object, no plain value")
         XCTAssertEqual(names("delete "), Set(loom.session.names), "any name")
         XCTAssertEqual(names("show name "), Set(loom.session.names))

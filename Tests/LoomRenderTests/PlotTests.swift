@@ -95,6 +95,7 @@ final class PlotTests: XCTestCase {
 final class RecordingSink: OutputSink {
     var displays: [(String, String?, Bool)] = []
     var streams: [String] = []
+    var liveDisplays = LiveDisplays.updatedInPlace
     func stream(_ stream: LoomCore.OutputStream, _ text: String) { streams.append(text) }
     func display(_ bundle: MimeBundle, displayID: String?, update: Bool) {
         displays.append((bundle.plainText ?? "", displayID, update))
@@ -167,6 +168,82 @@ final class ProgressTests: XCTestCase {
         let off = RecordingSink()
         ProgressDisplay(output: off, displayID: "q", width: 80, mode: .off).show(bar, force: true)
         XCTAssertTrue(off.displays.isEmpty && off.streams.isEmpty)
+    }
+
+    /// `auto` follows the front end: in place in notebooks, lines where
+    /// updates are lost (`jupyter console`), nothing where displays are
+    /// hidden (`quiet { … }`), even when lines were asked for.
+    func testTheWayFollowsTheFrontEnd() {
+        let modes: [(LiveDisplays, ProgressDisplay.Mode, ProgressDisplay.Mode)] = [
+            (.updatedInPlace, .auto, .display), (.shownOnce, .auto, .stream), (.hidden, .auto, .off),
+            (.hidden, .stream, .off), (.hidden, .display, .off), (.shownOnce, .display, .display),
+            (.updatedInPlace, .stream, .stream), (.shownOnce, .off, .off),
+        ]
+        for (live, asked, chosen) in modes {
+            let sink = RecordingSink()
+            sink.liveDisplays = live
+            XCTAssertEqual(ProgressDisplay(output: sink, displayID: "p", width: 80, mode: asked).mode, chosen, "\(live), \(asked)")
+        }
+        let quiet = RecordingSink()
+        quiet.liveDisplays = .hidden
+        let display = ProgressDisplay(output: quiet, displayID: "p", width: 80, mode: .stream)
+        var bar = ProgressBar(label: "x", total: 2)
+        for i in 0...2 {
+            bar.completed = i
+            bar.elapsed = Double(i) * 10
+            display.show(bar, force: true)
+        }
+        display.finish()
+        XCTAssertTrue(quiet.streams.isEmpty && quiet.displays.isEmpty)
+    }
+
+    /// A run of short epochs writes a line every `lineInterval` seconds, not
+    /// one per epoch; the run's end always shows, and a long epoch shows a
+    /// line within `quietLimit`.
+    func testStreamLinesComeAtASaneRate() {
+        let sink = RecordingSink()
+        let display = ProgressDisplay(output: sink, displayID: "p", width: 80, mode: .stream, lineInterval: 2, quietLimit: 15)
+        var bar = ProgressBar(label: "epoch", total: 10, unit: "batch")
+        display.show(bar, force: true)
+        let epochs = 100
+        for epoch in 1...epochs {
+            for batch in 1...10 {
+                bar.label = "epoch \(epoch)/\(epochs)"
+                bar.completed = batch
+                bar.run = ((epoch - 1) * 10 + batch, epochs * 10)
+                bar.elapsed = Double((epoch - 1) * 10 + batch) * 0.01  // 0.1 s an epoch, 10 s in all
+                display.show(bar, force: batch == 10)
+            }
+        }
+        XCTAssertEqual(sink.streams.count, 5, "about every 2 s, and the end: \(sink.streams)")
+        XCTAssertTrue(sink.streams.last!.hasPrefix("epoch 100/100"))
+
+        let slow = RecordingSink()
+        let long = ProgressDisplay(output: slow, displayID: "q", width: 80, mode: .stream, lineInterval: 2, quietLimit: 15)
+        var one = ProgressBar(label: "epoch 1/1", total: 100, unit: "batch")
+        long.show(one, force: true)
+        for batch in 1...99 {
+            one.completed = batch
+            one.elapsed = Double(batch)  // a second a batch
+            long.show(one)
+        }
+        XCTAssertEqual(slow.streams.count, 6, "every 15 s of a 99-second epoch: \(slow.streams)")
+    }
+
+    /// A loop that stops early (an interrupt) ends on a line of where it got to.
+    func testFinishShowsTheLastStateOnce() {
+        let sink = RecordingSink()
+        let display = ProgressDisplay(output: sink, displayID: "p", width: 80, mode: .stream)
+        var bar = ProgressBar(label: "epoch 1/9", total: 10)
+        display.show(bar, force: true)
+        bar.completed = 3
+        bar.elapsed = 0.5
+        display.show(bar)
+        XCTAssertTrue(sink.streams.isEmpty)
+        display.finish()
+        display.finish()
+        XCTAssertEqual(sink.streams.count, 1)
+        XCTAssertTrue(sink.streams[0].contains("3/10"), sink.streams[0])
     }
 
     func testClock() {

@@ -403,8 +403,19 @@ def test_plots_render_as_svg_in_notebooks(kernel):
     assert all("text/plain" in d for d in displays)
 
 
+def execute_in_cell(client, code, cell_id="cell-1"):
+    """An execute_request as JupyterLab sends it: the cell's id in the metadata."""
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": True,
+               "stop_on_error": True}
+    msg = client.session.msg("execute_request", content, metadata={"cellId": cell_id})
+    client.shell_channel.send(msg)
+    reply = client.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == msg["header"]["msg_id"]
+    return reply, collect_iopub(client, msg["header"]["msg_id"])
+
+
 def test_progress_updates_one_display_in_place(kernel):
-    reply, iopub = execute(kernel.client, "sleep 1.2")
+    reply, iopub = execute_in_cell(kernel.client, "sleep 1.2")
     first = [m for m in iopub if m["msg_type"] == "display_data"]
     updates = [m for m in iopub if m["msg_type"] == "update_display_data"]
     assert len(first) == 1
@@ -413,6 +424,21 @@ def test_progress_updates_one_display_in_place(kernel):
     assert all(u["content"]["transient"]["display_id"] == display_id for u in updates)
     assert "120/120" in updates[-1]["content"]["data"]["text/plain"]
     assert "<progress" in updates[-1]["content"]["data"]["text/html"]
+
+
+def test_progress_replaces_one_display_for_clients_that_take_no_input(kernel):
+    """nbclient (papermill, nbconvert) records updates in place: it sends `allow_stdin` false and no cell id."""
+    reply, iopub = execute(kernel.client, "sleep 1.2", allow_stdin=False)
+    assert len([m for m in iopub if m["msg_type"] == "update_display_data"]) >= 2
+    assert not [m for m in iopub if m["msg_type"] == "stream"]
+
+
+def test_progress_is_lines_for_a_console(kernel):
+    """A request that takes input and names no cell is a console's, which drops display updates."""
+    reply, iopub = execute(kernel.client, "sleep 1.2")
+    assert not [m for m in iopub if m["msg_type"] in ("display_data", "update_display_data")]
+    text = "".join(m["content"]["text"] for m in iopub if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+    assert "120/120" in text and text.endswith("\n"), text
 
 
 def test_messages_published_before_anyone_subscribed_reach_the_first_subscriber(tmp_path):

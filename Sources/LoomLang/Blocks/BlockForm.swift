@@ -64,7 +64,7 @@ extension Parser {
             }
             body.append(try parseStatement())
             guard atLineEnd || isSymbol(peek, "}") else {
-                throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the statement", at: peek.range)
+                throw Parser.stray(peek, after: "the statement")
             }
         }
         return (body, advance())

@@ -37,8 +37,11 @@ extension Parser {
             let t = peek
             guard let word = t.word, let form = Layers.form(of: word) else {
                 if case .name(let parts) = t.kind {
-                    throw LoomError(.syntax, "unknown layer `\(parts.joined(separator: "."))`", at: t.range,
-                                    suggestion: closest(to: parts.joined(separator: "."), in: Layers.keywords))
+                    if let word = t.word, let hint = layerCallHint(word) { throw hint }
+                    let name = parts.joined(separator: ".")
+                    throw LoomError(.syntax, "unknown layer `\(name)`", at: t.range,
+                                    suggestion: closest(to: name, in: Layers.keywords)
+                                        ?? (Layers.form(of: name.lowercased()) != nil ? name.lowercased() : nil))
                 }
                 throw unexpected(t, expected: "a layer (\(Layers.keywords.joined(separator: ", ")))")
             }
@@ -47,7 +50,7 @@ extension Parser {
             try parseArguments(of: form, into: &arguments)
             layers.append(Command(signature: form, arguments: arguments, range: t.range.through(tokens[max(0, i - 1)].range)))
             guard atLineEnd || isSymbol(peek, "}") else {
-                throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the layer", at: peek.range)
+                throw Parser.stray(peek, after: "the layer")
             }
         }
         let close = advance()

@@ -41,4 +41,6 @@ final class DisplaysDropped: OutputSink {
     func clearOutput(wait: Bool) {}
     func page(_ bundle: MimeBundle) { inner.page(bundle) }
     func askExit() { inner.askExit() }
+    /// Progress is a display too: in `stream` mode as well, none shows.
+    var liveDisplays: LiveDisplays { .hidden }
 }

@@ -133,7 +133,7 @@ public final class Session {
     /// Whether displays carry SVG figures beside their text.
     public var drawsSVG: Bool { plotStyle == .svg || (plotStyle == .auto && frontEnd == .notebook) }
     /// How long loops show their progress (`set progress`).
-    public var progress = ProgressDisplay.Mode.display
+    public var progress = ProgressDisplay.Mode.auto
     public var width = 80
     public var threads: Int
     /// The one account every allocation asks (see `MemoryAccount`).
@@ -204,7 +204,7 @@ public final class Session {
         names = []
         items = [:]
         plotStyle = .auto
-        progress = .display
+        progress = .auto
         width = 80
         threads = Session.defaultThreads
         memoryLimit = Session.defaultMemoryLimit

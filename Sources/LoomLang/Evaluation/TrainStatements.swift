@@ -39,8 +39,20 @@ extension Evaluator {
     func check(inputs data: Dataset, fit model: Sequential, at range: SourceRange) throws(LoomError) {
         guard data.sampleShape == model.inputShape else {
             throw LoomError(.value, "the data's samples are \(Shape.text(data.sampleShape)) but `\(model.name)` takes "
-                            + "\(Shape.text(model.inputShape))", at: range)
+                            + "\(Shape.text(model.inputShape))" + flatSamplesHint(data.sampleShape, model.inputShape), at: range)
         }
+    }
+
+    /// Flat samples (a CSV row) for a model that takes images: the `shape`
+    /// that reads them as its input, when the counts agree.
+    func flatSamplesHint(_ samples: [Int], _ input: [Int]) -> String {
+        guard samples.count == 1, input.count > 1 else { return "" }
+        let shape = Shape.text(input)
+        guard Shape.count(input) == samples[0] else {
+            return "; a CSV file's rows are read as images with `shape`, as in `data NAME = csv \"FILE\" shape \(shape)`"
+        }
+        return "; the samples hold \(samples[0]) values, as many as \(shape): read the CSV file with `shape \(shape)` "
+            + "(`data NAME = csv \"FILE\" shape \(shape)`)"
     }
 
     /// `train M on DATA …`: the fit loop with a live progress line; ends with
@@ -108,7 +120,8 @@ extension Evaluator {
         let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress)
         let started = Monotonic.now
         let first = state.epochsTrained
-        var bar = ProgressBar(label: "epoch 1/\(epochs)", total: (data.count + batch - 1) / batch, unit: "batch")
+        // Epochs are counted as the model's, here as in the history table and the notes.
+        var bar = ProgressBar(label: "epoch \(first + 1)/\(first + epochs)", total: (data.count + batch - 1) / batch, unit: "batch")
         progress.show(bar, force: true)
         let alreadyTrained = state.epochsTrained
         let outcome = Trainer.fit(model, on: data, options: options,
@@ -116,7 +129,7 @@ extension Evaluator {
                                   random: &session.random, clock: { Monotonic.now },
                                   shouldStop: { Interruption.agreed() || checkpointError != nil }, hooks: hooks,
                                   progress: { p in
-            bar.label = "epoch \(p.epoch)/\(p.epochs)"
+            bar.label = "epoch \(first + p.epoch)/\(first + p.epochs)"
             bar.completed = p.batch
             bar.run = ((p.epoch - 1) * p.batches + p.batch, p.epochs * p.batches)
             bar.elapsed = Monotonic.now - started
@@ -137,6 +150,7 @@ extension Evaluator {
             }
             state.epochsTrained = alreadyTrained
         })
+        progress.finish()
         state.epochsTrained += outcome.history.count
         state.history += outcome.history
         finishPruning(state, a, snapshot: snapshot, first: first)
@@ -145,9 +159,9 @@ extension Evaluator {
             let curves = [(name: "loss", values: state.history.map(\.loss))]
                 + (state.history.allSatisfy { $0.validationLoss != nil }
                    ? [(name: "validation loss", values: state.history.map { $0.validationLoss! })] : [])
-            bundles = [historyTable(outcome.history, firstEpoch: first, notes: fitNotes(outcome, options, validation != nil,
-                                                                                         first: first, checkpoint: checkpoint,
-                                                                                         holding: checkpointHolds)),
+            let notes = fitNotes(outcome, options, validation != nil, first: first, checkpoint: checkpoint, holding: checkpointHolds)
+            bundles = [historyTable(outcome.history, firstEpoch: first, notes: notes,
+                                    shortened: (model: model.name, best: outcome.bestEpoch.map { $0 - 1 })),
                        LinePlot(curves, title: "loss by epoch", xLabel: "epoch", height: 10)
                         .bundle(svg: session.drawsSVG, width: session.width)]
         }
@@ -168,7 +182,8 @@ extension Evaluator {
                             + "number; `\(model.name)` keeps its weights from before that batch (try a smaller lr)", at: a.range)
         }
         if outcome.interrupted {
-            throw LoomError(.interrupted, "training stopped by the user after \(outcome.history.count) full epoch(s); "
+            let finished = outcome.history.isEmpty ? "during epoch \(first + 1)" : "after epoch \(first + outcome.history.count)"
+            throw LoomError(.interrupted, "training stopped by the user \(finished); "
                             + "`\(model.name)` keeps the weights of its last finished step", at: a.range)
         }
         return kept
@@ -188,32 +203,5 @@ extension Evaluator {
         if o.restored { notes.append("the weights are those of epoch \(first + best)") }
         if let checkpoint, let holding { notes.append("checkpoint: \(checkpoint) holds epoch \(first + holding)") }
         return notes
-    }
-
-    /// Per epoch: the loss, then accuracy (class labels) or mean absolute
-    /// error (values, reconstructions; after the mean squared error when the
-    /// loss is bce), the penalties' share where layers add one, the same on
-    /// the validation data, the mask entries rewiring changed, and the time.
-    func historyTable(_ history: [EpochRecord], firstEpoch: Int, notes: [String] = []) -> MimeBundle {
-        let loss = { (x: Double) in NumberFormat.fixed(x, decimals: 4) }
-        var columns: [(name: String, value: (EpochRecord) -> String?)] = [("epoch", { String(firstEpoch + $0.epoch) }),
-                                                                          ("loss", { loss($0.loss) })]
-        if history.contains(where: { $0.penalty != 0 }) { columns.append(("penalty", { loss($0.penalty) })) }
-        columns += [("accuracy", { $0.accuracy.map { NumberFormat.percent($0) } }), ("mse", { $0.meanSquaredError.map(loss) }),
-                    ("mae", { $0.meanAbsoluteError.map(loss) }), ("val loss", { $0.validationLoss.map(loss) }),
-                    ("val accuracy", { $0.validationAccuracy.map { NumberFormat.percent($0) } }),
-                    ("val mse", { $0.validationMeanSquaredError.map(loss) }), ("val mae", { $0.validationMeanAbsoluteError.map(loss) }),
-                    ("lr", { $0.learningRate.map { NumberFormat.short($0, significant: 3) } }),
-                    ("sparsity", { $0.sparsity.map { NumberFormat.percent($0) } }),
-                    ("rewired", { $0.maskChanges.map(NumberFormat.grouped) }),
-                    ("time", { NumberFormat.fixed($0.seconds, decimals: 1) + " s" })]
-        // A column shows when some epoch has its figure.
-        columns = columns.filter { column in history.contains { column.value($0) != nil } }
-        let ranks = Ranks.current.size
-        var table = Table(title: ranks > 1 ? "training on \(ranks) ranks × \(session.threads) thread(s)" : "training",
-                          columns: columns.map { .init($0.name, .right) },
-                          note: notes.isEmpty ? nil : notes.joined(separator: "\n"))
-        for r in history { table.append(columns.map { $0.value(r) ?? "" }) }
-        return table.bundle(width: session.width)
     }
 }

@@ -82,9 +82,15 @@ enum Completer {
     }
 
     /// The session's names a parameter's declaration admits: models for
-    /// `train`, data sets after `on`, any name for `delete`.
+    /// `train`, data sets after `on`, any name for `delete`; for a part,
+    /// each admitted object's parts (`show weights ` → `cnn.conv1`, …).
     static func names(_ referent: Referent, in session: Session) -> [String] {
-        session.names.filter { session[$0].map(referent.admits) ?? false }
+        let admitted = session.names.filter { session[$0].map(referent.admits) ?? false }
+        guard referent.part else { return admitted }
+        return admitted.flatMap { name -> [String] in
+            guard case .object(let object)? = session[name] else { return [] }
+            return object.partNames.map { "\(name).\($0)" }
+        }
     }
 
     /// An object's parts after its name and a dot (a model's layers: `show weights cnn.`).

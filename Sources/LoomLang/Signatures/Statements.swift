@@ -50,10 +50,11 @@ public enum Statements {
                     "`auto` adds vector figures in notebooks, text alone in a terminal; `text` draws text plots only; `svg` always adds vector figures"),
         ]) { e, a throws(LoomError) in try e.setPlots(a) },
         .bind(Signature("set", "progress", .session, summary: "Chooses how training and learning show their progress.",
-                        example: "set progress stream"), Setting(value: ProgressDisplay.Mode.display), [
+                        example: "set progress stream"), Setting(value: ProgressDisplay.Mode.auto), [
             .choice("style", \.value, positional: true,
-                    "`display` updates a line in place; `stream` writes a line per epoch to stderr (for "
-                    + "terminals such as `jupyter console`, which ignore display updates); `off` shows none"),
+                    "`auto` (the default) updates a line in place in notebooks and writes lines in `jupyter console`, "
+                    + "which shows no display updates; `display` updates a line in place; `stream` writes a line to "
+                    + "stderr at an epoch's end, at most one every 2 seconds; `off` shows none"),
         ]) { e, a throws(LoomError) in e.session.progress = a.value },
         .bind(Signature("set", "width", .session, summary: "Sets the width of text output (default 80).", example: "set width 100"),
               Setting(value: 0), [
@@ -343,6 +344,10 @@ public enum Statements {
                         example: "show pruning wide"), ModelRequest(), [
             .name("model", \.model, modelArgument, "a pruned model"),
         ]) { e, a throws(LoomError) in e.show(try e.showPruning(a)) },
+        .bind(Signature("show", "history", .reports, summary: "Every epoch a model trained in this session, in one table (the table `train` shows keeps a long run's first, best and last epochs).",
+                        example: "show history cnn"), ModelRequest(), [
+            .name("model", \.model, modelArgument, "a trained model"),
+        ]) { e, a throws(LoomError) in e.show(try e.showHistory(a)) },
         .bind(Signature("show", "mask", .reports, summary: "A layer's pruning mask drawn as kept and pruned weights, with its sparsity.",
                         example: "show mask wide.dense1"), LayerRequest(), [
             .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "the layer"),

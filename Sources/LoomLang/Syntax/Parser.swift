@@ -40,6 +40,11 @@ public struct Parser {
         LoomError(.syntax, "expected \(expected), found \(t.kind.describe)", at: t.range, suggestion: suggestion)
     }
 
+    /// A token left over after a whole statement, layer or expression.
+    static func stray(_ t: Token, after what: String) -> LoomError {
+        LoomError(.syntax, "found \(t.kind.describe) after the end of \(what)", at: t.range)
+    }
+
     mutating func parseCell() throws(LoomError) -> [Statement] {
         var statements: [Statement] = []
         skipNewlines()
@@ -49,9 +54,7 @@ public struct Parser {
                 throw LoomError(.interrupted, "stopped by the user while the cell was read", at: peek.range)
             }
             statements.append(try parseStatement())
-            guard atLineEnd else {
-                throw LoomError(.syntax, "unexpected \(peek.kind.describe) after the statement", at: peek.range)
-            }
+            guard atLineEnd else { throw Parser.stray(peek, after: "the statement") }
             skipNewlines()
         }
         return statements
@@ -88,7 +91,7 @@ public struct Parser {
         let start = i
         if let expression = try? parseExpression(), atLineEnd { return .expression(expression) }
         i = start
-        let suggestion = closest(to: word, in: Statements.keywords)
+        let suggestion = Parser.statementFor(word)
         if suggestion != nil || !atLineEndAfterFirstToken {
             throw LoomError(.syntax, "unknown statement `\(word)`", at: first.range, suggestion: suggestion)
         }
@@ -176,6 +179,7 @@ public struct Parser {
             if let word = t.word, let p = form.parameter(named: word), arguments[p.name] == nil,
                !p.positional || (p.kind != .expressions && isNamedUse(p)) {
                 _ = advance()
+                if p.kind != .flag, let error = Parser.writtenWithEquals(t, peek, peek(1)) { throw error }
                 arguments[p.name] = p.kind == .flag ? Expr(kind: .flag, range: t.range) : try parseValue(p, after: t)
                 continue
             }
@@ -183,11 +187,16 @@ public struct Parser {
                 nextPositional += 1
             }
             guard nextPositional < positionals.count else {
-                let options = form.parameters.filter { arguments[$0.name] == nil && !$0.positional }.map(\.name)
-                let what = options.isEmpty ? "nothing more" : "one of \(options.joined(separator: ", "))"
-                throw LoomError(.syntax, "unexpected \(t.kind.describe); `\(form.title)` takes \(what) here"
-                                + Parser.ownerNote(t.word, besides: form),
-                                at: t.range, suggestion: t.word.flatMap { closest(to: $0, in: options) })
+                let left = form.parameters.filter { arguments[$0.name] == nil && !$0.positional }
+                let options = left.map(\.name)
+                let suggestion = t.word.flatMap { closest(to: $0, in: options) ?? Parser.otherFrameworksOptions[$0] }
+                    ?? Parser.optionFor(t, among: left)
+                if t.word != nil, var error = Parser.writtenWithEquals(t, peek(1), peek(2)) {
+                    error.suggestion = suggestion
+                    throw error
+                }
+                throw LoomError(.syntax, Parser.leftOver(t, in: form, options: options) + Parser.ownerNote(t.word, besides: form),
+                                at: t.range, suggestion: suggestion)
             }
             let p = positionals[nextPositional]
             arguments[p.name] = try parseValue(p, after: nil, options: Set(form.parameters.map(\.name)))
@@ -399,6 +408,7 @@ public struct Parser {
             let close = advance()
             return Expr(kind: .array(items), range: t.range.through(close.range))
         case .symbol("("):
+            if let error = tupleAsShape(at: t) { throw error }
             _ = advance()
             try enter(at: t)
             defer { nesting -= 1 }
