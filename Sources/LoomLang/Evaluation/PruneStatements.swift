@@ -126,7 +126,7 @@ extension Evaluator {
                              title: "\(accuracy ? "accuracy" : "loss") against nonzero weights and biases (rounds evaluated)",
                              xLabel: "nonzero parameters (log scale)", height: 8,
                              xEnds: (NumberFormat.grouped(nonzero.first!), NumberFormat.grouped(nonzero.last!)),
-                             xValues: nonzero.map { log2(Double(max(1, $0))) }))
+                             xValues: nonzero.map { log2(Double(max(1, $0))) }, yFormat: accuracy ? LinePlot.percent : Scale.label))
     }
 }
 
