@@ -27,7 +27,7 @@ struct SVG {
     private(set) var body: [String] = []
     private var hasImages = false
     /// How far the texts reach beyond the origin, in each direction.
-    private var textLeft = 0.0, textRight = 0.0, textBottom = 0.0
+    private var textLeft = Double.infinity, textRight = -Double.infinity, textBottom = -Double.infinity
 
     init(width: Double, height: Double) {
         self.width = width
@@ -77,24 +77,25 @@ struct SVG {
         hasImages = true
     }
 
-    /// How wide `s` is drawn at `size` in the monospace font (0.6 em a character, with a margin).
-    static func textWidth(_ s: String, size: Int) -> Double { Double(TextWidth.of(s)) * Double(size) * 0.62 }
+    /// How wide `s` is drawn at `size` in the monospace font (0.6 em a character).
+    static func textWidth(_ s: String, size: Int) -> Double { Double(TextWidth.of(s)) * Double(size) * 0.6 }
 
     mutating func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", size: Int = 11) {
         let w = SVG.textWidth(s, size: size)
         let start = anchor == "end" ? x - w : anchor == "middle" ? x - w / 2 : x
         textLeft = min(textLeft, start)
         textRight = max(textRight, start + w)
-        textBottom = max(textBottom, y + Double(size) * 0.3)
+        textBottom = max(textBottom, y + Double(size) * 0.25)
         body.append("<text x=\"\(SVG.n(x))\" y=\"\(SVG.n(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\">"
                     + HTML.escape(s) + "</text>")
     }
 
     /// The drawing's box: the size asked for, grown (leftwards through the
-    /// view box's origin) to hold every text with a margin of 4.
+    /// view box's origin) to hold every text, with a margin of 2 at the sides
+    /// and the letters' descent below.
     var bounds: (x: Double, width: Double, height: Double) {
-        let left = min(0, (textLeft - 4).rounded(.down)), right = max(width, (textRight + 4).rounded(.up))
-        return (left, right - left, max(height, (textBottom + 4).rounded(.up)))
+        let left = min(0, (textLeft - 2).rounded(.down)), right = max(width, (textRight + 2).rounded(.up))
+        return (left, right - left, max(height, textBottom.rounded(.up)))
     }
 
     func render() -> String {
