@@ -119,7 +119,8 @@ final class FiguresAndNumbersTests: LoomTestCase {
         let share = dense1.split(separator: "│").map { $0.trimmingCharacters(in: .whitespaces) }[4]
         let zeros = Double(share.dropLast()) ?? -1
         let overall = Double(value("s.activations")?.dropLast() ?? "") ?? -1
-        XCTAssertEqual(overall, zeros * 6 / 16, accuracy: 0.01)
+        // The table rounds to 0.1 points: the weighted share agrees to within that.
+        XCTAssertEqual(overall, zeros * 6 / 16, accuracy: 0.05)
     }
 
     /// `compare`'s bars name what pruning left, which differs between models.
