@@ -131,6 +131,9 @@ extension SparseStatementTests {
         XCTAssertTrue(rows[2].contains("g.test"), table)
         XCTAssertTrue(texts().last?.contains("accuracy against nonzero weights and biases") ?? false)
         XCTAssertTrue(texts().last?.contains("nonzero parameters (log scale)") ?? false)
+        // The axis numbers its ends as the table numbers the rounds, from 0.
+        XCTAssertTrue(texts().last?.contains("(round 0)") ?? false, texts().last ?? "")
+        XCTAssertTrue(texts().last?.contains("(round 2) ") ?? false, texts().last ?? "")
         XCTAssertEqual(value("show pruning m")?.isEmpty, nil)  // a display, not a value
     }
 

@@ -56,7 +56,9 @@ extension Sequential {
     }
 
     /// Weight sparsity per block and in total and, with `inputs`, activation
-    /// sparsity on them (through `blockOutputs`).
+    /// sparsity on them (through `blockOutputs`) of the blocks that compute:
+    /// a `flatten` or `reshape` passes its input on, which is not a layer's
+    /// output (after `flatten`, an image's blank pixels would count as zeros).
     public func sparsity(on inputs: Tensor? = nil) -> ModelSparsity {
         let outputs = inputs.map(blockOutputs)
         return ModelSparsity(blocks: blocks.enumerated().map { i, block in
@@ -65,7 +67,7 @@ extension Sequential {
             let weights = block.ownParameters.filter(\.trainable)
             var b = BlockSparsity(name: block.name, weights: weights.reduce(0) { $0 + $1.value.count },
                                   zeroWeights: weights.reduce(0) { $0 + $1.zeroCount })
-            if let outputs { b.measure(outputs[i]) }
+            if let outputs, !block.onlyReshapes { b.measure(outputs[i]) }
             return b
         })
     }
@@ -116,6 +118,9 @@ public struct BlockActivations: Sendable, Equatable {
 }
 
 extension Block {
+    /// Whether the block only rearranges its input (`flatten`, `reshape`).
+    public var onlyReshapes: Bool { !layers.isEmpty && layers.allSatisfy { $0.kind == "flatten" || $0.kind == "reshape" } }
+
     /// Its outputs for `input` (what the block receives), without training.
     public func activations(on input: Tensor) -> BlockActivations {
         var output = input

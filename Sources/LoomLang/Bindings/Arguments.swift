@@ -47,7 +47,7 @@ struct Arguments {
         guard let v = try value(name) else { return nil }
         guard let x = v.numeric, x.isFinite else { throw LoomError(.type, "\(name) must be a number", at: range(of: name)) }
         if let p = signature.parameter(named: name), let bounds = p.bounds, !bounds.contains(x) {
-            throw LoomError(.value, "\(name) must be \(bounds.requirement(asPercent: p.kind == .fraction)), not \(v.display)",
+            throw LoomError(.value, "\(name) must be \(bounds.requirement(asPercent: p.kind == .fraction)), not \(v.precise)",
                             at: range(of: name))
         }
         return x
@@ -66,11 +66,11 @@ struct Arguments {
         guard let v = try value(name) else { return nil }
         let what = label ?? name
         guard case .number(let x) = v, x == x.rounded() else {
-            throw LoomError(.type, "\(what) must be a whole number, not \(v.display)", at: range(of: name))
+            throw LoomError(.type, "\(what) must be a whole number, not \(v.precise)", at: range(of: name))
         }
         let bounds = (bounded ? signature.parameter(named: name)?.bounds?.integers : nil) ?? Int(-9e15)...Int(9e15)
         guard x >= Double(bounds.lowerBound), x <= Double(bounds.upperBound) else {
-            throw LoomError(.value, "\(what) must be between \(bounds.lowerBound) and \(bounds.upperBound), not \(v.display)",
+            throw LoomError(.value, "\(what) must be between \(bounds.lowerBound) and \(bounds.upperBound), not \(v.precise)",
                             at: range(of: name))
         }
         return Int(x)
@@ -89,7 +89,7 @@ struct Arguments {
         case .percent(let f)? where f > 0 && f <= 1: return .share(f)
         case .number(let x)? where x == x.rounded() && x >= 1 && x < 1e9: return .units(Int(x))
         case let v:
-            throw LoomError(.value, "\(name) must be a whole number of units or a share like 10%, not \(v?.display ?? "nothing")",
+            throw LoomError(.value, "\(name) must be a whole number of units or a share like 10%, not \(v?.precise ?? "nothing")",
                             at: range(of: name))
         }
     }
@@ -148,7 +148,7 @@ struct Arguments {
         switch v {
         case .shape(let dims) where dims.allSatisfy({ $0 > 0 }): return dims
         case .number(let x) where x == x.rounded() && x > 0 && x < 1e9: return [Int(x)]
-        default: throw LoomError(.type, "\(name) must be a shape like 28x28x1, not \(v.display)", at: range(of: name))
+        default: throw LoomError(.type, "\(name) must be a shape like 28x28x1, not \(v.precise)", at: range(of: name))
         }
     }
 

@@ -52,7 +52,7 @@ extension Arguments {
             if word == "global" { request.global = true; continue }
             let v = try evaluator.evaluate(value)
             guard let x = v.numeric, x == x.rounded(), x >= 1, x <= 1e9 else {
-                throw LoomError(.value, "\(word) takes a whole number from 1, not \(v.display)", at: value.range)
+                throw LoomError(.value, "\(word) takes a whole number from 1, not \(v.precise)", at: value.range)
             }
             switch word {
             case "from": request.from = Int(x)

@@ -192,7 +192,7 @@ extension Arguments {
             let value = try evaluator.evaluate(part)
             guard case .number(let x) = value, x == x.rounded(), x >= Double(least), x <= Double(PruneAmount.largestBlock) else {
                 throw LoomError(.value, "an N:M pattern takes whole numbers with 1 ≤ N < M ≤ \(PruneAmount.largestBlock), "
-                                + "like 2:4; \(numbers.isEmpty ? "N" : "M") is \(value.display)", at: part.range)
+                                + "like 2:4; \(numbers.isEmpty ? "N" : "M") is \(value.precise)", at: part.range)
             }
             numbers.append(Int(x))
         }

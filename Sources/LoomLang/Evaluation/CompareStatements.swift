@@ -61,7 +61,7 @@ extension Evaluator {
                           NumberFormat.fixed(e.loss, decimals: 4), NumberFormat.percent(zeroActivations),
                           NumberFormat.fixed(perSample * 1000, decimals: 4) + " ms",
                           epochSeconds.map { NumberFormat.fixed($0, decimals: 2) + " s" } ?? "—"])
-            bars.append(("\(name) (\(NumberFormat.grouped(model.parameterCount)))", classes ? score * 100 : score))
+            bars.append(("\(name) (\(NumberFormat.grouped(nonzero)))", classes ? score * 100 : score))
             figures.append(("\(name)_" + (classes ? "accuracy" : "mse"), classes ? .percent(score) : .number(score)))
         }
         var table = Table(title: "\(states.count) models on \(a.on.text)\(noise)",
@@ -69,11 +69,11 @@ extension Evaluator {
                           note: "stored: weights and biases kept; stored bytes: the file `save` writes (pruned and clustered "
                             + "weights compact); nonzero: not pruned or masked; sharing: what the layers "
                             + "would store without sharing ÷ what they store; mult-adds: per sample; zero act.: the share "
-                            + "of zero outputs over all layers (on up to 512 samples); infer/sample: a forward pass; "
+                            + "of zero outputs over all layers, layer outputs only (flatten and reshape not counted; on up to 512 samples); infer/sample: a forward pass; "
                             + "train/epoch: the mean over the epochs trained.")
         for (row, measure) in measures.enumerated() { table.append([measure] + cells.map { $0[row] }) }
         let chart = plot(BarChart(bars, title: (classes ? "accuracy" : "mean squared error") + noise
-                                  + (classes ? ", %" : "") + ", by model (stored parameters)") {
+                                  + (classes ? ", %" : "") + ", by model (nonzero parameters)") {
             classes ? NumberFormat.short($0, significant: 3) + "%" : NumberFormat.short($0, significant: 4)
         })
         if !noise.isEmpty { figures.append(("noise", .percent(a.noise))) }

@@ -114,7 +114,9 @@ extension Evaluator {
             table.append([String(i), NumberFormat.percent(r.sparsity), r.accuracy.map { NumberFormat.percent($0) } ?? "",
                           r.loss.map { NumberFormat.fixed($0, decimals: 4) } ?? "", r.data ?? ""])
         }
-        let evaluated = state.pruning.filter { $0.data != nil }
+        // The rounds evaluated, numbered as the table numbers them (round 0 the model before pruning).
+        let rounds = state.pruning.indices.filter { state.pruning[$0].data != nil }
+        let evaluated = rounds.map { state.pruning[$0] }
         guard evaluated.count > 1 else { return table.bundle(width: session.width) }
         show(table.bundle(width: session.width))
         let accuracy = evaluated.allSatisfy { $0.accuracy != nil }
@@ -125,8 +127,9 @@ extension Evaluator {
         return plot(LinePlot([(name: accuracy ? "accuracy" : "loss", values: evaluated.map { (accuracy ? $0.accuracy : $0.loss) ?? 0 })],
                              title: "\(accuracy ? "accuracy" : "loss") against nonzero weights and biases (rounds evaluated)",
                              xLabel: "nonzero parameters (log scale)", height: 8,
-                             xEnds: (NumberFormat.grouped(nonzero.first!), NumberFormat.grouped(nonzero.last!)),
-                             xValues: nonzero.map { log2(Double(max(1, $0))) }))
+                             xEnds: ("\(NumberFormat.grouped(nonzero.first!)) (round \(rounds.first!))",
+                                     "(round \(rounds.last!)) \(NumberFormat.grouped(nonzero.last!))"),
+                             xValues: nonzero.map { log2(Double(max(1, $0))) }, yFormat: accuracy ? LinePlot.percent : Scale.label))
     }
 }
 

@@ -19,8 +19,13 @@ public final class SessionTable: SessionObject {
     /// row), and what the values hold; kept as rows are added.
     public private(set) var bytes = 0
     static let slotBytes = MemoryLayout<Value?>.stride
-    public var fieldNames: [String] { ["rows"] }
-    public func field(_ name: String) -> Value? { name == "rows" ? .number(Double(rows.count)) : nil }
+    public var fieldNames: [String] { ["rows"] + columns }
+    /// `rows`, or a column's values as a list (its empty cells left out): `runs.acc.mean`.
+    public func field(_ name: String) -> Value? {
+        if name == "rows" { return .number(Double(rows.count)) }
+        guard let c = columns.firstIndex(of: name) else { return nil }
+        return .list(ValueList(rows.compactMap { $0[c] }))
+    }
     public var partNames: [String] { [] }
     public func describePart(_ name: String) -> String? { nil }
 
@@ -48,11 +53,24 @@ public final class SessionTable: SessionObject {
     /// The rows under the title `NAME: N row(s)`.
     func table(as name: String, width: Int) -> MimeBundle {
         var table = Table(title: "\(name): \(rows.count) row(s)", columns: columns.map { .init($0, .right) })
-        for row in rows { table.append(row.map { $0.map(SessionTable.text) ?? "" }) }
+        let cells = columns.indices.map { c in SessionTable.texts(rows.map { $0[c] }) }
+        for r in rows.indices { table.append(cells.map { $0[r] }) }
         return table.bundle(width: width)
     }
 
-    /// A value as a cell: numbers to 4 significant digits beyond whole ones.
+    /// A column's cells, its numbers (or its percentages) written by one
+    /// rule (`NumberFormat.column`); a column of mixed kinds cell by cell.
+    static func texts(_ column: [Value?]) -> [String] {
+        let present = column.compactMap { $0 }
+        let percentages = !present.isEmpty && present.allSatisfy { if case .percent = $0 { return true } else { return false } }
+        let numbers = !present.isEmpty && present.allSatisfy { if case .number = $0 { return true } else { return false } }
+        guard percentages || numbers else { return column.map { $0.map(text) ?? "" } }
+        let written = NumberFormat.column(present.map { $0.numeric! * (percentages ? 100 : 1) })
+        var next = written.makeIterator()
+        return column.map { $0 == nil ? "" : next.next()! + (percentages ? "%" : "") }
+    }
+
+    /// A value as a cell alone: numbers to 4 significant digits beyond whole ones.
     static func text(_ v: Value) -> String {
         switch v {
         case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? NumberFormat.grouped(Int(x)) : NumberFormat.short(x, significant: 4)
@@ -165,16 +183,35 @@ extension Evaluator {
                 groups.append((label, [row]))
             }
         }
+        func number(_ cell: Value) throws(LoomError) -> Double {
+            guard let v = cell.numeric else {
+                throw LoomError(.type, "column `\(table.columns[y])` holds a value that is not a number", at: a.range(of: \.y))
+            }
+            return v
+        }
+        let yCells = table.rows.compactMap { $0[y] }
+        let yPercent = !yCells.isEmpty && yCells.allSatisfy { if case .percent = $0 { return true } else { return false } }
+        let yFormat = yPercent ? LinePlot.percent : Scale.label
+        let xCells = table.rows.compactMap { $0[x] }
+        if !xCells.isEmpty, xCells.allSatisfy({ $0.numeric != nil }) {
+            show(rows)
+            var points: [(label: String, points: [(x: Value, y: Double)])] = []
+            for g in groups {
+                var these: [(x: Value, y: Double)] = []
+                for row in g.rows { if let xv = row[x], let yv = row[y] { these.append((xv, try number(yv))) } }
+                points.append((g.label, these))
+            }
+            let runs = RunSummary(points, yPercent: yPercent)
+            let xName = table.columns[x], yName = table.columns[y]
+            if runs.repeated { show(runs.table(x: xName, y: yName, by: by.map { table.columns[$0] }).bundle(width: session.width)) }
+            return plot(runs.plot(title: "\(yName) against \(xName)", xLabel: xName, yFormat: yFormat))
+        }
         var series: [(name: String, values: [Double])] = []
         for g in groups {
             var values: [Double] = []
+            // A row without this column leaves a gap.
             for row in g.rows {
-                // A row without this column leaves a gap.
-                guard let cell = row[y] else { values.append(.nan); continue }
-                guard let v = cell.numeric else {
-                    throw LoomError(.type, "column `\(table.columns[y])` holds a value that is not a number", at: a.range(of: \.y))
-                }
-                values.append(v)
+                if let cell = row[y] { values.append(try number(cell)) } else { values.append(.nan) }
             }
             series.append((g.label, values))
         }
@@ -182,6 +219,6 @@ extension Evaluator {
         let ends = first.isEmpty ? nil : (first.first![x].map(SessionTable.text) ?? "", first.last![x].map(SessionTable.text) ?? "")
         show(rows)
         return plot(LinePlot(series, title: "\(table.columns[y]) against \(table.columns[x]) (one point per row, evenly spaced)",
-                             xLabel: table.columns[x], height: 10, xEnds: ends))
+                             xLabel: table.columns[x], height: 10, xEnds: ends, yFormat: yFormat))
     }
 }

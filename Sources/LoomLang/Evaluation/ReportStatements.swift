@@ -31,10 +31,12 @@ extension Evaluator {
     /// `show weights M.LAYER`: the grids the layer names (see
     /// `ReportFacts.weightGrids`): its kernel as a heatmap (conv kernels as
     /// rows of kh·kw·C, one column per filter) and its mask beside it, or a
-    /// recurrent cell's gates one by one.
+    /// recurrent cell's gates one by one; a dense layer on the image input,
+    /// each unit's input weights as an image instead of the heatmap.
     /// A clustered kernel's shared values follow, as a line.
     func showWeights(_ a: Request<LayerRequest>) throws(LoomError) -> MimeBundle {
         let (block, kernel) = try weights(a.layer.expr)
+        let units = unitImages(try layer(a.layer.expr).0, block)
         // A layer on another's parameters draws those, once more, and says whose they are.
         let whose: String
         switch block.borrowing {
@@ -45,7 +47,7 @@ extension Evaluator {
         var plots = block.main.weightGrids.map { grid in
             let matrix = Matrix(rows: grid.rows, columns: grid.columns, values: grid.values)
             switch grid.kind {
-            case .values: return plot(Heatmap(matrix, title: grid.title + whose))
+            case .values: return units.map(plot) ?? plot(Heatmap(matrix, title: grid.title + whose))
             case .pattern: return plot(SpyPlot(matrix, title: grid.title + whose))
             }
         }
@@ -132,7 +134,8 @@ extension Evaluator {
                                   .init("on", .right)] }
         var table = Table(title: title, columns: columns,
                           note: "weights: stored weights and biases; zero w.: the share exactly zero; nonzero: what is left"
-                            + (measured ? ". On the data: zero act.: the share of outputs that are zero; active: mean "
+                            + (measured ? ". On the data, counting layer outputs only (flatten and reshape pass their "
+                               + "input on: not counted): zero act.: the share of outputs that are zero; active: mean "
                                + "nonzero outputs per sample, of all; dead: outputs zero for every sample; on: nonzero "
                                + "for every sample." : "."))
         for b in sparsity.blocks {
@@ -167,8 +170,8 @@ extension Evaluator {
         let activations = block.activations(on: input)
         let output = activations.outputs
         let width = output.sampleSize, shown = min(n, output.batch)
-        show(plot(Heatmap(Matrix(rows: shown, columns: width, values: output.storage.prefix(shown * width).map(Double.init)),
-                          title: "\(block.name) on the first \(shown) samples: a row per sample, a column per unit")))
+        if let maps = featureMaps(block, output) { show(plot(maps)) } else { show(plot(Heatmap(Matrix(rows: shown, columns: width, values: output.storage.prefix(shown * width).map(Double.init)),
+                          title: "\(block.name) on the first \(shown) samples: a row per sample, a column per unit"))) }
         let spy = plot(SpyPlot(Matrix(rows: output.batch, columns: width, values: output.storage.map(Double.init)),
                                title: "\(block.name)'s nonzero activations on \(output.batch) samples: "
                                    + "\(NumberFormat.percent(activations.zeroShare)) zeros; of \(width) units "

@@ -58,12 +58,40 @@ extension Evaluator {
     func field(_ parts: [String], at range: SourceRange) throws(LoomError) -> Value? {
         guard parts.count >= 2 else { return nil }
         let owner = parts.dropLast().joined(separator: ".")
+        // A list's summary: `runs.acc.mean` (a table's column), `ks.max` (a variable).
+        if case .value(.list(let list))? = session[owner] { return try summary(of: list, owner, parts.last!, at: range) }
+        if session[owner] == nil, parts.count >= 3, case .list(let list)? = try field(Array(parts.dropLast()), at: range) {
+            return try summary(of: list, owner, parts.last!, at: range)
+        }
         guard case .object(let object)? = session[owner] else { return nil }
         if let value = object.field(parts.last!) { return value }
         let fields = object.fieldNames
         throw LoomError(.name, "`\(owner)` (a \(object.kindNoun)) has no `\(parts.last!)`"
                         + (fields.isEmpty ? "" : "; it has " + fields.map { "`\($0)`" }.joined(separator: ", ")),
                         at: range, suggestion: closest(to: parts.last!, in: fields))
+    }
+}
+
+extension Evaluator {
+    /// A list's `mean`, `min`, `max` or `count`: percentages stay percentages.
+    func summary(of list: ValueList, _ owner: String, _ name: String, at range: SourceRange) throws(LoomError) -> Value {
+        let summaries = ["mean", "min", "max", "count"]
+        guard summaries.contains(name) else {
+            throw LoomError(.name, "`\(owner)` (a list) has no `\(name)`; it has " + summaries.map { "`\($0)`" }.joined(separator: ", "),
+                            at: range, suggestion: closest(to: name, in: summaries))
+        }
+        if name == "count" { return .number(Double(list.items.count)) }
+        var numbers: [Double] = []
+        for item in list.items {
+            guard let x = item.numeric else {
+                throw LoomError(.type, "`\(owner).\(name)` needs numbers; `\(owner)` holds a \(item.typeName)", at: range)
+            }
+            numbers.append(x)
+        }
+        guard !numbers.isEmpty else { throw LoomError(.value, "`\(owner)` is empty: it has no \(name)", at: range) }
+        let x = name == "mean" ? numbers.reduce(0, +) / Double(numbers.count) : name == "min" ? numbers.min()! : numbers.max()!
+        let percentages = list.items.allSatisfy { if case .percent = $0 { return true } else { return false } }
+        return percentages ? .percent(x) : .number(x)
     }
 }
 

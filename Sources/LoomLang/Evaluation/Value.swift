@@ -24,10 +24,21 @@ public enum Value: Sendable, Equatable {
     public var display: String {
         switch self {
         case .number(let x): return NumberFormat.short(x, significant: 12)
-        case .percent(let f): return NumberFormat.short(f * 100, significant: 12) + "%"
+        // As tables write them: `96.94%`, not `96.9359331476%`.
+        case .percent(let f): return NumberFormat.short(f * 100, significant: 4) + "%"
         case .string(let s): return s
         case .shape(let dims): return dims.map(String.init).joined(separator: "x")
         case .list(let list): return "[" + list.items.map(\.display).joined(separator: ", ") + "]"
+        }
+    }
+
+    /// The value in full, for messages about a value out of bounds
+    /// (`not 100.0001%`, which `display` would round to `100%`).
+    public var precise: String {
+        switch self {
+        case .percent(let f): return NumberFormat.short(f * 100, significant: 12) + "%"
+        case .list(let list): return "[" + list.items.map(\.precise).joined(separator: ", ") + "]"
+        default: return display
         }
     }
 

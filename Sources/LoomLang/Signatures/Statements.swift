@@ -317,7 +317,8 @@ public enum Statements {
                         example: "show runs"), NameRequest(), [
             .name("name", \.name, .reference(.anyName), "the name; `show name NAME` when it is also a form's word (`show name filters`)"),
         ]) { e, a throws(LoomError) in try e.showName(a) },
-        .bind(Signature("show", "weights", .reports, summary: "A layer's weights as a heatmap (a recurrent layer's: one per gate, input and recurrent kernels).",
+        .bind(Signature("show", "weights", .reports, summary: "A layer's weights as a heatmap (a recurrent layer's: one per gate, input and recurrent kernels); "
+                            + "a dense layer on the image input: each unit's input weights as an image.",
                         example: "show weights cnn.dense1"), LayerRequest(), [
             .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "the layer"),
         ]) { e, a throws(LoomError) in e.show(try e.showWeights(a)) },
@@ -333,7 +334,8 @@ public enum Statements {
             .name("model", \.model, modelArgument, "the model"),
             .optionalName("on", \.on, dataArgument, placeholder: "DATA", "data to measure activation sparsity on"),
         ]) { e, a throws(LoomError) in try e.showSparsity(a) },
-        .bind(Signature("show", "table", .reports, summary: "A results table, and a line plot of one column against another.",
+        .bind(Signature("show", "table", .reports, summary: "A results table, and a line plot of one column against another: a numeric x to scale, "
+                            + "repeated runs as their mean, lowest and highest.",
                         example: "show table runs x k y acc"), TableRequest(), [
             .name("table", \.table, .reference(.object(SessionTable.self)), "a results table (`record`)"),
             .optionalName("x", \.x, .word, placeholder: "COL", "the column along the x axis"),
@@ -353,8 +355,8 @@ public enum Statements {
             .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "the layer"),
         ]) { e, a throws(LoomError) in e.show(try e.showMask(a)) },
         .bind(Signature("show", "activations", .reports,
-                        summary: "A layer's activations: units over samples with their sparsity; for a recurrent layer, "
-                            + "its state over the steps and its gates' mean activity.",
+                        summary: "A layer's activations: units over samples (a convolution's: feature maps of the first "
+                            + "sample) with their sparsity; for a recurrent layer, its state over the steps and its gates' mean activity.",
                         example: "show activations wide.dense1 on digits.test"), ActivationsRequest(), [
             .name("layer", \.layer, layerArgument, placeholder: "M.LAYER", "the layer"),
             .name("on", \.on, dataArgument, positional: false, placeholder: "DATA", "the input data"),

@@ -95,6 +95,11 @@ public struct GlyphCanvas: Canvas {
         glyphs[y * columns + x] = glyph
     }
 
+    /// The glyph at a dot (a space outside the canvas).
+    public func glyph(at x: Int, _ y: Int) -> Character {
+        x >= 0 && y >= 0 && x < columns && y < rows ? glyphs[y * columns + x] : " "
+    }
+
     public func lines() -> [String] {
         (0..<rows).map { r in String(glyphs[(r * columns)..<((r + 1) * columns)]) }
     }

@@ -48,7 +48,9 @@ public struct BarChart: Plot {
     }
 
     public func svg() -> String {
-        let rowHeight = 16.0, labelWidth = 150.0, barSpace = 300.0
+        // Room for the longest label, never less than 150.
+        let labelWidth = max(150, (items.map { SVG.textWidth($0.label, size: 10) }.max() ?? 0) + 12).rounded(.up)
+        let rowHeight = 16.0, barSpace = 300.0
         let top = SVG.top(title: title)
         var svg = SVG(width: labelWidth + barSpace + 80, height: top + Double(max(1, items.count)) * rowHeight + 8, title: title)
         let largest = self.largest

@@ -19,12 +19,15 @@ extension Plot {
 }
 
 /// A minimal SVG writer: numbers with at most two decimals, attributes in a
-/// fixed order, so the output is byte-stable.
+/// fixed order, so the output is byte-stable. The canvas grows to hold every
+/// text it writes, so no title, label or legend is cut at its edge.
 struct SVG {
     let width: Double
     let height: Double
     private(set) var body: [String] = []
     private var hasImages = false
+    /// How far the texts reach beyond the origin, in each direction.
+    private var textLeft = Double.infinity, textRight = -Double.infinity, textBottom = -Double.infinity
 
     init(width: Double, height: Double) {
         self.width = width
@@ -59,6 +62,13 @@ struct SVG {
         body.append("<polyline points=\"\(p)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"1.5\"/>")
     }
 
+    /// A filled shape, faint: the band of a series' spread.
+    mutating func polygon(_ points: [(Double, Double)], fill: String) {
+        guard points.count > 2 else { return }
+        let p = points.map { "\(SVG.n($0.0)),\(SVG.n($0.1))" }.joined(separator: " ")
+        body.append("<polygon points=\"\(p)\" fill=\"\(fill)\" fill-opacity=\"0.2\" stroke=\"none\"/>")
+    }
+
     /// `raster` stretched over the box, each pixel a sharp-edged cell.
     mutating func image(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ raster: Raster) {
         body.append("<image x=\"\(SVG.n(x))\" y=\"\(SVG.n(y))\" width=\"\(SVG.n(w))\" height=\"\(SVG.n(h))\" "
@@ -67,15 +77,32 @@ struct SVG {
         hasImages = true
     }
 
+    /// How wide `s` is drawn at `size` in the monospace font (0.6 em a character).
+    static func textWidth(_ s: String, size: Int) -> Double { Double(TextWidth.of(s)) * Double(size) * 0.6 }
+
     mutating func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "start", size: Int = 11) {
+        let w = SVG.textWidth(s, size: size)
+        let start = anchor == "end" ? x - w : anchor == "middle" ? x - w / 2 : x
+        textLeft = min(textLeft, start)
+        textRight = max(textRight, start + w)
+        textBottom = max(textBottom, y + Double(size) * 0.25)
         body.append("<text x=\"\(SVG.n(x))\" y=\"\(SVG.n(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\">"
                     + HTML.escape(s) + "</text>")
     }
 
+    /// The drawing's box: the size asked for, grown (leftwards through the
+    /// view box's origin) to hold every text, with a margin of 2 at the sides
+    /// and the letters' descent below.
+    var bounds: (x: Double, width: Double, height: Double) {
+        let left = min(0, (textLeft - 2).rounded(.down)), right = max(width, (textRight + 2).rounded(.up))
+        return (left, right - left, max(height, textBottom.rounded(.up)))
+    }
+
     func render() -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\"" + (hasImages ? " xmlns:xlink=\"http://www.w3.org/1999/xlink\"" : "")
-            + " width=\"\(SVG.n(width))\" height=\"\(SVG.n(height))\" "
-            + "viewBox=\"0 0 \(SVG.n(width)) \(SVG.n(height))\" font-family=\"monospace\">\n"
+        let (x, w, h) = bounds
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\"" + (hasImages ? " xmlns:xlink=\"http://www.w3.org/1999/xlink\"" : "")
+            + " width=\"\(SVG.n(w))\" height=\"\(SVG.n(h))\" "
+            + "viewBox=\"\(SVG.n(x)) 0 \(SVG.n(w)) \(SVG.n(h))\" font-family=\"monospace\">\n"
             + body.joined(separator: "\n") + "\n</svg>"
     }
 

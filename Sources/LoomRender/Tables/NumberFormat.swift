@@ -40,6 +40,23 @@ public enum NumberFormat {
         return sign + String(whole) + "." + String(repeating: "0", count: decimals - f.count) + f
     }
 
+    /// A column of numbers written by one rule, so they line up: as many
+    /// decimals as `significant` digits of the largest give (`9.75`, `98.05`,
+    /// not `9.749`, `98.05`), no more than some value needs; whole numbers
+    /// grouped; numbers too large or small for decimals each in `short`.
+    public static func column(_ xs: [Double], significant: Int = 4) -> [String] {
+        let finite = xs.filter(\.isFinite)
+        let largest = finite.map(abs).max() ?? 0
+        if finite.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e15 }) {
+            return xs.map { $0.isFinite ? grouped(Int($0)) : short($0) }
+        }
+        guard largest >= 1e-4, largest < 1e15 else { return xs.map { short($0, significant: significant) } }
+        let most = max(0, significant - 1 - Int(largest.log10Floor))
+        let needed = finite.map { x in (0...most).first { fixed(x, decimals: $0) == trimZeros(fixed(x, decimals: most)) } ?? most }
+        let decimals = needed.max() ?? 0
+        return xs.map { $0.isFinite ? fixed($0, decimals: decimals) : short($0) }
+    }
+
     /// A fraction as a percentage: `0.973` → `97.3%`.
     /// A size in binary units: `512 B`, `3.4 KiB`, `120 MiB`, `1.5 GiB`.
     public static func bytes(_ n: Int) -> String {
