@@ -111,6 +111,41 @@ final class ListaTests: XCTestCase {
         XCTAssertLessThan(after, 0.5 * before, "mean squared error against the lasso's codes: \(before) before, \(after) after")
     }
 
+    /// Trained with Adam at lr 0.01 to the lasso's codes, α stays above 0
+    /// and most codes stay exactly 0, as the lasso's are; α stored as α/L
+    /// (a hundredth of that here) fell below 0 in the first steps and
+    /// left every code nonzero.
+    func testTrainingKeepsTheCodesSparse() throws {
+        let d = dictionary(32, 16), x = signals(512, 16)
+        let target = try XCTUnwrap(SparseCoding.encode(x, with: d, .proximalGradient(alpha: 0.3, positive: false, accelerated: true,
+                                                                                       iterations: 500, tolerance: 0)))
+        let model = try Sequential(name: "l", inputShape: [16], random: RandomGenerator(seed: 1))
+        try model.add(ListaSpec(steps: 3, from: "D", alpha: 0.3, dictionary: d))
+        _ = Trainer.fit(model, on: Dataset(inputs: x, targets: .values(Tensor(shape: [512, 32], storage: target.values))),
+                        options: FitOptions(epochs: 20, batchSize: 32, loss: .mse), optimizer: Optimizer(.adam, learningRate: 0.01),
+                        random: &random, clock: { 0 })
+        let layer = try XCTUnwrap(model.blocks.last?.main as? Lista)
+        XCTAssertGreaterThan(layer.penalty.value[0], 0, "alpha")
+        let codes = model.predict(x).storage
+        let lassoNonzeros = Double(target.values.filter { $0 != 0 }.count) / 512
+        let nonzeros = Double(codes.filter { $0 != 0 }.count) / 512
+        XCTAssertLessThan(nonzeros, 0.5 * 32, "nonzeros a code after training (the lasso's: \(lassoNonzeros))")
+    }
+
+    /// Below 0, α cuts nothing but still has a gradient, so training can bring it back.
+    func testAnAlphaBelowZeroCutsNothingButStillLearns() throws {
+        let d = dictionary(8, 6), x = signals(5, 6)
+        let layer = try lista(d, steps: 2, alpha: 0.2, input: [6])
+        let unit = try XCTUnwrap(layer as? Lista)
+        unit.penalty.value[0] = -0.5
+        let y = layer.forward(x, training: true)
+        let plain = try lista(d, steps: 2, alpha: 0, input: [6]).forward(x, training: false)
+        XCTAssertEqual(y.storage, plain.storage, "no cut at all")
+        for p in layer.parameters { p.zeroGradient() }
+        _ = layer.backward(Tensor(shape: y.shape, storage: y.storage))
+        XCTAssertLessThan(unit.penalty.gradient[0], 0, "a larger alpha shrinks the codes, lowering Σ y²/2")
+    }
+
     func testStoredAndUnrolledParameters() throws {
         let layer = try lista(dictionary(8, 6), steps: 5, alpha: 0.1, input: [6])
         XCTAssertEqual(layer.parameterCount, 8 * 6 + 8 * 8 + 1)

@@ -99,6 +99,30 @@ final class ProximalGradientTests: XCTestCase {
         XCTAssertLessThan(fistaSteps * 2, istaSteps, "FISTA \(fistaSteps) iterations, ISTA \(istaSteps)")
     }
 
+    /// The tolerance bounds the duality gap, so the objective stops within
+    /// that share of coordinate descent's lowest, sooner for a looser one,
+    /// long before the cap; ISTA stops by the same rule.
+    func testTheToleranceBoundsTheDistanceFromTheLowestObjective() throws {
+        let (x, d) = try digitsProblem()
+        let cd = try XCTUnwrap(SparseCoding.encode(x, with: d, .lasso(alpha: 5, positive: false, tolerance: 1e-12)))
+        let best = objective(x, cd, d, alpha: 5)
+        var steps: [Int] = []
+        for (tolerance, accelerated) in [(1e-2, true), (1e-4, true), (1e-3, false)] {
+            let encoder = SparseEncoder.proximalGradient(alpha: 5, positive: false, accelerated: accelerated, iterations: 20_000,
+                                                         tolerance: tolerance)
+            let codes = try XCTUnwrap(SparseCoding.encode(x, with: d, encoder))
+            let reached = objective(x, codes, d, alpha: 5)
+            XCTAssertLessThanOrEqual(reached, best * (1 + tolerance), "\(encoder)")
+            steps.append(try XCTUnwrap(codes.objectiveByIteration).count - 1)
+            XCTAssertLessThan(steps.last!, 20_000, "\(encoder) stopped by its tolerance")
+        }
+        XCTAssertLessThan(steps[0], steps[1], "a looser tolerance stops sooner")
+        // Stopping when the objective reaches 1e-2 of the lowest, not long after.
+        let loose = try XCTUnwrap(SparseCoding.encode(x, with: d, fista(5, iterations: steps[0]))?.objectiveByIteration)
+        let reached = try XCTUnwrap(loose.firstIndex { $0 <= best * (1 + 1e-2) })
+        XCTAssertLessThanOrEqual(steps[0], 3 * reached + 5, "stopped at \(steps[0]) iterations, within 1e-2 at \(reached)")
+    }
+
     /// The tolerance ends the iterations early; zero iterations' worth of
     /// change from a solution stops at once; the thread count changes nothing.
     func testToleranceWarmStartAndThreads() throws {
