@@ -146,6 +146,25 @@ final class ListaTests: XCTestCase {
         XCTAssertLessThan(unit.penalty.gradient[0], 0, "a larger alpha shrinks the codes, lowering Σ y²/2")
     }
 
+    /// A file from when the layer stored θ = α/L loads as α = θ·L and codes as before.
+    func testAFileWithTheOldThresholdLoadsAsAlpha() throws {
+        let d = dictionary(12, 8), x = signals(20, 8)
+        let model = try Sequential(name: "l", inputShape: [8], random: RandomGenerator(seed: 1))
+        try model.add(ListaSpec(steps: 3, from: "D", alpha: 0.25, dictionary: d))
+        let expected = model.predict(x).storage
+        let block = try XCTUnwrap(model.blocks.last).name
+        var tensors = Dictionary(uniqueKeysWithValues: model.weightTensors.map { ($0.name, $0.tensor) })
+        let lipschitz = largestEigenvalueByPowerIteration(d)
+        tensors["\(block).alpha"] = nil
+        tensors["\(block).threshold"] = Tensor(shape: [1], storage: [Float(0.25 / lipschitz)])
+        try model.load(weights: tensors, source: "old.safetensors")
+        let layer = try XCTUnwrap(model.blocks.last?.main as? Lista)
+        XCTAssertEqual(Double(layer.penalty.value[0]), 0.25, accuracy: 1e-6)
+        let codes = model.predict(x).storage
+        for (a, b) in zip(codes, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertGreaterThan(codes.filter { $0 == 0 }.count, 0, "thresholded codes")
+    }
+
     func testStoredAndUnrolledParameters() throws {
         let layer = try lista(dictionary(8, 6), steps: 5, alpha: 0.1, input: [6])
         XCTAssertEqual(layer.parameterCount, 8 * 6 + 8 * 8 + 1)
@@ -212,4 +231,17 @@ final class CodeUnitTests: XCTestCase {
         XCTAssertEqual(activations.alwaysOnUnits, 1)
         XCTAssertEqual(activations.zeroShare, 8.0 / 12.0, accuracy: 1e-12)
     }
+}
+
+/// λₘₐₓ(DDᵀ) computed the plain way: power iteration on DDᵀ in double precision.
+func largestEigenvalueByPowerIteration(_ d: SparseDictionary) -> Double {
+    let k = d.count, n = d.length
+    var v = [Double](repeating: 1, count: k), value = 0.0
+    for _ in 0..<2000 {
+        let u = (0..<n).map { j in (0..<k).reduce(0.0) { $0 + v[$1] * Double(d.atoms[$1 * n + j]) } }
+        let w = (0..<k).map { i in (0..<n).reduce(0.0) { $0 + u[$1] * Double(d.atoms[i * n + $1]) } }
+        value = (w.reduce(0) { $0 + $1 * $1 }).squareRoot()
+        v = w.map { $0 / value }
+    }
+    return value
 }

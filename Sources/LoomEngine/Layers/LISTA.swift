@@ -104,6 +104,18 @@ public final class Lista: Layer {
         penalty = parameters[2]
     }
 
+    /// Files saved when the layer learned θ = α/L (`BLOCK.threshold`) read
+    /// as α = θ·L, so they compute what they did.
+    static func upgradingThresholds(_ tensors: [String: Tensor], in model: Sequential) -> [String: Tensor] {
+        var tensors = tensors
+        for block in model.blocks {
+            guard let lista = block.main as? Lista, tensors["\(block.name).alpha"] == nil,
+                  let old = tensors["\(block.name).threshold"], old.shape == [1] else { continue }
+            tensors["\(block.name).alpha"] = Tensor(shape: [1], storage: [Float(Double(old.storage[0]) * lista.lipschitz)])
+        }
+        return tensors
+    }
+
     public func replica(on parameters: [Parameter]) -> Layer { Lista(replicating: self, on: parameters) }
     public var parameters: [Parameter] { [encoder, mutual, penalty] }
     public var state: [LayerState] { [] }
