@@ -92,21 +92,32 @@ final class ListaTests: XCTestCase {
         }
     }
 
+    /// A 3-step LISTA model over `atoms` random atoms of `length` values,
+    /// the lasso's codes of `samples` random signals (FISTA, `iterations`),
+    /// and a function that trains the model to them with Adam at `lr`.
+    func listaAndLassoCodes(atoms: Int, length: Int, samples: Int, alpha: Double, iterations: Int) throws
+        -> (model: Sequential, x: Tensor, codes: Tensor, train: (_ epochs: Int, _ lr: Float) -> Void) {
+        let d = dictionary(atoms, length), x = signals(samples, length)
+        let target = try XCTUnwrap(SparseCoding.encode(x, with: d, .proximalGradient(alpha: alpha, positive: false, accelerated: true,
+                                                                                       iterations: iterations, tolerance: 0)))
+        let model = try Sequential(name: "l", inputShape: [length], random: RandomGenerator(seed: 1))
+        try model.add(ListaSpec(steps: 3, from: "D", alpha: alpha, dictionary: d))
+        let codes = Tensor(shape: [samples, atoms], storage: target.values)
+        return (model, x, codes, { epochs, lr in
+            _ = Trainer.fit(model, on: Dataset(inputs: x, targets: .values(codes)),
+                            options: FitOptions(epochs: epochs, batchSize: 32, loss: .mse), optimizer: Optimizer(.adam, learningRate: lr),
+                            random: &self.random, clock: { 0 })
+        })
+    }
+
     func testTrainingBringsListasCodesNearerTheLassos() throws {
-        let d = dictionary(16, 12), x = signals(256, 12)
-        let target = try XCTUnwrap(SparseCoding.encode(x, with: d, .proximalGradient(alpha: 0.1, positive: false, accelerated: true,
-                                                                                       iterations: 300, tolerance: 0)))
-        let model = try Sequential(name: "l", inputShape: [12], random: RandomGenerator(seed: 1))
-        try model.add(ListaSpec(steps: 3, from: "D", alpha: 0.1, dictionary: d))
-        let codes = Tensor(shape: [256, 16], storage: target.values)
+        let (model, x, codes, train) = try listaAndLassoCodes(atoms: 16, length: 12, samples: 256, alpha: 0.1, iterations: 300)
         func error() -> Double {
             let y = model.predict(x)
             return (0..<y.count).reduce(0.0) { $0 + Double(y[$1] - codes[$1]) * Double(y[$1] - codes[$1]) } / Double(y.count)
         }
         let before = error()
-        _ = Trainer.fit(model, on: Dataset(inputs: x, targets: .values(codes)),
-                        options: FitOptions(epochs: 30, batchSize: 32, loss: .mse), optimizer: Optimizer(.adam, learningRate: 0.003),
-                        random: &random, clock: { 0 })
+        train(30, 0.003)
         let after = error()
         XCTAssertLessThan(after, 0.5 * before, "mean squared error against the lasso's codes: \(before) before, \(after) after")
     }
@@ -116,19 +127,12 @@ final class ListaTests: XCTestCase {
     /// (a hundredth of that here) fell below 0 in the first steps and
     /// left every code nonzero.
     func testTrainingKeepsTheCodesSparse() throws {
-        let d = dictionary(32, 16), x = signals(512, 16)
-        let target = try XCTUnwrap(SparseCoding.encode(x, with: d, .proximalGradient(alpha: 0.3, positive: false, accelerated: true,
-                                                                                       iterations: 500, tolerance: 0)))
-        let model = try Sequential(name: "l", inputShape: [16], random: RandomGenerator(seed: 1))
-        try model.add(ListaSpec(steps: 3, from: "D", alpha: 0.3, dictionary: d))
-        _ = Trainer.fit(model, on: Dataset(inputs: x, targets: .values(Tensor(shape: [512, 32], storage: target.values))),
-                        options: FitOptions(epochs: 20, batchSize: 32, loss: .mse), optimizer: Optimizer(.adam, learningRate: 0.01),
-                        random: &random, clock: { 0 })
+        let (model, x, codes, train) = try listaAndLassoCodes(atoms: 32, length: 16, samples: 512, alpha: 0.3, iterations: 500)
+        train(20, 0.01)
         let layer = try XCTUnwrap(model.blocks.last?.main as? Lista)
         XCTAssertGreaterThan(layer.penalty.value[0], 0, "alpha")
-        let codes = model.predict(x).storage
-        let lassoNonzeros = Double(target.values.filter { $0 != 0 }.count) / 512
-        let nonzeros = Double(codes.filter { $0 != 0 }.count) / 512
+        let lassoNonzeros = Double(codes.storage.filter { $0 != 0 }.count) / 512
+        let nonzeros = Double(model.predict(x).storage.filter { $0 != 0 }.count) / 512
         XCTAssertLessThan(nonzeros, 0.5 * 32, "nonzeros a code after training (the lasso's: \(lassoNonzeros))")
     }
 
