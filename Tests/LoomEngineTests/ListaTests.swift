@@ -123,17 +123,16 @@ final class ListaTests: XCTestCase {
     }
 
     /// Trained with Adam at lr 0.01 to the lasso's codes, α stays above 0
-    /// and most codes stay exactly 0, as the lasso's are; α stored as α/L
-    /// (a hundredth of that here) fell below 0 in the first steps and
-    /// left every code nonzero.
+    /// and most codes stay exactly 0, as the lasso's are (θ = α/L, about
+    /// 0.006 here, is below one Adam step).
     func testTrainingKeepsTheCodesSparse() throws {
-        let (model, x, codes, train) = try listaAndLassoCodes(atoms: 32, length: 16, samples: 512, alpha: 0.3, iterations: 500)
+        let (model, x, codes, train) = try listaAndLassoCodes(atoms: 64, length: 16, samples: 512, alpha: 0.05, iterations: 500)
         train(20, 0.01)
         let layer = try XCTUnwrap(model.blocks.last?.main as? Lista)
         XCTAssertGreaterThan(layer.penalty.value[0], 0, "alpha")
         let lassoNonzeros = Double(codes.storage.filter { $0 != 0 }.count) / 512
         let nonzeros = Double(model.predict(x).storage.filter { $0 != 0 }.count) / 512
-        XCTAssertLessThan(nonzeros, 0.5 * 32, "nonzeros a code after training (the lasso's: \(lassoNonzeros))")
+        XCTAssertLessThan(nonzeros, 0.5 * 64, "nonzeros a code after training (the lasso's: \(lassoNonzeros))")
     }
 
     /// Below 0, α cuts nothing but still has a gradient, so training can bring it back.
