@@ -42,7 +42,7 @@ DIGITS = ROOT / "notebooks" / "data" / "digits.csv"
 PHOTOS = ROOT / "notebooks" / "data" / "photos"
 ONE_THREAD, USER_ENV = machine.ONE_THREAD, machine.USER_ENV
 RUNS = 3
-TOLERANCES = ["0.001", "0.0003", "0.0001"]
+TOLERANCES = ["0.00001", "0.000001", "0.0000001"]
 # name, Loom's data statement, the model's input shape, α
 DATA_SETS = [
     ("digits", f'data d = csv "{DIGITS}" scale 0.0625', "64", 0.1),

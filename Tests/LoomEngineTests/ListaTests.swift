@@ -92,23 +92,80 @@ final class ListaTests: XCTestCase {
         }
     }
 
+    /// A 3-step LISTA model over `atoms` random atoms of `length` values,
+    /// the lasso's codes of `samples` random signals (FISTA, `iterations`),
+    /// and a function that trains the model to them with Adam at `lr`.
+    func listaAndLassoCodes(atoms: Int, length: Int, samples: Int, alpha: Double, iterations: Int) throws
+        -> (model: Sequential, x: Tensor, codes: Tensor, train: (_ epochs: Int, _ lr: Float) -> Void) {
+        let d = dictionary(atoms, length), x = signals(samples, length)
+        let target = try XCTUnwrap(SparseCoding.encode(x, with: d, .proximalGradient(alpha: alpha, positive: false, accelerated: true,
+                                                                                       iterations: iterations, tolerance: 0)))
+        let model = try Sequential(name: "l", inputShape: [length], random: RandomGenerator(seed: 1))
+        try model.add(ListaSpec(steps: 3, from: "D", alpha: alpha, dictionary: d))
+        let codes = Tensor(shape: [samples, atoms], storage: target.values)
+        return (model, x, codes, { epochs, lr in
+            _ = Trainer.fit(model, on: Dataset(inputs: x, targets: .values(codes)),
+                            options: FitOptions(epochs: epochs, batchSize: 32, loss: .mse), optimizer: Optimizer(.adam, learningRate: lr),
+                            random: &self.random, clock: { 0 })
+        })
+    }
+
     func testTrainingBringsListasCodesNearerTheLassos() throws {
-        let d = dictionary(16, 12), x = signals(256, 12)
-        let target = try XCTUnwrap(SparseCoding.encode(x, with: d, .proximalGradient(alpha: 0.1, positive: false, accelerated: true,
-                                                                                       iterations: 300, tolerance: 0)))
-        let model = try Sequential(name: "l", inputShape: [12], random: RandomGenerator(seed: 1))
-        try model.add(ListaSpec(steps: 3, from: "D", alpha: 0.1, dictionary: d))
-        let codes = Tensor(shape: [256, 16], storage: target.values)
+        let (model, x, codes, train) = try listaAndLassoCodes(atoms: 16, length: 12, samples: 256, alpha: 0.1, iterations: 300)
         func error() -> Double {
             let y = model.predict(x)
             return (0..<y.count).reduce(0.0) { $0 + Double(y[$1] - codes[$1]) * Double(y[$1] - codes[$1]) } / Double(y.count)
         }
         let before = error()
-        _ = Trainer.fit(model, on: Dataset(inputs: x, targets: .values(codes)),
-                        options: FitOptions(epochs: 30, batchSize: 32, loss: .mse), optimizer: Optimizer(.adam, learningRate: 0.003),
-                        random: &random, clock: { 0 })
+        train(30, 0.003)
         let after = error()
         XCTAssertLessThan(after, 0.5 * before, "mean squared error against the lasso's codes: \(before) before, \(after) after")
+    }
+
+    /// Trained with Adam at lr 0.01 to the lasso's codes, α stays above 0
+    /// and most codes stay exactly 0, as the lasso's are (θ = α/L, about
+    /// 0.006 here, is below one Adam step).
+    func testTrainingKeepsTheCodesSparse() throws {
+        let (model, x, codes, train) = try listaAndLassoCodes(atoms: 64, length: 16, samples: 512, alpha: 0.05, iterations: 500)
+        train(20, 0.01)
+        let layer = try XCTUnwrap(model.blocks.last?.main as? Lista)
+        XCTAssertGreaterThan(layer.penalty.value[0], 0, "alpha")
+        let lassoNonzeros = Double(codes.storage.filter { $0 != 0 }.count) / 512
+        let nonzeros = Double(model.predict(x).storage.filter { $0 != 0 }.count) / 512
+        XCTAssertLessThan(nonzeros, 0.5 * 64, "nonzeros a code after training (the lasso's: \(lassoNonzeros))")
+    }
+
+    /// Below 0, α cuts nothing but still has a gradient, so training can bring it back.
+    func testAnAlphaBelowZeroCutsNothingButStillLearns() throws {
+        let d = dictionary(8, 6), x = signals(5, 6)
+        let layer = try lista(d, steps: 2, alpha: 0.2, input: [6])
+        let unit = try XCTUnwrap(layer as? Lista)
+        unit.penalty.value[0] = -0.5
+        let y = layer.forward(x, training: true)
+        let plain = try lista(d, steps: 2, alpha: 0, input: [6]).forward(x, training: false)
+        XCTAssertEqual(y.storage, plain.storage, "no cut at all")
+        for p in layer.parameters { p.zeroGradient() }
+        _ = layer.backward(Tensor(shape: y.shape, storage: y.storage))
+        XCTAssertLessThan(unit.penalty.gradient[0], 0, "a larger alpha shrinks the codes, lowering Σ y²/2")
+    }
+
+    /// A file from when the layer stored θ = α/L loads as α = θ·L and codes as before.
+    func testAFileWithTheOldThresholdLoadsAsAlpha() throws {
+        let d = dictionary(12, 8), x = signals(20, 8)
+        let model = try Sequential(name: "l", inputShape: [8], random: RandomGenerator(seed: 1))
+        try model.add(ListaSpec(steps: 3, from: "D", alpha: 0.25, dictionary: d))
+        let expected = model.predict(x).storage
+        let block = try XCTUnwrap(model.blocks.last).name
+        var tensors = Dictionary(uniqueKeysWithValues: model.weightTensors.map { ($0.name, $0.tensor) })
+        let lipschitz = largestEigenvalueByPowerIteration(d)
+        tensors["\(block).alpha"] = nil
+        tensors["\(block).threshold"] = Tensor(shape: [1], storage: [Float(0.25 / lipschitz)])
+        try model.load(weights: tensors, source: "old.safetensors")
+        let layer = try XCTUnwrap(model.blocks.last?.main as? Lista)
+        XCTAssertEqual(Double(layer.penalty.value[0]), 0.25, accuracy: 1e-6)
+        let codes = model.predict(x).storage
+        for (a, b) in zip(codes, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertGreaterThan(codes.filter { $0 == 0 }.count, 0, "thresholded codes")
     }
 
     func testStoredAndUnrolledParameters() throws {
@@ -177,4 +234,17 @@ final class CodeUnitTests: XCTestCase {
         XCTAssertEqual(activations.alwaysOnUnits, 1)
         XCTAssertEqual(activations.zeroShare, 8.0 / 12.0, accuracy: 1e-12)
     }
+}
+
+/// λₘₐₓ(DDᵀ) computed the plain way: power iteration on DDᵀ in double precision.
+func largestEigenvalueByPowerIteration(_ d: SparseDictionary) -> Double {
+    let k = d.count, n = d.length
+    var v = [Double](repeating: 1, count: k), value = 0.0
+    for _ in 0..<2000 {
+        let u = (0..<n).map { j in (0..<k).reduce(0.0) { $0 + v[$1] * Double(d.atoms[$1 * n + j]) } }
+        let w = (0..<k).map { i in (0..<n).reduce(0.0) { $0 + u[$1] * Double(d.atoms[i * n + $1]) } }
+        value = (w.reduce(0) { $0 + $1 * $1 }).squareRoot()
+        v = w.map { $0 / value }
+    }
+    return value
 }

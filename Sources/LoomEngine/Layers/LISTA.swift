@@ -6,7 +6,7 @@ public struct ListaSpec: LayerSpec, Equatable {
     public var steps: Int
     /// The dictionary's name as the line writes it.
     public var from: String
-    /// The lasso's L1 penalty the threshold starts from (θ = α/L).
+    /// The lasso's L1 penalty the learned penalty starts from (the cut α/L).
     public var alpha: Double
     /// The atoms the layer starts from; nil until the language has found them.
     public var dictionary: SparseDictionary?
@@ -20,7 +20,7 @@ public struct ListaSpec: LayerSpec, Equatable {
 
     public var blockPrefix: String { "lista" }
 
-    /// Wₑ (atoms × values), S (atoms × atoms) and θ.
+    /// Wₑ (atoms × values), S (atoms × atoms) and α.
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
         guard let d = dictionary else { throw ShapeError("lista needs the dictionary `\(from)`") }
         guard let weights = Shape.count([d.count, d.length + d.count]), weights < Int.max else {
@@ -41,14 +41,18 @@ public struct ListaSpec: LayerSpec, Equatable {
     }
 }
 
-/// T steps of z ← soft(z − η(z·S − x·Wₑᵀ), θ) from z = 0, with x
+/// T steps of z ← soft(z − η(z·S − x·Wₑᵀ), ηα) from z = 0, with x
 /// `[batch, n]` (any sample shape of n values), Wₑ `[K, n]`, S `[K, K]`,
-/// θ a scalar and η = 1/L fixed; the output z `[batch, K]`. Started from a
-/// dictionary D (`[K, n]`, atoms as rows), Wₑ = D, S = DDᵀ and θ = α/L
-/// with L = λₘₐₓ(DDᵀ): that is ISTA on the lasso ½‖x − zD‖² + α‖z‖₁, in
-/// the order `ProximalGradient` computes it, so an untrained layer gives
-/// its codes bit for bit. It is Gregor and LeCun's z ← soft(x·Wₑᵀ/L +
-/// z(I − S/L), θ) with the 1/L kept apart.
+/// α a scalar and η = 1/L fixed; the output z `[batch, K]`. Started from a
+/// dictionary D (`[K, n]`, atoms as rows), Wₑ = D, S = DDᵀ and α the
+/// lasso's, with L = λₘₐₓ(DDᵀ): that is ISTA on the lasso ½‖x − zD‖² +
+/// α‖z‖₁, in the order `ProximalGradient` computes it, so an untrained
+/// layer gives its codes bit for bit. It is Gregor and LeCun's z ←
+/// soft(x·Wₑᵀ/L + z(I − S/L), θ) with the 1/L kept apart, the threshold
+/// too (θ = ηα): the learned α is of the size of the data, as Wₑ and S
+/// are, so an optimizer's step (Adam's is about the learning rate) does
+/// not throw it below zero at once, as it did θ = α/L, a thousandth of
+/// that.
 public final class Lista: Layer {
     public let name: String
     public let kind = "lista"
@@ -57,12 +61,14 @@ public final class Lista: Layer {
     public let steps: Int
     /// η = 1/L, ISTA's step, fixed: the matrices learn any other scale.
     public let step: Float
+    /// L, for the cut α/L.
+    let lipschitz: Double
     /// The dictionary the layer started from, for measuring its codes' error.
     public let dictionary: SparseDictionary
-    /// Wₑ `[K, n]`, S `[K, K]`, θ `[1]`.
+    /// Wₑ `[K, n]`, S `[K, K]`, α `[1]`.
     public let encoder: Parameter
     public let mutual: Parameter
-    public let threshold: Parameter
+    public let penalty: Parameter
     var atoms: Int { outputShape[0] }
     var length: Int { dictionary.length }
     /// The last training batch: its input, every step's codes z₀ … z_T and
@@ -78,10 +84,11 @@ public final class Lista: Layer {
         self.steps = steps
         dictionary = d
         let lipschitz = ProximalGradient.largestEigenvalue(of: d)
+        self.lipschitz = lipschitz
         step = lipschitz > 0 ? Float(1 / lipschitz) : 0
         encoder = Parameter(name: "encoder", value: Tensor(shape: [d.count, d.length], storage: d.atoms))
         mutual = Parameter(name: "mutual", value: Tensor(shape: [d.count, d.count], storage: BLAS.singleThreaded { d.gram }))
-        threshold = Parameter(name: "threshold", value: Tensor(shape: [1], storage: [lipschitz > 0 ? Float(alpha / lipschitz) : 0]))
+        penalty = Parameter(name: "alpha", value: Tensor(shape: [1], storage: [Float(alpha)]))
     }
 
     private init(replicating other: Lista, on parameters: [Parameter]) {
@@ -90,14 +97,27 @@ public final class Lista: Layer {
         outputShape = other.outputShape
         steps = other.steps
         step = other.step
+        lipschitz = other.lipschitz
         dictionary = other.dictionary
         encoder = parameters[0]
         mutual = parameters[1]
-        threshold = parameters[2]
+        penalty = parameters[2]
+    }
+
+    /// Files saved when the layer learned θ = α/L (`BLOCK.threshold`) read
+    /// as α = θ·L, so they compute what they did.
+    static func upgradingThresholds(_ tensors: [String: Tensor], in model: Sequential) -> [String: Tensor] {
+        var tensors = tensors
+        for block in model.blocks {
+            guard let lista = block.main as? Lista, tensors["\(block.name).alpha"] == nil,
+                  let old = tensors["\(block.name).threshold"], old.shape == [1] else { continue }
+            tensors["\(block.name).alpha"] = Tensor(shape: [1], storage: [Float(Double(old.storage[0]) * lista.lipschitz)])
+        }
+        return tensors
     }
 
     public func replica(on parameters: [Parameter]) -> Layer { Lista(replicating: self, on: parameters) }
-    public var parameters: [Parameter] { [encoder, mutual, threshold] }
+    public var parameters: [Parameter] { [encoder, mutual, penalty] }
     public var state: [LayerState] { [] }
     /// x·Wₑᵀ once, then z·S at every step after the first (z₀ = 0).
     public var multiplyAdds: Int { atoms * length + (steps - 1) * atoms * atoms }
@@ -107,8 +127,10 @@ public final class Lista: Layer {
     /// The same weights at every step: unrolled, a copy per step.
     public var unsharedParameters: Int { steps * parameterCount }
     public var unrollsOverSteps: Bool { true }
-    /// Soft thresholding's cut: θ, or 0 should training take θ below 0.
-    var cut: Float { max(threshold.value.storage[0], 0) }
+    /// Soft thresholding's cut: α/L as ISTA computes it, or 0 should
+    /// training take α below 0 (its gradient still flows there, as if the cut
+    /// went on falling, so it can come back).
+    var cut: Float { ProximalGradient.cut(alpha: max(penalty.value.storage[0], 0), lipschitz: lipschitz) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let rows = x.batch, size = rows * atoms
@@ -124,13 +146,12 @@ public final class Lista: Layer {
                 let next = z.baseAddress! + (training ? t : t % 2) * size
                 if t > 1 {
                     mutual.value.storage.withUnsafeBufferPointer { s in
-                        q.withUnsafeMutableBufferPointer { GEMM.multiply(previous, s.baseAddress!, into: $0.baseAddress!, m: rows, n: atoms, k: atoms) }
+                        q.withUnsafeMutableBufferPointer { ProximalKernels.product(previous, s.baseAddress!, into: $0.baseAddress!, rows: rows, width: atoms) }
                     }
                 }
-                for i in 0..<size {
-                    let value = previous[i] - eta * (q[i] - c[i])
-                    if training { v[(t - 1) * size + i] = value }
-                    next[i] = value > cut ? value - cut : (value < -cut ? value + cut : 0)
+                v.withUnsafeMutableBufferPointer { v in
+                    ProximalKernels.step(previous, q: q, c: c, step: eta, cut: cut, into: next,
+                                         before: training ? v.baseAddress! + (t - 1) * size : nil, count: size)
                 }
             }
         }
@@ -178,7 +199,7 @@ public final class Lista: Layer {
         var dc = [Float](repeating: 0, count: size)
         // Each step's gradient before thresholding, for S's gradient in one product.
         var dv = [Float](repeating: 0, count: steps * size)
-        var dTheta = 0.0
+        var dCut = 0.0
         for t in stride(from: steps, through: 1, by: -1) {
             let base = (t - 1) * size
             for i in 0..<size {
@@ -186,7 +207,7 @@ public final class Lista: Layer {
                 let active = value > cut || value < -cut
                 let g = active ? dz[i] : 0
                 dv[base + i] = g
-                if active { dTheta += Double(value > 0 ? -g : g) }
+                if active { dCut += Double(value > 0 ? -g : g) }
                 dc[i] += eta * g
             }
             guard t > 1 else { break }
@@ -212,7 +233,7 @@ public final class Lista: Layer {
                 }
             }
         }
-        if threshold.value.storage[0] > 0 { threshold.gradient.storage[0] += Float(dTheta) }
+        penalty.gradient.storage[0] += eta * Float(dCut)
         // dWₑ = dcᵀ·x.
         dc.withUnsafeBufferPointer { g in
             input.storage.withUnsafeBufferPointer { xs in

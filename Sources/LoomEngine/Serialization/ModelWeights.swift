@@ -67,6 +67,7 @@ extension Sequential {
     /// and 1s; tensors the model does not use are ignored. A layer's state
     /// missing from the file (saved before it was kept) stays as built.
     public func load(weights tensors: [String: Tensor], source: String) throws(DataError) {
+        let tensors = Lista.upgradingThresholds(tensors, in: self)
         try checkSharing(of: tensors, source: source)
         for (name, p) in namedParameters {
             guard let tensor = tensors[name] else {

@@ -13,8 +13,9 @@ public enum SparseEncoder: Sendable, Equatable {
     /// until the duality gap is below `tolerance`·‖x‖².
     case lasso(alpha: Double, positive: Bool, tolerance: Double)
     /// The same lasso by proximal gradient, all samples of a chunk at once:
-    /// ISTA, or FISTA when `accelerated`. Stops after `iterations` or once the
-    /// codes' relative change in one iteration is at most `tolerance`.
+    /// ISTA, or FISTA when `accelerated`. Stops after `iterations` or once an
+    /// iteration changes the objective by at most `tolerance` times it (a
+    /// chunk of samples at a time); a tolerance of 0 runs every iteration.
     case proximalGradient(alpha: Double, positive: Bool, accelerated: Bool, iterations: Int, tolerance: Double)
     /// Soft thresholding of Dx: αₖ = sign(cₖ)·max(|cₖ| − cut, 0).
     case threshold(Double, positive: Bool)

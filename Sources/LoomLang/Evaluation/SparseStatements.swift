@@ -253,7 +253,9 @@ extension Evaluator {
 enum SparseMethod: String, CaseIterable { case omp, lasso, ista, fista, threshold }
 
 extension Evaluator {
-    /// ISTA's and FISTA's iteration cap and relative-change tolerance when not given.
+    /// ISTA's and FISTA's iteration cap and tolerance on the objective's
+    /// change when not given: 1e-6 stops FISTA within about 1e-4 of the
+    /// lowest objective on the digits and photograph patches.
     static let proximalIterations = 1000
-    static let proximalTolerance = 1e-4
+    static let proximalTolerance = 1e-6
 }

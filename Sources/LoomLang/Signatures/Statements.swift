@@ -429,7 +429,7 @@ public enum Statements {
             .optionalInteger("iterations", \.iterations, in: 1...1_000_000, placeholder: "T",
                              "ista, fista: at most this many iterations (default \(Evaluator.proximalIterations))"),
             .optionalNumber("tolerance", \.tolerance, in: .belowOne, placeholder: "E",
-                            "ista, fista: stop once an iteration changes the codes by at most this share (default \(Evaluator.proximalTolerance))"),
+                            "ista, fista: stop once an iteration changes the objective by at most this share of it (default \(Evaluator.proximalTolerance))"),
             .optionalNumber("threshold", \.threshold, in: .nonNegative, "threshold: the cut-off for soft thresholding of Dx"),
             .flag("positive", \.positive, "lasso, ista, fista and threshold: only nonnegative coefficients"),
         ]
