@@ -176,7 +176,8 @@ public struct Parser {
             if let word = t.word, let p = form.parameter(named: word), arguments[p.name] == nil,
                !p.positional || (p.kind != .expressions && isNamedUse(p)) {
                 _ = advance()
-                arguments[p.name] = p.kind == .flag ? Expr(kind: .flag, range: t.range) : try parseValue(p, after: t)
+                arguments[p.name] = p.kind == .flag ? Expr(kind: .flag, range: t.range)
+                    : try parseValue(p, after: t, options: Set(form.parameters.map(\.name)))
                 continue
             }
             while nextPositional < positionals.count, arguments[positionals[nextPositional].name] != nil {
@@ -282,6 +283,8 @@ public struct Parser {
             _ = advance()
             if atLineEnd { throw unexpected(peek, expected: "an epoch after `epoch`") }
             return try parseUnary()
+        case .epochs:
+            return try parseEpochs(p, at: t, options: options)
         case .rewiring:
             // The method, then `every N` and `fraction F` in any order, each once.
             let methods = Rewirings.methods
