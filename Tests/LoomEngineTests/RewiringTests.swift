@@ -182,6 +182,34 @@ final class RewiringTests: XCTestCase {
         XCTAssertEqual(p.blockPattern, BlockPattern(kept: 3, block: 4))
     }
 
+    /// The pattern is saved with the weights and read back; a file saved
+    /// before patterns were kept (no `.nm`) loads without one.
+    func testTheNMPatternIsSavedAndLoaded() throws {
+        func model() throws -> Sequential {
+            let m = try Sequential(name: "m", inputShape: [8], random: RandomGenerator(seed: 3))
+            try m.add(DenseSpec(units: 4, activation: .softmax))
+            return m
+        }
+        let saved = try model()
+        SparseWeights.prune(SparseWeights.prunable(saved.layers), keeping: 1, of: 4)
+        let tensors = Dictionary(saved.weightTensors, uniquingKeysWith: { a, _ in a })
+        let key = saved.namedParameters[0].name + ".nm"
+        XCTAssertEqual(tensors[key]?.storage, [1, 4])
+        let loaded = try model()
+        try loaded.load(weights: tensors, source: "file")
+        XCTAssertEqual(SparseWeights.prunable(loaded.layers)[0].blockPattern, BlockPattern(kept: 1, block: 4))
+        let older = try model()
+        try older.load(weights: tensors.filter { $0.key != key }, source: "file")
+        XCTAssertNotNil(SparseWeights.prunable(older.layers)[0].mask)
+        XCTAssertNil(SparseWeights.prunable(older.layers)[0].blockPattern)
+        var bad = tensors
+        bad[key] = Tensor(shape: [2], storage: [4, 4])
+        XCTAssertThrowsError(try model().load(weights: bad, source: "file"))
+        // Any other mask drops the pattern.
+        SparseWeights.prune(SparseWeights.prunable(saved.layers), fraction: 0.9, global: false)
+        XCTAssertNil(SparseWeights.prunable(saved.layers)[0].blockPattern)
+    }
+
     /// Any other mask drops the pattern: a later `prune P%` leaves no N:M to keep.
     func testAnotherMaskDropsTheNMPattern() throws {
         let saved = try Sequential(name: "m", inputShape: [8], random: RandomGenerator(seed: 3))

@@ -98,8 +98,8 @@ public final class ModelState: SessionObject {
 public struct PruningRound: Sendable {
     /// The share of the model's weights and biases that are zero.
     public var sparsity: Double
-    /// Weights and biases not zero, when the round recorded them (a loaded
-    /// round has its sparsity alone).
+    /// Weights and biases not zero, when the round recorded them (a round
+    /// read from a file saved before they were kept has its sparsity alone).
     public var nonzeroParameters: Int? = nil
     /// The last evaluation in this round: on what, accuracy (classes) and loss.
     public var data: String?
