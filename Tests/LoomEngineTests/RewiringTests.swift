@@ -116,4 +116,108 @@ final class RewiringTests: XCTestCase {
             XCTAssertEqual(kept, density, accuracy: 0.5 / Double(weight.value.shape[0]))
         }
     }
+
+    /// The nonzeros of every block of `block` consecutive inputs of each unit
+    /// of a weight `[fan-in, units]` (a convolution's read as `[kh·kw·C, filters]`).
+    private func blockCounts(_ mask: [Float], units: Int, block: Int) -> [Int] {
+        let rows = mask.count / units
+        return (0..<units).flatMap { u in
+            stride(from: 0, to: rows, by: block).map { start in
+                (start..<min(start + block, rows)).filter { mask[$0 * units + u] != 0 }.count
+            }
+        }
+    }
+
+    /// After `prune 2:4`, SET and RigL move weights within each block of
+    /// four inputs: after every step every block holds exactly two, dense and
+    /// conv2d alike, while the masks move.
+    func testRewiringKeepsAnNMPatternExactWhileTheMasksMove() throws {
+        var random = RandomGenerator(seed: 8)
+        var x = Tensor(zeros: [48, 6, 6, 4])
+        for i in 0..<x.count { x[i] = random.nextUnitFloat() }
+        let data = Dataset(inputs: x, labels: (0..<48).map { $0 % 3 })
+        for method in Rewiring.Method.allCases {
+            let model = try Sequential(name: "m", inputShape: [6, 6, 4], random: RandomGenerator(seed: 5))
+            try model.add(Conv2DSpec(filters: 6, kernel: Window(3, 3), activation: .relu, stride: 1, padding: .valid))
+            try model.add(FlattenSpec())
+            try model.add(DenseSpec(units: 20, activation: .relu))
+            try model.add(DenseSpec(units: 3, activation: .softmax))
+            let weights = SparseWeights.prunable(model.layers)
+            SparseWeights.prune(weights, keeping: 2, of: 4)
+            XCTAssertEqual(weights.map(\.blockPattern), [BlockPattern(kept: 2, block: 4), BlockPattern(kept: 2, block: 4),
+                                                           BlockPattern(kept: 2, block: 4)])
+            let first = weights.map { $0.mask! }
+            var options = FitOptions(epochs: 3, batchSize: 8, loss: .crossentropy)
+            options.rewiring = Rewiring(method, every: 2, fraction: 0.5)
+            var checks = 0
+            _ = Trainer.fit(model, on: data, options: options, optimizer: Optimizer(.adam), random: &random,
+                            clock: { 0 }, progress: { _ in
+                for w in weights {
+                    let units = w.value.shape.last!
+                    XCTAssertEqual(Set(self.blockCounts(w.mask!, units: units, block: 4)), [2], "\(method): 2 of every 4")
+                    XCTAssertTrue(zip(w.mask!, w.value.storage).allSatisfy { $0 != 0 || $1 == 0 }, "\(method): masked weights stay zero")
+                    checks += 1
+                }
+            })
+            XCTAssertEqual(checks, 3 * 6 * weights.count)
+            for (w, mask) in zip(weights, first) {
+                XCTAssertNotEqual(w.mask!, mask, "\(method): the mask of \(w.name) moved")
+                XCTAssertEqual(w.blockPattern, BlockPattern(kept: 2, block: 4), "\(method): the pattern is still recorded")
+            }
+        }
+    }
+
+    /// Within a block RigL grows the empty place of largest gradient; a
+    /// block whose picked weights outnumber its empty places drops only its
+    /// smallest (3:4 leaves one place empty).
+    func testNMRewiringMovesWithinEachBlock() throws {
+        // Four rows, two units: unit 0's block holds rows 0-3 at places 0, 2, 4, 6.
+        let p = Parameter(name: "kernel", value: Tensor(shape: [4, 2], storage: [0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0, 0]))
+        try p.setMask([1, 1, 1, 1, 1, 1, 0, 0], blockPattern: BlockPattern(kept: 3, block: 4))
+        p.gradient = Tensor(shape: [4, 2], storage: [0, 0, 0, 0, 0, 0, 5, 6])
+        var random = RandomGenerator(seed: 1)
+        // A share of 0.5 picks the three smallest (0.1, 0.2, 0.3, all unit 0); its block has one empty place.
+        XCTAssertEqual(Rewiring(.rigl).rewire(p, share: 0.5, random: &random), 2)
+        XCTAssertEqual(p.mask, [0, 1, 1, 1, 1, 1, 1, 0], "0.1 goes, place 6 (unit 0, row 3) grows; unit 1 cannot move")
+        XCTAssertEqual(p.blockPattern, BlockPattern(kept: 3, block: 4))
+    }
+
+    /// The pattern is saved with the weights and read back; a file saved
+    /// before patterns were kept (no `.nm`) loads without one.
+    func testTheNMPatternIsSavedAndLoaded() throws {
+        func model() throws -> Sequential {
+            let m = try Sequential(name: "m", inputShape: [8], random: RandomGenerator(seed: 3))
+            try m.add(DenseSpec(units: 4, activation: .softmax))
+            return m
+        }
+        let saved = try model()
+        SparseWeights.prune(SparseWeights.prunable(saved.layers), keeping: 1, of: 4)
+        let tensors = Dictionary(saved.weightTensors, uniquingKeysWith: { a, _ in a })
+        let key = saved.namedParameters[0].name + ".nm"
+        XCTAssertEqual(tensors[key]?.storage, [1, 4])
+        let loaded = try model()
+        try loaded.load(weights: tensors, source: "file")
+        XCTAssertEqual(SparseWeights.prunable(loaded.layers)[0].blockPattern, BlockPattern(kept: 1, block: 4))
+        let older = try model()
+        try older.load(weights: tensors.filter { $0.key != key }, source: "file")
+        XCTAssertNotNil(SparseWeights.prunable(older.layers)[0].mask)
+        XCTAssertNil(SparseWeights.prunable(older.layers)[0].blockPattern)
+        var bad = tensors
+        bad[key] = Tensor(shape: [2], storage: [4, 4])
+        XCTAssertThrowsError(try model().load(weights: bad, source: "file"))
+        // Any other mask drops the pattern.
+        SparseWeights.prune(SparseWeights.prunable(saved.layers), fraction: 0.9, global: false)
+        XCTAssertNil(SparseWeights.prunable(saved.layers)[0].blockPattern)
+    }
+
+    /// Any other mask drops the pattern: a later `prune P%` leaves no N:M to keep.
+    func testAnotherMaskDropsTheNMPattern() throws {
+        let saved = try Sequential(name: "m", inputShape: [8], random: RandomGenerator(seed: 3))
+        try saved.add(DenseSpec(units: 4, activation: .softmax))
+        SparseWeights.prune(SparseWeights.prunable(saved.layers), keeping: 1, of: 4)
+        XCTAssertEqual(SparseWeights.prunable(saved.layers)[0].blockPattern, BlockPattern(kept: 1, block: 4))
+        // Any other mask drops the pattern.
+        SparseWeights.prune(SparseWeights.prunable(saved.layers), fraction: 0.9, global: false)
+        XCTAssertNil(SparseWeights.prunable(saved.layers)[0].blockPattern)
+    }
 }

@@ -74,6 +74,11 @@ final class PruningStatementTests: LoomTestCase {
             ("train m on g epochs 3 prune 50%", "expected `to P%` after prune", "line 1, column 29"),
             ("train m on g epochs 3 prune to 50% patience 2", "gradual pruning needs every epoch up to 3", "line 1, column 29"),
             ("train m on g epochs 2 keep epoch 3", "this `train` runs epochs 1 to 2 of `m`, so it cannot keep epoch 3", "line 1, column 34"),
+            ("train m on g epochs 2 keep epochs 1 3", "this `train` runs epochs 1 to 2 of `m`, so it cannot keep epoch 3",
+             "line 1, column 35"),
+            ("train m on g epochs 2 keep epochs 2 2", "keep names epoch 2 twice", "line 1, column 37"),
+            ("train m on g epochs 2 keep epochs 0.5", "keep takes epochs, whole numbers from 1, not 0.5", "line 1, column 35"),
+            ("train m on g epochs 2 keep epochs", "an epoch after `epochs`", "line 1"),
         ]
         assertRefused(cases)
     }
@@ -98,6 +103,47 @@ final class PruningStatementTests: LoomTestCase {
         XCTAssertEqual(try XCTUnwrap(rewound["dense1.bias"]).storage, try XCTUnwrap(epoch2["dense1.bias"]).storage)
         XCTAssertEqual(error("rewind m to epoch 1")?.value,
                        "`m` has no weights kept from epoch 1 (it holds epoch 2): train it with `keep epoch 1` first")
+    }
+
+    /// `keep epochs 1 3` keeps both: rewinding to either gives the weights a
+    /// run of that many epochs leaves (same seed, same start), under the
+    /// mask; a later `train … keep` replaces them, and an epoch not kept is
+    /// refused, naming those held. A copy holds the same epochs.
+    func testSeveralKeptEpochsAreEachARewindTarget() throws {
+        for (epochs, file) in [(1, "a"), (3, "c")] {
+            loom = LoomInterpreter()
+            run(setup)
+            guard case .ok = run("train m on g epochs \(epochs)\nsave m \"\(path)-\(file).safetensors\"") else { return XCTFail("\(epochs)") }
+        }
+        loom = LoomInterpreter()
+        run(setup)
+        guard case .ok = run("train m on g epochs 4 keep epochs 1 3\nprune m 60%\nmodel k = copy m") else {
+            return XCTFail("\(error("x") as Any)")
+        }
+        for (epoch, file) in [(1, "a"), (3, "c")] {
+            guard case .ok = run("rewind k to epoch \(epoch)\nsave k \"\(path)-b.safetensors\"") else { return XCTFail("rewind \(epoch)") }
+            let trained = try decode(file), rewound = try decode("b")
+            for key in ["dense1.kernel", "dense3.kernel"] {
+                let mask = try XCTUnwrap(rewound[key + ".mask"]).storage
+                XCTAssertEqual(try XCTUnwrap(rewound[key]).storage, zip(try XCTUnwrap(trained[key]).storage, mask).map { $0 * $1 },
+                               "\(key) after epoch \(epoch)")
+            }
+            XCTAssertEqual(try XCTUnwrap(rewound["dense2.bias"]).storage, try XCTUnwrap(trained["dense2.bias"]).storage)
+        }
+        XCTAssertEqual(error("rewind m to epoch 2")?.value,
+                       "`m` has no weights kept from epoch 2 (it holds epochs 1, 3): train it with `keep epoch 2` first")
+        guard case .ok = run("train m on g epochs 2 keep epoch 6") else { return XCTFail("\(error("x") as Any)") }
+        XCTAssertEqual(error("rewind m to epoch 1")?.value,
+                       "`m` has no weights kept from epoch 1 (it holds epoch 6): train it with `keep epoch 1` first")
+    }
+
+    /// A copy of a model pruned to 2:4 keeps the pattern, so rewiring the copy keeps 2 of every 4.
+    func testACopyKeepsTheNMPattern() throws {
+        run(setup)
+        guard case .ok = run("prune m 2:4\nmodel c = copy m"), case .object(let state as ModelState)? = loom.session["c"] else {
+            return XCTFail("\(error("x") as Any)")
+        }
+        XCTAssertEqual(SparseWeights.prunable(state.model.layers).map(\.blockPattern), Array(repeating: BlockPattern(kept: 2, block: 4), count: 3))
     }
 
     /// Half the units of the hidden layers, compacted: `summary` shows 8 and

@@ -169,6 +169,33 @@ final class SavedStateTests: LoomTestCase {
                        "`u` has not been pruned yet: `prune u 50%` starts a schedule")
     }
 
+    /// Each round's nonzero count travels with the file (the x axis of
+    /// `show pruning`); rounds saved before counts were kept read without one.
+    func testPruningRoundsKeepTheirNonzeroCounts() throws {
+        ok(pruned + "\nsave p \"\(path).safetensors\"\nload q \"\(path).safetensors\"")
+        func counts(_ name: String) -> [Int?] {
+            guard case .object(let state as ModelState)? = loom.session[name] else { return [] }
+            return state.pruning.map(\.nonzeroParameters)
+        }
+        let original = counts("p")
+        XCTAssertEqual(original.count, 2)
+        XCTAssertTrue(original.allSatisfy { $0 != nil }, "\(original)")
+        XCTAssertEqual(counts("q"), original)
+        XCTAssertEqual(original.last!, try XCTUnwrap(model("q")).nonzeroParameters, "the last round is the model as loaded")
+
+        let saved = try savedFile()
+        var metadata = saved.metadata
+        metadata["loom.pruning"] = metadata["loom.pruning"]!.replacingOccurrences(of: #","nonzero":[0-9]+"#, with: "",
+                                                                                options: .regularExpression)
+        XCTAssertFalse(metadata["loom.pruning"]!.contains("nonzero"))
+        try writeOld(saved.tensors, metadata)
+        ok("load old \"\(path)-old.safetensors\"")
+        XCTAssertEqual(counts("old"), [nil, nil])
+        metadata["loom.pruning"] = #"[{"sparsity":0.5,"nonzero":-3}]"#
+        try writeOld(saved.tensors, metadata)
+        XCTAssertTrue(shown("load bad \"\(path)-old.safetensors\"").contains("pruning rounds (loom.pruning) do not read"))
+    }
+
     /// A saved file holds trained weights, not initial ones: `rewind` of a
     /// loaded model (or a copy of one) is refused, naming why, and changes
     /// nothing; a fresh copy has initial weights of its own to rewind to.

@@ -18,6 +18,7 @@ public final class Parameter {
     /// What a parameter and its replicas hold in common.
     private final class Shared {
         var mask: [Float]?
+        var blockPattern: BlockPattern?
         var clusters: WeightClusters?
         var version = 0
         var trainsSparsely = false
@@ -54,13 +55,19 @@ public final class Parameter {
     /// The mask, one value per weight; nil when every weight trains.
     public var mask: [Float]? { shared.mask }
 
-    /// Sets (or, with nil, lifts) the mask and zeroes the masked weights.
+    /// The N:M pattern the mask keeps (`prune M 2:4`), so rewiring moves
+    /// weights within their blocks; nil for any other mask.
+    public var blockPattern: BlockPattern? { shared.blockPattern }
+
+    /// Sets (or, with nil, lifts) the mask and zeroes the masked weights;
+    /// `blockPattern` says which N:M pattern the mask keeps, if any.
     /// Throws when the mask's length is not the weights'.
-    public func setMask(_ mask: [Float]?) throws(ShapeError) {
+    public func setMask(_ mask: [Float]?, blockPattern: BlockPattern? = nil) throws(ShapeError) {
         if let mask, mask.count != value.count {
             throw ShapeError("a mask of \(mask.count) values for \(name), which has \(value.count) weights")
         }
         shared.mask = mask
+        shared.blockPattern = mask == nil ? nil : blockPattern
         updatePattern()
         applyMask()
     }

@@ -60,8 +60,9 @@ public enum SparseWeights {
     /// largest magnitudes (a short last block too, at most `kept`); the rest
     /// become masked zeros. Masked weights stay masked, so a block ends with
     /// min(kept, its nonzeros) nonzeros; equal magnitudes go to the lower index.
+    /// The weight records the pattern, so rewiring keeps it (see `BlockPattern`).
     public static func prune(_ parameters: [Parameter], keeping kept: Int, of block: Int) {
-        guard kept >= 1, block > kept else { return }
+        guard let pattern = BlockPattern(kept: kept, block: block) else { return }
         for parameter in parameters {
             let units = parameter.value.shape.last!, fanIn = parameter.value.count / units
             var mask = parameter.mask ?? [Float](repeating: 1, count: parameter.value.count)
@@ -77,7 +78,7 @@ public enum SparseWeights {
                     for i in order.dropFirst(kept) { mask[i] = 0 }
                 }
             }
-            try? parameter.setMask(mask)
+            try? parameter.setMask(mask, blockPattern: pattern)
         }
     }
 

@@ -18,7 +18,8 @@ extension Sequential {
     }
 
     /// The weights to save: each parameter once under its name, a mask as
-    /// `NAME.mask` right after its weights, clusters as `NAME.codebook` (the
+    /// `NAME.mask` right after its weights (and the N:M pattern it keeps as
+    /// `NAME.nm`, the two numbers), clusters as `NAME.codebook` (the
     /// shared values) and `NAME.codes` (each weight's index into them, as
     /// floats of the weight's shape); then the layers' state. A model that
     /// shares nothing gives one tensor per parameter of every block, as it
@@ -29,6 +30,9 @@ extension Sequential {
         for (name, p) in namedParameters {
             tensors.append((name, p.value))
             if let mask = p.mask { tensors.append(("\(name).mask", Tensor(shape: p.value.shape, storage: mask))) }
+            if let pattern = p.blockPattern {
+                tensors.append(("\(name).\(Self.blockPatternSuffix)", Tensor(shape: [2], storage: [Float(pattern.kept), Float(pattern.block)])))
+            }
             if let clusters = p.clusters {
                 tensors.append(("\(name).codebook", Tensor(shape: [clusters.centroids.count], storage: clusters.centroids)))
                 // A closure: `map(Float.init)` on UInt32 picks `Float(bitPattern:)`.
@@ -60,6 +64,20 @@ extension Sequential {
         return clusters
     }
 
+    static let blockPatternSuffix = "nm"
+
+    /// The N:M pattern `NAME.nm` gives (N and M), nil when there is none (as
+    /// in files saved before patterns were kept); throws when it is not one.
+    private func blockPattern(named name: String, in tensors: [String: Tensor], source: String) throws(DataError) -> BlockPattern? {
+        let key = "\(name).\(Self.blockPatternSuffix)"
+        guard let tensor = tensors[key] else { return nil }
+        guard tensor.shape == [2], tensor.storage.allSatisfy({ $0.rounded() == $0 && abs($0) <= 1e6 }),
+              let pattern = BlockPattern(kept: Int(tensor.storage[0]), block: Int(tensor.storage[1])) else {
+            throw DataError("\(source): \(key) must be two whole numbers N and M with 1 ≤ N < M ≤ \(BlockPattern.largestBlock)")
+        }
+        return pattern
+    }
+
     /// Sets the weights, masks and clusters from tensors named as
     /// `weightTensors` names them. Each parameter is read once, so blocks that share it
     /// share the loaded values. Throws, naming `source` and the tensor, when
@@ -82,7 +100,10 @@ extension Sequential {
                 guard mask.shape == tensor.shape, mask.storage.allSatisfy({ $0 == 0 || $0 == 1 }) else {
                     throw DataError("\(source): \(name).mask must be 0s and 1s of \(Shape.text(tensor.shape))")
                 }
-                try? p.setMask(mask.storage)
+                let pattern = try blockPattern(named: name, in: tensors, source: source)
+                try? p.setMask(mask.storage, blockPattern: pattern)
+            } else if tensors["\(name).\(Self.blockPatternSuffix)"] != nil {
+                throw DataError("\(source): \(name).\(Self.blockPatternSuffix) names an N:M pattern for a weight with no mask")
             }
             let clusters = try clusters(named: name, in: tensors, shape: tensor.shape, source: source)
             do { try p.setClusters(clusters) } catch { throw DataError("\(source): \(error.message)") }

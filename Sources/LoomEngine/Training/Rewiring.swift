@@ -48,9 +48,12 @@ public struct Rewiring: Sendable, Equatable {
     /// the smallest magnitudes and grows as many among the inactive ones —
     /// at random (SET) or where `weight.gradient` (the dense gradient) is
     /// largest in magnitude (RigL); equal values go to the lower index.
-    /// Returns how many mask entries changed (twice the weights moved).
+    /// A weight that keeps an N:M pattern moves within its blocks (see
+    /// `rewire(_:within:…)`). Returns how many mask entries changed (twice
+    /// the weights moved).
     public func rewire(_ weight: Parameter, share: Double, random: inout RandomGenerator) -> Int {
         guard let mask = weight.mask else { return 0 }
+        if let pattern = weight.blockPattern { return rewire(weight, mask: mask, within: pattern, share: share, random: &random) }
         var active: [Int] = [], inactive: [Int] = []
         for i in mask.indices {
             if mask[i] != 0 { active.append(i) } else { inactive.append(i) }
@@ -74,6 +77,47 @@ public struct Rewiring: Sendable, Equatable {
         for i in dropped { next[i] = 0 }
         for i in grown { next[i] = 1 }
         try? weight.setMask(next)
+        return 2 * moved
+    }
+
+    /// N:M rewiring, so the pattern holds: the `share` of active weights
+    /// with the smallest magnitudes are picked as for any mask, then each
+    /// block drops at most as many of them (its smallest) as it has places
+    /// empty, and grows as many among those (at random, or by the dense
+    /// gradient): every block keeps its number of nonzeros.
+    private func rewire(_ weight: Parameter, mask: [Float], within pattern: BlockPattern, share: Double,
+                        random: inout RandomGenerator) -> Int {
+        let units = weight.value.shape.last!
+        var active: [Int] = [], inactive: [Int: [Int]] = [:]
+        for i in mask.indices {
+            if mask[i] != 0 { active.append(i) } else { inactive[pattern.blockIndex(of: i, units: units), default: []].append(i) }
+        }
+        let picked = weight.value.storage.withUnsafeBufferPointer { w in
+            Selection.smallest(Int((share * Double(active.count)).rounded()), of: active) { abs(w[$0]) }
+        }
+        let pickedByBlock = Dictionary(grouping: picked) { pattern.blockIndex(of: $0, units: units) }
+        var next = mask, moved = 0
+        for block in pickedByBlock.keys.sorted() {
+            var empty = inactive[block] ?? []
+            let dropped = weight.value.storage.withUnsafeBufferPointer { w in
+                Selection.smallest(min(pickedByBlock[block]!.count, empty.count), of: pickedByBlock[block]!) { abs(w[$0]) }
+            }
+            let grown: [Int]
+            switch method {
+            case .set:
+                for i in 0..<dropped.count { empty.swapAt(i, Int.random(in: i..<empty.count, using: &random)) }
+                grown = Array(empty.prefix(dropped.count))
+            case .rigl:
+                grown = weight.gradient.storage.withUnsafeBufferPointer { g in
+                    Selection.smallest(dropped.count, of: empty) { -abs(g[$0]) }
+                }
+            }
+            for i in dropped { next[i] = 0 }
+            for i in grown { next[i] = 1 }
+            moved += dropped.count
+        }
+        guard moved > 0 else { return 0 }
+        try? weight.setMask(next, blockPattern: pattern)
         return 2 * moved
     }
 }

@@ -17,21 +17,21 @@ extension TrainingHook {
     public func afterEpoch(_ epoch: Int, record: inout EpochRecord) {}
 }
 
-/// Keeps every parameter's values after one epoch of a fit: what late
+/// Keeps every parameter's values after some epochs of a fit: what late
 /// rewinding (Frankle et al. 2020) returns the surviving weights to.
 public final class EpochSnapshot: TrainingHook {
-    /// The epoch within the fit (from 1) whose weights are kept.
-    public let epoch: Int
+    /// The epochs within the fit (from 1) whose weights are kept.
+    public let epochs: Set<Int>
     private let parameters: [Parameter]
-    /// One array per parameter, in the model's table order; nil until that epoch ends.
-    public private(set) var weights: [[Float]]?
+    /// Per epoch reached, in order: one array per parameter, in the model's table order.
+    public private(set) var kept: [(epoch: Int, weights: [[Float]])] = []
 
-    public init(of model: Sequential, afterEpoch epoch: Int) {
-        self.epoch = epoch
+    public init(of model: Sequential, afterEpochs epochs: Set<Int>) {
+        self.epochs = epochs
         parameters = model.parameters
     }
 
     public func afterEpoch(_ epoch: Int, record: inout EpochRecord) {
-        if epoch == self.epoch { weights = parameters.map(\.value.storage) }
+        if epochs.contains(epoch) { kept.append((epoch, parameters.map(\.value.storage))) }
     }
 }

@@ -17,6 +17,15 @@ extension Field {
                   })
     }
 
+    /// `epoch E` or `epochs E1 E2 …`, or nothing: epochs of the model (its
+    /// first is 1), each once, in order.
+    static func epochs(_ name: String, _ path: WritableKeyPath<Spec, [Int]?> & Sendable, _ doc: String) -> Field {
+        .optional(Parameter(name, .epochs, in: 1...1_000_000_000, doc), path,
+                  read: { a throws(LoomError) in a.given(name) ? try a.epochs(name) : nil },
+                  text: { $0.count == 1 ? "epoch \($0[0])" : "epochs " + $0.map(String.init).joined(separator: " ") },
+                  draw: { random in Array(Set((0...random.below(3)).map { _ in 1 + random.below(5) })).sorted() })
+    }
+
     /// `epoch E`, or nothing: an epoch of the model (its first is 1).
     static func epoch(_ name: String, _ path: WritableKeyPath<Spec, Int?> & Sendable, _ doc: String) -> Field {
         .optional(Parameter(name, .epoch, in: 1...1_000_000_000, doc), path,
@@ -38,6 +47,21 @@ extension GradualPruneRequest {
 }
 
 extension Arguments {
+    /// The epochs given for `name`: whole numbers from 1, each once, sorted.
+    func epochs(_ name: String) throws(LoomError) -> [Int] {
+        var epochs: Set<Int> = []
+        for item in items(name) {
+            let v = try evaluator.evaluate(item)
+            guard let x = v.numeric, x == x.rounded(), x >= 1, x <= 1e9 else {
+                throw LoomError(.value, "\(name) takes epochs, whole numbers from 1, not \(v.display)", at: item.range)
+            }
+            guard epochs.insert(Int(x)).inserted else {
+                throw LoomError(.value, "\(name) names epoch \(Int(x)) twice", at: item.range)
+            }
+        }
+        return epochs.sorted()
+    }
+
     /// A gradual pruning schedule: a share from 0% to below 100%, whole
     /// epochs from 1 with `from` ≤ `to`, and whole steps from 1 for `every`.
     func pruneSchedule(_ name: String) throws(LoomError) -> GradualPruneRequest {

@@ -154,17 +154,23 @@ extension Evaluator {
                                    dictionaries: Dictionary(source.listaDictionaries, uniquingKeysWith: { first, _ in first }))
         if !fresh { session.random = saved }
         if fresh {
-            for (from, to) in zip(source.model.parameters, model.parameters) where from.mask != nil { try? to.setMask(from.mask) }
+            for (from, to) in zip(source.model.parameters, model.parameters) where from.mask != nil {
+                try? to.setMask(from.mask, blockPattern: from.blockPattern)
+            }
         } else {
             // What `save` keeps and `load` reads back: weights, masks, the layers' state.
             do { try model.load(weightsOf: source.model) } catch { throw LoomError(.value, error.message, at: a.range) }
+            // An N:M pattern travels beside the masks (see `Parameter.blockPattern`).
+            for (from, to) in zip(source.model.parameters, model.parameters) where from.blockPattern != nil {
+                try? to.setMask(to.mask, blockPattern: from.blockPattern)
+            }
         }
         let copy = fresh ? ModelState(model: model) : ModelState(model: model, initialWeights: source.initialWeights)
         copy.epochsTrained = source.epochsTrained
         copy.history = source.history
         copy.reconstructionLoss = source.reconstructionLoss
         copy.pruning = source.pruning
-        if !fresh { copy.keptEpoch = source.keptEpoch }
+        if !fresh { copy.keptEpochs = source.keptEpochs }
         session.define(name, .object(copy))
         show(MimeBundle(text: "\(name): a copy of \(a.model.text)" + (fresh ? " with fresh initial weights" : "")
                         + ", \(copy.describe)"))

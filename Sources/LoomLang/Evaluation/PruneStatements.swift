@@ -121,7 +121,7 @@ extension Evaluator {
         show(table.bundle(width: session.width))
         let accuracy = evaluated.allSatisfy { $0.accuracy != nil }
         let total = state.model.sparsity().total.weights
-        // A loaded round holds its sparsity alone: its nonzero count follows from the model's weights.
+        // A round loaded from a file saved before counts were kept holds its sparsity alone: its count follows from it.
         let nonzero = evaluated.map { $0.nonzeroParameters ?? Int(((1 - $0.sparsity) * Double(total)).rounded()) }
         // On a log scale, as pruning papers draw it: each halving of the weights is one step along x.
         return plot(LinePlot([(name: accuracy ? "accuracy" : "loss", values: evaluated.map { (accuracy ? $0.accuracy : $0.loss) ?? 0 })],

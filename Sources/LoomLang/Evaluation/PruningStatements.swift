@@ -55,7 +55,7 @@ extension Evaluator {
         compacted.history = state.history
         compacted.reconstructionLoss = state.reconstructionLoss
         compacted.pruning = state.pruning
-        compacted.keptEpoch = state.keptEpoch.map { ($0.epoch, compaction.gather($0.weights)) }
+        compacted.keptEpochs = state.keptEpochs.map { ($0.epoch, compaction.gather($0.weights)) }
         session.define(a.model.text, .object(compacted))
         var table = Table(title: "\(a.model.text) compacted: \(NumberFormat.grouped(state.model.parameterCount)) → "
                           + "\(NumberFormat.grouped(compaction.model.parameterCount)) parameters",
@@ -65,7 +65,7 @@ extension Evaluator {
         show(table.bundle(width: session.width))
     }
 
-    /// The hooks `train … prune to P%` and `keep epoch E` ask for, checked
+    /// The hooks `train … prune to P%` and `keep epoch(s) E…` ask for, checked
     /// against the run's epochs (the model's epochs so far are `first`).
     func pruningHooks(_ a: Request<TrainRequest>, _ state: ModelState, first: Int) throws(LoomError)
         -> (hooks: [any TrainingHook], snapshot: EpochSnapshot?) {
@@ -88,18 +88,19 @@ extension Evaluator {
             if state.pruning.isEmpty { state.pruning.append(state.round) }
         }
         guard let keep = a.keep else { return (hooks, nil) }
-        guard keep > first, keep <= first + a.epochs else {
+        if let outside = keep.first(where: { $0 <= first || $0 > first + a.epochs }) {
             throw LoomError(.value, "this `train` runs epochs \(first + 1) to \(first + a.epochs) of `\(state.model.name)`, "
-                            + "so it cannot keep epoch \(keep)", at: a.range(of: \.keep))
+                            + "so it cannot keep epoch \(outside)", at: a.range(of: \.keep))
         }
-        let snapshot = EpochSnapshot(of: state.model, afterEpoch: keep - first)
+        let snapshot = EpochSnapshot(of: state.model, afterEpochs: Set(keep.map { $0 - first }))
         hooks.append(snapshot)
         return (hooks, snapshot)
     }
 
-    /// After a `train` with hooks: the kept epoch stored, and the run recorded as a pruning round.
+    /// After a `train` with hooks: the kept epochs stored (in place of any
+    /// kept before), and the run recorded as a pruning round.
     func finishPruning(_ state: ModelState, _ a: Request<TrainRequest>, snapshot: EpochSnapshot?, first: Int) {
-        if let snapshot, let weights = snapshot.weights { state.keptEpoch = (first + snapshot.epoch, weights) }
+        if let snapshot, !snapshot.kept.isEmpty { state.keptEpochs = snapshot.kept.map { (first + $0.epoch, $0.weights) } }
         if a.prune != nil { state.pruning.append(state.round) }
     }
 
@@ -108,8 +109,10 @@ extension Evaluator {
     /// `train … keep epoch E` kept; masked weights stay zero.
     func rewind(_ state: ModelState, toEpoch epoch: Int, at range: SourceRange) throws(LoomError) {
         let name = state.model.name
-        guard let kept = state.keptEpoch, kept.epoch == epoch else {
-            let held = state.keptEpoch.map { "it holds epoch \($0.epoch)" } ?? "it holds none"
+        guard let kept = state.keptEpochs.first(where: { $0.epoch == epoch }) else {
+            let epochs = state.keptEpochs.map { String($0.epoch) }
+            let held = epochs.isEmpty ? "it holds none"
+                : "it holds epoch\(epochs.count > 1 ? "s" : "") \(epochs.joined(separator: ", "))"
             throw LoomError(.value, "`\(name)` has no weights kept from epoch \(epoch) (\(held)): train it with "
                             + "`keep epoch \(epoch)` first", at: range)
         }

@@ -183,11 +183,12 @@ extension ModelState: SavedKind {
 }
 
 extension PruningRound {
-    /// Rounds as a JSON array of `{"sparsity", "data", "accuracy", "loss"}`
-    /// (figures not measured left out), for a saved model's metadata.
+    /// Rounds as a JSON array of `{"sparsity", "nonzero", "data", "accuracy",
+    /// "loss"}` (figures not measured left out), for a saved model's metadata.
     static func text(_ rounds: [PruningRound]) -> String {
         let items = rounds.map { r -> JSON in
             var members: [(String, JSON)] = [("sparsity", .double(r.sparsity))]
+            if let nonzero = r.nonzeroParameters { members.append(("nonzero", .int(nonzero))) }
             if let data = r.data { members.append(("data", .string(data))) }
             if let accuracy = r.accuracy { members.append(("accuracy", .double(accuracy))) }
             if let loss = r.loss { members.append(("loss", .double(loss))) }
@@ -197,12 +198,18 @@ extension PruningRound {
     }
 
     /// The rounds `text` wrote; nil when the text is not such an array.
+    /// Rounds saved before nonzero counts were kept have none.
     static func read(_ text: String) -> [PruningRound]? {
         guard let items = (try? JSON.parse(text))?.arrayValue else { return nil }
         var rounds: [PruningRound] = []
         for item in items {
             guard let sparsity = item["sparsity"]?.doubleValue, (0...1).contains(sparsity) else { return nil }
-            rounds.append(PruningRound(sparsity: sparsity, data: item["data"]?.stringValue,
+            var nonzero: Int?
+            if let value = item["nonzero"] {
+                guard let count = value.intValue, count >= 0 else { return nil }
+                nonzero = count
+            }
+            rounds.append(PruningRound(sparsity: sparsity, nonzeroParameters: nonzero, data: item["data"]?.stringValue,
                                        accuracy: item["accuracy"]?.doubleValue, loss: item["loss"]?.doubleValue))
         }
         return rounds

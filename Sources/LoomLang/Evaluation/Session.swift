@@ -58,9 +58,10 @@ public final class ModelState: SessionObject {
     /// weights, not the ones training started from.
     public let initialWeights: [[Float]]?
 
-    /// The weights after one epoch that `train … keep epoch E` kept, for
-    /// late rewinding (`rewind M to epoch E`); nil when none was asked for.
-    public var keptEpoch: (epoch: Int, weights: [[Float]])?
+    /// The weights after the epochs the last `train … keep epoch E` (or
+    /// `keep epochs E1 E2 …`) kept, in order, for late rewinding (`rewind M
+    /// to epoch E`); empty when none were asked for.
+    public var keptEpochs: [(epoch: Int, weights: [[Float]])] = []
 
     /// A model whose initial weights are its weights now.
     public convenience init(model: Sequential) {
@@ -77,7 +78,7 @@ public final class ModelState: SessionObject {
     /// Its weights with their gradients and optimizer moments, and the weights it was defined with.
     public var bytes: Int {
         model.parameterCount * Sequential.bytesPerWeight
-            + ((initialWeights ?? []) + (keptEpoch?.weights ?? [])).reduce(0) { $0 + 4 * $1.count }
+            + ((initialWeights ?? []) + keptEpochs.flatMap(\.weights)).reduce(0) { $0 + 4 * $1.count }
     }
     public var describe: String {
         "\(model.blocks.count) layers, \(model.parameterCount) parameters" + (epochsTrained > 0 ? ", trained \(epochsTrained) epochs" : "")
@@ -97,8 +98,8 @@ public final class ModelState: SessionObject {
 public struct PruningRound: Sendable {
     /// The share of the model's weights and biases that are zero.
     public var sparsity: Double
-    /// Weights and biases not zero, when the round recorded them (a loaded
-    /// round has its sparsity alone).
+    /// Weights and biases not zero, when the round recorded them (a round
+    /// read from a file saved before they were kept has its sparsity alone).
     public var nonzeroParameters: Int? = nil
     /// The last evaluation in this round: on what, accuracy (classes) and loss.
     public var data: String?

@@ -50,7 +50,7 @@ struct TrainRequest: Sendable {
     /// `inputs` (a reconstruction) or the name of codes to match.
     var loss = Loss.crossentropy, target: Name?, validate: Name?
     var patience: Int?, monitor = Monitor.loss, restore = false, checkpoint: String?, schedule: LearningRateSchedule?
-    var prune: GradualPruneRequest?, keep: Int?
+    var prune: GradualPruneRequest?, keep: [Int]?
     var rewire: Rewiring?
 }
 
@@ -85,7 +85,7 @@ enum PruneAmount: Sendable, Equatable {
     case pattern(kept: Int, block: Int)
 
     /// The widest block a pattern takes.
-    static let largestBlock = 1024
+    static let largestBlock = BlockPattern.largestBlock
 
     /// As a line writes it: `0.8`, `2:4`.
     var text: String {

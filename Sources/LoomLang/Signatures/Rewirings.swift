@@ -15,7 +15,8 @@ enum Rewirings {
         + "\(Rewiring.defaultEvery)) each drops the share F (default \(Field<Int>.numberText(Rewiring.defaultFraction))) of its "
         + "nonzero weights with the smallest magnitudes and regrows as many among its zero ones — `set` at random (Mocanu et al. "
         + "2018), `rigl` where the dense gradient is largest, F decaying to 0 along a cosine (Evci et al. 2020); regrown weights "
-        + "start at zero with fresh optimizer moments, so the sparsity stays exact"
+        + "start at zero with fresh optimizer moments, so the sparsity stays exact; a weight pruned to N:M moves within its blocks, "
+        + "so each keeps its N"
 
     /// `rigl every 50 fraction 0.2`: options written where they differ from their defaults.
     static func text(_ r: Rewiring) -> String {

@@ -35,6 +35,8 @@ public enum ParameterKind: Sendable, Equatable {
     case pruneSchedule
     /// `epoch E`: an epoch of the model's history (`keep epoch 3`, `rewind M to epoch 3`).
     case epoch
+    /// `epoch E` or `epochs E1 E2 …`: epochs of the model's history (`keep epochs 1 3`).
+    case epochs
     /// Dynamic sparse training: `set|rigl [every N] [fraction F]`.
     case rewiring
 
@@ -71,6 +73,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .schedule: return Schedules.placeholder
         case .pruneSchedule: return "to P% [from E1] [to E2] [every N] [global]"
         case .epoch: return "epoch E"
+        case .epochs: return "epoch E|epochs E…"
         case .rewiring: return Rewirings.placeholder
         }
     }

@@ -234,7 +234,8 @@ public enum Statements {
                            "gradual magnitude pruning (Zhu and Gupta's cubic schedule): the kernels reach P% zeros at the end of "
                            + "epoch E2 (default: the last), starting in epoch E1 (default 1); masks are set at each epoch's end, "
                            + "or every N steps; per layer, or with `global` one cut over all"),
-            .epoch("keep", \.keep, "keep the weights after this epoch of the model, for `rewind M to epoch E`"),
+            .epochs("keep", \.keep, "keep the weights after this epoch (or these epochs) of the model, for `rewind M to epoch E`; "
+                    + "they replace those an earlier `train` kept"),
             .rewiring("rewire", \.rewire, Rewirings.doc),
         ]) { e, a throws(LoomError) in try e.train(a) },
         .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors.",

@@ -24,4 +24,19 @@ extension Parser {
         }
         return Expr(kind: .list(items), range: t.range.through(items.last!.range))
     }
+
+    /// `epoch E`, or `epochs E1 E2 …` up to the line's end or the form's next
+    /// option word (`options`), as one list.
+    mutating func parseEpochs(_ p: Parameter, at t: Token, options: Set<String>) throws(LoomError) -> Expr {
+        guard let word = t.word, word == "epoch" || word == "epochs" else {
+            throw unexpected(t, expected: "`epoch E` or `epochs E1 E2 …` after \(p.name)")
+        }
+        _ = advance()
+        if atLineEnd { throw unexpected(peek, expected: "an epoch after `\(word)`") }
+        var items = [try parseUnary()]
+        while word == "epochs", !atLineEnd, !isSymbol(peek, "}"), !(peek.word.map(options.contains) ?? false) {
+            items.append(try parseUnary())
+        }
+        return Expr(kind: .list(items), range: items[0].range.through(items.last!.range))
+    }
 }

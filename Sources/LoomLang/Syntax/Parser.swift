@@ -180,7 +180,8 @@ public struct Parser {
                !p.positional || (p.kind != .expressions && isNamedUse(p)) {
                 _ = advance()
                 if p.kind != .flag, let error = Parser.writtenWithEquals(t, peek, peek(1)) { throw error }
-                arguments[p.name] = p.kind == .flag ? Expr(kind: .flag, range: t.range) : try parseValue(p, after: t)
+                arguments[p.name] = p.kind == .flag ? Expr(kind: .flag, range: t.range)
+                    : try parseValue(p, after: t, options: Set(form.parameters.map(\.name)))
                 continue
             }
             while nextPositional < positionals.count, arguments[positionals[nextPositional].name] != nil {
@@ -291,6 +292,8 @@ public struct Parser {
             _ = advance()
             if atLineEnd { throw unexpected(peek, expected: "an epoch after `epoch`") }
             return try parseUnary()
+        case .epochs:
+            return try parseEpochs(p, at: t, options: options)
         case .rewiring:
             // The method, then `every N` and `fraction F` in any order, each once.
             let methods = Rewirings.methods
