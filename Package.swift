@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries: plain module maps (libzmq's pkg-config file carries
@@ -28,7 +29,10 @@ let package = Package(
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
         .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "CSodium", "CCurl", "CMPI", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
-        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine"]),
+        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine", "LoomTensorBoard"]),
+        // TensorBoard event files; the protobuf code generated from Proto/ is committed (see Proto/README.md).
+        .target(name: "LoomTensorBoard", dependencies: ["LoomCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),
         .executableTarget(
             name: "loom",
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),
         .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
         .testTarget(name: "LoomNotebookTests", dependencies: ["LoomNotebook", "LoomLang", "LoomCore"]),
+        .testTarget(name: "LoomTensorBoardTests", dependencies: ["LoomTensorBoard"]),
         .testTarget(name: "LoomRenderTests", dependencies: ["LoomRender", "LoomCore"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

@@ -37,6 +37,8 @@ public enum ParameterKind: Sendable, Equatable {
     case epoch
     /// Dynamic sparse training: `set|rigl [every N] [fraction F]`.
     case rewiring
+    /// `every N`: how often, in epochs (`histograms every 5`).
+    case every
 
     /// The choices an enum's cases name, in their order: the parser accepts
     /// exactly the words the evaluator can turn back into a case.
@@ -72,6 +74,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .pruneSchedule: return "to P% [from E1] [to E2] [every N] [global]"
         case .epoch: return "epoch E"
         case .rewiring: return Rewirings.placeholder
+        case .every: return "every N"
         }
     }
 }

@@ -234,6 +234,9 @@ public enum Statements {
                            + "or every N steps; per layer, or with `global` one cut over all"),
             .epoch("keep", \.keep, "keep the weights after this epoch of the model, for `rewind M to epoch E`"),
             .rewiring("rewire", \.rewire, Rewirings.doc),
+            .optionalString("log", \.log, "a folder for TensorBoard event files: per epoch the history table's figures, the "
+                            + "learning rate and, for a model with masks, each layer's and the total weight sparsity"),
+            .every("histograms", \.histograms, "the weights' histograms in the `log` every N epochs (always after the last)"),
         ]) { e, a throws(LoomError) in try e.train(a) },
         .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors.",
                           example: "evaluate cnn on digits.test"), MeasureRequest(), [
