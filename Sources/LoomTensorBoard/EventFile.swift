@@ -73,7 +73,7 @@ public final class EventFile {
         let start = lseek(descriptor, 0, SEEK_END)
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 let error = n < 0 ? Self.systemError(path) : FileError(path: path, reason: "nothing written")

@@ -29,19 +29,16 @@ def loom_eval(code, cwd):
 
 
 def history(stdout):
-    """The rows of the `training` tables in `loom eval`'s output, by epoch: each column's text."""
-    rows = {}
-    header = None
+    """The rows of every `training` table in `loom eval`'s output, by epoch: each column's text."""
+    rows, header = {}, None
     for line in stdout.splitlines():
-        cells = [c.strip() for c in line.strip().strip("│|").split("│")] if "│" in line else line.split()
-        if cells and cells[0] == "epoch":
-            header = [c for c in re.split(r"\s{2,}|│", line.strip().strip("│")) if c.strip()]
-            header = [c.strip() for c in header]
+        if not line.startswith("│"):
             continue
-        if header and cells and cells[0].isdigit() and len(cells) == len(header):
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        if cells[0] == "epoch":
+            header = cells
+        elif header and cells[0].isdigit():
             rows[int(cells[0])] = dict(zip(header, cells))
-        elif header and line.strip() == "":
-            header = None
     return rows
 
 
@@ -50,6 +47,8 @@ def figure(text):
     text = text.replace(" s", "").replace(",", "")
     scale = 0.01 if text.endswith("%") else 1.0
     number = text.rstrip("%")
+    if "e" in number:  # three significant digits: 5e-04
+        return float(number), abs(float(number)) * 5e-3
     decimals = len(number.split(".")[1]) if "." in number else 0
     return float(number) * scale, 0.5 * 10 ** -decimals * scale
 
@@ -100,19 +99,24 @@ def test_the_log_holds_the_history_tables_figures_at_the_models_epochs(tmp_path)
     assert kernel.num == 64 * 24
     assert sum(kernel.bucket) == 64 * 24
 
-    # A second train on the same folder: a new file, steps going on from the model's epochs.
-    second = loom_eval(code + 'train m on g epochs 3 batch 20 log "runs/first"\n', tmp_path)
-    assert second.returncode == 0, second.stderr
-    assert len(list(folder.iterdir())) == 3
+
+
+def test_a_second_train_adds_a_file_whose_steps_go_on_from_the_models_epochs(tmp_path):
+    code = MODEL + 'train m on g epochs 2 batch 20 log "runs/again"\ntrain m on g epochs 3 batch 20 log "runs/again"\n'
+    result = loom_eval(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "runs" / "again"
+    assert len(list(folder.iterdir())) == 2
+    table = history(result.stdout)
+    assert sorted(table) == [1, 2, 3, 4, 5], result.stdout
     acc = accumulate(folder)
     losses = acc.Scalars("loss")
-    assert [e.step for e in losses][-3:] == [5, 6, 7]
-    later = history(second.stdout.split("epoch 4/4")[-1] if False else second.stdout)
-    for e in losses[-3:]:
-        value, tolerance = figure(later[e.step]["loss"])
-        assert abs(e.value - value) <= tolerance * 1.001 + 1e-6
-    # Without `histograms`, the histograms come after the last epoch alone.
-    assert [h.step for h in acc.Histograms("out/kernel")][-1] == 7
+    assert [e.step for e in losses] == [1, 2, 3, 4, 5]
+    for e in losses:
+        value, tolerance = figure(table[e.step]["loss"])
+        assert abs(e.value - value) <= tolerance * 1.001 + 1e-6, (e.step, e.value, table[e.step]["loss"])
+    # Without `histograms`, each train's histograms come after its last epoch alone.
+    assert [h.step for h in acc.Histograms("out/kernel")] == [2, 5]
 
 
 def test_histograms_without_log_and_a_file_in_the_folders_place_are_refused(tmp_path):
