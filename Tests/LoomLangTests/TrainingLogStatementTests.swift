@@ -18,8 +18,8 @@ final class TrainingLogStatementTests: LoomTestCase {
     func files(_ path: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
 
     func testEachTrainAddsAnEventFileToTheFolderItMakes() {
-        XCTAssertNotNil(value("train m on d epochs 2 log \"\(folder!)/runs/a\" histograms every 1"))
-        XCTAssertNotNil(value("train m on d epochs 1 log \"\(folder!)/runs/a\""))
+        XCTAssertNil(error("train m on d epochs 2 log \"\(folder!)/runs/a\" histograms every 1"))
+        XCTAssertNil(error("train m on d epochs 1 log \"\(folder!)/runs/a\""))
         let names = files(folder + "/runs/a")
         XCTAssertEqual(names.count, 2, "\(names)")
         XCTAssertTrue(names.allSatisfy { $0.hasPrefix("events.out.tfevents.") }, "\(names)")
@@ -42,7 +42,7 @@ final class TrainingLogStatementTests: LoomTestCase {
 
     func testCompletionAndHelpKnowTheOptions() {
         func matches(_ code: String) -> [String] { loom.complete(code, cursor: code.unicodeScalars.count).matches }
-        XCTAssertEqual(matches("train m on d lo"), ["log"])
+        XCTAssertTrue(matches("train m on d lo").contains("log"))
         XCTAssertEqual(matches("train m on d log \"runs\" hist"), ["histograms"])
         XCTAssertEqual(matches("train m on d log \"runs\" histograms "), ["every"])
         XCTAssertTrue(loom.inspect("log", cursor: 1, detailLevel: 0)?.plainText?.contains("TensorBoard") == true)
