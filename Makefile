@@ -36,10 +36,15 @@ install-packages:
 	fi
 
 ## The pinned Python clients the tests use, and Loom's Python companion
-## (papermill translator, Pygments lexer), in an ignored virtualenv.
+## (papermill translator, Pygments lexer, Keras and PyTorch conversion), in an
+## ignored virtualenv; torch as the CPU-only wheel: the one in $$PIP_FIND_LINKS
+## when there is one, else from PyTorch's CPU index (never the CUDA build).
+TORCH_VERSION := 2.13.0
 $(VENV)/.installed: Tests/conformance/requirements.txt python/pyproject.toml $(wildcard python/loom_jupyter/*.py)
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r Tests/conformance/requirements.txt
+	wheel=$$(ls $${PIP_FIND_LINKS:-/nonexistent}/torch-$(TORCH_VERSION)+cpu-*.whl 2>/dev/null | head -1); \
+	$(VENV)/bin/pip install -q $${wheel:-torch==$(TORCH_VERSION) --index-url https://download.pytorch.org/whl/cpu}
 	$(VENV)/bin/pip install -q --no-build-isolation --no-deps ./python
 	@rm -rf python/build python/*.egg-info
 	@touch $@

@@ -29,11 +29,14 @@ let package = Package(
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
         .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "CSodium", "CCurl", "CMPI", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
-        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine", "LoomTensorBoard"]),
+        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine", "LoomONNX", "LoomTensorBoard"]),
         // TensorBoard event files; the protobuf code generated from Proto/ is committed (see Proto/README.md).
         .target(name: "LoomTensorBoard", dependencies: ["LoomCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Proto"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),
+        // ONNX export: the generated onnx.proto code (committed) and the graph writer.
+        .target(name: "LoomONNX", dependencies: ["LoomEngine", "LoomCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto/onnx.proto", "Proto/LICENSE", "Proto/README.md"]),
         .executableTarget(
             name: "loom",
             dependencies: [
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "LoomNotebookTests", dependencies: ["LoomNotebook", "LoomLang", "LoomCore"]),
         .testTarget(name: "LoomTensorBoardTests", dependencies: ["LoomTensorBoard"]),
         .testTarget(name: "LoomRenderTests", dependencies: ["LoomRender", "LoomCore"], exclude: ["Golden"]),
+        .testTarget(name: "LoomONNXTests", dependencies: ["LoomONNX", "LoomEngine", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],
     swiftLanguageModes: [.v6]
 )

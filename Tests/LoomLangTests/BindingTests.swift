@@ -26,14 +26,18 @@ final class BindingTests: LoomTestCase {
 
     func testEveryLayerExampleBuilds() {
         for s in Layers.all where s.keyword != "input" {
-            let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3", "local1d": "10x3",
-                         "maxpool1d": "10x3", "reshape": "784", "lista": "8x8x1"][s.keyword] ?? "8x8x3"
-            // `lista … from D` starts from a dictionary of the session.
-            let setup = s.keyword == "lista" ? "data p = patches n 20 size 8\ndictionary D = learn p atoms 4 sparsity 1 iterations 1\n" : ""
-            let code = setup + "model m {\n  input \(input)\n  \(s.example)\n}"
-            let result = LoomInterpreter().execute(code, output: CapturedOutput())
-            guard case .ok = result else { XCTFail("`\(s.example)` on \(input): \(result)"); continue }
+            let result = LoomInterpreter().execute(Self.model(of: s), output: CapturedOutput())
+            guard case .ok = result else { XCTFail("`\(s.example)`: \(result)"); continue }
         }
+    }
+
+    /// A cell defining `m`, a model of the family's example on an input it takes.
+    static func model(of family: Signature) -> String {
+        let input = ["dense": "64", "rnn": "10x3", "lstm": "10x3", "gru": "10x3", "conv1d": "10x3", "local1d": "10x3",
+                     "maxpool1d": "10x3", "reshape": "784", "lista": "8x8x1"][family.keyword] ?? "8x8x3"
+        // `lista … from D` starts from a dictionary of the session.
+        let setup = family.keyword == "lista" ? "data p = patches n 20 size 8\ndictionary D = learn p atoms 4 sparsity 1 iterations 1\n" : ""
+        return setup + "model m {\n  input \(input)\n  \(family.example)\n}"
     }
 
     /// A choice's default must be one of its words, or a left-out option

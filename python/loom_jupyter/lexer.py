@@ -11,7 +11,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 STATEMENTS = (
     "print", "warn", "seed", "help", "list", "delete", "reset", "set", "sleep", "for", "in", "record", "quiet",
     "time", "clear", "exit", "quit", "data", "split", "model", "summary", "train", "evaluate", "compare", "predict", "prune",
-    "cluster", "compact", "rewind", "save", "load", "show", "dictionary", "codes",
+    "cluster", "compact", "rewind", "save", "load", "export", "show", "dictionary", "codes",
 )
 LAYERS = (
     "input", "dense", "conv2d", "maxpool", "avgpool", "conv1d", "maxpool1d", "globalpool", "flatten", "reshape",

@@ -76,7 +76,8 @@ public struct MaxPool1DSpec: LayerSpec, Equatable {
 /// `conv1d` and `maxpool1d` are.
 public final class OnSequence: Layer {
     public let kind: String
-    let inner: Layer
+    /// The image layer it runs on the `steps × 1` image.
+    public let inner: Layer
     public let inputShape: [Int]
     public let outputShape: [Int]
 

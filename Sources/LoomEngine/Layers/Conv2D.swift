@@ -73,6 +73,8 @@ public final class Conv2D: Layer {
     public let groups: Int
     public let weight: Parameter
     public let bias: Parameter
+    /// The zeros before the first row and the first column (`same` padding).
+    public var paddingBefore: (rows: Int, columns: Int) { (grid.geometry.padTop, grid.geometry.padLeft) }
     /// Where the kernel lands at each output position, and the patches it gathers.
     let grid: PatchGrid
     /// The direct loops, for small groups; nil when im2col and `sgemm` pay.

@@ -46,6 +46,10 @@ public final class DepthwiseConv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter
     let pass: DepthwiseKernel
+    /// The step between windows.
+    public var stride: Int { pass.geometry.stride }
+    /// The zeros before the first row and the first column (`same` padding).
+    public var paddingBefore: (rows: Int, columns: Int) { (pass.geometry.padTop, pass.geometry.padLeft) }
     /// What the last training batch convolved, for backward.
     private var convolved: [Float] = []
 

@@ -106,7 +106,7 @@ public final class KWinners: Layer {
     public var unsharedParameters: Int { 0 }
 
     /// exp(B·(share − duty)) per unit; all 1 without boosting.
-    var boostFactors: [Float] {
+    public var boostFactors: [Float] {
         guard spec.boost > 0 else { return [Float](repeating: 1, count: units) }
         let share = Float(k) / Float(group)
         return duty.value.storage.map { expf(spec.boost * (share - $0)) }

@@ -130,6 +130,12 @@ public final class LocallyConnected2D: Layer {
 
     public func replica(on parameters: [Parameter]) -> Layer { LocallyConnected2D(replicating: self, on: parameters) }
 
+    /// Where each value of the patch matrix comes from: per output position
+    /// and patch value, in the weight's order, the index in one sample's
+    /// input, or -1 for a tap outside a `same` image (zero). What the layer
+    /// connects, for writing it in another format.
+    public var patchSources: [Int] { grid.sources() }
+
     public var parameters: [Parameter] { [weight, bias] }
     public var state: [LayerState] { [] }
     var filters: Int { outputShape[2] }

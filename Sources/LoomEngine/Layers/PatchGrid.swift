@@ -35,6 +35,16 @@ struct PatchGrid {
         }
     }
 
+    /// One sample's im2col as indices: for every position and patch value,
+    /// the input index it copies, or -1 where the tap is outside the image.
+    func sources() -> [Int] {
+        var indices = [Int](repeating: -1, count: positions * patchSize)
+        forEachGroupRun(samples: 0..<1) { p, i, count in
+            for k in 0..<count { indices[p + k] = i + k }
+        }
+        return indices
+    }
+
     /// Adds each patch's gradient back onto the input positions it came from.
     func col2im(_ cols: UnsafeBufferPointer<Float>, _ dx: UnsafeMutableBufferPointer<Float>, batch n: Int) {
         let src = cols.baseAddress!, dst = dx.baseAddress!

@@ -50,6 +50,10 @@ public final class SeparableConv2D: Layer {
     public let pointwise: Parameter
     public let bias: Parameter
     let pass: DepthwiseKernel
+    /// The step between windows.
+    public var stride: Int { pass.geometry.stride }
+    /// The zeros before the first row and the first column (`same` padding).
+    public var paddingBefore: (rows: Int, columns: Int) { (pass.geometry.padTop, pass.geometry.padLeft) }
     /// What the last training batch convolved and the depthwise outputs, for
     /// backward; the latter's buffer is reused while the batch size holds.
     private var convolved: [Float] = []

@@ -100,6 +100,9 @@ enum PruneAmount: Sendable, Equatable {
 /// `save`, `load`: a name and a file.
 struct FileRequest: Sendable { var name = Name(), path = "" }
 
+/// `export`: a model and the file it is written to.
+struct ExportRequest: Sendable { var model = Name(), path = "" }
+
 /// `show weights`, `filters`, `histogram`: a model's layer.
 struct LayerRequest: Sendable { var layer = Name() }
 struct SparsityRequest: Sendable { var model = Name(), on: Name? }

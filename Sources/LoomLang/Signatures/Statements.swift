@@ -305,6 +305,11 @@ public enum Statements {
             .name("name", \.name, .newName, "the name to load into"),
             .string("path", \.path, "the .safetensors file"),
         ]) { e, a throws(LoomError) in try e.load(a) },
+        .bind(Signature("export", .models, summary: "Writes a model as a standard ONNX file (opset 17) that onnxruntime and other ONNX tools run with the same predictions.",
+                        example: "export cnn \"cnn.onnx\""), ExportRequest(), [
+            .name("model", \.model, modelArgument, "the model"),
+            .string("path", \.path, "the .onnx file"),
+        ]) { e, a throws(LoomError) in try e.export(a) },
     ]
 
     static let reports: [StatementBinding] = [
