@@ -29,7 +29,10 @@ let package = Package(
         .target(name: "Jupyter", dependencies: ["LoomCore", "CZeroMQ", "CSodium", "CMalloc"]),
         .target(name: "LoomEngine", dependencies: ["CBLAS", "CMalloc", "CDeflate", "CPNG", "CSodium", "CCurl", "CMPI", "LoomCore"]),
         .target(name: "LoomRender", dependencies: ["LoomCore"]),
-        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine", "LoomONNX"]),
+        .target(name: "LoomLang", dependencies: ["LoomCore", "LoomRender", "LoomEngine", "LoomONNX", "LoomTensorBoard"]),
+        // TensorBoard event files; the protobuf code generated from Proto/ is committed (see Proto/README.md).
+        .target(name: "LoomTensorBoard", dependencies: ["LoomCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto"]),
         .target(name: "LoomNotebook", dependencies: ["LoomCore"]),
         // ONNX export: the generated onnx.proto code (committed) and the graph writer.
         .target(name: "LoomONNX", dependencies: ["LoomEngine", "LoomCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "JupyterTests", dependencies: ["Jupyter", "LoomCore"]),
         .testTarget(name: "LoomLangTests", dependencies: ["LoomLang", "LoomCore"]),
         .testTarget(name: "LoomNotebookTests", dependencies: ["LoomNotebook", "LoomLang", "LoomCore"]),
+        .testTarget(name: "LoomTensorBoardTests", dependencies: ["LoomTensorBoard"]),
         .testTarget(name: "LoomRenderTests", dependencies: ["LoomRender", "LoomCore"], exclude: ["Golden"]),
         .testTarget(name: "LoomONNXTests", dependencies: ["LoomONNX", "LoomEngine", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],

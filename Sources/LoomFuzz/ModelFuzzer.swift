@@ -114,7 +114,7 @@ extension Fuzzer {
         let kept = random.below(3) == 0 ? 1 + random.below(epochs) : nil
         var options: [String: String?] = ["model": "m", "on": "g.train", "epochs": String(epochs), "loss": loss,
                                           "validate": validated ? "g.test" : nil, "lr": nil, "target": nil, "checkpoint": nil,
-                                          "keep": kept.map { "epoch \($0)" }]
+                                          "keep": kept.map { "epoch \($0)" }, "log": nil, "histograms": nil]
         // `.some(nil)` leaves an option out; a key that is absent is drawn.
         options["prune"] = .some(gradual ? "to \(random.below(100))%" + (random.below(2) == 0 ? " every \(1 + random.below(4))" : "")
             + (random.below(2) == 0 ? " global" : "") : nil)
@@ -132,7 +132,8 @@ extension Fuzzer {
             lines.append("prune m \(random.below(100))%" + (random.below(2) == 0 ? " global" : ""))
             if random.below(2) == 0 { lines.append("rewind m" + (kept.map { " to epoch \($0)" } ?? "")) }
             lines += [statement("train", ["model": "m", "on": "g.train", "epochs": "1", "loss": loss, "validate": nil, "lr": nil,
-                                          "target": nil, "checkpoint": nil, "patience": nil, "restore": nil]),
+                                          "target": nil, "checkpoint": nil, "patience": nil, "restore": nil, "log": nil,
+                                          "histograms": nil]),
                       "evaluate m on g.test", "show pruning m"]
         }
         // Whole units pruned and removed, where a hidden dense layer has some.

@@ -128,6 +128,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
 /// The fit loop: shuffled mini-batches, per-epoch loss and accuracy,
 /// optional validation, progress callbacks, and interruption checked between
 /// batches — a stopped fit leaves the weights of its last finished step.
+/// `epochEnded` gets each epoch's whole record (validation included) while
+/// the model still holds that epoch's weights.
 public enum Trainer {
     public struct Outcome {
         public var history: [EpochRecord]
@@ -149,7 +151,8 @@ public enum Trainer {
                            random: inout RandomGenerator, clock: () -> Double,
                            shouldStop: () -> Bool = { false }, hooks: [any TrainingHook] = [],
                            progress: (FitProgress) -> Void = { _ in },
-                           newBest: (EpochRecord) -> Void = { _ in }, ranks: any Collective = Ranks.current) -> Outcome {
+                           newBest: (EpochRecord) -> Void = { _ in }, epochEnded: (EpochRecord) -> Void = { _ in },
+                           ranks: any Collective = Ranks.current) -> Outcome {
         Machine.keepFreedMemory()
         let n = data.count
         let batches = (n + options.batchSize - 1) / options.batchSize
@@ -226,6 +229,7 @@ public enum Trainer {
             if rewiring != nil { record.maskChanges = maskChanges }
             if options.schedule != nil { record.learningRate = Double(optimizer.learningRate) * scale }
             history.append(record)
+            epochEnded(record)
             // The best epoch so far, by the monitored figure.
             if let (value, larger) = options.monitor.value(record), value.isFinite {
                 if best == nil || (larger ? value > best!.value : value < best!.value) {

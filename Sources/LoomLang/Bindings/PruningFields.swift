@@ -32,6 +32,13 @@ extension Field {
                   read: { a throws(LoomError) in try a.optionalInteger(name) }, text: { "epoch \($0)" },
                   draw: { 1 + $0.below(5) })
     }
+
+    /// `every N`, or nothing: how often, in epochs.
+    static func every(_ name: String, _ path: WritableKeyPath<Spec, Int?> & Sendable, _ doc: String) -> Field {
+        .optional(Parameter(name, .every, in: 1...1_000_000_000, doc), path,
+                  read: { a throws(LoomError) in try a.optionalInteger(name) }, text: { "every \($0)" },
+                  draw: { 1 + $0.below(5) })
+    }
 }
 
 extension GradualPruneRequest {

@@ -114,6 +114,7 @@ extension Evaluator {
         if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
             state.optimizer = Optimizer(kind, learningRate: lr)
         }
+        let log = try trainingLog(a, model: model, optimizer: state.optimizer!)
         useThreads(session.threads)
         state.reconstructionLoss = reconstructs ? loss : nil
 
@@ -149,8 +150,11 @@ extension Evaluator {
                 checkpointError = LoomError(.io, "cannot write the checkpoint \(error)", at: a.range(of: \.checkpoint))
             }
             state.epochsTrained = alreadyTrained
-        })
+        }, epochEnded: { record in log?.epochEnded(record, step: first + record.epoch) })
         progress.finish()
+        if let log, !outcome.history.isEmpty, !outcome.interrupted, outcome.diverged == nil {
+            log.finish(step: first + outcome.history.count)
+        }
         state.epochsTrained += outcome.history.count
         state.history += outcome.history
         finishPruning(state, a, snapshot: snapshot, first: first)
@@ -177,6 +181,9 @@ extension Evaluator {
         figures.append(("best_epoch", outcome.bestEpoch.map { .number(Double(first + $0)) }))
         let kept = result("training of \(model.name)", figures, showing: bundles)
         if let checkpointError { throw checkpointError }
+        if let failure = log?.failure {
+            throw LoomError(.io, "the log stopped: cannot write \(failure)", at: a.range(of: \.log))
+        }
         if let (epoch, batch) = outcome.diverged {
             throw LoomError(.value, "training stopped at epoch \(first + epoch), batch \(batch): the loss is no longer a finite "
                             + "number; `\(model.name)` keeps its weights from before that batch (try a smaller lr)", at: a.range)
@@ -187,6 +194,21 @@ extension Evaluator {
                             + "`\(model.name)` keeps the weights of its last finished step", at: a.range)
         }
         return kept
+    }
+
+    /// The TensorBoard log `train` asked for, its folder made and its file
+    /// opened before any epoch runs; nil without `log`.
+    func trainingLog(_ a: Request<TrainRequest>, model: Sequential, optimizer: Optimizer) throws(LoomError) -> TrainingLog? {
+        guard let folder = a.log else {
+            if a.histograms != nil {
+                throw LoomError(.value, "`histograms` go into the `log` folder: add `log \"runs/NAME\"`",
+                                at: a.range(of: \.histograms))
+            }
+            return nil
+        }
+        do { return try TrainingLog(folder: folder, model: model, optimizer: optimizer, histogramsEvery: a.histograms) } catch {
+            throw LoomError(.io, "cannot write the log \(error)", at: a.range(of: \.log))
+        }
     }
 
     /// Under the history table: the best epoch, why training stopped, what

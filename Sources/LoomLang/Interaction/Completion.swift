@@ -58,6 +58,7 @@ enum Completer {
         let last = words.last!
         for form in forms {
             if let p = form.parameter(named: last), case .choice(let options) = p.kind { return options }
+            if form.parameter(named: last)?.kind == .every { return ["every"] }
             if let referent = form.parameter(named: last)?.kind.referent { return names(referent, in: session) }
             // The next positional name (`train ` → a model) comes first, of the kind it wants;
             // names (`compare a b `) go on until an option word.

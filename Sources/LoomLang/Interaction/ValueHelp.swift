@@ -53,6 +53,8 @@ enum ValueHelp {
         "display": "progress: a line updated in place (notebooks)",
         "stream": "progress: a line per epoch on standard error (terminals such as jupyter console)",
         "off": "progress: none shown",
+        // how often
+        "every": "how often: `histograms every N` epochs (train … log), `prune … every N` and `rewire … every N` steps",
     ]
 
     /// The meaning of `word` as an option value, or nil.

@@ -52,6 +52,8 @@ struct TrainRequest: Sendable {
     var patience: Int?, monitor = Monitor.loss, restore = false, checkpoint: String?, schedule: LearningRateSchedule?
     var prune: GradualPruneRequest?, keep: [Int]?
     var rewire: Rewiring?
+    /// A TensorBoard log folder, and how often (in epochs) it gets the weights' histograms.
+    var log: String?, histograms: Int?
 }
 
 /// `prune to P% [from E1] [to E2] [every N] [global]` on `train`: gradual

@@ -39,6 +39,8 @@ public enum ParameterKind: Sendable, Equatable {
     case epochs
     /// Dynamic sparse training: `set|rigl [every N] [fraction F]`.
     case rewiring
+    /// `every N`: how often, in epochs (`histograms every 5`).
+    case every
 
     /// The choices an enum's cases name, in their order: the parser accepts
     /// exactly the words the evaluator can turn back into a case.
@@ -75,6 +77,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .epoch: return "epoch E"
         case .epochs: return "epoch E|epochs E…"
         case .rewiring: return Rewirings.placeholder
+        case .every: return "every N"
         }
     }
 }

@@ -237,6 +237,9 @@ public enum Statements {
             .epochs("keep", \.keep, "keep the weights after this epoch (or these epochs) of the model, for `rewind M to epoch E`; "
                     + "they replace those an earlier `train` kept"),
             .rewiring("rewire", \.rewire, Rewirings.doc),
+            .optionalString("log", \.log, "a folder for TensorBoard event files: per epoch the history table's figures, the "
+                            + "learning rate and, for a model with masks, each layer's and the total weight sparsity"),
+            .every("histograms", \.histograms, "the weights' histograms in the `log` every N epochs (always after the last)"),
         ]) { e, a throws(LoomError) in try e.train(a) },
         .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors.",
                           example: "evaluate cnn on digits.test"), MeasureRequest(), [

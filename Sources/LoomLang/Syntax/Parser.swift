@@ -294,6 +294,11 @@ public struct Parser {
             return try parseUnary()
         case .epochs:
             return try parseEpochs(p, at: t, options: options)
+        case .every:
+            guard t.word == "every" else { throw unexpected(t, expected: "`every N` after \(p.name)") }
+            _ = advance()
+            if atLineEnd { throw unexpected(peek, expected: "a number of epochs after `every`") }
+            return try parseUnary()
         case .rewiring:
             // The method, then `every N` and `fraction F` in any order, each once.
             let methods = Rewirings.methods
