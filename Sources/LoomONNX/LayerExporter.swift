@@ -159,7 +159,7 @@ struct LayerExporter {
     // MARK: LISTA
 
     /// T ISTA steps unrolled on the shared weights: c = x·Wₑᵀ; z₁ = soft(η·c);
-    /// z_t = soft(z − η·(z·S − c)), soft-thresholding by θ (ONNX's Shrink).
+    /// z_t = soft(z − η·(z·S − c)), soft-thresholding by θ = α/L (ONNX's Shrink).
     mutating func lista(_ layer: Lista, _ x: String) -> String {
         let scope = layer.name
         let encoder = graph.weight(layer.encoder, scope: scope, tag: "transposed") { p in
@@ -167,7 +167,7 @@ struct LayerExporter {
             return ((0..<(n * k)).map { i in w[(i % k) * n + i / k] }, [n, k])
         }
         let mutual = graph.weight(layer.mutual, scope: scope)
-        let cut = max(layer.threshold.value.storage[0], 0)
+        let cut = layer.cut
         let eta = graph.constant([layer.step], shape: [], named: "\(scope)/step")
         let shrink: [Onnx_AttributeProto] = [.float("bias", cut), .float("lambd", cut)]
         let c = graph.node("MatMul", [x, encoder], in: scope)

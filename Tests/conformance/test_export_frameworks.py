@@ -273,3 +273,28 @@ def test_loom_layers_in_keras_survive_a_keras_file(tmp_path, name):
     model.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(keras_predictions(again, x[:SHOWN]), keras_predictions(model, x[:SHOWN]), atol=1e-6, rtol=0)
+
+
+def test_a_pruned_model_predicts_the_same_in_loom_keras_torch_and_onnxruntime(tmp_path):
+    """One pruned network, four runtimes: Loom's `predict`, `to_keras`, `to_torch`
+    and onnxruntime on the file `export` writes agree on every output."""
+    import onnxruntime
+
+    shape = (8, 8, 1)
+    x = write_data(tmp_path, shape)
+    path = train_and_save(tmp_path, shape, "conv2d 8 3x3 relu padding same\nmaxpool 2\nflatten\ndense 32 relu\ndense 3",
+                          "prune m 90%")
+    loom('load m "m.safetensors"\nexport m "m.onnx"\n', tmp_path)
+    expected = predict_in_loom(tmp_path, path)
+    assert np.ptp(expected) > 0.01, "the model's outputs barely vary: the comparison would prove little"
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    runtimes = {
+        "keras": keras_predictions(loom_jupyter.to_keras(str(path)), x[:SHOWN]),
+        "torch": torch_predictions(loom_jupyter.to_torch(str(path)), x[:SHOWN]),
+        "onnxruntime": session.run(None, {session.get_inputs()[0].name: x[:SHOWN]})[0],
+    }
+    for name, values in runtimes.items():
+        np.testing.assert_allclose(values, expected, atol=TOLERANCE, rtol=0, err_msg=name)
+        # The frameworks agree with each other to float rounding, closer than Loom's printed decimals.
+        np.testing.assert_allclose(values, runtimes["keras"], atol=1e-5, rtol=0, err_msg=name)
+        print(f"{name}: largest difference from Loom's predict {np.abs(values - expected).max():.2e}")

@@ -228,6 +228,12 @@ def saved_state(saved, layer):
 
 
 def lista_arguments(saved, layer):
-    """A `lista` layer's steps, fixed step size and weights (encoder, mutual, threshold)."""
-    return (int(layer.get("steps")), lista_step(saved.weight(layer, "dictionary")), saved.weight(layer, "encoder"),
-            saved.weight(layer, "mutual"), saved.weight(layer, "threshold"))
+    """A `lista` layer's steps, fixed step size and weights (encoder, mutual, threshold): the threshold is
+    the learned α times the step (as Loom cuts, none below α = 0), or θ itself in files that stored it."""
+    step = lista_step(saved.weight(layer, "dictionary"))
+    if f"{layer.name}.alpha" in saved.tensors:
+        alpha = saved.weight(layer, "alpha").astype(np.float64)
+        threshold = (np.maximum(alpha, 0) * step).astype(np.float32)
+    else:
+        threshold = saved.weight(layer, "threshold")
+    return (int(layer.get("steps")), step, saved.weight(layer, "encoder"), saved.weight(layer, "mutual"), threshold)

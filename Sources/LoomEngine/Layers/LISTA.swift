@@ -130,7 +130,7 @@ public final class Lista: Layer {
     /// Soft thresholding's cut: α/L as ISTA computes it, or 0 should
     /// training take α below 0 (its gradient still flows there, as if the cut
     /// went on falling, so it can come back).
-    var cut: Float { ProximalGradient.cut(alpha: max(penalty.value.storage[0], 0), lipschitz: lipschitz) }
+    public var cut: Float { ProximalGradient.cut(alpha: max(penalty.value.storage[0], 0), lipschitz: lipschitz) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let rows = x.batch, size = rows * atoms
