@@ -25,8 +25,9 @@ _ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*(#\s*(.*))
 
 
 # Words that begin statements and layers cannot name a variable (`in` can:
-# it only joins a `for` loop's name to its values).
-RESERVED = frozenset(STATEMENTS + LAYERS) - {"in"}
+# it only joins a `for` loop's name to its values; `parallel` too: it is a
+# keyword only right before a loop's `{`).
+RESERVED = frozenset(STATEMENTS + LAYERS) - {"in", "parallel"}
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
 
 
