@@ -6,7 +6,9 @@ fine-tuned, and clustered further to 16 and to 4 values, fine-tuned each
 time. Each step's test accuracy and the bytes `save` writes (pruned and
 clustered weights in the compact layout), and the ratio of the dense file's
 bytes to each; beside them, for scale, the size of `torch.save` of a
-PyTorch twin's state dict (the dense model in float32).
+PyTorch twin's state dict (the dense model in float32). Last, as a second
+baseline, the dense model trained on alone to as many epochs as the
+pipeline's last step has had.
 
 MNIST: the full set (60,000 + 10,000) when `data m = mnist` finds it in
 Loom's cache ($LOOM_DATA, else ~/.cache/loom/datasets: nothing is downloaded
