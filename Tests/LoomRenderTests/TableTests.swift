@@ -44,7 +44,7 @@ final class TableTests: XCTestCase {
         try golden("table-summary.md", t.markdown())
     }
 
-    func testNarrowWidthTruncatesTheWidestColumns() throws {
+    func testNarrowWidthWrapsTextAtItsSpaces() throws {
         let t = Table(columns: [.init("name"), .init("description")],
                       rows: [["a", String(repeating: "long words ", count: 20)]])
         let text = t.text(width: 40)
@@ -107,16 +107,16 @@ final class WideTableTests: XCTestCase {
         assertNothingCut(sparsity, text)
         XCTAssertEqual(text, """
             sparsity of cnn
-            ┌──────────┬─────────┬──────┬─────────┬───────┬─────────────┬───────┬───────┐
-            │ layer    │ weights │ zero │ nonzero │  zero │      active │  dead │    on │
-            │          │         │   w. │         │  act. │             │       │       │
-            ├──────────┼─────────┼──────┼─────────┼───────┼─────────────┼───────┼───────┤
-            │ conv1    │     320 │ 0.3% │     319 │ 48.5% │ 11136/21632 │ 1,439 │ 1,224 │
-            │ flatten1 │       0 │      │       0 │       │             │       │       │
-            │ dropout1 │       0 │      │       0 │ 43.2% │    909/1600 │     2 │     0 │
-            ├──────────┼─────────┼──────┼─────────┼───────┼─────────────┼───────┼───────┤
-            │ total    │  34,826 │ 0.0% │  34,825 │       │             │       │       │
-            └──────────┴─────────┴──────┴─────────┴───────┴─────────────┴───────┴───────┘
+            ┌──────────┬─────────┬─────────┬─────────┬───────┬─────────────┬───────┬───────┐
+            │ layer    │ weights │ zero w. │ nonzero │  zero │      active │  dead │    on │
+            │          │         │         │         │  act. │             │       │       │
+            ├──────────┼─────────┼─────────┼─────────┼───────┼─────────────┼───────┼───────┤
+            │ conv1    │     320 │    0.3% │     319 │ 48.5% │ 11136/21632 │ 1,439 │ 1,224 │
+            │ flatten1 │       0 │         │       0 │       │             │       │       │
+            │ dropout1 │       0 │         │       0 │ 43.2% │    909/1600 │     2 │     0 │
+            ├──────────┼─────────┼─────────┼─────────┼───────┼─────────────┼───────┼───────┤
+            │ total    │  34,826 │    0.0% │  34,825 │       │             │       │       │
+            └──────────┴─────────┴─────────┴─────────┴───────┴─────────────┴───────┴───────┘
             """)
     }
 
