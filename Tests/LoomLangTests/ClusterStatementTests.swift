@@ -49,6 +49,22 @@ final class ClusterStatementTests: LoomTestCase {
         }
     }
 
+    /// Clustering adds a column to `summary`: at the default width of 80 the
+    /// table still names every layer whole and cuts no number.
+    func testASummaryWithClusteredValuesCutsNoName() {
+        ok("model c {\n  input 28x28x1\n  conv2d 32 3x3 relu\n  maxpool 2\n  conv2d 64 3x3 relu\n  maxpool 2\n  flatten\n"
+           + "  dropout 0.5\n  dense 10 softmax\n}")
+        let text = shown("cluster c 16\nsummary c")
+        let table = String(text[text.range(of: "Model c")!.lowerBound...])
+        XCTAssertFalse(table.contains("…"), table)
+        for name in ["conv1", "pool1", "conv2", "pool2", "flatten1", "dropout1", "dense1", "41,887,296", "16 × 4 bits"] {
+            XCTAssertTrue(table.contains("│ \(name) ") || table.contains(" \(name) │"), "\(name) cut:\n\(table)")
+        }
+        for line in table.split(separator: "\n") where line.hasPrefix("│") || line.hasPrefix("┌") {
+            XCTAssertLessThanOrEqual(line.count, 80, String(line))
+        }
+    }
+
     func testOneLayerAloneAndWhatTheReportsShow() throws {
         ok(define + "\ncluster m 3 layer dense2")
         XCTAssertNil(kernels("m")[0].1.clusters, "dense1 is left alone")

@@ -123,6 +123,28 @@ final class FiguresAndNumbersTests: LoomTestCase {
         XCTAssertEqual(overall, zeros * 6 / 16, accuracy: 0.05)
     }
 
+    /// `dropout` and `activity` pass their input on when predicting: their
+    /// rows count nothing (they would repeat dense1's zeros), and the
+    /// overall share is dense1's alone, as without them.
+    func testDropoutAndActivityRowsDoNotRecountTheLayerBefore() {
+        defineImageModel()
+        run("model drop {\n  input 8x8x1\n  flatten\n  dense 6 relu\n  dropout 0.5\n  activity l1 0.001\n  dense 10 softmax\n}")
+        guard case .ok = run("s = show sparsity drop on d") else { return XCTFail("\(error("s = show sparsity drop on d")!)") }
+        let table = texts().first { $0.hasPrefix("sparsity of drop") } ?? ""
+        let lines = table.split(separator: "\n")
+        for name in ["dropout1", "activity1"] {
+            let row = lines.first { $0.contains(name) } ?? ""
+            XCTAssertFalse(row.isEmpty || row.contains("%") || row.contains("/"), "\(name) counted: \(row)")
+        }
+        XCTAssertTrue(table.contains("dropout and activity do when predicting"), table)
+        let dense1 = lines.first { $0.contains("dense1") }.map(String.init) ?? ""
+        let zeros = Double(dense1.split(separator: "│").map { $0.trimmingCharacters(in: .whitespaces) }[4].dropLast()) ?? -1
+        let overall = Double(value("s.activations")?.dropLast() ?? "") ?? -1
+        XCTAssertEqual(overall, zeros * 6 / 16, accuracy: 0.05)
+        let chart = texts().first { $0.hasPrefix("zeros per layer") } ?? ""
+        XCTAssertFalse(chart.contains("dropout1"), chart)
+    }
+
     /// `compare`'s bars name what pruning left, which differs between models.
     func testCompareLabelsItsBarsWithNonzeroParameters() {
         defineImageModel()

@@ -83,6 +83,15 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(BarChart.bar(.nan, width: 5), "")
     }
 
+    /// `compare`'s bars name each model with its nonzeros: 27 columns, whole at 80.
+    func testBarLabelsAreWholeWhileTheBarsHaveRoom() {
+        let chart = BarChart([(label: "ksparse.code (4.0 nonzeros)", value: 0.7695), (label: "K (4.0 nonzeros)", value: 0.6957)])
+        let lines = chart.text(width: 80).split(separator: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("ksparse.code (4.0 nonzeros) ┤"), String(lines[0]))
+        XCTAssertTrue(lines[1].hasPrefix("K (4.0 nonzeros)            ┤"), String(lines[1]))
+        XCTAssertTrue(lines.allSatisfy { $0.count <= 80 })
+    }
+
     func testBrailleDotsCombine() {
         var c = BrailleCanvas(columns: 1, rows: 1)
         c.set(0, 0)
@@ -288,10 +297,29 @@ final class CanvasTests: XCTestCase {
     func testGlyphCanvasShadesAndWritesGlyphs() {
         var c = GlyphCanvas(columns: 4, rows: 2)
         c.set(0, 0, intensity: 1)
-        c.set(1, 0, intensity: 0.3)
+        c.set(1, 0, intensity: 0.5)
+        c.set(2, 0, intensity: 0.1)  // the lowest fifth: blank
+        c.set(0, 1, intensity: 0.3)
         c.set(3, 1, glyph: "×")
         c.set(9, 9, glyph: "!")  // outside: ignored
-        XCTAssertEqual(c.lines(), ["█▒  ", "   ×"])
+        XCTAssertEqual(c.lines(), ["█▒  ", "░  ×"])
+    }
+
+    /// A reconstruction's faint background (a sigmoid's outputs just above
+    /// 0) draws blank, as its input's zeros do, and its strokes as the
+    /// input's: the shades are five equal steps of the values' range.
+    func testAReconstructionDrawsAsItsInput() {
+        let input = Matrix(rows: 5, columns: 5, values: (0..<25).map { $0 % 5 == 2 || $0 / 5 == 2 ? 1 : 0 })
+        let output = Matrix(rows: 5, columns: 5, values: input.values.map { 0.03 + 0.94 * $0 })
+        let lines = ImageGrid([input, output], labels: ["in", "out"]).text(width: 40).split(separator: "\n")
+        let drawn = lines.filter { $0.hasPrefix("│") }
+        XCTAssertEqual(drawn.map { String($0.prefix(7)) }, ["│  █  │", "│  █  │", "│█████│", "│  █  │", "│  █  │"])
+        for line in drawn { XCTAssertEqual(line.prefix(7), line.suffix(7), String(line)) }
+    }
+
+    func testSignedValuesWithinAFifthOfTheLargestAreBlank() {
+        let text = Heatmap(Matrix([[-1, -0.5, -0.1, 0, 0.1, 0.5, 1]])).text(width: 40)
+        XCTAssertTrue(text.contains("│●∙   ▒█│"), text)
     }
 
     func testAnImageGridOfRowsShowsEachRowAsAnImage() {

@@ -57,8 +57,9 @@ extension Sequential {
 
     /// Weight sparsity per block and in total and, with `inputs`, activation
     /// sparsity on them (through `blockOutputs`) of the blocks that compute:
-    /// a `flatten` or `reshape` passes its input on, which is not a layer's
-    /// output (after `flatten`, an image's blank pixels would count as zeros).
+    /// a block that passes its input on (`passesInputOn`) is not counted, as
+    /// its zeros are the block before's (after `flatten`, an image's blank
+    /// pixels would count as zeros; `dropout` would count its input's zeros again).
     public func sparsity(on inputs: Tensor? = nil) -> ModelSparsity {
         let outputs = inputs.map(blockOutputs)
         return ModelSparsity(blocks: blocks.enumerated().map { i, block in
@@ -67,7 +68,7 @@ extension Sequential {
             let weights = block.ownParameters.filter(\.trainable)
             var b = BlockSparsity(name: block.name, weights: weights.reduce(0) { $0 + $1.value.count },
                                   zeroWeights: weights.reduce(0) { $0 + $1.zeroCount })
-            if let outputs, !block.onlyReshapes { b.measure(outputs[i]) }
+            if let outputs, !block.passesInputOn { b.measure(outputs[i]) }
             return b
         })
     }
@@ -120,6 +121,13 @@ public struct BlockActivations: Sendable, Equatable {
 extension Block {
     /// Whether the block only rearranges its input (`flatten`, `reshape`).
     public var onlyReshapes: Bool { !layers.isEmpty && layers.allSatisfy { $0.kind == "flatten" || $0.kind == "reshape" } }
+
+    /// Whether the block's output when predicting is its input, at most
+    /// rearranged: `flatten`, `reshape`, and `dropout` and `activity`, which
+    /// act only in training (zeroing units, adding a penalty).
+    public var passesInputOn: Bool { !layers.isEmpty && layers.allSatisfy { Block.passingKinds.contains($0.kind) } }
+
+    static let passingKinds: Set<String> = ["flatten", "reshape", "dropout", "activity"]
 
     /// Its outputs for `input` (what the block receives), without training.
     public func activations(on input: Tensor) -> BlockActivations {

@@ -18,7 +18,7 @@ extension Field {
     }
 
     /// `epoch E` or `epochs E1 E2 …`, or nothing: epochs of the model (its
-    /// first is 1), each once, in order.
+    /// first is 1), each once, as written (so an error can point at one).
     static func epochs(_ name: String, _ path: WritableKeyPath<Spec, [Int]?> & Sendable, _ doc: String) -> Field {
         .optional(Parameter(name, .epochs, in: 1...1_000_000_000, doc), path,
                   read: { a throws(LoomError) in a.given(name) ? try a.epochs(name) : nil },
@@ -54,19 +54,20 @@ extension GradualPruneRequest {
 }
 
 extension Arguments {
-    /// The epochs given for `name`: whole numbers from 1, each once, sorted.
+    /// The epochs given for `name`: whole numbers from 1, each once, in the order written.
     func epochs(_ name: String) throws(LoomError) -> [Int] {
-        var epochs: Set<Int> = []
+        var epochs: [Int] = []
         for item in items(name) {
             let v = try evaluator.evaluate(item)
             guard let x = v.numeric, x == x.rounded(), x >= 1, x <= 1e9 else {
                 throw LoomError(.value, "\(name) takes epochs, whole numbers from 1, not \(v.display)", at: item.range)
             }
-            guard epochs.insert(Int(x)).inserted else {
+            guard !epochs.contains(Int(x)) else {
                 throw LoomError(.value, "\(name) names epoch \(Int(x)) twice", at: item.range)
             }
+            epochs.append(Int(x))
         }
-        return epochs.sorted()
+        return epochs
     }
 
     /// A gradual pruning schedule: a share from 0% to below 100%, whole

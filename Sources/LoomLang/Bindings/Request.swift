@@ -23,6 +23,14 @@ struct Request<Spec> {
         parameter(path).flatMap { command.argument($0)?.range } ?? command.range
     }
 
+    /// Where item `index` of the list given for the field bound to `path` was
+    /// written (`keep epochs 1 9`'s `9`); the whole argument's range when there is no such item.
+    func range(of path: PartialKeyPath<Spec>, item index: Int) -> SourceRange {
+        guard let name = parameter(path), case .list(let items)? = command.argument(name)?.kind,
+              items.indices.contains(index) else { return range(of: path) }
+        return items[index].range
+    }
+
     /// The value of an option that another makes necessary (`show table … x COL` needs `y COL`).
     func required<V>(_ path: KeyPath<Spec, V?>) throws(LoomError) -> V {
         guard let value = filled[keyPath: path] else {

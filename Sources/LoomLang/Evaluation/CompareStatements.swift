@@ -69,7 +69,8 @@ extension Evaluator {
                           note: "stored: weights and biases kept; stored bytes: the file `save` writes (pruned and clustered "
                             + "weights compact); nonzero: not pruned or masked; sharing: what the layers "
                             + "would store without sharing ÷ what they store; mult-adds: per sample; zero act.: the share "
-                            + "of zero outputs over all layers, layer outputs only (flatten and reshape not counted; on up to 512 samples); infer/sample: a forward pass; "
+                            + "of zero outputs over all layers, layer outputs only (layers that pass their input on, as flatten "
+                            + "and dropout, not counted; on up to 512 samples); infer/sample: a forward pass; "
                             + "train/epoch: the mean over the epochs trained.")
         for (row, measure) in measures.enumerated() { table.append([measure] + cells.map { $0[row] }) }
         let chart = plot(BarChart(bars, title: (classes ? "accuracy" : "mean squared error") + noise

@@ -88,9 +88,9 @@ extension Evaluator {
             if state.pruning.isEmpty { state.pruning.append(state.round) }
         }
         guard let keep = a.keep else { return (hooks, nil) }
-        if let outside = keep.first(where: { $0 <= first || $0 > first + a.epochs }) {
+        if let outside = keep.firstIndex(where: { $0 <= first || $0 > first + a.epochs }) {
             throw LoomError(.value, "this `train` runs epochs \(first + 1) to \(first + a.epochs) of `\(state.model.name)`, "
-                            + "so it cannot keep epoch \(outside)", at: a.range(of: \.keep))
+                            + "so it cannot keep epoch \(keep[outside])", at: a.range(of: \.keep, item: outside))
         }
         let snapshot = EpochSnapshot(of: state.model, afterEpochs: Set(keep.map { $0 - first }))
         hooks.append(snapshot)

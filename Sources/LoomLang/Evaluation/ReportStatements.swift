@@ -135,7 +135,8 @@ extension Evaluator {
         var table = Table(title: title, columns: columns,
                           note: "weights: stored weights and biases; zero w.: the share exactly zero; nonzero: what is left"
                             + (measured ? ". On the data, counting layer outputs only (flatten and reshape pass their "
-                               + "input on: not counted): zero act.: the share of outputs that are zero; active: mean "
+                               + "input on, as dropout and activity do when predicting: not counted): zero act.: the share "
+                               + "of outputs that are zero; active: mean "
                                + "nonzero outputs per sample, of all; dead: outputs zero for every sample; on: nonzero "
                                + "for every sample." : "."))
         for b in sparsity.blocks {

@@ -104,9 +104,15 @@ public struct GlyphCanvas: Canvas {
         (0..<rows).map { r in String(glyphs[(r * columns)..<((r + 1) * columns)]) }
     }
 
-    /// The shade of `level` in [0, 1].
+    /// The shade of `level` in [0, 1]: five equal steps, so a level near
+    /// 0 (a reconstruction's faint background) stays blank as 0 does.
     public static func shade(_ level: Double) -> Character {
-        guard level > 0 else { return " " }
-        return ramp[min(4, 1 + Int(level * 3.999))]
+        ramp[step(level)]
+    }
+
+    /// Which of five equal steps of [0, 1] `level` falls in (0 below 0.2, 4 from 0.8).
+    static func step(_ level: Double) -> Int {
+        guard level > 0 else { return 0 }
+        return min(4, Int(level * 5))
     }
 }

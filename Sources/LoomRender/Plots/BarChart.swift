@@ -32,9 +32,10 @@ public struct BarChart: Plot {
     public func text(width: Int) -> String {
         guard !items.isEmpty else { return TextFigure.empty(title: title, "(no values)") }
         var out: [String] = []
-        let labelWidth = min(24, items.map { TextWidth.of($0.label) }.max()!)
         let values = items.map { format($0.value) }
         let valueWidth = values.map { TextWidth.of($0) }.max()!
+        // Labels whole while the bars keep 20 columns (24 of label at the least); cut only past that.
+        let labelWidth = min(max(24, width - valueWidth - 5 - 20), items.map { TextWidth.of($0.label) }.max()!)
         let barWidth = max(4, width - labelWidth - valueWidth - 5)
         let largest = self.largest
         for (i, item) in items.enumerated() {

@@ -1,6 +1,8 @@
 /// How a value becomes a character and a colour, shared by heatmaps and image
 /// grids: signed data on a diverging scale (shades for positive, growing dots
-/// for negative), unsigned data on one shade ramp from its minimum.
+/// for negative, blank within a fifth of the largest magnitude of 0),
+/// unsigned data on one shade ramp in five equal steps from its minimum to
+/// its maximum, as the SVG's colour scale runs.
 struct ValueShading {
     let low: Double
     let high: Double
@@ -27,7 +29,7 @@ struct ValueShading {
         if v.isNaN { return "?" }
         if v.isInfinite { return v > 0 ? "▲" : "▼" }
         let t = position(v)
-        if t < 0 { return ValueShading.negativeRamp[min(4, 1 + Int(-t * 3.999))] }
+        if t < 0 { return ValueShading.negativeRamp[GlyphCanvas.step(-t)] }
         return GlyphCanvas.shade(t)
     }
 

@@ -3,15 +3,16 @@ import LoomCore
 /// A table of text cells, drawn as aligned box-drawing text, HTML or Markdown.
 ///
 /// Numbers are right-aligned; a footer row (totals) is set apart by a rule.
-/// Too wide for the page, the widest columns are cut with `…`.
+/// Too wide for the page, text wraps and the columns split into blocks: no
+/// cell is cut.
 public struct Table: Sendable, Equatable {
     public enum Alignment: Sendable { case left, right }
 
     public struct Column: Sendable, Equatable {
         public var title: String
         public var alignment: Alignment
-        /// Prose columns wrap at word boundaries when the table is too wide,
-        /// instead of being cut.
+        /// Prose columns wrap first when the table is too wide, down to 12
+        /// columns, cutting a word longer than that; other text wraps only at spaces.
         public var wraps: Bool
         public init(_ title: String, _ alignment: Alignment = .left, wraps: Bool = false) {
             self.title = title
@@ -46,69 +47,41 @@ public struct Table: Sendable, Equatable {
 
     // MARK: text
 
-    /// Box-drawing text no wider than `width` columns (at least the borders).
+    /// Box-drawing text within `width` columns where it can be, cutting
+    /// nothing: see `ColumnFit` for how a wide table is narrowed and split.
     public func text(width: Int = 80) -> String {
-        let n = columns.count
-        guard n > 0 else { return title ?? "" }
-        let all = [columns.map(\.title)] + rows + (footer.map { [$0] } ?? [])
-        var widths = (0..<n).map { i in all.map { TextWidth.of(cell($0, i)) }.max() ?? 0 }
-        // Borders and padding take 3 columns per cell plus one.
-        narrow(&widths, to: max(n * 2, width - (3 * n + 1)))
+        guard !columns.isEmpty else { return title ?? "" }
+        var out: [String] = []
+        if let title { out.append(title) }
+        for block in ColumnFit(self, width: width).blocks { out += box(block) }
+        if let note { out += TextWidth.wrap(note, to: max(20, width)) }
+        return out.joined(separator: "\n")
+    }
+
+    /// One block of columns in a box: header, rows, and the footer set apart.
+    func box(_ block: ColumnFit.Block) -> [String] {
+        let widths = block.widths
         func line(_ left: String, _ mid: String, _ right: String) -> String {
             left + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: mid) + right
         }
         func row(_ cells: [String]) -> String {
-            let pieces = (0..<n).map { i -> [String] in
-                columns[i].wraps ? TextWidth.wrap(cell(cells, i), to: widths[i])
-                    : [TextWidth.truncate(cell(cells, i), to: widths[i])]
-            }
+            let pieces = zip(block.columns, widths).map { i, width in TextWidth.wrap(cell(cells, i), to: width) }
             let height = pieces.map(\.count).max() ?? 1
             return (0..<height).map { line in
-                "│" + (0..<n).map { i in
-                    " " + TextWidth.pad(line < pieces[i].count ? pieces[i][line] : "", to: widths[i],
-                                        right: columns[i].alignment == .right) + " "
+                "│" + zip(block.columns, widths).enumerated().map { k, column in
+                    " " + TextWidth.pad(line < pieces[k].count ? pieces[k][line] : "", to: column.1,
+                                        right: columns[column.0].alignment == .right) + " "
                 }.joined(separator: "│") + "│"
             }.joined(separator: "\n")
         }
-        var out: [String] = []
-        if let title { out.append(title) }
-        out.append(line("┌", "┬", "┐"))
-        out.append(row(columns.map(\.title)))
-        out.append(line("├", "┼", "┤"))
+        var out = [line("┌", "┬", "┐"), row(columns.map(\.title)), line("├", "┼", "┤")]
         for r in rows { out.append(row(r)) }
         if let footer {
             out.append(line("├", "┼", "┤"))
             out.append(row(footer))
         }
         out.append(line("└", "┴", "┘"))
-        if let note { out += TextWidth.wrap(note, to: max(20, width)) }
-        return out.joined(separator: "\n")
-    }
-
-    /// Narrows the wrapping (prose) columns first, then text, numbers last:
-    /// a column at a time, the widest of its kind (the first of equals), as
-    /// if by one column a step, but a run of equal steps at once — a cell of
-    /// 4 MB is not narrowed four million times.
-    func narrow(_ widths: inout [Int], to budget: Int) {
-        var total = widths.reduce(0, +)
-        while total > budget {
-            let wrapping = widths.indices.filter { columns[$0].wraps && widths[$0] > 12 }
-            let text = widths.indices.filter { columns[$0].alignment == .left && widths[$0] > 4 }
-            let (candidates, least) = !wrapping.isEmpty ? (wrapping, 12) : !text.isEmpty ? (text, 4) : (Array(widths.indices), 1)
-            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }), widths[widest] > 1 else { break }
-            // The columns as wide as the widest lose one each in turn, down to the next width of their kind.
-            let top = widths[widest]
-            let tied = candidates.filter { widths[$0] == top }
-            let next = max(least, candidates.filter { widths[$0] < top }.map { widths[$0] }.max() ?? 0)
-            let rounds = min(top - next, (total - budget) / tied.count)
-            if rounds > 0 {
-                for i in tied { widths[i] -= rounds }
-                total -= rounds * tied.count
-            } else {
-                widths[widest] -= 1
-                total -= 1
-            }
-        }
+        return out
     }
 
     // MARK: HTML

@@ -16,6 +16,22 @@ public enum TextWidth {
         return right ? fill + s : s + fill
     }
 
+    /// The widest run of `s` without a space: as narrow as `s` wraps without cutting a word.
+    public static func longestWord(_ s: String) -> Int {
+        s.split(separator: " ").map(\.count).max() ?? 0
+    }
+
+    /// The width of `s` over at most two lines, split at the space that
+    /// balances them best (`zero act.` → 4); its width when it has no space.
+    public static func narrowestTwoLines(_ s: String) -> Int {
+        let characters = Array(s)
+        var best = characters.count
+        for (i, c) in characters.enumerated() where c == " " {
+            best = min(best, max(i, characters.count - i - 1))
+        }
+        return best
+    }
+
     /// `s` broken into lines of at most `width` columns, at spaces where it
     /// can be, mid-word where a word is longer than the line. One pass over
     /// the characters, counting as it goes: a 4 MB string wraps in linear time.
