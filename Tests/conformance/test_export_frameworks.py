@@ -61,6 +61,8 @@ MODELS = [
     ("shared-recurrent", (6, 3), "gru 3 sequences as r\ngru 3 sequences share r\nlstm 4 bidirectional as l\ndense 3", ""),
     ("activity", (10,), "dense 8 sigmoid\nactivity l1 0.001\ndense 6 relu\nactivity kl 0.2\ndense 3", ""),
     ("lista", (10,), "lista 3 from D alpha 0.05\ndense 3", ""),
+    ("weight-decay", (6, 3), "conv1d 4 2 tanh l2 0.02\nflatten\ndense 8 relu l2 0.01 as enc\ndense 20 sigmoid tied enc l2 0.01\n"
+     "dense 3 l2 0.5", ""),
 ]
 
 
@@ -130,7 +132,8 @@ def test_keras_and_torch_predict_what_loom_predicts(tmp_path, name, shape, layer
 ROUND_TRIPS = ["dense-activations", "conv2d-same-stride", "conv2d-groups-even-kernel", "pooling", "pooling-stride",
                "batchnorm-image", "batchnorm-sequence", "layernorm-reshape", "globalpool", "globalpool-image", "rnn", "lstm", "gru", "pruned"]
 # Loom's own layers (k-winners, threshold, locally connected, LISTA, a tied decoder) come back from either framework too.
-OWN_LAYERS = ["kwta-threshold", "kwta-image", "local2d", "conv1d-local1d", "lista", "hashed-sparse", "clustered", "activity"]
+OWN_LAYERS = ["kwta-threshold", "kwta-image", "local2d", "conv1d-local1d", "lista", "hashed-sparse", "clustered", "activity",
+              "weight-decay"]
 KERAS_ROUND_TRIPS = ROUND_TRIPS + OWN_LAYERS + ["depthwise", "separable", "conv1d-pool1d"]
 
 
@@ -298,3 +301,42 @@ def test_a_pruned_model_predicts_the_same_in_loom_keras_torch_and_onnxruntime(tm
         # The frameworks agree with each other to float rounding, closer than Loom's printed decimals.
         np.testing.assert_allclose(values, runtimes["keras"], atol=1e-5, rtol=0, err_msg=name)
         print(f"{name}: largest difference from Loom's predict {np.abs(values - expected).max():.2e}")
+
+
+def test_weight_decay_trains_the_same_in_loom_keras_and_torch(tmp_path):
+    """`l2 λ` leaves Loom as Keras's kernel_regularizer L2(λ) and as torch parameter groups with weight_decay
+    2λ, and comes back from Keras as `l2 λ`: one full-batch SGD step from the same saved weights gives the
+    same kernels in all three (a tied decoder's kernel decayed once, the biases not at all)."""
+    _, shape, layers, _ = model_case("weight-decay")
+    x = write_data(tmp_path, shape)
+    targets = np.load(tmp_path / "t.npy")
+    path = train_and_save(tmp_path, shape, layers, "")
+    rate = 0.1
+    loom(f'data d = npy "x.npy" targets "t.npy"\nload m "{path}"\n'
+         f'quiet {{ train m on d epochs 1 batch {SAMPLES} optimizer sgd lr {rate} loss mse }}\nsave m "after.safetensors"\n', tmp_path)
+    after = loom_jupyter.saved.SavedModel(str(tmp_path / "after.safetensors")).tensors
+
+    in_keras = loom_jupyter.to_keras(str(path))
+    decays = {layer.name: layer.kernel_regularizer.l2 for layer in in_keras.layers if getattr(layer, "kernel_regularizer", None)}
+    assert decays == pytest.approx({"conv1": 0.02, "enc": 0.01, "dense3": 0.5})
+    in_keras.compile(optimizer=keras.optimizers.SGD(learning_rate=rate), loss="mse")
+    in_keras.train_on_batch(x, targets)
+    for name in ("conv1", "enc", "dense3"):
+        np.testing.assert_allclose(in_keras.get_layer(name).kernel.numpy(), after[f"{name}.kernel"], atol=1e-6, rtol=0, err_msg=name)
+
+    in_torch = loom_jupyter.to_torch(str(path))
+    assert sorted(lam for _, lam in in_torch.decayed) == pytest.approx([0.01, 0.02, 0.5])
+    optimizer = torch.optim.SGD(in_torch.parameter_groups(), lr=rate)
+    torch.nn.functional.mse_loss(in_torch(torch.from_numpy(x)), torch.from_numpy(targets)).backward()
+    optimizer.step()
+    kernels = {id(p): p for p, _ in in_torch.decayed}
+    linears = [m for m in in_torch if isinstance(m, torch.nn.Linear)]
+    convs = [m for m in in_torch if isinstance(m, torch.nn.Conv1d)]
+    assert all(id(m.weight) in kernels for m in linears + convs)
+    np.testing.assert_allclose(convs[0].weight.detach().numpy().transpose(2, 1, 0), after["conv1.kernel"], atol=1e-6, rtol=0)
+    for module, name in zip(linears, ("enc", "dense3")):
+        np.testing.assert_allclose(module.weight.detach().numpy().T, after[f"{name}.kernel"], atol=1e-6, rtol=0, err_msg=name)
+
+    back = loom_jupyter.from_keras(loom_jupyter.to_keras(str(path)), str(tmp_path / "back.safetensors"))
+    definition = loom_jupyter.saved.SavedModel(back).metadata["loom.definition"]
+    assert "l2 0.02" in definition and "l2 0.01" in definition and "l2 0.5" in definition, definition

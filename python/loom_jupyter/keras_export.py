@@ -182,10 +182,10 @@ def _keras_layer(saved, layer, shape, activation, built):
     if kind == "dense":
         if get("tied"):
             return TiedDense(built[get("tied")], saved.weight(layer, "bias"), activation, name=name)
-        return keras.layers.Dense(int(get("units")), activation=activation, name=name)
+        return keras.layers.Dense(int(get("units")), activation=activation, kernel_regularizer=_l2(layer), name=name)
     if kind == "conv2d":
         return keras.layers.Conv2D(int(get("filters")), layer.window("kernel"), strides=stride, padding=padding,
-                                   groups=int(get("groups", 1)), activation=activation, name=name)
+                                   groups=int(get("groups", 1)), activation=activation, kernel_regularizer=_l2(layer), name=name)
     if kind == "depthwise":
         return keras.layers.DepthwiseConv2D(layer.window("kernel"), strides=stride, padding=padding,
                                             depth_multiplier=int(get("multiplier", 1)), activation=activation, name=name)
@@ -201,7 +201,7 @@ def _keras_layer(saved, layer, shape, activation, built):
         return pool(size, strides=int(get("stride") or size[0]), name=name)
     if kind == "conv1d":
         return keras.layers.Conv1D(int(get("filters")), int(get("kernel")), strides=stride, padding=padding,
-                                   activation=activation, name=name)
+                                   activation=activation, kernel_regularizer=_l2(layer), name=name)
     if kind == "maxpool1d":
         return keras.layers.MaxPooling1D(int(get("size")), strides=int(get("stride") or get("size")), name=name)
     if kind == "globalpool":
@@ -240,6 +240,14 @@ def _keras_layer(saved, layer, shape, activation, built):
         steps, step, encoder, _, _ = lista_arguments(saved, layer)
         return Lista(steps, step, encoder.shape[0], encoder.shape[1], name=name)
     raise LoomExportError(f"Keras has no equivalent of Loom's `{kind}` layer ({name})")
+
+
+def _l2(layer):
+    """`l2 λ` as Keras's kernel_regularizer L2(λ), the same penalty λ·Σw² on the kernel; None without it, and
+    for a hashed layer, whose Keras kernel is the virtual matrix where Loom decays the real weights."""
+    if float(layer.get("l2", 0)) <= 0 or layer.get("hashed"):
+        return None
+    return keras.regularizers.L2(float(layer.get("l2")))
 
 
 def _set_weights(saved, layer, core, shape):

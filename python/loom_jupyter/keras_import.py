@@ -72,6 +72,15 @@ def _bias(layer, units):
     return layer.bias.numpy() if layer.use_bias else np.zeros(units, np.float32)
 
 
+def _l2(layer):
+    """A kernel_regularizer L2(λ) (or L1L2 without its L1 part) as Loom's `l2 λ`; None for none. Other
+    regularisers change training, not predictions, and Loom has no equivalent: they are not kept."""
+    regularizer = layer.kernel_regularizer
+    if isinstance(regularizer, (keras.regularizers.L2, keras.regularizers.L1L2)) and not getattr(regularizer, "l1", 0):
+        return float(regularizer.l2) or None
+    return None
+
+
 def _add(writer, layer, names):
     """One Keras layer as one Loom line (or folded into the line before); the block's name."""
     name = type(layer).__name__
@@ -87,7 +96,8 @@ def _add(writer, layer, names):
         return writer.add("activity", ["l1", layer.l1])
     if isinstance(layer, L.Dense):
         kernel = layer.kernel.numpy()
-        return writer.add("dense", [kernel.shape[1]], _activation(layer), tensors={"kernel": kernel, "bias": _bias(layer, kernel.shape[1])})
+        return writer.add("dense", [kernel.shape[1]], _activation(layer), {"l2": _l2(layer)},
+                          {"kernel": kernel, "bias": _bias(layer, kernel.shape[1])})
     if isinstance(layer, (L.DepthwiseConv2D, L.SeparableConv2D)):
         _plain_convolution(layer)
         window = "x".join(map(str, layer.kernel_size))
@@ -102,7 +112,7 @@ def _add(writer, layer, names):
                            "bias": _bias(layer, layer.filters)})
     if type(layer) in (L.Conv2D, L.Conv1D):
         _plain_convolution(layer)
-        options = {"stride": _stride(layer), "padding": _padding(layer)}
+        options = {"stride": _stride(layer), "padding": _padding(layer), "l2": _l2(layer)}
         if isinstance(layer, L.Conv2D):
             options["groups"] = layer.groups if layer.groups != 1 else None
             words = [layer.filters, "x".join(map(str, layer.kernel_size))]

@@ -30,7 +30,7 @@ OPTIONS = (
     "noise", "steps", "classes", "target", "as", "stride", "padding", "sparse", "sequences", "bidirectional", "boost",
     "inference", "l1", "fresh", "with", "method", "error", "alpha", "positive", "iterations", "tolerance", "center",
     "sample", "by", "share", "tied", "hashed", "groups", "multiplier", "erk", "rewire", "every", "fraction", "keep",
-    "from", "to", "weight", "path", "n", "whiten", "colour", "pool", "grid", "log", "histograms",
+    "from", "to", "weight", "path", "n", "whiten", "colour", "pool", "grid", "log", "histograms", "l2",
 )
 VALUES = (
     "relu", "tanh", "sigmoid", "softmax", "linear", "adam", "sgd", "momentum", "rmsprop", "crossentropy", "mse",

@@ -90,14 +90,14 @@ def whole_weights(tensors, metadata):
 
 # Per family: its positional fields in order, its options that take a value, and its flags.
 FAMILIES = {
-    "dense": (["units"], ["sparse", "tied", "hashed"], ["erk"]),
-    "conv2d": (["filters", "kernel"], ["stride", "padding", "sparse", "groups"], ["erk"]),
+    "dense": (["units"], ["sparse", "tied", "hashed", "l2"], ["erk"]),
+    "conv2d": (["filters", "kernel"], ["stride", "padding", "sparse", "groups", "l2"], ["erk"]),
     "depthwise": (["kernel"], ["multiplier", "stride", "padding"], []),
     "separable": (["filters", "kernel"], ["multiplier", "stride", "padding"], []),
     "local2d": (["filters", "kernel"], ["stride", "padding"], []),
     "maxpool": (["size"], ["stride"], []),
     "avgpool": (["size"], ["stride"], []),
-    "conv1d": (["filters", "kernel"], ["stride", "padding"], []),
+    "conv1d": (["filters", "kernel"], ["stride", "padding", "l2"], []),
     "local1d": (["filters", "kernel"], ["stride", "padding"], []),
     "maxpool1d": (["size"], ["stride"], []),
     "globalpool": (["mode"], [], []),

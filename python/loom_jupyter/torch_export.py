@@ -180,7 +180,21 @@ class RecurrentOutput(nn.Module):
 
 
 class LoomModel(nn.Sequential):
-    """A Loom model's layers in order; a shared layer appears once per use, the same module."""
+    """A Loom model's layers in order; a shared layer appears once per use, the same module.
+
+    torch's layers hold no penalty of their own, so Loom's `l2 λ` (weight decay on a kernel, λ·Σw² added
+    to the loss) is kept here: `decayed` lists each decayed kernel once with its λ, and `parameter_groups()`
+    gives torch's optimizers what trains as Loom does."""
+
+    decayed = ()
+
+    def parameter_groups(self):
+        """Parameter groups for torch.optim.SGD, Adam or RMSprop: weight_decay 2λ on each decayed kernel (they
+        add weight_decay·w to the gradient, the gradient of λ·Σw²), none on the rest. Not for AdamW, whose
+        weight decay is decoupled from the gradient and so a different rule."""
+        decayed = {id(p) for p, _ in self.decayed}
+        rest = [p for p in self.parameters() if id(p) not in decayed]
+        return [{"params": [p], "weight_decay": 2 * lam} for p, lam in self.decayed] + [{"params": rest, "weight_decay": 0.0}]
 
 
 def _activation(name, channels_first):
@@ -200,7 +214,7 @@ _LAST = {"dense", "flatten", "reshape", "kwta", "layernorm", "rnn", "lstm", "gru
 def to_torch(path):
     """The model Loom saved at `path` as a torch.nn.Module in eval mode, predicting what Loom predicts."""
     saved = SavedModel(path)
-    modules, built, shape, first = [], {}, saved.input_shape, False
+    modules, built, shape, first, decayed = [], {}, saved.input_shape, False, []
     for layer in saved.layers:
         wants_first = layer.kind in _FIRST or (layer.kind == "batchnorm" and len(shape) > 1)
         if layer.kind in _LAST or wants_first:
@@ -213,6 +227,8 @@ def to_torch(path):
         else:
             core = _torch_layer(saved, layer, shape, built)
             built[layer.name] = core
+            if float(layer.get("l2", 0)) > 0 and not layer.get("tied") and not layer.get("hashed"):
+                decayed.append((core[-1].weight, float(layer.get("l2"))))  # the kernel's layer is the last module
             for module in core:
                 if hasattr(module, "loom_tensors"):
                     # Loom's own layers remember their line and state, so from_torch can write them back.
@@ -225,6 +241,7 @@ def to_torch(path):
     if first and len(shape) > 1:
         modules.append(Channels(first=False))
     model = LoomModel(*modules)
+    model.decayed = tuple(decayed)
     model.eval()
     return model
 

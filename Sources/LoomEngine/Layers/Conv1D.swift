@@ -33,6 +33,10 @@ public struct Conv1DSpec: LayerSpec, Equatable {
         get { convolution.padding }
         set { convolution.padding = newValue }
     }
+    public var l2: Float {
+        get { convolution.l2 }
+        set { convolution.l2 = newValue }
+    }
     public var blockPrefix: String { "conv" }
 
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {

@@ -12,10 +12,13 @@ public struct Conv2DSpec: LayerSpec, Equatable {
     public var groups: Int
     /// Whether `sparsity` is spread over the model's `erk` layers (see `Sequential.spreadSparsityByERK`).
     public var erk: Bool
+    /// λ of `l2 λ`, weight decay on the kernel (see `LayerSpec.l2`).
+    public var l2: Float
 
     public init(filters: Int, kernel: Window, activation: ActivationFunction, stride: Int, padding: Conv2D.Padding,
-                sparsity: Double? = nil, groups: Int = 1, erk: Bool = false) {
+                sparsity: Double? = nil, groups: Int = 1, erk: Bool = false, l2: Float = 0) {
         self.erk = erk
+        self.l2 = l2
         self.filters = filters
         self.kernel = kernel
         self.activation = activation

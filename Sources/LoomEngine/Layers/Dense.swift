@@ -13,10 +13,13 @@ public struct DenseSpec: LayerSpec, Equatable {
     /// The real weights a hashed layer draws its virtual matrix from
     /// (`hashed R`, see `HashedDense`); nil for a kernel of its own.
     public var hashed: Int?
+    /// λ of `l2 λ`, weight decay on the kernel (see `LayerSpec.l2`).
+    public var l2: Float
 
     public init(units: Int, activation: ActivationFunction, sparsity: Double? = nil, tied: String? = nil, hashed: Int? = nil,
-                erk: Bool = false) {
+                erk: Bool = false, l2: Float = 0) {
         self.erk = erk
+        self.l2 = l2
         self.units = units
         self.activation = activation
         self.sparsity = sparsity

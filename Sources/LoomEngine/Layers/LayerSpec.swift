@@ -19,12 +19,18 @@ public protocol LayerSpec: Sendable {
     /// kernel); `Sequential.add` builds through this. A line that makes all
     /// its own parameters need not implement it.
     func build(name: String, input: [Int], earlier: [Block], random: inout RandomGenerator) throws(ShapeError) -> [Layer]
+    /// λ of the line's `l2 λ`: training adds λ·Σw² over the kernels the
+    /// block stores (not its biases) to the loss (see `WeightDecay`); 0, the
+    /// default, for none.
+    var l2: Float { get }
 }
 
 extension LayerSpec {
     public func build(name: String, input: [Int], earlier: [Block], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
         try build(name: name, input: input, random: &random)
     }
+
+    public var l2: Float { 0 }
 
     /// A layer followed by its activation, unless that is `linear`.
     func withActivation(_ layer: Layer, _ function: ActivationFunction) -> [Layer] {

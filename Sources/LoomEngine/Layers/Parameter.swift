@@ -188,4 +188,8 @@ public final class Parameter {
 
     /// Weights that are exactly zero.
     public var zeroCount: Int { value.zeroCount }
+
+    /// Whether this is a kernel (trainable, of rank 2 or more), not a bias or
+    /// a scale: what pruning, `sparse` and `l2` act on.
+    public var isKernel: Bool { trainable && value.shape.count >= 2 }
 }

@@ -88,7 +88,7 @@ public enum SparseWeights {
     public static func prunable(_ layers: [Layer]) -> [Parameter] {
         var seen: Set<ObjectIdentifier> = []
         return layers.flatMap(\.parameters).filter {
-            $0.trainable && $0.value.shape.count >= 2 && seen.insert(ObjectIdentifier($0)).inserted
+            $0.isKernel && seen.insert(ObjectIdentifier($0)).inserted
         }
     }
 }

@@ -110,11 +110,35 @@ public final class Sequential {
         } else {
             layers = try spec.build(name: name, input: outputShape, earlier: blocks, random: &random)
         }
-        var own: [Parameter] = []
-        for p in layers.flatMap(\.parameters) where tabled.insert(ObjectIdentifier(p)).inserted { own.append(p) }
+        var own: [Parameter] = [], seen = tabled
+        for p in layers.flatMap(\.parameters) where seen.insert(ObjectIdentifier(p)).inserted { own.append(p) }
+        try checkDecay(spec.l2, of: name, using: layers, own: own)
+        tabled = seen
         parameters += own
         blocks.append(Block(name: name, spec: spec, layers: layers, sharedFrom: lenderName, ownParameters: own))
         planned = nil
+    }
+
+    /// Each kernel `l2` decays, once, with its λ: those of the blocks that
+    /// ask for it and store the kernel (see `WeightDecay`).
+    public var decayedKernels: [(weight: Parameter, lambda: Float)] {
+        blocks.flatMap { block in
+            block.spec.l2 > 0 ? block.ownParameters.filter(\.isKernel).map { ($0, block.spec.l2) } : []
+        }
+    }
+
+    /// Refuses a λ below 0, and `l2` on block `name` where it uses a kernel
+    /// an earlier block stores (`share`, `tied`) unless it repeats that
+    /// block's λ: the kernel is decayed once, as the block storing it says.
+    private func checkDecay(_ lambda: Float, of name: String, using layers: [Layer], own: [Parameter]) throws(ShapeError) {
+        guard lambda != 0 else { return }
+        guard lambda > 0, lambda.isFinite else { throw ShapeError("l2 takes a λ of 0 or more, not \(lambda)") }
+        let owned = Set(own.map(ObjectIdentifier.init))
+        for p in layers.flatMap(\.parameters) where p.isKernel && !owned.contains(ObjectIdentifier(p)) {
+            guard let lender = blocks.first(where: { $0.ownParameters.contains { $0 === p } }), lender.spec.l2 != lambda else { continue }
+            throw ShapeError("\(name) uses \(lender.name)'s kernel, which `l2` on \(lender.name) decays (λ \(lender.spec.l2)): "
+                             + "give `l2` there; here it may only repeat that λ")
+        }
     }
 
     /// `layers`, just built for block `name`, on `lender`'s parameters in

@@ -24,9 +24,13 @@ final class ShardedStep {
     /// How many shards the last `run` used, for `finish`.
     private var shardsOfLastRun = 0
 
+    /// The kernels `l2` decays, once a step after the shards (see `WeightDecay`).
+    private let decay: WeightDecay
+
     init(model: Sequential, ranks: any Collective = Ranks.current) {
         self.model = model
         self.ranks = ranks
+        decay = WeightDecay(model)
     }
 
     /// A step's sums over its samples, which the fit loop turns into means.
@@ -39,7 +43,7 @@ final class ShardedStep {
         /// Σ (output − target)² (real-valued targets, when the loss is bce;
         /// for mse it is the loss).
         var squaredErrorSum = 0.0
-        /// The layers' penalties' share of `lossSum` (see `StepContext`).
+        /// The penalties' share of `lossSum`: the layers' (see `StepContext`) and weight decay's.
         var penaltySum = 0.0
 
         static func + (a: Result, b: Result) -> Result {
@@ -50,7 +54,7 @@ final class ShardedStep {
     }
 
     /// Forward and backward over samples `indices` of `data`, leaving the
-    /// batch's gradient in the model's parameters.
+    /// batch's gradient in the model's parameters, weight decay's included.
     func run(_ data: Dataset, indices: ArraySlice<Int>, loss: Loss, fused: Bool) -> Result {
         let n = indices.count, count = ShardedStep.shards(batch: n, model: model)
         while replicas.count < count - 1 { replicas.append(model.replica()) }
@@ -79,12 +83,19 @@ final class ShardedStep {
         }
         if mine.count < count { exchange(count: count, models: models, parameters: modelParameters, results: &results) }
         addShardGradients(modelParameters)
+        var total = results.reduce(Result(), +)
+        if !decay.kernels.isEmpty {
+            // The batch's mean loss gains the penalty once: its sum over the batch, n times it.
+            let penalty = decay.addGradients() * Double(n)
+            total.lossSum += penalty
+            total.penaltySum += penalty
+        }
         shardsOfLastRun = count
         // Let go of the shared weights, so the optimizer updates them in place.
         for shard in 1..<max(1, count) {
             for copy in modelParameters[shard] { copy.value = Tensor(shape: [0], storage: []) }
         }
-        return results.reduce(Result(), +)
+        return total
     }
 
     /// After a step whose update is applied: state that follows the batch

@@ -12,7 +12,7 @@ public struct EpochRecord: Sendable, Equatable {
     public var accuracy: Double?
     public var meanAbsoluteError: Double?
     public var meanSquaredError: Double?
-    /// The layers' penalties' share of `loss` (0 without penalty layers).
+    /// The penalties' share of `loss`: activity layers' and weight decay's (0 without either).
     public var penalty = 0.0
     public var validationLoss: Double?
     public var validationAccuracy: Double?

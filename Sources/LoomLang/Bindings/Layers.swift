@@ -24,6 +24,7 @@ public enum Layers {
             .optionalInteger("hashed", \.hashed, in: 1...1_000_000_000, placeholder: "R",
                              "draw the inputs×units weights from R real ones by a fixed hash (HashedNets)"),
             .flag("erk", \.erk, erkDoc),
+            l2(\.l2),
         ], shares: true),
         .family("conv2d", Conv2DSpec(filters: 1, kernel: Window(1, 1), activation: .linear, stride: 1, padding: .valid),
                 summary: "A 2-D convolution: the same filters at every position (parameter sharing).",
@@ -37,6 +38,7 @@ public enum Layers {
             .flag("erk", \.erk, erkDoc),
             .integer("groups", \.groups, in: 1...65536, default: 1,
                      "input channels and filters split into G groups, each convolved on its own (G must divide both)"),
+            l2(\.l2),
         ], shares: true),
         .family("depthwise", DepthwiseSpec(kernel: Window(1, 1)),
                 summary: "A depthwise convolution: each input channel convolved with filters of its own "
@@ -76,6 +78,7 @@ public enum Layers {
             activation(\.activation, default: .linear),
             .integer("stride", \.stride, in: 1...64, default: 1, "the step between windows"),
             .choice("padding", \.padding, default: .valid, "`same` keeps the number of steps"),
+            l2(\.l2),
         ], shares: true),
         .family("local1d", Local1DSpec(filters: 1, kernel: 1),
                 summary: "Locally connected over a sequence: conv1d's connections with a kernel of its own at every step.",
@@ -158,6 +161,12 @@ public enum Layers {
     static let sparseDoc = "a fixed random mask with this share of zero weights"
     static let erkDoc = "with `sparse P%`: P% over all the model's `erk` layers together, each layer's density by Erdős–Rényi-Kernel "
         + "(in proportion to the sum of its kernel's dimensions over their product: small layers denser)"
+
+    /// Weight decay on a layer's kernel: Keras's `kernel_regularizer=L2(λ)`.
+    static func l2<S>(_ path: WritableKeyPath<S, Float> & Sendable) -> Field<S> {
+        .number("l2", path, in: .nonNegative, default: 0, placeholder: "LAMBDA",
+                "weight decay: the loss gains λ·Σw² over the kernel, not the bias (Keras's kernel_regularizer L2(λ))")
+    }
 
     static func activation<S>(_ path: WritableKeyPath<S, ActivationFunction> & Sendable,
                               default value: ActivationFunction) -> Field<S> {
