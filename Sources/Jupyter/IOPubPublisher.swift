@@ -20,7 +20,7 @@ final class IOPubPublisher: @unchecked Sendable {
     init(context: ZeroMQContext, endpoint: String, welcome: @escaping @Sendable (String) -> [[UInt8]]) throws(ZeroMQError) {
         publisher = try ZeroMQSocket(context, .xpub)
         publisher.setOption(ZMQ_XPUB_VERBOSE, Int32(1))
-        publisher.limitInbound(to: WireMessage.maximumBytes)  // subscriptions come in
+        publisher.limitInbound(to: WireMessage.maximumBytes, frames: WireMessage.maximumFrames)  // subscriptions come in
         // ZeroMQ's default high-water mark, as ipykernel: past 1,000 messages
         // queued for a subscriber that does not read, its messages are dropped
         // rather than held (stream text is coalesced, so that is 64 MiB at most).

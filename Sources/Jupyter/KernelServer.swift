@@ -45,7 +45,7 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
             let endpoint = connection.endpoint(port)
             do {
                 let socket = try ZeroMQSocket(context, kind)
-                socket.limitInbound(to: WireMessage.maximumBytes)
+                socket.limitInbound(to: WireMessage.maximumBytes, frames: WireMessage.maximumFrames)
                 try socket.bind(endpoint)
                 return socket
             } catch {
@@ -189,8 +189,14 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
 
     public func takeQueuedShellRequests() -> [Message] {
         var out: [Message] = []
-        while let frames = try? shell.receiveFrames(wait: false) {
-            if let message = try? decodeLogging(frames, .shell) { out.append(message) }
+        while true {
+            do {
+                guard let frames = try shell.receiveFrames(wait: false) else { break }
+                if let message = try? decodeLogging(frames, .shell) { out.append(message) }
+            } catch {
+                guard error.errno == EMSGSIZE else { break }  // the shell loop meets and reports the rest
+                logFailedReceive(error, .shell)
+            }
         }
         return out
     }
@@ -203,12 +209,17 @@ public final class KernelServer: KernelTransport, @unchecked Sendable {
             guard let f = try socket.receiveFrames(wait: wait) else { return nil }
             frames = f
         } catch {
-            if error.isTerminated { stopping.store(true, ordering: .relaxed) } else {
-                KernelLog.error("\(channel.rawValue): \(error)")
-            }
+            if error.isTerminated { stopping.store(true, ordering: .relaxed) } else { logFailedReceive(error, channel) }
             return nil
         }
         return try? decodeLogging(frames, channel)
+    }
+
+    /// Logs a receive that failed; after a message dropped for its size, hands
+    /// back to the system the memory ZeroMQ held it in.
+    func logFailedReceive(_ error: ZeroMQError, _ channel: Channel) {
+        KernelLog.error("\(channel.rawValue): \(error)")
+        if error.errno == EMSGSIZE { malloc_trim(0) }
     }
 
     func decodeLogging(_ frames: [[UInt8]], _ channel: Channel) throws(WireError) -> Message {

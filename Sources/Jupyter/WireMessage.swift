@@ -18,6 +18,11 @@ public struct WireMessage: Sendable, Equatable {
     /// (a 16 MiB cell is far past any notebook's). Every kernel socket is
     /// limited to it, so no peer, signed or not, can make one frame larger.
     public static let maximumBytes = 16 << 20
+    /// The most frames one received message may have: routing identities,
+    /// the delimiter, five frames and buffers. Real clients send a handful
+    /// (a comm message one per binary buffer); the bound keeps a peer from
+    /// making the kernel hold millions of tiny frames.
+    public static let maximumFrames = 1024
 
     public init(identities: [[UInt8]] = [], signature: [UInt8] = [], header: [UInt8], parentHeader: [UInt8],
                 metadata: [UInt8], content: [UInt8], buffers: [[UInt8]] = []) {

@@ -36,6 +36,8 @@ public final class ZeroMQSocket: @unchecked Sendable {
     public private(set) var isClosed = false
     /// The most bytes one received message may hold, over all its frames.
     public private(set) var inboundLimit = Int.max
+    /// The most frames one received message may have.
+    public private(set) var inboundFrameLimit = Int.max
 
     public enum Kind {
         case router, pub, xpub, sub, dealer, req, rep, push, pull
@@ -76,10 +78,12 @@ public final class ZeroMQSocket: @unchecked Sendable {
 
     /// Bounds what a peer can make this socket hold: a frame over `bytes`
     /// disconnects its sender (ZeroMQ's `ZMQ_MAXMSGSIZE`, checked before the
-    /// frame is stored), and `receiveFrames` drops a message whose frames
-    /// together exceed it, reading the rest without keeping it.
-    public func limitInbound(to bytes: Int) {
+    /// frame is stored), and `receiveFrames` drops a message of more than
+    /// `frames` frames or whose frames together exceed `bytes`, reading the
+    /// rest one frame at a time and keeping none of it.
+    public func limitInbound(to bytes: Int, frames: Int) {
         inboundLimit = bytes
+        inboundFrameLimit = frames
         setOption(ZMQ_MAXMSGSIZE, Int64(bytes))
     }
 
@@ -101,14 +105,16 @@ public final class ZeroMQSocket: @unchecked Sendable {
 
     /// Receives every frame of one message. With `wait: false`, returns nil
     /// when nothing is queued. Interrupted calls (EINTR) are retried. A
-    /// message over `inboundLimit` is read to its end, kept nowhere, and
-    /// reported as `EMSGSIZE`.
+    /// message over `inboundFrameLimit` frames or `inboundLimit` bytes is
+    /// read to its end, each frame freed as it is read, and reported as
+    /// `EMSGSIZE`.
     public func receiveFrames(wait: Bool = true) throws(ZeroMQError) -> [[UInt8]]? {
         guard !isClosed else { throw ZeroMQError(operation: "receive", errno: ENOTSOCK) }
         var frames: [[UInt8]] = []
         var more = true
         var first = true
-        var total = 0
+        var count = 0, total = 0
+        var over = false
         while more {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
@@ -122,19 +128,21 @@ public final class ZeroMQSocket: @unchecked Sendable {
                 throw ZeroMQError(operation: "receive", errno: e)
             }
             let size = zmq_msg_size(&message)
+            count += 1
             total += size
-            if total > inboundLimit {
+            if !over && (count > inboundFrameLimit || total > inboundLimit) {
+                over = true
                 frames = []
-            } else if let data = zmq_msg_data(&message), size > 0 {
-                frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
-            } else {
-                frames.append([])
+            }
+            if !over {  // else kept nowhere: the frame is freed as the loop moves on
+                frames.append(size > 0 ? Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size)) : [])
             }
             more = zmq_msg_more(&message) != 0
             first = false
         }
-        if total > inboundLimit {
-            throw ZeroMQError(operation: "received a message of \(total) bytes, over the limit of \(inboundLimit); dropped", errno: EMSGSIZE)
+        if over {
+            throw ZeroMQError(operation: "received a message of \(count) frames and \(total) bytes, over the limit of "
+                                  + "\(inboundFrameLimit) frames or \(inboundLimit) bytes; dropped", errno: EMSGSIZE)
         }
         return frames
     }

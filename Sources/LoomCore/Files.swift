@@ -84,10 +84,11 @@ public enum Files {
         String(decoding: try read(path), as: UTF8.self)
     }
 
-    /// Writes `bytes` to `path` so that a reader, or a kill at any moment,
-    /// finds either the old file or the whole new one: the bytes go to a
-    /// temporary file beside the target (`mkstemp`, `O_EXCL`), are synced, and
-    /// the temporary is renamed over the target (removed on any failure).
+    /// Writes `bytes` to `path` so that a reader, a kill or a power cut at any
+    /// moment finds either the old file or the whole new one: the bytes go to
+    /// a temporary file beside the target (`mkstemp`, `O_EXCL`), are synced,
+    /// the temporary is renamed over the target (removed on any failure), and
+    /// the folder is synced so that the rename itself is on disk.
     /// As users' tools do, it writes through a symlink to its target, keeps an
     /// existing file's permissions (a new one gets `mode`, less the umask),
     /// and refuses what it should not replace: anything but a regular file, a
@@ -95,8 +96,10 @@ public enum Files {
     /// new inode, as with `sed -i` and many editors' saves: the other links
     /// keep the previous bytes (rewriting in place would leave every link
     /// truncated when the write is killed). Temporaries of killed earlier
-    /// writes in the folder are removed first.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
+    /// writes in the folder are removed first. `after` is called after each
+    /// step: what it throws fails the write there (tests inject failures so).
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
+                                       after: (WriteStep) throws(FileError) -> Void = { _ in }) throws(FileError) {
         let target = try resolvedLinks(path)
         var info = stat()
         let exists = stat(target, &info) == 0
@@ -109,19 +112,79 @@ public enum Files {
                             + "replace a file protected from writing: make it writable (chmod u+w) or write elsewhere")
         }
         if exists, access(target, W_OK) != 0 { throw .errno(path) }
-        let (fd, temporary) = try makeTemporary(beside: target)
-        func fail(_ error: FileError) -> FileError {
-            close(fd)
-            unlink(temporary)
-            return error
-        }
+        let temporary = try makeTemporary(beside: target)
         let permissions = exists ? info.st_mode & 0o7777 : mode & ~currentUmask()
-        if fchmod(fd, permissions) != 0 { throw fail(.errno(temporary)) }
-        if exists, getuid() == 0 { _ = fchown(fd, info.st_uid, info.st_gid) }
-        if let error = writeAll(bytes, to: fd, path: temporary) { throw fail(error) }
-        if fsync(fd) != 0 { throw fail(.errno(temporary)) }
-        if close(fd) != 0 { unlink(temporary); throw .errno(temporary) }
-        if rename(temporary, target) != 0 { let e = FileError.errno(path); unlink(temporary); throw e }
+        var failure: FileError?
+        if fchmod(temporary.fd, permissions) != 0 {
+            failure = .errno(temporary.path)
+        } else {
+            if exists, getuid() == 0 { _ = fchown(temporary.fd, info.st_uid, info.st_gid) }
+            failure = writeAll(bytes, to: temporary.fd, path: temporary.path)
+        }
+        if let failure {
+            discard(temporary)
+            throw failure
+        }
+        try putInPlace(temporary, as: target, after: after)
+    }
+
+    /// The steps of putting a written temporary file in place, in order.
+    public enum WriteStep: Sendable, CaseIterable {
+        /// Every byte is in the temporary file.
+        case written
+        /// The temporary's bytes are on disk (fsync) and it is closed.
+        case synced
+        /// The temporary has been renamed over the target.
+        case renamed
+        /// The folder is synced: the rename is on disk too.
+        case folderSynced
+    }
+
+    /// Puts a temporary file (from `makeTemporary`, its bytes written) in
+    /// place of `target`: syncs and closes it, renames it over `target`, then
+    /// syncs the folder so that a power cut cannot undo the rename. On a
+    /// failure before the rename the temporary is closed and removed, and the
+    /// target keeps its old bytes. `after` as in `writeAtomically`.
+    public static func putInPlace(_ temporary: (fd: Int32, path: String), as target: String,
+                                  after: (WriteStep) throws(FileError) -> Void = { _ in }) throws(FileError) {
+        do throws(FileError) {
+            try after(.written)
+            if fsync(temporary.fd) != 0 { throw FileError.errno(temporary.path) }
+        } catch {
+            discard(temporary)
+            throw error
+        }
+        do throws(FileError) {
+            if close(temporary.fd) != 0 { throw FileError.errno(temporary.path) }
+            try after(.synced)
+            if rename(temporary.path, target) != 0 { throw FileError.errno(target) }
+        } catch {
+            unlink(temporary.path)
+            throw error
+        }
+        try after(.renamed)
+        try syncFolder(of: target)
+        try after(.folderSynced)
+    }
+
+    /// Closes and removes a temporary file that will not be put in place.
+    public static func discard(_ temporary: (fd: Int32, path: String)) {
+        close(temporary.fd)
+        unlink(temporary.path)
+    }
+
+    /// Syncs the folder holding `path`, so that a rename into it is on disk.
+    /// A folder that cannot be opened for reading (mode `-wx`) is left as it
+    /// is, as are file systems that cannot sync a folder (`EINVAL`).
+    static func syncFolder(of path: String) throws(FileError) {
+        let folder = folder(of: path)
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        if fsync(fd) != 0, Glibc.errno != EINVAL {
+            throw FileError(path: folder, reason: "the file is in place, but syncing its folder failed: "
+                            + String(cString: strerror(Glibc.errno)))
+        }
     }
 
     /// A new, empty temporary file beside `target`, open for writing, named as

@@ -131,4 +131,40 @@ final class FileWriteTests: XCTestCase {
         try Files.writeAtomically(Array("x".utf8), to: long)
         XCTAssertEqual(text(long), "x")
     }
+
+    /// The bytes are synced before the rename, and the folder after it, so a
+    /// power cut cannot leave an empty file or undo the rename.
+    func testTheFileIsSyncedBeforeTheRenameAndTheFolderAfterIt() throws {
+        var steps: [Files.WriteStep] = []
+        try Files.writeAtomically(Array("new".utf8), to: folder + "/nb.ipynb") { steps.append($0) }
+        XCTAssertEqual(steps, [.written, .synced, .renamed, .folderSynced])
+        XCTAssertEqual(text(folder + "/nb.ipynb"), "new")
+    }
+
+    /// A failure between any two steps leaves the old file (before the
+    /// rename) or the new one (after it), whole, and no temporary file.
+    func testAFailureAtAnyStepLeavesAWholeFileAndNoTemporary() throws {
+        let path = folder + "/nb.ipynb"
+        for failing in Files.WriteStep.allCases {
+            try "old".write(toFile: path, atomically: false, encoding: .utf8)
+            XCTAssertThrowsError(try Files.writeAtomically(Array("new".utf8), to: path) { step throws(FileError) in
+                if step == failing { throw FileError(path: path, reason: "injected") }
+            }) { error in XCTAssertEqual((error as? FileError)?.reason, "injected") }
+            let renamed = failing == .renamed || failing == .folderSynced
+            XCTAssertEqual(text(path), renamed ? "new" : "old", "failing after \(failing)")
+            XCTAssertEqual(entries(), ["nb.ipynb"], "failing after \(failing)")
+        }
+    }
+
+    /// A download is put in place the same way: its folder synced after the rename.
+    func testATemporaryPutInPlaceSyncsItsFolder() throws {
+        let target = folder + "/data.bin"
+        let temporary = try Files.makeTemporary(beside: target)
+        XCTAssertEqual(write(temporary.fd, "abc", 3), 3)
+        var steps: [Files.WriteStep] = []
+        try Files.putInPlace(temporary, as: target) { steps.append($0) }
+        XCTAssertEqual(steps, [.written, .synced, .renamed, .folderSynced])
+        XCTAssertEqual(text(target), "abc")
+        XCTAssertEqual(entries(), ["data.bin"])
+    }
 }

@@ -64,7 +64,12 @@ final class HostileDictionaryTests: XCTestCase {
         try model.add(Conv2DSpec(filters: 32, kernel: Window(3, 3), activation: .relu, stride: 1, padding: .valid))
         let one = model.forwardBytes(samples: 1)
         XCTAssertEqual(model.forwardBytes(samples: 256), 256 * one)
-        XCTAssertEqual(model.predictionBytes(samples: 1000), 256 * one + 1000 * model.outputShape.reduce(1, *) * 8)
+        let perSample = one + 64 * 64 * 4 + model.outputShape.reduce(1, *) * 8  // the input's copy, the outputs
+        XCTAssertEqual(model.inferenceBytes(samples: 256), 256 * perSample)
+        XCTAssertEqual(model.inferenceBatch(fitting: 10 * perSample + perSample / 2), 10)
+        XCTAssertEqual(model.inferenceBatch(fitting: 10 * perSample, extraPerSample: 1), 9)
+        XCTAssertEqual(model.inferenceBatch(fitting: perSample - 1), 0)
+        XCTAssertEqual(model.inferenceBatch(fitting: Int.max), Sequential.inferenceBatch)
         XCTAssertGreaterThan(Trainer.batchBytes(model, batchSize: 4, validationSamples: 300), 256 * one)
         XCTAssertEqual(model.forwardBytes(samples: Int.max / 2), Int.max)
         XCTAssertEqual(MemoryAccount.product(1 << 40, 1 << 40), Int.max)

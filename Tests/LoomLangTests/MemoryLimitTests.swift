@@ -23,20 +23,58 @@ final class MemoryLimitTests: LoomTestCase {
 
     func refusal(_ code: String) -> String { error(code)?.value ?? "(no error)" }
 
-    func testInferenceBatchesAreCheckedAgainstTheLimit() {
+    /// Passes that keep every block's output for all their samples at once
+    /// are refused past the limit.
+    func testWholeForwardPassesAreCheckedAgainstTheLimit() {
         guard case .ok = run(wideConvolution) else { return XCTFail("\(texts())") }
         guard case .ok = run("train m on g epochs 1 batch 4") else { return XCTFail("a batch of 4 fits") }
-        for statement in ["evaluate m on g", "compare m on g", "predict m on g mistakes", "show sparsity m on g",
-                          "show activations m.conv1 on g", "train m on g epochs 1 batch 4 validate g"] {
+        for statement in ["compare m on g", "show sparsity m on g", "show activations m.conv1 on g"] {
             let text = refusal(statement)
             XCTAssertTrue(text.contains("would need") && text.contains("MiB") && text.contains("64 MiB Loom allows"),
                           "\(statement): \(text)")
         }
-        XCTAssertTrue(refusal("evaluate m on g").hasPrefix("running `m` on 300 samples, 256 at a time would need 4"))
         // A few samples fit.
         guard case .ok = run("data few = glyphs n 4 size 64\nevaluate m on few\nshow activations m.conv1 on few") else {
             return XCTFail("4 samples fit")
         }
+    }
+
+    /// Everything a cell shows, or its error.
+    func shown(_ code: String) -> [String] {
+        out = CapturedOutput()
+        switch run(code) {
+        case .ok(let bundle): return texts() + [bundle?.plainText ?? ""]
+        case .error(let e): return ["error: \(e.value)"]
+        }
+    }
+
+    /// Inference whose batch of 256 does not fit runs in smaller batches that
+    /// do, and shows what it shows with all the memory it wants.
+    func testInferenceRunsInBatchesThatFitWithTheSameResults() throws {
+        guard case .ok = run(wideConvolution + "\ntrain m on g epochs 1 batch 4") else { return XCTFail("\(texts())") }
+        guard case .object(let state as ModelState)? = loom.session["m"] else { return XCTFail("no model m") }
+        XCTAssertGreaterThan(state.model.inferenceBytes(samples: 256), 64 << 20, "256 at a time would not fit")
+        let statements = ["evaluate m on g", "predict m on g first 5 mistakes", "predict m on g first 3"]
+        let small = statements.map(shown)
+        for (statement, result) in zip(statements, small) {
+            XCTAssertFalse(result.joined().contains("error:"), "\(statement): \(result)")
+        }
+        XCTAssertTrue(small[0].joined().contains("samples") && small[0].joined().contains("300"), "\(small[0])")
+        guard case .ok = run("set memory 4096") else { return XCTFail() }
+        XCTAssertEqual(statements.map(shown), small)
+        // Validation after each epoch runs in batches that fit beside the training batch's.
+        run("set memory 64")
+        guard case .ok = run("train m on g epochs 1 batch 4 validate g") else { return XCTFail("\(texts())") }
+    }
+
+    /// Only a single sample that does not fit is refused: 512 filters over
+    /// 64×64 pixels keep more than 16 MiB for one sample.
+    func testASingleSampleThatCannotFitIsRefused() {
+        guard case .ok = run("set memory 16\ndata g = glyphs n 3 size 64\nmodel w {\n  input 64x64x1\n  conv2d 512 3x3\n"
+                             + "  globalpool avg\n  dense 10 softmax\n}") else { return XCTFail("\(texts())") }
+        let text = refusal("evaluate w on g")
+        XCTAssertTrue(text.hasPrefix("running `w` on 3 samples one at a time would need"), text)
+        XCTAssertTrue(text.contains("16 MiB Loom allows"), text)
     }
 
     /// 10,000 one-value atoms: reading them needs no Gram matrix (400 MB);

@@ -18,6 +18,7 @@ from test_reliability import rss_kib
 
 MIB = 1 << 20
 LIMIT = 16 * MIB  # WireMessage.maximumBytes
+FRAMES = 1024  # WireMessage.maximumFrames
 
 
 def raw_socket(kernel, port_name):
@@ -65,9 +66,36 @@ def test_a_message_whose_frames_add_up_past_the_limit_is_dropped(kernel):
     sock = raw_socket(kernel, "shell_port")
     part = b"z" * (LIMIT // 2)
     sock.send_multipart([b"<IDS|MSG>", b"", b"{}", b"{}", b"{}", part, part, b"!"])
-    assert wait_for(lambda: "over the limit of 16777216" in kernel.log_text(), timeout=10), kernel.log_text()
+    assert wait_for(lambda: "over the limit of 1024 frames or 16777216 bytes; dropped" in kernel.log_text(),
+                    timeout=10), kernel.log_text()
     sock.close()
     kernel_still_answers(kernel)
+
+
+def test_a_message_of_too_many_frames_is_dropped_and_the_kernel_serves_on(kernel):
+    sock = raw_socket(kernel, "shell_port")
+    baseline = rss_kib(kernel.process.pid)
+    frames = [b"<IDS|MSG>", b"", b"{}", b"{}", b"{}", b"{}"] + [b"b" * 40] * 300_000
+    sock.send_multipart(frames)
+    expected = f"shell: received a message of {1 + len(frames)} frames and "  # with the identity ROUTER adds
+    assert wait_for(lambda: expected in kernel.log_text(), timeout=20), kernel.log_text()[-2000:]
+    assert "over the limit of 1024 frames" in kernel.log_text()
+    grown = rss_kib(kernel.process.pid) - baseline
+    print(f"\n300,000 frames of 40 bytes sent: the kernel grew {grown // 1024} MiB")
+    assert "dropped a message on shell" not in kernel.log_text()  # refused before it was parsed
+    sock.close()
+    kernel_still_answers(kernel)
+
+
+def test_a_signed_request_with_many_buffers_under_the_limit_is_answered(kernel):
+    client = kernel.client
+    content = {"code": "2 + 3", "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+    message = client.session.msg("execute_request", content)
+    # Identity, delimiter, signature and four frames leave room for the rest as buffers.
+    client.session.send(client.shell_channel.socket, message, buffers=[b"x"] * (FRAMES - 7))
+    reply = client.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == message["header"]["msg_id"]
+    assert reply["content"]["status"] == "ok"
 
 
 def loom_run(*args, timeout=30, **kw):

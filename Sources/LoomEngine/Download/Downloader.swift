@@ -49,7 +49,7 @@ public enum Downloader {
             let problem: String?
             switch outcome {
             case .interrupted:
-                discard(temporary)
+                Files.discard(temporary)
                 throw .interrupted
             case .failed(let reason):
                 problem = reason
@@ -58,31 +58,31 @@ public enum Downloader {
             case .complete(_, let sha256) where sha256 != file.sha256:
                 problem = "its SHA-256 is \(sha256), not the published \(file.sha256)"
             case .complete:
-                problem = keep(temporary, as: target)
-                if problem == nil { return target }
+                if let failure = keep(temporary, as: target) {  // the temporary is gone
+                    attempts.append(Attempt(url: url, failure: failure))
+                    continue
+                }
+                return target
             }
-            discard(temporary)
+            Files.discard(temporary)
             attempts.append(Attempt(url: url, failure: problem ?? ""))
         }
         throw .everyMirrorFailed(attempts)
     }
 
-    /// Syncs the temporary file and renames it over `target` (readable by
-    /// all, as other cached files are); why not, or nil when it is in place.
+    /// Puts the temporary file in place as `target` (readable by all, as
+    /// other cached files are; synced, renamed, its folder synced); why not,
+    /// or nil when it is in place. The temporary is gone either way.
     static func keep(_ temporary: (fd: Int32, path: String), as target: String) -> String? {
         let mask = umask(0o022)
         umask(mask)
-        guard fchmod(temporary.fd, 0o644 & ~mask) == 0, fsync(temporary.fd) == 0, close(temporary.fd) == 0,
-              rename(temporary.path, target) == 0 else {
-            return "cannot keep \(target): " + String(cString: strerror(errno))
+        guard fchmod(temporary.fd, 0o644 & ~mask) == 0 else {
+            let reason = String(cString: strerror(errno))
+            Files.discard(temporary)
+            return "cannot keep \(target): \(reason)"
         }
+        do { try Files.putInPlace(temporary, as: target) } catch { return "cannot keep \(target): \(error.reason)" }
         return nil
-    }
-
-    /// Closes and deletes a temporary file (its descriptor may already be closed).
-    static func discard(_ temporary: (fd: Int32, path: String)) {
-        close(temporary.fd)
-        unlink(temporary.path)
     }
 
     /// The mirrors to try: `$LOOM_DATA_MIRRORS` (base URLs separated by

@@ -58,12 +58,12 @@ public enum CoderMeasurement {
     /// A model whose outputs are codes over `dictionary` (one ending in a
     /// LISTA layer), its inputs rebuilt as outputs·D.
     public static func codingModel(_ model: Sequential, _ inputs: Tensor, over dictionary: SparseDictionary,
-                                   shouldStop: () -> Bool = { false }) -> CoderMeasures? {
+                                   batchSize: Int = Sequential.inferenceBatch, shouldStop: () -> Bool = { false }) -> CoderMeasures? {
         let samples = inputs.batch
         precondition(model.outputShape == [dictionary.count] && inputs.sampleSize == dictionary.length,
                      "codingModel: outputs \(model.outputShape), \(inputs.sampleSize) input values, \(dictionary.count) atoms")
         let started = Monotonic.now
-        guard let output = model.predict(inputs, shouldStop: shouldStop) else { return nil }
+        guard let output = model.predict(inputs, batchSize: batchSize, shouldStop: shouldStop) else { return nil }
         let seconds = Monotonic.now - started
         let codes = SparseCodes(values: output.storage, samples: samples, atoms: dictionary.count)
         let signals = inputs.reshaped([samples, inputs.sampleSize])
@@ -73,14 +73,16 @@ public enum CoderMeasurement {
     /// An autoencoder: the outputs of block `codeBlock` are the codes (their
     /// units the atoms, timed through that block), the model's outputs the
     /// reconstructions of `inputs`.
-    public static func autoencoder(_ model: Sequential, codeBlock: Int, _ inputs: Tensor,
+    public static func autoencoder(_ model: Sequential, codeBlock: Int, _ inputs: Tensor, batchSize: Int = Sequential.inferenceBatch,
                                    shouldStop: () -> Bool = { false }) -> CoderMeasures? {
         precondition(model.blocks.indices.contains(codeBlock) && model.outputShape.reduce(1, *) == inputs.sampleSize,
                      "autoencoder: block \(codeBlock) of \(model.blocks.count), outputs \(model.outputShape)")
         let started = Monotonic.now
-        guard let codes = model.outputs(throughBlock: codeBlock, inputs, shouldStop: shouldStop) else { return nil }
+        guard let codes = model.outputs(throughBlock: codeBlock, inputs, batchSize: batchSize, shouldStop: shouldStop) else {
+            return nil
+        }
         let seconds = Monotonic.now - started
-        guard let rebuilt = model.predict(inputs, shouldStop: shouldStop) else { return nil }
+        guard let rebuilt = model.predict(inputs, batchSize: batchSize, shouldStop: shouldStop) else { return nil }
         return CoderMeasures(SparseCodes(values: codes.storage, samples: inputs.batch, atoms: codes.sampleSize),
                              relativeError: CoderMeasures.relativeError(inputs.storage, rebuilt.storage), seconds: seconds)
     }

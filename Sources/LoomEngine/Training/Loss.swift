@@ -25,26 +25,48 @@ public enum Loss: String, Sendable, CaseIterable {
     /// these), for a shard of a batch. Unlabelled targets give no loss.
     public func evaluate(_ output: Tensor, targets: BatchTargets, withGradient: Bool = true,
                          batch: Int? = nil) -> (loss: Double, gradient: Tensor) {
+        if case .none = targets { return (0, Tensor(zeros: withGradient ? output.shape : [0])) }
+        let (total, gradient) = summed(output, targets: targets, withGradient: withGradient, batch: batch, onto: 0)
+        return (mean(ofSum: total, samples: output.batch, values: output.sampleSize), gradient)
+    }
+
+    /// Adds the loss of `output` against `targets`, summed and not yet
+    /// divided, onto `total`, row after row: a data set's loss taken a batch
+    /// at a time adds the same terms in the same order as one pass, so
+    /// `mean(ofSum:…)` of the whole gives the same bits.
+    public func addSum(of output: Tensor, targets: BatchTargets, to total: inout Double) {
+        total = summed(output, targets: targets, withGradient: false, batch: nil, onto: total).total
+    }
+
+    /// The mean a summed loss stands for: over rows for cross-entropy, over
+    /// every value for mse and bce.
+    public func mean(ofSum total: Double, samples n: Int, values k: Int) -> Double {
+        self == .crossentropy ? total / Double(n) : total / Double(n * k)
+    }
+
+    /// `total` plus the loss of each row in order, and the gradient as `evaluate` says.
+    private func summed(_ output: Tensor, targets: BatchTargets, withGradient: Bool, batch: Int?,
+                        onto start: Double) -> (total: Double, gradient: Tensor) {
         let n = output.batch, k = output.sampleSize, over = Float(batch ?? n)
         var gradient = Tensor(zeros: withGradient ? output.shape : [0])
-        var total = 0.0
+        var total = start
         switch (self, targets) {
         case (_, .none):
-            return (0, gradient)
+            return (total, gradient)
         case (.crossentropy, .classes(let labels)):
             for r in 0..<n {
                 let p = min(max(output[r * k + labels[r]], 1e-7), 1 - 1e-7)
                 total -= Double(logf(p))
                 if withGradient { gradient[r * k + labels[r]] = -1 / (p * over) }
             }
-            return (total / Double(n), gradient)
+            return (total, gradient)
         case (.crossentropy, .values(let t)):
             for i in 0..<output.count where t[i] != 0 {
                 let p = min(max(output[i], 1e-7), 1 - 1e-7)
                 total -= Double(t[i] * logf(p))
                 if withGradient { gradient[i] = -t[i] / (p * over) }
             }
-            return (total / Double(n), gradient)
+            return (total, gradient)
         case (.mse, _):
             for r in 0..<n {
                 for j in 0..<k {
@@ -53,7 +75,7 @@ public enum Loss: String, Sendable, CaseIterable {
                     if withGradient { gradient[r * k + j] = 2 * d / (over * Float(k)) }
                 }
             }
-            return (total / Double(n * k), gradient)
+            return (total, gradient)
         case (.bce, _):
             // d/dp of −[t log p + (1 − t) log(1 − p)] is (p − t) / (p (1 − p)).
             for r in 0..<n {
@@ -64,7 +86,7 @@ public enum Loss: String, Sendable, CaseIterable {
                     if withGradient { gradient[r * k + j] = (p - t) / (p * (1 - p) * over * Float(k)) }
                 }
             }
-            return (total / Double(n * k), gradient)
+            return (total, gradient)
         }
     }
 

@@ -18,11 +18,20 @@ extension Sequential {
     /// `input(toBlock:for:)`, `sparsity(on:)`, a block's activations).
     public func forwardBytes(samples: Int) -> Int { MemoryAccount.product(floatsPerSample, samples, 4) }
 
-    /// `predict` (and `Metrics.evaluate`) over `samples` samples: one batch's
-    /// pass, and the outputs of all with what the loss derives from them.
-    public func predictionBytes(samples: Int) -> Int {
-        MemoryAccount.sum(forwardBytes(samples: min(samples, Sequential.inferenceBatch)),
-                          MemoryAccount.product(samples, outputShape.reduce(1, *), 8))
+    /// One inference batch of `samples` samples (`predictInRuns`,
+    /// `Metrics.evaluate`): a copy of its inputs, its pass, and its outputs
+    /// with what the loss derives from them.
+    public func inferenceBytes(samples: Int) -> Int {
+        let copy = MemoryAccount.product(inputShape.reduce(1, *), 4), outputs = MemoryAccount.product(outputShape.reduce(1, *), 8)
+        return MemoryAccount.sum(forwardBytes(samples: samples), MemoryAccount.product(samples, MemoryAccount.sum(copy, outputs)))
+    }
+
+    /// The most samples, up to `inferenceBatch`, an inference batch may take
+    /// when `bytes` are free and each sample needs `extraPerSample` more
+    /// (what the caller keeps of it); 0 when not even one sample fits.
+    public func inferenceBatch(fitting bytes: Int, extraPerSample: Int = 0) -> Int {
+        let one = MemoryAccount.sum(inferenceBytes(samples: 1), extraPerSample)
+        return min(Sequential.inferenceBatch, bytes / max(1, one))
     }
 }
 
@@ -34,6 +43,7 @@ extension Trainer {
         let replicas = ShardedStep.shards(batch: batchSize, model: model) - 1
         return MemoryAccount.sum(MemoryAccount.product(model.floatsPerSample - model.inputShape.reduce(1, *), batchSize, 4),
                                  MemoryAccount.product(replicas, model.parameterCount, 4),
-                                 validationSamples > 0 ? model.predictionBytes(samples: validationSamples) : 0)
+                                 validationSamples > 0
+                                     ? model.inferenceBytes(samples: min(validationSamples, Sequential.inferenceBatch)) : 0)
     }
 }

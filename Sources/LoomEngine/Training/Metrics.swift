@@ -27,9 +27,9 @@ public enum Metrics {
         zip(predictedClasses(output), labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
     }
 
-    /// Σ |output − target| over every value.
-    public static func absoluteErrorSum(_ output: Tensor, _ targets: Tensor) -> Double {
-        var sum = 0.0
+    /// Σ |output − target| over every value, added onto `start` in order.
+    public static func absoluteErrorSum(_ output: Tensor, _ targets: Tensor, onto start: Double = 0) -> Double {
+        var sum = start
         output.storage.withUnsafeBufferPointer { o in
             targets.storage.withUnsafeBufferPointer { t in for i in 0..<o.count { sum += Double(abs(o[i] - t[i])) } }
         }
@@ -50,26 +50,45 @@ public enum Metrics {
         return sum
     }
 
-    public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss) -> Evaluation {
-        evaluate(model, on: data, loss: loss, shouldStop: { false })!
+    public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss,
+                                batchSize: Int = Sequential.inferenceBatch) -> Evaluation {
+        evaluate(model, on: data, loss: loss, batchSize: batchSize, shouldStop: { false })!
     }
 
     /// The same, nil when `shouldStop` (asked between batches) said stop.
-    public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss, shouldStop: () -> Bool) -> Evaluation? {
-        guard let output = model.predict(data.inputs, shouldStop: shouldStop) else { return nil }
-        let targets = data.targets.gathering(Array(0..<data.count), inputs: data.inputs)
-        var e = Evaluation(loss: data.count == 0 ? 0 : loss.evaluate(output, targets: targets, withGradient: false).loss)
-        switch targets {
-        case .classes(let labels):
-            let k = output.sampleSize
-            var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-            for (p, t) in zip(predictedClasses(output), labels) where t < k { confusion[t][p] += 1 }
-            e.confusion = confusion
-            e.accuracy = Double(correct(output, labels: labels)) / Double(max(1, labels.count))
-        case .values(let t):
-            let values = Double(max(1, t.count))
-            e.meanSquaredError = Loss.mse.evaluate(output, targets: targets, withGradient: false).loss
-            e.meanAbsoluteError = absoluteErrorSum(output, t) / values
+    /// The outputs are scored a run of batches at a time and let go, so the
+    /// memory used does not grow with the data set; every sum runs in sample
+    /// order, so the figures are those of one pass over all the outputs.
+    public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss, batchSize: Int = Sequential.inferenceBatch,
+                                shouldStop: () -> Bool) -> Evaluation? {
+        let k = model.outputShape.reduce(1, *)
+        var lossSum = 0.0, squaredSum = 0.0, absoluteSum = 0.0
+        var confusion: [[Int]]?, correctCount = 0
+        let finished = model.predictInRuns(data.inputs, batchSize: batchSize, shouldStop: shouldStop) { samples, inputs, output in
+            let targets = data.targets.gathering(Array(samples), inputs: inputs)
+            loss.addSum(of: output, targets: targets, to: &lossSum)
+            switch targets {
+            case .classes(let labels):
+                if confusion == nil { confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k) }
+                for (p, t) in zip(predictedClasses(output), labels) where t < k { confusion![t][p] += 1 }
+                correctCount += correct(output, labels: labels)
+            case .values(let t):
+                Loss.mse.addSum(of: output, targets: targets, to: &squaredSum)
+                absoluteSum = absoluteErrorSum(output, t, onto: absoluteSum)
+            case .none:
+                break
+            }
+        }
+        guard finished else { return nil }
+        let n = data.count
+        var e = Evaluation(loss: n == 0 ? 0 : loss.mean(ofSum: lossSum, samples: n, values: k))
+        switch data.targets {
+        case .classes:
+            e.confusion = confusion ?? [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+            e.accuracy = Double(correctCount) / Double(max(1, n))
+        case .values, .inputs:
+            e.meanSquaredError = Loss.mse.mean(ofSum: squaredSum, samples: n, values: k)
+            e.meanAbsoluteError = absoluteSum / Double(max(1, n * k))
         case .none:
             break
         }

@@ -281,8 +281,9 @@ public final class Sequential {
         var start = starts[ranks.rank]
         while start < starts[ranks.rank + 1] {
             if shouldStop() { return nil }
-            let indices = Array(start..<min(n, start + batchSize))
-            out += forward(x.gathering(samples: indices), training: false).storage
+            let end = min(n, start + batchSize)
+            let batch = start == 0 && end == n ? x : x.gathering(samples: Array(start..<end))  // a copy only of a part
+            out += forward(batch, training: false).storage
             start += batchSize
         }
         guard ranks.size > 1 else { return Tensor(shape: [n] + outputShape, storage: out) }
@@ -292,5 +293,25 @@ public final class Sequential {
             initialized = n * sampleSize
         }
         return Tensor(shape: [n] + outputShape, storage: all)
+    }
+
+    /// Runs `predict` over `x` one run of batches at a time (a batch per
+    /// rank), handing `body` each run's samples, inputs and outputs in order,
+    /// then letting them go: memory stays that of one run whatever the size
+    /// of `x`, and each batch is the one a single `predict` would run. False
+    /// when `shouldStop` said stop.
+    public func predictInRuns(_ x: Tensor, batchSize: Int = Sequential.inferenceBatch, shouldStop: () -> Bool,
+                              ranks: any Collective = Ranks.current,
+                              _ body: (_ samples: Range<Int>, _ inputs: Tensor, _ outputs: Tensor) -> Void) -> Bool {
+        let run = max(1, batchSize) * ranks.size
+        var start = 0
+        while start < x.batch {
+            let samples = start..<min(x.batch, start + run)
+            let inputs = samples.count == x.batch ? x : x.gathering(samples: Array(samples))
+            guard let outputs = predict(inputs, batchSize: batchSize, shouldStop: shouldStop, ranks: ranks) else { return false }
+            body(samples, inputs, outputs)
+            start += run
+        }
+        return true
     }
 }

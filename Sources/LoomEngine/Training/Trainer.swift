@@ -70,6 +70,8 @@ public struct FitOptions: Sendable {
     public var schedule: LearningRateSchedule?
     /// Dynamic sparse training of the masked weights.
     public var rewiring: Rewiring?
+    /// Samples evaluated at a time on the validation data after each epoch.
+    public var validationBatch = Sequential.inferenceBatch
     public init(epochs: Int, batchSize: Int, loss: Loss, earlyStopping: EarlyStopping? = nil, monitor: Monitor = .loss,
                 schedule: LearningRateSchedule? = nil) {
         self.epochs = epochs
@@ -219,7 +221,7 @@ public enum Trainer {
                                      penalty: total.penaltySum / Double(max(1, seen)), seconds: 0)
             for hook in hooks { hook.afterEpoch(epoch, record: &record) }
             if let validation {
-                let result = Metrics.evaluate(model, on: validation, loss: options.loss)
+                let result = Metrics.evaluate(model, on: validation, loss: options.loss, batchSize: options.validationBatch)
                 record.validationLoss = result.loss
                 record.validationAccuracy = result.accuracy
                 record.validationMeanAbsoluteError = result.meanAbsoluteError

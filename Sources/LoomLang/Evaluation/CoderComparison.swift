@@ -133,7 +133,7 @@ extension Evaluator {
                 throw LoomError(.value, "`\(text)`'s codes rebuild signals of \(lista.dictionary.length) values through its "
                                 + "dictionary, but the data's samples have \(data.inputs.sampleSize)", at: name.range)
             }
-            try checkPrediction(model, samples: data.count, at: name.range)
+            _ = try codingBatch(model, samples: data.count, keptValues: lista.dictionary.count, at: name.range)
             return .lista(state, lista)
         }
         guard state.reconstructionLoss != nil || model.outputShape.reduce(1, *) == model.inputShape.reduce(1, *) else {
@@ -157,7 +157,7 @@ extension Evaluator {
                             + "data's \(Shape.text(data.sampleShape)) samples, so `\(name)` is not an autoencoder's code layer",
                             at: range)
         }
-        try checkPrediction(model, samples: data.count, copying: model.blocks[index].outputShape.reduce(1, *), at: range)
+        _ = try codingBatch(model, samples: data.count, keptValues: autoencoderKept(model, codeBlock: index), at: range)
         return .autoencoder(state, codeBlock: index)
     }
 
@@ -171,9 +171,25 @@ extension Evaluator {
                                 + "atoms with their Gram matrix", at: name.range)
             return CoderMeasurement.dictionary(x, dictionary.dictionary, encoder, shouldStop: Evaluator.interrupted)
         case .autoencoder(let state, let index):
-            return CoderMeasurement.autoencoder(state.model, codeBlock: index, data.inputs, shouldStop: Evaluator.interrupted)
+            let batch = try codingBatch(state.model, samples: data.count, keptValues: autoencoderKept(state.model, codeBlock: index),
+                                        at: name.range)
+            return CoderMeasurement.autoencoder(state.model, codeBlock: index, data.inputs, batchSize: batch,
+                                                shouldStop: Evaluator.interrupted)
         case .lista(let state, let lista):
-            return CoderMeasurement.codingModel(state.model, data.inputs, over: lista.dictionary, shouldStop: Evaluator.interrupted)
+            let batch = try codingBatch(state.model, samples: data.count, keptValues: lista.dictionary.count, at: name.range)
+            return CoderMeasurement.codingModel(state.model, data.inputs, over: lista.dictionary, batchSize: batch,
+                                                shouldStop: Evaluator.interrupted)
         }
+    }
+
+    /// The inference batch of a model measured as a coder, which keeps
+    /// `keptValues` floats of every sample (its codes, and what it rebuilds).
+    func codingBatch(_ model: Sequential, samples: Int, keptValues: Int, at range: SourceRange) throws(LoomError) -> Int {
+        try inferenceBatch(model, samples: samples, keeping: 4 * keptValues, at: range)
+    }
+
+    /// An autoencoder keeps a sample's code and its reconstruction.
+    func autoencoderKept(_ model: Sequential, codeBlock: Int) -> Int {
+        model.blocks[codeBlock].outputShape.reduce(1, *) + model.outputShape.reduce(1, *)
     }
 }

@@ -28,8 +28,10 @@ extension Evaluator {
         for (expr, (_, state)) in zip(exprs, states) { try check(clean, fits: state.model, at: expr.range) }
         let classes = clean.classes > 0
         let probed = min(clean.count, 512)
+        var batches: [Int] = []
         for (expr, (_, state)) in zip(exprs, states) {
-            try checkPrediction(state.model, samples: clean.count, at: expr.range)
+            batches.append(try inferenceBatch(state.model, samples: clean.count, keeping: a.noise > 0 ? 4 * clean.inputs.sampleSize : 0,
+                                              at: expr.range))
             try checkForwardPass(state.model, samples: probed, at: expr.range)
         }
         let data = try withNoise(clean, a.noise, at: a.range(of: \.noise))
@@ -41,13 +43,13 @@ extension Evaluator {
         var bars: [(label: String, value: Double)] = []
         var figures: [(String, Value?)] = []
         let probe = data.inputs.gathering(samples: Array(0..<probed))
-        for (name, state) in states {
+        for ((name, state), batch) in zip(states, batches) {
             let model = state.model
             let loss: Loss = reconstructs ? reconstructionLoss(state) : model.endsInSoftmax ? .crossentropy : .mse
             // A first small batch builds what inference reuses (a pruned layer's sparse copy), untimed.
             _ = model.predict(data.inputs.gathering(samples: Array(0..<min(data.count, 8))))
             // The fastest of up to three passes: a busy machine slows some of them down.
-            let (e, seconds) = Monotonic.fastest { Metrics.evaluate(model, on: data, loss: loss) }
+            let (e, seconds) = Monotonic.fastest { Metrics.evaluate(model, on: data, loss: loss, batchSize: batch) }
             let perSample = seconds / Double(max(1, data.count))
             let sparsity = model.sparsity(on: probe)
             let zeroActivations = sparsity.zeroActivations ?? 0, nonzero = sparsity.total.nonzeroWeights

@@ -13,9 +13,11 @@ extension Evaluator {
         let clean = try targets(dataset(a.on.expr), reconstructs)
         try check(clean, fits: state.model, at: a.on.range)
         let loss: Loss = reconstructs ? reconstructionLoss(state) : state.model.endsInSoftmax ? .crossentropy : .mse
-        try checkPrediction(state.model, samples: clean.count, at: a.range)
         let data = try withNoise(clean, a.noise, at: a.range(of: \.noise))
-        guard let e = Metrics.evaluate(state.model, on: data, loss: loss, shouldStop: Evaluator.interrupted) else {
+        let batch = try inferenceBatch(state.model, samples: data.count, keeping: a.noise > 0 ? 4 * data.inputs.sampleSize : 0,
+                                       at: a.range)
+        guard let e = Metrics.evaluate(state.model, on: data, loss: loss, batchSize: batch,
+                                       shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "evaluation stopped by the user; nothing was measured", at: a.range)
         }
         if a.noise == 0 {
@@ -73,39 +75,44 @@ extension Evaluator {
         let data = try targets(dataset(a.on.expr), reconstructs)
         try check(data, fits: state.model, at: a.on.range)
         let n = a.first
-        let samples = a.mistakes ? data.count : min(n, data.count)
-        try checkPrediction(state.model, samples: samples, copying: data.inputs.sampleSize, at: a.range)
+        let onlyMistakes = a.mistakes
+        // The first N samples are copied, with their outputs; `mistakes` runs
+        // over them all a batch at a time and keeps the misclassified only.
+        let shown = min(n, data.count)
+        let batch = try inferenceBatch(state.model, samples: onlyMistakes ? data.count : shown,
+                                       keeping: onlyMistakes ? 0 : 4 * (data.inputs.sampleSize + state.model.outputShape.reduce(1, *)),
+                                       at: a.range)
         if reconstructs {
-            if a.mistakes {
+            if onlyMistakes {
                 throw LoomError(.value, "`mistakes` needs class labels; `\(state.model.name)` reconstructs its inputs",
                                 at: a.range(of: \.mistakes))
             }
-            return predictReconstructions(state.model, data, first: n)
+            return predictReconstructions(state.model, data, first: n, batchSize: batch)
         }
         if case .values(let targets) = data.targets {
-            return predictValues(state.model, data.inputs, targets, first: n)
+            return predictValues(state.model, data.inputs, targets, first: n, batchSize: batch)
         }
-        let onlyMistakes = a.mistakes
-        let candidates = onlyMistakes ? Array(0..<data.count) : Array(0..<min(n, data.count))
-        let output = state.model.predict(data.inputs.gathering(samples: candidates))
-        let predicted = Metrics.predictedClasses(output)
-        let k = output.sampleSize
-        var rows: [(sample: Int, row: Int)] = []
-        for (row, sample) in candidates.enumerated() where !onlyMistakes || predicted[row] != data.labels[sample] {
-            rows.append((sample, row))
-            if rows.count == n { break }
+        // Each shown sample, its predicted class and that class's probability.
+        var rows: [(sample: Int, predicted: Int, confidence: Float)] = []
+        let inputs = onlyMistakes ? data.inputs : data.inputs.gathering(samples: Array(0..<shown))
+        _ = state.model.predictInRuns(inputs, batchSize: batch, shouldStop: { rows.count >= n }) { samples, _, output in
+            let k = output.sampleSize
+            for (row, predicted) in Metrics.predictedClasses(output).enumerated() where rows.count < n {
+                let sample = samples.lowerBound + row
+                if onlyMistakes && predicted == data.labels[sample] { continue }
+                rows.append((sample, predicted, output[row * k + predicted]))
+            }
         }
         var table = Table(title: onlyMistakes ? "misclassified samples (\(rows.count) shown)" : nil,
                           columns: [.init("sample", .right), .init("label", .right), .init("predicted", .right),
                                     .init("confidence", .right), .init("")])
-        for (sample, row) in rows {
-            table.append([String(sample), data.className(data.labels[sample]), data.className(predicted[row]),
-                          NumberFormat.percent(Double(output[row * k + predicted[row]])),
-                          predicted[row] == data.labels[sample] ? "✓" : "✗"])
+        for (sample, predicted, confidence) in rows {
+            table.append([String(sample), data.className(data.labels[sample]), data.className(predicted),
+                          NumberFormat.percent(Double(confidence)), predicted == data.labels[sample] ? "✓" : "✗"])
         }
         if onlyMistakes && rows.isEmpty { return MimeBundle(text: "No misclassified samples: every prediction is right.") }
         if onlyMistakes, let grid = images(of: data, samples: rows.map(\.sample),
-                                           labels: rows.map { "\(data.className(data.labels[$0.sample]))→\(data.className(predicted[$0.row]))" },
+                                           labels: rows.map { "\(data.className(data.labels[$0.sample]))→\(data.className($0.predicted))" },
                                            title: "label→predicted") {
             show(table.bundle(width: session.width))
             return plot(grid)
@@ -115,9 +122,9 @@ extension Evaluator {
 
     /// The first `n` samples' predicted and true values (up to four of each),
     /// and for one-value targets both as curves over the samples.
-    func predictValues(_ model: Sequential, _ inputs: Tensor, _ targets: Tensor, first n: Int) -> MimeBundle {
+    func predictValues(_ model: Sequential, _ inputs: Tensor, _ targets: Tensor, first n: Int, batchSize: Int) -> MimeBundle {
         let samples = Array(0..<min(n, inputs.batch))
-        let output = model.predict(inputs.gathering(samples: samples))
+        let output = model.predict(inputs.gathering(samples: samples), batchSize: batchSize)
         let width = targets.sampleSize
         func values(_ t: Tensor, _ s: Int, row: Int) -> String {
             (0..<min(width, 4)).map { NumberFormat.fixed(Double(t[row * width + $0]), decimals: 4) }.joined(separator: " ")

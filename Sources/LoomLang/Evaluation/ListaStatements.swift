@@ -48,10 +48,11 @@ extension Evaluator {
         let (lista, spec) = try listaLayer(state, name: modelName, at: a.range(of: \.with))
         let data = try dataset(a.data.expr)
         try check(inputs: data, fit: state.model, at: a.data.range)
-        try checkPrediction(state.model, samples: data.count, at: a.range)
+        // The codes are kept whole: the batches run beside them.
+        let batch = try inferenceBatch(state.model, samples: data.count, keeping: 4 * lista.dictionary.count, at: a.range)
         useThreads(session.threads)
         let started = Monotonic.now
-        guard let output = state.model.predict(data.inputs, shouldStop: Evaluator.interrupted) else {
+        guard let output = state.model.predict(data.inputs, batchSize: batch, shouldStop: Evaluator.interrupted) else {
             throw LoomError(.interrupted, "coding stopped by the user; nothing was defined", at: a.range)
         }
         let seconds = Monotonic.now - started

@@ -49,13 +49,20 @@ extension Evaluator {
                         + "\(NumberFormat.grouped(a.utf8.count)) and \(NumberFormat.grouped(b.utf8.count)) bytes", at: range)
     }
 
-    /// A prediction (`evaluate`, `predict`, `compare`) by `model` over
-    /// `samples` samples, a batch at a time; `copying` values a sample when
-    /// the samples are gathered into a copy first.
-    func checkPrediction(_ model: Sequential, samples: Int, copying: Int = 0, at range: SourceRange) throws(LoomError) {
-        try checkMemory(bytes: MemoryAccount.sum(model.predictionBytes(samples: samples), MemoryAccount.product(samples, copying, 4)),
-                        what: "running `\(model.name)` on \(NumberFormat.grouped(samples)) samples, "
-                            + "\(min(samples, Sequential.inferenceBatch)) at a time", at: range)
+    /// The batch `model` runs inference in over `samples` samples (`evaluate`,
+    /// `predict`, `compare`, `encode`): as many samples as fit, up to 256,
+    /// beside `keeping` bytes a sample that the statement holds for the whole
+    /// run (codes it defines, a copy of the samples). Any number of samples
+    /// runs so; refused only when not even one sample fits.
+    func inferenceBatch(_ model: Sequential, samples: Int, keeping: Int = 0, at range: SourceRange) throws(LoomError) -> Int {
+        let kept = MemoryAccount.product(samples, keeping)
+        let batch = model.inferenceBatch(fitting: kept >= memoryBudget ? 0 : memoryBudget - kept)
+        if batch > 0 { return batch }
+        let keptNote = keeping > 0 ? ", keeping \(NumberFormat.bytes(keeping)) of each" : ""
+        try checkMemory(bytes: MemoryAccount.sum(kept, model.inferenceBytes(samples: 1)),
+                        what: "running `\(model.name)` on \(NumberFormat.grouped(samples)) samples one at a time\(keptNote)",
+                        at: range)
+        return 1
     }
 
     /// A forward pass of `model` over `samples` samples at once, every block's

@@ -62,13 +62,14 @@ extension Evaluator {
     /// `predict M on DATA` for an autoencoder: each sample's first values
     /// beside their reconstruction with its mean absolute error, then for
     /// single-channel images the inputs and reconstructions in pairs.
-    func predictReconstructions(_ model: Sequential, _ data: Dataset, first n: Int) -> MimeBundle {
-        let table = predictValues(model, data.inputs, data.inputs, first: n)
+    func predictReconstructions(_ model: Sequential, _ data: Dataset, first n: Int, batchSize: Int) -> MimeBundle {
+        let table = predictValues(model, data.inputs, data.inputs, first: n, batchSize: batchSize)
         let samples = Array(0..<min(n, data.count))
         let shape = data.sampleShape
         guard shape.count == 3, shape[2] == 1, !samples.isEmpty else { return table }
         show(table)
-        return plot(reconstructionGrid(model, data, samples: samples, title: "inputs (in) beside their reconstructions (out)"))
+        return plot(reconstructionGrid(model, data, samples: samples, batchSize: batchSize,
+                                       title: "inputs (in) beside their reconstructions (out)"))
     }
 
     /// `show reconstructions M on DATA [first N]`: the first N inputs beside
@@ -79,17 +80,17 @@ extension Evaluator {
         let data = try dataset(a.on.expr).reconstructing
         try check(data, fits: model, at: a.range)
         let samples = Array(0..<min(a.first, data.count))
-        try checkPrediction(model, samples: samples.count, copying: 4 * data.inputs.sampleSize, at: a.range)
+        let batch = try inferenceBatch(model, samples: samples.count, keeping: 16 * data.inputs.sampleSize, at: a.range)
         guard !samples.isEmpty else { return MimeBundle(text: "`\(a.on.text)` has no samples to reconstruct") }
-        return plot(reconstructionGrid(model, data, samples: samples,
+        return plot(reconstructionGrid(model, data, samples: samples, batchSize: batch,
                                        title: "\(a.model.text) on \(a.on.text): inputs (in) beside their reconstructions (out)"))
     }
 
     /// `samples` of `data` and `model`'s outputs for them in pairs, each as
     /// an image (see `pictureShape`; channels averaged).
-    func reconstructionGrid(_ model: Sequential, _ data: Dataset, samples: [Int], title: String) -> ImageGrid {
+    func reconstructionGrid(_ model: Sequential, _ data: Dataset, samples: [Int], batchSize: Int, title: String) -> ImageGrid {
         let inputs = data.inputs.gathering(samples: samples)
-        let output = model.predict(inputs), size = inputs.sampleSize
+        let output = model.predict(inputs, batchSize: batchSize), size = inputs.sampleSize
         let shape = data.sampleShape
         let channels = shape.count == 3 ? shape[2] : 1
         let picture = pictureShape(channels > 1 ? Array(shape.prefix(2)) : shape)

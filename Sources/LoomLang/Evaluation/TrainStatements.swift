@@ -85,10 +85,20 @@ extension Evaluator {
         }
         if loss == .bce { try checkBinaryCrossEntropy(model, on: [data] + (validation.map { [$0] } ?? []), at: a.range) }
         let lr = a.lr.map(Float.init)
-        try checkMemory(bytes: Trainer.batchBytes(model, batchSize: batch, validationSamples: validation?.count ?? 0),
-                        what: "a batch of \(batch)" + (validation == nil ? "" : " and evaluating the validation data"), at: a.range)
+        let batchBytes = Trainer.batchBytes(model, batchSize: batch)
+        try checkMemory(bytes: batchBytes, what: "a batch of \(batch)", at: a.range)
         var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: a.monitor,
                                  schedule: a.schedule)
+        if validation != nil {
+            // Evaluated beside what the training batch keeps, as many samples at a time as fit.
+            options.validationBatch = model.inferenceBatch(fitting: max(0, memoryBudget - batchBytes))
+            if options.validationBatch == 0 {
+                try checkMemory(bytes: MemoryAccount.sum(batchBytes, model.inferenceBytes(samples: 1)),
+                                what: "a batch of \(batch) and evaluating the validation data one sample at a time",
+                                at: a.range(of: \.validate))
+                options.validationBatch = 1
+            }
+        }
         if let rewiring = a.rewire {
             guard SparseWeights.prunable(model.layers).contains(where: { $0.mask != nil }) else {
                 throw LoomError(.value, "`rewire` moves the masks of sparse layers, and `\(model.name)` has none: give a layer "
