@@ -21,6 +21,9 @@ struct Affine {
     let units: Int
     var transposesWeight = false
     var groups = 1
+    /// Whether the rows are a convolution's patches, hundreds per sample:
+    /// the sparse weight gradient then sums lane by lane across blocks.
+    var rowsArePatches = false
 
     /// The inputs and units of one group.
     private var groupInputs: Int { inputs / groups }
@@ -53,7 +56,12 @@ struct Affine {
         if let pattern = weight.sparsePattern {
             if weight.sparseGradient.count != pattern.count { weight.sparseGradient = [Float](repeating: 0, count: pattern.count) }
             weight.sparseGradient.withUnsafeMutableBufferPointer { sparse in
-                SparseProducts.addWeightGradient(x: x, dy: dy.baseAddress!, rows: rows, pattern: pattern, into: sparse.baseAddress!)
+                if rowsArePatches {
+                    SparseProducts.addWeightGradientOverManyRows(x: x, dy: dy.baseAddress!, rows: rows, pattern: pattern,
+                                                                 into: sparse.baseAddress!)
+                } else {
+                    SparseProducts.addWeightGradient(x: x, dy: dy.baseAddress!, rows: rows, pattern: pattern, into: sparse.baseAddress!)
+                }
             }
             if weight.denseGradientRequested { addDenseWeightGradient(x: x, dy: dy.baseAddress!, rows: rows) }
         } else {

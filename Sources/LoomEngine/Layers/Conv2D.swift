@@ -167,7 +167,9 @@ public final class Conv2D: Layer {
                                                 multiplyAdds: positions * patchSize * outputShape[2])
     }
 
-    var affine: Affine { Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2], groups: groups) }
+    var affine: Affine {
+        Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2], groups: groups, rowsArePatches: true)
+    }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let n = x.batch
