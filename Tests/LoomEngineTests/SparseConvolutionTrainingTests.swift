@@ -73,26 +73,8 @@ final class SparseConvolutionTrainingTests: XCTestCase {
         XCTAssertEqual(pattern.outputs, 6)
         for j in 0..<6 { layer.bias.value[j] = Float(j) * 0.1 }
         let x = randomTensor([2, 5, 5, 3], &random), c = randomTensor([2, 3, 3, 6], &random)
-        func loss(_ input: Tensor) -> Double {
-            layer.weight.prepareSparseValues()
-            let y = layer.forward(input, training: true)
-            return (0..<y.count).reduce(0.0) { $0 + Double(y[$1] * c[$1]) }
-        }
-        _ = loss(x)
-        layer.weight.zeroGradient()
-        layer.bias.zeroGradient()
-        let dx = layer.backward(c)
-        for (i, expected) in numericalGradient(x, { loss($0) }).enumerated() { XCTAssertEqual(Double(dx[i]), expected, accuracy: 2e-3) }
+        try checkSparseGradients(layer, weight: layer.weight, x: x, c: c)
         XCTAssertEqual(layer.weight.gradient.zeroCount, layer.weight.value.count, "the dense weight gradient is not computed")
-        let analytic = layer.weight.sparseGradient
-        XCTAssertEqual(analytic.count, pattern.count)
-        let weights = Tensor(shape: [pattern.count], storage: pattern.positions.map { layer.weight.value[$0] })
-        let numeric = numericalGradient(weights) { w in
-            for (k, place) in pattern.positions.enumerated() { layer.weight.value[place] = w[k] }
-            layer.weight.markChanged()
-            return loss(x)
-        }
-        for k in 0..<pattern.count { XCTAssertEqual(Double(analytic[k]), numeric[k], accuracy: 2e-3) }
         for j in 0..<6 {
             let sum = (0..<c.count).filter { $0 % 6 == j }.reduce(0.0) { $0 + Double(c[$1]) }
             XCTAssertEqual(Double(layer.bias.gradient[j]), sum, accuracy: 1e-5)
