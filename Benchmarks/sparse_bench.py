@@ -5,9 +5,9 @@ switches to its sparse kernel from 80% zeros) and in PyTorch (dense
 per epoch: dense, with k-winners, and with `sparse` layers at 80-95% zeros,
 which train through the sparse kernels (the ratio to the dense epoch). Last,
 one 1024→1024 dense layer over a batch of 256: dense, and pruned 2:4 (which
-infers through the packed kernel), with their ratio in CPU time. Last, training
-the reference CNN per epoch with its `conv2d 64 3x3` dense and at 80-95% zeros
-(through the sparse kernels from 75%).
+infers through the packed kernel), with their ratio in CPU time. And the
+reference CNN's training per epoch with its `conv2d 64 3x3` dense and at 80-95%
+zeros (through the sparse kernels from 75%).
 
 Loom runs as a user's machine runs it (this machine's OpenBLAS pins unset for
 its commands); its times are differences of whole runs (with 11 and with 1
