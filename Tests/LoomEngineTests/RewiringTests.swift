@@ -117,17 +117,6 @@ final class RewiringTests: XCTestCase {
         }
     }
 
-    /// The nonzeros of every block of `block` consecutive inputs of each unit
-    /// of a weight `[fan-in, units]` (a convolution's read as `[kh·kw·C, filters]`).
-    private func blockCounts(_ mask: [Float], units: Int, block: Int) -> [Int] {
-        let rows = mask.count / units
-        return (0..<units).flatMap { u in
-            stride(from: 0, to: rows, by: block).map { start in
-                (start..<min(start + block, rows)).filter { mask[$0 * units + u] != 0 }.count
-            }
-        }
-    }
-
     /// After `prune 2:4`, SET and RigL move weights within each block of
     /// four inputs: after every step every block holds exactly two, dense and
     /// conv2d alike, while the masks move.
@@ -154,7 +143,7 @@ final class RewiringTests: XCTestCase {
                             clock: { 0 }, progress: { _ in
                 for w in weights {
                     let units = w.value.shape.last!
-                    XCTAssertEqual(Set(self.blockCounts(w.mask!, units: units, block: 4)), [2], "\(method): 2 of every 4")
+                    XCTAssertEqual(Set(blockCounts(w.mask!, units: units, block: 4)), [2], "\(method): 2 of every 4")
                     XCTAssertTrue(zip(w.mask!, w.value.storage).allSatisfy { $0 != 0 || $1 == 0 }, "\(method): masked weights stay zero")
                     checks += 1
                 }
@@ -219,5 +208,16 @@ final class RewiringTests: XCTestCase {
         // Any other mask drops the pattern.
         SparseWeights.prune(SparseWeights.prunable(saved.layers), fraction: 0.9, global: false)
         XCTAssertNil(SparseWeights.prunable(saved.layers)[0].blockPattern)
+    }
+}
+
+/// The nonzeros of every block of `block` consecutive inputs of each unit
+/// of a weight `[fan-in, units]` (a convolution's read as `[kh·kw·C, filters]`).
+func blockCounts(_ mask: [Float], units: Int, block: Int) -> [Int] {
+    let rows = mask.count / units
+    return (0..<units).flatMap { u in
+        stride(from: 0, to: rows, by: block).map { start in
+            (start..<min(start + block, rows)).filter { mask[$0 * units + u] != 0 }.count
+        }
     }
 }

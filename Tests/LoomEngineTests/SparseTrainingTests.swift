@@ -137,24 +137,7 @@ final class SparseTrainingTests: XCTestCase {
         var random = RandomGenerator(seed: 21)
         let layer = Dense(name: "s", inputs: 12, units: 9, random: &random)
         try layer.weight.setMask(randomMask(12 * 9, zeros: 0.8, &random))
-        let pattern = try XCTUnwrap(layer.weight.sparsePattern)
         let x = randomTensor([5, 12], &random), c = randomTensor([5, 9], &random)
-        func loss(_ input: Tensor) -> Double {
-            layer.weight.prepareSparseValues()
-            let y = layer.forward(input, training: true)
-            return (0..<y.count).reduce(0.0) { $0 + Double(y[$1] * c[$1]) }
-        }
-        _ = loss(x)
-        layer.weight.zeroGradient()
-        let dx = layer.backward(c)
-        for (i, expected) in numericalGradient(x, { loss($0) }).enumerated() { XCTAssertEqual(Double(dx[i]), expected, accuracy: 2e-3) }
-        let analytic = layer.weight.sparseGradient
-        let weights = Tensor(shape: [pattern.count], storage: pattern.positions.map { layer.weight.value[$0] })
-        let numeric = numericalGradient(weights) { w in
-            for (k, place) in pattern.positions.enumerated() { layer.weight.value[place] = w[k] }
-            layer.weight.markChanged()
-            return loss(x)
-        }
-        for k in 0..<pattern.count { XCTAssertEqual(Double(analytic[k]), numeric[k], accuracy: 2e-3) }
+        try checkSparseGradients(layer, weight: layer.weight, x: x, c: c)
     }
 }

@@ -65,6 +65,11 @@ extension LayerSpec where Self == Conv2DSpec {
 /// another (`[G, kh·kw·C/G]`), so a group's patches are a block of columns
 /// and its product one `sgemm` through leading dimensions. Groups of fewer
 /// than 32 filters skip im2col and `sgemm` for direct loops (`GroupedKernel`).
+///
+/// A full convolution's kernel mostly masked (`SparsePattern.threshold`)
+/// trains through its pattern like a dense layer's: the patches times the
+/// kernel read as `[kh·kw·C, filters]` is a dense layer's product with
+/// more rows. Grouped kernels train densely.
 public final class Conv2D: Layer {
     public let name: String
     public let kind = "conv2d"
@@ -115,6 +120,7 @@ public final class Conv2D: Layer {
             shape: [kernel.height, kernel.width, c / groups, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters,
             random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
+        weight.trainsSparsely = groups == 1
     }
 
     /// Throws, naming the counts, unless `groups` divides both the input channels and the filters.
@@ -164,7 +170,9 @@ public final class Conv2D: Layer {
                                                 multiplyAdds: positions * patchSize * outputShape[2])
     }
 
-    var affine: Affine { Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2], groups: groups) }
+    var affine: Affine {
+        Affine(weight: weight, bias: bias, inputs: patchSize, units: outputShape[2], groups: groups, rowsArePatches: true)
+    }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let n = x.batch
@@ -179,7 +187,9 @@ public final class Conv2D: Layer {
             cols.withUnsafeMutableBufferPointer { dst in grid.im2col(src, dst, batch: n) }
         }
         let y = Tensor(shape: [n] + outputShape) { out in
-            cols.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: n * positions, into: out.baseAddress!) }
+            cols.withUnsafeBufferPointer {
+                affine.forward($0.baseAddress!, rows: n * positions, into: out.baseAddress!, training: training)
+            }
         }
         if training { columns = cols }
         return y

@@ -213,15 +213,6 @@ public final class Dense: Layer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         if training { input = x }
         let rows = x.batch * positions
-        if training, let values = weight.sparseValues {
-            return Tensor(shape: [x.batch] + outputShape) { out in
-                x.storage.withUnsafeBufferPointer { xs in
-                    bias.value.storage.withUnsafeBufferPointer { b in
-                        SparseProducts.forward(xs.baseAddress!, rows: rows, values: values, bias: b.baseAddress!, into: out.baseAddress!)
-                    }
-                }
-            }
-        }
         if !training {
             let copy = inferenceCopy()
             // Fewer rows than the packed kernel multiplies together would pad it with zeros.
@@ -241,47 +232,21 @@ public final class Dense: Layer {
             }
         }
         return Tensor(shape: [x.batch] + outputShape) { out in
-            x.storage.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: rows, into: out.baseAddress!) }
+            x.storage.withUnsafeBufferPointer { affine.forward($0.baseAddress!, rows: rows, into: out.baseAddress!, training: training) }
         }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         addParameterGradients(dy)
-        let values = weight.sparseValues
         return Tensor(shape: [dy.batch] + inputShape) { out in
-            dy.storage.withUnsafeBufferPointer {
-                if let values {
-                    SparseProducts.inputGradient($0.baseAddress!, rows: dy.batch * positions, values: values, into: out.baseAddress!)
-                } else {
-                    affine.inputGradient($0.baseAddress!, rows: dy.batch * positions, into: out.baseAddress!)
-                }
-            }
+            dy.storage.withUnsafeBufferPointer { affine.inputGradient($0.baseAddress!, rows: dy.batch * positions, into: out.baseAddress!) }
         }
     }
 
-    /// Through the sparse pattern when the weight trains sparsely (and the
-    /// dense product too when a step asks for the dense gradient).
+    /// Through the sparse pattern when the weight trains sparsely (see `Affine`).
     public func addParameterGradients(_ dy: Tensor) {
-        let rows = dy.batch * positions
         dy.storage.withUnsafeBufferPointer { g in
-            input.storage.withUnsafeBufferPointer { xs in
-                if let pattern = weight.sparsePattern {
-                    if weight.sparseGradient.count != pattern.count { weight.sparseGradient = [Float](repeating: 0, count: pattern.count) }
-                    weight.sparseGradient.withUnsafeMutableBufferPointer { sparse in
-                        SparseProducts.addWeightGradient(x: xs.baseAddress!, dy: g.baseAddress!, rows: rows, pattern: pattern,
-                                                         into: sparse.baseAddress!)
-                    }
-                    GEMM.addRows(g, rows: rows, into: &bias.gradient.storage)
-                    if weight.denseGradientRequested {
-                        weight.gradient.storage.withUnsafeMutableBufferPointer { dw in
-                            GEMM.multiply(xs.baseAddress!, transposeA: true, g.baseAddress!, into: dw.baseAddress!,
-                                          m: inputShape.last!, n: outputShape.last!, k: rows, beta: 1)
-                        }
-                    }
-                } else {
-                    affine.addParameterGradients(x: xs.baseAddress!, dy: g, rows: rows)
-                }
-            }
+            input.storage.withUnsafeBufferPointer { affine.addParameterGradients(x: $0.baseAddress!, dy: g, rows: dy.batch * positions) }
         }
     }
 }

@@ -87,9 +87,10 @@ public final class Parameter {
     }
 
     /// Whether the layer using this weight can train it through a
-    /// `SparsePattern` (a dense layer's own kernel, never used transposed):
-    /// it then does once the mask holds `SparsePattern.threshold` of zeros.
-    /// Off by default; setting it off again trains it densely.
+    /// `SparsePattern` (a dense layer's own kernel, never used transposed,
+    /// or a full conv2d's, read as `[kh·kw·C, filters]`): it then does once
+    /// the mask holds `SparsePattern.threshold` of zeros. Off by default;
+    /// setting it off again trains it densely.
     public var trainsSparsely: Bool {
         get { shared.trainsSparsely }
         set {
@@ -114,13 +115,15 @@ public final class Parameter {
 
     private func updatePattern() {
         shared.values = nil
-        guard shared.trainsSparsely, let mask = shared.mask, value.shape.count == 2, value.count > 0 else {
+        // The last axis is the outputs and the others the inputs: `[inputs, units]`, `[kh, kw, C, filters]`.
+        guard shared.trainsSparsely, let mask = shared.mask, value.shape.count >= 2, let outputs = value.shape.last,
+              value.count > 0 else {
             shared.pattern = nil
             return
         }
         let zeros = mask.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
         let sparse = Double(zeros) / Double(mask.count) >= SparsePattern.threshold
-        shared.pattern = sparse ? SparsePattern(mask: mask, inputs: value.shape[0], outputs: value.shape[1]) : nil
+        shared.pattern = sparse ? SparsePattern(mask: mask, inputs: value.count / outputs, outputs: outputs) : nil
         sparseGradient = []
     }
 

@@ -96,6 +96,27 @@ enum SparseProducts {
     /// gradient[k] += Σ_s x[s][i]·dy[s][j] for the pattern's weight k at (i, j), in row order.
     static func addWeightGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, pattern p: SparsePattern,
                                   into gradient: UnsafeMutablePointer<Float>) {
+        forEachBlockProduct(x: x, dy: dy, rows: rows, pattern: p) { k, products in gradient[k] += products.sum() }
+    }
+
+    /// The same sums for many rows (a convolution's patches, hundreds per
+    /// sample): each weight's products add up lane by lane over all the
+    /// blocks and its lanes once at the end; adding eight lanes per block
+    /// cost more than the products there.
+    static func addWeightGradientOverManyRows(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, pattern p: SparsePattern,
+                                              into gradient: UnsafeMutablePointer<Float>) {
+        let sums = UnsafeMutablePointer<Lanes>.allocate(capacity: p.count)
+        sums.initialize(repeating: Lanes(), count: p.count)
+        defer { sums.deallocate() }
+        forEachBlockProduct(x: x, dy: dy, rows: rows, pattern: p) { k, products in sums[k] += products }
+        for k in 0..<p.count { gradient[k] += sums[k].sum() }
+    }
+
+    /// `body(k, x[s][i]·dy[s][j] for the block's samples s)` for the pattern's
+    /// weight k at (i, j), block of `lanes` rows after block, k in row order.
+    @inline(__always)
+    private static func forEachBlockProduct(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, pattern p: SparsePattern,
+                                            _ body: (Int, Lanes) -> Void) {
         let (n, m, b) = (p.inputs, p.outputs, lanes)
         let xs = UnsafeMutablePointer<Float>.allocate(capacity: n * b), dys = UnsafeMutablePointer<Float>.allocate(capacity: m * b)
         defer {
@@ -108,9 +129,7 @@ enum SparseProducts {
                 transpose(dy + first * m, rows: min(b, rows - first), width: m, into: dys)
                 for i in 0..<n {
                     let xi = Vector.load(xs + i * b)
-                    for k in p.rowStart[i]..<p.rowStart[i + 1] {
-                        gradient[k] += (xi * Vector.load(dys + Int(columns[k]) * b)).sum()
-                    }
+                    for k in p.rowStart[i]..<p.rowStart[i + 1] { body(k, xi * Vector.load(dys + Int(columns[k]) * b)) }
                 }
             }
         }
