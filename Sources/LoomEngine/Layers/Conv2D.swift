@@ -66,7 +66,7 @@ extension LayerSpec where Self == Conv2DSpec {
 /// and its product one `sgemm` through leading dimensions. Groups of fewer
 /// than 32 filters skip im2col and `sgemm` for direct loops (`GroupedKernel`).
 ///
-/// A full convolution's kernel mostly masked (`SparsePattern.threshold`)
+/// A full convolution's kernel mostly masked (`SparsePattern.convolutionThreshold`)
 /// trains through its pattern like a dense layer's: the patches times the
 /// kernel read as `[kh·kw·C, filters]` is a dense layer's product with
 /// more rows. Grouped kernels train densely.
@@ -120,6 +120,7 @@ public final class Conv2D: Layer {
             shape: [kernel.height, kernel.width, c / groups, filters], fanIn: k, fanOut: kernel.height * kernel.width * filters,
             random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [filters]))
+        weight.sparseFrom = SparsePattern.convolutionThreshold
         weight.trainsSparsely = groups == 1
     }
 

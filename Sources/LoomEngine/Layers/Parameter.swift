@@ -22,6 +22,7 @@ public final class Parameter {
         var clusters: WeightClusters?
         var version = 0
         var trainsSparsely = false
+        var sparseFrom = SparsePattern.threshold
         var pattern: SparsePattern?
         var values: SparseValues?
         var denseGradientRequested = false
@@ -89,12 +90,22 @@ public final class Parameter {
     /// Whether the layer using this weight can train it through a
     /// `SparsePattern` (a dense layer's own kernel, never used transposed,
     /// or a full conv2d's, read as `[kh·kw·C, filters]`): it then does once
-    /// the mask holds `SparsePattern.threshold` of zeros. Off by default;
+    /// the mask holds `sparseFrom` of zeros. Off by default;
     /// setting it off again trains it densely.
     public var trainsSparsely: Bool {
         get { shared.trainsSparsely }
         set {
             shared.trainsSparsely = newValue
+            updatePattern()
+        }
+    }
+
+    /// The share of masked weights from which it trains sparsely
+    /// (`SparsePattern.threshold` unless its layer measured another).
+    public var sparseFrom: Double {
+        get { shared.sparseFrom }
+        set {
+            shared.sparseFrom = newValue
             updatePattern()
         }
     }
@@ -122,7 +133,7 @@ public final class Parameter {
             return
         }
         let zeros = mask.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
-        let sparse = Double(zeros) / Double(mask.count) >= SparsePattern.threshold
+        let sparse = Double(zeros) / Double(mask.count) >= shared.sparseFrom
         shared.pattern = sparse ? SparsePattern(mask: mask, inputs: value.count / outputs, outputs: outputs) : nil
         sparseGradient = []
     }
