@@ -94,7 +94,7 @@ enum ProximalGradient {
         let accelerated: Bool
 
         /// Steps a row's signs must hold before an exact finish is tried.
-        static let settle = 2
+        static let settle = 4
 
         /// Runs the samples in `range` from their codes in `codes` (the
         /// batch's, overwritten with the result); returns the chunk's

@@ -60,11 +60,11 @@ struct SupportFinish {
         for _ in 0..<Self.maximumSteps {
             if !support.isEmpty {
                 guard solveOnSupport(c) else { return nil }
-                if zip(solution, signs).contains(where: { $0 * $1 <= 0 }) {
+                if zip(solution, signs).contains(where: { $0 * $1 <= 0 }) {  // zip stops at the support's length
                     guard moveToBestCrossing(c) else { return nil }
                     continue
                 }
-                swap(&values, &solution)
+                for i in values.indices { values[i] = solution[i] }
             }
             guard let entering = mostViolating(c) else { return write(row, c: c, squaredNorm: squaredNorm) }
             guard support.count < largestSupport else { return nil }
@@ -80,31 +80,39 @@ struct SupportFinish {
     private mutating func solveOnSupport(_ c: UnsafePointer<Float>) -> Bool {
         let m = support.count
         if factor.count < m * m { factor = [Double](repeating: 0, count: m * m) }
-        for i in 0..<m {
-            for k in 0...i {
-                var sum = Double(gram[support[i] * atoms + support[k]])
-                for p in 0..<k { sum -= factor[i * m + p] * factor[k * m + p] }
-                if i == k {
-                    // A pivot this small next to the diagonal means the atoms are (nearly) dependent.
-                    guard sum > 1e-10 * Double(gram[support[i] * atoms + support[i]]) else { return false }
-                    factor[i * m + i] = sum.squareRoot()
-                } else {
-                    factor[i * m + k] = sum / factor[k * m + k]
+        if solution.count < m { solution = [Double](repeating: 0, count: m) }
+        let support = self.support, signs = self.signs, gramRows = self.gram, atoms = self.atoms, alpha = self.alpha
+        return factor.withUnsafeMutableBufferPointer { f in
+            solution.withUnsafeMutableBufferPointer { z in
+                let l = f.baseAddress!, z = z.baseAddress!
+                for i in 0..<m {
+                    let gram = gramRows + support[i] * atoms, li = l + i * m
+                    for k in 0...i {
+                        let lk = l + k * m
+                        var sum = Double(gram[support[k]])
+                        for p in 0..<k { sum -= li[p] * lk[p] }
+                        if i == k {
+                            // A pivot this small next to the diagonal means the atoms are (nearly) dependent.
+                            guard sum > 1e-10 * Double(gram[support[i]]) else { return false }
+                            li[i] = sum.squareRoot()
+                        } else {
+                            li[k] = sum / lk[k]
+                        }
+                    }
                 }
+                for i in 0..<m {
+                    var sum = Double(c[support[i]]) - alpha * signs[i]
+                    for p in 0..<i { sum -= l[i * m + p] * z[p] }
+                    z[i] = sum / l[i * m + i]
+                }
+                for i in stride(from: m - 1, through: 0, by: -1) {
+                    var sum = z[i]
+                    for p in (i + 1)..<m { sum -= l[p * m + i] * z[p] }
+                    z[i] = sum / l[i * m + i]
+                }
+                return true
             }
         }
-        solution.removeAll(keepingCapacity: true)
-        for i in 0..<m {
-            var sum = Double(c[support[i]]) - alpha * signs[i]
-            for p in 0..<i { sum -= factor[i * m + p] * solution[p] }
-            solution.append(sum / factor[i * m + i])
-        }
-        for i in stride(from: m - 1, through: 0, by: -1) {
-            var sum = solution[i]
-            for p in (i + 1)..<m { sum -= factor[p * m + i] * solution[p] }
-            solution[i] = sum / factor[i * m + i]
-        }
-        return true
     }
 
     /// Feature-sign's line search from `values` to `solution`: the lowest
