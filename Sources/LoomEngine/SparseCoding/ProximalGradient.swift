@@ -9,14 +9,19 @@ import LoomCore
 /// Q − C with Q = A·G, one product an iteration (`ProximalKernels.product`:
 /// over the nonzero codes only once they are few). The momentum point's Q is
 /// Qₖ + β(Qₖ − Qₖ₋₁) by linearity, so that single product also gives the
-/// objective at every iterate. Each chunk stops after `iterations` or once
-/// an iteration changes its objective by at most `tolerance` times it (0
-/// runs every iteration). The objective, not the codes' change (the rule
-/// before, which ran on long after the objective had settled), nor a
-/// duality gap: the gap from the scaled residual stalls near 1e-3 in
-/// single precision while the objective is within 1e-5 of the lowest. A
-/// row whose objective rises restarts its momentum (O'Donoghue and Candès
-/// 2015), which damps the oscillations momentum makes near a sparse solution.
+/// objective at every iterate. Each sample stops on its own (its row leaves
+/// the chunk, so the product shrinks): after `iterations`, once an
+/// iteration changes its objective by at most `tolerance` times it, or once
+/// its signs have held for `Solver.settle` steps and `SupportFinish` solves
+/// the lasso exactly on that support, the KKT conditions checked (most
+/// samples settle long before the slowest; single-precision FISTA's tail,
+/// hundreds of iterations on coherent dictionaries, goes). A tolerance of 0
+/// runs every iteration on every sample and never finishes: plain ISTA or
+/// FISTA. The objective, not the codes' change, nor a duality gap: the gap
+/// from the scaled residual stalls near 1e-3 in single precision while the
+/// objective is within 1e-5 of the lowest. A row whose objective rises
+/// restarts its momentum (O'Donoghue and Candès 2015), which damps the
+/// oscillations momentum makes near a sparse solution.
 enum ProximalGradient {
     /// What a chunk's run leaves: its objective before the first step and after each.
     struct ChunkRun { var objectives: [Double] = [] }
@@ -35,7 +40,7 @@ enum ProximalGradient {
                     p.correlations.withUnsafeBufferPointer { c in
                         p.squaredNorms.withUnsafeBufferPointer { norms in
                             let solver = Solver(gram: g.baseAddress!, correlations: c.baseAddress!, squaredNorms: norms.baseAddress!,
-                                                atoms: atoms, lipschitz: lipschitz, alpha: alpha, positive: positive, accelerated: accelerated)
+                                                atoms: atoms, length: p.dictionary.length, lipschitz: lipschitz, alpha: alpha, positive: positive, accelerated: accelerated)
                             return p.forEachChunk(shouldStop: shouldStop) { range in
                                 runs[range.lowerBound / SparseCoding.chunk].objectives = solver.run(
                                     out.baseAddress!, rows: range, iterations: iterations, tolerance: tolerance)
@@ -81,69 +86,95 @@ enum ProximalGradient {
         let correlations: UnsafePointer<Float>
         let squaredNorms: UnsafePointer<Double>
         let atoms: Int
+        /// The signals' length: the most atoms an exact finish solves on.
+        let length: Int
         let lipschitz: Double
         let alpha: Double
         let positive: Bool
         let accelerated: Bool
 
+        /// Steps a row's signs must hold before an exact finish is tried.
+        static let settle = 4
+
         /// Runs the samples in `range` from their codes in `codes` (the
         /// batch's, overwritten with the result); returns the chunk's
         /// objective before the first step and after each.
+        ///
+        /// With a tolerance above 0 each row stops on its own: once an
+        /// iteration changes its objective by at most `tolerance` times it,
+        /// or once its signs have held `settle` steps and `SupportFinish`
+        /// solves it exactly. A tolerance of 0 runs every row every iteration.
         func run(_ codes: UnsafeMutablePointer<Float>, rows range: Range<Int>, iterations: Int, tolerance: Double) -> [Double] {
-            let rows = range.count, count = rows * atoms
-            let a = codes + range.lowerBound * atoms, c = correlations + range.lowerBound * atoms
-            let squaredNorms = self.squaredNorms + range.lowerBound
-            var q = [Float](repeating: 0, count: count), previousQ = q, previous = q
-            var momentum = [Float](repeating: 0, count: rows), t = [Double](repeating: 1, count: rows)
-            var rowObjectives = [Double](repeating: 0, count: rows)
-            q.withUnsafeMutableBufferPointer { ProximalKernels.product(a, gram, into: $0.baseAddress!, rows: rows, width: atoms) }
-            var objectives = [measure(a, q, c, rows: rows, squaredNorms: squaredNorms, into: &rowObjectives)]
+            let a = codes + range.lowerBound * atoms
+            let chunk = ProximalChunk(codes: a, correlations: correlations + range.lowerBound * atoms,
+                                      squaredNorms: squaredNorms + range.lowerBound, rows: range.count, width: atoms)
+            defer { chunk.writeRunning(into: a) }
+            ProximalKernels.product(chunk.codes, gram, into: chunk.q, rows: chunk.count, width: atoms)
+            var objectives = [measure(chunk)]
             guard lipschitz > 0 else { return objectives }
             let step = Float(1 / lipschitz), cut = ProximalGradient.cut(alpha: Float(alpha), lipschitz: lipschitz)
-            for _ in 0..<iterations {
-                if accelerated {
-                    for r in 0..<rows {
-                        let next = (1 + (1 + 4 * t[r] * t[r]).squareRoot()) / 2
-                        momentum[r] = Float((t[r] - 1) / next)
-                        t[r] = next
+            var finisher = tolerance > 0 && alpha > 0
+                ? SupportFinish(gram: gram, atoms: atoms, length: length, alpha: alpha, positive: positive) : nil
+            var stopped = 0.0
+            var leaving = [Bool](repeating: false, count: chunk.count)
+            for _ in 0..<iterations where chunk.count > 0 {
+                let rows = chunk.count
+                for r in 0..<rows {
+                    if accelerated {
+                        let next = (1 + (1 + 4 * chunk.t[r] * chunk.t[r]).squareRoot()) / 2
+                        chunk.momentum[r] = Float((chunk.t[r] - 1) / next)
+                        chunk.t[r] = next
+                    } else {
+                        chunk.momentum[r] = 0
                     }
                 }
-                previous.withUnsafeMutableBufferPointer { old in
-                    q.withUnsafeBufferPointer { q in
-                        previousQ.withUnsafeBufferPointer { oldQ in
-                            momentum.withUnsafeBufferPointer { beta in
-                                ProximalKernels.momentumStep(a, old: old.baseAddress!, q: q.baseAddress!, oldQ: oldQ.baseAddress!, c: c,
-                                                             beta: beta.baseAddress!, rows: rows, width: atoms, step: step, cut: cut,
-                                                             positive: positive)
-                            }
+                ProximalKernels.momentumStep(chunk.codes, old: chunk.previous, q: chunk.q, oldQ: chunk.previousQ, c: chunk.correlations,
+                                             beta: chunk.momentum, rows: rows, width: atoms, step: step, cut: cut, positive: positive,
+                                             signsChanged: chunk.signsChanged)
+                chunk.swapProducts()
+                ProximalKernels.product(chunk.codes, gram, into: chunk.q, rows: rows, width: atoms)
+                var objective = stopped
+                for r in 0..<rows {
+                    let last = chunk.objectives[r]
+                    var now = rowObjective(chunk, r)
+                    // O'Donoghue and Candès's restart: a row whose objective rose starts its momentum afresh.
+                    if now > last { chunk.t[r] = 1 }
+                    leaving[r] = false
+                    if tolerance > 0 {
+                        chunk.settled[r] = chunk.signsChanged[r] ? 0 : chunk.settled[r] + 1
+                        if chunk.settled[r] == Self.settle, let exact = finisher?.finish(
+                            chunk.codes + r * atoms, c: chunk.correlations + r * atoms, squaredNorm: chunk.squaredNorms[r]) {
+                            now = exact
+                            leaving[r] = true
+                        } else {
+                            leaving[r] = abs(last - now) <= tolerance * now
                         }
+                        if leaving[r] { stopped += now }
                     }
+                    chunk.objectives[r] = now
+                    objective += now
                 }
-                swap(&q, &previousQ)
-                q.withUnsafeMutableBufferPointer { ProximalKernels.product(a, gram, into: $0.baseAddress!, rows: rows, width: atoms) }
-                let lastObjectives = rowObjectives, last = objectives[objectives.count - 1]
-                let objective = measure(a, q, c, rows: rows, squaredNorms: squaredNorms, into: &rowObjectives)
                 objectives.append(objective)
-                // O'Donoghue and Candès's restart: a row whose objective rose starts its momentum afresh.
-                for r in 0..<rows where rowObjectives[r] > lastObjectives[r] { t[r] = 1 }
-                if tolerance > 0 && abs(last - objective) <= tolerance * objective { break }
+                for r in stride(from: rows - 1, through: 0, by: -1) where leaving[r] { chunk.remove(r, into: a) }
             }
             return objectives
         }
 
-        /// The chunk's objective (the sum over its rows), each row's into `rowObjectives`.
-        func measure(_ a: UnsafePointer<Float>, _ q: [Float], _ c: UnsafePointer<Float>, rows: Int, squaredNorms: UnsafePointer<Double>,
-                     into rowObjectives: inout [Double]) -> Double {
-            q.withUnsafeBufferPointer { q in
-                var sum = 0.0
-                for r in 0..<rows {
-                    let row = r * atoms
-                    rowObjectives[r] = ProximalKernels.objective(a + row, c: c + row, q: q.baseAddress! + row, width: atoms,
-                                                                 squaredNorm: squaredNorms[r], alpha: alpha)
-                    sum += rowObjectives[r]
-                }
-                return sum
+        /// Row `r`'s objective from its codes and their product.
+        func rowObjective(_ chunk: ProximalChunk, _ r: Int) -> Double {
+            let row = r * atoms
+            return ProximalKernels.objective(chunk.codes + row, c: chunk.correlations + row, q: chunk.q + row, width: atoms,
+                                             squaredNorm: chunk.squaredNorms[r], alpha: alpha)
+        }
+
+        /// The chunk's objective (the sum over its rows), each row's into `objectives`.
+        func measure(_ chunk: ProximalChunk) -> Double {
+            var sum = 0.0
+            for r in 0..<chunk.count {
+                chunk.objectives[r] = rowObjective(chunk, r)
+                sum += chunk.objectives[r]
             }
+            return sum
         }
     }
 }

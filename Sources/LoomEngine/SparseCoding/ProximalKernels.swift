@@ -34,13 +34,16 @@ enum ProximalKernels {
     /// One FISTA step on `rows` rows of `width` codes, each row with its own
     /// momentum β: from y = a + β(a − old) and its product qʸ = q + β(q −
     /// oldQ) (linearity: no second product), a ← soft(y − step·(qʸ − c), cut)
-    /// and old ← the codes before.
+    /// and old ← the codes before; `signsChanged[r]` says whether the step
+    /// changed any of row r's signs (−, 0, +), so the caller sees a support settle.
     static func momentumStep(_ a: UnsafeMutablePointer<Float>, old: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
                              oldQ: UnsafePointer<Float>, c: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-                             rows: Int, width: Int, step: Float, cut: Float, positive: Bool) {
-        let eta = Lanes(repeating: step), cuts = Lanes(repeating: cut)
+                             rows: Int, width: Int, step: Float, cut: Float, positive: Bool,
+                             signsChanged: UnsafeMutablePointer<Bool>) {
+        let eta = Lanes(repeating: step), cuts = Lanes(repeating: cut), zero = Lanes()
         for r in 0..<rows {
             let b = Lanes(repeating: beta[r]), row = r * width
+            var changed = SIMDMask<SIMD16<Int32>>(repeating: false)
             var j = 0
             while j < width {
                 let lanes = min(16, width - j), at = row + j
@@ -48,10 +51,13 @@ enum ProximalKernels {
                 let qNow = FastMath.load(q + at, lanes: lanes)
                 let y = now + b * (now - before)
                 let gradient = qNow + b * (qNow - FastMath.load(oldQ + at, lanes: lanes)) - FastMath.load(c + at, lanes: lanes)
+                let next = soft(y - eta * gradient, cuts, positive: positive)
+                changed .|= ((next .> zero) .^ (now .> zero)) .| ((next .< zero) .^ (now .< zero))
                 FastMath.store(now, old + at, lanes: lanes)
-                FastMath.store(soft(y - eta * gradient, cuts, positive: positive), a + at, lanes: lanes)
+                FastMath.store(next, a + at, lanes: lanes)
                 j += 16
             }
+            signsChanged[r] = any(changed)
         }
     }
 

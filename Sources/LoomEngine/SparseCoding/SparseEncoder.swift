@@ -13,9 +13,11 @@ public enum SparseEncoder: Sendable, Equatable {
     /// until the duality gap is below `tolerance`·‖x‖².
     case lasso(alpha: Double, positive: Bool, tolerance: Double)
     /// The same lasso by proximal gradient, all samples of a chunk at once:
-    /// ISTA, or FISTA when `accelerated`. Stops after `iterations` or once an
-    /// iteration changes the objective by at most `tolerance` times it (a
-    /// chunk of samples at a time); a tolerance of 0 runs every iteration.
+    /// ISTA, or FISTA when `accelerated`. Each sample stops after `iterations`,
+    /// once an iteration changes its objective by at most `tolerance` times
+    /// it, or once its signs settle and an exact solve on its support passes
+    /// the KKT conditions (`SupportFinish`); a tolerance of 0 runs every
+    /// iteration on every sample, with no finish.
     case proximalGradient(alpha: Double, positive: Bool, accelerated: Bool, iterations: Int, tolerance: Double)
     /// Soft thresholding of Dx: αₖ = sign(cₖ)·max(|cₖ| − cut, 0).
     case threshold(Double, positive: Bool)
@@ -55,14 +57,14 @@ public enum SparseCoding {
 
     /// The bytes `encode` allocates for `samples` signals over `dictionary`:
     /// the Gram matrix, the correlations and the codes, each thread's OMP
-    /// factor or proximal gradient's three chunk-sized buffers, and the
-    /// residuals an error measure takes of the codes after.
+    /// factor or proximal gradient's five chunk-sized buffers and its exact
+    /// finish's factor, and the residuals an error measure takes of the codes after.
     public static func encodingBytes(samples: Int, over dictionary: SparseDictionary, _ encoder: SparseEncoder) -> Int {
         let k = dictionary.count, n = dictionary.length
         var steps = 0
         if case .omp(let sparsity, _) = encoder { steps = min(sparsity ?? min(k, n), k) }
         var perThread = MemoryAccount.sum(MemoryAccount.product(steps, steps), 3 * k)
-        if case .proximalGradient = encoder { perThread = MemoryAccount.product(3 * chunk, k) }
+        if case .proximalGradient = encoder { perThread = MemoryAccount.sum(MemoryAccount.product(5 * chunk, k), MemoryAccount.product(2 * k, k)) }
         return MemoryAccount.sum(dictionary.gramBytes, MemoryAccount.product(samples, k, 8),
                                  MemoryAccount.product(samples, n + 4, 4),
                                  MemoryAccount.product(max(1, Parallel.threads), perThread, 4))
