@@ -16,6 +16,10 @@ public enum Loss: String, Sendable, CaseIterable {
     /// targets in [0, 1] (a reconstructed image; one-hot for class labels);
     /// probabilities clipped to [1e-7, 1 − 1e-7] as Keras does.
     case bce
+    /// The lasso objective ½‖x − zD‖² + α‖z‖₁ of a LISTA model's codes z
+    /// (`LassoObjective`: the atoms and α its layer was declared with),
+    /// averaged over the samples; the targets are the signals x.
+    case lasso
 
     /// The loss of `output` (`[batch, …]`, compared row by row over its last
     /// dimension for classes) against `targets`, and its gradient with
@@ -23,14 +27,21 @@ public enum Loss: String, Sendable, CaseIterable {
     /// fused softmax path has its own). The loss is the mean over these
     /// rows; the gradient is that of the mean over `batch` rows (default:
     /// these), for a shard of a batch. Unlabelled targets give no loss.
+    /// `lasso` needs the model's `objective`: without one its loss is not a
+    /// number, which stops a fit as any diverging loss does.
     public func evaluate(_ output: Tensor, targets: BatchTargets, withGradient: Bool = true,
-                         batch: Int? = nil) -> (loss: Double, gradient: Tensor) {
+                         batch: Int? = nil, objective: LassoObjective? = nil) -> (loss: Double, gradient: Tensor) {
         let n = output.batch, k = output.sampleSize, over = Float(batch ?? n)
         var gradient = Tensor(zeros: withGradient ? output.shape : [0])
         var total = 0.0
         switch (self, targets) {
         case (_, .none):
             return (0, gradient)
+        case (.lasso, .values(let signals)):
+            guard let objective else { return (.nan, gradient) }
+            return objective.evaluate(codes: output, signals: signals, withGradient: withGradient, batch: batch)
+        case (.lasso, .classes):
+            return (.nan, gradient)
         case (.crossentropy, .classes(let labels)):
             for r in 0..<n {
                 let p = min(max(output[r * k + labels[r]], 1e-7), 1 - 1e-7)
@@ -131,18 +142,18 @@ public enum Loss: String, Sendable, CaseIterable {
         switch self {
         case .crossentropy: return model.endsInSoftmax
         case .bce: return model.endsInSigmoid
-        case .mse: return false
+        case .mse, .lasso: return false
         }
     }
 
     /// The gradient with respect to the input of the activation this loss
-    /// is fused with (see `fuses(with:)`); mse, fused with nothing, gives
-    /// its own gradient.
+    /// is fused with (see `fuses(with:)`); mse and lasso, fused with
+    /// nothing, are never asked.
     public func fusedGradient(probabilities p: Tensor, targets: BatchTargets, batch: Int? = nil) -> Tensor {
         switch self {
         case .crossentropy: return Loss.softmaxCrossEntropyGradient(probabilities: p, targets: targets, batch: batch)
         case .bce: return Loss.sigmoidBinaryCrossEntropyGradient(probabilities: p, targets: targets, batch: batch)
-        case .mse: return evaluate(p, targets: targets, batch: batch).gradient
+        case .mse, .lasso: return evaluate(p, targets: targets, batch: batch).gradient
         }
     }
 }

@@ -58,7 +58,9 @@ public enum Metrics {
     public static func evaluate(_ model: Sequential, on data: Dataset, loss: Loss, shouldStop: () -> Bool) -> Evaluation? {
         guard let output = model.predict(data.inputs, shouldStop: shouldStop) else { return nil }
         let targets = data.targets.gathering(Array(0..<data.count), inputs: data.inputs)
-        var e = Evaluation(loss: data.count == 0 ? 0 : loss.evaluate(output, targets: targets, withGradient: false).loss)
+        let objective = loss == .lasso ? model.lassoObjective : nil
+        var e = Evaluation(loss: data.count == 0 ? 0 : loss.evaluate(output, targets: targets, withGradient: false,
+                                                                      objective: objective).loss)
         switch targets {
         case .classes(let labels):
             let k = output.sampleSize
@@ -66,11 +68,11 @@ public enum Metrics {
             for (p, t) in zip(predictedClasses(output), labels) where t < k { confusion[t][p] += 1 }
             e.confusion = confusion
             e.accuracy = Double(correct(output, labels: labels)) / Double(max(1, labels.count))
-        case .values(let t):
+        case .values(let t) where loss != .lasso:
             let values = Double(max(1, t.count))
             e.meanSquaredError = Loss.mse.evaluate(output, targets: targets, withGradient: false).loss
             e.meanAbsoluteError = absoluteErrorSum(output, t) / values
-        case .none:
+        case .values, .none:
             break
         }
         return e

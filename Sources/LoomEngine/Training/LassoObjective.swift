@@ -1,0 +1,59 @@
+/// The lasso objective ½‖x − zD‖² + α‖z‖₁ of codes z `[batch, K]` for
+/// signals x `[batch, n]` over fixed atoms D `[K, n]`, per sample.
+/// `loss lasso` trains a LISTA layer on it, with no target codes (Ablin et
+/// al. 2019): what its codes should minimise, where matching a solver's
+/// codes by squared error weighs every code value alike.
+public struct LassoObjective: Sendable {
+    public let dictionary: SparseDictionary
+    public let alpha: Float
+
+    public init(dictionary: SparseDictionary, alpha: Float) {
+        self.dictionary = dictionary
+        self.alpha = alpha
+    }
+
+    /// The mean objective over the rows, and its gradient with respect to
+    /// the codes, −(x − zD)Dᵀ + α·sign(z), of the mean over `batch` rows
+    /// (default: these; a shard's share of a batch).
+    public func evaluate(codes z: Tensor, signals x: Tensor, withGradient: Bool = true,
+                         batch: Int? = nil) -> (loss: Double, gradient: Tensor) {
+        let rows = z.batch, atoms = dictionary.count, length = dictionary.length
+        let over = Float(batch ?? rows)
+        // r = x − zD.
+        var residual = x.storage
+        z.storage.withUnsafeBufferPointer { zs in
+            dictionary.atoms.withUnsafeBufferPointer { d in
+                residual.withUnsafeMutableBufferPointer { r in
+                    GEMM.multiply(zs.baseAddress!, d.baseAddress!, into: r.baseAddress!, m: rows, n: length, k: atoms,
+                                  alpha: -1, beta: 1)
+                }
+            }
+        }
+        var squares = 0.0, absolutes = 0.0
+        for r in residual { squares += Double(r * r) }
+        for c in z.storage { absolutes += Double(abs(c)) }
+        let loss = rows == 0 ? 0 : (squares / 2 + Double(alpha) * absolutes) / Double(rows)
+        guard withGradient else { return (loss, Tensor(zeros: [0])) }
+        // α·sign(z)/over − (r·Dᵀ)/over.
+        var gradient = Tensor(shape: z.shape, storage: z.storage.map { $0 > 0 ? alpha / over : $0 < 0 ? -alpha / over : 0 })
+        residual.withUnsafeBufferPointer { r in
+            dictionary.atoms.withUnsafeBufferPointer { d in
+                gradient.storage.withUnsafeMutableBufferPointer { g in
+                    GEMM.multiply(r.baseAddress!, d.baseAddress!, transposeB: true, into: g.baseAddress!, m: rows, n: atoms,
+                                  k: length, alpha: -1 / over, beta: 1)
+                }
+            }
+        }
+        return (loss, gradient)
+    }
+}
+
+extension Sequential {
+    /// The objective `loss lasso` scores this model's outputs by: that of the
+    /// LISTA layer it ends with, over the atoms and at the α the layer was
+    /// declared with; nil for any other model.
+    public var lassoObjective: LassoObjective? {
+        guard let lista = layers.last as? Lista else { return nil }
+        return LassoObjective(dictionary: lista.dictionary, alpha: Float(lista.declaredAlpha))
+    }
+}
