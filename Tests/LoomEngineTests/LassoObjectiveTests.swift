@@ -6,15 +6,8 @@ import XCTest
 final class LassoObjectiveTests: XCTestCase {
     var random = RandomGenerator(seed: 23)
 
-    func dictionary(_ count: Int, _ length: Int) -> SparseDictionary {
-        var d = SparseDictionary(atoms: (0..<(count * length)).map { _ in random.nextUnitFloat() * 2 - 1 }, count: count, length: length)
-        d.normalize()
-        return d
-    }
-
-    func signals(_ samples: Int, _ length: Int) -> Tensor {
-        Tensor(shape: [samples, length], storage: (0..<(samples * length)).map { _ in random.nextUnitFloat() * 2 - 1 })
-    }
+    func dictionary(_ count: Int, _ length: Int) -> SparseDictionary { randomDictionary(count, length, &random) }
+    func signals(_ samples: Int, _ length: Int) -> Tensor { randomSignals(samples, length, &random) }
 
     /// ½‖x − zD‖² + α‖z‖₁ summed the plain way, in double precision, over the samples.
     func plainObjective(_ z: Tensor, _ x: Tensor, _ d: SparseDictionary, alpha: Double) -> Double {
@@ -71,13 +64,7 @@ final class LassoObjectiveTests: XCTestCase {
         let eps: Float = 2e-4
         for p in layer.parameters {
             XCTAssertTrue(p.gradient.storage.contains { $0 != 0 }, "\(p.name) has a gradient")
-            for i in 0..<p.value.count {
-                p.value[i] += eps
-                let plus = loss()
-                p.value[i] -= 2 * eps
-                let minus = loss()
-                p.value[i] += eps
-                let numerical = (plus - minus) / (2 * Double(eps))
+            for (i, numerical) in numericalGradient(of: p, eps: eps, loss).enumerated() {
                 XCTAssertEqual(Double(p.gradient[i]), numerical, accuracy: 1e-2 * max(1, abs(numerical)),
                                "\(p.name)[\(i)]")
             }
