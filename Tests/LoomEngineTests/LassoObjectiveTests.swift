@@ -93,7 +93,7 @@ final class LassoObjectiveTests: XCTestCase {
         XCTAssertNil(outcome.diverged)
         XCTAssertEqual(outcome.history.count, 20)
         XCTAssertNil(outcome.history.last?.meanAbsoluteError, "codes are not compared with the inputs value by value")
-        XCTAssertLess(outcome.history.last!.loss, outcome.history.first!.loss)
+        XCTAssertLessThan(outcome.history.last!.loss, outcome.history.first!.loss)
         XCTAssertLessThan(after - lowest, 0.5 * (before - lowest),
                           "objective above the lasso's minimum \(lowest): \(before - lowest) untrained, \(after - lowest) trained")
         let validation = Metrics.evaluate(model, on: Dataset(inputs: test, targets: .inputs), loss: .lasso)

@@ -82,6 +82,8 @@ final class ListaStatementTests: LoomTestCase {
         XCTAssertTrue(withTarget.contains("leave out `target C`"), withTarget)
         let dense = error(pix + "model M {\n  input 6x6x1\n  flatten\n  dense 20\n}\ntrain M on pix loss lasso")?.value ?? ""
         XCTAssertTrue(dense.contains("`M` does not end with a `lista` layer"), dense)
+        let before = error(pix + "model M {\n  input 6x6x1\n  flatten\n  dense 36\n  lista 2 from D\n}\ntrain M on pix loss lasso")?.value ?? ""
+        XCTAssertTrue(before.contains("only `flatten` or `reshape` may come before the `lista` layer, and `M` has `dense"), before)
     }
 
     func testSummaryShowsStoredAndUnrolledParameters() {

@@ -51,9 +51,13 @@ public struct LassoObjective: Sendable {
 extension Sequential {
     /// The objective `loss lasso` scores this model's outputs by: that of the
     /// LISTA layer it ends with, over the atoms and at the α the layer was
-    /// declared with; nil for any other model.
+    /// declared with; nil for any other model, or when a layer before it
+    /// changes the inputs' values (the signals are the model's inputs).
     public var lassoObjective: LassoObjective? {
-        guard let lista = layers.last as? Lista else { return nil }
+        guard let lista = layers.last as? Lista, valueChangingLayers.count == 1 else { return nil }
         return LassoObjective(dictionary: lista.dictionary, alpha: Float(lista.declaredAlpha))
     }
+
+    /// The layers that change their inputs' values, not just their shape.
+    public var valueChangingLayers: [Layer] { layers.filter { $0.kind != "flatten" && $0.kind != "reshape" } }
 }

@@ -44,9 +44,13 @@ extension Evaluator {
             throw LoomError(.value, "`loss lasso` scores the codes against the samples they code: leave out `target \(target.text)`",
                             at: a.range(of: \.target))
         }
-        guard model.lassoObjective != nil else {
+        guard model.layers.last is Lista else {
             throw LoomError(.value, "`loss lasso` is the lasso objective of codes over the atoms a `lista` layer started from, "
                             + "and `\(model.name)` does not end with a `lista` layer", at: a.range(of: \.loss))
+        }
+        if let first = model.valueChangingLayers.first, model.lassoObjective == nil {
+            throw LoomError(.value, "`loss lasso` scores the codes against the model's inputs, so only `flatten` or `reshape` "
+                            + "may come before the `lista` layer, and `\(model.name)` has `\(first.name)`", at: a.range(of: \.loss))
         }
     }
 
