@@ -41,3 +41,16 @@ func checkSparseGradients(_ layer: Layer, weight: Parameter, x: Tensor, c: Tenso
         XCTAssertEqual(Double(analytic[k]), numeric[k], accuracy: 2e-3, "weight \(k)", file: file, line: line)
     }
 }
+
+/// The slope of `loss` in each value of `p`, by central differences of step
+/// `eps`, each value put back after its probe.
+func numericalGradient(of p: Parameter, eps: Float, _ loss: () -> Double) -> [Double] {
+    (0..<p.value.count).map { i in
+        p.value[i] += eps
+        let plus = loss()
+        p.value[i] -= 2 * eps
+        let minus = loss()
+        p.value[i] += eps
+        return (plus - minus) / (2 * Double(eps))
+    }
+}

@@ -6,16 +6,8 @@ import XCTest
 final class ListaTests: XCTestCase {
     var random = RandomGenerator(seed: 11)
 
-    /// `count` random atoms of `length` values, scaled to unit norm.
-    func dictionary(_ count: Int, _ length: Int) -> SparseDictionary {
-        var d = SparseDictionary(atoms: (0..<(count * length)).map { _ in random.nextUnitFloat() * 2 - 1 }, count: count, length: length)
-        d.normalize()
-        return d
-    }
-
-    func signals(_ samples: Int, _ length: Int) -> Tensor {
-        Tensor(shape: [samples, length], storage: (0..<(samples * length)).map { _ in random.nextUnitFloat() * 2 - 1 })
-    }
+    func dictionary(_ count: Int, _ length: Int) -> SparseDictionary { randomDictionary(count, length, &random) }
+    func signals(_ samples: Int, _ length: Int) -> Tensor { randomSignals(samples, length, &random) }
 
     func lista(_ d: SparseDictionary, steps: Int, alpha: Double, input: [Int]) throws -> Layer {
         var random = RandomGenerator(seed: 0)
@@ -234,6 +226,18 @@ final class CodeUnitTests: XCTestCase {
         XCTAssertEqual(activations.alwaysOnUnits, 1)
         XCTAssertEqual(activations.zeroShare, 8.0 / 12.0, accuracy: 1e-12)
     }
+}
+
+/// `count` random atoms of `length` values, scaled to unit norm.
+func randomDictionary(_ count: Int, _ length: Int, _ random: inout RandomGenerator) -> SparseDictionary {
+    var d = SparseDictionary(atoms: (0..<(count * length)).map { _ in random.nextUnitFloat() * 2 - 1 }, count: count, length: length)
+    d.normalize()
+    return d
+}
+
+/// `samples` random signals of `length` values in [−1, 1).
+func randomSignals(_ samples: Int, _ length: Int, _ random: inout RandomGenerator) -> Tensor {
+    Tensor(shape: [samples, length], storage: (0..<(samples * length)).map { _ in random.nextUnitFloat() * 2 - 1 })
 }
 
 /// λₘₐₓ(DDᵀ) computed the plain way: power iteration on DDᵀ in double precision.

@@ -55,13 +55,8 @@ final class SharedParameterTests: XCTestCase {
         for p in model.parameters { p.zeroGradient() }
         model.backward(w)
         for p in model.parameters {
-            for i in 0..<p.value.count {
-                p.value[i] += eps
-                let plus = loss()
-                p.value[i] -= 2 * eps
-                let minus = loss()
-                p.value[i] += eps
-                let numerical = (plus - minus) / (2 * Double(eps)), analytic = Double(p.gradient[i])
+            for (i, numerical) in numericalGradient(of: p, eps: eps, loss).enumerated() {
+                let analytic = Double(p.gradient[i])
                 XCTAssertLessThan(abs(analytic - numerical) / max(1, abs(analytic), abs(numerical)), tolerance,
                                   "\(p.name)[\(i)]: analytic \(analytic) vs numeric \(numerical)", file: file, line: line)
             }

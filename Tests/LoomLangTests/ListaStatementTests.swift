@@ -57,6 +57,35 @@ final class ListaStatementTests: LoomTestCase {
         XCTAssertEqual(number("h.epochs"), 40)
     }
 
+    /// `loss lasso` needs no codes: the objective of L's codes of pix falls.
+    func testTrainingOnTheLassoObjectiveLowersItWithoutTargetCodes() throws {
+        let code = pix + """
+            codes E0 = encode pix with L
+            h = train L on pix loss lasso epochs 10 batch 16 lr 0.003 validate pix
+            codes E = encode pix with L
+            """
+        guard case .ok = run(code) else { return XCTFail("\(String(describing: error(code)))") }
+        func objective(_ name: String) throws -> Double {
+            let c = try codes(name)
+            let z = Tensor(shape: [c.codes.samples, c.codes.atoms], storage: c.codes.values)
+            return LassoObjective(dictionary: c.dictionary.dictionary, alpha: 0.05)
+                .evaluate(codes: z, signals: c.signals, withGradient: false).loss
+        }
+        let before = try objective("E0"), after = try objective("E")
+        XCTAssertLessThan(after, 0.95 * before, "the mean objective: \(before) untrained, \(after) trained")
+        XCTAssertEqual(number("h.epochs"), 10)
+        XCTAssertEqual(number("h.val_loss"), after, accuracy: 1e-5 * after, "validation's loss is the objective")
+    }
+
+    func testLassoTrainingRefusalsNameTheProblem() {
+        let withTarget = error(pix + "train L on pix loss lasso target C")?.value ?? ""
+        XCTAssertTrue(withTarget.contains("leave out `target C`"), withTarget)
+        let dense = error(pix + "model M {\n  input 6x6x1\n  flatten\n  dense 20\n}\ntrain M on pix loss lasso")?.value ?? ""
+        XCTAssertTrue(dense.contains("`M` does not end with a `lista` layer"), dense)
+        let before = error(pix + "model M {\n  input 6x6x1\n  flatten\n  dense 36\n  lista 2 from D\n}\ntrain M on pix loss lasso")?.value ?? ""
+        XCTAssertTrue(before.contains("only `flatten` or `reshape` may come before the `lista` layer, and `M` has `dense"), before)
+    }
+
     func testSummaryShowsStoredAndUnrolledParameters() {
         guard case .ok(let last) = run(pix + "summary L") else { return XCTFail("\(String(describing: error(pix)))") }
         let table = last?.plainText ?? texts().joined(separator: "\n")

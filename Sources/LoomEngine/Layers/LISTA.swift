@@ -63,6 +63,9 @@ public final class Lista: Layer {
     public let step: Float
     /// L, for the cut α/L.
     let lipschitz: Double
+    /// The α the line gave, where the learned one started: the lasso's
+    /// penalty that `loss lasso` trains the codes to minimise.
+    public let declaredAlpha: Double
     /// The dictionary the layer started from, for measuring its codes' error.
     public let dictionary: SparseDictionary
     /// Wₑ `[K, n]`, S `[K, K]`, α `[1]`.
@@ -85,6 +88,7 @@ public final class Lista: Layer {
         dictionary = d
         let lipschitz = ProximalGradient.largestEigenvalue(of: d)
         self.lipschitz = lipschitz
+        declaredAlpha = alpha
         step = lipschitz > 0 ? Float(1 / lipschitz) : 0
         encoder = Parameter(name: "encoder", value: Tensor(shape: [d.count, d.length], storage: d.atoms))
         mutual = Parameter(name: "mutual", value: Tensor(shape: [d.count, d.count], storage: BLAS.singleThreaded { d.gram }))
@@ -98,6 +102,7 @@ public final class Lista: Layer {
         steps = other.steps
         step = other.step
         lipschitz = other.lipschitz
+        declaredAlpha = other.declaredAlpha
         dictionary = other.dictionary
         encoder = parameters[0]
         mutual = parameters[1]

@@ -16,6 +16,10 @@ public enum Loss: String, Sendable, CaseIterable {
     /// targets in [0, 1] (a reconstructed image; one-hot for class labels);
     /// probabilities clipped to [1e-7, 1 − 1e-7] as Keras does.
     case bce
+    /// The lasso objective ½‖x − zD‖² + α‖z‖₁ of a LISTA model's codes z
+    /// (`LassoObjective`: the atoms and α its layer was declared with),
+    /// averaged over the samples; the targets are the signals x.
+    case lasso
 
     /// The loss of `output` (`[batch, …]`, compared row by row over its last
     /// dimension for classes) against `targets`, and its gradient with
@@ -23,10 +27,13 @@ public enum Loss: String, Sendable, CaseIterable {
     /// fused softmax path has its own). The loss is the mean over these
     /// rows; the gradient is that of the mean over `batch` rows (default:
     /// these), for a shard of a batch. Unlabelled targets give no loss.
+    /// `lasso` needs the model's `objective`: without one its loss is not a
+    /// number, which stops a fit as any diverging loss does.
     public func evaluate(_ output: Tensor, targets: BatchTargets, withGradient: Bool = true,
-                         batch: Int? = nil) -> (loss: Double, gradient: Tensor) {
+                         batch: Int? = nil, objective: LassoObjective? = nil) -> (loss: Double, gradient: Tensor) {
         if case .none = targets { return (0, Tensor(zeros: withGradient ? output.shape : [0])) }
-        let (total, gradient) = summed(output, targets: targets, withGradient: withGradient, batch: batch, onto: 0)
+        let (total, gradient) = summed(output, targets: targets, withGradient: withGradient, batch: batch,
+                                       objective: objective, onto: 0)
         return (mean(ofSum: total, samples: output.batch, values: output.sampleSize), gradient)
     }
 
@@ -34,25 +41,30 @@ public enum Loss: String, Sendable, CaseIterable {
     /// divided, onto `total`, row after row: a data set's loss taken a batch
     /// at a time adds the same terms in the same order as one pass, so
     /// `mean(ofSum:…)` of the whole gives the same bits.
-    public func addSum(of output: Tensor, targets: BatchTargets, to total: inout Double) {
-        total = summed(output, targets: targets, withGradient: false, batch: nil, onto: total).total
+    public func addSum(of output: Tensor, targets: BatchTargets, objective: LassoObjective? = nil, to total: inout Double) {
+        total = summed(output, targets: targets, withGradient: false, batch: nil, objective: objective, onto: total).total
     }
 
-    /// The mean a summed loss stands for: over rows for cross-entropy, over
-    /// every value for mse and bce.
+    /// The mean a summed loss stands for: over rows for cross-entropy and
+    /// the lasso objective, over every value for mse and bce.
     public func mean(ofSum total: Double, samples n: Int, values k: Int) -> Double {
-        self == .crossentropy ? total / Double(n) : total / Double(n * k)
+        self == .crossentropy || self == .lasso ? total / Double(n) : total / Double(n * k)
     }
 
     /// `total` plus the loss of each row in order, and the gradient as `evaluate` says.
     private func summed(_ output: Tensor, targets: BatchTargets, withGradient: Bool, batch: Int?,
-                        onto start: Double) -> (total: Double, gradient: Tensor) {
+                        objective: LassoObjective?, onto start: Double) -> (total: Double, gradient: Tensor) {
         let n = output.batch, k = output.sampleSize, over = Float(batch ?? n)
         var gradient = Tensor(zeros: withGradient ? output.shape : [0])
         var total = start
         switch (self, targets) {
         case (_, .none):
             return (total, gradient)
+        case (.lasso, .values(let signals)):
+            guard let objective else { return (.nan, gradient) }
+            return objective.summed(codes: output, signals: signals, withGradient: withGradient, batch: batch, onto: total)
+        case (.lasso, .classes):
+            return (.nan, gradient)
         case (.crossentropy, .classes(let labels)):
             for r in 0..<n {
                 let p = min(max(output[r * k + labels[r]], 1e-7), 1 - 1e-7)
@@ -153,18 +165,18 @@ public enum Loss: String, Sendable, CaseIterable {
         switch self {
         case .crossentropy: return model.endsInSoftmax
         case .bce: return model.endsInSigmoid
-        case .mse: return false
+        case .mse, .lasso: return false
         }
     }
 
     /// The gradient with respect to the input of the activation this loss
-    /// is fused with (see `fuses(with:)`); mse, fused with nothing, gives
-    /// its own gradient.
+    /// is fused with (see `fuses(with:)`); mse and lasso, fused with
+    /// nothing, are never asked.
     public func fusedGradient(probabilities p: Tensor, targets: BatchTargets, batch: Int? = nil) -> Tensor {
         switch self {
         case .crossentropy: return Loss.softmaxCrossEntropyGradient(probabilities: p, targets: targets, batch: batch)
         case .bce: return Loss.sigmoidBinaryCrossEntropyGradient(probabilities: p, targets: targets, batch: batch)
-        case .mse: return evaluate(p, targets: targets, batch: batch).gradient
+        case .mse, .lasso: return evaluate(p, targets: targets, batch: batch).gradient
         }
     }
 }

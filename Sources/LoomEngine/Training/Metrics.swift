@@ -64,18 +64,19 @@ public enum Metrics {
         let k = model.outputShape.reduce(1, *)
         var lossSum = 0.0, squaredSum = 0.0, absoluteSum = 0.0
         var confusion: [[Int]]?, correctCount = 0
+        let objective = loss == .lasso ? model.lassoObjective : nil
         let finished = model.predictInRuns(data.inputs, batchSize: batchSize, shouldStop: shouldStop) { samples, inputs, output in
             let targets = data.targets.gathering(Array(samples), inputs: inputs)
-            loss.addSum(of: output, targets: targets, to: &lossSum)
+            loss.addSum(of: output, targets: targets, objective: objective, to: &lossSum)
             switch targets {
             case .classes(let labels):
                 if confusion == nil { confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k) }
                 for (p, t) in zip(predictedClasses(output), labels) where t < k { confusion![t][p] += 1 }
                 correctCount += correct(output, labels: labels)
-            case .values(let t):
+            case .values(let t) where loss != .lasso:
                 Loss.mse.addSum(of: output, targets: targets, to: &squaredSum)
                 absoluteSum = absoluteErrorSum(output, t, onto: absoluteSum)
-            case .none:
+            case .values, .none:
                 break
             }
         }
@@ -87,6 +88,7 @@ public enum Metrics {
             e.confusion = confusion ?? [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
             e.accuracy = Double(correctCount) / Double(max(1, n))
         case .values, .inputs:
+            guard loss != .lasso else { break }
             e.meanSquaredError = Loss.mse.mean(ofSum: squaredSum, samples: n, values: k)
             e.meanAbsoluteError = absoluteSum / Double(max(1, n * k))
         case .none:

@@ -111,7 +111,8 @@ final class ShardedStep {
                              fused: Bool) -> Result {
         let context = StepContext(batch: batch)
         let output = model.forward(x, step: context)
-        let (value, gradient) = loss.evaluate(output, targets: targets, withGradient: !fused, batch: batch)
+        let (value, gradient) = loss.evaluate(output, targets: targets, withGradient: !fused, batch: batch,
+                                              objective: loss == .lasso ? model.lassoObjective : nil)
         if fused {
             model.backward(loss.fusedGradient(probabilities: output, targets: targets, batch: batch), fromLogits: true)
         } else {
@@ -120,10 +121,10 @@ final class ShardedStep {
         var result = Result(lossSum: value * Double(targets.count) + context.penalty, penaltySum: context.penalty)
         switch targets {
         case .classes(let labels): result.correct = Metrics.correct(output, labels: labels)
-        case .values(let t):
+        case .values(let t) where loss != .lasso:
             result.absoluteErrorSum = Metrics.absoluteErrorSum(output, t)
             if loss == .bce { result.squaredErrorSum = Metrics.squaredErrorSum(output, t) }
-        case .none: break
+        case .values, .none: break
         }
         return result
     }

@@ -248,10 +248,12 @@ public enum Trainer {
 
     /// Accuracy (class labels) or the mean absolute error (real-valued
     /// targets, reconstructions) so far, with the mean squared error when
-    /// the loss is binary cross-entropy (for mse it is the loss).
+    /// the loss is binary cross-entropy (for mse it is the loss); none for
+    /// lasso, whose outputs are codes of the inputs, not the inputs.
     static func means(_ total: ShardedStep.Result, seen: Int, data: Dataset,
                       loss: Loss) -> (accuracy: Double?, absolute: Double?, squared: Double?) {
         let width: Int
+        if loss == .lasso { return (nil, nil, nil) }
         switch data.targets {
         case .classes: return (Double(total.correct) / Double(seen), nil, nil)
         case .values(let t): width = t.sampleSize

@@ -36,6 +36,24 @@ extension Evaluator {
         return (lista, spec)
     }
 
+    /// `train L on DATA loss lasso`: L ends in a `lista` layer, whose atoms
+    /// and α set the objective, and the samples are the targets, so no
+    /// `target` goes with it.
+    func checkLassoTraining(_ a: Request<TrainRequest>, _ model: Sequential) throws(LoomError) {
+        if let target = a.target {
+            throw LoomError(.value, "`loss lasso` scores the codes against the samples they code: leave out `target \(target.text)`",
+                            at: a.range(of: \.target))
+        }
+        guard model.layers.last is Lista else {
+            throw LoomError(.value, "`loss lasso` is the lasso objective of codes over the atoms a `lista` layer started from, "
+                            + "and `\(model.name)` does not end with a `lista` layer", at: a.range(of: \.loss))
+        }
+        if let first = model.valueChangingLayers.first, model.lassoObjective == nil {
+            throw LoomError(.value, "`loss lasso` scores the codes against the model's inputs, so only `flatten` or `reshape` "
+                            + "may come before the `lista` layer, and `\(model.name)` has `\(first.name)`", at: a.range(of: \.loss))
+        }
+    }
+
     /// `codes C = encode DATA with L`: the codes of a model ending in a
     /// LISTA layer, their error measured through the dictionary it started from.
     func encode(_ a: Request<EncodeRequest>, through state: ModelState) throws(LoomError) {

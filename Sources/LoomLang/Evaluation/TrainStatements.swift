@@ -61,9 +61,12 @@ extension Evaluator {
         let state = try modelState(a.model.expr)
         let model = state.model
         let reconstructs = a.target?.text == "inputs"
+        // The lasso objective scores codes against the samples they code.
+        let lasso = a.loss == .lasso
+        if lasso { try checkLassoTraining(a, model) }
         var codes: SessionCodes?
         if let target = a.target, !reconstructs { codes = try sparseCodes(target.expr) }
-        var data = try targets(dataset(a.on.expr), reconstructs)
+        var data = try targets(dataset(a.on.expr), reconstructs || lasso)
         if let codes, let target = a.target {
             if a.validate != nil {
                 throw LoomError(.value, "`target \(target.text)` holds codes of the training data only: leave out `validate`",
@@ -71,9 +74,13 @@ extension Evaluator {
             }
             data = try codesAsTargets(data, codes, names: (a.on.text, target.text), at: a.range(of: \.target))
         }
-        try check(data, fits: model, at: a.on.range)
-        let validation = try a.validate.map { v throws(LoomError) in targets(try dataset(v.expr), reconstructs) }
-        if let validation { try check(validation, fits: model, at: a.range(of: \.validate)) }
+        /// The samples fit the model, and its outputs fit the targets unless they are codes of the samples.
+        func checkFits(_ data: Dataset, at range: SourceRange) throws(LoomError) {
+            if lasso { try check(inputs: data, fit: model, at: range) } else { try check(data, fits: model, at: range) }
+        }
+        try checkFits(data, at: a.on.range)
+        let validation = try a.validate.map { v throws(LoomError) in targets(try dataset(v.expr), reconstructs || lasso) }
+        if let validation { try checkFits(validation, at: a.range(of: \.validate)) }
         let epochs = a.epochs
         let batch = a.batch
         let kind = a.optimizer
@@ -113,7 +120,7 @@ extension Evaluator {
         }
         if options.monitor == .accuracy, data.classes == 0 {
             throw LoomError(.value, "`monitor accuracy` needs class labels; these targets are "
-                            + (reconstructs ? "the inputs" : "values") + " (monitor loss)", at: a.range(of: \.monitor))
+                            + (reconstructs || lasso ? "the inputs" : "values") + " (monitor loss)", at: a.range(of: \.monitor))
         }
         let (hooks, snapshot) = try pruningHooks(a, state, first: state.epochsTrained)
         let checkpoint = a.checkpoint

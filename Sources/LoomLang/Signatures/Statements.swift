@@ -219,7 +219,9 @@ public enum Statements {
             .choice("optimizer", \.optimizer, default: .adam, "the update rule"),
             .optionalNumber("lr", \.lr, in: Bounds(lower: 0, upper: 3.4e38, excludesLower: true), placeholder: "X", "the learning rate (default: the optimizer's, as in Keras)"),
             .choice("loss", \.loss, default: .crossentropy,
-                    "the loss (with `target inputs`: mse unless given; bce needs a sigmoid output and values in [0, 1])"),
+                    "the loss (with `target inputs`: mse unless given; bce needs a sigmoid output and values in [0, 1]; "
+                    + "lasso: ½‖x − zD‖² + α‖z‖₁ of a `lista` model's codes z of the samples x, over the atoms D and at "
+                    + "the alpha its layer started from, with no target codes)"),
             .optionalName("target", \.target, .reference(.object(SessionCodes.self)), placeholder: "inputs|C",
                           "`inputs`: learn to reconstruct the inputs (an autoencoder), so data without labels can be trained on; "
                           + "codes C of DATA: learn to output them (a `lista` layer: `train L on DATA target C`)"),
