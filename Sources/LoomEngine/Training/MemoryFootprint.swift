@@ -8,6 +8,26 @@ extension Sequential {
     /// Samples `predict` runs at a time.
     public static let inferenceBatch = 256
 
+    /// What the model holds, in bytes: each parameter of its table once (a
+    /// `share` line keeps none of its own) with its gradient and the
+    /// optimizer's two moments, `bytesPerWeight` a weight; a mask, 4 bytes a
+    /// weight; a clustered weight's index, 4 bytes a weight, and its codebook
+    /// with the codebook's gradient and moments; a hashed layer's hash and
+    /// the virtual matrix its replicas share, 8 bytes a virtual weight.
+    public var heldBytes: Int {
+        var total = 0
+        for p in parameters {
+            let n = p.value.count
+            total = MemoryAccount.sum(total, MemoryAccount.product(n, Sequential.bytesPerWeight), p.mask == nil ? 0 : n * 4)
+            if let clusters = p.clusters {
+                total = MemoryAccount.sum(total, MemoryAccount.product(clusters.assignment.count, 4),
+                                          MemoryAccount.product(clusters.centroids.count, Sequential.bytesPerWeight))
+            }
+        }
+        for case let hashed as HashedDense in layers { total = MemoryAccount.sum(total, MemoryAccount.product(hashed.virtualCount, 8)) }
+        return total
+    }
+
     /// The floats one sample's pass keeps at most: the input and every
     /// layer's buffers.
     var floatsPerSample: Int {
