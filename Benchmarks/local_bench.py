@@ -51,6 +51,23 @@ model m {{
 }}
 """ + "time {{\n  train m on d epochs 1 batch 32\n}}\n" * (EPOCHS + 1)
 
+# PyTorch's side of a comparison: `net` trained with Adam at batch 32; prints the median epoch's seconds.
+TORCH_FIT = r"""
+opt = torch.optim.Adam(net.parameters(), lr=0.001)
+times = []
+for epoch in range(epochs + 1):
+    order = torch.randperm(n)
+    start = time.perf_counter()
+    for i in range(0, n, 32):
+        batch = order[i:i + 32]
+        opt.zero_grad()
+        loss = F.cross_entropy(net(x[batch]), y[batch])
+        loss.backward()
+        opt.step()
+    times.append(time.perf_counter() - start)
+print(json.dumps({"seconds": sorted(times[1:])[len(times[1:]) // 2]}))
+"""
+
 TORCH = r"""
 import json, sys, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -75,20 +92,7 @@ class LocallyConnected2d(nn.Module):
 
 local = LocallyConnected2d()
 net = nn.Sequential(local, nn.ReLU(), nn.Linear(local.ho * local.wo * f, 10))
-opt = torch.optim.Adam(net.parameters(), lr=0.001)
-times = []
-for epoch in range(epochs + 1):
-    order = torch.randperm(n)
-    start = time.perf_counter()
-    for i in range(0, n, 32):
-        batch = order[i:i + 32]
-        opt.zero_grad()
-        loss = F.cross_entropy(net(x[batch]), y[batch])
-        loss.backward()
-        opt.step()
-    times.append(time.perf_counter() - start)
-print(json.dumps({"seconds": sorted(times[1:])[len(times[1:]) // 2]}))
-"""
+""" + TORCH_FIT
 
 
 def seconds(text):
@@ -106,12 +110,7 @@ def main():
             x, y = Path(folder) / "x.npy", Path(folder) / "y.npy"
             np.save(x, rng.uniform(0, 1, (SAMPLES, h, w, c)).astype(np.float32))
             np.save(y, rng.integers(0, 10, SAMPLES).astype(np.int64))
-            program = LOOM_PROGRAM.format(x=x, y=y, h=h, w=w, c=c, f=f, k=k)
-            result = subprocess.run(["taskset", "-c", "0", LOOM, "eval", "-"], input=program, capture_output=True, text=True,
-                                    env=USER_ENV)
-            assert result.returncode == 0, result.stderr + result.stdout[-2000:]
-            epochs = seconds(result.stdout)[1:]
-            loom = SAMPLES / sorted(epochs)[len(epochs) // 2]
+            loom = loom_samples_per_second(LOOM_PROGRAM.format(x=x, y=y, h=h, w=w, c=c, f=f, k=k))
             out = subprocess.run(["taskset", "-c", "0", BENCH_PY, "-c", TORCH, str(x), str(y), str(f), str(k), str(EPOCHS)],
                                  capture_output=True, text=True, check=True, env={**os.environ, **ONE_THREAD}).stdout
             torch = SAMPLES / json.loads(out.strip().splitlines()[-1])["seconds"]
@@ -155,20 +154,7 @@ class HashedLinear(nn.Module):
         return torch.addmm(self.bias, x, (self.real[self.bucket] * self.sign).view(inputs, units))
 
 net = nn.Sequential(HashedLinear(), nn.ReLU(), nn.Linear(units, 10))
-opt = torch.optim.Adam(net.parameters(), lr=0.001)
-times = []
-for epoch in range(epochs + 1):
-    order = torch.randperm(n)
-    start = time.perf_counter()
-    for i in range(0, n, 32):
-        batch = order[i:i + 32]
-        opt.zero_grad()
-        loss = F.cross_entropy(net(x[batch]), y[batch])
-        loss.backward()
-        opt.step()
-    times.append(time.perf_counter() - start)
-print(json.dumps({"seconds": sorted(times[1:])[len(times[1:]) // 2]}))
-"""
+""" + TORCH_FIT
 
 
 def loom_samples_per_second(program):
