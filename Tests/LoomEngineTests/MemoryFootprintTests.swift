@@ -39,4 +39,17 @@ final class MemoryFootprintTests: XCTestCase {
         try model.add(DenseSpec(units: 4, activation: .relu, hashed: 7))
         XCTAssertEqual(model.heldBytes, (7 + 4) * 16 + 24 * 8)
     }
+
+    /// A training batch: each of the four shards of a batch of 32 makes a
+    /// hashed layer's whole virtual gradient; the replicas hold gradients
+    /// of its real weights, not of the virtual ones.
+    func testEachShardOfAHashedLayerMakesItsVirtualGradient() throws {
+        let hashed = try Sequential(name: "m", inputShape: [6], random: random)
+        try hashed.add(DenseSpec(units: 4, activation: .linear, hashed: 7))
+        let dense = try Sequential(name: "m", inputShape: [6], random: random)
+        try dense.add(DenseSpec(units: 4, activation: .linear))
+        // Three replicas' gradients of 11 weights against 28, and four 24-float virtual gradients.
+        XCTAssertEqual(Trainer.batchBytes(hashed, batchSize: 32) - Trainer.batchBytes(dense, batchSize: 32),
+                       3 * (11 - 28) * 4 + 4 * 24 * 4)
+    }
 }

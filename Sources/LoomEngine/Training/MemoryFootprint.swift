@@ -49,11 +49,14 @@ extension Sequential {
 extension Trainer {
     /// Memory a fit needs beyond the model's weights and optimizer state:
     /// what every layer keeps for a batch, the gradients of the replicas
-    /// that run its shards, and evaluating `validationSamples` after each epoch.
+    /// that run its shards (and each shard's hashed layers' virtual
+    /// gradients), and evaluating `validationSamples` after each epoch.
     public static func batchBytes(_ model: Sequential, batchSize: Int, validationSamples: Int = 0) -> Int {
-        let replicas = ShardedStep.shards(batch: batchSize, model: model) - 1
+        let shards = ShardedStep.shards(batch: batchSize, model: model)
+        // Each shard's hashed layers make their whole virtual gradient, 4 bytes a virtual weight.
+        let virtual = model.layers.reduce(0) { MemoryAccount.sum($0, ($1 as? HashedDense)?.virtualCount ?? 0) }
         return MemoryAccount.sum(MemoryAccount.product(model.floatsPerSample - model.inputShape.reduce(1, *), batchSize, 4),
-                                 MemoryAccount.product(replicas, model.parameterCount, 4),
+                                 MemoryAccount.product(shards - 1, model.parameterCount, 4), MemoryAccount.product(shards, virtual, 4),
                                  validationSamples > 0 ? model.predictionBytes(samples: validationSamples) : 0)
     }
 }
