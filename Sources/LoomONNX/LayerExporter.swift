@@ -74,8 +74,7 @@ struct LayerExporter {
         notes.append("\(scope) is hashed: its \(hash.rows)x\(hash.columns) virtual kernel is written dense "
                      + "(from \(hash.buckets) real weights)")
         let kernel = graph.weight(layer.weight, scope: scope, tag: "virtual") { real in
-            let w = real.value.storage
-            return ((0..<hash.bucket.count).map { hash.sign[$0] * w[Int(hash.bucket[$0])] }, [hash.rows, hash.columns])
+            (hash.virtualMatrix(of: real.value.storage), [hash.rows, hash.columns])
         }
         let product = graph.node("MatMul", [x, kernel], in: scope)
         return graph.node("Add", [product, graph.weight(layer.bias, scope: scope)], in: scope)

@@ -63,6 +63,37 @@ final class HashedDenseTests: XCTestCase {
         }
     }
 
+    /// The real weights' gradient is, bit for bit, dV = xᵀ·dy summed into
+    /// the buckets in row-major order, each term times its sign.
+    func testTheGradientIsTheSignedBucketSumsOfXTransposeDy() {
+        let layer = HashedDense(name: "d", inputs: 30, units: 20, buckets: 50, random: &random)
+        let x = randomTensor([8, 30]), dy = randomTensor([8, 20])
+        _ = layer.forward(x, training: true)
+        for p in layer.parameters { p.zeroGradient() }
+        _ = layer.backward(dy)
+        let dv = GEMM.product(x.storage, dy.storage, m: 30, n: 20, k: 8, transposeA: true)
+        var expected = [Float](repeating: 0, count: 50)
+        let (bucket, sign) = (layer.hash.bucket, layer.hash.sign)
+        for k in 0..<600 { expected[Int(bucket[k])] += sign[k] * dv[k] }
+        XCTAssertEqual(layer.weight.gradient.storage, expected)
+    }
+
+    /// V is gathered once per version of the real weights and read by the
+    /// replicas; weights written (and marked changed) give a new V.
+    func testTheVirtualMatrixFollowsTheWeightsVersion() {
+        let layer = HashedDense(name: "d", inputs: 5, units: 3, buckets: 4, random: &random)
+        let x = randomTensor([2, 5])
+        let before = layer.forward(x, training: false)
+        XCTAssertEqual(layer.replica(on: layer.parameters.map { $0.replica() }).forward(x, training: false), before)
+        let real: [Float] = [1, -2, 3, 0.5]
+        layer.weight.value = Tensor(shape: [4, 1], storage: real)
+        layer.weight.markChanged()
+        let v = layer.hash.virtualMatrix(of: real)
+        XCTAssertEqual(v, (0..<15).map { layer.hash.sign[$0] * real[Int(layer.hash.bucket[$0])] })
+        let after = layer.forward(x, training: false).storage
+        for (got, want) in zip(after, GEMM.product(x.storage, v, m: 2, n: 3, k: 5)) { XCTAssertEqual(got, want, accuracy: 1e-6) }
+    }
+
     func testCountsAndRefusals() throws {
         let spec = DenseSpec(units: 300, activation: .relu, hashed: 1000)
         let layer = try XCTUnwrap(try spec.build(name: "dense1", input: [784], random: &random).first as? HashedDense)

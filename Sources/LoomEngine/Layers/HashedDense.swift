@@ -1,77 +1,12 @@
-/// Where each weight of a hashed layer's virtual matrix comes from: a
-/// bucket among the real weights and a sign (HashedNets, Chen et al. 2015:
-/// V[i, j] = ξ(i, j) · w[h(i, j)]). Kept as two tables, made once and shared
-/// by the layer's replicas, so building V is one gather.
-public struct WeightHash: Sendable {
-    public let rows: Int
-    public let columns: Int
-    /// How many real weights the buckets index.
-    public let buckets: Int
-    /// Per virtual weight, row-major: its bucket and its sign (±1).
-    public let bucket: [Int32]
-    public let sign: [Float]
-
-    /// The fixed hash: bucket and sign of (row, column) from two SplitMix64
-    /// finalisers of `row·2³² + column`, so a saved layer draws the same
-    /// matrix when it is loaded. Row i is input i, column j unit j.
-    public init(rows: Int, columns: Int, buckets: Int) {
-        var bucket = [Int32](repeating: 0, count: rows * columns), sign = [Float](repeating: 1, count: rows * columns)
-        for i in 0..<rows {
-            for j in 0..<columns {
-                let key = UInt64(i) << 32 | UInt64(j)
-                bucket[i * columns + j] = Int32(WeightHash.mix(key) % UInt64(buckets))
-                sign[i * columns + j] = WeightHash.mix(key ^ 0x5851_F42D_4C95_7F2D) >> 63 == 0 ? 1 : -1
-            }
-        }
-        self.init(rows: rows, columns: columns, buckets: buckets, bucket: bucket, sign: sign)
-    }
-
-    /// Any assignment of buckets and signs, checked: one of each per
-    /// virtual weight, buckets below `buckets`, signs ±1.
-    public init(rows: Int, columns: Int, buckets: Int, bucket: [Int32], sign: [Float]) {
-        precondition(bucket.count == rows * columns && sign.count == rows * columns, "WeightHash: one bucket and sign per weight")
-        precondition(bucket.allSatisfy { $0 >= 0 && Int($0) < buckets } && sign.allSatisfy { $0 == 1 || $0 == -1 },
-                     "WeightHash: buckets below \(buckets), signs ±1")
-        self.rows = rows
-        self.columns = columns
-        self.buckets = buckets
-        self.bucket = bucket
-        self.sign = sign
-    }
-
-    /// SplitMix64's finaliser: every bit of the key moves every bit of the result.
-    static func mix(_ key: UInt64) -> UInt64 {
-        var z = key &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// V = ξ · w[h]: the virtual matrix from the real weights.
-    func gather(_ real: UnsafePointer<Float>, into virtual: UnsafeMutablePointer<Float>) {
-        bucket.withUnsafeBufferPointer { b in
-            sign.withUnsafeBufferPointer { s in
-                for k in 0..<b.count { virtual[k] = s[k] * real[Int(b[k])] }
-            }
-        }
-    }
-
-    /// dw[h] += ξ · dV: each bucket gets the sum of its virtual weights' gradients.
-    func scatterAdd(_ virtualGradient: UnsafePointer<Float>, into real: UnsafeMutablePointer<Float>) {
-        bucket.withUnsafeBufferPointer { b in
-            sign.withUnsafeBufferPointer { s in
-                for k in 0..<b.count { real[Int(b[k])] += s[k] * virtualGradient[k] }
-            }
-        }
-    }
-}
+import LoomCore
 
 /// `dense UNITS … hashed R`: a dense layer whose `[inputs, units]` matrix
 /// is virtual, drawn from R real weights by a fixed hash (`WeightHash`).
 /// It stores the real weights `[R, 1]` (a column, so pruning reads them as
 /// R weights: a pruned one zeroes every virtual weight in its bucket) and a
-/// bias per unit; forward builds V and multiplies as dense does, backward
-/// sums each virtual weight's gradient into its bucket.
+/// bias per unit; forward multiplies by V as dense does (V gathered once
+/// per version of the weights, see `VirtualWeights`), backward sums each
+/// virtual weight's gradient into its bucket.
 public final class HashedDense: Layer {
     public let name: String
     public let kind = "dense"
@@ -81,8 +16,11 @@ public final class HashedDense: Layer {
     public let bias: Parameter
     public let hash: WeightHash
     private var input = Tensor(zeros: [0])
-    /// V as the last training forward built it, and its gradient's buffer.
+    /// V for the current real weights, shared with the replicas.
+    private let virtualWeights: VirtualWeights
+    /// V as the last training forward used it, for backward.
     private var virtual: [Float] = []
+    /// V's gradient's buffer, kept from step to step.
     private var virtualGradient: [Float] = []
 
     /// A layer with `buckets` real weights, drawn with Glorot's limit for
@@ -100,6 +38,7 @@ public final class HashedDense: Layer {
         weight = Parameter(name: "kernel", value: Initializer.glorotUniform(shape: [hash.buckets, 1], fanIn: hash.rows,
                                                                              fanOut: hash.columns, random: &random))
         bias = Parameter(name: "bias", value: Tensor(zeros: [hash.columns]))
+        virtualWeights = VirtualWeights()
     }
 
     private init(replicating other: HashedDense, on parameters: [Parameter]) {
@@ -109,6 +48,7 @@ public final class HashedDense: Layer {
         outputShape = other.outputShape
         weight = parameters[0]
         bias = parameters[1]
+        virtualWeights = other.virtualWeights
     }
 
     public func replica(on parameters: [Parameter]) -> Layer { HashedDense(replicating: self, on: parameters) }
@@ -124,14 +64,9 @@ public final class HashedDense: Layer {
     public var unsharedParameters: Int { positions * (virtualCount + hash.columns) }
     public var sharingForm: SharingForm? { .hashed(virtual: virtualCount, real: hash.buckets) }
 
-    /// V from the current real weights (built afresh on every pass: the
-    /// weights change every step, and a gather costs less than the product).
-    func virtualMatrix() -> [Float] {
-        [Float](unsafeUninitializedCapacity: virtualCount) { v, initialized in
-            weight.value.storage.withUnsafeBufferPointer { hash.gather($0.baseAddress!, into: v.baseAddress!) }
-            initialized = virtualCount
-        }
-    }
+    /// V from the current real weights: gathered once per version of them
+    /// and read by every shard of a step and every inference batch.
+    func virtualMatrix() -> [Float] { virtualWeights.values(of: weight, through: hash) }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let v = virtualMatrix(), rows = x.batch * positions
@@ -147,7 +82,10 @@ public final class HashedDense: Layer {
         }
     }
 
-    /// dV = xᵀ·dy, summed into the buckets; the bias's gradient is dy's row sums.
+    /// dV = xᵀ·dy, summed into the buckets; the bias's gradient is dy's row
+    /// sums. One product for all of dV: made in bands of rows (to scatter
+    /// each while in cache), it came out of OpenBLAS rounded otherwise in
+    /// places, and results are kept bit for bit.
     public func addParameterGradients(_ dy: Tensor) {
         let rows = dy.batch * positions
         var dv = Scratch.take(&virtualGradient, count: virtualCount, reuse: true)
@@ -161,7 +99,9 @@ public final class HashedDense: Layer {
             GEMM.addRows(g, rows: rows, into: &bias.gradient.storage)
         }
         dv.withUnsafeBufferPointer { d in
-            weight.gradient.storage.withUnsafeMutableBufferPointer { hash.scatterAdd(d.baseAddress!, into: $0.baseAddress!) }
+            weight.gradient.storage.withUnsafeMutableBufferPointer {
+                hash.scatterAdd(d.baseAddress!, into: $0.baseAddress!)
+            }
         }
         virtualGradient = dv
     }
@@ -188,5 +128,22 @@ public final class HashedDense: Layer {
         guard let mask = weight.mask else { return [values] }
         return [values, ReportGrid(title: "\(name)'s mask: the virtual weights whose bucket trains", kind: .pattern, rows: rows,
                                    columns: columns, values: hash.bucket.map { Double(mask[Int($0)]) })]
+    }
+}
+
+/// A hashed layer's virtual matrix for one version of its real weights
+/// (`Parameter.version`), shared by the layer's replicas: the first pass
+/// after the weights change gathers it, and every other shard of the step
+/// and every inference batch reads the same array.
+final class VirtualWeights: Sendable {
+    private let kept = Locked<(version: Int, values: [Float])?>(nil)
+
+    func values(of weight: Parameter, through hash: WeightHash) -> [Float] {
+        kept.withLock { kept in
+            if let kept, kept.version == weight.version { return kept.values }
+            let values = hash.virtualMatrix(of: weight.value.storage)
+            kept = (weight.version, values)
+            return values
+        }
     }
 }

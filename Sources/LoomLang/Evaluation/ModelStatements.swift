@@ -31,15 +31,18 @@ extension Evaluator {
             do { needed = try spec.parameterCount(input: model.outputShape) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` is too large to build", at: layer.range)
             }
-            let (bytes, overflow) = needed.multipliedReportingOverflow(by: Sequential.bytesPerWeight)
-            try checkMemory(bytes: overflow ? Int.max : bytes, what: "`\(layer.signature.keyword)` (\(NumberFormat.grouped(needed)) weights)",
-                            at: layer.range)
+            // A `share` line keeps no weights of its own (it uses the lender's, which `add` checks it needs no more than).
+            if lender == nil {
+                let (bytes, overflow) = needed.multipliedReportingOverflow(by: Sequential.bytesPerWeight)
+                try checkMemory(bytes: overflow ? Int.max : bytes,
+                                what: "`\(layer.signature.keyword)` (\(NumberFormat.grouped(needed)) weights)", at: layer.range)
+            }
             do { try model.add(spec, name: given, sharing: lender) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` does not fit here: \(error.message)", at: layer.range)
             }
         }
         do { try model.spreadSparsityByERK() } catch { throw LoomError(.value, error.message, at: range) }
-        try checkMemory(bytes: model.parameterCount * Sequential.bytesPerWeight, what: "model `\(name)`", at: range)
+        try checkMemory(bytes: model.heldBytes, what: "model `\(name)`", at: range)
         return model
     }
 

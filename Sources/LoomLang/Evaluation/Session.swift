@@ -75,9 +75,9 @@ public final class ModelState: SessionObject {
 
     public static let kind = "model"
     public static let noun = "model"
-    /// Its weights with their gradients and optimizer moments, and the weights it was defined with.
+    /// What its model holds (`Sequential.heldBytes`), and the weights it was defined with and kept.
     public var bytes: Int {
-        model.parameterCount * Sequential.bytesPerWeight
+        model.heldBytes
             + ((initialWeights ?? []) + keptEpochs.flatMap(\.weights)).reduce(0) { $0 + 4 * $1.count }
     }
     public var describe: String {
