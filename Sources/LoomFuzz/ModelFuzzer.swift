@@ -205,13 +205,14 @@ extension Fuzzer {
             lines.append("codes P = encode p with D \(coder) patches size \(misfit ? side - 1 : side) stride \(1 + random.below(2)) "
                          + "pool \(pick(PatchPooling.Pool.allCases).rawValue) grid \(misfit ? 2 : 1)")
         }
-        // Now and then a LISTA model from D, fitted to C and coding with it.
+        // Now and then a LISTA model from D, fitted to C or to the lasso objective, and coding with it.
         let input = lines[1].contains("glyphs") ? "8x8x1" : "\(size)x\(size)x1"
         var coders = ["D"]
         if random.below(2) == 0 {
             let alpha = random.below(2) == 0 ? " alpha 0.0\(1 + random.below(9))" : ""
             lines += ["model L {", "  input \(input)", "  lista \(1 + random.below(5)) from D\(alpha)", "}",
-                      "train L on p target C epochs \(1 + random.below(2))", "codes E = encode p with L", "show codes E", "summary L"]
+                      "train L on p \(random.below(2) == 0 ? "target C" : "loss lasso") epochs \(1 + random.below(2))",
+                      "codes E = encode p with L", "show codes E", "summary L"]
             coders.append("L")
         }
         // Now and then the coders side by side, with an autoencoder of the data trained a little, D by
