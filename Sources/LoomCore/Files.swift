@@ -173,10 +173,11 @@ public enum Files {
         unlink(temporary.path)
     }
 
-    /// Syncs the folder holding `path`, so that a rename into it is on disk.
-    /// A folder that cannot be opened for reading (mode `-wx`) is left as it
-    /// is, as are file systems that cannot sync a folder (`EINVAL`).
-    static func syncFolder(of path: String) throws(FileError) {
+    /// Syncs the folder holding `path`, so that a rename into it (or a file
+    /// or folder made in it) is on disk. A folder that cannot be opened for
+    /// reading (mode `-wx`) is left as it is, as are file systems that cannot
+    /// sync a folder (`EINVAL`).
+    public static func syncFolder(of path: String) throws(FileError) {
         let folder = folder(of: path)
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }

@@ -5,20 +5,38 @@ import LoomCore
 
 /// One TensorBoard event file in a log folder, `events.out.tfevents.TIME.HOST`
 /// as TensorBoard's own writers name it: the `brain.Event:2` version event
-/// first, then a step's scalars and histograms per `write`. Each write goes
-/// to the file at once (nothing is buffered), so TensorBoard watching the
-/// folder sees every step as it ends and an interrupted run keeps what it
-/// wrote. A new writer on the same folder starts a new file beside the
-/// others, which TensorBoard reads as one run.
+/// first, then a step's scalars and histograms per `write`. The new file,
+/// with its version event, and the folders made for it are synced when it
+/// is created, so a crash right after a run starts leaves the file in its
+/// folder. Each write goes to the file at once (nothing is buffered, nothing
+/// synced), so TensorBoard watching the folder sees every step as it ends
+/// and an interrupted run keeps what it wrote. A new writer on the same
+/// folder starts a new file beside the others, which TensorBoard reads as one run.
 public final class EventFile {
     public let path: String
     private let descriptor: Int32
 
+    /// The steps of creating an event file, in order.
+    public enum CreationStep: Sendable, CaseIterable {
+        /// The folders made for the log (none when it existed) are synced into their parents.
+        case foldersSynced
+        /// The file is created and holds the version event.
+        case written
+        /// The file's bytes are on disk (fsync).
+        case synced
+        /// The folder holding the file is synced: its name is on disk too.
+        case folderSynced
+    }
+
     /// Makes `folder` (and its parents) when missing and opens a new event
     /// file in it; a name taken already (two runs in one second) gets `.2`, `.3`…
-    public init(folder: String, wallTime: Double = EventFile.now, host: String = EventFile.hostName) throws(FileError) {
+    /// `after` is called after each step: what it throws fails the creation
+    /// there, the file removed (tests inject failures so).
+    public init(folder: String, wallTime: Double = EventFile.now, host: String = EventFile.hostName,
+                after: (CreationStep) throws(FileError) -> Void = { _ in }) throws(FileError) {
         guard !folder.isEmpty else { throw FileError(path: folder, reason: "a log folder needs a name, not an empty one") }
         try Self.prepare(folder)
+        try after(.foldersSynced)
         let base = (folder.hasSuffix("/") ? folder : folder + "/") + "events.out.tfevents.\(Int(wallTime)).\(host)"
         var attempt = 1, fd: Int32 = -1, path = base
         while true {
@@ -28,12 +46,23 @@ public final class EventFile {
             path = base + ".\(attempt)"
         }
         guard fd >= 0 else { throw Self.systemError(path) }
-        self.path = path
-        descriptor = fd
         var version = Tensorboard_Event()
         version.wallTime = wallTime
         version.fileVersion = "brain.Event:2"
-        try append([version])
+        do throws(FileError) {
+            try Self.append(Self.records([version], path: path), to: fd, path: path)
+            try after(.written)
+            if fsync(fd) != 0 { throw Self.systemError(path) }
+            try after(.synced)
+            try Files.syncFolder(of: path)
+            try after(.folderSynced)
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        self.path = path
+        descriptor = fd
     }
 
     deinit { close(descriptor) }
@@ -61,23 +90,33 @@ public final class EventFile {
         try append([event])
     }
 
-    /// The events framed as records, written in one go; a write cut short
-    /// is cut back off so the file stays whole records.
+    /// The events framed as records, written in one go.
     private func append(_ events: [Tensorboard_Event]) throws(FileError) {
+        try Self.append(Self.records(events, path: path), to: descriptor, path: path)
+    }
+
+    /// The events framed as TFRecords, one after another.
+    static func records(_ events: [Tensorboard_Event], path: String) throws(FileError) -> [UInt8] {
         var bytes: [UInt8] = []
         for event in events {
             do { bytes += TFRecord.frame(try event.serializedBytes()) } catch {
                 throw FileError(path: path, reason: "cannot encode an event: \(error)")
             }
         }
-        let start = lseek(descriptor, 0, SEEK_END)
+        return bytes
+    }
+
+    /// Writes all of `bytes` at the end of `fd`; a write cut short is cut
+    /// back off so the file stays whole records.
+    static func append(_ bytes: [UInt8], to fd: Int32, path: String) throws(FileError) {
+        let start = lseek(fd, 0, SEEK_END)
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 let error = n < 0 ? Self.systemError(path) : FileError(path: path, reason: "nothing written")
-                if start >= 0 { _ = ftruncate(descriptor, start) }
+                if start >= 0 { _ = ftruncate(fd, start) }
                 throw error
             }
             written += n
@@ -89,13 +128,30 @@ public final class EventFile {
         var info = stat()
         if stat(folder, &info) != 0 {
             guard errno == ENOENT else { throw systemError(folder) }
+            let missing = missingFolders(folder)
             try Files.makeDirectories(folder)
             guard stat(folder, &info) == 0 else { throw systemError(folder) }
+            // Each new folder's name is on disk only once its parent is synced.
+            for made in missing { try Files.syncFolder(of: made) }
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw FileError(path: folder, reason: "not a folder; the log goes into a folder of event files")
         }
         guard access(folder, W_OK) == 0 else { throw FileError(path: folder, reason: "the folder is not writable") }
+    }
+
+    /// `folder` and those of its parents that do not exist, deepest first.
+    static func missingFolders(_ folder: String) -> [String] {
+        var missing: [String] = [], path = folder
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        var info = stat()
+        while !path.isEmpty, path != "/", path != ".", stat(path, &info) != 0, errno == ENOENT {
+            missing.append(path)
+            guard let slash = path.lastIndex(of: "/") else { break }
+            path = String(path[..<slash])
+            while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        }
+        return missing
     }
 
     static func systemError(_ path: String) -> FileError { FileError(path: path, reason: String(cString: strerror(errno))) }

@@ -78,11 +78,11 @@ final class ReportFactsTests: XCTestCase {
     func testAnLSTMsTraceFollowsItsForwardPass() throws {
         let lstm = try LSTM(name: "l", input: [3, 2], units: 2, returnsSequences: true, random: &random)
         let x = Tensor(shape: [2, 3, 2], storage: [0.5, -1, 0.2, 0.3, -0.7, 0.1, 1, 0.4, -0.2, 0.6, 0.3, -0.5])
-        let trace = try XCTUnwrap(lstm.trace(x))
+        let trace = try XCTUnwrap(lstm.trace(x, after: nil, keepingStatesOf: 2))
         XCTAssertEqual(trace.gateMeans.map(\.gate), ["input", "forget", "cell", "output"])
         XCTAssertEqual(trace.states, lstm.forward(x, training: false))
         for gate in [0, 1, 3] { for m in trace.gateMeans[gate].means { XCTAssertTrue(m > 0 && m < 1) } }
-        XCTAssertNil(Dense(name: "d", inputs: 2, units: 2, random: &random).trace(x))
+        XCTAssertNil(Dense(name: "d", inputs: 2, units: 2, random: &random).trace(x, after: nil, keepingStatesOf: 2))
     }
 
     /// Recurrent layers, one cell or two, are unrolled over the steps; a

@@ -23,19 +23,77 @@ final class MemoryLimitTests: LoomTestCase {
 
     func refusal(_ code: String) -> String { error(code)?.value ?? "(no error)" }
 
-    /// Passes that keep every block's output for all their samples at once
-    /// are refused past the limit.
-    func testWholeForwardPassesAreCheckedAgainstTheLimit() {
-        guard case .ok = run(wideConvolution) else { return XCTFail("\(texts())") }
-        guard case .ok = run("train m on g epochs 1 batch 4") else { return XCTFail("a batch of 4 fits") }
-        for statement in ["compare m on g", "show sparsity m on g", "show activations m.conv1 on g"] {
-            let text = refusal(statement)
-            XCTAssertTrue(text.contains("would need") && text.contains("MiB") && text.contains("64 MiB Loom allows"),
-                          "\(statement): \(text)")
+    /// `show sparsity … on`, `compare` and `show activations` run in
+    /// batches that fit, and show at 64 MiB what they show with all the
+    /// memory they want; the activations a figure keeps for every sample
+    /// (256 conv outputs of 961 KiB) are refused, a few samples' drawn.
+    func testInspectionRunsInBatchesThatFit() {
+        guard case .ok = run(wideConvolution + "\ntrain m on g epochs 1 batch 4") else { return XCTFail("\(texts())") }
+        guard case .object(let state as ModelState)? = loom.session["m"] else { return XCTFail("no model m") }
+        XCTAssertGreaterThan(state.model.forwardBytes(samples: 300), 64 << 20, "one pass over all would not fit")
+        let statements = ["show sparsity m on g", "show activations m.dense1 on g"]
+        let small = statements.map(shown)
+        for (statement, result) in zip(statements, small) {
+            XCTAssertFalse(result.joined().contains("error:"), "\(statement): \(result)")
         }
-        // A few samples fit.
-        guard case .ok = run("data few = glyphs n 4 size 64\nevaluate m on few\nshow activations m.conv1 on few") else {
+        XCTAssertTrue(small[0].joined().contains("dead") && small[0].joined().contains("conv1 activations"), "\(small[0])")
+        guard case .ok = run("compare m on g") else { return XCTFail("compare: \(texts())") }
+        let text = refusal("show activations m.conv1 on g")
+        XCTAssertTrue(text.hasPrefix("running `m` on 256 samples one at a time, keeping 961 KiB of each would need"), text)
+        guard case .ok = run("data few = glyphs n 4 size 64\nshow activations m.conv1 on few") else {
             return XCTFail("4 samples fit")
+        }
+        guard case .ok = run("set memory 4096") else { return XCTFail() }
+        XCTAssertEqual(statements.map(shown), small)
+    }
+
+    /// A small model on 40 samples, and what `show activations` keeps of each
+    /// sample (its outputs, as doubles) and copies of each in a batch.
+    let smallModel = """
+        data s = glyphs n 40 size 8
+        model k {
+          input 8x8x1
+          conv2d 4 3x3 relu
+          flatten
+          dense 16 relu
+          dense 10 softmax
+        }
+        """
+
+    /// The limit, in bytes, at which inference over `samples` takes batches
+    /// of `batch`, keeping `keeping` bytes a sample and copying `perBatchSample`.
+    func limit(batch: Int, _ model: Sequential, samples: Int, keeping: Int, perBatchSample: Int) -> Int {
+        let held = loom.session.memory.heldBytes, one = model.inferenceBytes(samples: 1) + perBatchSample
+        let limit = held + samples * keeping + batch * one + one / 2
+        XCTAssertEqual(model.inferenceBatch(fitting: limit - held - samples * keeping, extraPerSample: perBatchSample), batch)
+        return limit
+    }
+
+    /// At limits that make batches of 1, 7 and all 40 samples, the reports
+    /// are those of one pass; a limit one byte short of a sample is refused.
+    func testInspectionFiguresAreTheSameInBatchesOfAnySize() throws {
+        guard case .ok = run(smallModel + "\ntrain k on s epochs 1 batch 8") else { return XCTFail("\(texts())") }
+        guard case .object(let state as ModelState)? = loom.session["k"] else { return XCTFail("no model k") }
+        let model = state.model
+        let reports: [(statement: String, keeping: Int, perBatchSample: Int)] = [
+            ("show sparsity k on s", 0, 0),
+            ("show activations k.conv1 on s first 2", 8 * 144, 4 * model.blocks[0].main.trainingFloatsPerSample),
+            ("show activations k.dense1 on s", 8 * 16, 4 * model.blocks[2].main.trainingFloatsPerSample),
+        ]
+        for report in reports {
+            let onePass = shown(report.statement)
+            XCTAssertFalse(onePass.joined().contains("error:"), "\(report.statement): \(onePass)")
+            for batch in [1, 7, 256] {
+                loom.session.memoryLimit = limit(batch: batch, model, samples: 40, keeping: report.keeping,
+                                                 perBatchSample: report.perBatchSample)
+                XCTAssertEqual(shown(report.statement), onePass, "\(report.statement) in batches of \(batch)")
+            }
+            loom.session.memoryLimit = loom.session.memory.heldBytes + 40 * report.keeping + model.inferenceBytes(samples: 1)
+                + report.perBatchSample - 1
+            let text = refusal(report.statement)
+            XCTAssertTrue(text.hasPrefix("running `k` on 40 samples one at a time"), "\(report.statement): \(text)")
+            XCTAssertTrue(text.contains("would need") && text.contains("Loom allows"), text)
+            loom.session.memoryLimit = 4096 << 20
         }
     }
 

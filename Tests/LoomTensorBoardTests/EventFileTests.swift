@@ -71,4 +71,34 @@ final class EventFileTests: XCTestCase {
         }
         XCTAssertThrowsError(try EventFile(folder: ""))
     }
+    /// The event files in `folder`.
+    func eventFiles(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("events.out") }.sorted()
+    }
+
+    /// The folders made for the log are synced, then the new file with its
+    /// version event, then its folder: a crash right after the log starts
+    /// leaves the file in place.
+    func testANewFileAndItsFoldersAreSyncedInOrder() throws {
+        var steps: [EventFile.CreationStep] = []
+        let file = try EventFile(folder: folder + "/runs/new/", wallTime: 7, host: "box") { steps.append($0) }
+        XCTAssertEqual(steps, [.foldersSynced, .written, .synced, .folderSynced])
+        XCTAssertEqual(try events(file.path).map(\.fileVersion), ["brain.Event:2"])
+        let nested = try EventFile(folder: folder + "/runs/new/a//b", wallTime: 7, host: "box")
+        XCTAssertEqual(nested.path, folder + "/runs/new/a//b/events.out.tfevents.7.box")
+    }
+
+    /// A failure at any step of the creation is an error and leaves no
+    /// event file behind; the next writer starts cleanly.
+    func testAFailureWhileCreatingLeavesNoFile() throws {
+        for failing in EventFile.CreationStep.allCases {
+            XCTAssertThrowsError(try EventFile(folder: folder, wallTime: 9, host: "box") { step throws(FileError) in
+                if step == failing { throw FileError(path: "x", reason: "injected") }
+            }) { XCTAssertEqual(($0 as? FileError)?.reason, "injected", "failing after \(failing)") }
+            XCTAssertEqual(eventFiles(in: folder), [], "failing after \(failing)")
+        }
+        let file = try EventFile(folder: folder, wallTime: 9, host: "box")
+        XCTAssertEqual(eventFiles(in: folder), ["events.out.tfevents.9.box"])
+        XCTAssertEqual(try events(file.path).count, 1)
+    }
 }

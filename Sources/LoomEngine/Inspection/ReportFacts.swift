@@ -14,9 +14,11 @@ public protocol ReportFacts {
     /// How often each unit has won in training; nil for a layer that does
     /// not track it.
     var dutyCycleSummary: DutyCycleSummary? { get }
-    /// Its steps on `x` (the block's input): the hidden states and each
-    /// gate's mean at every step; nil for a layer without steps.
-    func trace(_ x: Tensor) -> RecurrentTrace?
+    /// Its steps on `x` (the block's input) added to `earlier` (the trace
+    /// of the samples before, or none): the hidden states, kept until `kept`
+    /// samples are held, and each gate's mean at every step; nil for a layer
+    /// without steps.
+    func trace(_ x: Tensor, after earlier: RecurrentTrace?, keepingStatesOf kept: Int) -> RecurrentTrace?
     /// Whether its unshared count is its weights copied to every step of a
     /// sequence (a recurrent layer unrolled), as the sharing summary explains.
     var unrollsOverSteps: Bool { get }
@@ -75,7 +77,7 @@ extension Layer {
     }
     public var filterImages: [FilterImages] { [] }
     public var dutyCycleSummary: DutyCycleSummary? { nil }
-    public func trace(_ x: Tensor) -> RecurrentTrace? { nil }
+    public func trace(_ x: Tensor, after earlier: RecurrentTrace?, keepingStatesOf kept: Int) -> RecurrentTrace? { nil }
     public var unrollsOverSteps: Bool { false }
     public var sharingForm: SharingForm? { nil }
     public var fullConvolution: FullConvolutionCost? { nil }

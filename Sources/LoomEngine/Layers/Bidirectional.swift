@@ -29,7 +29,9 @@ public final class Bidirectional: Layer {
     /// Both cells' gates, the forward cell's first.
     public var weightGrids: [ReportGrid] { forward.gateGrids(label: "forward ") + backward.gateGrids(label: "backward ") }
     /// The forward cell's steps.
-    public func trace(_ x: Tensor) -> RecurrentTrace? { forward.trace(x) }
+    public func trace(_ x: Tensor, after earlier: RecurrentTrace?, keepingStatesOf kept: Int) -> RecurrentTrace? {
+        forward.trace(x, after: earlier, keepingStatesOf: kept)
+    }
 
     public func replica(on parameters: [Parameter]) -> Layer {
         let split = forward.parameters.count

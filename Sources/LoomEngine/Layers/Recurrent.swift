@@ -354,14 +354,16 @@ extension RecurrentCell {
 
     /// What the layer does with `x` step by step, without training: the
     /// hidden state and the activated gates at every step, whatever the
-    /// layer returns.
-    public func trace(_ x: Tensor) -> RecurrentTrace? {
+    /// layer returns, added to `earlier`.
+    public func trace(_ x: Tensor, after earlier: RecurrentTrace?, keepingStatesOf kept: Int) -> RecurrentTrace? {
         let n = x.batch
         _ = forward(x, training: false)
         let states = RecurrentLayer.transpose(Array(self.states[(n * units)...]), outer: steps, inner: n, width: units)
         let gates = RecurrentLayer.transpose(projections, outer: steps, inner: n, width: width)
-        return RecurrentTrace(states: Tensor(shape: [n, steps, units], storage: states),
-                              gates: Tensor(shape: [n, steps, width], storage: gates), gateNames: Self.gates.map(\.name))
+        var trace = earlier ?? RecurrentTrace(steps: steps, units: units, gateNames: Self.gates.map(\.name))
+        trace.append(states: Tensor(shape: [n, steps, units], storage: states), gates: Tensor(shape: [n, steps, width], storage: gates),
+                     keepingStatesOf: kept)
+        return trace
     }
 
     // MARK: forward and backward

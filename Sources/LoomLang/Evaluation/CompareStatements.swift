@@ -32,7 +32,6 @@ extension Evaluator {
         for (expr, (_, state)) in zip(exprs, states) {
             batches.append(try inferenceBatch(state.model, samples: clean.count, keeping: a.noise > 0 ? 4 * clean.inputs.sampleSize : 0,
                                               at: expr.range))
-            try checkForwardPass(state.model, samples: probed, at: expr.range)
         }
         let data = try withNoise(clean, a.noise, at: a.range(of: \.noise))
         let noise = noiseNote(a.noise, given: a.given(\.noise))
@@ -42,7 +41,6 @@ extension Evaluator {
         var cells: [[String]] = []
         var bars: [(label: String, value: Double)] = []
         var figures: [(String, Value?)] = []
-        let probe = data.inputs.gathering(samples: Array(0..<probed))
         for ((name, state), batch) in zip(states, batches) {
             let model = state.model
             let loss: Loss = reconstructs ? reconstructionLoss(state) : model.endsInSoftmax ? .crossentropy : .mse
@@ -51,7 +49,7 @@ extension Evaluator {
             // The fastest of up to three passes: a busy machine slows some of them down.
             let (e, seconds) = Monotonic.fastest { Metrics.evaluate(model, on: data, loss: loss, batchSize: batch) }
             let perSample = seconds / Double(max(1, data.count))
-            let sparsity = model.sparsity(on: probe)
+            let sparsity = model.sparsity(on: data.inputs, samples: probed, batchSize: batch)
             let zeroActivations = sparsity.zeroActivations ?? 0, nonzero = sparsity.total.nonzeroWeights
             let total = model.sharingSummary.total
             let score = classes ? e.accuracy ?? 0 : e.meanSquaredError ?? e.loss

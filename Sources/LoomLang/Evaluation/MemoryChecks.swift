@@ -50,25 +50,21 @@ extension Evaluator {
     }
 
     /// The batch `model` runs inference in over `samples` samples (`evaluate`,
-    /// `predict`, `compare`, `encode`): as many samples as fit, up to 256,
-    /// beside `keeping` bytes a sample that the statement holds for the whole
-    /// run (codes it defines, a copy of the samples). Any number of samples
-    /// runs so; refused only when not even one sample fits.
-    func inferenceBatch(_ model: Sequential, samples: Int, keeping: Int = 0, at range: SourceRange) throws(LoomError) -> Int {
+    /// `predict`, `compare`, `encode`, `show sparsity … on`, `show
+    /// activations`): as many samples as fit, up to 256, beside `keeping`
+    /// bytes a sample that the statement holds for the whole run (codes it
+    /// defines, a copy of the samples) and `perBatchSample` bytes a sample of
+    /// the batch it copies besides. Any number of samples runs so; refused
+    /// only when not even one sample fits.
+    func inferenceBatch(_ model: Sequential, samples: Int, keeping: Int = 0, perBatchSample: Int = 0,
+                        at range: SourceRange) throws(LoomError) -> Int {
         let kept = MemoryAccount.product(samples, keeping)
-        let batch = model.inferenceBatch(fitting: kept >= memoryBudget ? 0 : memoryBudget - kept)
+        let batch = model.inferenceBatch(fitting: kept >= memoryBudget ? 0 : memoryBudget - kept, extraPerSample: perBatchSample)
         if batch > 0 { return batch }
         let keptNote = keeping > 0 ? ", keeping \(NumberFormat.bytes(keeping)) of each" : ""
-        try checkMemory(bytes: MemoryAccount.sum(kept, model.inferenceBytes(samples: 1)),
+        try checkMemory(bytes: MemoryAccount.sum(kept, model.inferenceBytes(samples: 1), perBatchSample),
                         what: "running `\(model.name)` on \(NumberFormat.grouped(samples)) samples one at a time\(keptNote)",
                         at: range)
         return 1
-    }
-
-    /// A forward pass of `model` over `samples` samples at once, every block's
-    /// output kept (`show sparsity … on`, `show activations`).
-    func checkForwardPass(_ model: Sequential, samples: Int, at range: SourceRange) throws(LoomError) {
-        try checkMemory(bytes: model.forwardBytes(samples: samples),
-                        what: "`\(model.name)`'s outputs on \(NumberFormat.grouped(samples)) samples", at: range)
     }
 }

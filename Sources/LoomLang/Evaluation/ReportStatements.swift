@@ -97,19 +97,20 @@ extension Evaluator {
     }
 
     /// `show sparsity M [on DATA]`: per layer, the share of zero weights and
-    /// the weights that remain; on DATA (the first 512 samples) the share of
-    /// zero activations, the mean active units, dead and always-on units;
-    /// then both sparsities per layer as bars.
+    /// the weights that remain; on DATA (the first 512 samples, in batches
+    /// that fit in memory) the share of zero activations, the mean active
+    /// units, dead and always-on units; then both sparsities per layer as bars.
     func showSparsity(_ a: Request<SparsityRequest>) throws(LoomError) -> SessionResult {
         let model = try modelState(a.model.expr).model
-        var inputs: Tensor?
+        var inputs: Tensor?, samples = 0, batch = Sequential.inferenceBatch
         if let expr = a.on?.expr {
             let data = try dataset(expr)
             try check(inputs: data, fit: model, at: expr.range)
-            try checkForwardPass(model, samples: min(data.count, 512), at: expr.range)
-            inputs = data.inputs.gathering(samples: Array(0..<min(data.count, 512)))
+            samples = min(data.count, 512)
+            batch = try inferenceBatch(model, samples: samples, at: expr.range)
+            inputs = data.inputs
         }
-        let sparsity = model.sparsity(on: inputs)
+        let sparsity = model.sparsity(on: inputs, samples: samples, batchSize: batch)
         var bundles = [sparsityTable(sparsity, title: "sparsity of \(model.name)").bundle(width: session.width)]
         var bars: [(label: String, value: Double)] = []
         for b in sparsity.blocks {
@@ -157,27 +158,39 @@ extension Evaluator {
 
     /// `show activations M.LAYER on DATA [first N]`: a recurrent layer's
     /// steps (see `ReportFacts.trace`), or the block's outputs and which of
-    /// them are zero, with a k-winners layer's duty cycles.
+    /// them are zero, with a k-winners layer's duty cycles; on the first 256
+    /// samples, in batches that fit in memory beside the outputs drawn.
     func showActivations(_ a: Request<ActivationsRequest>) throws(LoomError) -> MimeBundle {
         let (state, block) = try layer(a.layer.expr)
         let data = try dataset(a.on.expr)
         try check(inputs: data, fit: state.model, at: a.on.range)
         let n = a.first
         let index = state.model.blocks.firstIndex { $0.name == block.name }!
-        try checkForwardPass(state.model, samples: min(data.count, 256), at: a.on.range)
-        let measured = data.inputs.gathering(samples: Array(0..<min(data.count, 256)))
-        let input = state.model.input(toBlock: index, for: measured)
-        if let trace = block.main.trace(input) { return recurrentActivations(block.name, trace, first: n) }
-        let activations = block.activations(on: input)
-        let output = activations.outputs
-        let width = output.sampleSize, shown = min(n, output.batch)
-        if let maps = featureMaps(block, output) { show(plot(maps)) } else { show(plot(Heatmap(Matrix(rows: shown, columns: width, values: output.storage.prefix(shown * width).map(Double.init)),
+        let samples = min(data.count, 256), width = block.outputShape.reduce(1, *)
+        // The outputs drawn are kept for every sample, as doubles; a
+        // recurrent layer's trace copies a batch's states and gates, as its buffers hold them.
+        let batch = try inferenceBatch(state.model, samples: samples, keeping: 8 * width,
+                                       perBatchSample: 4 * block.main.trainingFloatsPerSample, at: a.on.range)
+        var values: [Double] = [], first: Tensor?
+        let measured = state.model.activations(ofBlock: index, on: data.inputs, samples: samples, batchSize: batch,
+                                               keepingStatesOf: n) { output in
+            if first == nil { first = output.gathering(samples: [0]); values.reserveCapacity(samples * width) }
+            values.append(contentsOf: output.storage.lazy.map(Double.init))
+        }
+        let activity: UnitActivity
+        switch measured {
+        case .steps(let trace): return recurrentActivations(block.name, trace, first: n)
+        case .outputs(let counted): activity = counted
+        }
+        let rows = activity.samples, shown = min(n, rows)
+        let output = first ?? Tensor(shape: [0] + block.outputShape, storage: [])
+        if let maps = featureMaps(block, output) { show(plot(maps)) } else { show(plot(Heatmap(Matrix(rows: shown, columns: width, values: Array(values.prefix(shown * width))),
                           title: "\(block.name) on the first \(shown) samples: a row per sample, a column per unit"))) }
-        let spy = plot(SpyPlot(Matrix(rows: output.batch, columns: width, values: output.storage.map(Double.init)),
-                               title: "\(block.name)'s nonzero activations on \(output.batch) samples: "
-                                   + "\(NumberFormat.percent(activations.zeroShare)) zeros; of \(width) units "
-                                   + "\(activations.deadUnits) dead (zero for every sample), "
-                                   + "\(activations.alwaysOnUnits) always on"))
+        let spy = plot(SpyPlot(Matrix(rows: rows, columns: width, values: values),
+                               title: "\(block.name)'s nonzero activations on \(rows) samples: "
+                                   + "\(NumberFormat.percent(activity.zeroShare)) zeros; of \(width) units "
+                                   + "\(activity.deadUnits) dead (zero for every sample), "
+                                   + "\(activity.alwaysOnUnits) always on"))
         guard let duty = block.main.dutyCycleSummary else { return spy }
         show(spy)
         return plot(dutyCycles(block.name, duty))
@@ -197,7 +210,7 @@ extension Evaluator {
     /// unit, a column per step), and each gate's mean over units and samples
     /// at every step (how open an LSTM's forget gate is over time).
     func recurrentActivations(_ name: String, _ trace: RecurrentTrace, first n: Int) -> MimeBundle {
-        for s in 0..<min(n, trace.samples) {
+        for s in 0..<min(n, trace.states.batch) {
             show(plot(Heatmap(Matrix(rows: trace.units, columns: trace.steps, values: trace.stateGrid(sample: s)),
                               title: "\(name), sample \(s): hidden state, a row per unit, a column per step")))
         }
