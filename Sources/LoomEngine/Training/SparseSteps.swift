@@ -13,7 +13,7 @@ extension Optimizer {
         weights.withUnsafeMutableBufferPointer { w in
             gradient.withUnsafeBufferPointer { g in
                 state.first.withUnsafeMutableBufferPointer { m in
-                    state.second.withUnsafeMutableBufferPointer { v in update(w, g, m, v, step: t) }
+                    state.second.withUnsafeMutableBufferPointer { v in update(w, g, m, v, step: t, decays: decays(p)) }
                 }
             }
         }
