@@ -228,7 +228,7 @@ def to_torch(path):
             core = _torch_layer(saved, layer, shape, built)
             built[layer.name] = core
             if float(layer.get("l2", 0)) > 0 and not layer.get("tied") and not layer.get("hashed"):
-                decayed.append((core[-1].weight, float(layer.get("l2"))))  # the kernel's layer is the last module
+                decayed += [(p, float(layer.get("l2"))) for p in _kernels(core)]
             for module in core:
                 if hasattr(module, "loom_tensors"):
                     # Loom's own layers remember their line and state, so from_torch can write them back.
@@ -244,6 +244,12 @@ def to_torch(path):
     model.decayed = tuple(decayed)
     model.eval()
     return model
+
+
+def _kernels(modules):
+    """The kernels `l2` decays among one layer's modules: every `weight…` parameter (a recurrent layer's
+    weight_ih and weight_hh, a separable layer's two convolutions'), never a bias."""
+    return [p for module in modules for name, p in module.named_parameters() if name.split(".")[-1].startswith("weight")]
 
 
 def _torch_layer(saved, layer, shape, built):
