@@ -63,6 +63,10 @@ MODELS = [
     ("lista", (10,), "lista 3 from D alpha 0.05\ndense 3", ""),
     ("weight-decay", (6, 3), "conv1d 4 2 tanh l2 0.02\nflatten\ndense 8 relu l2 0.01 as enc\ndense 20 sigmoid tied enc l2 0.01\n"
      "dense 3 l2 0.5", ""),
+    ("weight-decay-image", (8, 8, 2), "depthwise 3x3 tanh multiplier 2 l2 0.03\nseparable 3 2x2 relu l2 0.02\n"
+     "local2d 2 2x2 tanh l2 0.04\nflatten\ndense 3", ""),
+    ("weight-decay-sequence", (6, 3), "lstm 4 sequences l2 0.05\ngru 3 sequences bidirectional l2 0.01\n"
+     "local1d 2 2 tanh l2 0.02\nflatten\ndense 3 l2 0.1", ""),
 ]
 
 
@@ -133,7 +137,7 @@ ROUND_TRIPS = ["dense-activations", "conv2d-same-stride", "conv2d-groups-even-ke
                "batchnorm-image", "batchnorm-sequence", "layernorm-reshape", "globalpool", "globalpool-image", "rnn", "lstm", "gru", "pruned"]
 # Loom's own layers (k-winners, threshold, locally connected, LISTA, a tied decoder) come back from either framework too.
 OWN_LAYERS = ["kwta-threshold", "kwta-image", "local2d", "conv1d-local1d", "lista", "hashed-sparse", "clustered", "activity",
-              "weight-decay"]
+              "weight-decay", "weight-decay-image", "weight-decay-sequence"]
 KERAS_ROUND_TRIPS = ROUND_TRIPS + OWN_LAYERS + ["depthwise", "separable", "conv1d-pool1d"]
 
 
@@ -340,3 +344,46 @@ def test_weight_decay_trains_the_same_in_loom_keras_and_torch(tmp_path):
     back = loom_jupyter.from_keras(loom_jupyter.to_keras(str(path)), str(tmp_path / "back.safetensors"))
     definition = loom_jupyter.saved.SavedModel(back).metadata["loom.definition"]
     assert "l2 0.02" in definition and "l2 0.01" in definition and "l2 0.5" in definition, definition
+
+
+@pytest.mark.parametrize("name,decayed,kernels", [("weight-decay-image", 4, 5), ("weight-decay-sequence", 8, 8)])
+def test_weight_decay_on_every_kernel_family_trains_the_same_in_loom_keras_and_torch(tmp_path, name, decayed, kernels):
+    """`l2 λ` on depthwise, separable, locally connected and recurrent layers leaves Loom as Keras's
+    depthwise_, pointwise_, kernel_ and recurrent_regularizer L2(λ) and as torch parameter groups over every
+    kernel (`decayed` lists them: a separable layer's two, a recurrent cell's input and recurrent weights,
+    never a bias); one full-batch SGD step from the same saved weights gives the same weights in all three,
+    brought back to Loom's layout by from_keras and from_torch, and from_keras keeps each `l2 λ`."""
+    _, shape, layers, _ = model_case(name)
+    x = write_data(tmp_path, shape)
+    targets = np.load(tmp_path / "t.npy")
+    path = train_and_save(tmp_path, shape, layers, "")
+    rate = 0.1
+    loom(f'data d = npy "x.npy" targets "t.npy"\nload m "{path}"\n'
+         f'quiet {{ train m on d epochs 1 batch {SAMPLES} optimizer sgd lr {rate} loss mse }}\nsave m "after.safetensors"\n', tmp_path)
+    after = loom_jupyter.saved.SavedModel(str(tmp_path / "after.safetensors")).tensors
+    before = loom_jupyter.saved.SavedModel(str(path)).tensors
+
+    def assert_same_step(back, framework):
+        stepped = loom_jupyter.saved.SavedModel(str(back)).tensors
+        assert sorted(stepped) == sorted(after), framework
+        for key, value in after.items():
+            assert np.abs(value - before[key]).max() > 1e-5, f"{key} did not move: the comparison would prove little"
+            np.testing.assert_allclose(stepped[key], value, atol=2e-6, rtol=0, err_msg=f"{framework}: {key}")
+
+    in_keras = loom_jupyter.to_keras(str(path))
+    in_keras.compile(optimizer=keras.optimizers.SGD(learning_rate=rate), loss="mse")
+    in_keras.train_on_batch(x, targets)
+    back = loom_jupyter.from_keras(in_keras, str(tmp_path / "keras.safetensors"))
+    assert_same_step(back, "keras")
+    definition = loom_jupyter.saved.SavedModel(back).metadata["loom.definition"]
+    for lam in re.findall(r"l2 [0-9.]+", layers):
+        assert lam in definition, (lam, definition)
+
+    in_torch = loom_jupyter.to_torch(str(path))
+    assert len(in_torch.decayed) == decayed
+    # AdamW's groups: every kernel, `l2` or not (the image model's last dense layer has none).
+    assert len(in_torch.adamw_groups()[0]["params"]) == kernels
+    optimizer = torch.optim.SGD(in_torch.parameter_groups(), lr=rate)
+    torch.nn.functional.mse_loss(in_torch(torch.from_numpy(x)), torch.from_numpy(targets)).backward()
+    optimizer.step()
+    assert_same_step(loom_jupyter.from_torch(in_torch, shape, str(tmp_path / "torch.safetensors")), "torch")

@@ -196,6 +196,16 @@ class LoomModel(nn.Sequential):
         rest = [p for p in self.parameters() if id(p) not in decayed]
         return [{"params": [p], "weight_decay": 2 * lam} for p, lam in self.decayed] + [{"params": rest, "weight_decay": 0.0}]
 
+    def adamw_groups(self, weight_decay=0.004):
+        """Parameter groups for torch.optim.AdamW as Loom's `optimizer adamw decay WD` decays: WD on every
+        kernel (a parameter of two dimensions or more that is not a bias), none on biases and scales.
+        torch shrinks by lr·WD before Adam's step as Keras and Loom do; its ε sits after the bias
+        correction, so its steps differ from theirs in the last digits."""
+        kernels = [p for name, p in self.named_parameters() if p.dim() >= 2 and not name.endswith("bias")]
+        chosen = {id(p) for p in kernels}
+        rest = [p for p in self.parameters() if id(p) not in chosen]
+        return [{"params": kernels, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
 
 def _activation(name, channels_first):
     modules = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
