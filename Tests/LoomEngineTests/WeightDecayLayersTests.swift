@@ -39,8 +39,8 @@ extension WeightDecayTests {
         for (key, shape, specs, decayed) in cases {
             let make = { try self.decayedModel(shape, specs) }
             let model = try make()
-            XCTAssertEqual(model.decayedKernels.map(\.weight.name), decayed.map(\.1), "\(key): the kernels decayed, no bias")
-            XCTAssertEqual(model.decayedKernels.map { Double($0.lambda) }, decayed.map(\.2).map { Double(Float($0)) }, key)
+            XCTAssertEqual(model.decayedKernels.map(\.weight.name), decayed.map { $0.1 }, "\(key): the kernels decayed, no bias")
+            XCTAssertEqual(model.decayedKernels.map { Double($0.lambda) }, decayed.map { Double(Float($0.2)) }, key)
             let data = Dataset(inputs: inputs(16, shape.reduce(1, *), seed: 3).reshaped([16] + shape),
                                labels: (0..<16).map { $0 % 2 })
             try checkOneStep(make, on: data, loss: .crossentropy) { m in
