@@ -83,11 +83,13 @@ public final class Optimizer {
                 continue
             }
             if p.mask != nil { p.gradient.storage.withUnsafeMutableBufferPointer { p.applyMask(to: $0) } }
+            // Read before the weights are borrowed for writing: it reads their shape.
+            let decayed = decays(p)
             p.value.storage.withUnsafeMutableBufferPointer { w in
                 p.gradient.storage.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
-                            update(w, g, m, v, step: t, decays: decays(p))
+                            update(w, g, m, v, step: t, decays: decayed)
                             // A masked weight keeps no moments, so lifting its mask starts it afresh.
                             p.applyMask(to: m)
                             p.applyMask(to: v)
@@ -104,6 +106,7 @@ public final class Optimizer {
     /// their centroids' new values, so they stay that many shared values.
     private func stepCentroids(_ clusters: WeightClusters, of p: Parameter, step t: Float) {
         var gradient = clusters.centroidGradient(of: p)
+        let decayed = decays(p)
         let known = moments[ObjectIdentifier(clusters)]
         let state = known?.first.count == clusters.centroids.count ? known! : Moments(count: clusters.centroids.count)
         moments[ObjectIdentifier(clusters)] = state
@@ -112,7 +115,7 @@ public final class Optimizer {
                 state.first.withUnsafeMutableBufferPointer { m in
                     state.second.withUnsafeMutableBufferPointer { v in
                         update(c.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!, count: c.count, step: t,
-                               decays: decays(p))
+                               decays: decayed)
                     }
                 }
             }
