@@ -307,18 +307,28 @@ def test_a_pruned_model_predicts_the_same_in_loom_keras_torch_and_onnxruntime(tm
         print(f"{name}: largest difference from Loom's predict {np.abs(values - expected).max():.2e}")
 
 
+SGD_RATE = 0.1
+
+
+def one_sgd_step_in_loom(folder, name):
+    """Model case `name` trained and saved as m.safetensors, then one full-batch SGD step of it in Loom,
+    saved as after.safetensors: (shape, layers, inputs, targets, the saved path, the stepped tensors)."""
+    _, shape, layers, _ = model_case(name)
+    x = write_data(folder, shape)
+    targets = np.load(folder / "t.npy")
+    path = train_and_save(folder, shape, layers, "")
+    loom(f'data d = npy "x.npy" targets "t.npy"\nload m "{path}"\n'
+         f'quiet {{ train m on d epochs 1 batch {SAMPLES} optimizer sgd lr {SGD_RATE} loss mse }}\nsave m "after.safetensors"\n',
+         folder)
+    return shape, layers, x, targets, path, loom_jupyter.saved.SavedModel(str(folder / "after.safetensors")).tensors
+
+
 def test_weight_decay_trains_the_same_in_loom_keras_and_torch(tmp_path):
     """`l2 λ` leaves Loom as Keras's kernel_regularizer L2(λ) and as torch parameter groups with weight_decay
     2λ, and comes back from Keras as `l2 λ`: one full-batch SGD step from the same saved weights gives the
     same kernels in all three (a tied decoder's kernel decayed once, the biases not at all)."""
-    _, shape, layers, _ = model_case("weight-decay")
-    x = write_data(tmp_path, shape)
-    targets = np.load(tmp_path / "t.npy")
-    path = train_and_save(tmp_path, shape, layers, "")
-    rate = 0.1
-    loom(f'data d = npy "x.npy" targets "t.npy"\nload m "{path}"\n'
-         f'quiet {{ train m on d epochs 1 batch {SAMPLES} optimizer sgd lr {rate} loss mse }}\nsave m "after.safetensors"\n', tmp_path)
-    after = loom_jupyter.saved.SavedModel(str(tmp_path / "after.safetensors")).tensors
+    shape, layers, x, targets, path, after = one_sgd_step_in_loom(tmp_path, "weight-decay")
+    rate = SGD_RATE
 
     in_keras = loom_jupyter.to_keras(str(path))
     decays = {layer.name: layer.kernel_regularizer.l2 for layer in in_keras.layers if getattr(layer, "kernel_regularizer", None)}
@@ -353,14 +363,8 @@ def test_weight_decay_on_every_kernel_family_trains_the_same_in_loom_keras_and_t
     kernel (`decayed` lists them: a separable layer's two, a recurrent cell's input and recurrent weights,
     never a bias); one full-batch SGD step from the same saved weights gives the same weights in all three,
     brought back to Loom's layout by from_keras and from_torch, and from_keras keeps each `l2 λ`."""
-    _, shape, layers, _ = model_case(name)
-    x = write_data(tmp_path, shape)
-    targets = np.load(tmp_path / "t.npy")
-    path = train_and_save(tmp_path, shape, layers, "")
-    rate = 0.1
-    loom(f'data d = npy "x.npy" targets "t.npy"\nload m "{path}"\n'
-         f'quiet {{ train m on d epochs 1 batch {SAMPLES} optimizer sgd lr {rate} loss mse }}\nsave m "after.safetensors"\n', tmp_path)
-    after = loom_jupyter.saved.SavedModel(str(tmp_path / "after.safetensors")).tensors
+    shape, layers, x, targets, path, after = one_sgd_step_in_loom(tmp_path, name)
+    rate = SGD_RATE
     before = loom_jupyter.saved.SavedModel(str(path)).tensors
 
     def assert_same_step(back, framework):
