@@ -152,7 +152,7 @@ final class WeightDecayLayersKerasTests: XCTestCase {
                     let expected = try tensor("\(key).\(l).\(p.name).end")
                     XCTAssertEqual(p.value.shape, expected.shape, "\(key).\(l).\(p.name)")
                     let worst = zip(p.value.storage, expected.storage).map { abs($0 - $1) }.max() ?? .infinity
-                    XCTAssertLessThan(worst, 4e-6, "\(key).\(l).\(p.name): largest difference from Keras")
+                    XCTAssertLessThan(worst, 2e-6, "\(key).\(l).\(p.name): largest difference from Keras")
                 }
             }
         }

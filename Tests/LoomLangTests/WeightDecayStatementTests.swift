@@ -83,7 +83,7 @@ final class WeightDecayStatementTests: LoomTestCase {
 
     /// The other families with kernels take `l2` too, written back as read.
     func testEveryKernelFamilyTakesL2() throws {
-        for line in ["depthwise 3x3 linear multiplier 2 l2 0.01", "separable 4 3x3 relu l2 0.002", "local2d 2 3x3 tanh l2 0.5",
+        for line in ["depthwise 3x3 multiplier 2 linear l2 0.01", "separable 4 3x3 relu l2 0.002", "local2d 2 3x3 tanh l2 0.5",
                      "local1d 2 3 linear l2 0.5", "lstm 8 tanh l2 0.001", "gru 4 tanh bidirectional l2 0.25", "rnn 3 relu sequences l2 0.1"] {
             let spec = try Layers.spec(line)
             XCTAssertGreaterThan(spec.l2, 0, line)
@@ -130,7 +130,7 @@ final class WeightDecayStatementTests: LoomTestCase {
         let e = try XCTUnwrap(error("train m on g optimizer sgd decay 0.05"))
         XCTAssertEqual(e.value, "`decay` is AdamW's decoupled weight decay: use `optimizer adamw`, or decay the loss with "
                        + "`l2 λ` on the layers for sgd")
-        XCTAssertEqual(e.traceback[1], "  --> line 1, column 29")
+        XCTAssertEqual(e.traceback[1], "  --> line 1, column 34")
     }
 
     func sumOfSquares(_ p: LoomEngine.Parameter) -> Double { p.value.storage.reduce(0.0) { $0 + Double($1) * Double($1) } }
