@@ -81,5 +81,57 @@ final class WeightDecayStatementTests: LoomTestCase {
         XCTAssertEqual(loaded.decayedKernels.map(\.lambda), [0.05, 0.002])
     }
 
+    /// The other families with kernels take `l2` too, written back as read.
+    func testEveryKernelFamilyTakesL2() throws {
+        for line in ["depthwise 3x3 multiplier 2 linear l2 0.01", "separable 4 3x3 relu l2 0.002", "local2d 2 3x3 tanh l2 0.5",
+                     "local1d 2 3 linear l2 0.5", "lstm 8 tanh l2 0.001", "gru 4 tanh bidirectional l2 0.25", "rnn 3 relu sequences l2 0.1"] {
+            let spec = try Layers.spec(line)
+            XCTAssertGreaterThan(spec.l2, 0, line)
+            XCTAssertEqual(Layers.definition(of: spec), line)
+        }
+    }
+
+    /// An LSTM's `l2` is saved and loaded with the model; the loaded model
+    /// decays its kernel and recurrent kernel, not its bias.
+    func testARecurrentLayersL2IsSavedAndLoaded() throws {
+        ok("""
+            seed 1
+            model r {
+              input 5x2
+              lstm 3 l2 0.02
+              dense 2 softmax
+            }
+            save r "\(path)"
+            load s "\(path)"
+            """)
+        let loaded = try XCTUnwrap(model("s"))
+        XCTAssertEqual(loaded.blocks.map(\.spec.l2), [0.02, 0])
+        XCTAssertEqual(loaded.decayedKernels.map(\.weight.name), ["kernel", "recurrent_kernel"])
+    }
+
+    /// `optimizer adamw` trains with Keras's decay unless `decay` gives one;
+    /// `decay` with another rule is refused where it stands.
+    func testAdamWTakesDecayAndOtherRulesRefuseIt() throws {
+        ok("""
+            seed 2
+            data g = glyphs n 20 size 8
+            model m {
+              input 8x8x1
+              flatten
+              dense 10 softmax
+            }
+            train m on g optimizer adamw
+            """)
+        guard case .object(let state as ModelState)? = loom.session["m"] else { return XCTFail("no model m") }
+        XCTAssertEqual(state.optimizer?.kind, .adamw)
+        XCTAssertEqual(state.optimizer?.weightDecay, 0.004)
+        ok("train m on g optimizer adamw decay 0.05")
+        XCTAssertEqual(state.optimizer?.weightDecay, 0.05)
+        let e = try XCTUnwrap(error("train m on g optimizer sgd decay 0.05"))
+        XCTAssertEqual(e.value, "`decay` is AdamW's decoupled weight decay: use `optimizer adamw`, or decay the loss with "
+                       + "`l2 λ` on the layers for sgd")
+        XCTAssertEqual(e.traceback[1], "  --> line 1, column 34")
+    }
+
     func sumOfSquares(_ p: LoomEngine.Parameter) -> Double { p.value.storage.reduce(0.0) { $0 + Double($1) * Double($1) } }
 }

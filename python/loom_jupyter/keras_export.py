@@ -10,9 +10,9 @@ from .geometry import conv_output, output_shape, patch_indices
 from .saved import LoomExportError, SavedModel, kwta_inference, lista_arguments, saved_state
 
 
-def _weight(layer, name, shape):
+def _weight(layer, name, shape, regularizer=None):
     """A weight a layer of Loom's creates at its shape; to_keras then sets its value."""
-    return layer.add_weight(shape=tuple(shape), initializer="zeros", name=name)
+    return layer.add_weight(shape=tuple(shape), initializer="zeros", name=name, regularizer=regularizer)
 
 
 @keras.saving.register_keras_serializable(package="loom")
@@ -114,8 +114,9 @@ class LocallyConnected(keras.layers.Layer):
     from Keras 3): a kernel of its own at every output position, weights
     `[positions, kh·kw·C, filters]`, windows gathered by index."""
 
-    def __init__(self, input_dims, kernel, stride, padding, filters, activation, **kwargs):
+    def __init__(self, input_dims, kernel, stride, padding, filters, activation, l2=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.l2 = float(l2)
         self.input_dims, self.kernel_size, self.stride, self.padding = list(input_dims), list(kernel), int(stride), padding
         self.filters, self.activation_name = int(filters), activation
         self.sequence = len(input_dims) == 2
@@ -126,7 +127,8 @@ class LocallyConnected(keras.layers.Layer):
         rows, columns = (conv_output(size, k, stride, padding) for size, k in zip((height, width), kernel))
         self.out_shape = (rows, filters) if self.sequence else (rows, columns, filters)
         self.activation = keras.activations.get(activation)
-        self.kernel = _weight(self, "kernel", (positions, self.index.shape[1], filters))
+        self.kernel = _weight(self, "kernel", (positions, self.index.shape[1], filters),
+                              keras.regularizers.L2(self.l2) if self.l2 > 0 else None)
         self.bias = _weight(self, "bias", (positions, filters))
 
     def call(self, x):
@@ -140,7 +142,7 @@ class LocallyConnected(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "input_dims": self.input_dims, "kernel": self.kernel_size, "stride": self.stride,
-                "padding": self.padding, "filters": self.filters, "activation": self.activation_name}
+                "padding": self.padding, "filters": self.filters, "activation": self.activation_name, "l2": self.l2}
 
     def loom_tensors(self):
         return {"kernel": self.kernel.numpy(), "bias": self.bias.numpy().reshape(self.out_shape)}
@@ -188,13 +190,15 @@ def _keras_layer(saved, layer, shape, activation, built):
                                    groups=int(get("groups", 1)), activation=activation, kernel_regularizer=_l2(layer), name=name)
     if kind == "depthwise":
         return keras.layers.DepthwiseConv2D(layer.window("kernel"), strides=stride, padding=padding,
-                                            depth_multiplier=int(get("multiplier", 1)), activation=activation, name=name)
+                                            depth_multiplier=int(get("multiplier", 1)), activation=activation,
+                                            depthwise_regularizer=_l2(layer), name=name)
     if kind == "separable":
         return keras.layers.SeparableConv2D(int(get("filters")), layer.window("kernel"), strides=stride, padding=padding,
-                                            depth_multiplier=int(get("multiplier", 1)), activation=activation, name=name)
+                                            depth_multiplier=int(get("multiplier", 1)), activation=activation,
+                                            depthwise_regularizer=_l2(layer), pointwise_regularizer=_l2(layer), name=name)
     if kind in ("local2d", "local1d"):
         kernel = layer.window("kernel") if kind == "local2d" else (int(get("kernel")), 1)
-        return LocallyConnected(shape, kernel, stride, padding, int(get("filters")), activation, name=name)
+        return LocallyConnected(shape, kernel, stride, padding, int(get("filters")), activation, float(get("l2", 0)), name=name)
     if kind in ("maxpool", "avgpool"):
         size = layer.window("size")
         pool = keras.layers.MaxPooling2D if kind == "maxpool" else keras.layers.AveragePooling2D
@@ -221,7 +225,8 @@ def _keras_layer(saved, layer, shape, activation, built):
         return keras.layers.Dropout(float(get("rate")), name=name)
     if kind in ("rnn", "lstm", "gru"):
         units, sequences = int(get("units")), bool(get("sequences"))
-        options = dict(activation=activation, return_sequences=sequences)
+        options = dict(activation=activation, return_sequences=sequences, kernel_regularizer=_l2(layer),
+                       recurrent_regularizer=_l2(layer))
         cell = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[kind]
         if kind == "gru":
             options["reset_after"] = True
@@ -243,7 +248,7 @@ def _keras_layer(saved, layer, shape, activation, built):
 
 
 def _l2(layer):
-    """`l2 λ` as Keras's kernel_regularizer L2(λ), the same penalty λ·Σw² on the kernel; None without it, and
+    """`l2 λ` as Keras's L2(λ) regularizer, the same penalty λ·Σw² on a kernel; None without it, and
     for a hashed layer, whose Keras kernel is the virtual matrix where Loom decays the real weights."""
     if float(layer.get("l2", 0)) <= 0 or layer.get("hashed"):
         return None

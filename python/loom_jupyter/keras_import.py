@@ -72,10 +72,18 @@ def _bias(layer, units):
     return layer.bias.numpy() if layer.use_bias else np.zeros(units, np.float32)
 
 
-def _l2(layer):
-    """A kernel_regularizer L2(λ) (or L1L2 without its L1 part) as Loom's `l2 λ`; None for none. Other
-    regularisers change training, not predictions, and Loom has no equivalent: they are not kept."""
-    regularizer = layer.kernel_regularizer
+def _l2(layer, *attributes):
+    """A layer's L2(λ) regularizers (or L1L2 without their L1 part; the kernel_regularizer unless other
+    attributes are named, which must then agree) as Loom's `l2 λ`; None for none. Other regularisers change
+    training, not predictions, and Loom has no equivalent: they are not kept."""
+    lambdas = {_lambda(getattr(layer, name, None)) for name in attributes or ("kernel_regularizer",)}
+    if len(lambdas) > 1:
+        raise LoomExportError(f"{layer.name}: Loom's `l2` decays {' and '.join(attributes)} with one λ; "
+                              f"these are {sorted(x or 0.0 for x in lambdas)}")
+    return lambdas.pop()
+
+
+def _lambda(regularizer):
     if isinstance(regularizer, (keras.regularizers.L2, keras.regularizers.L1L2)) and not getattr(regularizer, "l1", 0):
         return float(regularizer.l2) or None
     return None
@@ -104,9 +112,11 @@ def _add(writer, layer, names):
         options = {"multiplier": layer.depth_multiplier if layer.depth_multiplier != 1 else None, "stride": _stride(layer),
                    "padding": _padding(layer)}
         if isinstance(layer, L.DepthwiseConv2D):
+            options["l2"] = _l2(layer, "depthwise_regularizer")
             kernel = layer.kernel.numpy()
             return writer.add("depthwise", [window], _activation(layer), options,
                               {"kernel": kernel, "bias": _bias(layer, kernel.shape[2] * kernel.shape[3])})
+        options["l2"] = _l2(layer, "depthwise_regularizer", "pointwise_regularizer")
         return writer.add("separable", [layer.filters, window], _activation(layer), options,
                           {"depthwise_kernel": layer.depthwise_kernel.numpy(), "pointwise_kernel": layer.pointwise_kernel.numpy(),
                            "bias": _bias(layer, layer.filters)})
@@ -184,5 +194,6 @@ def _recurrent(writer, layer):
     for cell, prefix in zip(cells, ["forward.", "backward."] if bidirectional else [""]):
         for part, value in zip(("kernel", "recurrent_kernel", "bias"), cell.get_weights()):
             tensors[prefix + part] = value
-    options = {"sequences": True if first.return_sequences else None, "bidirectional": True if bidirectional else None}
+    options = {"sequences": True if first.return_sequences else None, "bidirectional": True if bidirectional else None,
+               "l2": _l2(first.cell, "kernel_regularizer", "recurrent_regularizer")}
     return writer.add(kind, [first.units], _activation(first), options, tensors)

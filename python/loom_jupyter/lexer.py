@@ -30,10 +30,10 @@ OPTIONS = (
     "noise", "steps", "classes", "target", "as", "stride", "padding", "sparse", "sequences", "bidirectional", "boost",
     "inference", "l1", "fresh", "with", "method", "error", "alpha", "positive", "iterations", "tolerance", "center",
     "sample", "by", "share", "tied", "hashed", "groups", "multiplier", "erk", "rewire", "every", "fraction", "keep",
-    "from", "to", "weight", "path", "n", "whiten", "colour", "pool", "grid", "log", "histograms", "l2",
+    "from", "to", "weight", "path", "n", "whiten", "colour", "pool", "grid", "log", "histograms", "l2", "decay",
 )
 VALUES = (
-    "relu", "tanh", "sigmoid", "softmax", "linear", "adam", "sgd", "momentum", "rmsprop", "crossentropy", "mse",
+    "relu", "tanh", "sigmoid", "softmax", "linear", "adam", "sgd", "momentum", "rmsprop", "adamw", "crossentropy", "mse",
     "valid", "same", "avg", "max", "ksvd", "mod", "online", "omp", "lasso", "step", "cosine", "warmup", "svg", "text",
     "last", "none", "next", "accuracy", "bce", "inputs", "kl", "ista", "fista", "rigl", "epoch", "sum",
 )

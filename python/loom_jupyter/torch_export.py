@@ -196,6 +196,16 @@ class LoomModel(nn.Sequential):
         rest = [p for p in self.parameters() if id(p) not in decayed]
         return [{"params": [p], "weight_decay": 2 * lam} for p, lam in self.decayed] + [{"params": rest, "weight_decay": 0.0}]
 
+    def adamw_groups(self, weight_decay=0.004):
+        """Parameter groups for torch.optim.AdamW as Loom's `optimizer adamw decay WD` decays: WD on every
+        kernel (a parameter of two dimensions or more that is not a bias), none on biases and scales.
+        torch shrinks by lr·WD before Adam's step as Keras and Loom do; its ε sits after the bias
+        correction, so its steps differ from theirs in the last digits."""
+        kernels = [p for name, p in self.named_parameters() if p.dim() >= 2 and not name.endswith("bias")]
+        chosen = {id(p) for p in kernels}
+        rest = [p for p in self.parameters() if id(p) not in chosen]
+        return [{"params": kernels, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
 
 def _activation(name, channels_first):
     modules = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -228,7 +238,7 @@ def to_torch(path):
             core = _torch_layer(saved, layer, shape, built)
             built[layer.name] = core
             if float(layer.get("l2", 0)) > 0 and not layer.get("tied") and not layer.get("hashed"):
-                decayed.append((core[-1].weight, float(layer.get("l2"))))  # the kernel's layer is the last module
+                decayed += [(p, float(layer.get("l2"))) for p in _kernels(core)]
             for module in core:
                 if hasattr(module, "loom_tensors"):
                     # Loom's own layers remember their line and state, so from_torch can write them back.
@@ -244,6 +254,12 @@ def to_torch(path):
     model.decayed = tuple(decayed)
     model.eval()
     return model
+
+
+def _kernels(modules):
+    """The kernels `l2` decays among one layer's modules: every `weight…` parameter (a recurrent layer's
+    weight_ih and weight_hh, a separable layer's two convolutions'), never a bias."""
+    return [p for module in modules for name, p in module.named_parameters() if name.split(".")[-1].startswith("weight")]
 
 
 def _torch_layer(saved, layer, shape, built):

@@ -1,4 +1,4 @@
-/// `depthwise KERNEL [multiplier M] [ACTIVATION] [stride S] [padding valid|same]`
+/// `depthwise KERNEL [multiplier M] [ACTIVATION] [stride S] [padding valid|same] [l2 λ]`
 /// (Keras's DepthwiseConv2D).
 public struct DepthwiseSpec: LayerSpec, Equatable {
     public var kernel: Window
@@ -7,9 +7,12 @@ public struct DepthwiseSpec: LayerSpec, Equatable {
     public var activation: ActivationFunction
     public var stride: Int
     public var padding: Conv2D.Padding
+    /// λ of `l2 λ` (see `LayerSpec.l2`).
+    public var l2: Float
 
     public init(kernel: Window, multiplier: Int = 1, activation: ActivationFunction = .linear, stride: Int = 1,
-                padding: Conv2D.Padding = .valid) {
+                padding: Conv2D.Padding = .valid, l2: Float = 0) {
+        self.l2 = l2
         self.kernel = kernel
         self.multiplier = multiplier
         self.activation = activation

@@ -1,4 +1,4 @@
-/// `local2d FILTERS KERNEL [ACTIVATION] [stride S] [padding valid|same]`:
+/// `local2d FILTERS KERNEL [ACTIVATION] [stride S] [padding valid|same] [l2 λ]`:
 /// conv2d's connections with a kernel of its own at every output position
 /// (Keras 2's `LocallyConnected2D`), conv2d's unshared twin.
 public struct Local2DSpec: LayerSpec, Equatable {
@@ -7,9 +7,12 @@ public struct Local2DSpec: LayerSpec, Equatable {
     public var activation: ActivationFunction
     public var stride: Int
     public var padding: Conv2D.Padding
+    /// λ of `l2 λ` on the kernel, not the bias (see `LayerSpec.l2`).
+    public var l2: Float
 
     public init(filters: Int, kernel: Window, activation: ActivationFunction = .linear, stride: Int = 1,
-                padding: Conv2D.Padding = .valid) {
+                padding: Conv2D.Padding = .valid, l2: Float = 0) {
+        self.l2 = l2
         self.filters = filters
         self.kernel = kernel
         self.activation = activation
@@ -32,7 +35,7 @@ public struct Local2DSpec: LayerSpec, Equatable {
     }
 }
 
-/// `local1d FILTERS K [ACTIVATION] [stride S] [padding valid|same]` on a
+/// `local1d FILTERS K [ACTIVATION] [stride S] [padding valid|same] [l2 λ]` on a
 /// sequence `[steps, features]`: conv1d's connections with a kernel of its
 /// own at every output step (Keras 2's `LocallyConnected1D`: kernel
 /// `[steps out, K·features, filters]`, bias `[steps out, filters]`).
@@ -43,9 +46,12 @@ public struct Local1DSpec: LayerSpec, Equatable {
     public var activation: ActivationFunction
     public var stride: Int
     public var padding: Conv2D.Padding
+    /// λ of `l2 λ` on the kernel, not the bias (see `LayerSpec.l2`).
+    public var l2: Float
 
     public init(filters: Int, kernel: Int, activation: ActivationFunction = .linear, stride: Int = 1,
-                padding: Conv2D.Padding = .valid) {
+                padding: Conv2D.Padding = .valid, l2: Float = 0) {
+        self.l2 = l2
         self.filters = filters
         self.kernel = kernel
         self.activation = activation

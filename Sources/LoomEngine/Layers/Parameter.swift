@@ -206,4 +206,8 @@ public final class Parameter {
     /// Whether this is a kernel (trainable, of rank 2 or more), not a bias or
     /// a scale: what pruning, `sparse` and `l2` act on.
     public var isKernel: Bool { trainable && value.shape.count >= 2 }
+
+    /// Whether `l2` decays it: a kernel and not a bias, which a locally
+    /// connected layer (one per position) or a GRU (two rows) stores in 2-D.
+    public var isDecayable: Bool { isKernel && !name.hasSuffix("bias") }
 }

@@ -412,9 +412,13 @@ public struct RecurrentSpec: LayerSpec, Equatable {
     public var returnsSequences: Bool
     /// A second cell reads the sequence backwards; their outputs are concatenated.
     public var bidirectional: Bool
+    /// λ of `l2 λ` on the kernel and the recurrent kernel, not the bias
+    /// (Keras's kernel_regularizer and recurrent_regularizer, both L2(λ)).
+    public var l2: Float
 
     public init(cell: any RecurrentCell.Type, units: Int, activation: ActivationFunction = .tanh, returnsSequences: Bool = false,
-                bidirectional: Bool = false) {
+                bidirectional: Bool = false, l2: Float = 0) {
+        self.l2 = l2
         self.cell = cell
         self.units = units
         self.activation = activation
@@ -424,7 +428,7 @@ public struct RecurrentSpec: LayerSpec, Equatable {
 
     public static func == (a: RecurrentSpec, b: RecurrentSpec) -> Bool {
         a.cell == b.cell && a.units == b.units && a.activation == b.activation && a.returnsSequences == b.returnsSequences
-            && a.bidirectional == b.bidirectional
+            && a.bidirectional == b.bidirectional && a.l2 == b.l2
     }
 
     public var blockPrefix: String { cell.kind }

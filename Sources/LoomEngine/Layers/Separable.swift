@@ -1,4 +1,4 @@
-/// `separable FILTERS KERNEL [ACTIVATION] [multiplier M] [stride S] [padding valid|same]`
+/// `separable FILTERS KERNEL [ACTIVATION] [multiplier M] [stride S] [padding valid|same] [l2 λ]`
 /// (Keras's SeparableConv2D).
 public struct SeparableSpec: LayerSpec, Equatable {
     public var filters: Int
@@ -8,9 +8,12 @@ public struct SeparableSpec: LayerSpec, Equatable {
     public var multiplier: Int
     public var stride: Int
     public var padding: Conv2D.Padding
+    /// λ of `l2 λ` on both kernels, depthwise and pointwise (see `LayerSpec.l2`).
+    public var l2: Float
 
     public init(filters: Int, kernel: Window, activation: ActivationFunction = .linear, multiplier: Int = 1, stride: Int = 1,
-                padding: Conv2D.Padding = .valid) {
+                padding: Conv2D.Padding = .valid, l2: Float = 0) {
+        self.l2 = l2
         self.filters = filters
         self.kernel = kernel
         self.activation = activation

@@ -8,12 +8,17 @@ import _Builtin_intrinsics.intel
 /// The update rules, with Keras's default hyper-parameters.
 public enum OptimizerKind: String, Sendable, CaseIterable {
     case adam, sgd, momentum, rmsprop
+    /// Adam with decoupled weight decay (Loshchilov and Hutter; Keras's AdamW).
+    case adamw
+
+    /// Keras 3's `AdamW(weight_decay=0.004)`; PyTorch's default is 0.01.
+    public static let defaultWeightDecay: Float = 0.004
 
     /// Keras's default learning rate for each.
     public var defaultLearningRate: Float {
         switch self {
         case .sgd, .momentum: return 0.01
-        case .adam, .rmsprop: return 0.001
+        case .adam, .adamw, .rmsprop: return 0.001
         }
     }
 }
@@ -23,6 +28,10 @@ public enum OptimizerKind: String, Sendable, CaseIterable {
 public final class Optimizer {
     public let kind: OptimizerKind
     public let learningRate: Float
+    /// AdamW's decoupled decay: each step, before Adam's, a kernel's weights
+    /// lose lr·wd of themselves (Keras's order); biases and scales do not.
+    /// 0 for the other rules.
+    public let weightDecay: Float
     /// What a schedule multiplies the learning rate by this epoch (1 without one).
     public var rateScale: Float = 1
     public let momentum: Float = 0.9
@@ -44,10 +53,14 @@ public final class Optimizer {
     }
     private var moments: [ObjectIdentifier: Moments] = [:]
 
-    public init(_ kind: OptimizerKind, learningRate: Float? = nil) {
+    public init(_ kind: OptimizerKind, learningRate: Float? = nil, weightDecay: Float? = nil) {
         self.kind = kind
         self.learningRate = learningRate ?? kind.defaultLearningRate
+        self.weightDecay = kind == .adamw ? weightDecay ?? OptimizerKind.defaultWeightDecay : 0
     }
+
+    /// Whether this step decays `p` (AdamW, on what `l2` would decay).
+    func decays(_ p: Parameter) -> Bool { weightDecay > 0 && p.isDecayable }
 
     /// One step over the trainable `parameters`; masked weights stay zero.
     /// Each parameter comes once (as in a model's table,
@@ -70,11 +83,13 @@ public final class Optimizer {
                 continue
             }
             if p.mask != nil { p.gradient.storage.withUnsafeMutableBufferPointer { p.applyMask(to: $0) } }
+            // Read before the weights are borrowed for writing: it reads their shape.
+            let decayed = decays(p)
             p.value.storage.withUnsafeMutableBufferPointer { w in
                 p.gradient.storage.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
-                            update(w, g, m, v, step: t)
+                            update(w, g, m, v, step: t, decays: decayed)
                             // A masked weight keeps no moments, so lifting its mask starts it afresh.
                             p.applyMask(to: m)
                             p.applyMask(to: v)
@@ -91,6 +106,7 @@ public final class Optimizer {
     /// their centroids' new values, so they stay that many shared values.
     private func stepCentroids(_ clusters: WeightClusters, of p: Parameter, step t: Float) {
         var gradient = clusters.centroidGradient(of: p)
+        let decayed = decays(p)
         let known = moments[ObjectIdentifier(clusters)]
         let state = known?.first.count == clusters.centroids.count ? known! : Moments(count: clusters.centroids.count)
         moments[ObjectIdentifier(clusters)] = state
@@ -98,7 +114,8 @@ public final class Optimizer {
             gradient.withUnsafeMutableBufferPointer { g in
                 state.first.withUnsafeMutableBufferPointer { m in
                     state.second.withUnsafeMutableBufferPointer { v in
-                        update(c.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!, count: c.count, step: t)
+                        update(c.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!, count: c.count, step: t,
+                               decays: decayed)
                     }
                 }
             }
@@ -108,19 +125,25 @@ public final class Optimizer {
 
     /// The update rule over whole arrays, split across threads: every
     /// weight on its own, so the same numbers for any thread count.
+    /// `decays`: AdamW's decoupled decay applies to these weights.
     func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ m: UnsafeMutableBufferPointer<Float>,
-                _ v: UnsafeMutableBufferPointer<Float>, step t: Float) {
+                _ v: UnsafeMutableBufferPointer<Float>, step t: Float, decays: Bool) {
         let (wp, gp, mp, vp) = (w.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
         Parallel.chunks(w.count, minimumChunk: 16384) { r in
             let at = r.lowerBound
-            update(wp + at, gp + at, mp + at, vp + at, count: r.count, step: t)
+            update(wp + at, gp + at, mp + at, vp + at, count: r.count, step: t, decays: decays)
         }
     }
 
     /// The update rule on raw arrays.
     private func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                        _ v: UnsafeMutablePointer<Float>, count n: Int, step t: Float) {
+                        _ v: UnsafeMutablePointer<Float>, count n: Int, step t: Float, decays: Bool) {
         let lr = learningRate * rateScale
+        if decays {
+            // Keras's AdamW: w − w·wd·lr, before the Adam step, from the weights alone.
+            let wd = weightDecay
+            for i in 0..<n { w[i] -= w[i] * wd * lr }
+        }
         switch kind {
         case .sgd:
             for i in 0..<n { w[i] -= lr * g[i] }
@@ -132,7 +155,7 @@ public final class Optimizer {
                 m[i] = velocity
                 w[i] += velocity
             }
-        case .adam:
+        case .adam, .adamw:
             let alpha = lr * (1 - powf(beta2, t)).squareRoot() / (1 - powf(beta1, t))
             let (keep1, keep2, eps) = (1 - beta1, 1 - beta2, epsilon)
             var i = 0

@@ -123,7 +123,7 @@ public final class Sequential {
     /// ask for it and store the kernel (see `WeightDecay`).
     public var decayedKernels: [(weight: Parameter, lambda: Float)] {
         blocks.flatMap { block in
-            block.spec.l2 > 0 ? block.ownParameters.filter(\.isKernel).map { ($0, block.spec.l2) } : []
+            block.spec.l2 > 0 ? block.ownParameters.filter(\.isDecayable).map { ($0, block.spec.l2) } : []
         }
     }
 
@@ -134,7 +134,7 @@ public final class Sequential {
         guard lambda != 0 else { return }
         guard lambda > 0, lambda.isFinite else { throw ShapeError("l2 takes a λ of 0 or more, not \(lambda)") }
         let owned = Set(own.map(ObjectIdentifier.init))
-        for p in layers.flatMap(\.parameters) where p.isKernel && !owned.contains(ObjectIdentifier(p)) {
+        for p in layers.flatMap(\.parameters) where p.isDecayable && !owned.contains(ObjectIdentifier(p)) {
             guard let lender = blocks.first(where: { $0.ownParameters.contains { $0 === p } }), lender.spec.l2 != lambda else { continue }
             throw ShapeError("\(name) uses \(lender.name)'s kernel, which `l2` on \(lender.name) decays (λ \(lender.spec.l2)): "
                              + "give `l2` there; here it may only repeat that λ")

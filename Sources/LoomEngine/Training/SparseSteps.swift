@@ -10,10 +10,11 @@ extension Optimizer {
         let gradient = p.sparseGradient.count == n && !p.denseGradientRequested
             ? p.sparseGradient : p.gradient.storage.withUnsafeBufferPointer { all in pattern.positions.map { all[$0] } }
         var weights = p.value.storage.withUnsafeBufferPointer { all in pattern.positions.map { all[$0] } }
+        let decayed = decays(p)
         weights.withUnsafeMutableBufferPointer { w in
             gradient.withUnsafeBufferPointer { g in
                 state.first.withUnsafeMutableBufferPointer { m in
-                    state.second.withUnsafeMutableBufferPointer { v in update(w, g, m, v, step: t) }
+                    state.second.withUnsafeMutableBufferPointer { v in update(w, g, m, v, step: t, decays: decayed) }
                 }
             }
         }

@@ -48,6 +48,7 @@ public enum Layers {
             activation(\.activation, default: .linear),
             stride(\.stride),
             padding(\.padding),
+            l2(\.l2, "weight decay: the loss gains λ·Σw² over the kernel, not the bias (Keras's depthwise_regularizer L2(λ))"),
         ]),
         .family("separable", SeparableSpec(filters: 1, kernel: Window(1, 1)),
                 summary: "A depthwise-separable convolution: depthwise, then a 1x1 convolution mixing the channels into "
@@ -58,6 +59,8 @@ public enum Layers {
             .integer("multiplier", \.multiplier, in: 1...4096, default: 1, "depthwise filters per input channel"),
             stride(\.stride),
             padding(\.padding),
+            l2(\.l2, "weight decay: the loss gains λ·Σw² over the depthwise and the pointwise kernels, not the bias "
+                   + "(Keras's depthwise_ and pointwise_regularizer L2(λ))"),
         ]),
         .family("local2d", Local2DSpec(filters: 1, kernel: Window(1, 1)),
                 summary: "Locally connected: conv2d's connections with a kernel of its own at every position (no sharing).",
@@ -67,6 +70,7 @@ public enum Layers {
             activation(\.activation, default: .linear),
             .integer("stride", \.stride, in: 1...64, default: 1, "the step between windows"),
             .choice("padding", \.padding, default: .valid, "`same` keeps the spatial size"),
+            l2(\.l2),
         ]),
         pooling("maxpool", .max, summary: "The maximum of each window."),
         pooling("avgpool", .average, summary: "The mean of each window."),
@@ -88,6 +92,7 @@ public enum Layers {
             activation(\.activation, default: .linear),
             .integer("stride", \.stride, in: 1...64, default: 1, "the step between windows"),
             .choice("padding", \.padding, default: .valid, "`same` keeps the number of steps"),
+            l2(\.l2),
         ]),
         .family("maxpool1d", MaxPool1DSpec(size: 2, stride: nil),
                 summary: "The maximum of each window of steps.", example: "maxpool1d 2", [
@@ -163,9 +168,10 @@ public enum Layers {
         + "(in proportion to the sum of its kernel's dimensions over their product: small layers denser)"
 
     /// Weight decay on a layer's kernel: Keras's `kernel_regularizer=L2(λ)`.
-    static func l2<S>(_ path: WritableKeyPath<S, Float> & Sendable) -> Field<S> {
-        .number("l2", path, in: .nonNegative, default: 0, placeholder: "LAMBDA",
-                "weight decay: the loss gains λ·Σw² over the kernel, not the bias (Keras's kernel_regularizer L2(λ))")
+    static func l2<S>(_ path: WritableKeyPath<S, Float> & Sendable,
+                      _ doc: String = "weight decay: the loss gains λ·Σw² over the kernel, not the bias (Keras's kernel_regularizer L2(λ))")
+        -> Field<S> {
+        .number("l2", path, in: .nonNegative, default: 0, placeholder: "LAMBDA", doc)
     }
 
     static func activation<S>(_ path: WritableKeyPath<S, ActivationFunction> & Sendable,
@@ -202,6 +208,8 @@ public enum Layers {
             activation(\.activation, default: .tanh),
             .flag("sequences", \.returnsSequences, "return the whole sequence, not just the last step"),
             .flag("bidirectional", \.bidirectional, "a second cell reads the sequence backwards; the outputs are concatenated"),
+            l2(\.l2, "weight decay: the loss gains λ·Σw² over the kernel and the recurrent kernel, not the bias "
+                   + "(Keras's kernel_ and recurrent_regularizer L2(λ))"),
         ], shares: true)
     }
 

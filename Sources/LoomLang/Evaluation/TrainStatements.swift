@@ -92,6 +92,11 @@ extension Evaluator {
         }
         if loss == .bce { try checkBinaryCrossEntropy(model, on: [data] + (validation.map { [$0] } ?? []), at: a.range) }
         let lr = a.lr.map(Float.init)
+        if a.decay != nil && kind != .adamw {
+            throw LoomError(.value, "`decay` is AdamW's decoupled weight decay: use `optimizer adamw`, or decay the loss "
+                            + "with `l2 λ` on the layers for \(kind.rawValue)", at: a.range(of: \.decay))
+        }
+        let decay = a.decay.map(Float.init)
         let batchBytes = Trainer.batchBytes(model, batchSize: batch)
         try checkMemory(bytes: batchBytes, what: "a batch of \(batch)", at: a.range)
         var options = FitOptions(epochs: epochs, batchSize: batch, loss: loss, monitor: a.monitor,
@@ -128,8 +133,9 @@ extension Evaluator {
         if let checkpoint { try checkWritable("the checkpoint", at: checkpoint, range: a.range(of: \.checkpoint)) }
         var checkpointError: LoomError?
         var checkpointHolds: Int?
-        if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr) {
-            state.optimizer = Optimizer(kind, learningRate: lr)
+        if state.optimizer?.kind != kind || (lr != nil && state.optimizer?.learningRate != lr)
+            || (decay != nil && state.optimizer?.weightDecay != decay) {
+            state.optimizer = Optimizer(kind, learningRate: lr, weightDecay: decay)
         }
         let log = try trainingLog(a, model: model, optimizer: state.optimizer!)
         useThreads(session.threads)

@@ -16,6 +16,8 @@ enum ValueHelp {
         "sgd": "optimizer: plain stochastic gradient descent, w −= lr·g; Keras's default lr 0.01",
         "momentum": "optimizer: SGD with momentum 0.9 (Keras's SGD(momentum=0.9)), v = 0.9v − lr·g, w += v",
         "rmsprop": "optimizer: RMSprop, steps scaled by a running mean of the squared gradient (rho 0.9); Keras's default lr 0.001",
+        "adamw": "optimizer: AdamW (Loshchilov and Hutter), Adam with decoupled weight decay: each step the kernels lose lr·wd of "
+            + "their weights before Adam's step (`decay WD`, default 0.004 as Keras's AdamW; biases not decayed); Keras's default lr 0.001",
         // losses and monitors
         "crossentropy": "loss: categorical cross-entropy, −log of the probability given to the true class (needs a softmax output)",
         "mse": "loss: mean squared error between outputs and targets (regression, or any output)",

@@ -47,6 +47,8 @@ enum TargetChoice: String, Sendable, CaseIterable { case inputs }
 
 struct TrainRequest: Sendable {
     var model = Name(), on = Name(), epochs = 0, batch = 0, optimizer = OptimizerKind.adam, lr: Double?
+    /// AdamW's decoupled weight decay (`decay WD`), nil for its default.
+    var decay: Double?
     /// `inputs` (a reconstruction) or the name of codes to match.
     var loss = Loss.crossentropy, target: Name?, validate: Name?
     var patience: Int?, monitor = Monitor.loss, restore = false, checkpoint: String?, schedule: LearningRateSchedule?

@@ -218,6 +218,9 @@ public enum Statements {
             .integer("batch", \.batch, in: 1...1_000_000, default: 32, "samples per step"),
             .choice("optimizer", \.optimizer, default: .adam, "the update rule"),
             .optionalNumber("lr", \.lr, in: Bounds(lower: 0, upper: 3.4e38, excludesLower: true), placeholder: "X", "the learning rate (default: the optimizer's, as in Keras)"),
+            .optionalNumber("decay", \.decay, in: .nonNegative, placeholder: "WD",
+                            "adamw's decoupled weight decay: each step a kernel's weights w lose lr·WD·w before Adam's step, "
+                            + "biases not (default 0.004, Keras's AdamW; PyTorch's is 0.01)"),
             .choice("loss", \.loss, default: .crossentropy,
                     "the loss (with `target inputs`: mse unless given; bce needs a sigmoid output and values in [0, 1]; "
                     + "lasso: ½‖x − zD‖² + α‖z‖₁ of a `lista` model's codes z of the samples x, over the atoms D and at "
