@@ -71,7 +71,7 @@ extension Evaluator {
             rows.append([name.text, coder.describe, NumberFormat.fixed(m.relativeError, decimals: 4),
                          NumberFormat.fixed(m.meanNonzeros, decimals: 2),
                          "\(NumberFormat.grouped(m.deadAtoms)) of \(NumberFormat.grouped(m.atoms))",
-                         NumberFormat.fixed(m.secondsPerSample * 1e6, decimals: 2) + " µs"])
+                         timePerSample(m.secondsPerSample)])
             let key = name.parts.joined(separator: "_")
             figures += [("\(key)_error", .number(m.relativeError)), ("\(key)_nonzeros", .number(m.meanNonzeros)),
                         ("\(key)_dead", .number(Double(m.deadAtoms))), ("\(key)_seconds", .number(m.secondsPerSample))]

@@ -243,6 +243,13 @@ extension Evaluator {
         CoderChoice.paths.lazy.compactMap { (root as PartialKeyPath<Options>).appending(path: $0) }.first { a.given($0) }
     }
 
+    /// `0.49 µs`, `12.4 µs`, `312 µs`, `1.05 ms`: three figures at most, so a
+    /// slower run (a busy machine) widens no table column and wraps no cell.
+    func timePerSample(_ seconds: Double) -> String {
+        let (value, unit) = seconds < 1e-3 ? (seconds * 1e6, "µs") : (seconds * 1e3, "ms")
+        return NumberFormat.fixed(value, decimals: value < 10 ? 2 : value < 100 ? 1 : 0) + " " + unit
+    }
+
     /// `3.1 ms`, `2.40 s`.
     func duration(_ seconds: Double) -> String {
         seconds < 1 ? NumberFormat.fixed(seconds * 1000, decimals: 1) + " ms" : NumberFormat.fixed(seconds, decimals: 2) + " s"
