@@ -6,7 +6,9 @@
 /// Proximal gradient finds the support long before its values converge
 /// (the slow tail of single-precision FISTA, hundreds of iterations on
 /// coherent dictionaries); on the right support and signs the lasso is one
-/// small linear system, G_SS·z = c_S − α·s. A step solves it; where a
+/// small linear system, G_SS·z = c_S − α·s, solved from a Cholesky factor
+/// kept up to date as atoms enter and leave (`SupportCholesky`, O(s²) a
+/// step where refactoring was O(s³)). A step solves it; where a
 /// value would change sign it moves only to the best point on the way and
 /// drops the atom that reached zero; once the signs hold it adds the atom
 /// that most violates |cⱼ − (Gz)ⱼ| ≤ α, if any. It stops at a point that
@@ -29,8 +31,10 @@ struct SupportFinish {
     /// singular, and past half of it a settled iterate is still far off.
     let largestSupport: Int
     private var support: [Int] = [], signs: [Double] = [], values: [Double] = [], solution: [Double] = []
-    private var factor: [Double] = [], correlation: [Double] = []
+    private var correlation: [Double] = [], cross: [Double]
     private var inSupport: [Bool]
+    /// G_SS's Cholesky factor, the support's atoms in its order, updated as they enter and leave.
+    private let factor: SupportCholesky
 
     init(gram: UnsafePointer<Float>, atoms: Int, length: Int, alpha: Double, positive: Bool) {
         self.gram = gram
@@ -40,6 +44,8 @@ struct SupportFinish {
         largestSupport = max(1, min(atoms, length) / 2)
         inSupport = [Bool](repeating: false, count: atoms)
         correlation = [Double](repeating: 0, count: atoms)
+        cross = [Double](repeating: 0, count: largestSupport)
+        factor = SupportCholesky(capacity: largestSupport)
     }
 
     /// Replaces `row`'s codes with the exact minimiser and returns its
@@ -57,9 +63,13 @@ struct SupportFinish {
         guard support.count <= largestSupport else { return nil }
         for j in support { inSupport[j] = true }
         defer { for j in support { inSupport[j] = false } }
+        factor.removeAll()
+        for atom in support where !factorAppend(atom) {
+            return nil
+        }
         for _ in 0..<Self.maximumSteps {
             if !support.isEmpty {
-                guard solveOnSupport(c) else { return nil }
+                solveOnSupport(c)
                 if zip(solution, signs).contains(where: { $0 * $1 <= 0 }) {  // zip stops at the support's length
                     guard moveToBestCrossing(c) else { return nil }
                     continue
@@ -67,7 +77,7 @@ struct SupportFinish {
                 for i in values.indices { values[i] = solution[i] }
             }
             guard let entering = mostViolating(c) else { return write(row, c: c, squaredNorm: squaredNorm) }
-            guard support.count < largestSupport else { return nil }
+            guard support.count < largestSupport, factorAppend(entering) else { return nil }
             support.append(entering)
             inSupport[entering] = true
             values.append(0)
@@ -76,43 +86,21 @@ struct SupportFinish {
         return nil
     }
 
-    /// solution = G_SS⁻¹(c_S − α·s) by Cholesky; false when a pivot shows the block singular.
-    private mutating func solveOnSupport(_ c: UnsafePointer<Float>) -> Bool {
+    /// solution = G_SS⁻¹(c_S − α·s) from the kept factor.
+    private mutating func solveOnSupport(_ c: UnsafePointer<Float>) {
         let m = support.count
-        if factor.count < m * m { factor = [Double](repeating: 0, count: m * m) }
-        if solution.count < m { solution = [Double](repeating: 0, count: m) }
-        let support = self.support, signs = self.signs, gramRows = self.gram, atoms = self.atoms, alpha = self.alpha
-        return factor.withUnsafeMutableBufferPointer { f in
-            solution.withUnsafeMutableBufferPointer { z in
-                let l = f.baseAddress!, z = z.baseAddress!
-                for i in 0..<m {
-                    let gram = gramRows + support[i] * atoms, li = l + i * m
-                    for k in 0...i {
-                        let lk = l + k * m
-                        var sum = Double(gram[support[k]])
-                        for p in 0..<k { sum -= li[p] * lk[p] }
-                        if i == k {
-                            // A pivot this small next to the diagonal means the atoms are (nearly) dependent.
-                            guard sum > 1e-10 * Double(gram[support[i]]) else { return false }
-                            li[i] = sum.squareRoot()
-                        } else {
-                            li[k] = sum / lk[k]
-                        }
-                    }
-                }
-                for i in 0..<m {
-                    var sum = Double(c[support[i]]) - alpha * signs[i]
-                    for p in 0..<i { sum -= l[i * m + p] * z[p] }
-                    z[i] = sum / l[i * m + i]
-                }
-                for i in stride(from: m - 1, through: 0, by: -1) {
-                    var sum = z[i]
-                    for p in (i + 1)..<m { sum -= l[p * m + i] * z[p] }
-                    z[i] = sum / l[i * m + i]
-                }
-                return true
-            }
-        }
+        if solution.count < m { solution = [Double](repeating: 0, count: max(m, largestSupport)) }
+        for i in 0..<m { solution[i] = Double(c[support[i]]) - alpha * signs[i] }
+        let factor = self.factor
+        solution.withUnsafeMutableBufferPointer { factor.solve($0.baseAddress!) }
+    }
+
+    /// Adds `atom` to the factor (after those held, as in `support`); false when its Gram block turns singular.
+    private mutating func factorAppend(_ atom: Int) -> Bool {
+        let row = gram + atom * atoms, m = factor.size
+        for p in 0..<m { cross[p] = Double(row[support[p]]) }
+        let factor = self.factor
+        return cross.withUnsafeBufferPointer { factor.append(cross: $0.baseAddress!, diagonal: Double(row[atom])) }
     }
 
     /// Feature-sign's line search from `values` to `solution`: the lowest
@@ -155,6 +143,7 @@ struct SupportFinish {
             let v = i == bestCrossing ? 0 : values[i] + bestT * (solution[i] - values[i])
             if v == 0 {
                 inSupport[support[i]] = false
+                factor.remove(at: kept)
                 continue
             }
             support[kept] = support[i]
