@@ -13,14 +13,21 @@ public final class SupportCholesky {
     public private(set) var size = 0
     /// L, row-major with a stride of `capacity`; above the diagonal unused.
     private let l: UnsafeMutablePointer<Double>
+    /// 1 / L's diagonal, so substitutions multiply rather than divide.
+    private let inverseDiagonal: UnsafeMutablePointer<Double>
 
     public init(capacity: Int) {
         self.capacity = max(capacity, 1)
         l = .allocate(capacity: self.capacity * self.capacity)
         l.initialize(repeating: 0, count: self.capacity * self.capacity)
+        inverseDiagonal = .allocate(capacity: self.capacity)
+        inverseDiagonal.initialize(repeating: 0, count: self.capacity)
     }
 
-    deinit { l.deallocate() }
+    deinit {
+        l.deallocate()
+        inverseDiagonal.deallocate()
+    }
 
     /// Forgets every atom.
     public func removeAll() { size = 0 }
@@ -39,12 +46,13 @@ public final class SupportCholesky {
             let lk = l + k * capacity
             var sum = cross[k]
             for p in 0..<k { sum -= row[p] * lk[p] }
-            row[k] = sum / lk[k]
+            row[k] = sum * inverseDiagonal[k]
         }
         var pivot = diagonal
         for p in 0..<m { pivot -= row[p] * row[p] }
         guard pivot > 1e-10 * diagonal else { return false }
         row[m] = pivot.squareRoot()
+        inverseDiagonal[m] = 1 / row[m]
         size += 1
         return true
     }
@@ -61,6 +69,7 @@ public final class SupportCholesky {
             let h = (a * a + b * b).squareRoot(), c = a / h, s = b / h
             rowJ[j] = h
             rowJ[j + 1] = 0
+            inverseDiagonal[j] = 1 / h
             for r in (j + 1)..<last {
                 let row = l + r * capacity, x = row[j], y = row[j + 1]
                 row[j] = c * x + s * y
@@ -77,12 +86,12 @@ public final class SupportCholesky {
             let li = l + i * capacity
             var sum = b[i]
             for p in 0..<i { sum -= li[p] * b[p] }
-            b[i] = sum / li[i]
+            b[i] = sum * inverseDiagonal[i]
         }
         for i in stride(from: m - 1, through: 0, by: -1) {
             var sum = b[i]
             for p in (i + 1)..<m { sum -= l[p * capacity + i] * b[p] }
-            b[i] = sum / l[i * capacity + i]
+            b[i] = sum * inverseDiagonal[i]
         }
     }
 }

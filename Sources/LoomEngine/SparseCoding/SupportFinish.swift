@@ -21,7 +21,13 @@ struct SupportFinish {
     /// margin lowers the objective by at most about (1e-4·α)²/2.
     static let kktTolerance = 1e-4
     /// Feature-sign steps an attempt may take before proximal gradient goes on.
-    static let maximumSteps = 10
+    static let maximumSteps = 40
+    /// The largest values an iterate with more nonzeros than `largestSupport`
+    /// starts from: feature-sign steps reach the minimiser from any start,
+    /// and from FISTA's sixth iterate (still nearly dense) its 8 largest
+    /// values get there soonest on the digits and photograph patches
+    /// (5, 12 and 16 measured slower).
+    static let startingAtoms = 8
 
     let gram: UnsafePointer<Float>
     let atoms: Int
@@ -60,7 +66,9 @@ struct SupportFinish {
             values.append(Double(row[j]))
             signs.append(row[j] > 0 ? 1 : -1)
         }
-        guard support.count <= largestSupport else { return nil }
+        if support.count > largestSupport {
+            keepLargest(min(Self.startingAtoms, largestSupport))
+        }
         for j in support { inSupport[j] = true }
         defer { for j in support { inSupport[j] = false } }
         factor.removeAll()
@@ -84,6 +92,24 @@ struct SupportFinish {
             signs.append(correlation[entering] > 0 ? 1 : -1)
         }
         return nil
+    }
+
+    /// Keeps the `count` values of largest magnitude (in atom order), dropping the rest.
+    private mutating func keepLargest(_ count: Int) {
+        var top: [(magnitude: Double, index: Int)] = []
+        top.reserveCapacity(count + 1)
+        for i in values.indices {
+            let m = abs(values[i])
+            guard top.count < count || m > top[top.count - 1].magnitude else { continue }
+            var p = top.count
+            while p > 0 && top[p - 1].magnitude < m { p -= 1 }
+            top.insert((m, i), at: p)
+            if top.count > count { top.removeLast() }
+        }
+        let kept = top.map(\.index).sorted()
+        support = kept.map { support[$0] }
+        values = kept.map { values[$0] }
+        signs = kept.map { signs[$0] }
     }
 
     /// solution = G_SS⁻¹(c_S − α·s) from the kept factor.
@@ -114,12 +140,10 @@ struct SupportFinish {
         var slope = 0.0, curvature = 0.0
         for i in 0..<m {
             let row = gram + support[i] * atoms
-            var hz = 0.0, hd = 0.0
-            for k in 0..<m {
-                let g = Double(row[support[k]])
-                hz += g * values[k]
-                hd += g * (solution[k] - values[k])
-            }
+            var hz = 0.0
+            for k in 0..<m { hz += Double(row[support[k]]) * values[k] }
+            // G·solution = c − α·s on the support (the solve), so G·Δ needs no second product.
+            let hd = Double(c[support[i]]) - alpha * signs[i] - hz
             let d = solution[i] - values[i]
             slope += d * (hz - Double(c[support[i]]))
             curvature += d * hd
@@ -160,10 +184,14 @@ struct SupportFinish {
     /// The atom off the support whose correlation with the residual, cⱼ − (Gz)ⱼ
     /// (into `correlation`), passes α by more than the tolerance the most; nil when none does.
     private mutating func mostViolating(_ c: UnsafePointer<Float>) -> Int? {
-        for j in 0..<atoms { correlation[j] = Double(c[j]) }
-        for (i, atom) in support.enumerated() {
-            let g = gram + atom * atoms, z = values[i]
-            for j in 0..<atoms { correlation[j] -= z * Double(g[j]) }
+        let atoms = atoms, gram = gram
+        correlation.withUnsafeMutableBufferPointer { out in
+            let r = out.baseAddress!
+            for j in 0..<atoms { r[j] = Double(c[j]) }
+            for (i, atom) in support.enumerated() {
+                let g = gram + atom * atoms, z = values[i]
+                for j in 0..<atoms { r[j] -= z * Double(g[j]) }
+            }
         }
         var worst: Int?, largest = alpha * (1 + Self.kktTolerance)
         for j in 0..<atoms where !inSupport[j] {

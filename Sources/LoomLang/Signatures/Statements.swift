@@ -438,7 +438,7 @@ public enum Statements {
             .optionalInteger("iterations", \.iterations, in: 1...1_000_000, placeholder: "T",
                              "ista, fista: at most this many iterations (default \(Evaluator.proximalIterations))"),
             .optionalNumber("tolerance", \.tolerance, in: .belowOne, placeholder: "E",
-                            "ista, fista: each sample stops once an iteration changes its objective by at most this share of it, or once its signs hold and an exact solve on them passes the KKT conditions; 0 runs every iteration (default \(Evaluator.proximalTolerance))"),
+                            "ista, fista: each sample stops once an iteration changes its objective by at most this share of it, or once an exact solve from its iterate (feature-sign steps, tried after 6 iterations and whenever its signs hold) passes the KKT conditions; 0 runs every iteration (default \(Evaluator.proximalTolerance))"),
             .optionalNumber("threshold", \.threshold, in: .nonNegative, "threshold: the cut-off for soft thresholding of Dx"),
             .flag("positive", \.positive, "lasso, ista, fista and threshold: only nonnegative coefficients"),
         ]
