@@ -52,10 +52,14 @@ extension Evaluator {
     /// The batch `model` runs inference in over `samples` samples (`evaluate`,
     /// `predict`, `compare`, `encode`): as many samples as fit, up to 256,
     /// beside `keeping` bytes a sample that the statement holds for the whole
-    /// run (codes it defines, a copy of the samples). Any number of samples
-    /// runs so; refused only when not even one sample fits.
-    func inferenceBatch(_ model: Sequential, samples: Int, keeping: Int = 0, at range: SourceRange) throws(LoomError) -> Int {
-        let kept = MemoryAccount.product(samples, keeping)
+    /// run (codes it defines, a copy of the samples); `keepsEveryOutput`: it
+    /// keeps the outputs of one `predict` over them all, which under several
+    /// ranks also holds this rank's share until the gather
+    /// (`Sequential.ownRunBytes`). Any number of samples runs so; refused
+    /// only when not even one sample fits.
+    func inferenceBatch(_ model: Sequential, samples: Int, keeping: Int = 0, keepsEveryOutput: Bool = false,
+                        at range: SourceRange) throws(LoomError) -> Int {
+        let kept = MemoryAccount.sum(MemoryAccount.product(samples, keeping), keepsEveryOutput ? model.ownRunBytes(samples: samples) : 0)
         let batch = model.inferenceBatch(fitting: kept >= memoryBudget ? 0 : memoryBudget - kept)
         if batch > 0 { return batch }
         let keptNote = keeping > 0 ? ", keeping \(NumberFormat.bytes(keeping)) of each" : ""
