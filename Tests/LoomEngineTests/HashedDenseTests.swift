@@ -102,8 +102,9 @@ final class HashedDenseTests: XCTestCase {
         XCTAssertEqual(layer.unsharedParameters, 784 * 300 + 300)
         XCTAssertEqual(layer.multiplyAdds, 784 * 300)
         XCTAssertEqual(layer.sharingForm, .hashed(virtual: 784 * 300, real: 1000))
-        // Memory: the real weights, the bias, and the virtual matrix at a weight's cost.
-        XCTAssertEqual(try spec.parameterCount(input: [784]), 1000 + 785 * 300)
+        // Memory: the real weights and the bias at a weight's cost, the codes and the virtual matrix at 8 bytes a virtual weight.
+        XCTAssertEqual(try spec.parameterCount(input: [784]), 1000 + 300)
+        XCTAssertEqual(try spec.heldBytes(input: [784]), (1000 + 300) * 16 + 784 * 300 * 8)
         func message(_ spec: DenseSpec, _ input: [Int] = [4]) -> String {
             do { _ = try spec.build(name: "dense2", input: input, random: &random) } catch { return error.message }
             return "built"

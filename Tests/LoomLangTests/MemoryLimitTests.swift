@@ -135,6 +135,19 @@ final class MemoryLimitTests: LoomTestCase {
         XCTAssertTrue(text.contains("16 MiB Loom allows"), text)
     }
 
+    /// A hashed line asks for its real weights and bias at 16 bytes each and
+    /// its codes and virtual matrix at 8 bytes a virtual weight: 1,500 inputs
+    /// to 1,000 units (1.5 million virtual weights, 12 MB) fit in 16 MiB,
+    /// to 3,000 units (36 MB) do not.
+    func testAHashedLineAsksForItsCodesAndVirtualMatrix() {
+        guard case .ok = run("set memory 16\nmodel h {\n  input 1500\n  dense 1000 relu hashed 1000\n}") else {
+            return XCTFail("\(texts())")
+        }
+        run("delete h")
+        let text = refusal("model h {\n  input 1500\n  dense 3000 relu hashed 1000\n}")
+        XCTAssertTrue(text.hasPrefix("`dense` (4,000 weights) would need 34 MiB, more than the 16 MiB"), text)
+    }
+
     /// 10,000 one-value atoms: reading them needs no Gram matrix (400 MB);
     /// coding one sample over them asks for it, and is refused.
     func testTheGramMatrixIsCountedAndNeverMadeOnLoad() throws {

@@ -1,3 +1,5 @@
+import LoomCore
+
 /// `dense UNITS [ACTIVATION]`: a fully connected layer on a flat input.
 public struct DenseSpec: LayerSpec, Equatable {
     public var units: Int
@@ -30,13 +32,10 @@ public struct DenseSpec: LayerSpec, Equatable {
     public var blockPrefix: String { "dense" }
 
     /// The kernel and the bias; the bias alone when the kernel is another
-    /// block's. A hashed layer's R real weights and bias, and its virtual
-    /// matrix counted as weights: with its gradient and its hash's buckets
-    /// and signs it takes the 16 bytes a weight does.
+    /// block's; a hashed layer's R real weights and its bias.
     public func parameterCount(input: [Int]) throws(ShapeError) -> Int {
-        // On a sequence the weights act on each step's features.
-        guard let inputs = input.count == 2 ? input.last : Shape.count(input),
-              let weights = Shape.count([hashed != nil || tied == nil ? inputs + 1 : 1, units]) else {
+        guard let inputs = DenseSpec.inputs(input),
+              let weights = Shape.count([hashed == nil && tied == nil ? inputs + 1 : 1, units]) else {
             throw ShapeError("the layer is too large to build")
         }
         guard let hashed else { return weights }
@@ -44,6 +43,21 @@ public struct DenseSpec: LayerSpec, Equatable {
         if overflow { throw ShapeError("the layer is too large to build") }
         return total
     }
+
+    /// As any line's, and for a hashed one its code table and the virtual
+    /// matrix its replicas share, 4 bytes each a virtual weight (`WeightHash`,
+    /// `VirtualWeights`); each shard's dV is the batch's (`Trainer.batchBytes`).
+    public func heldBytes(input: [Int]) throws(ShapeError) -> Int {
+        let weights = MemoryAccount.product(try parameterCount(input: input), Sequential.bytesPerWeight)
+        guard hashed != nil else { return weights }
+        guard let inputs = DenseSpec.inputs(input), let virtual = Shape.count([inputs, units]) else {
+            throw ShapeError("the layer is too large to build")
+        }
+        return MemoryAccount.sum(weights, MemoryAccount.product(virtual, 8))
+    }
+
+    /// The inputs each unit sees: on a sequence, each step's features.
+    private static func inputs(_ input: [Int]) -> Int? { input.count == 2 ? input.last : Shape.count(input) }
 
     public func build(name: String, input: [Int], random: inout RandomGenerator) throws(ShapeError) -> [Layer] {
         try build(name: name, input: input, earlier: [], random: &random)

@@ -1,3 +1,5 @@
+import LoomCore
+
 /// What one line of a model block asks for. Each layer family declares its
 /// spec beside its layer, in the same file: how the line is built on an
 /// input shape and what it would allocate. `Sequential` knows layers only
@@ -10,6 +12,11 @@ public protocol LayerSpec: Sendable {
     /// allocating and without overflowing (a hostile definition may ask for
     /// more than the machine holds).
     func parameterCount(input: [Int]) throws(ShapeError) -> Int
+    /// What the line would hold, in bytes, worked out as `parameterCount`
+    /// is: its weights with their gradients and moments
+    /// (`Sequential.bytesPerWeight` each) unless the family holds more or
+    /// less (a hashed layer's code table and virtual matrix).
+    func heldBytes(input: [Int]) throws(ShapeError) -> Int
     /// The engine layers the line becomes on `input`: a layer, then its
     /// activation where it has one. Throws, naming the problem, when the
     /// line does not fit `input`.
@@ -31,6 +38,10 @@ extension LayerSpec {
     }
 
     public var l2: Float { 0 }
+
+    public func heldBytes(input: [Int]) throws(ShapeError) -> Int {
+        MemoryAccount.product(try parameterCount(input: input), Sequential.bytesPerWeight)
+    }
 
     /// A layer followed by its activation, unless that is `linear`.
     func withActivation(_ layer: Layer, _ function: ActivationFunction) -> [Layer] {

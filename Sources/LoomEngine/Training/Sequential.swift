@@ -1,3 +1,5 @@
+import LoomCore
+
 /// A layer as the user wrote it: one line of the model block, which may be
 /// several engine layers (a dense layer and its activation).
 public struct Block {
@@ -39,7 +41,8 @@ public final class Sequential {
     /// Memory per weight: the weight, its gradient and the optimizer's two moments.
     public static let bytesPerWeight = 16
 
-    /// The most weights the model may hold; checked before a layer allocates.
+    /// The most weights the model may hold, at `bytesPerWeight` each; each
+    /// line's `LayerSpec.heldBytes` is checked against it before it allocates.
     public var maxParameters = Int.max
 
     public init(name: String, inputShape: [Int], random: RandomGenerator) throws(ShapeError) {
@@ -92,9 +95,10 @@ public final class Sequential {
         counters[prefix, default: 0] += 1
         let name = given ?? "\(prefix)\(counters[prefix]!)"
         if blocks.contains(where: { $0.name == name }) { throw ShapeError("a layer named `\(name)` already exists") }
-        let needed = try spec.parameterCount(input: outputShape)
-        guard needed <= maxParameters else {
-            throw ShapeError("\(name) would need \(needed) weights, more than the memory limit allows (\(maxParameters))")
+        let needed = try spec.parameterCount(input: outputShape), bytes = try spec.heldBytes(input: outputShape)
+        guard bytes / Sequential.bytesPerWeight <= maxParameters else {
+            throw ShapeError("\(name) would hold \(bytes) bytes, more than the memory limit allows "
+                             + "(\(MemoryAccount.product(maxParameters, Sequential.bytesPerWeight)))")
         }
         var layers: [Layer]
         if let lenderName {
@@ -277,7 +281,7 @@ public final class Sequential {
         // The first sample of each rank's run, and the end.
         let starts = (0...ranks.size).map { min(n, batchSize * (batches * $0 / ranks.size)) }
         var out: [Float] = []
-        out.reserveCapacity(n * sampleSize)
+        out.reserveCapacity((starts[ranks.rank + 1] - starts[ranks.rank]) * sampleSize)  // this rank's run (`ownRunBytes`)
         var start = starts[ranks.rank]
         while start < starts[ranks.rank + 1] {
             if shouldStop() { return nil }

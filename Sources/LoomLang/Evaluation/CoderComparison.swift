@@ -185,7 +185,7 @@ extension Evaluator {
     /// The inference batch of a model measured as a coder, which keeps
     /// `keptValues` floats of every sample (its codes, and what it rebuilds).
     func codingBatch(_ model: Sequential, samples: Int, keptValues: Int, at range: SourceRange) throws(LoomError) -> Int {
-        try inferenceBatch(model, samples: samples, keeping: 4 * keptValues, at: range)
+        try inferenceBatch(model, samples: samples, keeping: 4 * keptValues, keepsEveryOutput: true, at: range)
     }
 
     /// An autoencoder keeps a sample's code and its reconstruction.

@@ -81,7 +81,7 @@ extension Evaluator {
         let shown = min(n, data.count)
         let batch = try inferenceBatch(state.model, samples: onlyMistakes ? data.count : shown,
                                        keeping: onlyMistakes ? 0 : 4 * (data.inputs.sampleSize + state.model.outputShape.reduce(1, *)),
-                                       at: a.range)
+                                       keepsEveryOutput: !onlyMistakes, at: a.range)
         if reconstructs {
             if onlyMistakes {
                 throw LoomError(.value, "`mistakes` needs class labels; `\(state.model.name)` reconstructs its inputs",

@@ -67,7 +67,8 @@ extension Evaluator {
         let data = try dataset(a.data.expr)
         try check(inputs: data, fit: state.model, at: a.data.range)
         // The codes are kept whole: the batches run beside them.
-        let batch = try inferenceBatch(state.model, samples: data.count, keeping: 4 * lista.dictionary.count, at: a.range)
+        let batch = try inferenceBatch(state.model, samples: data.count, keeping: 4 * lista.dictionary.count, keepsEveryOutput: true,
+                                       at: a.range)
         useThreads(session.threads)
         let started = Monotonic.now
         guard let output = state.model.predict(data.inputs, batchSize: batch, shouldStop: Evaluator.interrupted) else {

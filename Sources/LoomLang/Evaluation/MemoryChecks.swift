@@ -54,11 +54,13 @@ extension Evaluator {
     /// activations`): as many samples as fit, up to 256, beside `keeping`
     /// bytes a sample that the statement holds for the whole run (codes it
     /// defines, a copy of the samples) and `perBatchSample` bytes a sample of
-    /// the batch it copies besides. Any number of samples runs so; refused
-    /// only when not even one sample fits.
+    /// the batch it copies besides; `keepsEveryOutput`: it keeps the outputs
+    /// of one `predict` over them all, which under several ranks also holds
+    /// this rank's share until the gather (`Sequential.ownRunBytes`). Any
+    /// number of samples runs so; refused only when not even one sample fits.
     func inferenceBatch(_ model: Sequential, samples: Int, keeping: Int = 0, perBatchSample: Int = 0,
-                        at range: SourceRange) throws(LoomError) -> Int {
-        let kept = MemoryAccount.product(samples, keeping)
+                        keepsEveryOutput: Bool = false, at range: SourceRange) throws(LoomError) -> Int {
+        let kept = MemoryAccount.sum(MemoryAccount.product(samples, keeping), keepsEveryOutput ? model.ownRunBytes(samples: samples) : 0)
         let batch = model.inferenceBatch(fitting: kept >= memoryBudget ? 0 : memoryBudget - kept, extraPerSample: perBatchSample)
         if batch > 0 { return batch }
         let keptNote = keeping > 0 ? ", keeping \(NumberFormat.bytes(keeping)) of each" : ""

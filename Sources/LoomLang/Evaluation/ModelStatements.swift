@@ -27,15 +27,15 @@ extension Evaluator {
             let given = layer.argument("as")?.name?.joined(separator: ".")
             let spec = try withDictionary(layerSpec(layer), given: given.flatMap { dictionaries[$0] }, at: layer.range)
             let lender = layer.argument(Layers.share.name)?.name?.joined(separator: ".")
-            let needed: Int
-            do { needed = try spec.parameterCount(input: model.outputShape) } catch {
+            let needed: Int, bytes: Int
+            do { (needed, bytes) = (try spec.parameterCount(input: model.outputShape), try spec.heldBytes(input: model.outputShape)) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` is too large to build", at: layer.range)
             }
-            // A `share` line keeps no weights of its own (it uses the lender's, which `add` checks it needs no more than).
-            if lender == nil {
-                let (bytes, overflow) = needed.multipliedReportingOverflow(by: Sequential.bytesPerWeight)
-                try checkMemory(bytes: overflow ? Int.max : bytes,
-                                what: "`\(layer.signature.keyword)` (\(NumberFormat.grouped(needed)) weights)", at: layer.range)
+            // A `share` line keeps no weights of its own (it uses the lender's, which `add` checks it needs no more than),
+            // only what it holds beside them (a hashed line's code table and virtual matrix).
+            let own = lender == nil ? bytes : max(0, bytes - MemoryAccount.product(needed, Sequential.bytesPerWeight))
+            if lender == nil || own > 0 {
+                try checkMemory(bytes: own, what: "`\(layer.signature.keyword)` (\(NumberFormat.grouped(needed)) weights)", at: layer.range)
             }
             do { try model.add(spec, name: given, sharing: lender) } catch {
                 throw LoomError(.value, "`\(layer.signature.keyword)` does not fit here: \(error.message)", at: layer.range)

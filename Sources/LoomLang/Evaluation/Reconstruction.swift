@@ -80,7 +80,8 @@ extension Evaluator {
         let data = try dataset(a.on.expr).reconstructing
         try check(data, fits: model, at: a.range)
         let samples = Array(0..<min(a.first, data.count))
-        let batch = try inferenceBatch(model, samples: samples.count, keeping: 16 * data.inputs.sampleSize, at: a.range)
+        let batch = try inferenceBatch(model, samples: samples.count, keeping: 16 * data.inputs.sampleSize, keepsEveryOutput: true,
+                                       at: a.range)
         guard !samples.isEmpty else { return MimeBundle(text: "`\(a.on.text)` has no samples to reconstruct") }
         return plot(reconstructionGrid(model, data, samples: samples, batchSize: batch,
                                        title: "\(a.model.text) on \(a.on.text): inputs (in) beside their reconstructions (out)"))
