@@ -243,7 +243,7 @@ public enum Statements {
                             + "learning rate and, for a model with masks, each layer's and the total weight sparsity"),
             .every("histograms", \.histograms, "the weights' histograms in the `log` every N epochs (always after the last)"),
         ]) { e, a throws(LoomError) in try e.train(a) },
-        .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors.",
+        .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors; for a `lista` model trained with `loss lasso`, the lasso objective of its codes.",
                           example: "evaluate cnn on digits.test"), MeasureRequest(), [
             .name("model", \.model, modelArgument, "the model"),
             .name("on", \.on, dataArgument, positional: false, placeholder: "DATA", "the data"),
