@@ -106,6 +106,18 @@ final class ListaStatementTests: LoomTestCase {
         XCTAssertTrue(text.contains("loss (lasso)") && !text.contains("confusion"), text)
     }
 
+    /// Saved codes load as a data set of their values, in order, so another
+    /// program can measure them against a solver's.
+    func testSavedCodesLoadAsADataSetOfTheirValues() throws {
+        let path = NSTemporaryDirectory() + "loom-codes-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard case .ok = run(pix + "save C \"\(path)\"\nload Z \"\(path)\"") else { return XCTFail() }
+        guard case .object(let z as SessionDataset)? = loom.session["Z"] else { return XCTFail("Z is not a data set") }
+        let c = try codes("C")
+        XCTAssertEqual(z.data.inputs.shape, [300, 20])
+        XCTAssertEqual(z.data.inputs.storage, c.codes.values)
+    }
+
     func testLassoTrainingRefusalsNameTheProblem() {
         let withTarget = error(pix + "train L on pix loss lasso target C")?.value ?? ""
         XCTAssertTrue(withTarget.contains("leave out `target C`"), withTarget)

@@ -300,7 +300,7 @@ public enum Statements {
             .name("model", \.model, modelArgument, "the model"),
             .epoch("to", \.to, "the epoch whose weights `train … keep epoch E` kept (default: the initial weights)"),
         ]) { e, a throws(LoomError) in try e.rewind(a) },
-        .bind(Signature("save", .models, summary: "Saves a model, data set or dictionary as safetensors, or a results table as CSV.",
+        .bind(Signature("save", .models, summary: "Saves a model, data set or dictionary as safetensors (codes as the data set of their values), or a results table as CSV.",
                         example: "save cnn \"cnn.safetensors\""), FileRequest(), [
             .name("name", \.name, .reference(.anyObject), "a model, data set, dictionary or results table"),
             .string("path", \.path, "the file: safetensors, or CSV for a results table"),
