@@ -19,8 +19,10 @@ off). Each is coded over 100 atoms that Loom's K-SVD learns on it (sparsity 5,
   default tolerance or on the lasso objective itself, `loss lasso`), against
   OMP with 5 nonzeros (Loom's and
   `sparse_encode(algorithm='omp')`), FISTA with 30 iterations and ISTA with 3
-  (what LISTA is before training): time to code the whole set and relative
-  error ‖X − CD‖ ÷ ‖X‖.
+  (what LISTA is before training): time to code the whole set, relative
+  error ‖X − CD‖ ÷ ‖X‖, and Gregor and LeCun's own measure, the code error
+  ‖C − C*‖² ÷ ‖C*‖² against the lasso's solution C* (FISTA at tolerance
+  1e-7), from the codes Loom saves; FISTA's at more iterations beside it.
 
 Times are the coding alone (Loom prints its own; Python times the call), the
 median of RUNS runs; scikit-learn in float64, its fastest. Loom runs as a
@@ -73,6 +75,17 @@ for name, options in [("lasso_cd", {"alpha": alpha}), ("lasso_lars", {"alpha": a
 print(json.dumps(out))
 """
 
+CODE_ERRORS = r"""
+import json, sys
+import numpy as np
+from safetensors.numpy import load_file
+def codes(name): return load_file(f"{sys.argv[1]}/{name}.safetensors")["inputs"].astype(np.float64)
+best = codes("solution")
+print(json.dumps({name: float(((codes(name) - best) ** 2).sum() / (best ** 2).sum()) for name in sys.argv[2:]}))
+"""
+# FISTA's iterations whose code error is printed beside LISTA's.
+FISTA_STEPS = [3, 5, 10, 20, 30]
+
 CODES = re.compile(r"^(\w+): [\d,]+ codes of \w+ over \w+ \(.*?\): ([\d.]+) nonzeros each, relative error ([\d.]+), "
                    r"in ([\d.,]+) (µs|ms|s)$")
 OBJECTIVE = re.compile(r"^objective ([\d.e+]+) after ([\d,]+) iteration")
@@ -95,6 +108,9 @@ def loom_program(data, shape, alpha, folder):
             "ista3": f"D ista alpha {alpha} iterations 3 tolerance 0", "omp": "D omp sparsity 5"}
     for name, coder in fast.items():
         lines += [f"codes {name}_{run} = encode d with {coder}" for run in range(RUNS)]
+    lines += [f"codes fistasteps{k} = encode d with D fista alpha {alpha} iterations {k} tolerance 0" for k in FISTA_STEPS]
+    saved = {"solution": last, **{name: f"{name}_0" for name in fast}, **{f"fistasteps{k}": f"fistasteps{k}" for k in FISTA_STEPS}}
+    lines += [f'save {codes} "{folder}/{name}.safetensors"' for name, codes in saved.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -125,7 +141,10 @@ def measure(data, shape, alpha):
         out = subprocess.run(["taskset", "-c", "0", BENCH_PY, "-c", PYTHON, f"{folder}/data.safetensors",
                               f"{folder}/atoms.safetensors", str(alpha), str(RUNS)],
                              capture_output=True, text=True, check=True, env={**os.environ, **ONE_THREAD}).stdout
-    return rows, json.loads(out.strip().splitlines()[-1])
+        names = ["lista", "listalasso", "ista3", "fista30", "omp"] + [f"fistasteps{k}" for k in FISTA_STEPS]
+        code_errors = subprocess.run([BENCH_PY, "-c", CODE_ERRORS, folder, *names], capture_output=True, text=True,
+                                     check=True).stdout
+    return rows, json.loads(out.strip().splitlines()[-1]), json.loads(code_errors.strip().splitlines()[-1])
 
 
 def main():
@@ -136,7 +155,7 @@ def main():
     print("cd, lars: scikit-learn's time over this row's.")
     fast_rows = []
     for label, data, shape, alpha in DATA_SETS:
-        rows, sk = measure(data, shape, alpha)
+        rows, sk, code_errors = measure(data, shape, alpha)
         lasso = [(f"loom fista tolerance {t}", median_row(rows, f"fista{i}")) for i, t in enumerate(TOLERANCES)]
         lasso.append(("loom lasso (coordinate descent)", median_row(rows, "lasso")))
         lasso += [(f"sparse_encode {name}", (sk[name]["ms"], sk[name]["error"], sk[name]["nonzeros"], sk[name]["objective"]))
@@ -155,19 +174,23 @@ def main():
                   f"{sk['lasso_lars']['ms'] / ms:.2f}x lasso_lars (target: 10x)")
         else:
             print("no FISTA row came within 1e-4 of the lowest objective")
-        fast_rows.append((label, rows, sk))
-    print("\nFast approximate codes: time to code the whole set and relative error ‖X − CD‖ ÷ ‖X‖")
-    print(f"{'data':<14} {'coder':<44} {'ms':>8} {'error':>7} {'nonzeros':>9}")
-    for label, rows, sk in fast_rows:
-        table = [("loom lista 3 steps (trained to FISTA's codes)", median_row(rows, "lista")),
-                 ("loom lista 3 steps (trained on the objective)", median_row(rows, "listalasso")),
-                 ("loom ista 3 iterations (lista untrained)", median_row(rows, "ista3")),
-                 ("loom fista 30 iterations", median_row(rows, "fista30")),
-                 ("loom omp 5 nonzeros", median_row(rows, "omp")),
-                 ("sparse_encode omp 5 nonzeros", (sk["omp"]["ms"], sk["omp"]["error"], sk["omp"]["nonzeros"], None))]
-        for name, (ms, error, nonzeros, _) in table:
-            print(f"{label:<14} {name:<44} {ms:>8.1f} {error:>7.4f} {nonzeros:>9.1f}")
-        lista, objective, fista, omp = table[0][1], table[1][1], table[3][1], table[4][1]
+        fast_rows.append((label, rows, sk, code_errors))
+    print("\nFast approximate codes: time to code the whole set, relative error ‖X − CD‖ ÷ ‖X‖ and code error")
+    print("‖C − C*‖² ÷ ‖C*‖² against the lasso's solution C* (FISTA at tolerance 1e-7)")
+    print(f"{'data':<14} {'coder':<44} {'ms':>8} {'error':>7} {'nonzeros':>9} {'code err':>9}")
+    for label, rows, sk, code_errors in fast_rows:
+        table = [("loom lista 3 steps (trained to FISTA's codes)", median_row(rows, "lista"), "lista"),
+                 ("loom lista 3 steps (trained on the objective)", median_row(rows, "listalasso"), "listalasso"),
+                 ("loom ista 3 iterations (lista untrained)", median_row(rows, "ista3"), "ista3"),
+                 ("loom fista 30 iterations", median_row(rows, "fista30"), "fista30"),
+                 ("loom omp 5 nonzeros", median_row(rows, "omp"), "omp"),
+                 ("sparse_encode omp 5 nonzeros", (sk["omp"]["ms"], sk["omp"]["error"], sk["omp"]["nonzeros"], None), None)]
+        for name, (ms, error, nonzeros, _), saved in table:
+            code_error = f"{code_errors[saved]:>9.4f}" if saved else f"{'-':>9}"
+            print(f"{label:<14} {name:<44} {ms:>8.1f} {error:>7.4f} {nonzeros:>9.1f} {code_error}")
+        print(f"{label:<14} fista's code error by iterations: "
+              + ", ".join(f"{k}: {code_errors[f'fistasteps{k}']:.4f}" for k in FISTA_STEPS))
+        lista, objective, fista, omp = (table[i][1] for i in (0, 1, 3, 4))
         print(f"{label:<14} lista's speed-up (their time over its): {omp[0] / lista[0]:.2f}x Loom's omp, "
               f"{sk['omp']['ms'] / lista[0]:.1f}x scikit-learn's omp, {fista[0] / lista[0]:.1f}x fista 30; "
               f"error {lista[1]:.4f} (to codes), {objective[1]:.4f} (on the objective) against fista 30's {fista[1]:.4f}")

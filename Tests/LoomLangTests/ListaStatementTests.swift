@@ -77,6 +77,48 @@ final class ListaStatementTests: LoomTestCase {
         XCTAssertEqual(number("h.val_loss"), after, accuracy: 1e-5 * after, "validation's loss is the objective")
     }
 
+    /// `evaluate` of a model trained with `loss lasso` reports the lasso
+    /// objective of its codes of the data (what validation reports), with no
+    /// targets asked for, and a saved and loaded copy still does.
+    func testEvaluatingAModelTrainedOnTheLassoReportsTheObjective() throws {
+        let path = NSTemporaryDirectory() + "loom-lista-lasso-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let code = pix + """
+            h = train L on pix loss lasso epochs 2 batch 16 lr 0.003
+            codes E = encode pix with L
+            r = evaluate L on pix
+            save L "\(path)"
+            load L2 "\(path)"
+            r2 = evaluate L2 on pix
+            """
+        guard case .ok = run(code) else { return XCTFail("\(String(describing: error(code)))") }
+        let c = try codes("E")
+        let z = Tensor(shape: [c.codes.samples, c.codes.atoms], storage: c.codes.values)
+        let objective = LassoObjective(dictionary: c.dictionary.dictionary, alpha: 0.05)
+            .evaluate(codes: z, signals: c.signals, withGradient: false).loss
+        XCTAssertEqual(number("r.loss"), objective, accuracy: 1e-5 * objective)
+        XCTAssertEqual(number("r2.loss"), number("r.loss"))
+        XCTAssertEqual(number("r.samples"), 300)
+        XCTAssertNil(value("r.accuracy"))
+        XCTAssertNil(value("r.mse"))
+        guard case .ok(let table) = run("evaluate L on pix") else { return XCTFail() }
+        // The table is shown, or is the cell's result.
+        let text = ([table?.plainText ?? ""] + texts()).joined(separator: "\n")
+        XCTAssertTrue(text.contains("loss (lasso)") && !text.contains("confusion"), text)
+    }
+
+    /// Saved codes load as a data set of their values, in order, so another
+    /// program can measure them against a solver's.
+    func testSavedCodesLoadAsADataSetOfTheirValues() throws {
+        let path = NSTemporaryDirectory() + "loom-codes-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard case .ok = run(pix + "save C \"\(path)\"\nload Z \"\(path)\"") else { return XCTFail() }
+        guard case .object(let z as SessionDataset)? = loom.session["Z"] else { return XCTFail("Z is not a data set") }
+        let c = try codes("C")
+        XCTAssertEqual(z.data.inputs.shape, [300, 20])
+        XCTAssertEqual(z.data.inputs.storage, c.codes.values)
+    }
+
     func testLassoTrainingRefusalsNameTheProblem() {
         let withTarget = error(pix + "train L on pix loss lasso target C")?.value ?? ""
         XCTAssertTrue(withTarget.contains("leave out `target C`"), withTarget)

@@ -5,14 +5,17 @@ import LoomRender
 extension Evaluator {
     /// `evaluate M on DATA [noise P%]`: the loss and accuracy with a
     /// confusion matrix for class labels, the loss with squared and absolute
-    /// errors for values and reconstructions. An evaluation with noise is not
-    /// the pruning round's (`show pruning` keeps clean ones).
+    /// errors for values and reconstructions, the lasso objective of the
+    /// codes of a model trained with `loss lasso`. An evaluation with noise
+    /// is not the pruning round's (`show pruning` keeps clean ones).
     func evaluate(_ a: Request<MeasureRequest>) throws(LoomError) -> SessionResult {
         let state = try modelState(a.model.expr)
         let reconstructs = reconstructs(a.target, state)
-        let clean = try targets(dataset(a.on.expr), reconstructs)
-        try check(clean, fits: state.model, at: a.on.range)
-        let loss: Loss = reconstructs ? reconstructionLoss(state) : state.model.endsInSoftmax ? .crossentropy : .mse
+        // Codes are scored against the samples they code, as training scored them.
+        let lasso = state.trainedOnLasso && !reconstructs && state.model.lassoObjective != nil
+        let clean = try targets(dataset(a.on.expr), reconstructs || lasso)
+        if lasso { try check(inputs: clean, fit: state.model, at: a.on.range) } else { try check(clean, fits: state.model, at: a.on.range) }
+        let loss: Loss = lasso ? .lasso : reconstructs ? reconstructionLoss(state) : state.model.endsInSoftmax ? .crossentropy : .mse
         let data = try withNoise(clean, a.noise, at: a.range(of: \.noise))
         let batch = try inferenceBatch(state.model, samples: data.count, keeping: a.noise > 0 ? 4 * data.inputs.sampleSize : 0,
                                        at: a.range)

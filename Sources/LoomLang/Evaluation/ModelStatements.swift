@@ -172,6 +172,7 @@ extension Evaluator {
         copy.epochsTrained = source.epochsTrained
         copy.history = source.history
         copy.reconstructionLoss = source.reconstructionLoss
+        copy.trainedOnLasso = source.trainedOnLasso
         copy.pruning = source.pruning
         if !fresh { copy.keptEpochs = source.keptEpochs }
         session.define(name, .object(copy))

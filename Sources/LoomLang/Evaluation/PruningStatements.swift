@@ -54,6 +54,7 @@ extension Evaluator {
         compacted.epochsTrained = state.epochsTrained
         compacted.history = state.history
         compacted.reconstructionLoss = state.reconstructionLoss
+        compacted.trainedOnLasso = state.trainedOnLasso
         compacted.pruning = state.pruning
         compacted.keptEpochs = state.keptEpochs.map { ($0.epoch, compaction.gather($0.weights)) }
         session.define(a.model.text, .object(compacted))

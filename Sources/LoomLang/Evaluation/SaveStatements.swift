@@ -88,12 +88,14 @@ extension ModelState: SavedKind {
     /// Weights named `layer.kernel` and `layer.bias`, masks and the layers'
     /// state (see `Sequential.weightTensors`); the definition (as a `model`
     /// block Loom reads back), the epochs trained, the loss of a model trained
-    /// to reconstruct its inputs and any pruning rounds in the metadata. Not
+    /// to reconstruct its inputs or on the lasso objective and any pruning
+    /// rounds in the metadata. Not
     /// the initial weights: a loaded model cannot `rewind`.
     var saved: SavedObject {
         let tensors = model.weightTensors + startingDictionaryTensors
         var metadata = [("loom.definition", definition), ("loom.epochs", String(epochsTrained))]
         if let loss = reconstructionLoss { metadata.append((Self.reconstructionKey, loss.rawValue)) }
+        if trainedOnLasso { metadata.append((Self.lossKey, Loss.lasso.rawValue)) }
         if !pruning.isEmpty { metadata.append((Self.pruningKey, PruningRound.text(pruning))) }
         return SavedObject(format: Self.format, tensors: tensors, metadata: metadata,
                            summary: "\(model.name) (\(NumberFormat.grouped(model.parameterCount)) parameters, \(tensors.count) tensors)")
@@ -137,6 +139,7 @@ extension ModelState: SavedKind {
             }
             state.reconstructionLoss = loss
         }
+        state.trainedOnLasso = metadata[lossKey] == Loss.lasso.rawValue
         if let text = metadata[pruningKey] {
             guard let rounds = PruningRound.read(text) else {
                 throw LoomError(.value, "\(path): its pruning rounds (\(pruningKey)) do not read", at: range)
@@ -180,6 +183,8 @@ extension ModelState: SavedKind {
     static let pruningKey = "loom.pruning"
     /// The loss `evaluate`, `compare` and `predict` measure reconstructions with (`ModelState.reconstructionLoss`).
     static let reconstructionKey = "loom.reconstruction"
+    /// `lasso` for a model last trained with `loss lasso` (`ModelState.trainedOnLasso`).
+    static let lossKey = "loom.loss"
 }
 
 extension PruningRound {

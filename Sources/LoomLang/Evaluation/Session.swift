@@ -48,6 +48,10 @@ public final class ModelState: SessionObject {
     /// `compare` and `predict` then measure reconstructions with it, as a
     /// Keras model keeps the loss it was compiled with.
     public var reconstructionLoss: Loss?
+    /// Whether the last `train` used `loss lasso`: `evaluate` then reports
+    /// the lasso objective of the model's codes, as validation did, since
+    /// the data holds no codes to compare them with.
+    public var trainedOnLasso = false
 
     /// Pruning rounds: the unpruned model, then one per `prune`, each with
     /// its weights' sparsity and the last evaluation made in that round.

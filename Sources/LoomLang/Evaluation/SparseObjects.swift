@@ -143,7 +143,12 @@ public final class SessionCodes: SessionObject {
     }
 
     public func display(as name: String, width: Int) -> [MimeBundle] { [line(as: name)] }
-    public func savedFile(as name: String) -> SavedFile? { nil }
+    /// The codes as the data set `data` is (`load` reads it back as one), so
+    /// that other programs can compare them with a solver's.
+    public func savedFile(as name: String) -> SavedFile? {
+        guard let file = SessionDataset(data).savedFile(as: name) else { return nil }
+        return SavedFile(bytes: file.bytes, summary: "\(NumberFormat.grouped(codes.samples)) codes over \(dictionaryName) as a data set")
+    }
     public var partNames: [String] { [] }
     public func describePart(_ name: String) -> String? { nil }
 }

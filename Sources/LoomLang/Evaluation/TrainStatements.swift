@@ -140,6 +140,7 @@ extension Evaluator {
         let log = try trainingLog(a, model: model, optimizer: state.optimizer!)
         useThreads(session.threads)
         state.reconstructionLoss = reconstructs ? loss : nil
+        state.trainedOnLasso = lasso
 
         let progress = ProgressDisplay(output: output, displayID: session.newDisplayID(), width: session.width, mode: session.progress)
         let started = Monotonic.now

@@ -246,7 +246,7 @@ public enum Statements {
                             + "learning rate and, for a model with masks, each layer's and the total weight sparsity"),
             .every("histograms", \.histograms, "the weights' histograms in the `log` every N epochs (always after the last)"),
         ]) { e, a throws(LoomError) in try e.train(a) },
-        .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors.",
+        .result(Signature("evaluate", .models, summary: "Loss, accuracy and a confusion matrix; for values and reconstructions, mean squared and absolute errors; for a `lista` model trained with `loss lasso`, the lasso objective of its codes.",
                           example: "evaluate cnn on digits.test"), MeasureRequest(), [
             .name("model", \.model, modelArgument, "the model"),
             .name("on", \.on, dataArgument, positional: false, placeholder: "DATA", "the data"),
@@ -303,7 +303,7 @@ public enum Statements {
             .name("model", \.model, modelArgument, "the model"),
             .epoch("to", \.to, "the epoch whose weights `train … keep epoch E` kept (default: the initial weights)"),
         ]) { e, a throws(LoomError) in try e.rewind(a) },
-        .bind(Signature("save", .models, summary: "Saves a model, data set or dictionary as safetensors, or a results table as CSV.",
+        .bind(Signature("save", .models, summary: "Saves a model, data set or dictionary as safetensors (codes as the data set of their values), or a results table as CSV.",
                         example: "save cnn \"cnn.safetensors\""), FileRequest(), [
             .name("name", \.name, .reference(.anyObject), "a model, data set, dictionary or results table"),
             .string("path", \.path, "the file: safetensors, or CSV for a results table"),
