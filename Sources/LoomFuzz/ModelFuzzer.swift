@@ -119,6 +119,12 @@ extension Fuzzer {
         options["prune"] = .some(gradual ? "to \(random.below(100))%" + (random.below(2) == 0 ? " every \(1 + random.below(4))" : "")
             + (random.below(2) == 0 ? " global" : "") : nil)
         if gradual { (options["patience"], options["restore"]) = (.some(nil), .some(nil)) }
+        // AdamW's decay only with adamw (with another optimizer it is an error by design).
+        if random.below(4) == 0 {
+            (options["optimizer"], options["decay"]) = (.some("adamw"), .some("0.00\(1 + random.below(9))"))
+        } else {
+            options["decay"] = .some(nil)
+        }
         // The rest of train's options (batch, optimizer, patience, monitor,
         // restore, schedule) are drawn from its declared fields.
         lines.append("h = " + statement("train", options))
@@ -133,7 +139,7 @@ extension Fuzzer {
             if random.below(2) == 0 { lines.append("rewind m" + (kept.map { " to epoch \($0)" } ?? "")) }
             lines += [statement("train", ["model": "m", "on": "g.train", "epochs": "1", "loss": loss, "validate": nil, "lr": nil,
                                           "target": nil, "checkpoint": nil, "patience": nil, "restore": nil, "log": nil,
-                                          "histograms": nil]),
+                                          "histograms": nil, "decay": nil]),
                       "evaluate m on g.test", "show pruning m"]
         }
         // Whole units pruned and removed, where a hidden dense layer has some.
